@@ -1,0 +1,68 @@
+"""The command line: thin click commands over the core, one error boundary.
+
+Exit codes: 0 ok; 1 error; 2 nothing to do (quilt) or usage error;
+3 conflicts left in the tree; 4 internal error (a bug); 130 interrupted.
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any, List, Optional
+
+import click
+
+from ..errors import EXIT_BUG, EXIT_INTERRUPTED, F5QuiltError
+from .common import Context
+
+EPILOG = ("Exit codes: 0 ok, 1 error, 2 nothing to do, 3 conflicts left in the "
+          "tree, 4 internal error, 130 interrupted.")
+
+
+class Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return list(self.commands)  # in the order registered: daily use first
+
+
+@click.group(cls=Group, epilog=EPILOG,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="f5quilt", message="f5quilt %(version)s")
+def cli() -> None:
+    """Manage a series of patches on top of a vendored tree, like GNU quilt.
+
+    Patches are listed in patches/series and applied to the tree named in
+    f5quilt.yaml (or, without that file, the current directory, as quilt
+    does). State lives in .pc/ in quilt's own format, so quilt and f5quilt
+    can take turns on the same tree.
+    """
+
+
+from . import stackcmds, query  # noqa: E402,F401  (register commands)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """The one error boundary: user errors are one line, bugs a report."""
+    try:
+        rv: Any = cli.main(args=argv, prog_name="f5quilt", standalone_mode=False)
+        return int(rv or 0)
+    except F5QuiltError as exc:
+        Context.reporter_for_errors().error(exc.message)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        sys.stderr.write("Interrupted\n")
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted\n")
+        return EXIT_INTERRUPTED
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except BrokenPipeError:
+        return 1
+    except Exception:  # noqa: BLE001 - the boundary for bugs
+        from .. import __version__
+        sys.stderr.write(f"f5quilt {__version__} (python {sys.version.split()[0]}): internal error, "
+                         "please report this with the trace below\n")
+        traceback.print_exc()
+        return EXIT_BUG

@@ -1,0 +1,95 @@
+"""Read-only queries: series, applied, unapplied, top, next, previous."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import click
+
+from ..errors import NothingToDo
+from ..output import Reporter
+from ..stack import Workspace
+from . import cli
+from .common import Context, verbosity
+
+
+def _names(ws: Workspace, names: List[str], reporter: Reporter) -> None:
+    for name in names:
+        reporter.result(ws.display(name))
+
+
+@cli.command()
+@click.option("-v", "--verbose", is_flag=True, help="Mark applied patches with = (top) and +.")
+def series(verbose: bool) -> int:
+    """List all patches in the series file."""
+    ws = Context.workspace()
+    applied = ws.stack.applied()
+    top = applied[-1] if applied else None
+    for name in ws.series.names:
+        if verbose:
+            mark = "=" if name == top else ("+" if name in applied else " ")
+            click.echo(f"{mark} {ws.display(name)}")
+        else:
+            click.echo(ws.display(name))
+    return 0
+
+
+@cli.command()
+@verbosity
+def applied(reporter: Reporter) -> int:
+    """List applied patches."""
+    ws = Context.workspace()
+    names = ws.stack.applied()
+    if not names:
+        raise NothingToDo("No patches applied")
+    _names(ws, names, reporter)
+    return 0
+
+
+@cli.command()
+@verbosity
+def unapplied(reporter: Reporter) -> int:
+    """List patches not yet applied."""
+    ws = Context.workspace()
+    names = ws.unapplied()
+    if not names:
+        top = ws.stack.top()
+        raise NothingToDo(f"File series fully applied, ends at patch {ws.display(top or '')}")
+    _names(ws, names, reporter)
+    return 0
+
+
+@cli.command()
+@verbosity
+def top(reporter: Reporter) -> int:
+    """Print the name of the topmost applied patch."""
+    ws = Context.workspace()
+    name = ws.stack.top()
+    if name is None:
+        raise NothingToDo("No patches applied")
+    reporter.result(ws.display(name))
+    return 0
+
+
+@cli.command("next")
+@verbosity
+def next_(reporter: Reporter) -> int:
+    """Print the name of the next patch after the top one."""
+    ws = Context.workspace()
+    rest = ws.unapplied()
+    if not rest:
+        top = ws.stack.top()
+        raise NothingToDo(f"File series fully applied, ends at patch {ws.display(top or '')}")
+    reporter.result(ws.display(rest[0]))
+    return 0
+
+
+@cli.command()
+@verbosity
+def previous(reporter: Reporter) -> int:
+    """Print the name of the patch below the top one."""
+    ws = Context.workspace()
+    applied = ws.stack.applied()
+    if len(applied) < 2:
+        raise NothingToDo("No patches applied" if not applied else "No previous patch")
+    reporter.result(ws.display(applied[-2]))
+    return 0

@@ -1,0 +1,67 @@
+"""push and pop."""
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from .. import stack
+from ..errors import F5QuiltError
+from ..output import Reporter
+from . import cli
+from .common import Context, verbosity
+
+
+def _target(arg: Optional[str]) -> tuple[Optional[int], Optional[str]]:
+    if arg is None:
+        return None, None
+    if arg.isdigit():
+        return int(arg), None
+    return None, arg
+
+
+@cli.command()
+@click.argument("target", required=False, metavar="[NUM|PATCH]")
+@click.option("-a", "--all", "all_", is_flag=True, help="Apply all patches in the series.")
+@click.option("--fuzz", type=click.IntRange(0, 10), default=None,
+              help="Ignore up to N context lines at each end of a hunk (default 0 or the settings' fuzz). "
+                   "A hunk that then fits more than one place is refused.")
+@click.option("-m", "--merge", is_flag=True,
+              help="When a hunk does not fit, 3-way merge against the pinned upstream; "
+                   "conflicts are left as markers (exit 3).")
+@click.option("-f", "--force", is_flag=True,
+              help="Apply even with failing hunks: leave .rej files and mark the patch as needing refresh.")
+@click.option("--dry-run", is_flag=True, help="Check the next patch applies; change nothing.")
+@verbosity
+def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, force: bool,
+         dry_run: bool, reporter: Reporter) -> int:
+    """Apply the next patch, NUM patches, all (-a), or up to PATCH.
+
+    Each patch is applied all or nothing: a hunk that does not fit leaves
+    every file as it was. Offsets are found like GNU patch; fuzz is used
+    only when asked.
+    """
+    ws = Context.workspace()
+    count, name = _target(target)
+    if all_ and target:
+        raise F5QuiltError("push: -a and a patch name exclude each other")
+    return stack.push(ws, reporter, target=name, all_=all_, count=count,
+                      fuzz=ws.settings.fuzz if fuzz is None else fuzz,
+                      force=force, dry_run=dry_run, merge=merge)
+
+
+@cli.command()
+@click.argument("target", required=False, metavar="[NUM|PATCH]")
+@click.option("-a", "--all", "all_", is_flag=True, help="Remove all applied patches.")
+@click.option("-f", "--force", is_flag=True,
+              help="Remove even if files have changes not refreshed into the patch (they are lost).")
+@verbosity
+def pop(target: Optional[str], all_: bool, force: bool, reporter: Reporter) -> int:
+    """Remove the top patch, NUM patches, all (-a), or down to PATCH.
+
+    Refuses when a file differs from what the patch left (edits not yet
+    refreshed), judged by content, not mtimes.
+    """
+    ws = Context.workspace()
+    count, name = _target(target)
+    return stack.pop(ws, reporter, target=name, all_=all_, count=count, force=force)

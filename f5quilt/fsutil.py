@@ -1,0 +1,74 @@
+"""File-system primitives: atomic writes and paths that cannot leave the tree."""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Optional, Union
+
+from .errors import UnsafePath
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+DEFAULT_MODE = 0o666 & ~_UMASK  # what open() would give a new file
+
+
+def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
+    """Write via a temp file in the same directory and os.replace.
+
+    A process killed at any point leaves either the old or the new content
+    (plus, at worst, a stray ``.f5quilt-tmp`` file), never a torn file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=".f5quilt-tmp.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, stat.S_IMODE(mode if mode is not None else DEFAULT_MODE))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, text.encode("utf-8", "surrogateescape"))
+
+
+def safe_relpath(name: str, patch: str = "", line: Optional[int] = None) -> str:
+    """Validate a tree-relative path from a patch: no absolute, no ``..``."""
+    where = f"{patch}:{line}: " if patch and line else (f"{patch}: " if patch else "")
+    if not name or name.startswith("/") or "\0" in name:
+        raise UnsafePath(f"{where}refusing path {name!r}: absolute or empty")
+    parts = PurePosixPath(name).parts
+    if ".." in parts:
+        raise UnsafePath(f"{where}refusing path {name!r}: it leaves the tree")
+    if parts and parts[0] == ".pc":
+        raise UnsafePath(f"{where}refusing path {name!r}: quilt's state directory")
+    return str(PurePosixPath(*parts))
+
+
+def check_inside(root: Path, rel: str, patch: str = "") -> Path:
+    """The absolute path of ``rel`` under ``root``; refuse symlinks leading out."""
+    target = root / rel
+    real_root = os.path.realpath(root)
+    parent = os.path.realpath(target.parent)
+    if parent != real_root and not parent.startswith(real_root + os.sep):
+        where = f"{patch}: " if patch else ""
+        raise UnsafePath(f"{where}refusing path {rel!r}: a symlink leads out of the tree")
+    if target.is_symlink():
+        where = f"{patch}: " if patch else ""
+        raise UnsafePath(f"{where}refusing path {rel!r}: it is a symlink")
+    return target
+
+
+def read_bytes_or_none(path: Union[str, Path]) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,188 @@
+"""The hunk locator: where does a hunk go in a file that may have drifted?
+
+Pure functions, lines in and a position plus a report out. The search
+follows GNU patch (exact position first, then the nearest offset, then
+fuzz: ignoring up to N lines of leading and trailing context, with GNU's
+rule for hunks that have less context on one side, which anchors them to
+the start or the end of the file). Where GNU guesses, we refuse:
+
+* fuzz 0 at an offset: the nearest match wins only when it is strictly
+  nearer than every other match (a tie is ambiguous);
+* fuzz > 0: the hunk must match in exactly one place.
+
+Lines are ``bytes`` with their terminators, so CRLF and a missing final
+newline compare exactly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence
+
+from .patchmodel import Hunk
+
+APPLIED = "applied"
+FAILED = "failed"
+AMBIGUOUS = "ambiguous"
+
+
+@dataclass
+class Location:
+    start: int        # 0-based index where the hunk's matched old lines start
+    fuzz: int
+    drop_lead: int    # context lines ignored at the start (fuzz)
+    drop_trail: int   # context lines ignored at the end (fuzz)
+
+
+@dataclass
+class HunkReport:
+    number: int               # 1-based, as GNU patch counts
+    status: str               # APPLIED, FAILED or AMBIGUOUS
+    line: int = 0             # 1-based line where it landed (or was expected)
+    offset: int = 0
+    fuzz: int = 0
+    candidates: List[int] = field(default_factory=list)  # 1-based, when ambiguous
+    level: str = "exact"      # how it landed: exact, offset, fuzz, merge...
+
+    def message(self) -> str:
+        """GNU patch's wording."""
+        if self.status == APPLIED:
+            if not self.fuzz and not self.offset:
+                return f"Hunk #{self.number} succeeded at {self.line}."
+            text = f"Hunk #{self.number} succeeded at {self.line}"
+            if self.fuzz:
+                text += f" with fuzz {self.fuzz}"
+            if self.offset:
+                unit = "line" if abs(self.offset) == 1 else "lines"
+                text += f" (offset {self.offset} {unit})"
+            return text + "."
+        if self.status == AMBIGUOUS:
+            where = ", ".join(str(c) for c in self.candidates)
+            return (f"Hunk #{self.number} FAILED at {self.line}: it matches at "
+                    f"lines {where} (fuzz {self.fuzz}); refusing to guess.")
+        return f"Hunk #{self.number} FAILED at {self.line}."
+
+
+def _matches_at(lines: Sequence[bytes], pattern: Sequence[bytes], pos: int) -> bool:
+    end = pos + len(pattern)
+    if pos < 0 or end > len(lines):
+        return False
+    return lines[pos:end] == pattern  # type: ignore[comparison-overlap]
+
+
+def _all_matches(lines: Sequence[bytes], pattern: Sequence[bytes], lo: int,
+                 hi: int) -> List[int]:
+    """Every start in [lo, hi] where pattern matches (C-speed first-line scan)."""
+    found: List[int] = []
+    if not pattern:
+        return found
+    first = pattern[0]
+    lst = lines if isinstance(lines, list) else list(lines)
+    pos = lo
+    while pos <= hi:
+        try:
+            pos = lst.index(first, pos, hi + 1)
+        except ValueError:
+            break
+        if _matches_at(lst, pattern, pos):
+            found.append(pos)
+        pos += 1
+    return found
+
+
+def locate_hunk(lines: Sequence[bytes], hunk: Hunk, expected: int, max_fuzz: int = 0,
+                min_pos: int = 0) -> tuple[Optional[Location], List[int], int]:
+    """Find where ``hunk`` applies in ``lines``.
+
+    ``expected`` is the 0-based index where its old lines should start.
+    Returns (location or None, ambiguous candidates, fuzz level reached).
+    """
+    old = hunk.old_lines
+    if not old:
+        # a pure insertion without context: only its stated position is safe
+        pos = min(max(expected, min_pos), len(lines))
+        return Location(pos, 0, 0, 0), [], 0
+    lead = hunk.leading_context
+    trail = hunk.trailing_context
+    context = max(lead, trail)
+    for fuzz in range(0, max_fuzz + 1):
+        prefix_fuzz = fuzz + lead - context
+        suffix_fuzz = fuzz + trail - context
+        drop_lead = min(max(prefix_fuzz, 0), lead)
+        drop_trail = min(max(suffix_fuzz, 0), trail)
+        pattern = old[drop_lead:len(old) - drop_trail]
+        if not pattern:
+            # nothing left to anchor on: any position would be a guess
+            return None, [], fuzz
+        want = expected + drop_lead
+        hi = len(lines) - len(pattern)
+        lo = min_pos + drop_lead
+        if prefix_fuzz < 0 and hunk.old_start <= 1:
+            lo = drop_lead  # anchored at the start of the file
+            hi = min(hi, drop_lead)
+            want = drop_lead
+        if suffix_fuzz < 0:
+            lo = max(lo, len(lines) - len(pattern))  # anchored at the end
+            want = max(lo, min(want, hi))
+        if lo > hi:
+            continue
+        if fuzz == 0 and lo <= want <= hi and _matches_at(lines, pattern, want):
+            return Location(want, fuzz, drop_lead, drop_trail), [], fuzz
+        found = _all_matches(lines, pattern, lo, hi)
+        if not found:
+            continue
+        if len(found) == 1:
+            return Location(found[0], fuzz, drop_lead, drop_trail), [], fuzz
+        if fuzz == 0:
+            found.sort(key=lambda p: abs(p - want))
+            if abs(found[0] - want) < abs(found[1] - want):
+                return Location(found[0], fuzz, drop_lead, drop_trail), [], fuzz
+        return None, [p - drop_lead for p in found], fuzz
+    return None, [], max_fuzz
+
+
+@dataclass
+class FileResult:
+    lines: List[bytes]
+    reports: List[HunkReport]
+    rejected: List[Hunk]
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+
+def apply_hunks(lines: Sequence[bytes], hunks: Sequence[Hunk], max_fuzz: int = 0) -> FileResult:
+    """Apply hunks in order to a copy of ``lines``; failures go to ``rejected``.
+
+    Like GNU patch, the offset found for one hunk carries over to the guess
+    for the next, and no hunk may land before the end of the previous one.
+    """
+    out = list(lines)
+    reports: List[HunkReport] = []
+    rejected: List[Hunk] = []
+    delta = 0        # net lines added by the hunks applied so far
+    last_offset = 0  # drift found for the previous hunk
+    frozen = 0       # hunks may not land before this index
+    for number, hunk in enumerate(hunks, 1):
+        base = hunk.old_start if hunk.old_len == 0 else hunk.old_start - 1
+        expected = max(base + delta + last_offset, 0)
+        loc, candidates, fuzz = locate_hunk(out, hunk, expected, max_fuzz, frozen)
+        if loc is None:
+            status = AMBIGUOUS if candidates else FAILED
+            reports.append(HunkReport(number, status, expected + 1,
+                                      fuzz=fuzz, candidates=[c + 1 for c in candidates]))
+            rejected.append(hunk)
+            continue
+        new = hunk.new_lines
+        core_new = new[loc.drop_lead:len(new) - loc.drop_trail]
+        core_len = len(hunk.old_lines) - loc.drop_lead - loc.drop_trail
+        out[loc.start:loc.start + core_len] = core_new
+        hunk_start = loc.start - loc.drop_lead
+        offset = hunk_start - (base + delta)
+        last_offset = offset
+        delta += len(new) - len(hunk.old_lines)
+        frozen = loc.start + len(core_new)
+        level = "fuzz" if loc.fuzz else ("offset" if offset else "exact")
+        reports.append(HunkReport(number, APPLIED, hunk_start + 1,
+                                  offset=offset, fuzz=loc.fuzz, level=level))
+    return FileResult(out, reports, rejected)

@@ -1,0 +1,55 @@
+"""Terse-by-default output with -q/-v, colour only on a terminal, never with NO_COLOR."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, List, Optional, TextIO
+
+QUIET, NORMAL, VERBOSE = 0, 1, 2
+
+_COLOURS = {"red": "31", "green": "32", "yellow": "33", "bold": "1"}
+
+
+def use_colour(stream: TextIO) -> bool:
+    if "NO_COLOR" in os.environ:
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    isatty: Optional[Callable[[], bool]] = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class Reporter:
+    """Where the core's messages go; the CLI gives stdout/stderr, tests a list."""
+
+    def __init__(self, level: int = NORMAL, out: Optional[TextIO] = None,
+                 err: Optional[TextIO] = None) -> None:
+        self.level = level
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.colour = use_colour(self.out)
+        self.lines: List[str] = []
+
+    def _paint(self, text: str, colour: Optional[str]) -> str:
+        if colour and self.colour:
+            return f"\033[{_COLOURS[colour]}m{text}\033[0m"
+        return text
+
+    def info(self, text: str, colour: Optional[str] = None) -> None:
+        """Normal progress (quilt prints it; -q hides it)."""
+        if self.level >= NORMAL:
+            self.out.write(self._paint(text, colour) + "\n")
+
+    def verbose(self, text: str) -> None:
+        if self.level >= VERBOSE:
+            self.out.write(text + "\n")
+
+    def result(self, text: str) -> None:
+        """The answer to a query command: printed even with -q."""
+        self.out.write(text + "\n")
+
+    def warn(self, text: str) -> None:
+        self.err.write(self._paint(text, "yellow") + "\n")
+
+    def error(self, text: str) -> None:
+        self.err.write(self._paint(text, "red") + "\n")

@@ -1,0 +1,271 @@
+"""The patch model: unidiff underneath, plus what unidiff leaves out.
+
+unidiff parses the structure (file headers, git extended headers, hunks).
+This layer adds what f5quilt needs and unidiff does not give (see
+FINDINGS.md): byte-faithful lines (CRLF kept, ``\\ No newline at end of
+file`` folded into the line it marks), ``index`` blob ids, copies told
+apart from renames, binary patches flagged, hunks with more lines than
+their header counts rejected, and every error tied to a patch line.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
+
+import unidiff
+from unidiff.errors import UnidiffParseError
+
+from .errors import PatchFormatError
+
+ENCODING = "utf-8"
+ERRORS = "surrogateescape"  # decode any byte, re-encode it unchanged
+DEV_NULL = "/dev/null"
+EPOCH_RE = re.compile(r"^19(69-12-31|70-01-01) ")
+
+# quilt's patch_header(): the header ends at the first line that starts a diff
+HEADER_END_RE = re.compile(rb"^(---|\*\*\*|Index:)[ \t][^ \t]|^diff -")
+INDEX_RE = re.compile(r"^index ([0-9a-f]+)\.\.([0-9a-f]+)")
+
+
+def split_lines(data: bytes) -> List[bytes]:
+    """Split on LF only, keeping terminators: CR stays part of the line."""
+    if not data:
+        return []
+    parts = data.split(b"\n")
+    lines = [p + b"\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+@dataclass
+class Hunk:
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+    section: str
+    # (tag, bytes) with tag in " -+"; bytes carry their own line terminator
+    lines: List[Tuple[str, bytes]]
+    line: int  # line of the @@ header in the patch file
+
+    @property
+    def old_lines(self) -> List[bytes]:
+        return [text for tag, text in self.lines if tag != "+"]
+
+    @property
+    def new_lines(self) -> List[bytes]:
+        return [text for tag, text in self.lines if tag != "-"]
+
+    @property
+    def leading_context(self) -> int:
+        n = 0
+        for tag, _ in self.lines:
+            if tag != " ":
+                break
+            n += 1
+        return n
+
+    @property
+    def trailing_context(self) -> int:
+        n = 0
+        for tag, _ in reversed(self.lines):
+            if tag != " ":
+                break
+            n += 1
+        return n
+
+    def reversed(self) -> "Hunk":
+        swap = {"+": "-", "-": "+", " ": " "}
+        return Hunk(self.new_start, self.new_len, self.old_start, self.old_len,
+                    self.section, [(swap[t], x) for t, x in self.lines], self.line)
+
+    def to_bytes(self) -> bytes:
+        """The hunk in unified format, as a .rej file wants it."""
+        def rng(start: int, length: int) -> str:
+            return f"{start}" if length == 1 else f"{start},{length}"
+        head = f"@@ -{rng(self.old_start, self.old_len)} +{rng(self.new_start, self.new_len)} @@"
+        if self.section:
+            head += " " + self.section
+        out = [head.encode(ENCODING, ERRORS) + b"\n"]
+        for tag, text in self.lines:
+            out.append(tag.encode() + text)
+            if not text.endswith(b"\n"):
+                out.append(b"\n\\ No newline at end of file\n")
+        return b"".join(out)
+
+
+@dataclass
+class FilePatch:
+    old_name: str
+    new_name: str
+    line: int
+    hunks: List[Hunk] = field(default_factory=list)
+    old_mode: Optional[str] = None
+    new_mode: Optional[str] = None
+    rename: bool = False
+    copy: bool = False
+    binary: bool = False
+    index: Optional[Tuple[str, str]] = None
+    old_timestamp: Optional[str] = None
+    new_timestamp: Optional[str] = None
+    git: bool = False
+
+    @property
+    def creates(self) -> bool:
+        if self.old_name == DEV_NULL:
+            return True
+        if self.old_timestamp and EPOCH_RE.match(self.old_timestamp):
+            return True
+        return False
+
+    @property
+    def deletes(self) -> bool:
+        if self.new_name == DEV_NULL:
+            return True
+        if self.new_timestamp and EPOCH_RE.match(self.new_timestamp):
+            return True
+        return False
+
+    def reversed(self) -> "FilePatch":
+        return FilePatch(self.new_name, self.old_name, self.line,
+                         [h.reversed() for h in self.hunks], self.new_mode,
+                         self.old_mode, self.rename, False, self.binary,
+                         (self.index[1], self.index[0]) if self.index else None,
+                         self.new_timestamp, self.old_timestamp, self.git)
+
+
+@dataclass
+class Patch:
+    path: str
+    header: bytes
+    files: List[FilePatch]
+
+    def reversed(self) -> "Patch":
+        return Patch(self.path, self.header, [f.reversed() for f in self.files])
+
+
+def patch_header(data: bytes) -> bytes:
+    """The description before the first diff, byte for byte (quilt's rule)."""
+    pos = 0
+    for line in split_lines(data):
+        if HEADER_END_RE.match(line):
+            break
+        pos += len(line)
+    return data[:pos]
+
+
+class _Counted:
+    """Iterator over decoded lines that remembers how far unidiff read."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self._lines = lines
+        self.consumed = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._lines:
+            self.consumed += 1
+            yield line
+
+
+def _unquote(name: str) -> str:
+    """Undo git's C-style quoting of unusual file names."""
+    if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
+        raw = name[1:-1].encode("latin-1", "backslashreplace")
+        return raw.decode("unicode_escape").encode("latin-1").decode(ENCODING, ERRORS)
+    return name
+
+
+def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
+    """Parse a patch file's bytes; raise PatchFormatError naming path:line."""
+    text_lines = [raw.decode(ENCODING, ERRORS) for raw in split_lines(data)]
+    counted = _Counted(text_lines)
+    try:
+        patchset = unidiff.PatchSet(counted)
+    except UnidiffParseError as exc:
+        raise PatchFormatError(path, counted.consumed, str(exc).split(":")[0].strip()) from None
+    files: List[FilePatch] = []
+    for pf in patchset:
+        files.append(_file_patch(pf, text_lines, path))
+    if not files and any(HEADER_END_RE.match(x) for x in split_lines(data)):
+        first = next(i for i, x in enumerate(split_lines(data), 1) if HEADER_END_RE.match(x))
+        raise PatchFormatError(path, first, "diff header without any hunk")
+    return Patch(str(path), patch_header(data), files)
+
+
+def _file_patch(pf: "unidiff.PatchedFile", text_lines: Sequence[str],
+                path: Union[str, Path]) -> FilePatch:
+    info = [str(x) for x in (pf.patch_info or [])]
+    fp = FilePatch(
+        old_name=_unquote(pf.source_file or ""),
+        new_name=_unquote(pf.target_file or ""),
+        line=pf.diff_line_no or 0,
+        old_mode=pf.source_mode,
+        new_mode=pf.target_mode,
+        binary=bool(pf.is_binary_file),
+        old_timestamp=pf.source_timestamp,
+        new_timestamp=pf.target_timestamp,
+        git=any(x.startswith("diff --git ") for x in info),
+    )
+    for x in info:
+        m = INDEX_RE.match(x)
+        if m:
+            fp.index = (m.group(1), m.group(2))
+        if x.startswith("rename from "):
+            fp.rename = True
+        if x.startswith("copy from "):
+            fp.copy = True
+        if x.startswith("rename from ") or x.startswith("copy from "):
+            fp.old_name = "a/" + _unquote(x.split(" ", 2)[2].rstrip("\r\n"))
+        if x.startswith("rename to ") or x.startswith("copy to "):
+            fp.new_name = "b/" + _unquote(x.split(" ", 2)[2].rstrip("\r\n"))
+    for uh in pf:
+        fp.hunks.append(_hunk(uh, text_lines, path))
+    return fp
+
+
+def _hunk(uh: "unidiff.Hunk", text_lines: Sequence[str],
+          path: Union[str, Path]) -> Hunk:
+    lines: List[Tuple[str, bytes]] = []
+    last_no = 0
+    first_no: Optional[int] = None
+    for ul in uh:
+        if ul.diff_line_no is not None:
+            last_no = ul.diff_line_no
+            if first_no is None:
+                first_no = ul.diff_line_no
+        if ul.line_type == "\\":
+            if not lines:
+                raise PatchFormatError(path, ul.diff_line_no, "'\\ No newline' marker with no line before it")
+            tag, text = lines[-1]
+            if text.endswith(b"\n"):
+                text = text[:-1]
+            lines[-1] = (tag, text)
+            continue
+        lines.append((ul.line_type, ul.value.encode(ENCODING, ERRORS)))
+    header_line = (first_no - 1) if first_no else 0
+    # unidiff stops at the counted length and silently drops what follows;
+    # hunk-like lines right after it mean the @@ counts are wrong.
+    if last_no and last_no < len(text_lines):
+        nxt = text_lines[last_no]
+        if nxt.startswith("\\"):
+            nxt = text_lines[last_no + 1] if last_no + 1 < len(text_lines) else ""
+        if nxt[:1] in ("+", "-", " ") and not re.match(r"^(--- |\+\+\+ |-- ?\r?$)", nxt) \
+                and nxt.strip() != "":
+            raise PatchFormatError(
+                path, last_no + 1,
+                f"hunk at line {header_line} has more lines than its header counts")
+    return Hunk(uh.source_start, uh.source_length, uh.target_start,
+                uh.target_length, uh.section_header or "", lines, header_line)
+
+
+def load_patch(path: Path, display: Optional[str] = None) -> Patch:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PatchFormatError(display or path, None, "patch file not found") from None
+    except IsADirectoryError:
+        raise PatchFormatError(display or path, None, "is a directory, not a patch") from None
+    return parse_patch(data, display or path)

@@ -1,0 +1,126 @@
+"""The series file: quilt's grammar, rewritten without losing comments.
+
+One patch per line, optionally followed by patch options (``-p0``,
+``-p1``, ``-pN``, ``-R``); ``#`` starts a comment (whole line or after
+whitespace); blank lines are kept. Editing operations touch only the
+lines of the patches they change, so comments and layout survive.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+from .errors import F5QuiltError, located
+
+_COMMENT_RE = re.compile(r"(^|\s)#.*$")
+
+
+@dataclass
+class SeriesEntry:
+    name: str
+    strip: int = 1
+    reverse: bool = False
+    line: int = 0  # 1-based line in the series file
+
+    def options_text(self) -> str:
+        opts = []
+        if self.strip != 1:
+            opts.append(f"-p{self.strip}")
+        if self.reverse:
+            opts.append("-R")
+        return " ".join(opts)
+
+
+@dataclass
+class Series:
+    path: Path
+    raw_lines: List[str] = field(default_factory=list)
+    entries: List[SeriesEntry] = field(default_factory=list)
+
+    @property
+    def names(self) -> List[str]:
+        return [e.name for e in self.entries]
+
+    def index(self, name: str) -> int:
+        for i, e in enumerate(self.entries):
+            if e.name == name:
+                return i
+        raise F5QuiltError(f"Patch {name} is not in series")
+
+    def get(self, name: str) -> Optional[SeriesEntry]:
+        for e in self.entries:
+            if e.name == name:
+                return e
+        return None
+
+    def to_text(self) -> str:
+        return "".join(self.raw_lines)
+
+    # editing: each keeps comments and the other lines untouched
+    def insert_after(self, after: Optional[str], entry: SeriesEntry) -> None:
+        if self.get(entry.name):
+            raise F5QuiltError(f"Patch {entry.name} exists already")
+        line = entry.name + (" " + entry.options_text() if entry.options_text() else "") + "\n"
+        if after is None:
+            # before the first patch (after leading comments)
+            pos = self.entries[0].line - 1 if self.entries else len(self.raw_lines)
+        else:
+            pos = self.entries[self.index(after)].line
+        if pos > 0 and pos == len(self.raw_lines) and self.raw_lines and not self.raw_lines[-1].endswith("\n"):
+            self.raw_lines[-1] += "\n"
+        self.raw_lines.insert(pos, line)
+        self._reparse()
+
+    def remove(self, name: str) -> None:
+        entry = self.entries[self.index(name)]
+        del self.raw_lines[entry.line - 1]
+        self._reparse()
+
+    def rename(self, old: str, new: str) -> None:
+        entry = self.entries[self.index(old)]
+        raw = self.raw_lines[entry.line - 1]
+        self.raw_lines[entry.line - 1] = raw.replace(old, new, 1)
+        self._reparse()
+
+    def _reparse(self) -> None:
+        self.entries = parse_series_lines(self.raw_lines, self.path)
+
+
+def parse_series_lines(raw_lines: List[str], path: Path) -> List[SeriesEntry]:
+    entries: List[SeriesEntry] = []
+    seen: dict[str, int] = {}
+    for no, raw in enumerate(raw_lines, 1):
+        text = _COMMENT_RE.sub("", raw.rstrip("\r\n")).strip()
+        if not text:
+            continue
+        words = text.split()
+        entry = SeriesEntry(words[0], line=no)
+        for opt in words[1:]:
+            m = re.fullmatch(r"-p(\d+)", opt)
+            if m:
+                entry.strip = int(m.group(1))
+            elif opt == "-R":
+                entry.reverse = True
+            elif opt in ("-p", "--strip"):
+                raise F5QuiltError(located(path, no, f"option {opt} needs its number attached (-p1)"))
+            else:
+                raise F5QuiltError(located(path, no, f"unknown patch option {opt!r}"))
+        if entry.name in seen:
+            raise F5QuiltError(located(path, no, f"patch {entry.name} listed twice (first at line {seen[entry.name]})"))
+        if entry.name.startswith("/") or ".." in Path(entry.name).parts:
+            raise F5QuiltError(located(path, no, f"patch name {entry.name} leaves the patches directory"))
+        seen[entry.name] = no
+        entries.append(entry)
+    return entries
+
+
+def load_series(path: Path) -> Series:
+    """Read a series file; a missing file is an empty series (as in quilt)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    except FileNotFoundError:
+        return Series(path)
+    raw = text.splitlines(keepends=True)
+    return Series(path, raw, parse_series_lines(raw, path))

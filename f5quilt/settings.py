@@ -1,0 +1,135 @@
+"""Where things are: the settings file, or GNU quilt's rules without one.
+
+With an ``f5quilt.yaml`` in the current directory or above it, the tree,
+the patches folder and the defaults come from there (paths relative to
+the file). Without one, f5quilt behaves like quilt: the tree is the
+nearest directory above holding ``.pc/`` (or the current one), patches
+come from ``$QUILT_PATCHES`` (default ``patches``), the series from
+``$QUILT_SERIES`` (default ``series``), the state from ``$QUILT_PC``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from .errors import F5QuiltError
+
+SETTINGS_NAME = "f5quilt.yaml"
+KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream"}
+
+
+@dataclass
+class Settings:
+    tree: Path                     # absolute root of the patched tree
+    patches: Path                  # absolute patches directory
+    series: Path                   # absolute series file
+    pc_name: str = ".pc"
+    fuzz: int = 0
+    settings_file: Optional[Path] = None
+    refresh_index: bool = False
+    upstream: Dict[str, Any] = field(default_factory=dict)
+    base: Path = field(default_factory=Path.cwd)  # where displayed paths are relative to
+
+    @property
+    def quilt_patches(self) -> str:
+        """What .pc/.quilt_patches holds: the patches dir relative to the tree."""
+        return os.path.relpath(self.patches, self.tree)
+
+    @property
+    def quilt_series(self) -> str:
+        if self.series.parent == self.patches:
+            return self.series.name
+        return os.path.relpath(self.series, self.tree)
+
+    def display(self, patch_name: str) -> str:
+        """A patch name as quilt prints it: with the patches folder in front."""
+        return f"{self.patches_display}/{patch_name}"
+
+    @property
+    def patches_display(self) -> str:
+        try:
+            return os.path.relpath(self.patches, self.base)
+        except ValueError:
+            return str(self.patches)
+
+
+def find_settings_file(start: Path) -> Optional[Path]:
+    for directory in [start, *start.parents]:
+        candidate = directory / SETTINGS_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = None) -> Settings:
+    cwd = (cwd or Path.cwd()).resolve()
+    env = dict(os.environ if env is None else env)
+    path = find_settings_file(cwd)
+    if path is not None:
+        return _from_file(path, cwd)
+    return _quilt_mode(cwd, env)
+
+
+def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
+    pc_name = env.get("QUILT_PC") or ".pc"
+    tree = cwd
+    for directory in [cwd, *cwd.parents]:
+        if (directory / pc_name).is_dir():
+            tree = directory
+            break
+    patches_rel = env.get("QUILT_PATCHES") or None
+    series_rel = env.get("QUILT_SERIES") or None
+    pc = tree / pc_name
+    # like quilt, an existing .pc remembers where its patches are
+    if patches_rel is None and (pc / ".quilt_patches").is_file():
+        patches_rel = (pc / ".quilt_patches").read_text().strip() or None
+    if series_rel is None and (pc / ".quilt_series").is_file():
+        series_rel = (pc / ".quilt_series").read_text().strip() or None
+    patches = (tree / (patches_rel or "patches")).resolve()
+    if series_rel and os.path.isabs(series_rel):
+        series = Path(series_rel)
+    elif series_rel and "/" in series_rel:
+        series = tree / series_rel
+    else:
+        name = series_rel or "series"
+        series = patches / name
+        # quilt also accepts a series file at the tree root or in .pc/
+        if not series.exists():
+            for alt in (tree / name, pc / name):
+                if alt.exists():
+                    series = alt
+                    break
+    return Settings(tree=tree, patches=patches, series=series, pc_name=pc_name, base=cwd)
+
+
+def _from_file(path: Path, cwd: Path) -> Settings:
+    import yaml  # only when a settings file exists: keeps quilt-mode start-up light
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise F5QuiltError(f"{path}{line}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise F5QuiltError(f"{path}:1: settings must be a mapping")
+    unknown = set(data) - KNOWN_KEYS
+    if unknown:
+        raise F5QuiltError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    root = path.parent
+    tree = (root / str(data.get("tree", "."))).resolve()
+    patches = (root / str(data.get("patches", "patches"))).resolve()
+    series = patches / str(data.get("series", "series"))
+    fuzz = data.get("fuzz", 0)
+    if not isinstance(fuzz, int) or fuzz < 0:
+        raise F5QuiltError(f"{path}: fuzz must be a non-negative integer")
+    refresh = data.get("refresh") or {}
+    upstream = data.get("upstream") or {}
+    if not isinstance(upstream, dict):
+        raise F5QuiltError(f"{path}: upstream must be a mapping")
+    return Settings(tree=tree, patches=patches, series=series,
+                    pc_name=str(data.get("pc", ".pc")), fuzz=fuzz, settings_file=path,
+                    refresh_index=bool(refresh.get("index", False)) if isinstance(refresh, dict) else False,
+                    upstream=upstream, base=cwd)

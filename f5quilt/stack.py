@@ -1,0 +1,435 @@
+"""Stack operations as transactions: push and pop one patch, and repair.
+
+Every operation computes everything in memory first and writes nothing
+until it knows it can finish (StGit's rule). The writes themselves are
+ordered and journalled in ``.pc/.f5quilt/journal.json`` so that a process
+killed at any instant leaves a state the next command repairs:
+
+push: journal(stage=backup) -> backups -> journal(stage=files) -> tree
+      files -> applied-patches -> hashes -> journal removed.
+      Repair rolls back (restores the backups) unless the patch already
+      made it into applied-patches, in which case it rolls forward.
+pop:  journal -> restore files from backups -> applied-patches -> forget
+      backups -> journal removed. Repair rolls forward (restoring a file
+      from its backup twice is harmless).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .apply import FileChange, PatchResult, apply_patch
+from .errors import EXIT_CONFLICT, EXIT_ERROR, EXIT_NOTHING, F5QuiltError, NothingToDo
+from .fsutil import DEFAULT_MODE, atomic_write, check_inside, read_bytes_or_none, safe_relpath
+from .locate import APPLIED
+from .output import Reporter
+from .patchmodel import Patch, load_patch
+from .series import Series, SeriesEntry, load_series
+from .settings import Settings
+from .state import AppliedStack, digest
+
+
+
+class PatchDoesNotApply(F5QuiltError):
+    pass
+
+
+@dataclass
+class Workspace:
+    settings: Settings
+    stack: AppliedStack
+    series: Series
+    _patch_cache: Dict[str, Patch] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Workspace":
+        return cls(settings, AppliedStack(settings.tree, settings.pc_name), load_series(settings.series))
+
+    @property
+    def tree(self) -> Path:
+        return self.settings.tree
+
+    def display(self, name: str) -> str:
+        return self.settings.display(name)
+
+    def patch_file(self, name: str) -> Path:
+        return self.settings.patches / name
+
+    def load(self, name: str) -> Patch:
+        if name not in self._patch_cache:
+            self._patch_cache[name] = load_patch(self.patch_file(name), self.display(name))
+        return self._patch_cache[name]
+
+    def entry(self, name: str) -> SeriesEntry:
+        entry = self.series.get(name)
+        if entry is None:
+            raise F5QuiltError(f"Patch {self.display(name)} is not in series")
+        return entry
+
+    def resolve_name(self, given: str) -> str:
+        """Accept ``x.diff``, ``patches/x.diff`` or a path to the patch file."""
+        candidates = [given]
+        prefix = self.settings.patches_display.rstrip("/") + "/"
+        if given.startswith(prefix):
+            candidates.append(given[len(prefix):])
+        try:
+            candidates.append(os.path.relpath(Path(given).resolve(), self.settings.patches))
+        except ValueError:
+            pass
+        for name in candidates:
+            if self.series.get(name):
+                return name
+        raise F5QuiltError(f"Patch {given} is not in series")
+
+    def read_tree(self, rel: str) -> Optional[bytes]:
+        path = check_inside(self.tree, safe_relpath(rel))
+        return read_bytes_or_none(path)
+
+    def require_series(self) -> None:
+        if not self.settings.series.exists():
+            raise F5QuiltError(f"No series file found ({self.settings.series})")
+
+    def unapplied(self) -> List[str]:
+        applied = self.stack.applied()
+        names = self.series.names
+        if not applied:
+            return names
+        top = applied[-1]
+        if top not in names:
+            raise F5QuiltError(f"Applied patch {self.display(top)} is not in the series "
+                               f"({self.settings.series})")
+        return names[names.index(top) + 1:]
+
+
+# -- repair --------------------------------------------------------------
+def recover(ws: Workspace, out: Reporter) -> None:
+    """Finish or undo an operation a killed process left half done."""
+    journal = ws.stack.journal()
+    if not journal:
+        return
+    name = journal.get("patch", "")
+    op = journal.get("op")
+    if op == "push":
+        if journal.get("stage") == "files" and name in ws.stack.applied():
+            _record_sums(ws, name, list(ws.stack.backup_files(name)))
+            ws.stack.set_journal(None)
+            out.warn(f"Completed an interrupted push of {ws.display(name)}")
+            return
+        if journal.get("stage") == "files":
+            _restore_backups(ws, name, keep_backups=False)
+        ws.stack.forget(name)
+        if name in ws.stack.applied():
+            ws.stack.write_applied([n for n in ws.stack.applied() if n != name])
+        ws.stack.set_journal(None)
+        out.warn(f"Rolled back an interrupted push of {ws.display(name)}")
+    elif op == "pop":
+        _finish_pop(ws, name)
+        out.warn(f"Completed an interrupted pop of {ws.display(name)}")
+    else:
+        ws.stack.set_journal(None)
+
+
+# -- push ----------------------------------------------------------------
+@dataclass
+class PushResult:
+    name: str
+    result: PatchResult
+    forced: bool = False
+    conflicts: Dict[str, int] = field(default_factory=dict)
+
+
+def _file_mode(path: Path) -> Optional[int]:
+    try:
+        return path.stat().st_mode
+    except FileNotFoundError:
+        return None
+
+
+def unrefreshed_files(ws: Workspace, paths: List[str]) -> Dict[str, str]:
+    """Files among ``paths`` whose content differs from what the topmost applied
+    patch touching them left: edits not yet refreshed into that patch."""
+    found: Dict[str, str] = {}
+    remaining = set(paths)
+    for name in reversed(ws.stack.applied()):
+        if not remaining:
+            break
+        sums = ws.stack.read_sums(name)
+        if sums is None:
+            touched = set(ws.stack.backup_files(name))
+            remaining -= touched
+            continue
+        for rel in list(remaining):
+            if rel in sums:
+                remaining.discard(rel)
+                if digest(ws.read_tree(rel)) != sums[rel]:
+                    found[rel] = name
+    return found
+
+
+def compute_push(ws: Workspace, name: str, fuzz: int) -> PatchResult:
+    entry = ws.entry(name)
+    patch = ws.load(name)
+    if entry.reverse:
+        patch = patch.reversed()
+    return apply_patch(patch, ws.read_tree, strip=entry.strip, fuzz=fuzz, display=ws.display(name))
+
+
+def report_result(out: Reporter, result: PatchResult, verbose_only_clean: bool = True) -> None:
+    for change in result.changes.values():
+        noteworthy = [r for r in change.reports if r.status != APPLIED or r.offset or r.fuzz or r.level not in ("exact", "offset", "fuzz")]
+        if noteworthy or change.rejected:
+            out.info(f"patching file {change.path}")
+            for rep in noteworthy:
+                out.info(rep.message(), "red" if rep.status != APPLIED else None)
+        else:
+            out.verbose(f"patching file {change.path}")
+
+
+def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: bool = False,
+             dry_run: bool = False, merge: bool = False) -> PushResult:
+    top = ws.stack.top()
+    if top and ws.stack.needs_refresh(top) and not force:
+        raise F5QuiltError(f"The topmost patch {ws.display(top)} needs to be refreshed first.")
+    if top and ws.stack.conflicts(top):
+        raise F5QuiltError(f"The topmost patch {ws.display(top)} has unresolved conflicts; "
+                           "resolve them and refresh it first.", exit_code=EXIT_CONFLICT)
+    out.info(f"Applying patch {ws.display(name)}")
+    result = compute_push(ws, name, fuzz)
+    conflicts: Dict[str, int] = {}
+    if not result.ok and merge:
+        from .merge import merge_failed_files  # git is only needed here
+        conflicts = merge_failed_files(ws, name, result)
+    report_result(out, result)
+    if not force:
+        dirty = unrefreshed_files(ws, list(result.changes))
+        if dirty:
+            rel, owner = sorted(dirty.items())[0]
+            raise F5QuiltError(f"{rel} has changes not refreshed into {ws.display(owner)}; "
+                               "refresh it first (or push -f)")
+    if result.rejected_count and not force:
+        for change in result.changes.values():
+            if change.rejected:
+                n, total = len(change.rejected), len(change.reports)
+                out.info(f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED -- rejects in file {change.path}")
+        hint = "enforce with -f" if fuzz >= 2 or merge else f"try --fuzz={max(fuzz + 1, 2)} or --merge, or enforce with -f"
+        raise PatchDoesNotApply(f"Patch {ws.display(name)} does not apply ({hint})")
+    if dry_run:
+        return PushResult(name, result, forced=bool(result.rejected_count), conflicts=conflicts)
+    _commit_push(ws, name, result, force and bool(result.rejected_count), conflicts, out)
+    return PushResult(name, result, forced=force and bool(result.rejected_count), conflicts=conflicts)
+
+
+def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
+                 conflicts: Dict[str, int], out: Reporter) -> None:
+    stack = ws.stack
+    stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
+    stack.set_journal({"op": "push", "patch": name, "stage": "backup"})
+    bdir = stack.backup_dir(name)
+    bdir.mkdir(parents=True, exist_ok=True)
+    for rel in result.changes:
+        src = check_inside(ws.tree, rel)
+        dst = bdir / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if dst.exists():
+            continue
+        if src.exists():
+            try:
+                os.link(src, dst)  # the tree file is replaced, never written in place
+            except OSError:
+                atomic_write(dst, src.read_bytes(), src.stat().st_mode)
+        else:
+            dst.touch()
+    (bdir / ".timestamp").touch()
+    stack.set_journal({"op": "push", "patch": name, "stage": "files"})
+    for rel, change in result.changes.items():
+        _write_tree_file(ws, change)
+        if change.rejected:
+            rej = b"--- " + rel.encode() + b"\n+++ " + rel.encode() + b"\n" + b"".join(h.to_bytes() for h in change.rejected)
+            atomic_write(ws.tree / (rel + ".rej"), rej, DEFAULT_MODE)
+            out.info(f"{len(change.rejected)} out of {len(change.reports)} hunk{'s' if len(change.reports) != 1 else ''} "
+                     f"FAILED -- saving rejects to file {rel}.rej")
+    stack.write_applied(stack.applied() + [name])
+    if forced:
+        stack.refresh_marker(name).touch()
+    stack.set_conflicts(name, conflicts or None)
+    _record_sums(ws, name, list(result.changes))
+    stack.set_journal(None)
+
+
+def _write_tree_file(ws: Workspace, change: FileChange) -> None:
+    path = check_inside(ws.tree, change.path)
+    if change.after is None:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        _prune_empty_dirs(ws.tree, path.parent)
+        return
+    mode = _file_mode(path)
+    if change.mode is not None:
+        mode = change.mode
+    elif mode is None and change.source:
+        mode = _file_mode(check_inside(ws.tree, change.source))
+    atomic_write(path, change.after, mode if mode is not None else DEFAULT_MODE)
+
+
+def _prune_empty_dirs(root: Path, directory: Path) -> None:
+    while directory != root and directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+        directory = directory.parent
+
+
+def _record_sums(ws: Workspace, name: str, paths: List[str]) -> None:
+    ws.stack.write_sums(name, {rel: digest(ws.read_tree(rel)) for rel in paths})
+
+
+def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
+         count: Optional[int] = None, fuzz: int = 0, force: bool = False,
+         dry_run: bool = False, merge: bool = False) -> int:
+    ws.require_series()
+    recover(ws, out)
+    if not ws.series.entries:
+        raise NothingToDo("No patches in series")
+    todo = ws.unapplied()
+    if not todo:
+        top = ws.stack.top()
+        raise NothingToDo(f"File series fully applied, ends at patch {ws.display(top or '')}")
+    if all_:
+        plan = todo
+    elif target is not None:
+        name = ws.resolve_name(target)
+        if name in ws.stack.applied():
+            raise NothingToDo(f"Patch {ws.display(name)} is currently applied")
+        plan = todo[:todo.index(name) + 1]
+    else:
+        plan = todo[:count or 1]
+    status = 0
+    for name in plan:
+        res = push_one(ws, name, out, fuzz=fuzz, force=force, dry_run=dry_run, merge=merge)
+        if res.conflicts:
+            out.info(f"Patch {ws.display(name)} applied with conflicts in "
+                     f"{', '.join(sorted(res.conflicts))}; resolve them, then refresh")
+            status = EXIT_CONFLICT
+            break
+        if res.forced:
+            out.info(f"Applied patch {ws.display(name)} (forced; needs refresh)")
+            status = EXIT_ERROR
+            break
+        if dry_run:
+            # later patches may build on this one: stop at the first
+            out.info(f"Patch {ws.display(name)} applies (dry run)")
+            break
+    if not dry_run:
+        out.info("")
+        out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
+    return status
+
+
+# -- pop -----------------------------------------------------------------
+def _restore_backups(ws: Workspace, name: str, keep_backups: bool) -> None:
+    bdir = ws.stack.backup_dir(name)
+    for rel in list(ws.stack.backup_files(name)):
+        backup = bdir / rel
+        target = check_inside(ws.tree, rel)
+        if backup.stat().st_size == 0:
+            # quilt's convention: an empty backup means the file did not exist
+            try:
+                target.unlink()
+            except FileNotFoundError:
+                pass
+            _prune_empty_dirs(ws.tree, target.parent)
+            if not keep_backups:
+                backup.unlink()
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if keep_backups:
+            atomic_write(target, backup.read_bytes(), backup.stat().st_mode)
+        else:
+            os.replace(backup, target)
+
+
+def _finish_pop(ws: Workspace, name: str) -> None:
+    if ws.stack.backup_dir(name).is_dir():
+        _restore_backups(ws, name, keep_backups=False)
+    applied = ws.stack.applied()
+    if applied and applied[-1] == name:
+        ws.stack.write_applied(applied[:-1])
+    ws.stack.forget(name)
+    ws.stack.set_journal(None)
+
+
+def pop_check(ws: Workspace, name: str) -> List[str]:
+    """Files of the top patch ``name`` whose content is not what the patch left."""
+    sums = ws.stack.read_sums(name)
+    files = list(ws.stack.backup_files(name))
+    if sums is not None:
+        return [rel for rel in files if rel in sums and digest(ws.read_tree(rel)) != sums[rel]]
+    # pushed by GNU quilt: re-apply the patch to the backups, compare
+    bdir = ws.stack.backup_dir(name)
+
+    def backup_reader(rel: str) -> Optional[bytes]:
+        data = read_bytes_or_none(bdir / rel)
+        return None if not data else data
+
+    try:
+        entry = ws.entry(name)
+        patch = ws.load(name)
+        if entry.reverse:
+            patch = patch.reversed()
+        expect = apply_patch(patch, backup_reader, strip=entry.strip, fuzz=2)
+    except F5QuiltError:
+        return files
+    bad = []
+    for rel in files:
+        change = expect.changes.get(rel)
+        want = change.after if change else backup_reader(rel)
+        if ws.read_tree(rel) != want:
+            bad.append(rel)
+    return bad
+
+
+def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
+    name = ws.stack.top()
+    assert name is not None
+    if not force:
+        bad = pop_check(ws, name)
+        if bad:
+            for rel in bad:
+                out.info(f"{rel} has changes not in the patch")
+            raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
+                               "(refresh it or enforce with -f)")
+    out.info(f"Removing patch {ws.display(name)}")
+    for rel in sorted(ws.stack.backup_files(name)):
+        out.verbose(f"Restoring {rel}")
+    ws.stack.set_journal({"op": "pop", "patch": name})
+    _finish_pop(ws, name)
+    return name
+
+
+def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
+        count: Optional[int] = None, force: bool = False) -> int:
+    recover(ws, out)
+    applied = ws.stack.applied()
+    if not applied:
+        raise NothingToDo("No patch removed")
+    if ws.stack.needs_refresh(applied[-1]) and not force:
+        raise F5QuiltError(f"Patch {ws.display(applied[-1])} needs to be refreshed first.")
+    if all_:
+        n = len(applied)
+    elif target is not None:
+        name = ws.resolve_name(target)
+        if name not in applied:
+            raise F5QuiltError(f"Patch {ws.display(name)} is not applied")
+        n = len(applied) - applied.index(name) - 1
+        if n == 0:
+            raise NothingToDo(f"Patch {ws.display(name)} is already on top")
+    else:
+        n = min(count or 1, len(applied))
+    for _ in range(n):
+        pop_one(ws, out, force=force)
+    out.info("")
+    top = ws.stack.top()
+    out.info(f"Now at patch {ws.display(top)}" if top else "No patches applied")
+    return 0
