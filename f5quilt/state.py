@@ -53,7 +53,15 @@ class AppliedStack:
         return applied[-1] if applied else None
 
     def write_applied(self, names: List[str]) -> None:
-        atomic_write_text(self.pc / "applied-patches", "".join(n + "\n" for n in names))
+        path = self.pc / "applied-patches"
+        if not names:
+            # quilt removes its db when the last patch goes
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            return
+        atomic_write_text(path, "".join(n + "\n" for n in names))
 
     def initialize(self, quilt_patches: str, quilt_series: str) -> None:
         self.pc.mkdir(parents=True, exist_ok=True)

@@ -67,6 +67,7 @@ def make_series(root: Path, patches: Dict[str, str], order: Optional[List[str]] 
     pdir = root / "patches"
     pdir.mkdir(parents=True, exist_ok=True)
     for name, text in patches.items():
+        (pdir / name).parent.mkdir(parents=True, exist_ok=True)
         (pdir / name).write_text(text)
     (pdir / "series").write_text("".join(n + "\n" for n in (order or list(patches))))
 
