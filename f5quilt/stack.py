@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from .apply import FileChange, PatchResult, apply_patch
 from .errors import EXIT_CONFLICT, EXIT_ERROR, EXIT_NOTHING, F5QuiltError, NothingToDo
@@ -29,6 +29,9 @@ from .patchmodel import Patch, load_patch
 from .series import Series, SeriesEntry, load_series
 from .settings import Settings
 from .state import AppliedStack, digest
+
+if TYPE_CHECKING:
+    from .upstream import Upstream
 
 
 
@@ -86,6 +89,26 @@ class Workspace:
     def read_tree(self, rel: str) -> Optional[bytes]:
         path = check_inside(self.tree, safe_relpath(rel))
         return read_bytes_or_none(path)
+
+    def upstream(self) -> "Optional[Upstream]":
+        from .upstream import Upstream, default_cache, parse_pin
+        data = self.settings.upstream
+        if not data:
+            return None
+        base = self.settings.settings_file.parent if self.settings.settings_file else self.tree
+        return Upstream(parse_pin(data, base, str(self.settings.settings_file or "settings")),
+                        default_cache(base))
+
+    def ensure_tree(self, out: Reporter) -> None:
+        """Fetch the pinned upstream when the tree is missing (fresh clone)."""
+        if self.tree.is_dir():
+            return
+        up = self.upstream()
+        if up is None:
+            raise F5QuiltError(f"tree {self.tree} does not exist and no upstream is pinned in the settings")
+        rel = os.path.relpath(self.tree, self.settings.base)
+        out.info(f"Fetching upstream {up.pin.describe()} into {rel}")
+        up.materialize(self.tree, out.info)
 
     def require_series(self) -> None:
         if not self.settings.series.exists():
@@ -289,6 +312,7 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
          count: Optional[int] = None, fuzz: int = 0, force: bool = False,
          dry_run: bool = False, merge: bool = False) -> int:
     ws.require_series()
+    ws.ensure_tree(out)
     recover(ws, out)
     if not ws.series.entries:
         raise NothingToDo("No patches in series")

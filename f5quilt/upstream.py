@@ -1,0 +1,261 @@
+"""The upstream pin and the pristine source it names.
+
+A pin is one of (in ``f5quilt.yaml`` under ``upstream:``)::
+
+    pypi: f5-tts==1.1.22        # a PyPI sdist (pip download --no-binary :all:)
+    sha256: ...                 # optional, checked on every fetch
+    git: https://host/repo.git  # a git URL ...
+    ref: v1.1.22                # ... and a ref
+    path: ../F5-TTS-1.1.22      # a local directory or source archive
+
+Archives are downloaded once into the cache and extracted once into
+``<cache>/pristine/<key>/``; ``PristineSource`` reads files from there (or,
+for a git pin, from git's object store through GitPython). ``materialize``
+builds the tree in a temporary sibling and renames it into place, so an
+interrupted fetch never leaves half a tree.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Dict, Optional
+
+from .errors import F5QuiltError
+
+Reader = Callable[[str], Optional[bytes]]
+
+
+@dataclass(frozen=True)
+class Pin:
+    kind: str                 # "pypi", "git" or "path"
+    spec: str                 # "f5-tts==1.1.22", a URL, or a path
+    ref: Optional[str] = None
+    sha256: Optional[str] = None
+
+    @property
+    def key(self) -> str:
+        """A directory name unique to this pin."""
+        raw = f"{self.kind}:{self.spec}@{self.ref or ''}"
+        safe = re.sub(r"[^A-Za-z0-9._=-]+", "_", f"{self.spec}-{self.ref}" if self.ref else self.spec)[-60:]
+        return f"{self.kind}-{safe}-{hashlib.sha1(raw.encode()).hexdigest()[:8]}"
+
+    def describe(self) -> str:
+        if self.kind == "git":
+            return f"{self.spec} {self.ref or 'HEAD'}"
+        return self.spec
+
+    def to_settings(self) -> Dict[str, str]:
+        out = {self.kind: self.spec}
+        if self.ref:
+            out["ref"] = self.ref
+        if self.sha256:
+            out["sha256"] = self.sha256
+        return out
+
+
+def parse_pin(data: Dict[str, Any], base: Path, origin: str = "f5quilt.yaml") -> Pin:
+    kinds = [k for k in ("pypi", "git", "path") if data.get(k)]
+    if len(kinds) != 1:
+        raise F5QuiltError(f"{origin}: upstream needs exactly one of pypi, git or path")
+    kind = kinds[0]
+    spec = str(data[kind])
+    if kind == "pypi" and "==" not in spec:
+        raise F5QuiltError(f"{origin}: upstream pypi pin must name an exact version (name==X)")
+    if kind == "path":
+        spec = str((base / spec).resolve())
+    return Pin(kind, spec, data.get("ref"), data.get("sha256"))
+
+
+def pin_from_arg(arg: str, base: Path) -> Pin:
+    """NEW_PIN on the command line: name==X, URL@ref, or a local path."""
+    if "==" in arg and not os.path.exists(arg):
+        return Pin("pypi", arg)
+    if re.match(r"^(https?|git|ssh|file)://", arg) or arg.endswith(".git") or "@" in arg and not os.path.exists(arg):
+        url, _, ref = arg.rpartition("@") if "@" in arg.split("://")[-1] else (arg, "", "")
+        return Pin("git", url or arg, ref or None)
+    path = (base / arg).resolve()
+    if not path.exists():
+        raise F5QuiltError(f"upstream {arg}: no such directory or archive")
+    return Pin("path", str(path))
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Upstream:
+    """Fetches and extracts a pin, with a cache."""
+
+    def __init__(self, pin: Pin, cache: Path) -> None:
+        self.pin = pin
+        self.cache = cache
+
+    @property
+    def pristine_dir(self) -> Path:
+        return self.cache / "pristine" / self.pin.key
+
+    # -- the archive ----------------------------------------------------
+    def archive(self, log: Callable[[str], None] = lambda s: None) -> Path:
+        if self.pin.kind == "path":
+            return Path(self.pin.spec)
+        if self.pin.kind != "pypi":
+            raise F5QuiltError("internal: archive() of a git pin")
+        dest = self.cache / "sdist"
+        name, _, version = self.pin.spec.partition("==")
+        found = self._cached_sdist(dest, name, version)
+        if found is None:
+            log(f"Downloading {self.pin.spec} from PyPI")
+            dest.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=dest) as tmp:
+                r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                                    "--disable-pip-version-check", "-q", "-d", tmp, self.pin.spec],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    last = (r.stderr.strip().splitlines() or ["pip download failed"])[-1]
+                    raise F5QuiltError(f"cannot download {self.pin.spec}: {last}")
+                files = list(Path(tmp).iterdir())
+                if len(files) != 1:
+                    raise F5QuiltError(f"pip download {self.pin.spec} gave {len(files)} files")
+                os.replace(files[0], dest / files[0].name)  # atomic: no half download in the cache
+                found = dest / files[0].name
+        if self.pin.sha256:
+            actual = sha256_of(found)
+            if actual != self.pin.sha256:
+                raise F5QuiltError(f"{found.name}: sha256 {actual} does not match the pin's {self.pin.sha256}")
+        return found
+
+    @staticmethod
+    def _cached_sdist(dest: Path, name: str, version: str) -> Optional[Path]:
+        if not dest.is_dir():
+            return None
+        norm = re.sub(r"[-_.]+", "[-_.]", re.escape(name.lower()).replace("\\", ""))
+        pattern = re.compile(rf"^{norm}-{re.escape(version)}\.(tar\.gz|zip|tar\.bz2)$", re.I)
+        for f in sorted(dest.iterdir()):
+            if pattern.match(f.name):
+                return f
+        return None
+
+    # -- the pristine copy ----------------------------------------------
+    def ensure_pristine(self, log: Callable[[str], None] = lambda s: None) -> Path:
+        """An extracted, read-only-by-convention copy of the pin in the cache."""
+        target = self.pristine_dir
+        if target.is_dir():
+            return target
+        if self.pin.kind == "path" and Path(self.pin.spec).is_dir():
+            return Path(self.pin.spec)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".partial-"))
+        try:
+            if self.pin.kind == "git":
+                self._git_checkout(tmp / "t", log)
+            else:
+                extract_archive(self.archive(log), tmp / "t")
+            os.replace(tmp / "t", target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return target
+
+    def _git_checkout(self, dest: Path, log: Callable[[str], None]) -> None:
+        import git  # GitPython, only for git pins
+
+        log(f"Cloning {self.pin.describe()}")
+        try:
+            repo = git.Repo.clone_from(self.pin.spec, str(dest), no_checkout=True)
+            repo.git.checkout(self.pin.ref or "HEAD")
+        except git.GitCommandError as exc:
+            raise F5QuiltError(f"cannot fetch {self.pin.describe()}: {exc.stderr.strip() or exc}") from None
+
+    def materialize(self, tree: Path, log: Callable[[str], None] = lambda s: None) -> None:
+        """Create ``tree`` as a copy of the pin; all or nothing."""
+        if tree.exists():
+            raise F5QuiltError(f"{tree} exists already")
+        pristine = self.ensure_pristine(log)
+        tree.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=tree.parent, prefix=f".{tree.name}.partial-"))
+        try:
+            shutil.copytree(pristine, tmp / "t", symlinks=True)
+            os.replace(tmp / "t", tree)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def reader(self, log: Callable[[str], None] = lambda s: None) -> Reader:
+        root = self.ensure_pristine(log)
+        if self.pin.kind == "git":
+            return _git_reader(root, self.pin.ref or "HEAD")
+
+        def read(rel: str) -> Optional[bytes]:
+            try:
+                with open(root / rel, "rb") as fh:
+                    return fh.read()
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                return None
+        return read
+
+
+def _git_reader(repo_dir: Path, ref: str) -> Reader:
+    """Files at ``ref`` straight from git's object store (GitPython)."""
+    import git
+
+    tree = git.Repo(str(repo_dir)).commit(ref).tree
+
+    def read(rel: str) -> Optional[bytes]:
+        try:
+            blob = tree / rel
+        except KeyError:
+            return None
+        if blob.type != "blob":
+            return None
+        return blob.data_stream.read()  # type: ignore[no-any-return]
+    return read
+
+
+def extract_archive(archive: Path, dest: Path) -> None:
+    """Extract a .tar.* or .zip, dropping the single top directory if there is one."""
+    tmp = dest.parent / (dest.name + ".x")
+    tmp.mkdir(parents=True)
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                for name in zf.namelist():
+                    _check_member(name, archive)
+                zf.extractall(tmp)
+        else:
+            try:
+                with tarfile.open(archive) as tf:
+                    for m in tf.getmembers():
+                        _check_member(m.name, archive)
+                    if hasattr(tarfile, "data_filter"):
+                        tf.extractall(tmp, filter="data")
+                    else:  # pragma: no cover - older Pythons
+                        tf.extractall(tmp)
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                raise F5QuiltError(f"{archive}: not a readable source archive ({exc})") from None
+        entries = list(tmp.iterdir())
+        top = entries[0] if len(entries) == 1 and entries[0].is_dir() else tmp
+        os.replace(top, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_member(name: str, archive: Path) -> None:
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or ".." in parts:
+        raise F5QuiltError(f"{archive}: member {name!r} would leave the extraction directory")
+
+
+def default_cache(settings_base: Path) -> Path:
+    env = os.environ.get("F5QUILT_CACHE")
+    return Path(env).resolve() if env else settings_base / ".cache"
