@@ -79,7 +79,7 @@ def test_broken_archive_leaves_no_half_tree(tmp_path: Path, run: Runner, monkeyp
     rc, _, err = run(repo, "push")
     assert rc == 1 and "not a readable source archive" in err
     assert not (repo / "third_party/proj").exists()
-    assert [p.name for p in (repo / "third_party").iterdir()] == []
+    assert not (repo / "third_party").exists() or not any((repo / "third_party").iterdir())
     assert not any((tmp_path / "cache").rglob("pkg"))
 
 
