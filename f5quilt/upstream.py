@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .errors import F5QuiltError
 
@@ -203,6 +203,16 @@ class Upstream:
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 return None
         return read
+
+
+def list_files(root: Path) -> List[str]:
+    """Every file under an extracted pristine tree (``.git`` and ``.pc`` skipped)."""
+    out: List[str] = []
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in (".git", ".pc")]
+        for fname in files:
+            out.append(os.path.relpath(os.path.join(dirpath, fname), root).replace(os.sep, "/"))
+    return sorted(out)
 
 
 def _git_reader(repo_dir: Path, ref: str) -> Reader:

@@ -1,0 +1,160 @@
+"""check: does the whole series apply to the pinned upstream? (also the pre-commit hook)"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Optional
+
+import click
+
+from ..check import CLEAN, ERROR, FAILS, Overlay, check_series, unlisted_patch_files
+from ..errors import EXIT_ERROR, F5QuiltError
+from ..output import Reporter
+from ..stack import Workspace
+from ..upstream import list_files
+from . import cli
+from .common import Context, verbosity
+
+
+def unpatched_reader(ws: Workspace) -> Any:
+    """Without a pin: the tree as it is with every applied patch popped."""
+    first_backup: Dict[str, str] = {}
+    for name in ws.stack.applied():
+        for rel in ws.stack.backup_files(name):
+            first_backup.setdefault(rel, name)
+
+    def read(rel: str) -> Optional[bytes]:
+        owner = first_backup.get(rel)
+        if owner is None:
+            return ws.read_tree(rel)
+        data = (ws.stack.backup_dir(owner) / rel).read_bytes()
+        return data or None  # quilt: an empty backup stands for "did not exist"
+    return read
+
+
+@cli.command()
+@click.option("--strict", is_flag=True, help="Fail on any offset or fuzz, not only on failing hunks.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
+@click.option("--tree", "tree_check", is_flag=True,
+              help="Also check the tree equals pristine + applied patches (edits outside any patch).")
+@click.option("--fuzz", type=click.IntRange(0, 10), default=None, help="Fuzz allowed (default: the settings').")
+@verbosity
+def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], reporter: Reporter) -> int:
+    """Prove the series applies to the pinned upstream, touching no tree.
+
+    Applies every patch in memory, in order, onto the pristine release the
+    settings pin (without a pin: the tree with its applied patches popped).
+    Reports per patch: clean, offset, fuzz, fails (file, hunk, why) or error
+    (missing or unparseable patch, path leaving the tree). Warns about patch
+    files the series does not list. Exit 0 when everything applies (with
+    --strict: exactly), 1 otherwise.
+    """
+    ws = Context.workspace()
+    if not ws.settings.series.exists():
+        raise F5QuiltError(f"No series file found ({ws.settings.series})")
+    up = ws.upstream()
+    log = reporter.verbose
+    base = up.reader(log) if up is not None else unpatched_reader(ws)
+    results = check_series(ws.series.names, ws.load, ws.entry, base,
+                           fuzz=ws.settings.fuzz if fuzz is None else fuzz, display=ws.display)
+    unlisted = unlisted_patch_files(ws.settings.patches, ws.series)
+    drift: List[Dict[str, str]] = []
+    if tree_check:
+        drift = tree_drift(ws, base, up)
+    ok = not any(r.status in (FAILS, ERROR) for r in results) and not drift
+    if strict and any(r.status != CLEAN for r in results):
+        ok = False
+    if as_json:
+        click.echo(json.dumps({
+            "upstream": up.pin.describe() if up else None,
+            "ok": ok, "strict": strict,
+            "patches": [r.to_json() for r in results],
+            "unlisted": unlisted,
+            "drift": drift,
+        }, indent=2))
+        return 0 if ok else EXIT_ERROR
+    for rel in unlisted:
+        reporter.warn(f"warning: {ws.display(rel)} is not in the series")
+    for r in results:
+        shown = ws.display(r.name)
+        if r.status == ERROR:
+            reporter.error(r.error)
+        elif r.status == FAILS:
+            for h in r.hunks:
+                if h["status"] != "applied":
+                    reporter.error(f"{shown}: {h['file']}: {h['message']}")
+        elif r.status != CLEAN:
+            for h in r.hunks:
+                if h["offset"] or h["fuzz"]:
+                    (reporter.error if strict else reporter.info)(f"{shown}: {h['file']}: {h['message']}")
+        else:
+            reporter.verbose(f"{shown}: clean")
+    for d in drift:
+        reporter.error(f"{os.path.relpath(ws.tree, ws.settings.base)}/{d['file']}: {d['why']}")
+    against = up.pin.describe() if up else "the unpatched tree"
+    n = len(results)
+    if ok:
+        reporter.info(f"{n} patch{'es' if n != 1 else ''} apply to {against}")
+    else:
+        bad = sum(1 for r in results if r.status in (FAILS, ERROR) or (strict and r.status != CLEAN))
+        if bad:
+            reporter.error(f"{bad} of {n} patches do not apply{' exactly' if strict else ''} to {against}")
+        if drift:
+            reporter.error(f"{len(drift)} file(s) in the tree differ from {against} + applied patches")
+    return 0 if ok else EXIT_ERROR
+
+
+def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
+    """Files whose content differs from pristine + the applied patches.
+
+    A file an applied patch touched is compared with the content hash that
+    push recorded (or, for a patch quilt pushed, with the patches re-applied
+    in memory); every other file with the pristine source.
+    """
+    from ..apply import apply_patch
+    from ..state import digest
+
+    if not ws.tree.is_dir():
+        raise F5QuiltError(f"tree {ws.tree} does not exist")
+    owner: Dict[str, str] = {}
+    for name in ws.stack.applied():
+        for rel in ws.stack.backup_files(name):
+            owner[rel] = name
+    overlay: Optional[Overlay] = None
+
+    def expected(rel: str) -> Optional[str]:
+        nonlocal overlay
+        name = owner.get(rel)
+        if name is None:
+            return digest(base(rel))
+        sums = ws.stack.read_sums(name)
+        if sums is not None and rel in sums:
+            return sums[rel]
+        if overlay is None:
+            overlay = Overlay(base)
+            for applied in ws.stack.applied():
+                ent = ws.entry(applied)
+                patch = ws.load(applied).reversed() if ent.reverse else ws.load(applied)
+                overlay.apply(apply_patch(patch, overlay, strip=ent.strip, fuzz=2, display=ws.display(applied)))
+        return digest(overlay(rel))
+
+    tree_files = set(list_files(ws.tree))
+    pristine_files = set(list_files(up.ensure_pristine())) if up is not None else set()
+    drift: List[Dict[str, str]] = []
+    for rel in sorted(tree_files | pristine_files | set(owner)):
+        want = expected(rel)
+        have = digest(ws.read_tree(rel)) if rel in tree_files else None
+        if want == have:
+            continue
+        if rel.endswith(".rej") and want is None:
+            why = "reject file left by a forced push"
+        elif want is None:
+            why = "not in pristine + applied patches (created outside any patch)"
+        elif have is None:
+            why = "missing (deleted outside any patch)"
+        elif rel in owner:
+            why = f"changes not refreshed into {ws.display(owner[rel])}"
+        else:
+            why = "edited outside any patch"
+        drift.append({"file": rel, "why": why})
+    return drift
