@@ -69,3 +69,60 @@ def test_each_tool_pops_what_the_other_pushed(debian_trees: Path, tmp_path: Path
     r = f5q(b, "pop", "-a", "-q", patches="debian/patches")
     assert r.returncode == 0, r.stderr
     assert files_only(b) == pristine
+
+
+def tree_only(files: dict) -> dict:
+    return {k: v for k, v in files.items() if not k.startswith("debian/patches/")}
+
+
+@pytest.mark.parametrize("pkg", ["cron", "openssh"])
+def test_refresh_round_trip_on_real_series(debian_trees: Path, tmp_path: Path, pkg: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """push -a; refresh --normalize every patch top to bottom; the rewritten series
+    gives the same trees (with f5quilt and with GNU quilt), and refreshing again
+    changes no byte."""
+    from f5quilt import authoring, stack
+    from f5quilt.output import QUIET, Reporter
+    from f5quilt.settings import load_settings
+    from f5quilt.stack import Workspace
+
+    src = debian_trees / pkg
+    work = tmp_path / "work"
+    shutil.copytree(src, work, symlinks=True)
+    monkeypatch.setenv("QUILT_PATCHES", "debian/patches")
+    quiet = Reporter(QUIET)
+
+    def ws() -> Workspace:
+        return Workspace.open(load_settings(work))
+
+    assert f5q(work, "push", "-a", "-q", patches="debian/patches").returncode == 0
+    pushed = files_only(work)
+    original = {p.name: p.read_bytes() for p in (work / "debian/patches").rglob("*") if p.is_file()}
+    for _ in range(len(ws().stack.applied())):
+        w = ws()
+        authoring.refresh(w, quiet, normalize=True)
+        stack.pop_one(w, quiet)
+    normalized = {p.relative_to(work).as_posix(): p.read_bytes()
+                  for p in (work / "debian/patches").rglob("*") if p.is_file()}
+    changed = sum(1 for p in (work / "debian/patches").rglob("*")
+                  if p.is_file() and original.get(p.name) != p.read_bytes())
+    assert changed > 0  # normalization really rewrote patches
+    # re-applied to the pristine tree, the rewritten series gives the same files
+    assert f5q(work, "push", "-a", "-q", patches="debian/patches").returncode == 0
+    assert tree_only(files_only(work)) == tree_only(pushed)
+    # a second refresh changes no byte, normalized or not
+    for _ in range(len(ws().stack.applied())):
+        w = ws()
+        authoring.refresh(w, quiet, normalize=True)
+        stack.pop_one(w, quiet)
+    again = {p.relative_to(work).as_posix(): p.read_bytes() for p in (work / "debian/patches").rglob("*") if p.is_file()}
+    assert again == normalized
+    # GNU quilt accepts what f5quilt wrote
+    qtree = tmp_path / "q"
+    shutil.copytree(src, qtree, symlinks=True)
+    shutil.rmtree(qtree / "debian/patches")
+    shutil.copytree(work / "debian/patches", qtree / "debian/patches")
+    r = quilt(qtree, "push", "-a", "-q", patches="debian/patches")
+    assert r.returncode == 0, r.stderr
+    assert tree_only(files_only(qtree)) == tree_only(pushed)
+    assert quilt(qtree, "pop", "-a", "-q", patches="debian/patches").returncode == 0

@@ -1,0 +1,390 @@
+"""Authoring: refresh after editing, and the commands around it.
+
+The content of a file "before" a patch is its backup in ``.pc/<patch>/``;
+"after" it is the backup of the next applied patch that touches the file,
+or the tree when none does. Refresh writes the header kept byte for byte
+plus git's diff of before/after, and writes nothing when those bytes
+equal the patch file's.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from .apply import apply_patch
+from .errors import F5QuiltError, NothingToDo
+from .fsutil import DEFAULT_MODE, atomic_write, check_inside, read_bytes_or_none, safe_relpath
+from .gitdiff import diff_files
+from .output import Reporter
+from .patchmodel import load_patch, parse_patch, patch_header, split_lines
+from .series import SeriesEntry
+from .stack import Workspace, recover
+from .state import digest
+
+CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
+
+
+def applied_or_top(ws: Workspace, given: Optional[str]) -> str:
+    applied = ws.stack.applied()
+    if not applied:
+        raise NothingToDo("No patches applied")
+    if given is None:
+        return applied[-1]
+    name = ws.resolve_name(given)
+    if name not in applied:
+        raise F5QuiltError(f"Patch {ws.display(name)} is not applied")
+    return name
+
+
+def named_or_top(ws: Workspace, given: Optional[str]) -> str:
+    if given is not None:
+        return ws.resolve_name(given)
+    top = ws.stack.top()
+    if top is None:
+        raise NothingToDo("No patches applied")
+    return top
+
+
+def tree_rel(ws: Workspace, path: str) -> str:
+    """A FILE argument (relative to the cwd) as a path relative to the tree."""
+    full = os.path.abspath(path)
+    tree = str(ws.tree)
+    if full != tree and not full.startswith(tree + os.sep):
+        raise F5QuiltError(f"{path}: not inside the tree {ws.tree}")
+    rel = safe_relpath(os.path.relpath(full, tree).replace(os.sep, "/"))
+    check_inside(ws.tree, rel)
+    return rel
+
+
+def _backup(ws: Workspace, name: str, rel: str) -> Optional[bytes]:
+    data = read_bytes_or_none(ws.stack.backup_dir(name) / rel)
+    return data or None  # quilt: an empty backup stands for "did not exist"
+
+
+def before_after(ws: Workspace, name: str) -> Tuple[Dict[str, Optional[bytes]], Dict[str, Optional[bytes]]]:
+    applied = ws.stack.applied()
+    later = applied[applied.index(name) + 1:]
+    old: Dict[str, Optional[bytes]] = {}
+    new: Dict[str, Optional[bytes]] = {}
+    for rel in sorted(ws.stack.backup_files(name)):
+        old[rel] = _backup(ws, name, rel)
+        nxt = next((p for p in later if (ws.stack.backup_dir(p) / rel).exists()), None)
+        new[rel] = _backup(ws, nxt, rel) if nxt else ws.read_tree(rel)
+    return old, new
+
+
+def later_touching(ws: Workspace, name: str) -> List[str]:
+    applied = ws.stack.applied()
+    files = set(ws.stack.backup_files(name))
+    return [p for p in applied[applied.index(name) + 1:] if files & set(ws.stack.backup_files(p))]
+
+
+def render_patch(ws: Workspace, name: str, header: bytes, *, context: int = 3) -> bytes:
+    old, new = before_after(ws, name)
+    changed_old = {k: v for k, v in old.items() if v != new[k]}
+    changed_new = {k: new[k] for k in changed_old}
+    body = diff_files(changed_old, changed_new, context=context, index=ws.settings.refresh_index) if changed_old else b""
+    return header + body
+
+
+def _same_effect(ws: Workspace, name: str, existing: bytes) -> bool:
+    """Does the patch file already turn the before-files into the after-files?"""
+    old, new = before_after(ws, name)
+    try:
+        res = apply_patch(parse_patch(existing, ws.display(name)), lambda r: old.get(r),
+                          strip=ws.entry(name).strip, fuzz=0)
+    except F5QuiltError:
+        return False
+    if not res.ok or not set(res.changes) <= set(old):
+        return False
+    return all((res.changes[rel].after if rel in res.changes else old[rel]) == new[rel] for rel in old)
+
+
+def refresh(ws: Workspace, out: Reporter, given: Optional[str] = None, *, force: bool = False,
+            normalize: bool = False) -> int:
+    recover(ws, out)
+    name = applied_or_top(ws, given)
+    later = later_touching(ws, name)
+    if later and not force:
+        raise F5QuiltError(f"More recent patches modify files in patch {ws.display(name)}. "
+                           "Enforce refresh with -f.")
+    conflicts = ws.stack.conflicts(name) or {}
+    for rel in conflicts:
+        data = ws.read_tree(rel) or b""
+        if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)) and not force:
+            raise F5QuiltError(f"{rel} still has conflict markers; resolve them (or refresh -f)")
+    path = ws.patch_file(name)
+    existing = read_bytes_or_none(path)
+    header = patch_header(existing) if existing else b""
+    if existing is not None and not normalize and _same_effect(ws, name, existing):
+        data = existing  # nothing changed: no reformatting churn either
+    else:
+        data = render_patch(ws, name, header)
+    if existing == data:
+        out.info(f"Patch {ws.display(name)} is unchanged")
+    else:
+        if existing is not None:
+            # the new text must parse: never replace a patch with something broken
+            parse_patch(data, ws.display(name))
+        atomic_write(path, data, path.stat().st_mode if path.exists() else DEFAULT_MODE)
+        out.info(f"Refreshed patch {ws.display(name)}")
+    ws._patch_cache.pop(name, None)
+    ws.stack.refresh_marker(name).unlink(missing_ok=True)
+    ws.stack.set_conflicts(name, None)
+    # what pop will compare against once this patch is on top again
+    _old, new = before_after(ws, name)
+    ws.stack.write_sums(name, {rel: digest(data) for rel, data in new.items()})
+    return 0
+
+
+def diff(ws: Workspace, given: Optional[str], *, combine: Optional[str] = None,
+         unrefreshed: bool = False, context: int = 3) -> bytes:
+    name = applied_or_top(ws, given)
+    if unrefreshed:
+        # what the patch file says vs the tree: edits not yet refreshed
+        old, new = before_after(ws, name)
+        expect = apply_patch(ws.load(name), lambda r: old.get(r), strip=ws.entry(name).strip, fuzz=0)
+        base = {rel: (expect.changes[rel].after if rel in expect.changes else old[rel]) for rel in old}
+        changed = {k for k in base if base[k] != new[k]}
+        return diff_files({k: base[k] for k in changed}, {k: new[k] for k in changed}, context=context)
+    if combine:
+        applied = ws.stack.applied()
+        first = applied.index(name if combine == "-" else ws.resolve_name(combine))
+        span = applied[first:applied.index(name) + 1] if combine != "-" else applied[:applied.index(name) + 1]
+        old_all: Dict[str, Optional[bytes]] = {}
+        new_all: Dict[str, Optional[bytes]] = {}
+        for p in span:
+            o, n = before_after(ws, p)
+            for rel in o:
+                old_all.setdefault(rel, o[rel])
+        _o, last_new = before_after(ws, span[-1])
+        for rel in old_all:
+            if rel in last_new:
+                new_all[rel] = last_new[rel]
+            else:
+                later = [p for p in applied[applied.index(span[-1]) + 1:] if (ws.stack.backup_dir(p) / rel).exists()]
+                new_all[rel] = _backup(ws, later[0], rel) if later else ws.read_tree(rel)
+        changed = {k for k in old_all if old_all[k] != new_all[k]}
+        return diff_files({k: old_all[k] for k in changed}, {k: new_all[k] for k in changed}, context=context)
+    old, new = before_after(ws, name)
+    changed = {k for k in old if old[k] != new[k]}
+    return diff_files({k: old[k] for k in changed}, {k: new[k] for k in changed}, context=context)
+
+
+def new_patch(ws: Workspace, out: Reporter, given: str) -> None:
+    recover(ws, out)
+    name = given
+    prefix = ws.settings.patches_display.rstrip("/") + "/"
+    if name.startswith(prefix):
+        name = name[len(prefix):]
+    safe_relpath(name)
+    if ws.series.get(name):
+        raise F5QuiltError(f"Patch {ws.display(name)} exists already, please choose a different name")
+    top = ws.stack.top()
+    ws.series.insert_after(top, SeriesEntry(name))
+    ws.stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
+    ws.settings.patches.mkdir(parents=True, exist_ok=True)
+    atomic_write(ws.settings.series, ws.series.to_text().encode("utf-8", "surrogateescape"))
+    bdir = ws.stack.backup_dir(name)
+    bdir.mkdir(parents=True, exist_ok=True)
+    (bdir / ".timestamp").touch()
+    ws.stack.write_applied(ws.stack.applied() + [name])
+    ws.stack.write_sums(name, {})
+    out.info(f"Patch {ws.display(name)} is now on top")
+
+
+def add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> int:
+    recover(ws, out)
+    name = applied_or_top(ws, given)
+    applied = ws.stack.applied()
+    later = applied[applied.index(name) + 1:]
+    sums = ws.stack.read_sums(name) or {}
+    status = 0
+    for path in files:
+        rel = tree_rel(ws, path)
+        backup = ws.stack.backup_dir(name) / rel
+        if backup.exists():
+            out.info(f"File {rel} is already in patch {ws.display(name)}")
+            status = 2
+            continue
+        for p in later:
+            if (ws.stack.backup_dir(p) / rel).exists():
+                raise F5QuiltError(f"File {rel} modified by patch {ws.display(p)}")
+        data = ws.read_tree(rel)
+        target = check_inside(ws.tree, rel)
+        # a copy, never a hard link: the user is about to edit the file in place
+        atomic_write(backup, data or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
+        sums[rel] = digest(data)
+        out.info(f"File {rel} added to patch {ws.display(name)}")
+    ws.stack.write_sums(name, sums)
+    return status
+
+
+def patch_files(ws: Workspace, name: str) -> List[str]:
+    if name in ws.stack.applied():
+        return sorted(ws.stack.backup_files(name))
+    entry = ws.entry(name)
+    patch = ws.load(name)
+    from .apply import strip_path
+    files = set()
+    for fp in patch.files:
+        for raw in (fp.old_name, fp.new_name):
+            if raw != "/dev/null":
+                files.add(strip_path(raw, entry.strip, ws.display(name), fp.line))
+    return sorted(files)
+
+
+def header_of(ws: Workspace, name: str) -> bytes:
+    data = read_bytes_or_none(ws.patch_file(name)) or b""
+    return patch_header(data)
+
+
+def set_header(ws: Workspace, name: str, header: bytes) -> None:
+    path = ws.patch_file(name)
+    data = read_bytes_or_none(path) or b""
+    body = data[len(patch_header(data)):]
+    if header and not header.endswith(b"\n"):
+        header += b"\n"
+    if body and header and not header.endswith(b"\n\n"):
+        header += b"\n"
+    atomic_write(path, header + body, path.stat().st_mode if path.exists() else DEFAULT_MODE)
+
+
+def delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, backup: bool = False) -> None:
+    from .stack import pop_one
+    recover(ws, out)
+    applied = ws.stack.applied()
+    if name in applied:
+        if applied[-1] != name:
+            raise F5QuiltError(f"Patch {ws.display(name)} is currently applied")
+        pop_one(ws, out)
+    ws.series.remove(name)
+    atomic_write(ws.settings.series, ws.series.to_text().encode("utf-8", "surrogateescape"))
+    out.info(f"Removed patch {ws.display(name)}")
+    if remove_file and ws.patch_file(name).exists():
+        if backup:
+            os.replace(ws.patch_file(name), str(ws.patch_file(name)) + "~")
+        else:
+            ws.patch_file(name).unlink()
+
+
+def rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
+    recover(ws, out)
+    prefix = ws.settings.patches_display.rstrip("/") + "/"
+    if new.startswith(prefix):
+        new = new[len(prefix):]
+    safe_relpath(new)
+    if ws.series.get(new) or ws.patch_file(new).exists():
+        raise F5QuiltError(f"Patch {ws.display(new)} exists already, please choose a new name")
+    applied = ws.stack.applied()
+    if ws.patch_file(old).exists():
+        ws.patch_file(new).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(ws.patch_file(old), ws.patch_file(new))
+    ws.series.rename(old, new)
+    atomic_write(ws.settings.series, ws.series.to_text().encode("utf-8", "surrogateescape"))
+    if old in applied:
+        sums = ws.stack.read_sums(old)
+        ws.stack.backup_dir(new).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(ws.stack.backup_dir(old), ws.stack.backup_dir(new))
+        if ws.stack.refresh_marker(old).exists():
+            os.replace(ws.stack.refresh_marker(old), ws.stack.refresh_marker(new))
+        ws.stack.write_applied([new if n == old else n for n in applied])
+        if sums is not None:
+            ws.stack.write_sums(new, sums)
+        ws.stack.forget(old)
+    out.info(f"Patch {ws.display(old)} renamed to {ws.display(new)}")
+
+
+def import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Optional[str] = None,
+                   force: bool = False, strip: Optional[int] = None) -> None:
+    if name and len(files) != 1:
+        raise F5QuiltError("import -P takes exactly one patch file")
+    top = ws.stack.top()
+    for f in files:
+        src = Path(f)
+        target = name or src.name
+        data = read_bytes_or_none(src)
+        if data is None:
+            raise F5QuiltError(f"{f}: no such patch file")
+        parse_patch(data, f)  # refuse a malformed patch before copying it
+        if ws.series.get(target) and not force:
+            raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
+        ws.settings.patches.mkdir(parents=True, exist_ok=True)
+        atomic_write(ws.patch_file(target), data, DEFAULT_MODE)
+        if not ws.series.get(target):
+            ws.series.insert_after(top, SeriesEntry(target, strip=strip if strip is not None else 1))
+            top = target
+        atomic_write(ws.settings.series, ws.series.to_text().encode("utf-8", "surrogateescape"))
+        out.info(f"Importing patch {f} (stored as {ws.display(target)})")
+
+
+def fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int = 1, fuzz: int = 0, force: bool = False) -> None:
+    """Apply a patch (from stdin) onto the top patch's files, adding them to it."""
+    recover(ws, out)
+    name = applied_or_top(ws, None)
+    patch = parse_patch(data, "<stdin>")
+    result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>")
+    if not result.ok and not force:
+        raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
+    add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes
+                                if not (ws.stack.backup_dir(name) / rel).exists()])
+    for rel, change in result.changes.items():
+        target = check_inside(ws.tree, rel)
+        if change.after is None:
+            target.unlink(missing_ok=True)
+        else:
+            mode = target.stat().st_mode if target.exists() else DEFAULT_MODE
+            atomic_write(target, change.after, mode)
+    out.info(f"Folded patch into {ws.display(name)}; refresh it to record the change")
+
+
+def revert_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
+    """Undo unrefreshed changes: the file as the patch file says it should be."""
+    recover(ws, out)
+    name = applied_or_top(ws, given)
+    if name != ws.stack.top():
+        raise F5QuiltError("revert works on the top patch only")
+    entry = ws.entry(name)
+    old, _new = before_after(ws, name)
+    patch_path = ws.patch_file(name)
+    expect = {}
+    if patch_path.exists():
+        res = apply_patch(load_patch(patch_path, ws.display(name)), lambda r: old.get(r),
+                          strip=entry.strip, fuzz=0)
+        expect = {rel: c.after for rel, c in res.changes.items()}
+    for path in files:
+        rel = tree_rel(ws, path)
+        if rel not in old:
+            raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}")
+        want = expect.get(rel, old[rel])
+        target = check_inside(ws.tree, rel)
+        if want is None:
+            target.unlink(missing_ok=True)
+        else:
+            atomic_write(target, want, target.stat().st_mode if target.exists() else DEFAULT_MODE)
+        out.info(f"Changes to {rel} in patch {ws.display(name)} reverted")
+
+
+def remove_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
+    """Take files out of the top patch, restoring their backed-up content."""
+    recover(ws, out)
+    name = applied_or_top(ws, given)
+    if name != ws.stack.top():
+        raise F5QuiltError("remove works on the top patch only (use -P with the top patch)")
+    sums = ws.stack.read_sums(name) or {}
+    for path in files:
+        rel = tree_rel(ws, path)
+        backup = ws.stack.backup_dir(name) / rel
+        if not backup.exists():
+            raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}")
+        target = check_inside(ws.tree, rel)
+        if backup.stat().st_size == 0:
+            target.unlink(missing_ok=True)
+            backup.unlink()
+        else:
+            os.replace(backup, target)
+        sums.pop(rel, None)
+        out.info(f"File {rel} removed from patch {ws.display(name)}")
+    ws.stack.write_sums(name, sums)
+
