@@ -44,7 +44,12 @@ class HunkReport:
     level: str = "exact"      # how it landed: exact, offset, fuzz, merge...
 
     def message(self) -> str:
-        """GNU patch's wording."""
+        """GNU patch's wording (and ours for merges)."""
+        if self.level.startswith("merge-"):
+            how = self.level.split("-", 1)[1]
+            if self.status == APPLIED:
+                return f"Hunk #{self.number} merged at {how} level (3-way)."
+            return f"Hunk #{self.number} CONFLICT: 3-way merge left conflict markers."
         if self.status == APPLIED:
             if not self.fuzz and not self.offset:
                 return f"Hunk #{self.number} succeeded at {self.line}."

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 from .apply import FileChange, PatchResult, apply_patch
 from .errors import EXIT_CONFLICT, EXIT_ERROR, EXIT_NOTHING, F5QuiltError, NothingToDo
@@ -191,10 +191,10 @@ def unrefreshed_files(ws: Workspace, paths: List[str]) -> Dict[str, str]:
     return found
 
 
-def compute_push(ws: Workspace, name: str, fuzz: int) -> PatchResult:
+def compute_push(ws: Workspace, name: str, fuzz: int, reverse: bool = False) -> PatchResult:
     entry = ws.entry(name)
     patch = ws.load(name)
-    if entry.reverse:
+    if entry.reverse != reverse:
         patch = patch.reversed()
     return apply_patch(patch, ws.read_tree, strip=entry.strip, fuzz=fuzz, display=ws.display(name))
 
@@ -211,7 +211,8 @@ def report_result(out: Reporter, result: PatchResult, verbose_only_clean: bool =
 
 
 def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: bool = False,
-             dry_run: bool = False, merge: bool = False) -> PushResult:
+             dry_run: bool = False, merge: bool = False,
+             merge_base: Optional[Callable[[str], Optional[bytes]]] = None) -> PushResult:
     top = ws.stack.top()
     if top and ws.stack.needs_refresh(top) and not force:
         raise F5QuiltError(f"The topmost patch {ws.display(top)} needs to be refreshed first.")
@@ -223,7 +224,7 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     conflicts: Dict[str, int] = {}
     if not result.ok and merge:
         from .merge import merge_failed_files  # git is only needed here
-        conflicts = merge_failed_files(ws, name, result)
+        conflicts = merge_failed_files(ws, name, result, merge_base)
     report_result(out, result)
     if not force:
         dirty = unrefreshed_files(ws, list(result.changes))

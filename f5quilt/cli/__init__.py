@@ -36,7 +36,7 @@ def cli() -> None:
     """
 
 
-from . import stackcmds, authoringcmds, query, upstreamcmds, checkcmd  # noqa: E402,F401  (register commands)
+from . import stackcmds, authoringcmds, query, rebasecmds, upstreamcmds, checkcmd  # noqa: E402,F401  (register commands)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
