@@ -161,7 +161,13 @@ def preimage_reader_for(ws: Workspace, name: str, old_base: Upstream, old_load: 
 
 def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
     assert ws.settings.settings_file is not None
-    write_pin(ws.settings.settings_file, _pin_of(state["new_pin"]))
+    pin = _pin_of(state["new_pin"])
+    if pin.kind == "pypi" and not pin.sha256:
+        # record what was fetched, so later fetches are checked against it
+        from .upstream import sha256_of
+        up = Upstream(pin, default_cache(ws.settings.settings_file.parent))
+        pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive()))
+    write_pin(ws.settings.settings_file, pin)
     shutil.rmtree(state_dir(ws))
     parent = state_dir(ws).parent
     if parent.is_dir() and not any(parent.iterdir()):

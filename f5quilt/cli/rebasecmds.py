@@ -68,7 +68,7 @@ def status(reporter: Reporter) -> int:
         touched = sorted({rel for n in applied for rel in ws.stack.backup_files(n)})
         for rel, owner in sorted(unrefreshed_files(ws, touched).items()):
             reporter.result(f"unrefreshed: {rel} (in {ws.display(owner)})")
-    if ws.tree.exists() and up is not None:
+    if ws.tree.exists() and up is not None and not state:  # mid-rebase the tree is on the new release
         from .checkcmd import tree_drift
         for d in tree_drift(ws, up.reader(), up):
             if "not refreshed" not in d["why"]:
