@@ -253,3 +253,11 @@ def test_reverse_and_p0_series_options(tmp_path: Path, run: Runner) -> None:
     (tmp_path / "patches/series").write_text("r.diff -p0 -R\n")
     assert run(tmp_path, "push")[0] == 0
     assert (tmp_path / "f.txt").read_text() == "line\n"
+
+
+def test_every_command_has_a_section_in_the_docs() -> None:
+    from conftest import ROOT
+    from f5quilt.cli import cli
+    doc = (ROOT / "docs/commands.md").read_text()
+    for name in cli.commands:
+        assert f"\n## {name}\n" in doc, name

@@ -11,7 +11,6 @@ from ..check import CLEAN, ERROR, FAILS, Overlay, check_series, unlisted_patch_f
 from ..errors import EXIT_ERROR, F5QuiltError
 from ..output import Reporter
 from ..stack import Workspace
-from ..upstream import list_files
 from . import cli
 from .common import Context, verbosity
 
@@ -137,6 +136,8 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
                 patch = ws.load(applied).reversed() if ent.reverse else ws.load(applied)
                 overlay.apply(apply_patch(patch, overlay, strip=ent.strip, fuzz=2, display=ws.display(applied)))
         return digest(overlay(rel))
+
+    from ..upstream import list_files
 
     tree_files = set(list_files(ws.tree))
     pristine_files = set(list_files(up.ensure_pristine())) if up is not None else set()
