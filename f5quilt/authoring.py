@@ -57,6 +57,15 @@ def tree_rel(ws: Workspace, path: str) -> str:
     return rel
 
 
+def put_tree_file(ws: Workspace, rel: str, data: Optional[bytes]) -> None:
+    """Write (keeping the file's mode) or, for None, delete a tree file."""
+    target = check_inside(ws.tree, rel)
+    if data is None:
+        target.unlink(missing_ok=True)
+    else:
+        atomic_write(target, data, target.stat().st_mode if target.exists() else DEFAULT_MODE)
+
+
 def _backup(ws: Workspace, name: str, rel: str) -> Optional[bytes]:
     data = read_bytes_or_none(ws.stack.backup_dir(name) / rel)
     return data or None  # quilt: an empty backup stands for "did not exist"
@@ -330,12 +339,7 @@ def fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int = 1, fuzz: int
     add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes
                                 if not (ws.stack.backup_dir(name) / rel).exists()])
     for rel, change in result.changes.items():
-        target = check_inside(ws.tree, rel)
-        if change.after is None:
-            target.unlink(missing_ok=True)
-        else:
-            mode = target.stat().st_mode if target.exists() else DEFAULT_MODE
-            atomic_write(target, change.after, mode)
+        put_tree_file(ws, rel, change.after)
     out.info(f"Folded patch into {ws.display(name)}; refresh it to record the change")
 
 
@@ -357,12 +361,7 @@ def revert_files(ws: Workspace, out: Reporter, files: List[str], given: Optional
         rel = tree_rel(ws, path)
         if rel not in old:
             raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}")
-        want = expect.get(rel, old[rel])
-        target = check_inside(ws.tree, rel)
-        if want is None:
-            target.unlink(missing_ok=True)
-        else:
-            atomic_write(target, want, target.stat().st_mode if target.exists() else DEFAULT_MODE)
+        put_tree_file(ws, rel, expect.get(rel, old[rel]))
         out.info(f"Changes to {rel} in patch {ws.display(name)} reverted")
 
 
