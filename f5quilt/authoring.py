@@ -57,6 +57,23 @@ def tree_rel(ws: Workspace, path: str) -> str:
     return rel
 
 
+def as_recorded(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) -> Dict[str, Optional[bytes]]:
+    """Each of the patch's files as the patch file (its last refresh) says it should be."""
+    if not ws.patch_file(name).exists():
+        return dict(old)
+    res = apply_patch(load_patch(ws.patch_file(name), ws.display(name)), lambda r: old.get(r),
+                      strip=ws.entry(name).strip, fuzz=0)
+    return {rel: (res.changes[rel].after if rel in res.changes else data) for rel, data in old.items()}
+
+
+def _top_only(ws: Workspace, out: Reporter, given: Optional[str], verb: str) -> str:
+    recover(ws, out)
+    name = applied_or_top(ws, given)
+    if name != ws.stack.top():
+        raise F5QuiltError(f"{verb} works on the top patch only")
+    return name
+
+
 def put_tree_file(ws: Workspace, rel: str, data: Optional[bytes]) -> None:
     """Write (keeping the file's mode) or, for None, delete a tree file."""
     target = check_inside(ws.tree, rel)
@@ -153,8 +170,7 @@ def diff(ws: Workspace, given: Optional[str], *, combine: Optional[str] = None,
     if unrefreshed:
         # what the patch file says vs the tree: edits not yet refreshed
         old, new = before_after(ws, name)
-        expect = apply_patch(ws.load(name), lambda r: old.get(r), strip=ws.entry(name).strip, fuzz=0)
-        base = {rel: (expect.changes[rel].after if rel in expect.changes else old[rel]) for rel in old}
+        base = as_recorded(ws, name, old)
         changed = {k for k in base if base[k] != new[k]}
         return diff_files({k: base[k] for k in changed}, {k: new[k] for k in changed}, context=context)
     if combine:
@@ -345,32 +361,20 @@ def fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int = 1, fuzz: int
 
 def revert_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
     """Undo unrefreshed changes: the file as the patch file says it should be."""
-    recover(ws, out)
-    name = applied_or_top(ws, given)
-    if name != ws.stack.top():
-        raise F5QuiltError("revert works on the top patch only")
-    entry = ws.entry(name)
+    name = _top_only(ws, out, given, "revert")
     old, _new = before_after(ws, name)
-    patch_path = ws.patch_file(name)
-    expect = {}
-    if patch_path.exists():
-        res = apply_patch(load_patch(patch_path, ws.display(name)), lambda r: old.get(r),
-                          strip=entry.strip, fuzz=0)
-        expect = {rel: c.after for rel, c in res.changes.items()}
+    expect = as_recorded(ws, name, old)
     for path in files:
         rel = tree_rel(ws, path)
         if rel not in old:
             raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}")
-        put_tree_file(ws, rel, expect.get(rel, old[rel]))
+        put_tree_file(ws, rel, expect[rel])
         out.info(f"Changes to {rel} in patch {ws.display(name)} reverted")
 
 
 def remove_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
     """Take files out of the top patch, restoring their backed-up content."""
-    recover(ws, out)
-    name = applied_or_top(ws, given)
-    if name != ws.stack.top():
-        raise F5QuiltError("remove works on the top patch only (use -P with the top patch)")
+    name = _top_only(ws, out, given, "remove")
     sums = ws.stack.read_sums(name) or {}
     for path in files:
         rel = tree_rel(ws, path)
