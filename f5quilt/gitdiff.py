@@ -27,7 +27,7 @@ def _git(args: list[str], cwd: str) -> "subprocess.CompletedProcess[bytes]":
                                    stdout_as_string=False, with_extended_output=True,
                                    strip_newline_in_stdout=False,
                                    env={**os.environ, **_GIT_ENV})
-    return subprocess.CompletedProcess(args, status, out, err)
+    return subprocess.CompletedProcess(args, status, out, err.encode() if isinstance(err, str) else err)
 
 
 def diff_files(old: Dict[str, Optional[bytes]], new: Dict[str, Optional[bytes]],

@@ -71,7 +71,7 @@ def _matches_at(lines: Sequence[bytes], pattern: Sequence[bytes], pos: int) -> b
     end = pos + len(pattern)
     if pos < 0 or end > len(lines):
         return False
-    return lines[pos:end] == pattern  # type: ignore[comparison-overlap]
+    return list(lines[pos:end]) == list(pattern)
 
 
 def _all_matches(lines: Sequence[bytes], pattern: Sequence[bytes], lo: int,

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
-import unidiff
 from unidiff.errors import UnidiffParseError
+from unidiff.patch import Hunk as UHunk
+from unidiff.patch import PatchedFile, PatchSet
 
 from .errors import PatchFormatError
 
@@ -183,7 +184,7 @@ def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
     text_lines = [raw.decode(ENCODING, ERRORS) for raw in split_lines(data)]
     counted = _Counted(text_lines)
     try:
-        patchset = unidiff.PatchSet(counted)
+        patchset = PatchSet(counted)
     except UnidiffParseError as exc:
         raise PatchFormatError(path, counted.consumed, str(exc).split(":")[0].strip()) from None
     files: List[FilePatch] = []
@@ -195,7 +196,7 @@ def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
     return Patch(str(path), patch_header(data), files)
 
 
-def _file_patch(pf: "unidiff.PatchedFile", text_lines: Sequence[str],
+def _file_patch(pf: PatchedFile, text_lines: Sequence[str],
                 path: Union[str, Path]) -> FilePatch:
     info = [str(x) for x in (pf.patch_info or [])]
     fp = FilePatch(
@@ -226,7 +227,7 @@ def _file_patch(pf: "unidiff.PatchedFile", text_lines: Sequence[str],
     return fp
 
 
-def _hunk(uh: "unidiff.Hunk", text_lines: Sequence[str],
+def _hunk(uh: UHunk, text_lines: Sequence[str],
           path: Union[str, Path]) -> Hunk:
     lines: List[Tuple[str, bytes]] = []
     last_no = 0

@@ -1,80 +1,12 @@
-"""Fixtures: small pristine trees and patch folders built in tmp_path."""
+"""Fixtures shared by the tests (helpers live in helpers.py)."""
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
-from pathlib import Path
-from typing import Dict, List, Optional, Tuple
 
 import pytest
 
-from f5quilt.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
-
-# deterministic git identity and dates for every git the tests start
-os.environ.update({
-    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-})
-os.environ.pop("QUILT_PATCHES", None)
-os.environ.pop("QUILT_SERIES", None)
-os.environ.pop("QUILT_PC", None)
-
-
-def write_tree(root: Path, files: Dict[str, bytes | str]) -> None:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
-
-
-def snapshot(root: Path, skip_pc: bool = False) -> Dict[str, bytes]:
-    out: Dict[str, bytes] = {}
-    for dirpath, dirs, files in os.walk(root):
-        if skip_pc and ".pc" in dirs:
-            dirs.remove(".pc")
-        for name in files:
-            full = Path(dirpath) / name
-            out[full.relative_to(root).as_posix()] = full.read_bytes()
-    return out
-
-
-class Runner:
-    """Runs the real CLI entry point in a directory, capturing output."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-        self.capsys = capsys
-        self.monkeypatch = monkeypatch
-
-    def __call__(self, cwd: Path, *args: str) -> Tuple[int, str, str]:
-        self.monkeypatch.chdir(cwd)
-        self.capsys.readouterr()
-        rc = main(list(args))
-        out, err = self.capsys.readouterr()
-        return rc, out, err
+from helpers import Runner
 
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Runner:
     monkeypatch.setenv("NO_COLOR", "1")
     return Runner(capsys, monkeypatch)
-
-
-def make_series(root: Path, patches: Dict[str, str], order: Optional[List[str]] = None) -> None:
-    pdir = root / "patches"
-    pdir.mkdir(parents=True, exist_ok=True)
-    for name, text in patches.items():
-        (pdir / name).parent.mkdir(parents=True, exist_ok=True)
-        (pdir / name).write_text(text)
-    (pdir / "series").write_text("".join(n + "\n" for n in (order or list(patches))))
-
-
-def git(*args: str, cwd: Optional[Path] = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
-
-
-def f5quilt_cmd(*args: str) -> List[str]:
-    return [sys.executable, "-m", "f5quilt", *args]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Runner, make_series, snapshot, write_tree
+from helpers import Runner, make_series, snapshot, write_tree
 
 BASE = {"src/a.py": "".join(f"a{i}\n" for i in range(1, 21)), "src/b.py": "b1\nb2\nb3\n"}
 HEADER = "Description: make a5 loud\nAuthor: Test <t@example.invalid>\nForwarded: not-needed\n\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Runner, snapshot, write_tree
+from helpers import Runner, snapshot, write_tree
 
 PRISTINE = {"m.py": "".join(f"l{i}\n" for i in range(1, 31)), "n.py": "a\nb\nc\n"}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Runner, make_series, snapshot, write_tree
+from helpers import Runner, make_series, snapshot, write_tree
 
 BASE = {"f.txt": "".join(f"line {i}\n" for i in range(1, 11)),
         "g.txt": "alpha\nbeta\ngamma\n"}
@@ -256,7 +256,7 @@ def test_reverse_and_p0_series_options(tmp_path: Path, run: Runner) -> None:
 
 
 def test_every_command_has_a_section_in_the_docs() -> None:
-    from conftest import ROOT
+    from helpers import ROOT
     from f5quilt.cli import cli
     doc = (ROOT / "docs/commands.md").read_text()
     for name in cli.commands:

@@ -14,7 +14,7 @@ from typing import List
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from test_quilt_interop import f5q, files_only, quilt
 
 pytestmark = [pytest.mark.debian, pytest.mark.quilt,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Runner, snapshot
+from helpers import ROOT, Runner, snapshot
 
 pytestmark = pytest.mark.slow_network
 

@@ -8,7 +8,7 @@ from typing import Dict
 
 import pytest
 
-from conftest import Runner, snapshot, write_tree
+from helpers import Runner, snapshot, write_tree
 from f5quilt.merge import merge3
 
 V1 = {"m.py": "".join(f"line {i}\n" for i in range(1, 31)), "keep.txt": "k\n"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, git, write_tree
+from helpers import ROOT, git, write_tree
 
 CACHE = Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve()
 PRE_COMMIT = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")

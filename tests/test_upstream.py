@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Runner, snapshot, write_tree
+from helpers import ROOT, Runner, snapshot, write_tree
 from f5quilt.errors import F5QuiltError
 from f5quilt.upstream import Pin, Upstream, pin_from_arg, sha256_of
 
@@ -84,7 +84,7 @@ def test_broken_archive_leaves_no_half_tree(tmp_path: Path, run: Runner, monkeyp
 
 
 def test_git_pin_reads_pristine_from_git_objects(tmp_path: Path) -> None:
-    from conftest import git
+    from helpers import git
     src = tmp_path / "up"
     write_tree(src, {"a.txt": "v1\n"})
     git("init", "-q", "-b", "main", cwd=src)
