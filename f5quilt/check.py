@@ -20,6 +20,9 @@ from .series import Series
 Reader = Callable[[str], Optional[bytes]]
 
 CLEAN, OFFSET, FUZZ, FAILS, ERROR = "clean", "offset", "fuzz", "fails", "error"
+# only with a merge base (check --onto): what a rebase would meet
+MERGE, CONFLICT, CONTAINED = "merge", "conflict", "contained"
+NOT_LANDING = {FAILS, ERROR, CONFLICT, CONTAINED}
 
 
 class Overlay:
@@ -59,7 +62,7 @@ class CheckReport:
     unlisted: List[str]
 
     def ok(self, strict: bool) -> bool:
-        bad = {FAILS, ERROR} | ({OFFSET, FUZZ} if strict else set())
+        bad = NOT_LANDING | ({OFFSET, FUZZ, MERGE} if strict else set())
         return not any(p.status in bad for p in self.patches)
 
 
@@ -81,9 +84,17 @@ def unlisted_patch_files(patches_dir: Path, series: Series) -> List[str]:
 
 
 def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[str], Any],
-                 base: Reader, *, fuzz: int = 0, display: Callable[[str], str] = str) -> List[PatchCheck]:
-    """Apply ``names`` in order onto ``base``; one PatchCheck per patch."""
+                 base: Reader, *, fuzz: int = 0, display: Callable[[str], str] = str,
+                 merge_base: Optional[Reader] = None) -> List[PatchCheck]:
+    """Apply ``names`` in order onto ``base``; one PatchCheck per patch.
+
+    With ``merge_base`` (the release the patches were written against), a
+    patch that does not fit is 3-way merged in memory as ``rebase`` would
+    (MERGE or CONFLICT), and one whose result ``base`` already has is
+    CONTAINED.
+    """
     overlay = Overlay(base)
+    written_on = Overlay(merge_base) if merge_base is not None else None
     results: List[PatchCheck] = []
     for name in names:
         try:
@@ -92,23 +103,51 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
             if ent.reverse:
                 patch = patch.reversed()
             result = apply_patch(patch, overlay, strip=ent.strip, fuzz=fuzz, display=display(name))
+            exact = pre = None
+            if written_on is not None:
+                pre = Overlay(written_on.base)  # the file as this patch was written against it
+                pre.changed = dict(written_on.changed)
+                exact = apply_patch(patch, written_on, strip=ent.strip, fuzz=0, display=display(name))
+                if exact.ok:
+                    written_on.apply(exact)
         except F5QuiltError as exc:
             results.append(PatchCheck(name, ERROR, error=exc.message))
             continue
-        hunks: List[Dict[str, Any]] = []
-        status = CLEAN
-        for change in result.changes.values():
-            for rep in change.reports:
-                hunks.append({"file": change.path, "hunk": rep.number, "status": rep.status,
-                              "line": rep.line, "offset": rep.offset, "fuzz": rep.fuzz,
-                              "message": rep.message()})
-                if rep.status != APPLIED:
-                    status = FAILS
-                elif rep.fuzz and status != FAILS:
-                    status = FUZZ
-                elif rep.offset and status == CLEAN:
-                    status = OFFSET
-        results.append(PatchCheck(name, status, hunks))
-        if status != FAILS:
+        status = _status(result)
+        if status == FAILS and pre is not None and exact is not None and exact.ok:
+            if apply_patch(patch.reversed(), overlay, strip=ent.strip, fuzz=0).ok:
+                status = CONTAINED
+            else:
+                from .merge import merge_into
+                conflicts = merge_into(result, pre, exact, display(name))
+                status = CONFLICT if conflicts else MERGE
+        results.append(PatchCheck(name, status, _hunks(result)))
+        if status not in NOT_LANDING:
             overlay.apply(result)
     return results
+
+
+def _status(result: PatchResult) -> str:
+    status = CLEAN
+    for change in result.changes.values():
+        for rep in change.reports:
+            if rep.status != APPLIED:
+                return FAILS
+            if rep.fuzz:
+                status = FUZZ
+            elif rep.offset and status == CLEAN:
+                status = OFFSET
+    return status
+
+
+def _hunks(result: PatchResult) -> List[Dict[str, Any]]:
+    out: List[Dict[str, Any]] = []
+    for change in result.changes.values():
+        for rep in change.reports:
+            h: Dict[str, Any] = {"file": change.path, "hunk": rep.number, "status": rep.status,
+                                 "line": rep.line, "offset": rep.offset, "fuzz": rep.fuzz,
+                                 "message": rep.message()}
+            if rep.level.startswith("merge-"):
+                h["merge"] = rep.level.split("-", 1)[1]  # the level that resolved it: line or word
+            out.append(h)
+    return out

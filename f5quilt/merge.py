@@ -148,6 +148,13 @@ def merge_failed_files(ws: "Workspace", name: str, result: PatchResult,
     if not exact.ok:
         raise F5QuiltError(f"{ws.display(name)} does not apply to its own base "
                            "(pinned upstream + earlier patches); cannot merge")
+    return merge_into(result, pre, exact, ws.display(name))
+
+
+def merge_into(result: PatchResult, pre: Reader, exact: PatchResult, label: str) -> Dict[str, int]:
+    """Merge each file of ``result`` with rejected hunks: ours = its content before,
+    base = ``pre``, theirs = ``exact`` (the patch applied to its base). Updates
+    ``result`` in place; returns {file: conflicts} for the files left with markers."""
     conflicts: Dict[str, int] = {}
     for rel, change in result.changes.items():
         if not change.rejected:
@@ -156,7 +163,7 @@ def merge_failed_files(ws: "Workspace", name: str, result: PatchResult,
         base_data = pre(rel) or b""
         theirs = exact.changes[rel].after if rel in exact.changes else base_data
         outcome = merge3(ours, base_data, theirs or b"",
-                         (f"{rel} (tree)", f"{rel} (base: pin + earlier patches)", f"{rel} ({ws.display(name)})"))
+                         (f"{rel} (tree)", f"{rel} (base: pin + earlier patches)", f"{rel} ({label})"))
         change.after = outcome.data
         change.rejected = []
         change.merged = True

@@ -77,3 +77,17 @@ def test_rebase_117_series_onto_1122(repo: Path, run: Runner) -> None:
     assert "torch.autocast" in (repo / "patches/02-autocast.patch").read_text()
     assert run(repo, "pop", "-a")[0] == 0
     assert run(repo, "check", "--tree")[0] == 0  # the tree is pristine 1.1.22 again
+
+
+def test_check_onto_forecasts_the_rebase_without_a_tree(repo: Path, run: Runner) -> None:
+    import json
+    rc, out, err = run(repo, "check", "--onto", "f5-tts==1.1.22", "--json")
+    assert rc == 1
+    states = {p["patch"]: p["status"] for p in json.loads(out)["patches"]}
+    assert states == {"01-ref-audio-tensor-cache.patch": "merge", "02-autocast.patch": "conflict",
+                      "03-skip-spectrogram.patch": "conflict", "04-docstring-note.patch": "offset",
+                      "05-already-upstream.patch": "contained"}
+    merged = next(p for p in json.loads(out)["patches"] if p["status"] == "merge")
+    assert [h["merge"] for h in merged["hunks"] if "merge" in h] == ["line"]
+    assert not (repo / "third_party").exists()
+    assert run(repo, "check", "--strict")[0] == 0  # against its own pin the series is exact

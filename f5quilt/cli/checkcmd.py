@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional
 
 import click
 
-from ..check import CLEAN, ERROR, FAILS, Overlay, check_series, unlisted_patch_files
+from ..check import CLEAN, CONFLICT, CONTAINED, ERROR, FAILS, MERGE, NOT_LANDING, Overlay, check_series, unlisted_patch_files
 from ..errors import EXIT_ERROR, F5QuiltError
 from ..output import Reporter
 from ..stack import Workspace
@@ -37,16 +37,22 @@ def unpatched_reader(ws: Workspace) -> Any:
 @click.option("--tree", "tree_check", is_flag=True,
               help="Also check the tree equals pristine + applied patches (edits outside any patch).")
 @click.option("--fuzz", type=click.IntRange(0, 10), default=None, help="Fuzz allowed (default: the settings').")
+@click.option("--onto", metavar="NEW_PIN",
+              help="Forecast a rebase: check against NEW_PIN instead, 3-way merging in memory what does not "
+                   "fit (states merge, conflict, contained).")
 @verbosity
-def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], reporter: Reporter) -> int:
+def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], onto: Optional[str],
+          reporter: Reporter) -> int:
     """Prove the series applies to the pinned upstream, touching no tree.
 
     Applies every patch in memory, in order, onto the pristine release the
     settings pin (without a pin: the tree with its applied patches popped).
     Reports per patch: clean, offset, fuzz, fails (file, hunk, why) or error
     (missing or unparseable patch, path leaving the tree). Warns about patch
-    files the series does not list. Exit 0 when everything applies (with
-    --strict: exactly), 1 otherwise.
+    files the series does not list. With --onto NEW_PIN it forecasts a
+    rebase: what does not fit is 3-way merged in memory (merge, conflict),
+    and a patch NEW_PIN already has is reported (contained). Exit 0 when
+    everything applies (with --strict: exactly), 1 otherwise.
     """
     ws = Context.workspace()
     if not ws.settings.series.exists():
@@ -54,13 +60,22 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], re
     up = ws.upstream()
     log = reporter.verbose
     base = up.reader(log) if up is not None else unpatched_reader(ws)
+    merge_base = None
+    if onto:
+        from ..upstream import Upstream, default_cache, pin_from_arg
+        if up is None:
+            raise F5QuiltError("check --onto needs the current upstream pin in the settings")
+        merge_base = base
+        up = Upstream(pin_from_arg(onto, ws.settings.base), up.cache)
+        base = up.reader(reporter.info)
     results = check_series(ws.series.names, ws.load, ws.entry, base,
-                           fuzz=ws.settings.fuzz if fuzz is None else fuzz, display=ws.display)
+                           fuzz=ws.settings.fuzz if fuzz is None else fuzz, display=ws.display,
+                           merge_base=merge_base)
     unlisted = unlisted_patch_files(ws.settings.patches, ws.series)
     drift: List[Dict[str, str]] = []
     if tree_check:
         drift = tree_drift(ws, base, up)
-    ok = not any(r.status in (FAILS, ERROR) for r in results) and not drift
+    ok = not any(r.status in NOT_LANDING for r in results) and not drift
     if strict and any(r.status != CLEAN for r in results):
         ok = False
     if as_json:
@@ -78,10 +93,17 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], re
         shown = ws.display(r.name)
         if r.status == ERROR:
             reporter.error(r.error)
-        elif r.status == FAILS:
+        elif r.status == CONTAINED:
+            reporter.error(f"{shown}: appears to be contained in {up.pin.describe() if up else 'upstream'} "
+                           "(it reverse-applies cleanly)")
+        elif r.status in (FAILS, CONFLICT):
             for h in r.hunks:
                 if h["status"] != "applied":
                     reporter.error(f"{shown}: {h['file']}: {h['message']}")
+        elif r.status == MERGE:
+            for h in r.hunks:
+                if "merge" in h or h["offset"] or h["fuzz"]:
+                    (reporter.error if strict else reporter.info)(f"{shown}: {h['file']}: {h['message']}")
         elif r.status != CLEAN:
             for h in r.hunks:
                 if h["offset"] or h["fuzz"]:
@@ -95,7 +117,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], re
     if ok:
         reporter.info(f"{n} patch{'es' if n != 1 else ''} apply to {against}")
     else:
-        bad = sum(1 for r in results if r.status in (FAILS, ERROR) or (strict and r.status != CLEAN))
+        bad = sum(1 for r in results if r.status in NOT_LANDING or (strict and r.status != CLEAN))
         if bad:
             reporter.error(f"{bad} of {n} patches do not apply{' exactly' if strict else ''} to {against}")
         if drift:
