@@ -238,6 +238,12 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
                 n, total = len(change.rejected), len(change.reports)
                 out.info(f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED -- rejects in file {change.path}")
         hint = "enforce with -f" if fuzz >= 2 or merge else f"try --fuzz={max(fuzz + 1, 2)} or --merge, or enforce with -f"
+        try:
+            if compute_push(ws, name, 0, reverse=True).ok:
+                # GNU patch's "Reversed (or previously applied) patch detected!"
+                hint = "it looks applied already: its reverse fits the tree"
+        except F5QuiltError:
+            pass
         raise PatchDoesNotApply(f"Patch {ws.display(name)} does not apply ({hint})")
     if dry_run:
         return PushResult(name, result, forced=bool(result.rejected_count), conflicts=conflicts)

@@ -261,3 +261,11 @@ def test_every_command_has_a_section_in_the_docs() -> None:
     doc = (ROOT / "docs/commands.md").read_text()
     for name in cli.commands:
         assert f"\n## {name}\n" in doc, name
+
+
+def test_already_applied_patch_is_recognised(tree: Path, run: Runner) -> None:
+    (tree / "f.txt").write_text(BASE["f.txt"].replace("line 3\n", "LINE 3\n"))
+    before = snapshot(tree)
+    rc, _, err = run(tree, "push")
+    assert rc == 1 and "it looks applied already: its reverse fits the tree" in err
+    assert snapshot(tree) == before
