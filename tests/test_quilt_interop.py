@@ -94,3 +94,22 @@ def test_quilt_honours_needs_refresh_marker_from_forced_push(tree: Path) -> None
     assert r.returncode == 1 and "needs to be refreshed first" in r.stderr
     assert quilt(tree, "pop", "-f").returncode == 0
     assert (tree / "a.txt").read_text() == "one\nchanged\nthree\n"
+
+
+def test_pc_directory_is_byte_identical_to_quilts(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for t in (a, b):
+        write_tree(t, BASE)
+        make_series(t, PATCHES)
+    assert quilt(a, "push", "-a").returncode == 0
+    assert f5q(b, "push", "-a").returncode == 0
+
+    def pc(tree: Path) -> Dict[str, bytes]:
+        return {k: v for k, v in snapshot(tree / ".pc").items() if not k.startswith(".f5quilt/")}
+    assert pc(b) == pc(a)
+    assert sorted(pc(a)) == [".quilt_patches", ".quilt_series", ".version", "applied-patches",
+                             "first.diff/.timestamp", "first.diff/a.txt",
+                             "sub/second.diff/.timestamp", "sub/second.diff/a.txt",
+                             "sub/second.diff/gone.txt", "sub/second.diff/new/c.txt"]
+    assert quilt(a, "pop", "-a").returncode == 0 and f5q(b, "pop", "-a").returncode == 0
+    assert pc(b) == pc(a)
