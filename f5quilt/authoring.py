@@ -155,7 +155,7 @@ def refresh(ws: Workspace, out: Reporter, given: Optional[str] = None, *, force:
             parse_patch(data, ws.display(name))
         atomic_write(path, data, path.stat().st_mode if path.exists() else DEFAULT_MODE)
         out.info(f"Refreshed patch {ws.display(name)}")
-    ws._patch_cache.pop(name, None)
+    ws.forget_patch(name)
     ws.stack.refresh_marker(name).unlink(missing_ok=True)
     ws.stack.set_conflicts(name, None)
     # what pop will compare against once this patch is on top again

@@ -65,6 +65,10 @@ class Workspace:
             self._patch_cache[name] = load_patch(self.patch_file(name), self.display(name))
         return self._patch_cache[name]
 
+    def forget_patch(self, name: str) -> None:
+        """Drop the parsed copy of a patch file that was just rewritten."""
+        self._patch_cache.pop(name, None)
+
     def entry(self, name: str) -> SeriesEntry:
         entry = self.series.get(name)
         if entry is None:
