@@ -202,3 +202,42 @@ def test_killed_rebase_is_recoverable_at_each_phase(repo: Path, run: Runner, tmp
         stale = [p for p in (repo / "tree").rglob("*") if p.is_file() and p.relative_to(repo).as_posix() not in before]
         for p in stale:
             p.unlink()
+
+
+def test_rebase_killed_with_sigkill_at_many_instants(repo: Path, run: Runner, tmp_path: Path) -> None:
+    """A real SIGKILL at increasing delays: --abort then restores the old state byte for byte."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from helpers import ROOT
+    v2 = tmp_path / "v2"
+    write_tree(v2, {"m.py": "head\n" + V1["m.py"], "keep.txt": "k\n", "extra.txt": "e\n" * 2000})
+    assert run(repo, "push", "-a")[0] == 0
+    before = snapshot(repo)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    outcomes = set()
+    for delay in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.6):
+        proc = subprocess.Popen([sys.executable, "-m", "f5quilt", "rebase", "--onto", str(v2)], cwd=repo, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if (repo / ".f5quilt/rebase/state.json").exists():
+            outcomes.add("interrupted")
+            r = subprocess.run([sys.executable, "-m", "f5quilt", "rebase", "--abort"], cwd=repo, env=env,
+                               capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+        elif str(v2) in (repo / "f5quilt.yaml").read_text():
+            outcomes.add("finished")
+            assert "head\n" in (repo / "tree/m.py").read_text()
+            shutil.rmtree(repo / "tree")
+            for rel, data in before.items():
+                (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+                (repo / rel).write_bytes(data)
+        else:
+            outcomes.add("not started")
+        assert snapshot(repo) == before, delay
+    assert "interrupted" in outcomes
