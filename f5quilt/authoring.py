@@ -106,12 +106,39 @@ def later_touching(ws: Workspace, name: str) -> List[str]:
     return [p for p in applied[applied.index(name) + 1:] if files & set(ws.stack.backup_files(p))]
 
 
+def file_modes(ws: Workspace, name: str) -> Dict[str, Tuple[Optional[int], Optional[int]]]:
+    """(mode before, mode after) of each file of ``name``, as before_after() sees them."""
+    applied = ws.stack.applied()
+    later = applied[applied.index(name) + 1:]
+
+    def mode(path: Path) -> Optional[int]:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        return st.st_mode
+
+    out: Dict[str, Tuple[Optional[int], Optional[int]]] = {}
+    for rel in ws.stack.backup_files(name):
+        nxt = next((p for p in later if (ws.stack.backup_dir(p) / rel).exists()), None)
+        after = ws.stack.backup_dir(nxt) / rel if nxt else ws.tree / rel
+        out[rel] = (mode(ws.stack.backup_dir(name) / rel), mode(after))
+    return out
+
+
 def render_patch(ws: Workspace, name: str, header: bytes, *, context: int = 3) -> bytes:
     old, new = before_after(ws, name)
-    changed_old = {k: v for k, v in old.items() if v != new[k]}
+    modes = file_modes(ws, name)
+    changed_old = {k: v for k, v in old.items()
+                   if v != new[k] or (v is not None and new[k] is not None and _x(modes[k][0]) != _x(modes[k][1]))}
     changed_new = {k: new[k] for k in changed_old}
-    body = diff_files(changed_old, changed_new, context=context, index=ws.settings.refresh_index) if changed_old else b""
+    body = diff_files(changed_old, changed_new, context=context, index=ws.settings.refresh_index,
+                      modes=modes) if changed_old else b""
     return header + body
+
+
+def _x(mode: Optional[int]) -> bool:
+    return bool(mode is not None and mode & 0o111)
 
 
 def _same_effect(ws: Workspace, name: str, existing: bytes) -> bool:
@@ -143,7 +170,8 @@ def refresh(ws: Workspace, out: Reporter, given: Optional[str] = None, *, force:
     path = ws.patch_file(name)
     existing = read_bytes_or_none(path)
     header = patch_header(existing) if existing else b""
-    if existing is not None and not normalize and _same_effect(ws, name, existing):
+    mode_change = any(_x(a) != _x(b) for a, b in file_modes(ws, name).values() if a is not None and b is not None)
+    if existing is not None and not normalize and not mode_change and _same_effect(ws, name, existing):
         data = existing  # nothing changed: no reformatting churn either
     else:
         data = render_patch(ws, name, header)

@@ -11,7 +11,7 @@ import re
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from .errors import F5QuiltError
 
@@ -31,8 +31,13 @@ def _git(args: list[str], cwd: str) -> "subprocess.CompletedProcess[bytes]":
 
 
 def diff_files(old: Dict[str, Optional[bytes]], new: Dict[str, Optional[bytes]],
-               *, context: int = 3, index: bool = False) -> bytes:
-    """Diff ``old`` against ``new`` (rel path -> bytes, None = absent)."""
+               *, context: int = 3, index: bool = False,
+               modes: Optional[Dict[str, Tuple[Optional[int], Optional[int]]]] = None) -> bytes:
+    """Diff ``old`` against ``new`` (rel path -> bytes, None = absent).
+
+    ``modes`` (rel path -> (old mode, new mode)) lets git see executable bits,
+    so a new script gets ``new file mode 100755`` and a chmod a mode change.
+    """
     paths = sorted(set(old) | set(new))
     with tempfile.TemporaryDirectory(prefix="f5quilt-diff-") as tmp:
         for side, contents in (("a", old), ("b", new)):
@@ -45,6 +50,8 @@ def diff_files(old: Dict[str, Optional[bytes]], new: Dict[str, Optional[bytes]],
                 target = root / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
+                mode = (modes or {}).get(rel, (None, None))[0 if side == "a" else 1]
+                os.chmod(target, 0o755 if mode is not None and mode & 0o111 else 0o644)
         args = ["-c", "core.quotePath=false", "diff", "--no-index", "--no-color", "--no-ext-diff",
                 "--no-renames", "--no-textconv", "--no-prefix", f"-U{context}", "a", "b"]
         if index:

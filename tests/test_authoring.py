@@ -195,3 +195,20 @@ def test_f5_layout_with_settings(tmp_path: Path, run: Runner) -> None:
     assert run(tmp_path, "refresh")[0] == 0
     assert "--- a/src/b.py\n+++ b/src/b.py" in (tmp_path / "patches/p1.diff").read_text()
     assert run(tmp_path, "pop")[0] == 0
+
+
+def test_refresh_records_executable_bits(tree: Path, run: Runner) -> None:
+    run(tree, "push")
+    run(tree, "new", "script.diff")
+    run(tree, "add", "tool.sh", "src/b.py")
+    (tree / "tool.sh").write_text("#!/bin/sh\necho hi\n")
+    (tree / "tool.sh").chmod(0o755)
+    (tree / "src/b.py").chmod(0o755)
+    assert run(tree, "refresh")[0] == 0
+    text = (tree / "patches/script.diff").read_text()
+    assert "new file mode 100755" in text
+    assert "old mode 100644\nnew mode 100755" in text
+    assert run(tree, "pop")[0] == 0
+    assert not (tree / "tool.sh").exists()
+    assert run(tree, "push")[0] == 0
+    assert os.access(tree / "tool.sh", os.X_OK) and os.access(tree / "src/b.py", os.X_OK)
