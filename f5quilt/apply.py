@@ -39,6 +39,7 @@ class FileChange:
 class PatchResult:
     patch: Patch
     changes: Dict[str, FileChange] = field(default_factory=dict)
+    notes: List[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -110,13 +111,20 @@ def apply_patch(patch: Patch, reader: Reader, *, strip: int = 1, fuzz: int = 0,
             raise F5QuiltError(f"{name}:{fp.line}: {dest}: binary patch; f5quilt applies text patches only")
         src_data = read(source) if source is not None else None
         if source is not None and src_data is None:
-            if not (fp.creates and all(h.old_len == 0 for h in fp.hunks)):
+            # like GNU patch, hunks that all start from nothing create the file
+            if not (fp.hunks and all(h.old_len == 0 for h in fp.hunks)):
                 raise F5QuiltError(f"{name}:{fp.line}: can't find file to patch: {source}")
         creating = source is None or src_data is None
         if creating and read(dest):
             raise F5QuiltError(f"{name}:{fp.line}: {dest}: file to create already exists")
         lines = split_lines(src_data or b"")
         fres: FileResult = apply_hunks(lines, fp.hunks, fuzz)
+        if fres.rejected and patch.crlf:
+            # the whole patch has CRLF line ends: try it as GNU patch does, CRs stripped
+            stripped = apply_hunks(lines, [h.without_cr() for h in fp.hunks], fuzz)
+            if len(stripped.rejected) < len(fres.rejected):
+                fres = stripped
+                result.notes.append(f"{dest}: stripped trailing CRs from the patch")
         after: Optional[bytes] = b"".join(fres.lines)
         if fp.deletes and not fres.rejected:
             if after:

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Optional, Union
 
-from .errors import UnsafePath
+from .errors import F5QuiltError, UnsafePath
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -21,7 +21,7 @@ def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
     (plus, at worst, a stray ``.f5quilt-tmp`` file), never a torn file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=".f5quilt-tmp.")
+    fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=TMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -33,6 +33,22 @@ def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+TMP_PREFIX = ".f5quilt-tmp."
+
+
+def sweep_temp_files(directory: Path, recursive: bool = False) -> int:
+    """Remove temp files a killed atomic_write left in ``directory``."""
+    if not directory.is_dir():
+        return 0
+    found = list(directory.rglob(TMP_PREFIX + "*") if recursive else directory.glob(TMP_PREFIX + "*"))
+    for path in found:
+        try:
+            path.unlink()
+        except (FileNotFoundError, IsADirectoryError):
+            pass
+    return len(found)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -67,8 +83,15 @@ def check_inside(root: Path, rel: str, patch: str = "") -> Path:
 
 
 def read_bytes_or_none(path: Union[str, Path]) -> Optional[bytes]:
+    """A file's bytes, None when it does not exist; a one-line error for what is not a file."""
     try:
         with open(path, "rb") as fh:
             return fh.read()
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise F5QuiltError(f"{path}: is a directory, not a file") from None
+    except NotADirectoryError:
+        raise F5QuiltError(f"{path}: a parent of it is a file, not a directory") from None
+    except PermissionError:
+        raise F5QuiltError(f"{path}: permission denied") from None

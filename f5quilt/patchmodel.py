@@ -78,6 +78,15 @@ class Hunk:
             n += 1
         return n
 
+    def without_cr(self) -> "Hunk":
+        """The hunk with the CR of every CRLF line end removed (GNU patch's CR stripping)."""
+        def strip(text: bytes) -> bytes:
+            if text.endswith(b"\r\n"):
+                return text[:-2] + b"\n"
+            return text[:-1] if text.endswith(b"\r") else text
+        return Hunk(self.old_start, self.old_len, self.new_start, self.new_len, self.section,
+                    [(t, strip(x)) for t, x in self.lines], self.line)
+
     def reversed(self) -> "Hunk":
         swap = {"+": "-", "-": "+", " ": " "}
         return Hunk(self.new_start, self.new_len, self.old_start, self.old_len,
@@ -143,9 +152,10 @@ class Patch:
     path: str
     header: bytes
     files: List[FilePatch]
+    crlf: bool = False  # every line ends in CRLF: maybe a patch mangled by an editor
 
     def reversed(self) -> "Patch":
-        return Patch(self.path, self.header, [f.reversed() for f in self.files])
+        return Patch(self.path, self.header, [f.reversed() for f in self.files], self.crlf)
 
 
 def patch_header(data: bytes) -> bytes:
@@ -190,24 +200,32 @@ def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
     files: List[FilePatch] = []
     for pf in patchset:
         files.append(_file_patch(pf, text_lines, path))
+    # unidiff takes a broken "@@" line for header text and drops its hunk: refuse it
+    headers = {h.line for fp in files for h in fp.hunks}
+    first_file = min((fp.line for fp in files), default=len(text_lines) + 1)
+    for no, line in enumerate(text_lines, 1):
+        if no > first_file and line.startswith("@@") and no not in headers:
+            raise PatchFormatError(path, no, "malformed hunk header")
     if not files and any(HEADER_END_RE.match(x) for x in split_lines(data)):
         first = next(i for i, x in enumerate(split_lines(data), 1) if HEADER_END_RE.match(x))
         raise PatchFormatError(path, first, "diff header without any hunk")
-    return Patch(str(path), patch_header(data), files)
+    crlf = bool(text_lines) and all(x.endswith("\r\n") for x in text_lines)
+    return Patch(str(path), patch_header(data), files, crlf)
 
 
 def _file_patch(pf: PatchedFile, text_lines: Sequence[str],
                 path: Union[str, Path]) -> FilePatch:
     info = [str(x) for x in (pf.patch_info or [])]
     fp = FilePatch(
-        old_name=_unquote(pf.source_file or ""),
-        new_name=_unquote(pf.target_file or ""),
+        # a patch saved with CRLF line ends must not make "a.txt\r" a file name
+        old_name=_unquote((pf.source_file or "").rstrip("\r")),
+        new_name=_unquote((pf.target_file or "").rstrip("\r")),
         line=pf.diff_line_no or 0,
         old_mode=pf.source_mode,
         new_mode=pf.target_mode,
         binary=bool(pf.is_binary_file),
-        old_timestamp=pf.source_timestamp,
-        new_timestamp=pf.target_timestamp,
+        old_timestamp=pf.source_timestamp.rstrip("\r") if pf.source_timestamp else None,
+        new_timestamp=pf.target_timestamp.rstrip("\r") if pf.target_timestamp else None,
         git=any(x.startswith("diff --git ") for x in info),
     )
     for x in info:
@@ -224,6 +242,9 @@ def _file_patch(pf: PatchedFile, text_lines: Sequence[str],
             fp.new_name = "b/" + _unquote(x.split(" ", 2)[2].rstrip("\r\n"))
     for uh in pf:
         fp.hunks.append(_hunk(uh, text_lines, path))
+    extended = fp.rename or fp.copy or fp.binary or fp.old_mode or fp.new_mode
+    if not fp.hunks and not extended:
+        raise PatchFormatError(path, fp.line, f"no hunk for {fp.new_name or fp.old_name}")
     return fp
 
 
@@ -245,6 +266,8 @@ def _hunk(uh: UHunk, text_lines: Sequence[str],
                 text = text[:-1]
             lines[-1] = (tag, text)
             continue
+        if ul.line_type not in (" ", "+", "-"):
+            continue  # unidiff's pseudo-line for a blank line after the hunk
         lines.append((ul.line_type, ul.value.encode(ENCODING, ERRORS)))
     header_line = (first_no - 1) if first_no else 0
     # unidiff stops at the counted length and silently drops what follows;

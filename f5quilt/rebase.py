@@ -83,20 +83,23 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin) -> int:
     new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent))
     new_up.ensure_pristine(out.info)  # fetch before touching anything
     sdir = state_dir(ws)
-    if sdir.exists():
-        shutil.rmtree(sdir)
-    (sdir / "patches").mkdir(parents=True)
+    _clean_leftovers(ws)
+    # the saved copies and the state appear together (one rename) or not at all
+    partial = sdir.parent / f"{sdir.name}.partial"
+    (partial / "patches").mkdir(parents=True)
     for name in ws.series.names:
         src = ws.patch_file(name)
         if src.exists():
-            dst = sdir / "patches" / name
+            dst = partial / "patches" / name
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
-    shutil.copy2(ws.settings.series, sdir / "series")
-    shutil.copy2(ws.settings.settings_file, sdir / "settings.yaml")
+    shutil.copy2(ws.settings.series, partial / "series")
+    shutil.copy2(ws.settings.settings_file, partial / "settings.yaml")
     state = {"phase": "saved", "old_pin": _pin_dict(old_up.pin), "new_pin": _pin_dict(new_pin),
              "series": ws.series.names, "skipped": []}
-    _save_state(ws, state)
+    atomic_write_text(partial / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
+    os.replace(partial, sdir)
+    _save_state(ws, state)  # the one place a phase is recorded, from here on
     out.info(f"Rebasing {len(ws.series.names)} patches from {old_up.pin.describe()} onto {new_pin.describe()}")
     return _advance(ws, out, state)
 
@@ -168,10 +171,7 @@ def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         up = Upstream(pin, default_cache(ws.settings.settings_file.parent))
         pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive()))
     write_pin(ws.settings.settings_file, pin)
-    shutil.rmtree(state_dir(ws))
-    parent = state_dir(ws).parent
-    if parent.is_dir() and not any(parent.iterdir()):
-        parent.rmdir()
+    _discard(state_dir(ws))
     skipped = state.get("skipped") or []
     out.info(f"Rebased onto {_pin_of(state['new_pin']).describe()}"
              + (f"; dropped from the series: {', '.join(skipped)}" if skipped else ""))
@@ -209,9 +209,44 @@ def skip(ws: Workspace, out: Reporter) -> int:
     return _advance(Workspace.open(ws.settings), out, state)
 
 
+def _discard(sdir: Path) -> None:
+    """End a rebase: one rename makes it over, then the copies go."""
+    trash = sdir.parent / f"{sdir.name}.done"
+    shutil.rmtree(trash, ignore_errors=True)
+    os.replace(sdir, trash)
+    shutil.rmtree(trash)
+    if sdir.parent.is_dir() and not any(sdir.parent.iterdir()):
+        sdir.parent.rmdir()
+
+
+def _clean_leftovers(ws: Workspace) -> bool:
+    """Remove what a rebase killed before it had started left behind."""
+    from .upstream import clean_partials
+    sdir = state_dir(ws)
+    found = False
+    for stale in (sdir.parent / f"{sdir.name}.partial", sdir.parent / f"{sdir.name}.done"):
+        if stale.exists():
+            shutil.rmtree(stale)
+            found = True
+    if sdir.exists() and not (sdir / "state.json").exists():
+        shutil.rmtree(sdir)
+        found = True
+    clean_partials(ws.tree)
+    from .fsutil import sweep_temp_files
+    assert ws.settings.settings_file is not None
+    found = bool(sweep_temp_files(ws.settings.settings_file.parent)) or found
+    found = bool(sweep_temp_files(ws.settings.patches, recursive=True)) or found
+    if sdir.parent.is_dir() and not any(sdir.parent.iterdir()):
+        sdir.parent.rmdir()
+    return found
+
+
 def abort(ws: Workspace, out: Reporter) -> int:
     state = _load_state(ws)
     if not state:
+        if _clean_leftovers(ws):
+            out.info("Removed the leftovers of a rebase interrupted before it started")
+            return 0
         raise NothingToDo("No rebase in progress")
     sdir = state_dir(ws)
     old_tree = sdir / "old-tree"
@@ -232,10 +267,8 @@ def abort(ws: Workspace, out: Reporter) -> int:
     shutil.copy2(sdir / "series", ws.settings.series)
     assert ws.settings.settings_file is not None
     shutil.copy2(sdir / "settings.yaml", ws.settings.settings_file)
-    shutil.rmtree(sdir)
-    parent = sdir.parent
-    if parent.is_dir() and not any(parent.iterdir()):
-        parent.rmdir()
+    _discard(sdir)
+    _clean_leftovers(ws)
     out.info(f"Rebase aborted: back on {_pin_of(state['old_pin']).describe()}")
     return 0
 

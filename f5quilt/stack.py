@@ -137,6 +137,13 @@ def recover(ws: Workspace, out: Reporter) -> None:
     if not journal:
         return
     name = journal.get("patch", "")
+    # temp files of writes the kill interrupted: in .pc and beside the patch's files
+    from .fsutil import sweep_temp_files
+    sweep_temp_files(ws.stack.pc)
+    sweep_temp_files(ws.stack.f5, recursive=True)
+    for rel in ws.stack.backup_files(name) if ws.stack.backup_dir(name).is_dir() else ():
+        sweep_temp_files((ws.tree / rel).parent)
+        sweep_temp_files((ws.stack.backup_dir(name) / rel).parent)
     op = journal.get("op")
     if op == "push":
         if journal.get("stage") == "files" and name in ws.stack.applied():
@@ -203,7 +210,9 @@ def compute_push(ws: Workspace, name: str, fuzz: int, reverse: bool = False) -> 
     return apply_patch(patch, ws.read_tree, strip=entry.strip, fuzz=fuzz, display=ws.display(name))
 
 
-def report_result(out: Reporter, result: PatchResult, verbose_only_clean: bool = True) -> None:
+def report_result(out: Reporter, result: PatchResult) -> None:
+    for note in result.notes:
+        out.info(f"({note})")
     for change in result.changes.values():
         noteworthy = [r for r in change.reports if r.status != APPLIED or r.offset or r.fuzz or r.level not in ("exact", "offset", "fuzz")]
         if noteworthy or change.rejected:

@@ -157,7 +157,9 @@ class Upstream:
         if self.pin.kind == "path" and Path(self.pin.spec).is_dir():
             return Path(self.pin.spec)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".partial-"))
+        for stale in target.parent.glob(f".partial-{self.pin.key}-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed fetch
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".partial-{self.pin.key}-"))
         try:
             if self.pin.kind == "git":
                 self._git_checkout(tmp / "t", log)
@@ -182,6 +184,7 @@ class Upstream:
         """Create ``tree`` as a copy of the pin; all or nothing."""
         if tree.exists():
             raise F5QuiltError(f"{tree} exists already")
+        clean_partials(tree)
         pristine = self.ensure_pristine(log)
         tree.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=tree.parent, prefix=f".{tree.name}.partial-"))
@@ -203,6 +206,13 @@ class Upstream:
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 return None
         return read
+
+
+def clean_partials(tree: Path) -> None:
+    """Remove what a killed materialize left beside ``tree`` (never the tree itself)."""
+    if tree.parent.is_dir():
+        for stale in tree.parent.glob(f".{tree.name}.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def list_files(root: Path) -> List[str]:

@@ -218,8 +218,21 @@ def test_rebase_killed_with_sigkill_at_many_instants(repo: Path, run: Runner, tm
     assert run(repo, "push", "-a")[0] == 0
     before = snapshot(repo)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+
+    def restore() -> None:
+        shutil.rmtree(repo / "tree")
+        for rel, data in before.items():
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            (repo / rel).write_bytes(data)
+
+    # how long a whole rebase takes here, start-up included: kill at fractions of it
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "f5quilt", "rebase", "--onto", str(v2)], cwd=repo, env=env,
+                   check=True, capture_output=True)
+    full = time.perf_counter() - t0
+    restore()
     outcomes = set()
-    for delay in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.6):
+    for delay in [full * f for f in (0.2, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)]:
         proc = subprocess.Popen([sys.executable, "-m", "f5quilt", "rebase", "--onto", str(v2)], cwd=repo, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
@@ -233,11 +246,17 @@ def test_rebase_killed_with_sigkill_at_many_instants(repo: Path, run: Runner, tm
         elif str(v2) in (repo / "f5quilt.yaml").read_text():
             outcomes.add("finished")
             assert "head\n" in (repo / "tree/m.py").read_text()
-            shutil.rmtree(repo / "tree")
-            for rel, data in before.items():
-                (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-                (repo / rel).write_bytes(data)
+            restore()
+            if (repo / ".f5quilt").exists():  # killed while discarding the saved copies
+                r = subprocess.run([sys.executable, "-m", "f5quilt", "rebase", "--abort"], cwd=repo, env=env,
+                                   capture_output=True, text=True)
+                assert r.returncode == 0 and "leftovers" in r.stdout, r.stdout + r.stderr
         else:
             outcomes.add("not started")
-        assert snapshot(repo) == before, delay
+            if snapshot(repo) != before:  # killed while saving: leftovers that --abort removes
+                r = subprocess.run([sys.executable, "-m", "f5quilt", "rebase", "--abort"], cwd=repo, env=env,
+                                   capture_output=True, text=True)
+                assert r.returncode == 0 and "leftovers" in r.stdout, r.stdout + r.stderr
+        now = snapshot(repo)
+        assert now == before, (delay, outcomes, sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k)))
     assert "interrupted" in outcomes
