@@ -269,3 +269,26 @@ def test_already_applied_patch_is_recognised(tree: Path, run: Runner) -> None:
     rc, _, err = run(tree, "push")
     assert rc == 1 and "it looks applied already: its reverse fits the tree" in err
     assert snapshot(tree) == before
+
+
+def test_crlf_mangled_patch_applies_to_lf_file_as_gnu_patch_does(tree: Path, run: Runner) -> None:
+    (tree / "patches/p1.diff").write_bytes(P1.replace("\n", "\r\n").encode())
+    rc, out, _ = run(tree, "push")
+    assert rc == 0 and "(f.txt: stripped trailing CRs from the patch)" in out
+    assert "LINE 3\n" in (tree / "f.txt").read_text()
+
+
+def test_creation_without_dev_null(tmp_path: Path, run: Runner) -> None:
+    write_tree(tmp_path, BASE)
+    make_series(tmp_path, {"c.diff": "--- a/new.txt\n+++ b/new.txt\n@@ -0,0 +1,2 @@\n+x\n+y\n"})
+    assert run(tmp_path, "push")[0] == 0
+    assert (tmp_path / "new.txt").read_text() == "x\ny\n"
+    assert run(tmp_path, "pop")[0] == 0 and not (tmp_path / "new.txt").exists()
+
+
+def test_directory_where_a_file_is_expected_is_a_one_line_error(tree: Path, run: Runner) -> None:
+    (tree / "g.txt").unlink()
+    (tree / "g.txt").mkdir()
+    run(tree, "push")
+    rc, _, err = run(tree, "push")
+    assert rc == 1 and "g.txt: is a directory, not a file" in err and "Traceback" not in err

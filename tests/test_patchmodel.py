@@ -81,3 +81,22 @@ def test_epoch_timestamps_mean_create_and_delete() -> None:
     p = parse_patch(b"--- f.orig\t1970-01-01 00:00:00.000000000 +0000\n+++ f\t2020-01-01 00:00:00\n"
                     b"@@ -0,0 +1 @@\n+x\n", "p")
     assert p.files[0].creates
+
+
+def test_broken_hunk_header_is_refused_not_dropped() -> None:
+    bad = b"--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n@@ -9,3 +9,3\n x\n-y\n+Y\n z\n"
+    with pytest.raises(PatchFormatError) as info:
+        parse_patch(bad, "p.diff")
+    assert info.value.message == "p.diff:8: malformed hunk header"
+    with pytest.raises(PatchFormatError, match="p.diff:2: no hunk for b/f"):
+        parse_patch(b"--- a/f\n+++ b/f\n", "p.diff")
+
+
+def test_blank_line_after_a_hunk_is_not_part_of_it() -> None:
+    p = parse_patch(b"--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n-2\n+TWO\n 3\n\n", "p.diff")
+    assert p.files[0].hunks[0].old_lines == [b"1\n", b"2\n", b"3\n"]
+
+
+def test_crlf_patch_file_names_are_clean() -> None:
+    p = parse_patch(b"--- a/f.txt\r\n+++ b/f.txt\r\n@@ -1 +1 @@\r\n-a\r\n+b\r\n", "p.diff")
+    assert (p.files[0].old_name, p.files[0].new_name) == ("a/f.txt", "b/f.txt") and p.crlf
