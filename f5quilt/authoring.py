@@ -19,7 +19,7 @@ from .gitdiff import diff_files
 from .output import Reporter
 from .patchmodel import load_patch, parse_patch, patch_header, split_lines
 from .series import SeriesEntry
-from .stack import Workspace, recover
+from .stack import Workspace, recorded_after, recover
 from .state import digest
 
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
@@ -59,11 +59,7 @@ def tree_rel(ws: Workspace, path: str) -> str:
 
 def as_recorded(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) -> Dict[str, Optional[bytes]]:
     """Each of the patch's files as the patch file (its last refresh) says it should be."""
-    if not ws.patch_file(name).exists():
-        return dict(old)
-    res = apply_patch(load_patch(ws.patch_file(name), ws.display(name)), lambda r: old.get(r),
-                      strip=ws.entry(name).strip, fuzz=0)
-    return {rel: (res.changes[rel].after if rel in res.changes else data) for rel, data in old.items()}
+    return recorded_after(ws, name, old)
 
 
 def _top_only(ws: Workspace, out: Reporter, given: Optional[str], verb: str) -> str:
@@ -127,13 +123,21 @@ def file_modes(ws: Workspace, name: str) -> Dict[str, Tuple[Optional[int], Optio
 
 
 def render_patch(ws: Workspace, name: str, header: bytes, *, context: int = 3) -> bytes:
+    """The patch file refresh writes: the header, then git's diff of before/after,
+    in the entry's own form (-p0 or -p1; for -R the diff from after to before)."""
+    entry = ws.entry(name)
+    if entry.strip > 1:
+        raise F5QuiltError(f"refresh writes -p0 or -p1 patches; {ws.display(name)} is -p{entry.strip} in the series")
     old, new = before_after(ws, name)
     modes = file_modes(ws, name)
-    changed_old = {k: v for k, v in old.items()
-                   if v != new[k] or (v is not None and new[k] is not None and _x(modes[k][0]) != _x(modes[k][1]))}
-    changed_new = {k: new[k] for k in changed_old}
-    body = diff_files(changed_old, changed_new, context=context, index=ws.settings.refresh_index,
-                      modes=modes) if changed_old else b""
+    changed = [k for k, v in old.items()
+               if v != new[k] or (v is not None and new[k] is not None and _x(modes[k][0]) != _x(modes[k][1]))]
+    a, b = {k: old[k] for k in changed}, {k: new[k] for k in changed}
+    if entry.reverse:
+        a, b = b, a
+        modes = {k: (m[1], m[0]) for k, m in modes.items()}
+    body = diff_files(a, b, context=context, index=ws.settings.refresh_index, modes=modes,
+                      prefixes=entry.strip == 1) if changed else b""
     return header + body
 
 
@@ -144,14 +148,26 @@ def _x(mode: Optional[int]) -> bool:
 def _same_effect(ws: Workspace, name: str, existing: bytes) -> bool:
     """Does the patch file already turn the before-files into the after-files?"""
     old, new = before_after(ws, name)
+    entry = ws.entry(name)
     try:
-        res = apply_patch(parse_patch(existing, ws.display(name)), lambda r: old.get(r),
-                          strip=ws.entry(name).strip, fuzz=0)
+        patch = parse_patch(existing, ws.display(name))
+        res = apply_patch(patch.reversed() if entry.reverse else patch, lambda r: old.get(r),
+                          strip=entry.strip, fuzz=0)
     except F5QuiltError:
         return False
     if not res.ok or not set(res.changes) <= set(old):
         return False
-    return all((res.changes[rel].after if rel in res.changes else old[rel]) == new[rel] for rel in old)
+    if not all((res.changes[rel].after if rel in res.changes else old[rel]) == new[rel] for rel in old):
+        return False
+    # and the executable bits the patch sets are the ones the files have
+    for rel, (before, after) in file_modes(ws, name).items():
+        if new[rel] is None or after is None:
+            continue
+        change = res.changes.get(rel)
+        wanted = change.mode if change is not None and change.mode is not None else (before or 0o644)
+        if _x(wanted) != _x(after):
+            return False
+    return True
 
 
 def refresh(ws: Workspace, out: Reporter, given: Optional[str] = None, *, force: bool = False,
@@ -170,8 +186,7 @@ def refresh(ws: Workspace, out: Reporter, given: Optional[str] = None, *, force:
     path = ws.patch_file(name)
     existing = read_bytes_or_none(path)
     header = patch_header(existing) if existing else b""
-    mode_change = any(_x(a) != _x(b) for a, b in file_modes(ws, name).values() if a is not None and b is not None)
-    if existing is not None and not normalize and not mode_change and _same_effect(ws, name, existing):
+    if existing is not None and not normalize and _same_effect(ws, name, existing):
         data = existing  # nothing changed: no reformatting churn either
     else:
         data = render_patch(ws, name, header)
@@ -252,7 +267,8 @@ def add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[st
     name = applied_or_top(ws, given)
     applied = ws.stack.applied()
     later = applied[applied.index(name) + 1:]
-    sums = ws.stack.read_sums(name) or {}
+    recorded_sums = ws.stack.read_sums(name)
+    sums = recorded_sums or {}
     status = 0
     for path in files:
         rel = tree_rel(ws, path)
@@ -270,7 +286,8 @@ def add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[st
         atomic_write(backup, data or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
         sums[rel] = digest(data)
         out.info(f"File {rel} added to patch {ws.display(name)}")
-    ws.stack.write_sums(name, sums)
+    if recorded_sums is not None:  # a patch quilt pushed has no hashes: pop re-applies it instead
+        ws.stack.write_sums(name, sums)
     return status
 
 

@@ -32,7 +32,8 @@ def _git(args: list[str], cwd: str) -> "subprocess.CompletedProcess[bytes]":
 
 def diff_files(old: Dict[str, Optional[bytes]], new: Dict[str, Optional[bytes]],
                *, context: int = 3, index: bool = False,
-               modes: Optional[Dict[str, Tuple[Optional[int], Optional[int]]]] = None) -> bytes:
+               modes: Optional[Dict[str, Tuple[Optional[int], Optional[int]]]] = None,
+               prefixes: bool = True) -> bytes:
     """Diff ``old`` against ``new`` (rel path -> bytes, None = absent).
 
     ``modes`` (rel path -> (old mode, new mode)) lets git see executable bits,
@@ -66,4 +67,7 @@ def diff_files(old: Dict[str, Optional[bytes]], new: Dict[str, Optional[bytes]],
         raise F5QuiltError("a file in the patch is binary; f5quilt refreshes text patches only")
     if not index:
         out = _INDEX_RE.sub(b"", out)
+    if not prefixes:  # a -p0 patch: paths relative to the tree, as they are
+        out = re.sub(rb"^(--- |\+\+\+ )[ab]/", rb"\1", out, flags=re.M)
+        out = re.sub(rb"^diff --git a/(.*) b/(.*)$", rb"diff --git \1 \2", out, flags=re.M)
     return out

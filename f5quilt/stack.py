@@ -404,34 +404,38 @@ def _finish_pop(ws: Workspace, name: str) -> None:
     ws.stack.set_journal(None)
 
 
-def pop_check(ws: Workspace, name: str) -> List[str]:
-    """Files of the top patch ``name`` whose content is not what the patch left."""
-    sums = ws.stack.read_sums(name)
-    files = list(ws.stack.backup_files(name))
-    if sums is not None:
-        return [rel for rel in files if rel in sums and digest(ws.read_tree(rel)) != sums[rel]]
-    # pushed by GNU quilt: re-apply the patch to the backups, compare
+def recorded_after(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) -> Dict[str, Optional[bytes]]:
+    """Each file of ``name`` as its patch file says: ``old`` (before) with the patch applied."""
+    if not ws.patch_file(name).exists():
+        return dict(old)
+    entry = ws.entry(name)
+    patch = ws.load(name).reversed() if entry.reverse else ws.load(name)
+    res = apply_patch(patch, lambda r: old.get(r), strip=entry.strip, fuzz=2, display=ws.display(name))
+    return {rel: (res.changes[rel].after if rel in res.changes else data) for rel, data in old.items()}
+
+
+def backups_of(ws: Workspace, name: str) -> Dict[str, Optional[bytes]]:
     bdir = ws.stack.backup_dir(name)
+    return {rel: (read_bytes_or_none(bdir / rel) or None) for rel in ws.stack.backup_files(name)}
 
-    def backup_reader(rel: str) -> Optional[bytes]:
-        data = read_bytes_or_none(bdir / rel)
-        return None if not data else data
 
+def pop_check(ws: Workspace, name: str) -> List[str]:
+    """Files of the top patch ``name`` that hold edits not in its patch file.
+
+    A file is fine when its content is what push (or the last refresh) left,
+    by hash, or else what the patch file makes of its backup: that covers
+    patches GNU quilt pushed, files quilt added, and quilt refreshes.
+    """
+    sums = ws.stack.read_sums(name) or {}
+    suspects = [rel for rel in ws.stack.backup_files(name)
+                if rel not in sums or digest(ws.read_tree(rel)) != sums[rel]]
+    if not suspects:
+        return []
     try:
-        entry = ws.entry(name)
-        patch = ws.load(name)
-        if entry.reverse:
-            patch = patch.reversed()
-        expect = apply_patch(patch, backup_reader, strip=entry.strip, fuzz=2)
+        recorded = recorded_after(ws, name, backups_of(ws, name))
     except F5QuiltError:
-        return files
-    bad = []
-    for rel in files:
-        change = expect.changes.get(rel)
-        want = change.after if change else backup_reader(rel)
-        if ws.read_tree(rel) != want:
-            bad.append(rel)
-    return bad
+        return suspects
+    return [rel for rel in suspects if ws.read_tree(rel) != recorded.get(rel)]
 
 
 def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:

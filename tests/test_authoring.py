@@ -212,3 +212,46 @@ def test_refresh_records_executable_bits(tree: Path, run: Runner) -> None:
     assert not (tree / "tool.sh").exists()
     assert run(tree, "push")[0] == 0
     assert os.access(tree / "tool.sh", os.X_OK) and os.access(tree / "src/b.py", os.X_OK)
+
+
+@pytest.mark.parametrize("options", ["-p0", "-R", "-p0 -R"])
+def test_refresh_keeps_the_series_entry_form(tmp_path: Path, run: Runner, options: str) -> None:
+    write_tree(tmp_path, {"a.txt": "one\ntwo\n"})
+    body = "--- a.txt\n+++ a.txt\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n"
+    if "-R" in options:
+        body = body.replace("-two\n+TWO\n", "-TWO\n+two\n")  # applied reversed: two -> TWO
+    if "-p0" not in options:
+        body = body.replace("--- a.txt", "--- a/a.txt").replace("+++ a.txt", "+++ b/a.txt")
+    make_series(tmp_path, {"p.diff": body})
+    (tmp_path / "patches/series").write_text(f"p.diff {options}\n")
+    assert run(tmp_path, "push")[0] == 0
+    before = (tmp_path / "patches/p.diff").read_bytes()
+    rc, out, _ = run(tmp_path, "refresh")
+    assert rc == 0 and "unchanged" in out and (tmp_path / "patches/p.diff").read_bytes() == before
+    with (tmp_path / "a.txt").open("a") as fh:
+        fh.write("three\n")
+    assert run(tmp_path, "refresh")[0] == 0
+    text = (tmp_path / "patches/p.diff").read_text()
+    assert ("--- a/a.txt" in text) == ("-p0" not in options)
+    end = (tmp_path / "a.txt").read_text()
+    assert run(tmp_path, "pop")[0] == 0
+    assert run(tmp_path, "push")[0] == 0  # the refreshed patch still applies in its own form
+    assert (tmp_path / "a.txt").read_text() == end
+
+
+def test_pop_refuses_edits_to_a_file_quilt_added(tree: Path, run: Runner) -> None:
+    import shutil
+    import subprocess
+    if shutil.which("quilt") is None:
+        pytest.skip("GNU quilt not installed (.ci/run installs it)")
+    assert run(tree, "push")[0] == 0
+    env = dict(os.environ, QUILT_PATCHES="patches")
+    subprocess.run(["quilt", "--quiltrc=/dev/null", "add", "src/b.py"], cwd=tree, env=env, check=True,
+                   capture_output=True)
+    (tree / "src/b.py").write_text("edited after quilt add\n")
+    rc, _, err = run(tree, "pop")
+    assert rc == 1 and "does not remove cleanly" in err
+    assert (tree / "src/b.py").read_text() == "edited after quilt add\n"
+    # and after quilt refresh, f5quilt sees the edit recorded and pops
+    subprocess.run(["quilt", "--quiltrc=/dev/null", "refresh"], cwd=tree, env=env, check=True, capture_output=True)
+    assert run(tree, "pop")[0] == 0
