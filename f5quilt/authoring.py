@@ -52,6 +52,8 @@ def tree_rel(ws: Workspace, path: str) -> str:
     tree = str(ws.tree)
     if full != tree and not full.startswith(tree + os.sep):
         raise F5QuiltError(f"{path}: not inside the tree {ws.tree}")
+    if full == tree:
+        raise F5QuiltError(f"{path}: the tree itself, not a file in it")
     rel = safe_relpath(os.path.relpath(full, tree).replace(os.sep, "/"))
     check_inside(ws.tree, rel)
     return rel

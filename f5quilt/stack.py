@@ -266,6 +266,19 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
 
 def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
                  conflicts: Dict[str, int], out: Reporter) -> None:
+    try:
+        _write_push(ws, name, result, forced, conflicts, out)
+    except OSError as exc:
+        # a full disk, a read-only directory...: undo what was written, then say so in one line
+        if ws.stack.journal():
+            recover(ws, Reporter(0, err=out.err))
+        where = f": {exc.filename}" if exc.filename else ""
+        raise F5QuiltError(f"push of {ws.display(name)} failed{where}: {exc.strerror or exc}; "
+                           "nothing was changed") from None
+
+
+def _write_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
+                conflicts: Dict[str, int], out: Reporter) -> None:
     stack = ws.stack
     stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
     stack.set_journal({"op": "push", "patch": name, "stage": "backup"})

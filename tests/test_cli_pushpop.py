@@ -292,3 +292,38 @@ def test_directory_where_a_file_is_expected_is_a_one_line_error(tree: Path, run:
     run(tree, "push")
     rc, _, err = run(tree, "push")
     assert rc == 1 and "g.txt: is a directory, not a file" in err and "Traceback" not in err
+
+
+def test_write_failure_mid_push_is_undone_with_one_line(tree: Path, run: Runner,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails after other files were written (disk full...) leaves nothing behind."""
+    import f5quilt.stack as st
+    run(tree, "push")
+    before = snapshot(tree)
+    real = st.atomic_write
+    calls = []
+
+    def failing(path, data, mode=None):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if Path(path).name == "new.txt":
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, data, mode)
+    monkeypatch.setattr(st, "atomic_write", failing)
+    rc, _, err = run(tree, "push")
+    assert rc == 1 and "No space left on device" in err and "nothing was changed" in err
+    assert any(Path(c).name == "g.txt" for c in calls)  # g.txt had been written already
+    assert snapshot(tree) == before
+    monkeypatch.setattr(st, "atomic_write", real)
+    assert run(tree, "push")[0] == 0
+
+
+def test_queries_repair_an_interrupted_push_first(tree: Path, run: Runner) -> None:
+    from f5quilt.state import AppliedStack
+    before = snapshot(tree, skip_pc=True)
+    run(tree, "push")
+    stack = AppliedStack(tree)
+    stack.write_applied([])
+    stack.set_journal({"op": "push", "patch": "p1.diff", "stage": "files"})
+    rc, _, err = run(tree, "applied")
+    assert rc == 2 and "Rolled back an interrupted push of patches/p1.diff" in err
+    assert snapshot(tree, skip_pc=True) == before

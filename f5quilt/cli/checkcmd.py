@@ -54,7 +54,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     and a patch NEW_PIN already has is reported (contained). Exit 0 when
     everything applies (with --strict: exactly), 1 otherwise.
     """
-    ws = Context.workspace()
+    ws = Context.workspace(repair=False)  # check writes nothing, not even a repair
     if not ws.settings.series.exists():
         raise F5QuiltError(f"No series file found ({ws.settings.series})")
     up = ws.upstream()

@@ -10,7 +10,7 @@ import click
 
 from ..output import NORMAL, QUIET, VERBOSE, Reporter
 from ..settings import load_settings
-from ..stack import Workspace
+from ..stack import Workspace, recover
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,5 +32,11 @@ class Context:
         return Reporter(NORMAL, out=sys.stderr, err=sys.stderr)
 
     @staticmethod
-    def workspace(cwd: Optional[Path] = None) -> Workspace:
-        return Workspace.open(load_settings(cwd))
+    def workspace(cwd: Optional[Path] = None, repair: bool = True) -> Workspace:
+        """The workspace; first, unless ``repair`` is off (check writes nothing),
+        finish or undo what a killed command left, so every command sees a sound state."""
+        ws = Workspace.open(load_settings(cwd))
+        if repair and ws.stack.journal():
+            recover(ws, Context.reporter_for_errors())
+            ws = Workspace.open(ws.settings)
+        return ws
