@@ -52,7 +52,11 @@ def _pin_of(d: Dict[str, Optional[str]]) -> Pin:
 
 
 def write_pin(settings_file: Path, pin: Pin) -> None:
-    """Replace the ``upstream:`` block of the settings, keeping everything else."""
+    """Replace the ``upstream:`` block of the settings, keeping everything else.
+    A local path is written relative to the settings file, as users write it."""
+    if pin.kind == "path":
+        rel = os.path.relpath(pin.spec, settings_file.parent)
+        pin = Pin(pin.kind, rel if not rel.startswith("../../..") else pin.spec, pin.ref, pin.sha256)
     text = settings_file.read_text()
     block = "upstream:\n" + "".join(f"  {k}: {v}\n" for k, v in pin.to_settings().items())
     pattern = re.compile(r"^upstream:[^\n]*\n(?:(?:[ \t]+[^\n]*|[ \t]*)\n)*", re.M)
@@ -139,8 +143,17 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
                 return EXIT_ERROR
         except F5QuiltError:
             pass
-        base = preimage_reader_for(ws, name, old_base, old_load)
-        res = push_one(ws, name, out, fuzz=ws.settings.fuzz, merge=True, merge_base=base)
+        try:
+            base = preimage_reader_for(ws, name, old_base, old_load)
+            res = push_one(ws, name, out, fuzz=ws.settings.fuzz, merge=True, merge_base=base)
+        except F5QuiltError as exc:
+            # e.g. the new release lost a file the patch edits: stop here, --skip or --abort
+            state["stopped"] = name
+            _save_state(ws, state)
+            out.error(exc.message)
+            out.info(f"Fix {ws.display(name)} (then `f5quilt rebase --continue`), "
+                      "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
+            return EXIT_ERROR
         if res.conflicts:
             state["stopped"] = name
             _save_state(ws, state)

@@ -135,7 +135,7 @@ def test_rebase_continue_skip_abort(repo: Path, run: Runner, tmp_path: Path) -> 
     m.write_text(resolved)
     rc, out, err = run(repo, "rebase", "--continue")
     assert rc == 0, out + err
-    assert f"path: {v2}" in (repo / "f5quilt.yaml").read_text()
+    assert "path: ../v2\n" in (repo / "f5quilt.yaml").read_text()  # relative, as written by hand
     assert not (repo / ".f5quilt").exists()
     assert run(repo, "check", "--strict")[0] == 0  # the refreshed patch fits v2 exactly
     assert run(repo, "pop")[0] == 0
@@ -243,7 +243,7 @@ def test_rebase_killed_with_sigkill_at_many_instants(repo: Path, run: Runner, tm
             r = subprocess.run([sys.executable, "-m", "f5quilt", "rebase", "--abort"], cwd=repo, env=env,
                                capture_output=True, text=True)
             assert r.returncode == 0, r.stderr
-        elif str(v2) in (repo / "f5quilt.yaml").read_text():
+        elif "../v2" in (repo / "f5quilt.yaml").read_text():
             outcomes.add("finished")
             assert "head\n" in (repo / "tree/m.py").read_text()
             restore()
@@ -260,3 +260,15 @@ def test_rebase_killed_with_sigkill_at_many_instants(repo: Path, run: Runner, tm
         now = snapshot(repo)
         assert now == before, (delay, outcomes, sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k)))
     assert "interrupted" in outcomes
+
+
+def test_rebase_stops_where_a_patch_cannot_be_tried_and_skip_works(repo: Path, run: Runner,
+                                                                   tmp_path: Path) -> None:
+    v2 = tmp_path / "v2"
+    write_tree(v2, {"keep.txt": "k\n"})  # the new release no longer has m.py
+    run(repo, "push", "-a")
+    rc, out, err = run(repo, "rebase", "--onto", str(v2))
+    assert rc == 1 and "can't find file to patch: m.py" in err and "rebase --skip" in out
+    rc, out, err = run(repo, "rebase", "--skip")
+    assert rc == 0, out + err
+    assert (repo / "patches/series").read_text() == ""
