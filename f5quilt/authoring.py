@@ -19,7 +19,7 @@ from .gitdiff import diff_files
 from .output import Reporter
 from .patchmodel import load_patch, parse_patch, patch_header, split_lines
 from .series import SeriesEntry
-from .stack import Workspace, recorded_after, recover
+from .stack import Workspace, recorded_after, recover, report_result, write_rejects
 from .state import digest
 
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
@@ -397,12 +397,14 @@ def fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int = 1, fuzz: int
     name = applied_or_top(ws, None)
     patch = parse_patch(data, "<stdin>")
     result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>")
+    report_result(out, result)
     if not result.ok and not force:
         raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
     add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes
                                 if not (ws.stack.backup_dir(name) / rel).exists()])
     for rel, change in result.changes.items():
         put_tree_file(ws, rel, change.after)
+        write_rejects(ws, change, out)
     out.info(f"Folded patch into {ws.display(name)}; refresh it to record the change")
 
 

@@ -50,6 +50,11 @@ class HunkReport:
             if self.status == APPLIED:
                 return f"Hunk #{self.number} merged at {how} level (3-way)."
             return f"Hunk #{self.number} CONFLICT: 3-way merge left conflict markers."
+        if self.level == "nocontext":
+            if self.status == APPLIED:
+                return f"Hunk #{self.number} succeeded at {self.line} (no context lines to check it against)."
+            return (f"Hunk #{self.number} FAILED at {self.line}: it has no context lines and the file "
+                    "has drifted; refusing to guess.")
         if self.status == APPLIED:
             if not self.fuzz and not self.offset:
                 return f"Hunk #{self.number} succeeded at {self.line}."
@@ -141,7 +146,7 @@ def locate_hunk(lines: Sequence[bytes], hunk: Hunk, expected: int, max_fuzz: int
             found.sort(key=lambda p: abs(p - want))
             if abs(found[0] - want) < abs(found[1] - want):
                 return Location(found[0], fuzz, drop_lead, drop_trail), [], fuzz
-        return None, [p - drop_lead for p in found], fuzz
+        return None, sorted(p - drop_lead for p in found), fuzz
     return None, [], max_fuzz
 
 
@@ -171,6 +176,11 @@ def apply_hunks(lines: Sequence[bytes], hunks: Sequence[Hunk], max_fuzz: int = 0
     for number, hunk in enumerate(hunks, 1):
         base = hunk.old_start if hunk.old_len == 0 else hunk.old_start - 1
         expected = max(base + delta + last_offset, 0)
+        if not hunk.old_lines and last_offset:
+            # no context to check a pure insertion against, and the file has drifted: a guess
+            reports.append(HunkReport(number, FAILED, expected + 1, level="nocontext"))
+            rejected.append(hunk)
+            continue
         loc, candidates, fuzz = locate_hunk(out, hunk, expected, max_fuzz, frozen)
         if loc is None:
             status = AMBIGUOUS if candidates else FAILED
@@ -182,12 +192,18 @@ def apply_hunks(lines: Sequence[bytes], hunks: Sequence[Hunk], max_fuzz: int = 0
         core_new = new[loc.drop_lead:len(new) - loc.drop_trail]
         core_len = len(hunk.old_lines) - loc.drop_lead - loc.drop_trail
         out[loc.start:loc.start + core_len] = core_new
+        # a line without its newline can only end the file (GNU patch adds the newline)
+        for i in (loc.start - 1, loc.start + len(core_new) - 1):
+            if 0 <= i < len(out) - 1 and not out[i].endswith(b"\n"):
+                out[i] += b"\n"
         hunk_start = loc.start - loc.drop_lead
         offset = hunk_start - (base + delta)
         last_offset = offset
         delta += len(new) - len(hunk.old_lines)
         frozen = loc.start + len(core_new)
         level = "fuzz" if loc.fuzz else ("offset" if offset else "exact")
+        if not hunk.old_lines:
+            level = "nocontext"
         reports.append(HunkReport(number, APPLIED, hunk_start + 1,
                                   offset=offset, fuzz=loc.fuzz, level=level))
     return FileResult(out, reports, rejected)

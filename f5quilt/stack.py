@@ -250,7 +250,9 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
             if change.rejected:
                 n, total = len(change.rejected), len(change.reports)
                 out.info(f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED -- rejects in file {change.path}")
-        hint = "enforce with -f" if fuzz >= 2 or merge else f"try --fuzz={max(fuzz + 1, 2)} or --merge, or enforce with -f"
+        hint = "try --merge, or enforce with -f" if not merge else "enforce with -f"
+        if fuzz < 2 and not merge:
+            hint = f"try --fuzz={fuzz + 1 if fuzz else 2} or --merge, or enforce with -f"
         try:
             if compute_push(ws, name, 0, reverse=True).ok:
                 # GNU patch's "Reversed (or previously applied) patch detected!"
@@ -301,17 +303,26 @@ def _write_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
     stack.set_journal({"op": "push", "patch": name, "stage": "files"})
     for rel, change in result.changes.items():
         _write_tree_file(ws, change)
-        if change.rejected:
-            rej = b"--- " + rel.encode() + b"\n+++ " + rel.encode() + b"\n" + b"".join(h.to_bytes() for h in change.rejected)
-            atomic_write(ws.tree / (rel + ".rej"), rej, DEFAULT_MODE)
-            out.info(f"{len(change.rejected)} out of {len(change.reports)} hunk{'s' if len(change.reports) != 1 else ''} "
-                     f"FAILED -- saving rejects to file {rel}.rej")
+        write_rejects(ws, change, out)
     stack.write_applied(stack.applied() + [name])
     if forced:
         stack.refresh_marker(name).touch()
     stack.set_conflicts(name, conflicts or None)
     _record_sums(ws, name, list(result.changes))
     stack.set_journal(None)
+
+
+def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
+    """GNU patch's FILE.rej for the hunks of ``change`` that did not apply."""
+    if not change.rejected:
+        return
+    rel = change.path
+    name = rel.encode("utf-8", "surrogateescape")
+    rej = b"--- " + name + b"\n+++ " + name + b"\n" + b"".join(h.to_bytes() for h in change.rejected)
+    atomic_write(ws.tree / (rel + ".rej"), rej, DEFAULT_MODE)
+    total = len(change.reports)
+    out.info(f"{len(change.rejected)} out of {total} hunk{'s' if total != 1 else ''} "
+             f"FAILED -- saving rejects to file {rel}.rej")
 
 
 def _write_tree_file(ws: Workspace, change: FileChange) -> None:

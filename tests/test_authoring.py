@@ -255,3 +255,18 @@ def test_pop_refuses_edits_to_a_file_quilt_added(tree: Path, run: Runner) -> Non
     # and after quilt refresh, f5quilt sees the edit recorded and pops
     subprocess.run(["quilt", "--quiltrc=/dev/null", "refresh"], cwd=tree, env=env, check=True, capture_output=True)
     assert run(tree, "pop")[0] == 0
+
+
+def test_fold_force_reports_and_saves_rejects(tree: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    run(tree, "push")
+    incoming = (b"--- a/src/b.py\n+++ b/src/b.py\n@@ -1,3 +1,3 @@\n b1\n-b2\n+B2\n b3\n"
+                b"--- a/src/a.py\n+++ b/src/a.py\n@@ -15,3 +15,3 @@\n a15\n-nope\n+x\n a17\n")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(incoming)))
+    before = snapshot(tree)
+    rc, out, err = run(tree, "fold")
+    assert rc == 1 and "Hunk #1 FAILED at 15." in out and snapshot(tree) == before
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(incoming)))
+    rc, out, _ = run(tree, "fold", "-f")
+    assert rc == 0 and "saving rejects to file src/a.py.rej" in out
+    assert (tree / "src/a.py.rej").exists() and "B2" in (tree / "src/b.py").read_text()

@@ -36,7 +36,7 @@ def set_series(repo: Path, **patches: str) -> None:
 
 def test_clean_series_passes_without_a_tree(repo: Path, run: Runner) -> None:
     rc, out, _ = run(repo, "check")
-    assert rc == 0 and "1 patch apply to" in out
+    assert rc == 0 and "1 patch applies to" in out
     assert not (repo / "tree").exists()  # no tree needed, none created
 
 

@@ -241,3 +241,26 @@ def test_every_hunk_is_reported() -> None:
     assert [r.status for r in res.reports] == [APPLIED, FAILED]
     assert len(res.rejected) == 1
     assert res.reports[1].message() == "Hunk #2 FAILED at 30."
+
+
+def test_insert_after_a_last_line_without_newline_does_not_join_lines() -> None:
+    res = apply_hunks(lines("a\nb"), hunks("--- a/f\n+++ b/f\n@@ -2,0 +3 @@\n+c\n"))
+    assert res.ok and b"".join(res.lines) == b"a\nb\nc\n"
+
+
+def test_context_free_insertion_is_refused_once_the_file_has_drifted() -> None:
+    body = "".join(f"l{i}\n" for i in range(1, 21))
+    patch = """--- a/f
++++ b/f
+@@ -4,3 +4,3 @@
+ l4
+-l5
++L5
+ l6
+@@ -12,0 +13 @@
++inserted
+"""
+    exact = apply_hunks(lines(body), hunks(patch))
+    assert exact.ok and exact.reports[1].message() == "Hunk #2 succeeded at 13 (no context lines to check it against)."
+    drifted = apply_hunks(lines("new\n" + body), hunks(patch))
+    assert not drifted.ok and "no context lines and the file has drifted" in drifted.reports[1].message()

@@ -115,7 +115,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     against = up.pin.describe() if up else "the unpatched tree"
     n = len(results)
     if ok:
-        reporter.info(f"{n} patch{'es' if n != 1 else ''} apply to {against}")
+        reporter.info(f"{n} patch{'es apply' if n != 1 else ' applies'} to {against}")
     else:
         bad = sum(1 for r in results if r.status in NOT_LANDING or (strict and r.status != CLEAN))
         if bad:
