@@ -193,8 +193,8 @@ def apply_hunks(lines: Sequence[bytes], hunks: Sequence[Hunk], max_fuzz: int = 0
         core_len = len(hunk.old_lines) - loc.drop_lead - loc.drop_trail
         out[loc.start:loc.start + core_len] = core_new
         # a line without its newline can only end the file (GNU patch adds the newline)
-        for i in (loc.start - 1, loc.start + len(core_new) - 1):
-            if 0 <= i < len(out) - 1 and not out[i].endswith(b"\n"):
+        for i in range(max(loc.start - 1, 0), min(loc.start + len(core_new), len(out) - 1)):
+            if not out[i].endswith(b"\n"):
                 out[i] += b"\n"
         hunk_start = loc.start - loc.drop_lead
         offset = hunk_start - (base + delta)
