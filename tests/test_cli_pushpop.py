@@ -327,3 +327,20 @@ def test_queries_repair_an_interrupted_push_first(tree: Path, run: Runner) -> No
     rc, _, err = run(tree, "applied")
     assert rc == 2 and "Rolled back an interrupted push of patches/p1.diff" in err
     assert snapshot(tree, skip_pc=True) == before
+
+
+def test_a_second_command_on_the_same_tree_is_refused(tree: Path, run: Runner) -> None:
+    import fcntl
+    import os
+    fd = os.open(tree, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another f5quilt holds the tree
+    try:
+        before = snapshot(tree)
+        rc, _, err = run(tree, "push")
+        assert rc == 1 and "another f5quilt command is working on" in err
+        assert snapshot(tree) == before
+        assert run(tree, "check")[0] == 0  # read-only: no lock needed
+    finally:
+        os.close(fd)
+    assert run(tree, "push")[0] == 0
+    assert run(tree, "pop")[0] == 0  # the lock was released when the command ended

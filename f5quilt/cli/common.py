@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 import click
 
+from ..errors import F5QuiltError
 from ..output import NORMAL, QUIET, VERBOSE, Reporter
 from ..settings import load_settings
 from ..stack import Workspace, recover
@@ -26,6 +28,22 @@ def verbosity(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _lock(directory: Path) -> None:
+    import fcntl
+
+    if not directory.is_dir():
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise F5QuiltError(f"another f5quilt command is working on {directory}; try again when it ends") from None
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(lambda: os.close(fd))  # closing the descriptor releases the lock
+
+
 class Context:
     @staticmethod
     def reporter_for_errors() -> Reporter:
@@ -34,8 +52,16 @@ class Context:
     @staticmethod
     def workspace(cwd: Optional[Path] = None, repair: bool = True) -> Workspace:
         """The workspace; first, unless ``repair`` is off (check writes nothing),
-        finish or undo what a killed command left, so every command sees a sound state."""
-        ws = Workspace.open(load_settings(cwd))
+        finish or undo what a killed command left, so every command sees a sound state.
+
+        Commands that repair may write, so they also take an exclusive lock
+        (flock on the repository root, or on the tree without settings; no
+        file is created for it) until the command ends: a second f5quilt on
+        the same tree is refused instead of interleaving its writes."""
+        settings = load_settings(cwd)
+        if repair:
+            _lock(settings.settings_file.parent if settings.settings_file else settings.tree)
+        ws = Workspace.open(settings)
         if repair and ws.stack.journal():
             recover(ws, Context.reporter_for_errors())
             ws = Workspace.open(ws.settings)
