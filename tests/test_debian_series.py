@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
+import sys
 from pathlib import Path
 from typing import List
 
@@ -26,12 +26,9 @@ CACHE = Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve()
 
 @pytest.fixture(scope="session")
 def debian_trees() -> Path:
-    out = CACHE / "debian" / "trees"
-    if not (out / "MANIFEST").exists():
-        subprocess.run(["bash", str(ROOT / "scripts/fetch-debian-series.sh"),
-                        str(CACHE / "debian" / "sources"), str(out)], check=True,
-                       stdout=subprocess.DEVNULL)
-    return out
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from push_pop_vs_quilt import fetch  # the benchmark's fetch: same packages, same cache
+    return fetch(CACHE)
 
 
 def packages() -> List[str]:
