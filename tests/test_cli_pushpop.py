@@ -344,3 +344,22 @@ def test_a_second_command_on_the_same_tree_is_refused(tree: Path, run: Runner) -
         os.close(fd)
     assert run(tree, "push")[0] == 0
     assert run(tree, "pop")[0] == 0  # the lock was released when the command ended
+
+
+def test_quilt_environment_and_upward_search(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tree(tmp_path, BASE)
+    write_tree(tmp_path, {"debian/patches/my-series": "p1.diff\n", "debian/patches/p1.diff": P1})
+    monkeypatch.setenv("QUILT_PATCHES", "debian/patches")
+    monkeypatch.setenv("QUILT_SERIES", "my-series")
+    monkeypatch.setenv("QUILT_PC", ".state")
+    rc, out, _ = run(tmp_path, "push")
+    assert rc == 0 and "Applying patch debian/patches/p1.diff" in out
+    assert (tmp_path / ".state/applied-patches").read_text() == "p1.diff\n"
+    assert (tmp_path / ".state/.quilt_series").read_text() == "my-series\n"
+    (tmp_path / "sub").mkdir()
+    monkeypatch.delenv("QUILT_PATCHES")
+    monkeypatch.delenv("QUILT_SERIES")
+    # from a subdirectory, the tree is found upward by its state dir, which remembers the rest
+    rc, out, _ = run(tmp_path / "sub", "top")
+    assert rc == 0 and out.strip().endswith("p1.diff")
+    assert run(tmp_path / "sub", "pop")[0] == 0

@@ -108,3 +108,14 @@ def test_real_pypi_sdist_of_the_pinned_release(tmp_path: Path) -> None:
     up = Upstream(Pin("pypi", pin_data["pypi"], sha256=pin_data["sha256"]), cache)
     read = up.reader()
     assert b"def infer_batch_process" in (read("src/f5_tts/infer/utils_infer.py") or b"")
+
+
+def test_upstream_fetch_command(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("F5QUILT_CACHE", str(tmp_path / "cache"))
+    repo = make_repo(tmp_path, make_release(tmp_path))
+    rc, out, _ = run(repo, "upstream", "fetch", "--cache-only")
+    assert rc == 0 and "Pristine" in out and not (repo / "third_party").exists()
+    assert run(repo, "upstream", "fetch")[0] == 0
+    assert (repo / "third_party/proj/pkg/mod.py").read_text() == "x = 1\ny = 2\n"
+    rc, out, _ = run(repo, "upstream", "fetch")
+    assert rc == 2 and "exists already" in out
