@@ -17,7 +17,7 @@ from .errors import F5QuiltError, NothingToDo
 from .fsutil import DEFAULT_MODE, atomic_write, check_inside, read_bytes_or_none, safe_relpath
 from .gitdiff import diff_files
 from .output import Reporter
-from .patchmodel import load_patch, parse_patch, patch_header, split_lines
+from .patchmodel import parse_patch, patch_header, split_lines
 from .series import SeriesEntry
 from .stack import Workspace, recorded_after, recover, report_result, write_rejects
 from .state import digest

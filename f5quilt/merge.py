@@ -16,14 +16,12 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
 
 from .apply import PatchResult, apply_patch
 from .check import Overlay
 from .errors import F5QuiltError
-from .locate import APPLIED, HunkReport
-from .patchmodel import split_lines
+from .locate import APPLIED
 
 if TYPE_CHECKING:
     from .stack import Workspace

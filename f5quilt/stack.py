@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 from .apply import FileChange, PatchResult, apply_patch
-from .errors import EXIT_CONFLICT, EXIT_ERROR, EXIT_NOTHING, F5QuiltError, NothingToDo
+from .errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
 from .fsutil import DEFAULT_MODE, atomic_write, check_inside, read_bytes_or_none, safe_relpath
 from .locate import APPLIED
 from .output import Reporter
@@ -301,7 +301,7 @@ def _write_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
             dst.touch()
     (bdir / ".timestamp").touch()
     stack.set_journal({"op": "push", "patch": name, "stage": "files"})
-    for rel, change in result.changes.items():
+    for change in result.changes.values():
         _write_tree_file(ws, change)
         write_rejects(ws, change, out)
     stack.write_applied(stack.applied() + [name])

@@ -1,7 +1,6 @@
 """push/pop and the queries through the real CLI entry point, on real files."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

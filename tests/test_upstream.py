@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, Runner, snapshot, write_tree
+from helpers import ROOT, Runner, write_tree
 from f5quilt.errors import F5QuiltError
 from f5quilt.upstream import Pin, Upstream, pin_from_arg, sha256_of
 

@@ -62,7 +62,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     base = up.reader(log) if up is not None else unpatched_reader(ws)
     merge_base = None
     if onto:
-        from ..upstream import Upstream, default_cache, pin_from_arg
+        from ..upstream import Upstream, pin_from_arg
         if up is None:
             raise F5QuiltError("check --onto needs the current upstream pin in the settings")
         merge_base = base

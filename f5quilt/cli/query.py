@@ -1,7 +1,7 @@
 """Read-only queries: series, applied, unapplied, top, next, previous."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 import click
 

@@ -11,7 +11,6 @@ pytest process itself needs none of them.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
