@@ -62,7 +62,14 @@ class Workspace:
 
     def load(self, name: str) -> Patch:
         if name not in self._patch_cache:
-            self._patch_cache[name] = load_patch(self.patch_file(name), self.display(name))
+            path = self.patch_file(name)
+            entry = self.series.get(name)
+            if entry is not None and not path.is_file():
+                # the error is in the series line that names it
+                series = os.path.relpath(self.settings.series, self.settings.base)
+                raise F5QuiltError(f"{series}:{entry.line}: names {self.display(name)}, "
+                                   "which does not exist")
+            self._patch_cache[name] = load_patch(path, self.display(name))
         return self._patch_cache[name]
 
     def forget_patch(self, name: str) -> None:

@@ -61,7 +61,8 @@ def test_each_state_in_json(repo: Path, run: Runner) -> None:
                                  "fuzz": 1, "message": "Hunk #1 FAILED at 24."}  # fuzz: the most tried
     offset = next(p for p in report["patches"] if p["status"] == "offset")
     assert offset["hunks"][0]["offset"] == -4
-    assert "patch file not found" in next(p for p in report["patches"] if p["status"] == "error")["error"]
+    assert "patches/series:5: names patches/e-missing.diff, which does not exist" in next(
+        p for p in report["patches"] if p["status"] == "error")["error"]
     assert report["ok"] is False and report["upstream"].endswith("upstream")
 
 

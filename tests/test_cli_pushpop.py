@@ -179,7 +179,7 @@ def test_missing_patch_file_and_malformed_patch(tree: Path, run: Runner) -> None
     (tree / "patches/series").write_text("p1.diff\nmissing.diff\n")
     run(tree, "push")
     rc, _, err = run(tree, "push")
-    assert rc == 1 and "patches/missing.diff: patch file not found" in err
+    assert rc == 1 and "patches/series:2: names patches/missing.diff, which does not exist" in err
     (tree / "patches/series").write_text("broken.diff\n")
     (tree / "patches/broken.diff").write_text("--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n line 1\n")
     run(tree, "pop", "-a")
