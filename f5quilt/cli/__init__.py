@@ -18,9 +18,32 @@ EPILOG = ("Exit codes: 0 ok, 1 error, 2 nothing to do, 3 conflicts left in the "
           "tree, 4 internal error, 130 interrupted.")
 
 
+# command -> the module that defines it, in the order --help lists them (daily use first).
+# Modules are imported only when their command runs: `push` never loads git, tarfile
+# or the merge machinery, which keeps start-up, paid on every command, short.
+COMMANDS = {
+    "push": "stackcmds", "pop": "stackcmds",
+    "refresh": "authoringcmds", "diff": "authoringcmds", "new": "authoringcmds", "add": "authoringcmds",
+    "edit": "authoringcmds", "files": "authoringcmds", "patches": "authoringcmds", "header": "authoringcmds",
+    "delete": "authoringcmds", "rename": "authoringcmds", "import": "authoringcmds", "fold": "authoringcmds",
+    "revert": "authoringcmds", "remove": "authoringcmds",
+    "series": "query", "applied": "query", "unapplied": "query", "top": "query", "next": "query",
+    "previous": "query",
+    "rebase": "rebasecmds", "status": "rebasecmds",
+    "upstream": "upstreamcmds",
+    "check": "checkcmd",
+}
+
+
 class Group(click.Group):
     def list_commands(self, ctx: click.Context) -> List[str]:
-        return list(self.commands)  # in the order registered: daily use first
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+            importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")  # registers its commands
+        return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=Group, epilog=EPILOG,
@@ -35,8 +58,6 @@ def cli() -> None:
     can take turns on the same tree.
     """
 
-
-from . import stackcmds, authoringcmds, query, rebasecmds, upstreamcmds, checkcmd  # noqa: E402,F401  (register commands)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
