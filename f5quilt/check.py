@@ -42,6 +42,28 @@ class Overlay:
             self.changed[rel] = change.after
 
 
+class WrittenOn:
+    """The tree each patch of a series was written against: a base plus the
+    earlier patches applied exactly, advanced one patch at a time (so a whole
+    series costs one pass, not one pass per patch)."""
+
+    def __init__(self, base: Reader) -> None:
+        self.tree = Overlay(base)
+
+    def snapshot(self) -> Overlay:
+        """The tree as it is now: the pre-image of the next patch."""
+        copy = Overlay(self.tree.base)
+        copy.changed = dict(self.tree.changed)
+        return copy
+
+    def advance(self, patch: Any, strip: int, display: str) -> PatchResult:
+        """Apply ``patch`` exactly; the tree moves on only when it fits."""
+        result = apply_patch(patch, self.tree, strip=strip, fuzz=0, display=display)
+        if result.ok:
+            self.tree.apply(result)
+        return result
+
+
 @dataclass
 class PatchCheck:
     name: str
@@ -94,7 +116,7 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
     CONTAINED.
     """
     overlay = Overlay(base)
-    written_on = Overlay(merge_base) if merge_base is not None else None
+    written_on = WrittenOn(merge_base) if merge_base is not None else None
     results: List[PatchCheck] = []
     for name in names:
         try:
@@ -105,11 +127,8 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
             result = apply_patch(patch, overlay, strip=ent.strip, fuzz=fuzz, display=display(name))
             exact = pre = None
             if written_on is not None:
-                pre = Overlay(written_on.base)  # the file as this patch was written against it
-                pre.changed = dict(written_on.changed)
-                exact = apply_patch(patch, written_on, strip=ent.strip, fuzz=0, display=display(name))
-                if exact.ok:
-                    written_on.apply(exact)
+                pre = written_on.snapshot()  # the files as this patch was written against them
+                exact = written_on.advance(patch, ent.strip, display(name))
         except F5QuiltError as exc:
             results.append(PatchCheck(name, ERROR, error=exc.message))
             continue

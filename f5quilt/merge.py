@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
 
 from .apply import PatchResult, apply_patch
-from .check import Overlay
+from .check import WrittenOn
 from .errors import F5QuiltError
 from .locate import APPLIED
 
@@ -114,32 +114,30 @@ def merge3(ours: bytes, base: bytes, theirs: bytes, labels: Tuple[str, str, str]
     return MergeOutcome(data, remaining, WORD if rescued else LINE)
 
 
-def preimage_reader(ws: "Workspace", name: str, base: Reader,
-                    load: Optional[Callable[[str], object]] = None) -> Reader:
+def preimage_reader(ws: "Workspace", name: str, base: Reader) -> Reader:
     """The tree as patch ``name`` was written against it: base + earlier patches."""
-    overlay = Overlay(base)
-    loader = load or ws.load
+    written = WrittenOn(base)
     for earlier in ws.series.names:
         if earlier == name:
             break
         entry = ws.entry(earlier)
-        patch = loader(earlier)
-        if entry.reverse:
-            patch = patch.reversed()  # type: ignore[attr-defined]
-        res = apply_patch(patch, overlay, strip=entry.strip, fuzz=0, display=ws.display(earlier))  # type: ignore[arg-type]
-        overlay.apply(res)
-    return overlay
+        patch = ws.load(earlier)
+        written.advance(patch.reversed() if entry.reverse else patch, entry.strip, ws.display(earlier))
+    return written.snapshot()
 
 
 def merge_failed_files(ws: "Workspace", name: str, result: PatchResult,
-                       base: Optional[Reader] = None) -> Dict[str, int]:
-    """Merge every file with rejected hunks; returns {file: conflicts} for those left."""
-    if base is None:
+                       pre: Optional[Reader] = None) -> Dict[str, int]:
+    """Merge every file with rejected hunks; returns {file: conflicts} for those left.
+
+    ``pre`` is the tree the patch was written against; by default the pinned
+    upstream with the earlier patches of the series (rebase passes the old
+    pin with the original patches)."""
+    if pre is None:
         up = ws.upstream()
         if up is None:
             raise F5QuiltError("push --merge needs an upstream pin in the settings (f5quilt.yaml: upstream:)")
-        base = up.reader()
-    pre = preimage_reader(ws, name, base)
+        pre = preimage_reader(ws, name, up.reader())
     entry = ws.entry(name)
     patch = ws.load(name).reversed() if entry.reverse else ws.load(name)
     exact = apply_patch(patch, pre, strip=entry.strip, fuzz=0, display=ws.display(name))

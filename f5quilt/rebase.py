@@ -22,7 +22,9 @@ from typing import Any, Dict, Optional
 from .errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
 from .fsutil import atomic_write, atomic_write_text
 from .output import Reporter
+from .check import Reader, WrittenOn
 from .patchmodel import parse_patch
+from .series import SeriesEntry, load_series
 from .stack import Workspace, compute_push, push_one, recover
 from .upstream import Pin, Upstream, default_cache
 
@@ -124,11 +126,23 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         _save_state(ws, state)
     ws = Workspace.open(ws.settings)
     recover(ws, out)
-    old_patches = sdir / "patches"
     old_base = Upstream(_pin_of(state["old_pin"]), default_cache(ws.settings.settings_file.parent))  # type: ignore[union-attr]
+    # what each patch was written against: the old pin + the ORIGINAL earlier patches
+    # (skipped ones included), advanced once along the saved series
+    originals = load_series(sdir / "series").entries
+    written = WrittenOn(old_base.reader())
+    position = 0
 
-    def old_load(name: str) -> Any:
-        return parse_patch((old_patches / name).read_bytes(), ws.display(name))
+    def written_on(name: str) -> Reader:
+        nonlocal position
+        while position < len(originals) and originals[position].name != name:
+            _advance_original(written, originals[position], sdir, ws)
+            position += 1
+        pre = written.snapshot()
+        if position < len(originals):
+            _advance_original(written, originals[position], sdir, ws)
+            position += 1
+        return pre
 
     for name in ws.unapplied():
         # a patch whose result upstream already has: offer removal, never apply or reverse it
@@ -144,8 +158,7 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         except F5QuiltError:
             pass
         try:
-            base = preimage_reader_for(ws, name, old_base, old_load)
-            res = push_one(ws, name, out, fuzz=ws.settings.fuzz, merge=True, merge_base=base)
+            res = push_one(ws, name, out, fuzz=ws.settings.fuzz, merge=True, merge_pre=written_on(name))
         except F5QuiltError as exc:
             # e.g. the new release lost a file the patch edits: stop here, --skip or --abort
             state["stopped"] = name
@@ -169,10 +182,13 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
     return _finish(ws, out, state)
 
 
-def preimage_reader_for(ws: Workspace, name: str, old_base: Upstream, old_load: Any) -> Any:
-    """Base for merging ``name``: the OLD pin + the ORIGINAL earlier patches."""
-    from .merge import preimage_reader
-    return preimage_reader(ws, name, old_base.reader(), old_load)
+def _advance_original(written: WrittenOn, entry: SeriesEntry, sdir: Path, ws: Workspace) -> None:
+    """Move ``written`` past the saved, original copy of one patch."""
+    path = sdir / "patches" / entry.name
+    if not path.is_file():
+        return
+    patch = parse_patch(path.read_bytes(), ws.display(entry.name))
+    written.advance(patch.reversed() if entry.reverse else patch, entry.strip, ws.display(entry.name))
 
 
 def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:

@@ -232,7 +232,7 @@ def report_result(out: Reporter, result: PatchResult) -> None:
 
 def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: bool = False,
              dry_run: bool = False, merge: bool = False,
-             merge_base: Optional[Callable[[str], Optional[bytes]]] = None) -> PushResult:
+             merge_pre: Optional[Callable[[str], Optional[bytes]]] = None) -> PushResult:
     top = ws.stack.top()
     if top and ws.stack.needs_refresh(top) and not force:
         raise F5QuiltError(f"The topmost patch {ws.display(top)} needs to be refreshed first.")
@@ -244,7 +244,7 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     conflicts: Dict[str, int] = {}
     if not result.ok and merge:
         from .merge import merge_failed_files  # git is only needed here
-        conflicts = merge_failed_files(ws, name, result, merge_base)
+        conflicts = merge_failed_files(ws, name, result, merge_pre)
     report_result(out, result)
     if not force:
         dirty = unrefreshed_files(ws, list(result.changes))

@@ -271,3 +271,30 @@ def test_rebase_stops_where_a_patch_cannot_be_tried_and_skip_works(repo: Path, r
     rc, out, err = run(repo, "rebase", "--skip")
     assert rc == 0, out + err
     assert (repo / "patches/series").read_text() == ""
+
+
+def test_rebase_merges_against_the_old_pin_plus_each_earlier_patch_once(tmp_path: Path, run: Runner,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """a.diff adds X to the first of two identical blocks; were it applied to the merge
+    base a second time it would land in the second block too (at an offset), and b.diff,
+    which edits the line next to it there, would conflict instead of merging."""
+    monkeypatch.setenv("F5QUILT_CACHE", str(tmp_path / "cache"))
+    block = "".join(f"b{i}\n" for i in range(1, 7))
+    v1 = block + "".join(f"m{i}\n" for i in range(1, 9)) + block + "end\n"
+    write_tree(tmp_path / "v1", {"m.txt": v1})
+    a = "--- a/m.txt\n+++ b/m.txt\n@@ -1,6 +1,7 @@\n b1\n b2\n b3\n+X\n b4\n b5\n b6\n"
+    # against v1 + a: the second block starts at line 16; b.diff edits its b4
+    b = "--- a/m.txt\n+++ b/m.txt\n@@ -16,7 +16,7 @@\n b1\n b2\n b3\n-b4\n+B4\n b5\n b6\n end\n"
+    write_tree(tmp_path / "repo", {
+        "f5quilt.yaml": f"tree: tree\nupstream:\n  path: {tmp_path / 'v1'}\n",
+        "patches/series": "a.diff\nb.diff\n", "patches/a.diff": a, "patches/b.diff": b})
+    repo = tmp_path / "repo"
+    rc, out, err = run(repo, "push", "-a")
+    assert rc == 0, out + err
+    # the new release edits the second block's b3: b.diff no longer fits and must merge
+    v2 = v1.replace(block + "end\n", block.replace("b3\n", "b3 (new)\n") + "end\n")
+    write_tree(tmp_path / "v2", {"m.txt": v2})
+    rc, out, err = run(repo, "rebase", "--onto", str(tmp_path / "v2"))
+    assert rc == 0, out + err
+    text = (repo / "tree/m.txt").read_text()
+    assert text == v2.replace("b3\nb4\n", "b3\nX\nb4\n", 1).replace("b3 (new)\nb4\n", "b3 (new)\nB4\n")
