@@ -81,20 +81,15 @@ def put_tree_file(ws: Workspace, rel: str, data: Optional[bytes]) -> None:
         atomic_write(target, data, target.stat().st_mode if target.exists() else DEFAULT_MODE)
 
 
-def _backup(ws: Workspace, name: str, rel: str) -> Optional[bytes]:
-    data = read_bytes_or_none(ws.stack.backup_dir(name) / rel)
-    return data or None  # quilt: an empty backup stands for "did not exist"
-
-
 def before_after(ws: Workspace, name: str) -> Tuple[Dict[str, Optional[bytes]], Dict[str, Optional[bytes]]]:
     applied = ws.stack.applied()
     later = applied[applied.index(name) + 1:]
     old: Dict[str, Optional[bytes]] = {}
     new: Dict[str, Optional[bytes]] = {}
     for rel in sorted(ws.stack.backup_files(name)):
-        old[rel] = _backup(ws, name, rel)
+        old[rel] = ws.stack.backup(name, rel)
         nxt = next((p for p in later if (ws.stack.backup_dir(p) / rel).exists()), None)
-        new[rel] = _backup(ws, nxt, rel) if nxt else ws.read_tree(rel)
+        new[rel] = ws.stack.backup(nxt, rel) if nxt else ws.read_tree(rel)
     return old, new
 
 
@@ -234,7 +229,7 @@ def diff(ws: Workspace, given: Optional[str], *, combine: Optional[str] = None,
                 new_all[rel] = last_new[rel]
             else:
                 later = [p for p in applied[applied.index(span[-1]) + 1:] if (ws.stack.backup_dir(p) / rel).exists()]
-                new_all[rel] = _backup(ws, later[0], rel) if later else ws.read_tree(rel)
+                new_all[rel] = ws.stack.backup(later[0], rel) if later else ws.read_tree(rel)
         changed = {k for k in old_all if old_all[k] != new_all[k]}
         return diff_files({k: old_all[k] for k in changed}, {k: new_all[k] for k in changed}, context=context)
     old, new = before_after(ws, name)

@@ -446,8 +446,7 @@ def recorded_after(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) ->
 
 
 def backups_of(ws: Workspace, name: str) -> Dict[str, Optional[bytes]]:
-    bdir = ws.stack.backup_dir(name)
-    return {rel: (read_bytes_or_none(bdir / rel) or None) for rel in ws.stack.backup_files(name)}
+    return {rel: ws.stack.backup(name, rel) for rel in ws.stack.backup_files(name)}
 
 
 def pop_check(ws: Workspace, name: str) -> List[str]:

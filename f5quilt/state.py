@@ -86,6 +86,15 @@ class AppliedStack:
                     continue
                 yield rel
 
+    def backup(self, name: str, rel: str) -> Optional[bytes]:
+        """The content ``rel`` had before ``name``; None when it did not exist
+        (quilt's convention: an empty backup file stands for "did not exist")."""
+        try:
+            data = (self.backup_dir(name) / rel).read_bytes()
+        except FileNotFoundError:
+            return None
+        return data or None
+
     def refresh_marker(self, name: str) -> Path:
         return self.pc / (name + "~refresh")
 

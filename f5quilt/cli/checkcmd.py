@@ -26,8 +26,7 @@ def unpatched_reader(ws: Workspace) -> Any:
         owner = first_backup.get(rel)
         if owner is None:
             return ws.read_tree(rel)
-        data = (ws.stack.backup_dir(owner) / rel).read_bytes()
-        return data or None  # quilt: an empty backup stands for "did not exist"
+        return ws.stack.backup(owner, rel)
     return read
 
 
