@@ -35,6 +35,8 @@ class AppliedStack:
     def __init__(self, tree: Path, pc_name: str = ".pc") -> None:
         self.tree = tree
         self.pc = tree / pc_name
+        # hashes read once per command: push -a consults every applied patch's on each push
+        self._sums: Dict[str, Optional[Dict[str, Optional[str]]]] = {}
 
     # -- quilt's files -------------------------------------------------
     @property
@@ -111,12 +113,16 @@ class AppliedStack:
 
     def write_sums(self, name: str, sums: Dict[str, Optional[str]]) -> None:
         atomic_write_text(self._sums_path(name), json.dumps(sums, sort_keys=True, indent=0) + "\n")
+        self._sums[name] = dict(sums)
 
     def read_sums(self, name: str) -> Optional[Dict[str, Optional[str]]]:
-        try:
-            return json.loads(self._sums_path(name).read_text())  # type: ignore[no-any-return]
-        except (FileNotFoundError, ValueError):
-            return None
+        if name not in self._sums:
+            try:
+                self._sums[name] = json.loads(self._sums_path(name).read_text())
+            except (FileNotFoundError, ValueError):
+                self._sums[name] = None
+        cached = self._sums[name]
+        return None if cached is None else dict(cached)
 
     def conflict_path(self, name: str) -> Path:
         return self.f5 / "conflicts" / (name + ".json")
@@ -140,6 +146,7 @@ class AppliedStack:
     def forget(self, name: str) -> None:
         """Drop every trace of ``name`` under .pc (after a completed pop)."""
         shutil.rmtree(self.backup_dir(name), ignore_errors=True)
+        self._sums.pop(name, None)
         for path in (self.refresh_marker(name), self._sums_path(name), self.conflict_path(name)):
             try:
                 path.unlink()
