@@ -148,7 +148,7 @@ def _same_effect(ws: Workspace, name: str, existing: bytes) -> bool:
     entry = ws.entry(name)
     try:
         patch = parse_patch(existing, ws.display(name))
-        res = apply_patch(patch.reversed() if entry.reverse else patch, lambda r: old.get(r),
+        res = apply_patch(entry.orient(patch), lambda r: old.get(r),
                           strip=entry.strip, fuzz=0)
     except F5QuiltError:
         return False

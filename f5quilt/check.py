@@ -120,10 +120,8 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
     results: List[PatchCheck] = []
     for name in names:
         try:
-            patch = load(name)
             ent = entry(name)
-            if ent.reverse:
-                patch = patch.reversed()
+            patch = ent.orient(load(name))
             result = apply_patch(patch, overlay, strip=ent.strip, fuzz=fuzz, display=display(name))
             exact = pre = None
             if written_on is not None:

@@ -120,9 +120,7 @@ def preimage_reader(ws: "Workspace", name: str, base: Reader) -> Reader:
     for earlier in ws.series.names:
         if earlier == name:
             break
-        entry = ws.entry(earlier)
-        patch = ws.load(earlier)
-        written.advance(patch.reversed() if entry.reverse else patch, entry.strip, ws.display(earlier))
+        written.advance(ws.oriented(earlier), ws.entry(earlier).strip, ws.display(earlier))
     return written.snapshot()
 
 
@@ -139,7 +137,7 @@ def merge_failed_files(ws: "Workspace", name: str, result: PatchResult,
             raise F5QuiltError("push --merge needs an upstream pin in the settings (f5quilt.yaml: upstream:)")
         pre = preimage_reader(ws, name, up.reader())
     entry = ws.entry(name)
-    patch = ws.load(name).reversed() if entry.reverse else ws.load(name)
+    patch = ws.oriented(name)
     exact = apply_patch(patch, pre, strip=entry.strip, fuzz=0, display=ws.display(name))
     if not exact.ok:
         raise F5QuiltError(f"{ws.display(name)} does not apply to its own base "

@@ -188,7 +188,7 @@ def _advance_original(written: WrittenOn, entry: SeriesEntry, sdir: Path, ws: Wo
     if not path.is_file():
         return
     patch = parse_patch(path.read_bytes(), ws.display(entry.name))
-    written.advance(patch.reversed() if entry.reverse else patch, entry.strip, ws.display(entry.name))
+    written.advance(entry.orient(patch), entry.strip, ws.display(entry.name))
 
 
 def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:

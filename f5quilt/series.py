@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from .errors import F5QuiltError, located
+
+if TYPE_CHECKING:
+    from .patchmodel import Patch
 
 _COMMENT_RE = re.compile(r"(^|\s)#.*$")
 
@@ -23,6 +26,10 @@ class SeriesEntry:
     strip: int = 1
     reverse: bool = False
     line: int = 0  # 1-based line in the series file
+
+    def orient(self, patch: "Patch") -> "Patch":
+        """The patch as this entry applies it: reversed for ``-R``."""
+        return patch.reversed() if self.reverse else patch
 
     def options_text(self) -> str:
         opts = []

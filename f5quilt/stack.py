@@ -72,6 +72,10 @@ class Workspace:
             self._patch_cache[name] = load_patch(path, self.display(name))
         return self._patch_cache[name]
 
+    def oriented(self, name: str) -> Patch:
+        """Patch ``name`` as its series entry applies it (reversed for -R)."""
+        return self.entry(name).orient(self.load(name))
+
     def forget_patch(self, name: str) -> None:
         """Drop the parsed copy of a patch file that was just rewritten."""
         self._patch_cache.pop(name, None)
@@ -440,7 +444,7 @@ def recorded_after(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) ->
     if not ws.patch_file(name).exists():
         return dict(old)
     entry = ws.entry(name)
-    patch = ws.load(name).reversed() if entry.reverse else ws.load(name)
+    patch = ws.oriented(name)
     res = apply_patch(patch, lambda r: old.get(r), strip=entry.strip, fuzz=2, display=ws.display(name))
     return {rel: (res.changes[rel].after if rel in res.changes else data) for rel, data in old.items()}
 

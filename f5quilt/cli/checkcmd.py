@@ -154,7 +154,7 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
             overlay = Overlay(base)
             for applied in ws.stack.applied():
                 ent = ws.entry(applied)
-                patch = ws.load(applied).reversed() if ent.reverse else ws.load(applied)
+                patch = ws.oriented(applied)
                 overlay.apply(apply_patch(patch, overlay, strip=ent.strip, fuzz=2, display=ws.display(applied)))
         return digest(overlay(rel))
 
