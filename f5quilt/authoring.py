@@ -81,15 +81,24 @@ def put_tree_file(ws: Workspace, rel: str, data: Optional[bytes]) -> None:
         atomic_write(target, data, target.stat().st_mode if target.exists() else DEFAULT_MODE)
 
 
+def next_holder(ws: Workspace, applied: List[str], name: str, rel: str) -> Optional[str]:
+    """The first applied patch after ``name`` that backed ``rel`` up: its backup is
+    ``rel`` as ``name`` left it. None: the tree holds that content."""
+    return next((p for p in applied[applied.index(name) + 1:] if (ws.stack.backup_dir(p) / rel).exists()), None)
+
+
+def content_after(ws: Workspace, applied: List[str], name: str, rel: str) -> Optional[bytes]:
+    holder = next_holder(ws, applied, name, rel)
+    return ws.stack.backup(holder, rel) if holder else ws.read_tree(rel)
+
+
 def before_after(ws: Workspace, name: str) -> Tuple[Dict[str, Optional[bytes]], Dict[str, Optional[bytes]]]:
     applied = ws.stack.applied()
-    later = applied[applied.index(name) + 1:]
     old: Dict[str, Optional[bytes]] = {}
     new: Dict[str, Optional[bytes]] = {}
     for rel in sorted(ws.stack.backup_files(name)):
         old[rel] = ws.stack.backup(name, rel)
-        nxt = next((p for p in later if (ws.stack.backup_dir(p) / rel).exists()), None)
-        new[rel] = ws.stack.backup(nxt, rel) if nxt else ws.read_tree(rel)
+        new[rel] = content_after(ws, applied, name, rel)
     return old, new
 
 
@@ -102,7 +111,6 @@ def later_touching(ws: Workspace, name: str) -> List[str]:
 def file_modes(ws: Workspace, name: str) -> Dict[str, Tuple[Optional[int], Optional[int]]]:
     """(mode before, mode after) of each file of ``name``, as before_after() sees them."""
     applied = ws.stack.applied()
-    later = applied[applied.index(name) + 1:]
 
     def mode(path: Path) -> Optional[int]:
         try:
@@ -113,8 +121,8 @@ def file_modes(ws: Workspace, name: str) -> Dict[str, Tuple[Optional[int], Optio
 
     out: Dict[str, Tuple[Optional[int], Optional[int]]] = {}
     for rel in ws.stack.backup_files(name):
-        nxt = next((p for p in later if (ws.stack.backup_dir(p) / rel).exists()), None)
-        after = ws.stack.backup_dir(nxt) / rel if nxt else ws.tree / rel
+        holder = next_holder(ws, applied, name, rel)
+        after = ws.stack.backup_dir(holder) / rel if holder else ws.tree / rel
         out[rel] = (mode(ws.stack.backup_dir(name) / rel), mode(after))
     return out
 
@@ -215,21 +223,14 @@ def diff(ws: Workspace, given: Optional[str], *, combine: Optional[str] = None,
         return diff_files({k: base[k] for k in changed}, {k: new[k] for k in changed}, context=context)
     if combine:
         applied = ws.stack.applied()
-        first = applied.index(name if combine == "-" else ws.resolve_name(combine))
-        span = applied[first:applied.index(name) + 1] if combine != "-" else applied[:applied.index(name) + 1]
+        first = 0 if combine == "-" else applied.index(ws.resolve_name(combine))
+        span = applied[first:applied.index(name) + 1]
+        # before: each file as the first patch of the span that touches it found it
         old_all: Dict[str, Optional[bytes]] = {}
-        new_all: Dict[str, Optional[bytes]] = {}
         for p in span:
-            o, n = before_after(ws, p)
-            for rel in o:
-                old_all.setdefault(rel, o[rel])
-        _o, last_new = before_after(ws, span[-1])
-        for rel in old_all:
-            if rel in last_new:
-                new_all[rel] = last_new[rel]
-            else:
-                later = [p for p in applied[applied.index(span[-1]) + 1:] if (ws.stack.backup_dir(p) / rel).exists()]
-                new_all[rel] = ws.stack.backup(later[0], rel) if later else ws.read_tree(rel)
+            for rel in ws.stack.backup_files(p):
+                old_all.setdefault(rel, ws.stack.backup(p, rel))
+        new_all = {rel: content_after(ws, applied, name, rel) for rel in old_all}
         changed = {k for k in old_all if old_all[k] != new_all[k]}
         return diff_files({k: old_all[k] for k in changed}, {k: new_all[k] for k in changed}, context=context)
     old, new = before_after(ws, name)

@@ -270,3 +270,18 @@ def test_fold_force_reports_and_saves_rejects(tree: Path, run: Runner, monkeypat
     rc, out, _ = run(tree, "fold", "-f")
     assert rc == 0 and "saving rejects to file src/a.py.rej" in out
     assert (tree / "src/a.py.rej").exists() and "B2" in (tree / "src/b.py").read_text()
+
+
+def test_diff_combine_spans_patches(tree: Path, run: Runner) -> None:
+    run(tree, "push")
+    run(tree, "new", "p2.diff")
+    run(tree, "add", "src/a.py", "src/b.py")
+    (tree / "src/a.py").write_text((tree / "src/a.py").read_text().replace("a15\n", "A15\n"))
+    (tree / "src/b.py").write_text("b1\nB2\nb3\n")
+    run(tree, "refresh")
+    both = run(tree, "diff", "--combine", "-")[1]
+    assert "+A5" in both and "+A15" in both and "+B2" in both
+    assert both.count("--- a/src/a.py") == 1  # one diff per file across the span
+    only_p2 = run(tree, "diff", "--combine", "p2.diff")[1]
+    assert "+A15" in only_p2 and "+B2" in only_p2 and "+A5" not in only_p2
+    assert run(tree, "diff", "-P", "p1.diff")[1].count("+A") == 1  # p1 alone: up to p2's backup
