@@ -1,14 +1,18 @@
 """Move the whole series onto a new upstream release.
 
-``rebase --onto NEW`` keeps everything needed to undo it under
-``.f5quilt/rebase/`` next to the settings file (outside the tree, which is
-replaced): the old tree as it was (moved, not copied), the series, every
-patch file and the settings, byte for byte. The state file records the
-phase; each step is repeatable, so a killed rebase is recovered by
-``--continue`` or undone by ``--abort`` from any phase.
+Every step of a rebase (``--onto``, ``--continue``, ``--skip``, ``--abort``)
+is one transaction of the one transaction layer (``transaction.py``): a
+process killed at any instant is rolled back by the next command to the
+state before that step, and a finished rebase is one group in the log, so
+``f5quilt undo`` brings back the old pin, tree and patches.
 
-Phases: saved -> tree-moved -> pushing -> (done). The position in the
-series is not stored: it is the new tree's applied-patches.
+``.f5quilt/rebase/`` (beside the settings, outside the tree) holds the old
+tree (moved, not copied), the series, every patch file and the settings as
+they were, and ``state.json``. Which patches still need a refresh is
+derived from the content (does the patch file reproduce what the tree
+holds, exactly?), never from a position. Before the old tree is dropped
+and the pin rewritten, the rewritten series is verified in memory to apply
+exactly (no offset, no fuzz) to the new pin, as ``check --strict`` does.
 """
 from __future__ import annotations
 
@@ -16,11 +20,12 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
+from .apply import apply_patch
 from .errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
-from .fsutil import atomic_write, atomic_write_text
 from .output import Reporter
 from .check import Reader, WrittenOn
 from .patchmodel import parse_patch
@@ -35,14 +40,28 @@ def state_dir(ws: Workspace) -> Path:
 
 
 def _load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
+    path = state_dir(ws) / "state.json"
     try:
-        return json.loads((state_dir(ws) / "state.json").read_text())  # type: ignore[no-any-return]
+        state = json.loads(path.read_bytes())
     except FileNotFoundError:
         return None
-
-
-def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
-    atomic_write_text(state_dir(ws) / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
+    except (ValueError, UnicodeDecodeError, OSError):
+        raise F5QuiltError(f"{path}: unreadable rebase state; `f5quilt rebase --abort` "
+                           "or `f5quilt undo` restores the state before the rebase") from None
+    ok = (isinstance(state, dict) and isinstance(state.get("series"), list)
+          and all(isinstance(n, str) for n in state["series"])
+          and isinstance(state.get("old_pin"), dict) and isinstance(state.get("new_pin"), dict)
+          and isinstance(state.get("skipped", []), list)
+          and (state.get("stopped") is None or isinstance(state.get("stopped"), str)))
+    if not ok:
+        raise F5QuiltError(f"{path}: malformed rebase state")
+    from .fsutil import safe_relpath
+    for n in state["series"] + state.get("skipped", []) + ([state["stopped"]] if state.get("stopped") else []):
+        try:
+            safe_relpath(n)
+        except F5QuiltError:
+            raise F5QuiltError(f"{path}: unsafe patch name {n!r}") from None
+    return state  # type: ignore[no-any-return]
 
 
 def _pin_dict(pin: Pin) -> Dict[str, Optional[str]]:
@@ -53,7 +72,7 @@ def _pin_of(d: Dict[str, Optional[str]]) -> Pin:
     return Pin(str(d["kind"]), str(d["spec"]), d.get("ref"), d.get("sha256"))
 
 
-def write_pin(settings_file: Path, pin: Pin) -> None:
+def write_pin(ws: Workspace, settings_file: Path, pin: Pin) -> None:
     """Replace the ``upstream:`` block of the settings, keeping everything else.
     A local path is written relative to the settings file, as users write it."""
     if pin.kind == "path":
@@ -66,10 +85,30 @@ def write_pin(settings_file: Path, pin: Pin) -> None:
         text = pattern.sub(lambda m: block, text, count=1)
     else:
         text = text.rstrip("\n") + "\n" + block
-    atomic_write_text(settings_file, text)
+    ws.fs.write_text(settings_file, text)
 
 
-def start(ws: Workspace, out: Reporter, new_pin: Pin) -> int:
+def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
+    ws.fs.write_text(state_dir(ws) / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+
+def unrecorded_edits(ws: Workspace) -> List[str]:
+    """What a rebase would lose: edits not refreshed, edits outside any patch, unknown files."""
+    from .drift import tree_drift
+    from .stack import unrefreshed_files
+    found = []
+    touched = sorted({rel for n in ws.stack.applied() for rel in ws.stack.backup_files(n)})
+    for rel, owner in sorted(unrefreshed_files(ws, touched).items()):
+        found.append(f"{rel}: changes not refreshed into {ws.display(owner)}")
+    up = ws.upstream()
+    if up is not None and ws.tree.is_dir():
+        for d in tree_drift(ws, up.reader(), up):
+            if "not refreshed" not in d["why"]:
+                found.append(f"{d['file']}: {d['why']}")
+    return found
+
+
+def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False) -> int:
     if _load_state(ws):
         raise F5QuiltError("a rebase is in progress: use rebase --continue, --skip or --abort")
     old_up = ws.upstream()
@@ -80,53 +119,44 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin) -> int:
     for name in ws.stack.applied():
         if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
             raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it first")
-    from .stack import unrefreshed_files
-    touched = sorted({rel for n in ws.stack.applied() for rel in ws.stack.backup_files(n)})
-    dirty = unrefreshed_files(ws, touched)
-    if dirty:
-        rel, owner = sorted(dirty.items())[0]
-        raise F5QuiltError(f"{rel} has changes not refreshed into {ws.display(owner)}; refresh first")
+    lost = unrecorded_edits(ws)
+    if lost and not force:
+        for line in lost:
+            out.error(line)
+        raise F5QuiltError(
+            f"{len(lost)} unrecorded change(s) in the tree would not survive the rebase: record them "
+            "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh) or refresh, or rebase --force "
+            "(the old tree is then kept in the log: f5quilt undo brings it back)")
     new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent))
     new_up.ensure_pristine(out.info)  # fetch before touching anything
-    sdir = state_dir(ws)
     _clean_leftovers(ws)
-    # the saved copies and the state appear together (one rename) or not at all
-    partial = sdir.parent / f"{sdir.name}.partial"
-    (partial / "patches").mkdir(parents=True)
-    for name in ws.series.names:
-        src = ws.patch_file(name)
-        if src.exists():
-            dst = partial / "patches" / name
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
-    shutil.copy2(ws.settings.series, partial / "series")
-    shutil.copy2(ws.settings.settings_file, partial / "settings.yaml")
-    state = {"phase": "saved", "old_pin": _pin_dict(old_up.pin), "new_pin": _pin_dict(new_pin),
-             "series": ws.series.names, "skipped": []}
-    atomic_write_text(partial / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
-    os.replace(partial, sdir)
-    _save_state(ws, state)  # the one place a phase is recorded, from here on
-    out.info(f"Rebasing {len(ws.series.names)} patches from {old_up.pin.describe()} onto {new_pin.describe()}")
-    return _advance(ws, out, state)
+    sdir = state_dir(ws)
+    group = f"rebase-{int(time.time() * 1000)}"
+    with ws.transaction(f"rebase --onto {new_pin.describe()}", group=group) as txn:
+        fs = txn
+        for name in ws.series.names:
+            src = ws.patch_file(name)
+            if src.exists():
+                fs.write(sdir / "patches" / name, src.read_bytes(), src.stat().st_mode)
+        fs.write(sdir / "series", ws.settings.series.read_bytes())
+        fs.write(sdir / "settings.yaml", ws.settings.settings_file.read_bytes())
+        state = {"phase": "pushing", "old_pin": _pin_dict(old_up.pin), "new_pin": _pin_dict(new_pin),
+                 "series": ws.series.names, "skipped": [], "group": group}
+        fs.rename_dir(ws.tree, sdir / "old-tree")
+        new_up.materialize(ws.tree, out.info, txn=fs)
+        ws.reload()
+        _save_state(ws, state)
+        fs.savepoint()
+        out.info(f"Rebasing {len(ws.series.names)} patches from {old_up.pin.describe()} onto {new_pin.describe()}")
+        return _advance(ws, out, state)
 
 
 def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
+    """Push what is left, inside the caller's transaction; stop (committing) or finish."""
     sdir = state_dir(ws)
-    old_tree = sdir / "old-tree"
-    new_up = Upstream(_pin_of(state["new_pin"]), default_cache(ws.settings.settings_file.parent))  # type: ignore[union-attr]
-    if state["phase"] == "saved":
-        if ws.tree.exists() and not old_tree.exists():
-            os.replace(ws.tree, old_tree)
-        state["phase"] = "tree-moved"
-        _save_state(ws, state)
-    if state["phase"] == "tree-moved":
-        if not ws.tree.exists():
-            new_up.materialize(ws.tree, out.info)
-        state["phase"] = "pushing"
-        _save_state(ws, state)
-    ws = Workspace.open(ws.settings)
-    recover(ws, out)
-    old_base = Upstream(_pin_of(state["old_pin"]), default_cache(ws.settings.settings_file.parent))  # type: ignore[union-attr]
+    assert ws.settings.settings_file is not None
+    new_up = Upstream(_pin_of(state["new_pin"]), default_cache(ws.settings.settings_file.parent))
+    old_base = Upstream(_pin_of(state["old_pin"]), default_cache(ws.settings.settings_file.parent))
     # what each patch was written against: the old pin + the ORIGINAL earlier patches
     # (skipped ones included), advanced once along the saved series
     originals = load_series(sdir / "series").entries
@@ -165,7 +195,7 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
             _save_state(ws, state)
             out.error(exc.message)
             out.info(f"Fix {ws.display(name)} (then `f5quilt rebase --continue`), "
-                      "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
+                     "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
             return EXIT_ERROR
         if res.conflicts:
             state["stopped"] = name
@@ -173,13 +203,30 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
             out.error(f"Conflicts in {', '.join(sorted(res.conflicts))} while rebasing {ws.display(name)}.")
             out.info("Resolve them, then `f5quilt rebase --continue` (or --skip, or --abort).")
             return EXIT_CONFLICT
-        drifted = any(rep.offset or rep.fuzz or rep.level.startswith("merge")
-                      for c in res.result.changes.values() for rep in c.reports)
-        if drifted:
+        if needs_refresh(ws, name):
             from .authoring import refresh
             refresh(ws, out, name, normalize=True)
-        ws = Workspace.open(ws.settings)
+        ws.fs.savepoint()
     return _finish(ws, out, state)
+
+
+def needs_refresh(ws: Workspace, name: str) -> bool:
+    """Does the patch file fail to reproduce, exactly (no offset, no fuzz), what the tree holds
+    after it? Judged from content, so a resumed rebase never trusts a position."""
+    from .authoring import before_after
+    old, new = before_after(ws, name)
+    entry = ws.entry(name)
+    try:
+        res = apply_patch(ws.oriented(name), lambda r: old.get(r), strip=entry.strip, fuzz=0,
+                          display=ws.display(name))
+    except F5QuiltError:
+        return True
+    if not res.ok or not set(res.changes) <= set(old):
+        return True
+    if any(rep.offset or rep.fuzz or rep.level.startswith("merge")
+           for c in res.changes.values() for rep in c.reports):
+        return True
+    return any((res.changes[rel].after if rel in res.changes else old[rel]) != new[rel] for rel in old)
 
 
 def _advance_original(written: WrittenOn, entry: SeriesEntry, sdir: Path, ws: Workspace) -> None:
@@ -191,16 +238,36 @@ def _advance_original(written: WrittenOn, entry: SeriesEntry, sdir: Path, ws: Wo
     written.advance(entry.orient(patch), entry.strip, ws.display(entry.name))
 
 
+def verify_exact(ws: Workspace, up: Upstream) -> List[str]:
+    """The rewritten series on the new pin, in memory, as check --strict: what is not exact."""
+    from .check import CLEAN, check_series
+    results = check_series(ws.series.names, ws.load, ws.entry, up.reader(), fuzz=0, display=ws.display)
+    return [f"{ws.display(r.name)}: {r.status}" + (f" ({r.error})" if r.error else "")
+            for r in results if r.status != CLEAN]
+
+
 def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
     assert ws.settings.settings_file is not None
     pin = _pin_of(state["new_pin"])
+    up = Upstream(pin, default_cache(ws.settings.settings_file.parent))
+    bad = verify_exact(ws, up)
+    if bad:
+        for line in bad:
+            out.error(line)
+        state["stopped"] = ws.stack.top() or ""
+        state["unverified"] = True
+        _save_state(ws, state)
+        raise_after_commit = F5QuiltError(
+            f"the rebased series does not apply exactly to {pin.describe()}; nothing was dropped: "
+            "fix and refresh the patches above, then `f5quilt rebase --continue` (or --abort)")
+        out.error(raise_after_commit.message)
+        return EXIT_ERROR
     if pin.kind == "pypi" and not pin.sha256:
         # record what was fetched, so later fetches are checked against it
         from .upstream import sha256_of
-        up = Upstream(pin, default_cache(ws.settings.settings_file.parent))
         pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive()))
-    write_pin(ws.settings.settings_file, pin)
-    _discard(state_dir(ws))
+    write_pin(ws, ws.settings.settings_file, pin)
+    ws.fs.discard_dir(state_dir(ws))  # the old tree and the copies: kept in the log for undo
     skipped = state.get("skipped") or []
     out.info(f"Rebased onto {_pin_of(state['new_pin']).describe()}"
              + (f"; dropped from the series: {', '.join(skipped)}" if skipped else ""))
@@ -211,45 +278,51 @@ def cont(ws: Workspace, out: Reporter) -> int:
     state = _load_state(ws)
     if not state:
         raise NothingToDo("No rebase in progress")
-    stopped = state.pop("stopped", None)
-    if state["phase"] == "pushing" and stopped and stopped in ws.stack.applied():
+    stopped = state.get("stopped")
+    if stopped and ws.stack.conflicts(stopped):
+        from .authoring import CONFLICT_MARKERS
+        from .patchmodel import split_lines
+        for rel in ws.stack.conflicts(stopped) or {}:
+            data = ws.read_tree(rel) or b""
+            if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)):
+                raise F5QuiltError(f"{rel} still has conflict markers; resolve them, then "
+                                   "`f5quilt rebase --continue`")
+    with ws.transaction("rebase --continue", group=state.get("group")):
+        state.pop("stopped", None)
+        state.pop("unverified", None)
         from .authoring import refresh
-        refresh(ws, out, stopped, normalize=True)
-    _save_state(ws, state)
-    return _advance(ws, out, state)
+        for name in ws.stack.applied():
+            if ws.stack.conflicts(name) or needs_refresh(ws, name):
+                refresh(ws, out, name, normalize=True, force=True)
+        _save_state(ws, state)
+        return _advance(ws, out, state)
 
 
 def skip(ws: Workspace, out: Reporter) -> int:
     state = _load_state(ws)
     if not state:
         raise NothingToDo("No rebase in progress")
-    name = state.pop("stopped", None)
+    name = state.get("stopped")
     if name is None:
         raise F5QuiltError("the rebase is not stopped at a patch; use --continue")
     recover(ws, out)
-    if ws.stack.top() == name:
-        from .stack import pop_one
-        pop_one(ws, out, force=True)
-    ws.series.remove(name)
-    atomic_write(ws.settings.series, ws.series.to_text().encode("utf-8", "surrogateescape"))
-    state.setdefault("skipped", []).append(name)
-    out.info(f"Skipped {ws.display(name)} (removed from the series, file kept)")
-    _save_state(ws, state)
-    return _advance(Workspace.open(ws.settings), out, state)
-
-
-def _discard(sdir: Path) -> None:
-    """End a rebase: one rename makes it over, then the copies go."""
-    trash = sdir.parent / f"{sdir.name}.done"
-    shutil.rmtree(trash, ignore_errors=True)
-    os.replace(sdir, trash)
-    shutil.rmtree(trash)
-    if sdir.parent.is_dir() and not any(sdir.parent.iterdir()):
-        sdir.parent.rmdir()
+    with ws.transaction("rebase --skip", group=state.get("group")):
+        state.pop("stopped", None)
+        if ws.stack.top() == name:
+            from .stack import pop_one
+            pop_one(ws, out, force=True)
+        if ws.series.get(name):
+            ws.series.remove(name)
+            ws.save_series()
+        state.setdefault("skipped", []).append(name)
+        out.info(f"Skipped {ws.display(name)} (removed from the series, file kept)")
+        _save_state(ws, state)
+        ws.reload()
+        return _advance(ws, out, state)
 
 
 def _clean_leftovers(ws: Workspace) -> bool:
-    """Remove what a rebase killed before it had started left behind."""
+    """Remove what an old-style rebase killed before it had started left behind."""
     from .upstream import clean_partials
     sdir = state_dir(ws)
     found = False
@@ -257,16 +330,7 @@ def _clean_leftovers(ws: Workspace) -> bool:
         if stale.exists():
             shutil.rmtree(stale)
             found = True
-    if sdir.exists() and not (sdir / "state.json").exists():
-        shutil.rmtree(sdir)
-        found = True
     clean_partials(ws.tree)
-    from .fsutil import sweep_temp_files
-    assert ws.settings.settings_file is not None
-    found = bool(sweep_temp_files(ws.settings.settings_file.parent)) or found
-    found = bool(sweep_temp_files(ws.settings.patches, recursive=True)) or found
-    if sdir.parent.is_dir() and not any(sdir.parent.iterdir()):
-        sdir.parent.rmdir()
     return found
 
 
@@ -278,26 +342,22 @@ def abort(ws: Workspace, out: Reporter) -> int:
             return 0
         raise NothingToDo("No rebase in progress")
     sdir = state_dir(ws)
-    old_tree = sdir / "old-tree"
-    if old_tree.exists():
-        if ws.tree.exists():
-            trash = sdir / "new-tree"
-            shutil.rmtree(trash, ignore_errors=True)
-            os.replace(ws.tree, trash)
-        os.replace(old_tree, ws.tree)
-    # patches, series and settings back byte for byte; patch files the rebase created go
-    saved = sdir / "patches"
-    for name in state["series"]:
-        src = saved / name
-        if src.exists():
-            dst = ws.patch_file(name)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
-    shutil.copy2(sdir / "series", ws.settings.series)
     assert ws.settings.settings_file is not None
-    shutil.copy2(sdir / "settings.yaml", ws.settings.settings_file)
-    _discard(sdir)
-    _clean_leftovers(ws)
+    with ws.transaction("rebase --abort", group=state.get("group")) as fs:
+        old_tree = sdir / "old-tree"
+        if old_tree.exists():
+            if ws.tree.exists():
+                fs.discard_dir(ws.tree)
+            fs.rename_dir(old_tree, ws.tree)
+        # patches, series and settings back byte for byte; patch files the rebase created go
+        saved = sdir / "patches"
+        for name in state["series"]:
+            src = saved / name
+            if src.exists():
+                fs.write(ws.patch_file(name), src.read_bytes(), src.stat().st_mode)
+        fs.write(ws.settings.series, (sdir / "series").read_bytes())
+        fs.write(ws.settings.settings_file, (sdir / "settings.yaml").read_bytes())
+        fs.discard_dir(sdir)
     out.info(f"Rebase aborted: back on {_pin_of(state['old_pin']).describe()}")
     return 0
 

@@ -1,34 +1,29 @@
-"""Stack operations as transactions: push and pop one patch, and repair.
+"""The workspace, and push and pop of one patch.
 
 Every operation computes everything in memory first and writes nothing
-until it knows it can finish (StGit's rule). The writes themselves are
-ordered and journalled in ``.pc/.f5quilt/journal.json`` so that a process
-killed at any instant leaves a state the next command repairs:
-
-push: journal(stage=backup) -> backups -> journal(stage=files) -> tree
-      files -> applied-patches -> hashes -> journal removed.
-      Repair rolls back (restores the backups) unless the patch already
-      made it into applied-patches, in which case it rolls forward.
-pop:  journal -> restore files from backups -> applied-patches -> forget
-      backups -> journal removed. Repair rolls forward (restoring a file
-      from its backup twice is harmless).
+until it knows it can finish (StGit's rule); the writes go through the
+command's ``Transaction`` (``transaction.py``), which journals them, so a
+process killed at any instant is rolled back by the next command, and a
+finished command is recorded in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional
 
 from .apply import FileChange, PatchResult, apply_patch
 from .errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
-from .fsutil import DEFAULT_MODE, atomic_write, check_inside, read_bytes_or_none, safe_relpath
+from .fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
 from .locate import APPLIED
 from .output import Reporter
 from .patchmodel import Patch, load_patch
 from .series import Series, SeriesEntry, load_series
 from .settings import Settings
-from .state import AppliedStack, digest
+from .state import AppliedStack, _NoWrites, digest
+from .transaction import Roots, Transaction, os_error, repair
 
 if TYPE_CHECKING:
     from .upstream import Upstream
@@ -46,9 +41,86 @@ class Workspace:
     series: Series
     _patch_cache: Dict[str, Patch] = field(default_factory=dict)
 
+    txn: Optional[Transaction] = None
+
     @classmethod
     def open(cls, settings: Settings) -> "Workspace":
-        return cls(settings, AppliedStack(settings.tree, settings.pc_name), load_series(settings.series))
+        stack = AppliedStack(settings.tree, settings.pc_name)
+        stack.validate()
+        return cls(settings, stack, load_series(settings.series))
+
+    # -- the transaction layer -------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        """f5quilt's own state (journal, log): beside the settings, outside the tree a rebase
+        replaces; without settings inside .pc/, where GNU quilt never looks."""
+        if self.settings.settings_file is not None:
+            return self.settings.settings_file.parent / ".f5quilt"
+        return self.stack.pc / ".f5quilt"
+
+    def roots(self) -> Roots:
+        dirs = {"tree": self.tree, "pc": self.stack.pc, "patches": self.settings.patches,
+                "series": self.settings.series.parent, "state": self.state_dir}
+        if self.settings.settings_file is not None:
+            dirs["base"] = self.settings.settings_file.parent
+        return Roots(dirs)
+
+    def repair(self) -> Optional[str]:
+        """Roll back what a killed command left half done; its name, or None."""
+        try:
+            return repair(self.state_dir, self.roots())
+        except OSError as exc:
+            raise os_error(exc, "repairing an interrupted command") from None
+
+    @property
+    def fs(self) -> Transaction:
+        if self.txn is None:
+            raise AssertionError("a write outside a transaction")
+        return self.txn
+
+    @contextmanager
+    def transaction(self, command: str, group: Optional[str] = None) -> Iterator[Transaction]:
+        """Every write of a command: committed into the log at the end; on an error, what
+        follows the last savepoint is rolled back and the rest committed (quilt keeps the
+        patches pushed before the one that failed); a crash is rolled back by the next command."""
+        if self.txn is not None:  # nested (delete pops, rebase pushes): one transaction
+            yield self.txn
+            return
+        txn = Transaction(self.state_dir, self.roots(), command, keep=self.settings.log_keep)
+        txn.group = group
+        try:
+            txn.begin()
+        except OSError as exc:
+            raise os_error(exc, command) from None
+        self.txn = txn
+        self.stack.fs = txn
+        point = 0
+        try:
+            yield txn
+        except F5QuiltError:
+            try:
+                point = txn.savepoints[-1] if txn.savepoints else 0
+                txn.rollback_to(point)
+                txn.commit()
+            except OSError:
+                txn.rollback()
+            raise
+        except OSError as exc:
+            txn.rollback()
+            raise os_error(exc, command) from None
+        except BaseException:
+            txn.rollback()
+            raise
+        else:
+            try:
+                txn.commit()
+            except OSError as exc:
+                txn.rollback()
+                raise os_error(exc, command) from None
+        finally:
+            self.txn = None
+            self.stack.fs = _NoWrites()  # type: ignore[assignment]
+            self.stack._applied = None
 
     @property
     def tree(self) -> Path:
@@ -123,7 +195,20 @@ class Workspace:
             raise F5QuiltError(f"tree {self.tree} does not exist and no upstream is pinned in the settings")
         rel = os.path.relpath(self.tree, self.settings.base)
         out.info(f"Fetching upstream {up.pin.describe()} into {rel}")
-        up.materialize(self.tree, out.info)
+        with self.transaction(f"upstream fetch {up.pin.describe()}"):
+            up.materialize(self.tree, out.info, txn=self.fs)
+
+    def reload(self) -> None:
+        """Read the series and .pc/ again (the tree was replaced), inside the same transaction."""
+        fs = self.stack.fs
+        self.stack = AppliedStack(self.settings.tree, self.settings.pc_name)
+        self.stack.validate()
+        self.stack.fs = fs
+        self.series = load_series(self.settings.series)
+        self._patch_cache.clear()
+
+    def save_series(self) -> None:
+        self.fs.write_text(self.settings.series, self.series.to_text())
 
     def require_series(self) -> None:
         if not self.settings.series.exists():
@@ -143,37 +228,13 @@ class Workspace:
 
 # -- repair --------------------------------------------------------------
 def recover(ws: Workspace, out: Reporter) -> None:
-    """Finish or undo an operation a killed process left half done."""
-    journal = ws.stack.journal()
-    if not journal:
+    """Roll back an operation a killed process left half done, and say so."""
+    if ws.txn is not None:  # inside this process's own transaction: nothing was interrupted
         return
-    name = journal.get("patch", "")
-    # temp files of writes the kill interrupted: in .pc and beside the patch's files
-    from .fsutil import sweep_temp_files
-    sweep_temp_files(ws.stack.pc)
-    sweep_temp_files(ws.stack.f5, recursive=True)
-    for rel in ws.stack.backup_files(name) if ws.stack.backup_dir(name).is_dir() else ():
-        sweep_temp_files((ws.tree / rel).parent)
-        sweep_temp_files((ws.stack.backup_dir(name) / rel).parent)
-    op = journal.get("op")
-    if op == "push":
-        if journal.get("stage") == "files" and name in ws.stack.applied():
-            _record_sums(ws, name, list(ws.stack.backup_files(name)))
-            ws.stack.set_journal(None)
-            out.warn(f"Completed an interrupted push of {ws.display(name)}")
-            return
-        if journal.get("stage") == "files":
-            _restore_backups(ws, name, keep_backups=False)
-        ws.stack.forget(name)
-        if name in ws.stack.applied():
-            ws.stack.write_applied([n for n in ws.stack.applied() if n != name])
-        ws.stack.set_journal(None)
-        out.warn(f"Rolled back an interrupted push of {ws.display(name)}")
-    elif op == "pop":
-        _finish_pop(ws, name)
-        out.warn(f"Completed an interrupted pop of {ws.display(name)}")
-    else:
-        ws.stack.set_journal(None)
+    command = ws.repair()
+    if command:
+        out.warn(f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it")
+        ws.stack._applied = None
 
 
 # -- push ----------------------------------------------------------------
@@ -279,48 +340,32 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
 
 def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
                  conflicts: Dict[str, int], out: Reporter) -> None:
-    try:
-        _write_push(ws, name, result, forced, conflicts, out)
-    except OSError as exc:
-        # a full disk, a read-only directory...: undo what was written, then say so in one line
-        if ws.stack.journal():
-            recover(ws, Reporter(0, err=out.err))
-        where = f": {exc.filename}" if exc.filename else ""
-        raise F5QuiltError(f"push of {ws.display(name)} failed{where}: {exc.strerror or exc}; "
-                           "nothing was changed") from None
-
-
-def _write_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
-                conflicts: Dict[str, int], out: Reporter) -> None:
-    stack = ws.stack
+    fs, stack = ws.fs, ws.stack
     stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
-    stack.set_journal({"op": "push", "patch": name, "stage": "backup"})
     bdir = stack.backup_dir(name)
-    bdir.mkdir(parents=True, exist_ok=True)
+    empty = set()
     for rel in result.changes:
         src = check_inside(ws.tree, rel)
         dst = bdir / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
         if dst.exists():
             continue
         if src.exists():
-            try:
-                os.link(src, dst)  # the tree file is replaced, never written in place
-            except OSError:
-                atomic_write(dst, src.read_bytes(), src.stat().st_mode)
+            fs.link(src, dst)  # the tree file is replaced, never written in place
+            if src.stat().st_size == 0:
+                empty.add(rel)  # quilt's empty backup would say "did not exist"
         else:
-            dst.touch()
-    (bdir / ".timestamp").touch()
-    stack.set_journal({"op": "push", "patch": name, "stage": "files"})
+            fs.write(dst, b"")
+    fs.write(bdir / ".timestamp", b"")
     for change in result.changes.values():
         _write_tree_file(ws, change)
         write_rejects(ws, change, out)
     stack.write_applied(stack.applied() + [name])
     if forced:
-        stack.refresh_marker(name).touch()
+        fs.write(stack.refresh_marker(name), b"")
     stack.set_conflicts(name, conflicts or None)
+    stack.set_existed_empty(name, empty)
     _record_sums(ws, name, list(result.changes))
-    stack.set_journal(None)
+    fs.savepoint()
 
 
 def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
@@ -330,7 +375,7 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
     rel = change.path
     name = rel.encode("utf-8", "surrogateescape")
     rej = b"--- " + name + b"\n+++ " + name + b"\n" + b"".join(h.to_bytes() for h in change.rejected)
-    atomic_write(ws.tree / (rel + ".rej"), rej, DEFAULT_MODE)
+    ws.fs.write(check_inside(ws.tree, rel + ".rej"), rej, DEFAULT_MODE)
     total = len(change.reports)
     out.info(f"{len(change.rejected)} out of {total} hunk{'s' if total != 1 else ''} "
              f"FAILED -- saving rejects to file {rel}.rej")
@@ -339,24 +384,14 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
 def _write_tree_file(ws: Workspace, change: FileChange) -> None:
     path = check_inside(ws.tree, change.path)
     if change.after is None:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
-        _prune_empty_dirs(ws.tree, path.parent)
+        ws.fs.unlink(path, prune_to=ws.tree)
         return
     mode = _file_mode(path)
     if change.mode is not None:
         mode = change.mode
     elif mode is None and change.source:
         mode = _file_mode(check_inside(ws.tree, change.source))
-    atomic_write(path, change.after, mode if mode is not None else DEFAULT_MODE)
-
-
-def _prune_empty_dirs(root: Path, directory: Path) -> None:
-    while directory != root and directory.is_dir() and not any(directory.iterdir()):
-        directory.rmdir()
-        directory = directory.parent
+    ws.fs.write(path, change.after, mode if mode is not None else DEFAULT_MODE)
 
 
 def _record_sums(ws: Workspace, name: str, paths: List[str]) -> None:
@@ -365,7 +400,7 @@ def _record_sums(ws: Workspace, name: str, paths: List[str]) -> None:
 
 def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
          count: Optional[int] = None, fuzz: int = 0, force: bool = False,
-         dry_run: bool = False, merge: bool = False) -> int:
+         dry_run: bool = False, merge: bool = False, command: Optional[str] = None) -> int:
     ws.require_series()
     ws.ensure_tree(out)
     recover(ws, out)
@@ -385,8 +420,22 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
     else:
         plan = todo[:count or 1]
     status = 0
+    if dry_run:
+        for name in plan[:1]:
+            push_one(ws, name, out, fuzz=fuzz, force=force, dry_run=True, merge=merge)
+            out.info(f"Patch {ws.display(name)} applies (dry run)")
+        return status
+    with ws.transaction(command or "push"):
+        status = _push_plan(ws, out, plan, fuzz=fuzz, force=force, merge=merge)
+    out.info("")
+    out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
+    return status
+
+
+def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool) -> int:
+    status = 0
     for name in plan:
-        res = push_one(ws, name, out, fuzz=fuzz, force=force, dry_run=dry_run, merge=merge)
+        res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
         if res.conflicts:
             out.info(f"Patch {ws.display(name)} applied with conflicts in "
                      f"{', '.join(sorted(res.conflicts))}; resolve them, then refresh")
@@ -396,47 +445,33 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
             out.info(f"Applied patch {ws.display(name)} (forced; needs refresh)")
             status = EXIT_ERROR
             break
-        if dry_run:
-            # later patches may build on this one: stop at the first
-            out.info(f"Patch {ws.display(name)} applies (dry run)")
-            break
-    if not dry_run:
-        out.info("")
-        out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
     return status
 
 
 # -- pop -----------------------------------------------------------------
-def _restore_backups(ws: Workspace, name: str, keep_backups: bool) -> None:
+def _restore_backups(ws: Workspace, name: str) -> None:
     bdir = ws.stack.backup_dir(name)
+    empty = ws.stack.existed_empty(name)
     for rel in list(ws.stack.backup_files(name)):
         backup = bdir / rel
         target = check_inside(ws.tree, rel)
-        if backup.stat().st_size == 0:
+        data = backup.read_bytes()
+        if not data and rel not in empty:
             # quilt's convention: an empty backup means the file did not exist
-            try:
-                target.unlink()
-            except FileNotFoundError:
-                pass
-            _prune_empty_dirs(ws.tree, target.parent)
-            if not keep_backups:
-                backup.unlink()
+            ws.fs.unlink(target, prune_to=ws.tree)
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if keep_backups:
-            atomic_write(target, backup.read_bytes(), backup.stat().st_mode)
-        else:
-            os.replace(backup, target)
+        # a fresh file, not the backup's inode: the user edits tree files in place
+        ws.fs.write(target, data, backup.stat().st_mode)
 
 
 def _finish_pop(ws: Workspace, name: str) -> None:
     if ws.stack.backup_dir(name).is_dir():
-        _restore_backups(ws, name, keep_backups=False)
+        _restore_backups(ws, name)
     applied = ws.stack.applied()
     if applied and applied[-1] == name:
         ws.stack.write_applied(applied[:-1])
     ws.stack.forget(name)
-    ws.stack.set_journal(None)
+    ws.fs.savepoint()
 
 
 def recorded_after(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) -> Dict[str, Optional[bytes]]:
@@ -485,13 +520,13 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     out.info(f"Removing patch {ws.display(name)}")
     for rel in sorted(ws.stack.backup_files(name)):
         out.verbose(f"Restoring {rel}")
-    ws.stack.set_journal({"op": "pop", "patch": name})
-    _finish_pop(ws, name)
+    with ws.transaction(f"pop {name}"):
+        _finish_pop(ws, name)
     return name
 
 
 def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
-        count: Optional[int] = None, force: bool = False) -> int:
+        count: Optional[int] = None, force: bool = False, command: Optional[str] = None) -> int:
     recover(ws, out)
     applied = ws.stack.applied()
     if not applied:
@@ -509,8 +544,9 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
             raise NothingToDo(f"Patch {ws.display(name)} is already on top")
     else:
         n = min(count or 1, len(applied))
-    for _ in range(n):
-        pop_one(ws, out, force=force)
+    with ws.transaction(command or "pop"):
+        for _ in range(n):
+            pop_one(ws, out, force=force)
     out.info("")
     top = ws.stack.top()
     out.info(f"Now at patch {ws.display(top)}" if top else "No patches applied")

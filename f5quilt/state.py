@@ -18,11 +18,35 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Set
 
-from .fsutil import atomic_write, atomic_write_text
+from .errors import F5QuiltError, located
+from .fsutil import safe_relpath
+
+if TYPE_CHECKING:
+    from .transaction import Transaction
 
 F5_DIR = ".f5quilt"
+
+
+class StateError(F5QuiltError):
+    """Malformed state under .pc/: named by file and line, nothing changed."""
+
+
+def _safe_name(name: str, path: Path, line: Optional[int]) -> str:
+    try:
+        if "\\" in name or name != name.strip():
+            raise F5QuiltError("")
+        return safe_relpath(name)
+    except F5QuiltError:
+        raise StateError(located(path, line, f"unsafe patch name {name!r}")) from None
+
+
+class _NoWrites:
+    """Stands in for a transaction outside one: a write there is a bug, not a silent change."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"state written outside a transaction ({name})")
 
 
 def digest(data: Optional[bytes]) -> Optional[str]:
@@ -37,18 +61,42 @@ class AppliedStack:
         self.pc = tree / pc_name
         # hashes read once per command: push -a consults every applied patch's on each push
         self._sums: Dict[str, Optional[Dict[str, Optional[str]]]] = {}
+        self._applied: Optional[List[str]] = None
+        self.fs: "Transaction" = _NoWrites()  # type: ignore[assignment]
 
     # -- quilt's files -------------------------------------------------
     @property
     def exists(self) -> bool:
         return self.pc.is_dir()
 
+    def validate(self) -> None:
+        """Refuse state that is not what quilt or f5quilt writes, before anything uses it."""
+        if os.path.lexists(self.pc) and (self.pc.is_symlink() or not self.pc.is_dir()):
+            raise StateError(f"{self.pc}: is not a directory")
+        self.applied()
+
     def applied(self) -> List[str]:
+        if self._applied is not None:
+            return list(self._applied)
+        path = self.pc / "applied-patches"
         try:
-            text = (self.pc / "applied-patches").read_text(encoding="utf-8", errors="surrogateescape")
+            data = path.read_bytes()
         except FileNotFoundError:
             return []
-        return [line.strip() for line in text.splitlines() if line.strip()]
+        except (IsADirectoryError, NotADirectoryError):
+            raise StateError(f"{path}: is not a file") from None
+        names: List[str] = []
+        for no, raw in enumerate(data.decode("utf-8", "surrogateescape").splitlines(), 1):
+            line = raw.strip()
+            if not line:
+                continue
+            if "\0" in line:
+                raise StateError(located(path, no, "NUL byte in a patch name"))
+            names.append(_safe_name(line, path, no))
+            if names.count(line) > 1:
+                raise StateError(located(path, no, f"patch {line} listed twice"))
+        self._applied = names
+        return list(names)
 
     def top(self) -> Optional[str]:
         applied = self.applied()
@@ -56,26 +104,23 @@ class AppliedStack:
 
     def write_applied(self, names: List[str]) -> None:
         path = self.pc / "applied-patches"
+        self._applied = list(names)
         if not names:
             # quilt removes its db when the last patch goes
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
+            self.fs.unlink(path)
             return
-        atomic_write_text(path, "".join(n + "\n" for n in names))
+        self.fs.write_text(path, "".join(n + "\n" for n in names))
 
     def initialize(self, quilt_patches: str, quilt_series: str) -> None:
-        self.pc.mkdir(parents=True, exist_ok=True)
         wanted = {".version": "2\n", ".quilt_patches": quilt_patches + "\n",
                   ".quilt_series": quilt_series + "\n"}
         for fname, text in wanted.items():
             path = self.pc / fname
             if not path.exists():
-                atomic_write_text(path, text)
+                self.fs.write_text(path, text)
 
     def backup_dir(self, name: str) -> Path:
-        return self.pc / name
+        return self.pc / _safe_name(name, self.pc / "applied-patches", None)
 
     def backup_files(self, name: str) -> Iterator[str]:
         """Tree-relative paths backed up for ``name`` (quilt's .timestamp excluded)."""
@@ -95,6 +140,8 @@ class AppliedStack:
             data = (self.backup_dir(name) / rel).read_bytes()
         except FileNotFoundError:
             return None
+        if not data and rel in self.existed_empty(name):
+            return b""
         return data or None
 
     def refresh_marker(self, name: str) -> Path:
@@ -112,71 +159,83 @@ class AppliedStack:
         return self.f5 / "sums" / (name + ".json")
 
     def write_sums(self, name: str, sums: Dict[str, Optional[str]]) -> None:
-        atomic_write_text(self._sums_path(name), json.dumps(sums, sort_keys=True, indent=0) + "\n")
+        self.fs.write_text(self._sums_path(name), json.dumps(sums, sort_keys=True, indent=0) + "\n")
         self._sums[name] = dict(sums)
+
+    def _read_json(self, path: Path) -> Any:
+        try:
+            return json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (ValueError, UnicodeDecodeError, IsADirectoryError, NotADirectoryError):
+            raise StateError(f"{path}: malformed f5quilt state (delete it to forget it)") from None
+
+    def _rel_map(self, path: Path, data: Any, values: type) -> Any:
+        if data is None:
+            return None
+        if not isinstance(data, dict) or not all(
+                isinstance(v, values) or (values is str and v is None) for v in data.values()):
+            raise StateError(f"{path}: malformed f5quilt state (delete it to forget it)")
+        for rel in data:
+            try:
+                safe_relpath(rel)
+            except F5QuiltError:
+                raise StateError(f"{path}: unsafe file name {rel!r}") from None
+        return data
 
     def read_sums(self, name: str) -> Optional[Dict[str, Optional[str]]]:
         if name not in self._sums:
-            try:
-                self._sums[name] = json.loads(self._sums_path(name).read_text())
-            except (FileNotFoundError, ValueError):
-                self._sums[name] = None
+            path = self._sums_path(name)
+            self._sums[name] = self._rel_map(path, self._read_json(path), str)
         cached = self._sums[name]
         return None if cached is None else dict(cached)
+
+    # a file that existed and was empty before a patch: quilt's backup (empty) cannot say so
+    def _empty_path(self, name: str) -> Path:
+        return self.f5 / "empty" / (name + ".json")
+
+    def existed_empty(self, name: str) -> Set[str]:
+        path = self._empty_path(name)
+        data = self._read_json(path)
+        if data is None:
+            return set()
+        if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+            raise StateError(f"{path}: malformed f5quilt state (delete it to forget it)")
+        return {safe_relpath(x) for x in data}
+
+    def set_existed_empty(self, name: str, rels: Set[str]) -> None:
+        path = self._empty_path(name)
+        if rels:
+            self.fs.write_text(path, json.dumps(sorted(rels)) + "\n")
+        elif path.exists():
+            self.fs.unlink(path, prune_to=self.f5)
 
     def conflict_path(self, name: str) -> Path:
         return self.f5 / "conflicts" / (name + ".json")
 
     def conflicts(self, name: str) -> Optional[Dict[str, int]]:
-        try:
-            return json.loads(self.conflict_path(name).read_text())  # type: ignore[no-any-return]
-        except (FileNotFoundError, ValueError):
-            return None
+        path = self.conflict_path(name)
+        return self._rel_map(path, self._read_json(path), int)  # type: ignore[no-any-return]
 
     def set_conflicts(self, name: str, files: Optional[Dict[str, int]]) -> None:
         path = self.conflict_path(name)
         if files:
-            atomic_write_text(path, json.dumps(files, sort_keys=True) + "\n")
-        else:
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
+            self.fs.write_text(path, json.dumps(files, sort_keys=True) + "\n")
+        elif path.exists():
+            self.fs.unlink(path, prune_to=self.f5)
 
     def forget(self, name: str) -> None:
         """Drop every trace of ``name`` under .pc (after a completed pop)."""
-        shutil.rmtree(self.backup_dir(name), ignore_errors=True)
+        bdir = self.backup_dir(name)
+        if bdir.is_dir():
+            for dirpath, _dirs, files in os.walk(bdir, topdown=False):
+                for fname in files:
+                    self.fs.unlink(Path(dirpath) / fname)
+                self.fs.prune(Path(dirpath), bdir.parent)
         self._sums.pop(name, None)
-        for path in (self.refresh_marker(name), self._sums_path(name), self.conflict_path(name)):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
+        for path in (self.refresh_marker(name), self._sums_path(name), self.conflict_path(name),
+                     self._empty_path(name)):
+            if os.path.lexists(path):
+                self.fs.unlink(path, prune_to=self.f5 if path != self.refresh_marker(name) else self.pc)
         # prune now-empty parent dirs of nested patch names (quilt does too)
-        parent = self.backup_dir(name).parent
-        while parent != self.pc and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
-
-    # -- journal -------------------------------------------------------
-    @property
-    def journal_path(self) -> Path:
-        return self.f5 / "journal.json"
-
-    def journal(self) -> Optional[Dict[str, str]]:
-        try:
-            return json.loads(self.journal_path.read_text())  # type: ignore[no-any-return]
-        except FileNotFoundError:
-            return None
-        except ValueError:
-            # a torn journal cannot exist (atomic writes); treat as absent
-            return None
-
-    def set_journal(self, entry: Optional[Dict[str, str]]) -> None:
-        if entry is None:
-            try:
-                self.journal_path.unlink()
-            except FileNotFoundError:
-                pass
-        else:
-            atomic_write(self.journal_path, json.dumps(entry).encode())
+        self.fs.prune(bdir.parent, self.pc)

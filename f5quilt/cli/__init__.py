@@ -29,6 +29,7 @@ COMMANDS = {
     "revert": "authoringcmds", "remove": "authoringcmds",
     "series": "query", "applied": "query", "unapplied": "query", "top": "query", "next": "query",
     "previous": "query",
+    "undo": "undocmds", "redo": "undocmds", "log": "undocmds",
     "rebase": "rebasecmds", "status": "rebasecmds",
     "upstream": "upstreamcmds",
     "check": "checkcmd",

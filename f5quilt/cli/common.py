@@ -62,7 +62,7 @@ class Context:
         if repair:
             _lock(settings.settings_file.parent if settings.settings_file else settings.tree)
         ws = Workspace.open(settings)
-        if repair and ws.stack.journal():
+        if repair:
             recover(ws, Context.reporter_for_errors())
             ws = Workspace.open(ws.settings)
         return ws

@@ -1,0 +1,146 @@
+"""undo, redo and log: moving between the states the transaction log recorded (StGit's
+``stg undo``/``redo``/``log``). Undo and redo are transactions themselves, logged like any
+other command, so an undo can be redone and a killed undo is rolled back."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from .errors import F5QuiltError, NothingToDo
+from .output import Reporter
+from .stack import Workspace, recover
+from .transaction import LogEntry, Transaction, describe, read_log, sha1, undo_redo_stacks
+
+
+class UnrecordedChanges(F5QuiltError):
+    pass
+
+
+@dataclass
+class LogLine:
+    seq: int
+    time: float
+    command: str
+    kind: str
+    changed: Dict[str, List[str]]
+    undone: bool
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"id": self.seq, "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.time)),
+                "command": self.command, "kind": self.kind, "changed": self.changed, "undone": self.undone}
+
+
+def log_lines(ws: Workspace) -> List[LogLine]:
+    entries = read_log(ws.state_dir)
+    _undoable, redoable = undo_redo_stacks(entries)
+    return [LogLine(e.seq, e.time, e.command, e.kind, describe(e), e.seq in redoable) for e in entries]
+
+
+def _current(path: Any) -> Optional[str]:
+    try:
+        with open(path, "rb") as fh:
+            return sha1(fh.read())
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, out: Reporter) -> None:
+    """Put back one side of ``entry``: its before-state (undo) or its after-state (redo),
+    refusing when any file no longer holds the other side (an unrecorded change)."""
+    ops = list(reversed(entry.ops)) if backwards else list(entry.ops)
+    have, want = ("after", "before") if backwards else ("before", "after")
+    mode_want = "mode" if backwards else "mode_after"
+    roots = txn.roots
+    stale = []
+    for op in ops:
+        if op.get("op") == "file":
+            path = roots.path(op["root"], op["rel"])
+            if _current(path) != op.get(have):
+                stale.append(os.path.relpath(path, ws.settings.base))
+    if stale:
+        for rel in stale:
+            out.error(f"{rel} has changes made after `{entry.command}` that the log does not record")
+        raise UnrecordedChanges(f"cannot {'undo' if backwards else 'redo'} `{entry.command}`: "
+                                f"{len(stale)} file(s) changed since; refresh or revert them first")
+    for op in ops:
+        kind = op.get("op")
+        if kind == "file":
+            path = roots.path(op["root"], op["rel"])
+            digest = op.get(want)
+            if digest is None:
+                txn.unlink(path, prune_to=roots.dirs[op["root"]])
+            else:
+                txn.write(path, entry.object(digest), op.get(mode_want))
+        elif kind == "mkdir":
+            path = roots.path(op["root"], op["rel"])
+            if backwards:
+                txn.prune(path, path.parent)
+            else:
+                txn.mkdirs(path)
+        elif kind == "rmdir":
+            path = roots.path(op["root"], op["rel"])
+            if backwards:
+                txn.mkdirs(path)
+            else:
+                txn.prune(path, path.parent)
+        elif kind == "rename":
+            src, dst = roots.path(*op["src"]), roots.path(*op["dst"])
+            if backwards:
+                txn.rename_dir(dst, src)
+            else:
+                txn.rename_dir(src, dst)
+        elif kind == "adopt":
+            path = roots.path(op["root"], op["rel"])
+            if not backwards:
+                raise F5QuiltError(f"cannot redo `{entry.command}`: it fetched a tree; run it again")
+            txn.discard_dir(path)
+        elif kind == "discard":
+            path = roots.path(op["root"], op["rel"])
+            held = entry.path / "trash" / str(int(op["slot"]))
+            if backwards:
+                if not held.is_dir():
+                    raise F5QuiltError(f"cannot undo `{entry.command}`: what it removed is gone from the log")
+                txn.rename_dir(held, path)
+            else:
+                txn.discard_dir(path)
+
+
+def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool) -> int:
+    recover(ws, out)
+    entries = read_log(ws.state_dir)
+    undoable, redoable = undo_redo_stacks(entries)
+    pool = undoable if backwards else redoable
+    verb = "undo" if backwards else "redo"
+    if not pool:
+        raise NothingToDo(f"Nothing to {verb}")
+    by_seq = {e.seq: e for e in entries}
+    # a group (a rebase's steps) moves as one
+    picked: List[int] = []
+    for _ in range(steps):
+        if not pool:
+            break
+        seq = pool.pop()
+        picked.append(seq)
+        group = by_seq[seq].group
+        while group and pool and by_seq[pool[-1]].group == group:
+            picked.append(pool.pop())
+    with ws.transaction(f"{verb} {steps}" if steps != 1 else verb) as txn:
+        txn.kind = verb
+        txn.targets = picked
+        for seq in picked:
+            _replay(ws, txn, by_seq[seq], backwards, out)
+            out.info(f"{'Undid' if backwards else 'Redid'} `f5quilt {by_seq[seq].command}`")
+    ws.reload()
+    top = ws.stack.top()
+    out.info(f"Now at patch {ws.display(top)}" if top else "No patches applied")
+    return 0
+
+
+def undo(ws: Workspace, out: Reporter, steps: int = 1) -> int:
+    return _move(ws, out, steps, backwards=True)
+
+
+def redo(ws: Workspace, out: Reporter, steps: int = 1) -> int:
+    return _move(ws, out, steps, backwards=False)
