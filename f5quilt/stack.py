@@ -42,6 +42,7 @@ class Workspace:
     _patch_cache: Dict[str, Patch] = field(default_factory=dict)
 
     txn: Optional[Transaction] = None
+    command_line: str = ""  # what the log calls the command (the CLI sets it from argv)
 
     @classmethod
     def open(cls, settings: Settings) -> "Workspace":
@@ -86,7 +87,8 @@ class Workspace:
         if self.txn is not None:  # nested (delete pops, rebase pushes): one transaction
             yield self.txn
             return
-        txn = Transaction(self.state_dir, self.roots(), command, keep=self.settings.log_keep)
+        txn = Transaction(self.state_dir, self.roots(), self.command_line or command,
+                          keep=self.settings.log_keep)
         txn.group = group
         try:
             txn.begin()
@@ -99,9 +101,11 @@ class Workspace:
             yield txn
         except F5QuiltError:
             try:
-                point = txn.savepoints[-1] if txn.savepoints else 0
-                txn.rollback_to(point)
-                txn.commit()
+                if txn.savepoints:  # keep what was finished (quilt keeps the patches pushed before)
+                    txn.rollback_to(txn.savepoints[-1])
+                    txn.commit()
+                else:
+                    txn.rollback()
             except OSError:
                 txn.rollback()
             raise

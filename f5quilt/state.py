@@ -73,7 +73,10 @@ class AppliedStack:
         """Refuse state that is not what quilt or f5quilt writes, before anything uses it."""
         if os.path.lexists(self.pc) and (self.pc.is_symlink() or not self.pc.is_dir()):
             raise StateError(f"{self.pc}: is not a directory")
-        self.applied()
+        for name in self.applied():
+            self.read_sums(name)
+            self.conflicts(name)
+            self.existed_empty(name)
 
     def applied(self) -> List[str]:
         if self._applied is not None:

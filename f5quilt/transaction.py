@@ -460,6 +460,7 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
     """Put back the before-state of ``entries`` (newest first); each step is idempotent."""
     for e in reversed(entries):
         op = e["op"]
+        _tick()
         if op == "file":
             path = roots.path(e["root"], e["rel"])
             if e["before"] is None:

@@ -55,19 +55,12 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, o
     roots = txn.roots
     stale = []
     for op in ops:
-        if op.get("op") == "file":
-            path = roots.path(op["root"], op["rel"])
-            if _current(path) != op.get(have):
-                stale.append(os.path.relpath(path, ws.settings.base))
-    if stale:
-        for rel in stale:
-            out.error(f"{rel} has changes made after `{entry.command}` that the log does not record")
-        raise UnrecordedChanges(f"cannot {'undo' if backwards else 'redo'} `{entry.command}`: "
-                                f"{len(stale)} file(s) changed since; refresh or revert them first")
-    for op in ops:
         kind = op.get("op")
         if kind == "file":
             path = roots.path(op["root"], op["rel"])
+            if _current(path) != op.get(have):
+                stale.append(os.path.relpath(path, ws.settings.base))
+                continue
             digest = op.get(want)
             if digest is None:
                 txn.unlink(path, prune_to=roots.dirs[op["root"]])
@@ -105,6 +98,11 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, o
                 txn.rename_dir(held, path)
             else:
                 txn.discard_dir(path)
+    if stale:
+        for rel in stale:
+            out.error(f"{rel} has changes made after `{entry.command}` that the log does not record")
+        raise UnrecordedChanges(f"cannot {'undo' if backwards else 'redo'} `{entry.command}`: "
+                                f"{len(stale)} file(s) changed since; refresh or revert them first")
 
 
 def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool) -> int:

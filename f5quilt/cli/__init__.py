@@ -63,6 +63,7 @@ def cli() -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """The one error boundary: user errors are one line, bugs a report."""
+    Context.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         rv: Any = cli.main(args=argv, prog_name="f5quilt", standalone_mode=False)
         return int(rv or 0)

@@ -5,7 +5,7 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, List, Optional, TypeVar
 
 import click
 
@@ -45,6 +45,7 @@ def _lock(directory: Path) -> None:
 
 
 class Context:
+    argv: List[str] = []
     @staticmethod
     def reporter_for_errors() -> Reporter:
         return Reporter(NORMAL, out=sys.stderr, err=sys.stderr)
@@ -65,4 +66,5 @@ class Context:
         if repair:
             recover(ws, Context.reporter_for_errors())
             ws = Workspace.open(ws.settings)
+        ws.command_line = " ".join(Context.argv)
         return ws
