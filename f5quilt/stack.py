@@ -406,8 +406,23 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
          count: Optional[int] = None, fuzz: int = 0, force: bool = False,
          dry_run: bool = False, merge: bool = False, command: Optional[str] = None) -> int:
     ws.require_series()
-    ws.ensure_tree(out)
     recover(ws, out)
+    with ws.transaction(command or "push"):
+        # a fresh clone's missing tree is fetched in the same transaction: one step to undo
+        if not ws.tree.is_dir():
+            ws.ensure_tree(out)
+            ws.reload()
+            ws.fs.savepoint()
+        status = _push_planned(ws, out, target=target, all_=all_, count=count, fuzz=fuzz,
+                               force=force, dry_run=dry_run, merge=merge)
+    if not dry_run:
+        out.info("")
+        out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
+    return status
+
+
+def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: bool,
+                  count: Optional[int], fuzz: int, force: bool, dry_run: bool, merge: bool) -> int:
     if not ws.series.entries:
         raise NothingToDo("No patches in series")
     todo = ws.unapplied()
@@ -423,17 +438,12 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
         plan = todo[:todo.index(name) + 1]
     else:
         plan = todo[:count or 1]
-    status = 0
     if dry_run:
         for name in plan[:1]:
             push_one(ws, name, out, fuzz=fuzz, force=force, dry_run=True, merge=merge)
             out.info(f"Patch {ws.display(name)} applies (dry run)")
-        return status
-    with ws.transaction(command or "push"):
-        status = _push_plan(ws, out, plan, fuzz=fuzz, force=force, merge=merge)
-    out.info("")
-    out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
-    return status
+        return 0
+    return _push_plan(ws, out, plan, fuzz=fuzz, force=force, merge=merge)
 
 
 def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool) -> int:

@@ -55,9 +55,23 @@ _KILL_AT = int(os.environ.get("F5QUILT_KILL_AT", "0") or 0)
 _ticks = 0
 
 
+_TICKS_FILE = os.environ.get("F5QUILT_TICKS_FILE")
+
+
+def _write_ticks() -> None:
+    if _TICKS_FILE:
+        with open(_TICKS_FILE, "w") as fh:
+            fh.write(str(_ticks))
+
+
+if _TICKS_FILE:
+    import atexit
+    atexit.register(_write_ticks)
+
+
 def _tick() -> None:
     global _ticks
-    if not _KILL_AT:
+    if not _KILL_AT and not _TICKS_FILE:
         return
     _ticks += 1
     if _ticks == _KILL_AT:
@@ -314,6 +328,14 @@ class Transaction:
         os.rename(src, dst)
         self.changed = True
 
+    def scratch_dir(self, path: Path) -> Path:
+        """A working directory (a tree being built) that a rollback removes."""
+        root, rel = self.roots.locate(path)
+        self._journal({"op": "scratch", "root": root, "rel": rel})
+        _tick()
+        path.mkdir()
+        return path
+
     def adopt_dir(self, built: Path, dst: Path) -> None:
         """Rename a directory built outside the roots (a fetched tree) into place."""
         d = self.roots.locate(dst)
@@ -440,7 +462,7 @@ def read_journal(d: Path) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
 
 def _check_entry(e: Dict[str, Any], where: str) -> None:
     op = e.get("op")
-    if op in ("file", "mkdir", "rmdir", "adopt", "discard"):
+    if op in ("file", "mkdir", "rmdir", "adopt", "discard", "scratch"):
         valid_rel(e.get("rel"), where)
     elif op == "rename":
         for side in ("src", "dst"):
@@ -463,17 +485,21 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
         _tick()
         if op == "file":
             path = roots.path(e["root"], e["rel"])
+            leftover = path.with_name(TMP_PREFIX + path.name[:200])  # a write killed before its rename
+            if os.path.lexists(leftover):
+                os.unlink(leftover)
             if e["before"] is None:
                 if os.path.lexists(path) and not os.path.isdir(path):
                     os.unlink(path)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_name(TMP_PREFIX + path.name[:200])
-                try:
-                    os.unlink(tmp)
-                except FileNotFoundError:
-                    pass
                 obj = d / "objects" / e["before"]
+                if os.path.lexists(path) and os.path.samefile(path, obj):
+                    # never replaced (rename(2) of two links to one inode does nothing)
+                    if e.get("mode") is not None:
+                        os.chmod(path, int(e["mode"]))
+                    continue
                 try:
                     os.link(obj, tmp)
                 except OSError:
@@ -508,6 +534,8 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
             held = d / "trash" / str(int(e["slot"]))
             if held.exists() and not os.path.lexists(path):
                 os.rename(held, path)
+        elif op == "scratch":
+            shutil.rmtree(roots.path(e["root"], e["rel"]), ignore_errors=True)
 
 
 def rollback_dir(d: Path, roots: Roots) -> str:

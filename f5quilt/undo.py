@@ -84,6 +84,8 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, o
                 txn.rename_dir(dst, src)
             else:
                 txn.rename_dir(src, dst)
+        elif kind == "scratch":
+            continue
         elif kind == "adopt":
             path = roots.path(op["root"], op["rel"])
             if not backwards:

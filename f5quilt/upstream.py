@@ -196,9 +196,10 @@ class Upstream:
         pristine = self.ensure_pristine(log)
         if txn is not None:
             txn.mkdirs(tree.parent)
+            tmp = txn.scratch_dir(tree.parent / f".{tree.name}.partial-{os.getpid()}")
         else:
             tree.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=tree.parent, prefix=f".{tree.name}.partial-"))
+            tmp = Path(tempfile.mkdtemp(dir=tree.parent, prefix=f".{tree.name}.partial-"))
 
         def no_state(directory: str, names: List[str]) -> List[str]:
             if os.path.abspath(directory) != os.path.abspath(pristine):

@@ -65,8 +65,11 @@ EXT = """--- a/f.txt
 """
 
 
-def cli(cwd: Path, *args: str, kill_at: int = 0, stdin: str = "") -> "subprocess.CompletedProcess[str]":
+def cli(cwd: Path, *args: str, kill_at: int = 0, stdin: str = "",
+        ticks: Optional[Path] = None) -> "subprocess.CompletedProcess[str]":
     env = dict(os.environ, PYTHONPATH=str(ROOT), F5QUILT_KILL_AT=str(kill_at), NO_COLOR="1")
+    if ticks is not None:
+        env["F5QUILT_TICKS_FILE"] = str(ticks)
     return subprocess.run([sys.executable, "-m", "f5quilt", *args], cwd=cwd, env=env, input=stdin,
                           capture_output=True, text=True)
 
@@ -132,27 +135,37 @@ SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
 }
 
 
+EVERY = os.environ.get("F5QUILT_KILL_EVERY") == "1"
+
+
+def points_to_try(total: int) -> List[int]:
+    """Every point with F5QUILT_KILL_EVERY=1; else the first and last six and ten spread between."""
+    if EVERY or total <= 22:
+        return list(range(1, total + 1))
+    middle = range(7, total - 5)
+    step = max(1, len(middle) // 10)
+    return sorted(set(range(1, 7)) | set(middle[::step]) | set(range(total - 5, total + 1)))
+
+
 def kill_every_point(template: Path, work: Path, argv: List[str], stdin: str,
-                     next_cmd: Tuple[str, ...] = ("series",)) -> int:
+                     next_cmd: Tuple[str, ...] = ("series",), tag: str = "") -> int:
     """Kill ``argv`` before each of its file-system changes; each time the next command
     must restore the state before it exactly. Returns the number of points tried."""
-    ref = work / "ref"
+    ref = work / f"{tag}ref"
     shutil.copytree(template, ref, symlinks=True)
     before = state_of(ref)
-    r = cli(ref, *argv, stdin=stdin)
+    ticks = work / f"{tag}ticks"
+    r = cli(ref, *argv, stdin=stdin, ticks=ticks)
     assert r.returncode in (0, 1, 2, 3), r.stderr
     after = state_of(ref)
-    assert after != before, f"{argv} changed nothing"
-    n = 0
-    while True:
-        n += 1
-        t = work / f"k{n}"
+    assert after != before, f"{argv} changed nothing: {r.stderr}"
+    total = int(ticks.read_text())
+    tried = points_to_try(total)
+    for n in tried:
+        t = work / f"{tag}k{n}"
         shutil.copytree(template, t, symlinks=True)
         r = cli(t, *argv, kill_at=n, stdin=stdin)
-        if r.returncode != -9:
-            assert state_of(t) == after, f"kill point {n}: finished differently"
-            return n
-        assert state_of(t) != after or n > 1
+        assert r.returncode == -9, f"kill point {n} of {total} not reached: {r.stderr}"
         if n % 4 == 2:
             # kill the recovering command too, at its first changes
             for m in (1, 2, 3):
@@ -163,6 +176,12 @@ def kill_every_point(template: Path, work: Path, argv: List[str], stdin: str,
             r3 = cli(t, *argv, stdin=stdin)
             assert state_of(t) == after, f"kill point {n}: rerun differs ({r3.stderr})"
         shutil.rmtree(t)
+    # one past the last change: the command finishes as if never watched
+    t = work / f"{tag}done"
+    shutil.copytree(template, t, symlinks=True)
+    cli(t, *argv, kill_at=total + 1, stdin=stdin)
+    assert state_of(t) == after
+    return total
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -196,9 +215,9 @@ def test_kill_rebase_and_fetch_at_every_point(tmp_path: Path) -> None:
     make_series(repo, {"pm.diff": PM})
     write_tree(tmp_path / "v2", {"m.py": "head\n" + V1["m.py"], "keep.txt": "k\n"})
     # the first push fetches the tree (upstream fetch as a transaction)
-    assert kill_every_point(repo, tmp_path / "fetch", ["push", "-a"], "") > 3
+    assert kill_every_point(repo, tmp_path, ["push", "-a"], "", tag="fetch-") > 3
     ok(cli(repo, "push", "-a"))
-    points = kill_every_point(repo, tmp_path / "rebase", ["rebase", "--onto", "../v2"], "", ("status",))
+    points = kill_every_point(repo, tmp_path, ["rebase", "--onto", "../v2"], "", ("status",), tag="rebase-")
     assert points > 10
 
 
