@@ -18,6 +18,7 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UHunk
 from unidiff.patch import PatchedFile, PatchSet
 
+from .binpatch import BinaryHunk, BinaryPatchError, parse_binary
 from .errors import PatchFormatError
 
 ENCODING = "utf-8"
@@ -122,6 +123,12 @@ class FilePatch:
     old_timestamp: Optional[str] = None
     new_timestamp: Optional[str] = None
     git: bool = False
+    # a "GIT binary patch": its forward hunk and, when the patch has one, its
+    # reverse hunk (swapped by reversed()); binary without data is the
+    # "Binary files A and B differ" placeholder
+    binary_data: bool = False
+    binary_forward: Optional[BinaryHunk] = None
+    binary_reverse: Optional[BinaryHunk] = None
 
     @property
     def creates(self) -> bool:
@@ -144,7 +151,8 @@ class FilePatch:
                          [h.reversed() for h in self.hunks], self.new_mode,
                          self.old_mode, self.rename, False, self.binary,
                          (self.index[1], self.index[0]) if self.index else None,
-                         self.new_timestamp, self.old_timestamp, self.git)
+                         self.new_timestamp, self.old_timestamp, self.git,
+                         self.binary_data, self.binary_reverse, self.binary_forward)
 
 
 @dataclass
@@ -191,7 +199,8 @@ def _unquote(name: str) -> str:
 
 def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
     """Parse a patch file's bytes; raise PatchFormatError naming path:line."""
-    text_lines = [raw.decode(ENCODING, ERRORS) for raw in split_lines(data)]
+    raw_lines = split_lines(data)
+    text_lines = [raw.decode(ENCODING, ERRORS) for raw in raw_lines]
     counted = _Counted(text_lines)
     try:
         patchset = PatchSet(counted)
@@ -200,17 +209,34 @@ def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
     files: List[FilePatch] = []
     for pf in patchset:
         files.append(_file_patch(pf, text_lines, path))
+    for n, fp in enumerate(files):
+        if fp.binary and fp.git:
+            end = files[n + 1].line - 1 if n + 1 < len(files) else len(raw_lines)
+            _binary_data(fp, raw_lines, end, path)
     # unidiff takes a broken "@@" line for header text and drops its hunk: refuse it
     headers = {h.line for fp in files for h in fp.hunks}
     first_file = min((fp.line for fp in files), default=len(text_lines) + 1)
     for no, line in enumerate(text_lines, 1):
         if no > first_file and line.startswith("@@") and no not in headers:
             raise PatchFormatError(path, no, "malformed hunk header")
-    if not files and any(HEADER_END_RE.match(x) for x in split_lines(data)):
-        first = next(i for i, x in enumerate(split_lines(data), 1) if HEADER_END_RE.match(x))
+    if not files and any(HEADER_END_RE.match(x) for x in raw_lines):
+        first = next(i for i, x in enumerate(raw_lines, 1) if HEADER_END_RE.match(x))
         raise PatchFormatError(path, first, "diff header without any hunk")
     crlf = bool(text_lines) and all(x.endswith("\r\n") for x in text_lines)
     return Patch(str(path), patch_header(data), files, crlf)
+
+
+def _binary_data(fp: FilePatch, raw_lines: Sequence[bytes], end: int,
+                 path: Union[str, Path]) -> None:
+    """Decode the ``GIT binary patch`` between ``fp``'s header and line ``end``."""
+    for i in range(fp.line, end):  # 0-based index of the line after the header
+        if raw_lines[i].rstrip(b"\r\n") == b"GIT binary patch":
+            try:
+                fp.binary_forward, fp.binary_reverse, _ = parse_binary(raw_lines, i + 1)
+            except BinaryPatchError as exc:
+                raise PatchFormatError(path, exc.line, exc.message) from None
+            fp.binary_data = True
+            return
 
 
 def _file_patch(pf: PatchedFile, text_lines: Sequence[str],

@@ -1,0 +1,157 @@
+"""Binary and odd patches through the real CLI: push then pop gives the bytes back.
+
+Binary patches are written by ``git diff --binary``; the data-less
+placeholders are what Debian series (glibc, qemu) carry; GNU quilt is run on
+the same series where it can apply them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Optional
+
+import pytest
+
+from helpers import ROOT, Runner, git, snapshot, write_tree
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+
+OLD: Dict[str, Optional[bytes]] = {
+    "img/logo.png": bytes(range(256)) * 40,
+    "small.bin": b"hello\0world\n",
+    "gone.bin": b"\0\1\2\3" * 100,
+    "text.txt": b"one\ntwo\n",
+    "new.bin": None,
+}
+NEW: Dict[str, Optional[bytes]] = {
+    "img/logo.png": bytes(range(256)) * 20 + b"\xff\xfe" + bytes(range(256)) * 20,
+    "small.bin": b"hello\0WORLD\n",
+    "gone.bin": None,
+    "text.txt": b"one\nTWO\n",
+    "new.bin": b"\x89PNG\r\n\x1a\n" + bytes(300),
+}
+
+
+def binary_diff(tmp: Path, old: Dict[str, Optional[bytes]], new: Dict[str, Optional[bytes]]) -> bytes:
+    repo = tmp / "gitrepo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    for state in (old, new):
+        for rel, data in state.items():
+            path = repo / rel
+            if data is None:
+                if path.exists():
+                    path.unlink()
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        git("add", "-A", cwd=repo)
+        git("commit", "-q", "--allow-empty", "-m", "s", cwd=repo)
+    diff = subprocess.run(["git", "diff", "--binary", "HEAD~1", "HEAD"], cwd=repo,
+                          capture_output=True, check=True).stdout
+    shutil.rmtree(repo)
+    return diff
+
+
+def tree_with(tmp: Path, files: Dict[str, Optional[bytes]], patches: Dict[str, bytes],
+              series: str = "") -> Path:
+    root = tmp / "tree"
+    write_tree(root, {k: v for k, v in files.items() if v is not None})
+    (root / "patches").mkdir()
+    for name, data in patches.items():
+        (root / "patches" / name).write_bytes(data)
+    (root / "patches" / "series").write_text(series or "".join(n + "\n" for n in patches))
+    return root
+
+
+def files(root: Path) -> Dict[str, bytes]:
+    return {k: v for k, v in snapshot(root, skip_pc=True).items() if not k.startswith("patches/")}
+
+
+def present(state: Dict[str, Optional[bytes]]) -> Dict[str, bytes]:
+    return {k: v for k, v in state.items() if v is not None}
+
+
+def test_git_binary_patch_push_pop_round_trip(tmp_path: Path, run: Runner) -> None:
+    root = tree_with(tmp_path, OLD, {"bin.diff": binary_diff(tmp_path, OLD, NEW)})
+    rc, out, err = run(root, "push")
+    assert rc == 0, err
+    assert files(root) == present(NEW)
+    assert (root / ".pc/bin.diff/new.bin").read_bytes() == b""  # quilt: empty backup = created
+    rc, _, err = run(root, "pop")
+    assert rc == 0, err
+    assert files(root) == present(OLD)
+
+
+def test_reversed_series_entry_applies_the_reverse_hunks(tmp_path: Path, run: Runner) -> None:
+    # the patch is written from NEW to OLD; "-R" in the series applies it OLD -> NEW
+    root = tree_with(tmp_path, OLD, {"back.diff": binary_diff(tmp_path, NEW, OLD)}, "back.diff -R\n")
+    rc, _, err = run(root, "push")
+    assert rc == 0, err
+    assert files(root) == present(NEW)
+    assert run(root, "pop")[0] == 0
+    assert files(root) == present(OLD)
+
+
+def test_corrupt_binary_data_changes_nothing(tmp_path: Path, run: Runner) -> None:
+    good = binary_diff(tmp_path, OLD, NEW)
+    lines = good.split(b"\n")
+    at = lines.index(b"GIT binary patch") + 2
+    lines[at] = lines[at][:4] + b"\x7f" + lines[at][5:]
+    root = tree_with(tmp_path, OLD, {"bad.diff": b"\n".join(lines)})
+    before = snapshot(root)
+    rc, out, err = run(root, "push")
+    assert rc == 1
+    assert err.strip().startswith(f"patches/bad.diff:{at + 1}: corrupt binary patch"), err
+    assert len(err.strip().splitlines()) == 1
+    assert snapshot(root) == before
+
+
+def test_binary_patch_on_other_content_is_refused(tmp_path: Path, run: Runner) -> None:
+    changed = dict(OLD, **{"small.bin": b"something else"})
+    root = tree_with(tmp_path, changed, {"bin.diff": binary_diff(tmp_path, OLD, NEW)})
+    before = snapshot(root)
+    rc, _, err = run(root, "push")
+    assert rc == 1
+    assert "small.bin: binary patch does not apply" in err
+    assert snapshot(root) == before
+
+
+PLACEHOLDERS = (b"diff --git a/data/font.bin b/data/font.bin\n"
+                b"new file mode 100644\n"
+                b"index 0000000..e69de29\n"
+                b"Binary files /dev/null and b/data/font.bin differ\n"
+                b"diff --git a/img.png b/img.png\n"
+                b"index 1111111..2222222 100644\n"
+                b"Binary files a/img.png and b/img.png differ\n"
+                b"diff --git a/text.txt b/text.txt\n"
+                b"--- a/text.txt\n+++ b/text.txt\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n")
+PLACEHOLDER_BASE: Dict[str, Optional[bytes]] = {"img.png": b"\x89PNG old", "text.txt": b"one\ntwo\n"}
+
+
+def test_placeholder_without_data_as_gnu_patch(tmp_path: Path, run: Runner) -> None:
+    root = tree_with(tmp_path, PLACEHOLDER_BASE, {"ph.diff": PLACEHOLDERS})
+    rc, out, err = run(root, "push")
+    assert rc == 0, err
+    assert files(root) == {"data/font.bin": b"", "img.png": b"\x89PNG old", "text.txt": b"one\nTWO\n"}
+    assert "data/font.bin: binary file without data in the patch: created empty" in out
+    assert "img.png: binary change without data in the patch: left unchanged" in out
+    assert run(root, "pop")[0] == 0
+    assert files(root) == present(PLACEHOLDER_BASE)
+
+
+@pytest.mark.quilt
+@pytest.mark.skipif(shutil.which("quilt") is None, reason="GNU quilt not installed")
+def test_placeholder_tree_is_gnu_quilts(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QUILTRC="/dev/null", QUILT_PATCHES="patches")
+    trees = {}
+    for tool in ("quilt", "f5quilt"):
+        root = tree_with(tmp_path / tool, PLACEHOLDER_BASE, {"ph.diff": PLACEHOLDERS})
+        cmd = ["quilt", "--quiltrc=/dev/null"] if tool == "quilt" else [sys.executable, "-m", "f5quilt"]
+        r = subprocess.run([*cmd, "push", "-a"], cwd=root, env=env, capture_output=True, text=True)
+        assert r.returncode == 0, (tool, r.stdout, r.stderr)
+        trees[tool] = files(root)
+    assert trees["quilt"] == trees["f5quilt"]
