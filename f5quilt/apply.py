@@ -113,6 +113,7 @@ def apply_patch(patch: Patch, reader: Reader, *, strip: int = 1, fuzz: int = 0,
                                 "without data, as GNU patch does")
             continue
         source, dest = choose_paths(fp, strip, name, lambda p: read(p) is not None)
+        result.notes.extend(fp.notes)
         src_data = read(source) if source is not None else None
         if source is not None and src_data is None:
             # like GNU patch, hunks that all start from nothing create the file
