@@ -155,3 +155,79 @@ def test_placeholder_tree_is_gnu_quilts(tmp_path: Path) -> None:
         assert r.returncode == 0, (tool, r.stdout, r.stderr)
         trees[tool] = files(root)
     assert trees["quilt"] == trees["f5quilt"]
+
+
+NAMES_BASE: Dict[str, Optional[bytes]] = {
+    "common/usuals.h": b"#define A 1\n#define B 2\n",
+    "Doc/Core and Builtins/y.rst": b"old\n",
+    "Objects/frame.c": b"int x;\n",
+    "\u00e9t\u00e9.txt": b"summer\n",
+}
+STAMP = "2015-03-01 16:48:10.684201573 +0100"
+NAME_PATCHES = {
+    # clamsmtp: a timestamp after spaces instead of a tab
+    "clamsmtp.diff": (f"--- clamsmtp/common/usuals.h    {STAMP}\n"
+                      f"+++ clamsmtp-patched/common/usuals.h    {STAMP}\n"
+                      "@@ -1,2 +1,2 @@\n #define A 1\n-#define B 2\n+#define B 3\n").encode(),
+    # python3.11's frame_dealloc-crash.diff: a new file with spaces in its name, no tab
+    "python.diff": (b"--- /dev/null\n+++ b/Misc/NEWS.d/next/Core and Builtins/2023-07-18.rst\n"
+                    b"@@ -0,0 +1 @@\n+Fix a crash.\n"
+                    b"--- a/Objects/frame.c\n+++ b/Objects/frame.c\n@@ -1 +1 @@\n-int x;\n+int y;\n"),
+    # git's output: a tab after a name with spaces, and a quoted name
+    "git.diff": (b"diff --git a/Doc/Core and Builtins/y.rst b/Doc/Core and Builtins/y.rst\n"
+                 b"--- a/Doc/Core and Builtins/y.rst\t\n+++ b/Doc/Core and Builtins/y.rst\t\n"
+                 b"@@ -1 +1 @@\n-old\n+new\n"
+                 b'diff --git "a/\\303\\251t\\303\\251.txt" "b/\\303\\251t\\303\\251.txt"\n'
+                 b'--- "a/\\303\\251t\\303\\251.txt"\n+++ "b/\\303\\251t\\303\\251.txt"\n'
+                 b"@@ -1 +1 @@\n-summer\n+winter\n"),
+}
+
+
+def _tool(tool: str, root: Path, *args: str) -> "subprocess.CompletedProcess[str]":
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QUILTRC="/dev/null", QUILT_PATCHES="patches",
+               NO_COLOR="1")
+    cmd = ["quilt", "--quiltrc=/dev/null"] if tool == "quilt" else [sys.executable, "-m", "f5quilt"]
+    return subprocess.run([*cmd, *args], cwd=root, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.quilt
+@pytest.mark.skipif(shutil.which("quilt") is None, reason="GNU quilt not installed")
+def test_odd_names_give_gnu_quilts_tree_and_take_turns(tmp_path: Path) -> None:
+    base = NAMES_BASE
+    pushed = {}
+    for tool in ("quilt", "f5quilt"):
+        root = tree_with(tmp_path / tool, base, NAME_PATCHES)
+        r = _tool(tool, root, "push", "-a")
+        assert r.returncode == 0, (tool, r.stdout, r.stderr)
+        pushed[tool] = files(root)
+        if tool == "f5quilt":  # the cut name is said, once
+            assert r.stdout.count("only a tab separates a name with spaces from a timestamp") == 1
+    assert pushed["quilt"] == pushed["f5quilt"]
+    # what GNU patch makes of them, spelled out
+    assert pushed["f5quilt"]["common/usuals.h"].endswith(b"#define B 3\n")
+    assert pushed["f5quilt"]["Misc/NEWS.d/next/Core"] == b"Fix a crash.\n"
+    assert pushed["f5quilt"]["Doc/Core and Builtins/y.rst"] == b"new\n"
+    assert pushed["f5quilt"]["\u00e9t\u00e9.txt"] == b"winter\n"
+    # each pops what the other pushed
+    for pusher, popper in (("quilt", "f5quilt"), ("f5quilt", "quilt")):
+        root = tmp_path / pusher / "tree"
+        r = _tool(popper, root, "pop", "-a")
+        assert r.returncode == 0, (popper, r.stdout, r.stderr)
+        assert files(root) == present(base)
+        r = _tool(pusher, root, "push", "-a")
+        assert r.returncode == 0, (pusher, r.stdout, r.stderr)
+
+
+def test_binary_patch_of_files_with_spaces_and_quoted_names(tmp_path: Path, run: Runner) -> None:
+    old: Dict[str, Optional[bytes]] = {"dir with space/x y.bin": b"\0old" * 50,
+                                       "\u00e9\t.bin": b"\1\2\3", "plain.bin": None}
+    new: Dict[str, Optional[bytes]] = {"dir with space/x y.bin": b"\0new" * 50,
+                                       "\u00e9\t.bin": None, "plain.bin": b"\0"}
+    patch = binary_diff(tmp_path, old, new)
+    assert b'"a/\\303\\251\\t.bin"' in patch and b"diff --git a/dir with space/x y.bin" in patch
+    root = tree_with(tmp_path, old, {"odd.diff": patch})
+    rc, _, err = run(root, "push")
+    assert rc == 0, err
+    assert files(root) == present(new)
+    assert run(root, "pop")[0] == 0
+    assert files(root) == present(old)
