@@ -70,13 +70,19 @@ def fetchname(rest: bytes) -> Tuple[Optional[bytes], bytes, bool]:
     quoted name (ok False then), timestamp the text after the name with
     surrounding whitespace removed.
     """
+    name, stamp, ok, _ = fetchname_at(rest)
+    return name, stamp, ok
+
+
+def fetchname_at(rest: bytes) -> Tuple[Optional[bytes], bytes, bool, int]:
+    """fetchname() plus the index in ``rest`` where the name (as written) ends."""
     at = 0
     while at < len(rest) and rest[at] in SPACE:
         at += 1
     if rest[at:at + 1] == b'"':
         parsed = parse_c_string(rest, at)
         if parsed is None:
-            return None, b"", False
+            return None, b"", False, at
         name, t = parsed
     else:
         t = at
@@ -94,8 +100,8 @@ def fetchname(rest: bytes) -> Tuple[Optional[bytes], bytes, bool]:
         name = rest[at:t]
     stamp = rest[t:].strip(SPACE)
     if name == b"/dev/null":
-        return None, stamp, True
-    return name, stamp, True
+        return None, stamp, True, t
+    return name, stamp, True, t
 
 
 def cut_away(rest: bytes) -> Optional[bytes]:

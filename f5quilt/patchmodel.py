@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
+from unidiff.constants import (RE_DIFF_GIT_DELETED_FILE, RE_DIFF_GIT_HEADER,
+                               RE_DIFF_GIT_HEADER_NO_PREFIX, RE_DIFF_GIT_HEADER_URI_LIKE,
+                               RE_TARGET_FILENAME)
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UHunk
 from unidiff.patch import PatchedFile, PatchSet
@@ -202,11 +205,38 @@ def _unquote(name: str) -> str:
     return name
 
 
+def _for_unidiff(text_lines: List[str]) -> List[str]:
+    """The lines as unidiff should see them: the same, except a git diff's
+    ``+++`` line whose name, read unidiff's way (up to a tab), is not the one
+    unidiff took from ``diff --git`` (a timestamp after spaces, a name with
+    spaces and no tab): unidiff would refuse it ("Target without source"),
+    where GNU patch goes by the ``+++`` line. unidiff is shown its own name;
+    the names are read from the raw lines afterwards (``_header_names``)."""
+    out = text_lines
+    target: Optional[str] = None
+    for i, line in enumerate(text_lines):
+        if line.startswith("diff --git "):
+            m = (RE_DIFF_GIT_HEADER.match(line) or RE_DIFF_GIT_HEADER_URI_LIKE.match(line)
+                 or RE_DIFF_GIT_HEADER_NO_PREFIX.match(line))
+            target = m.group("target") if m else None
+        elif line.startswith("@@"):
+            target = None
+        elif target is not None and RE_DIFF_GIT_DELETED_FILE.match(line):
+            target = DEV_NULL
+        elif target is not None and line.startswith("+++ "):
+            m = RE_TARGET_FILENAME.match(line)
+            if m and m.group("filename") != target:
+                if out is text_lines:
+                    out = list(text_lines)
+                out[i] = f"+++ {target}\n"
+    return out
+
+
 def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
     """Parse a patch file's bytes; raise PatchFormatError naming path:line."""
     raw_lines = split_lines(data)
     text_lines = [raw.decode(ENCODING, ERRORS) for raw in raw_lines]
-    counted = _Counted(text_lines)
+    counted = _Counted(_for_unidiff(text_lines))
     try:
         patchset = PatchSet(counted)
     except UnidiffParseError as exc:

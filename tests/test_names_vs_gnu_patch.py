@@ -152,3 +152,36 @@ def test_fuzzed_names_as_gnu_patch(tmp_path: Path) -> None:
         assert ours == gnu, (plus, gnu, ours)
         compared += gnu is not None
     assert compared > 100
+
+
+MODIFICATIONS = {
+    "git header, timestamps after spaces": (
+        b"diff --git a/d/x b/d/x\nindex 1111111..2222222 100644\n"
+        b"--- a/d/x    " + STAMP + b"\n+++ b/d/x    " + STAMP + b"\n@@ -1 +1 @@\n-old\n+new\n"),
+    "git header with spaces, no tab: cut": (
+        b"diff --git a/d/x y b/d/x y\n--- a/d/x y\n+++ b/d/x y\n@@ -1 +1 @@\n-old\n+new\n"),
+    "git header with spaces, tab": (
+        b"diff --git a/d/x y b/d/x y\n--- a/d/x y\t\n+++ b/d/x y\t\n@@ -1 +1 @@\n-old\n+new\n"),
+    "plain, different dirs, spaces timestamp": (
+        b"--- clamsmtp/d/x    " + STAMP + b"\n+++ clamsmtp-patched/d/x    " + STAMP +
+        b"\n@@ -1 +1 @@\n-old\n+new\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MODIFICATIONS))
+def test_modified_file_chosen_as_gnu_patch(tmp_path: Path, case: str) -> None:
+    patch = MODIFICATIONS[case]
+    start = {"d/x": b"old\n", "d/x y": b"old\n"}
+    work = tmp_path / "gnu"
+    work.mkdir()
+    for rel, data in start.items():
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / rel).write_bytes(data)
+    (tmp_path / "p.diff").write_bytes(patch)
+    r = subprocess.run(["patch", "-p1", "-f", "-s", "--no-backup-if-mismatch", "-i", str(tmp_path / "p.diff")],
+                       cwd=work, capture_output=True)
+    assert r.returncode == 0, r.stdout
+    gnu = {rel: (work / rel).read_bytes() for rel in start}
+    res = apply_patch(parse_patch(patch, "p.diff"), lambda rel: start.get(rel))
+    ours = {rel: (res.changes[rel].after if rel in res.changes else data) for rel, data in start.items()}
+    assert ours == gnu
