@@ -231,3 +231,61 @@ def test_binary_patch_of_files_with_spaces_and_quoted_names(tmp_path: Path, run:
     assert files(root) == present(new)
     assert run(root, "pop")[0] == 0
     assert files(root) == present(old)
+
+
+DELETE_PLACEHOLDER = (b"diff --git a/img.png b/img.png\ndeleted file mode 100644\n"
+                      b"index e69de29..0000000\nBinary files a/img.png and /dev/null differ\n")
+
+
+@pytest.mark.parametrize("content,deleted", [(b"", True), (b"data", False)])
+def test_deleted_file_placeholder_as_gnu_patch(tmp_path: Path, run: Runner, content: bytes,
+                                               deleted: bool) -> None:
+    # GNU patch -f: deletes the file when it is empty, refuses otherwise
+    work = tmp_path / "gnu"
+    work.mkdir()
+    (work / "img.png").write_bytes(content)
+    (tmp_path / "d.diff").write_bytes(DELETE_PLACEHOLDER)
+    gnu = subprocess.run(["patch", "-p1", "-f", "-s", "-i", str(tmp_path / "d.diff")], cwd=work,
+                         capture_output=True)
+    assert (gnu.returncode == 0) == deleted and (not (work / "img.png").exists()) == deleted
+    root = tree_with(tmp_path, {"img.png": content}, {"d.diff": DELETE_PLACEHOLDER})
+    rc, _, err = run(root, "push")
+    assert (rc == 0) == deleted, err
+    assert (not (root / "img.png").exists()) == deleted
+    if not deleted:
+        assert "not deleting" in err and (root / "img.png").read_bytes() == content
+
+
+def test_reversed_new_file_placeholder_deletes_the_empty_file(tmp_path: Path, run: Runner) -> None:
+    # GNU patch -R -f on the new-file placeholder removes the empty file
+    new_file = PLACEHOLDERS.split(b"diff --git a/img.png")[0]
+    root = tree_with(tmp_path, {"data/font.bin": b"", "keep": b"k"}, {"r.diff": new_file}, "r.diff -R\n")
+    rc, _, err = run(root, "push")
+    assert rc == 0, err
+    assert files(root) == {"keep": b"k"}
+    assert run(root, "pop")[0] == 0
+    # quilt's convention, GNU quilt's result too: an empty backup stands for a missing file
+    assert files(root) == {"keep": b"k"}
+
+
+def test_pop_refuses_an_edited_binary_file(tmp_path: Path, run: Runner) -> None:
+    root = tree_with(tmp_path, OLD, {"bin.diff": binary_diff(tmp_path, OLD, NEW)})
+    assert run(root, "push")[0] == 0
+    (root / "small.bin").write_bytes(b"edited\0")
+    rc, out, err = run(root, "pop")
+    assert rc == 1 and "small.bin has changes not in the patch" in out
+    assert run(root, "pop", "-f")[0] == 0
+    assert files(root) == present(OLD)
+
+
+@pytest.mark.quilt
+@pytest.mark.skipif(shutil.which("quilt") is None, reason="GNU quilt not installed")
+def test_gnu_quilt_pops_a_binary_patch_only_with_force(tmp_path: Path) -> None:
+    # GNU quilt checks a pop with GNU patch, which cannot read git binary hunks:
+    # it needs -f, then restores its backups like any patch
+    root = tree_with(tmp_path, OLD, {"bin.diff": binary_diff(tmp_path, OLD, NEW)})
+    assert _tool("f5quilt", root, "push").returncode == 0
+    assert _tool("quilt", root, "pop").returncode != 0
+    r = _tool("quilt", root, "pop", "-f")
+    assert r.returncode == 0, r.stderr
+    assert files(root) == present(OLD)
