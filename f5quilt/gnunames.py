@@ -105,15 +105,17 @@ def fetchname_at(rest: bytes) -> Tuple[Optional[bytes], bytes, bool, int]:
 
 
 def cut_away(rest: bytes) -> Optional[bytes]:
-    """What follows the name in ``rest`` when it does not look like a timestamp.
+    """What follows the name in ``rest`` after spaces (no tab) when it is no timestamp.
 
     GNU patch reads ``b/Core and Builtins/x.rst`` (no tab) as ``b/Core``: the
-    caller says so, since that is rarely what the patch's author meant.
+    caller says so, since that is rarely what the patch's author meant. Text
+    after a tab (``(working copy)``, a date) is the patch's own business.
     """
-    name, stamp, ok = fetchname(rest)
+    name, stamp, ok, end = fetchname_at(rest)
     if not ok or name is None or not stamp or TIMESTAMP_RE.match(stamp):
         return None
-    return stamp
+    gap = rest[end:len(rest) - len(rest[end:].lstrip(SPACE))]
+    return None if b"\t" in gap else stamp
 
 
 def parse_git_header(rest: bytes) -> Optional[Tuple[bytes, bytes]]:

@@ -69,6 +69,7 @@ CASES = {
     "quoted escapes": b'"b/t\\tab \\"q\\" back\\\\slash"',
     "quoted with timestamp": b'"b/\\303\\251 x"\t' + STAMP,
     "quoted octal low": b'"b/ctl\\001x"',
+    "svn revision after a tab": b"b/dir/file.txt\t(working copy)",
     "quoted bad escape": b'"b/bad\\qx"',
     "quoted unterminated": b'"b/open',
 }
@@ -87,6 +88,12 @@ def test_python311_name_with_spaces_is_cut_as_gnu_patch_cuts_it(tmp_path: Path) 
     res = apply_patch(parse_patch(patch, "p.diff"), lambda rel: None)
     assert list(res.changes) == ["Misc/NEWS.d/next/Core"]
     assert any("only a tab separates a name with spaces from a timestamp" in n for n in res.notes)
+
+
+def test_no_note_for_text_after_a_tab() -> None:
+    fp = parse_patch(b"--- a/f\t(revision 12)\n+++ b/f\t(working copy)\n@@ -1 +1 @@\n-a\n+b\n",
+                     "p.diff").files[0]
+    assert fp.new_name == "b/f" and fp.new_timestamp == "(working copy)" and not fp.notes
 
 
 def test_timestamp_after_spaces_is_not_part_of_the_name() -> None:
