@@ -9,7 +9,7 @@ import random
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Mapping, Optional, Tuple
 
 import pytest
 
@@ -28,7 +28,7 @@ def _bytes(seed: int, n: int) -> bytes:
     return bytes(rng.randrange(256) for _ in range(n))
 
 
-def git_binary_diff(tmp: Path, old: Dict[str, Optional[bytes]], new: Dict[str, Optional[bytes]]) -> bytes:
+def git_binary_diff(tmp: Path, old: Mapping[str, Optional[bytes]], new: Mapping[str, Optional[bytes]]) -> bytes:
     """``git diff --binary`` from the files ``old`` to the files ``new`` (None: absent)."""
     repo = tmp / "repo"
     if repo.exists():
@@ -50,7 +50,7 @@ def git_binary_diff(tmp: Path, old: Dict[str, Optional[bytes]], new: Dict[str, O
                           capture_output=True, check=True).stdout
 
 
-def git_apply(tmp: Path, files: Dict[str, Optional[bytes]], patch: bytes,
+def git_apply(tmp: Path, files: Mapping[str, Optional[bytes]], patch: bytes,
               *args: str) -> Optional[Dict[str, Optional[bytes]]]:
     """What ``git apply ARGS`` makes of ``files`` (None when it refuses)."""
     work = tmp / "gitapply"
@@ -68,7 +68,7 @@ def git_apply(tmp: Path, files: Dict[str, Optional[bytes]], patch: bytes,
     return {rel: (work / rel).read_bytes() if (work / rel).exists() else None for rel in files}
 
 
-def ours(files: Dict[str, Optional[bytes]], patch: bytes, reverse: bool = False) -> Dict[str, Optional[bytes]]:
+def ours(files: Mapping[str, Optional[bytes]], patch: bytes, reverse: bool = False) -> Dict[str, Optional[bytes]]:
     parsed = parse_patch(patch, "p.diff")
     if reverse:
         parsed = parsed.reversed()
@@ -78,7 +78,7 @@ def ours(files: Dict[str, Optional[bytes]], patch: bytes, reverse: bool = False)
 
 
 BIG = _bytes(1, 20000)
-CASES = {
+CASES: Dict[str, Tuple[Dict[str, Optional[bytes]], Dict[str, Optional[bytes]]]] = {
     # small files: git writes literal hunks
     "literal": ({"b.bin": b"hello\0world\n"}, {"b.bin": b"hello\0WORLD\nmore\n"}),
     # a few bytes changed in a large file: git writes delta hunks
