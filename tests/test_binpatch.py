@@ -197,3 +197,79 @@ def test_delta_replay_checks() -> None:
     with pytest.raises(ValueError, match="made for 3 bytes"):
         apply_delta(b"abcd", delta)
     assert BinaryHunk(LITERAL, 2, b"zz", 1).apply(b"whatever") == b"zz"
+
+
+def _edited(rng: random.Random, data: bytes) -> Optional[bytes]:
+    """A random edit of ``data``: bytes replaced, inserted, removed, appended; or the file gone."""
+    kind = rng.choice(["replace", "insert", "remove", "append", "truncate", "rewrite", "gone"])
+    if kind == "gone":
+        return None
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        at = rng.randrange(len(out) + 1)
+        size = rng.choice([1, 3, 17, 200, 5000])
+        if kind == "replace" and out:
+            out[at:at + size] = _bytes(rng.randrange(10**9), min(size, len(out) - at))
+        elif kind == "insert":
+            out[at:at] = _bytes(rng.randrange(10**9), size)
+        elif kind == "remove":
+            del out[at:at + size]
+        elif kind == "append":
+            out += _bytes(rng.randrange(10**9), size)
+        elif kind == "truncate":
+            del out[at:]
+        elif kind == "rewrite":
+            out = bytearray(_bytes(rng.randrange(10**9), rng.choice([0, 5, 90, 3000])))
+    return bytes(out)
+
+
+def test_fuzzed_binary_files_match_git_apply_both_ways(tmp_path: Path) -> None:
+    rng = random.Random(4242)
+    old: Dict[str, Optional[bytes]] = {}
+    new: Dict[str, Optional[bytes]] = {}
+    for n in range(60):
+        rel = f"f{n:02d}.bin"
+        base = None if n % 10 == 0 else _bytes(n, rng.choice([1, 10, 100, 1000, 30000]))
+        if base is not None and rng.random() < 0.5:
+            base = base[:len(base) // 2] * 2  # repetitive content: git prefers deltas
+        old[rel] = base
+        new[rel] = _edited(rng, base) if base is not None else _bytes(1000 + n, rng.randint(1, 500))
+        if new[rel] == old[rel]:
+            new[rel] = (new[rel] or b"") + b"\0"
+    patch = git_binary_diff(tmp_path, old, new)
+    parsed = parse_patch(patch, "p.diff")
+    methods = {h.method for fp in parsed.files for h in (fp.binary_forward, fp.binary_reverse) if h}
+    assert methods == {LITERAL, DELTA} and len(parsed.files) == 60
+    assert git_apply(tmp_path, old, patch) == new
+    assert ours(old, patch) == new
+    assert git_apply(tmp_path, new, patch, "-R") == old
+    assert ours(new, patch, reverse=True) == old
+
+
+def test_fuzzed_corruption_is_refused_where_git_apply_refuses_it(tmp_path: Path) -> None:
+    old, new = CASES["delta"]
+    patch = git_binary_diff(tmp_path, old, new)
+    lines = patch.split(b"\n")
+    data_lines = [i for i, x in enumerate(lines) if x[:1].isalpha() and not x.startswith((b"literal", b"delta",
+                                                                                        b"diff", b"index",
+                                                                                        b"GIT"))]
+    alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~\"',."
+    rng = random.Random(77)
+    refused = 0
+    for _ in range(60):
+        bad = list(lines)
+        i = rng.choice(data_lines)
+        j = rng.randrange(len(bad[i]))
+        bad[i] = bad[i][:j] + bytes([rng.choice(alphabet)]) + bad[i][j + 1:]
+        mutated = b"\n".join(bad)
+        if mutated == patch:
+            continue
+        gits = git_apply(tmp_path, old, mutated)
+        try:
+            mine: Optional[Dict[str, Optional[bytes]]] = ours(old, mutated)
+        except F5QuiltError as exc:
+            assert "\n" not in exc.message and exc.message.startswith("p.diff:")
+            mine = None
+        assert mine == gits, (i, j, bad[i])
+        refused += gits is None
+    assert refused > 40
