@@ -289,3 +289,28 @@ def test_gnu_quilt_pops_a_binary_patch_only_with_force(tmp_path: Path) -> None:
     r = _tool("quilt", root, "pop", "-f")
     assert r.returncode == 0, r.stderr
     assert files(root) == present(OLD)
+
+
+def test_binary_rename_with_changes(tmp_path: Path, run: Runner) -> None:
+    blob = bytes(range(256)) * 30
+    old: Dict[str, Optional[bytes]] = {"a/old.bin": blob, "b/new.bin": None}
+    new: Dict[str, Optional[bytes]] = {"a/old.bin": None, "b/new.bin": blob[:-10] + b"\0" * 10}
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    write_tree(repo, {"a/old.bin": blob})
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "1", cwd=repo)
+    (repo / "b").mkdir()
+    git("mv", "a/old.bin", "b/new.bin", cwd=repo)
+    (repo / "b/new.bin").write_bytes(new["b/new.bin"] or b"")
+    git("add", "-A", cwd=repo)
+    patch = subprocess.run(["git", "diff", "--cached", "-M", "--binary"], cwd=repo, capture_output=True,
+                           check=True).stdout
+    assert b"rename from a/old.bin" in patch and b"GIT binary patch" in patch
+    root = tree_with(tmp_path, old, {"mv.diff": patch})
+    rc, _, err = run(root, "push")
+    assert rc == 0, err
+    assert files(root) == present(new)
+    assert run(root, "pop")[0] == 0
+    assert files(root) == present(old)
