@@ -69,6 +69,7 @@ CASES = {
     "quoted escapes": b'"b/t\\tab \\"q\\" back\\\\slash"',
     "quoted with timestamp": b'"b/\\303\\251 x"\t' + STAMP,
     "quoted octal low": b'"b/ctl\\001x"',
+    "quoted newline": b'"b/new\\nline.txt"',
     "svn revision after a tab": b"b/dir/file.txt\t(working copy)",
     "quoted bad escape": b'"b/bad\\qx"',
     "quoted unterminated": b'"b/open',
@@ -136,7 +137,7 @@ ALPHABET = [b"a", b"b", b"/", b" ", b"  ", b"\t", b".", b"x y", b"-", b"\\", b'"
 def _random_header(rng: random.Random) -> bytes:
     name = b"b/" + b"".join(rng.choice(ALPHABET[:11]) for _ in range(rng.randint(1, 8)))
     if rng.random() < 0.25:
-        body = b"".join(rng.choice([b"a", b" ", b"\\t", b"\\303\\251", b'\\"', b"\\\\", b"/", b"\\001"])
+        body = b"".join(rng.choice([b"a", b" ", b"\\t", b"\\303\\251", b'\\"', b"\\\\", b"/", b"\\001", b"\\n"])
                         for _ in range(rng.randint(1, 6)))
         name = b'"b/' + body + b'"'
     tail = rng.choice([b"", b"\t", b"\t" + STAMP, b"  " + STAMP, b" " + STAMP, b"\r", b" \t"])
