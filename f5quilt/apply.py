@@ -71,10 +71,13 @@ def choose_paths(fp: FilePatch, strip: int, patch: str, exists: Callable[[str], 
     old = None if fp.old_name == DEV_NULL else strip_path(fp.old_name, strip, patch, fp.line)
     new = None if fp.new_name == DEV_NULL else strip_path(fp.new_name, strip, patch, fp.line)
     if fp.rename or fp.copy:
-        assert old is not None and new is not None
+        if old is None or new is None:
+            raise F5QuiltError(f"{patch}:{fp.line}: a {'rename' if fp.rename else 'copy'} "
+                               "needs two names, not /dev/null")
         return old, new
     if old is None:
-        assert new is not None
+        if new is None:
+            raise F5QuiltError(f"{patch}:{fp.line}: both names are /dev/null")
         return None, new
     if new is None or old == new:
         return old, old

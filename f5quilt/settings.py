@@ -94,9 +94,12 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
     pc = tree / pc_name
     # like quilt, an existing .pc remembers where its patches are
     if patches_rel is None and (pc / ".quilt_patches").is_file():
-        patches_rel = (pc / ".quilt_patches").read_text().strip() or None
+        patches_rel = _remembered(pc / ".quilt_patches")
     if series_rel is None and (pc / ".quilt_series").is_file():
-        series_rel = (pc / ".quilt_series").read_text().strip() or None
+        series_rel = _remembered(pc / ".quilt_series")
+    for name, value in (("QUILT_PATCHES", patches_rel), ("QUILT_SERIES", series_rel)):
+        if value is not None and "\0" in value:
+            raise F5QuiltError(f"{name}: a NUL byte in the path")
     patches = (tree / (patches_rel or "patches")).resolve()
     if series_rel and os.path.isabs(series_rel):
         series = Path(series_rel)
@@ -112,6 +115,20 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
                     series = alt
                     break
     return Settings(tree=tree, patches=patches, series=series, pc_name=pc_name, base=cwd)
+
+
+def _remembered(path: Path) -> Optional[str]:
+    """A folder name quilt remembered in .pc/: state, so validated before it becomes a path."""
+    try:
+        text = path.read_bytes().decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise F5QuiltError(f"{path}:1: unreadable") from None
+    if not text:
+        return None
+    if "\0" in text or "\n" in text or text.startswith("/") or ".." in Path(text).parts:
+        raise F5QuiltError(f"{path}:1: {text!r} is not a folder inside the tree "
+                           "(set QUILT_PATCHES/QUILT_SERIES to use one elsewhere)")
+    return text
 
 
 def _from_file(path: Path, cwd: Path) -> Settings:
