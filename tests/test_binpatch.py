@@ -13,10 +13,10 @@ from typing import Dict, Mapping, Optional, Tuple
 
 import pytest
 
-from f5quilt.apply import apply_patch
-from f5quilt.binpatch import DELTA, LITERAL, BinaryHunk, apply_delta, blob_id
+from f5quilt.engine.apply import apply_patch
+from f5quilt.model.binpatch import DELTA, LITERAL, BinaryHunk, apply_delta, blob_id
 from f5quilt.errors import F5QuiltError, PatchFormatError
-from f5quilt.patchmodel import parse_patch
+from f5quilt.model.patch import parse_patch
 
 from helpers import git
 

@@ -284,7 +284,7 @@ def test_directory_where_a_file_is_expected_is_a_one_line_error(tree: Path, run:
 def test_write_failure_mid_push_is_undone_with_one_line(tree: Path, run: Runner,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """A write that fails after other files were written (disk full...) leaves nothing behind."""
-    from f5quilt.transaction import Transaction
+    from f5quilt.repo.transaction import Transaction
     run(tree, "push")
     before = snapshot(tree)
     real = Transaction.write

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from helpers import Runner, snapshot, write_tree
-from f5quilt.merge import merge3
+from f5quilt.engine.merge import merge3
 
 V1 = {"m.py": "".join(f"line {i}\n" for i in range(1, 31)), "keep.txt": "k\n"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from f5quilt.errors import PatchFormatError
-from f5quilt.patchmodel import parse_patch, patch_header
+from f5quilt.model.patch import parse_patch, patch_header
 
 GIT_PATCH = b"""Description: demo
 Author: someone

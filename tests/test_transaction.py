@@ -184,6 +184,7 @@ def kill_every_point(template: Path, work: Path, argv: List[str], stdin: str,
     return total
 
 
+@pytest.mark.kill
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_kill_at_every_point_is_rolled_back(name: str, tmp_path: Path) -> None:
     setup, argv, stdin = SCENARIOS[name]
@@ -210,6 +211,7 @@ PM = """--- a/m.py
 """
 
 
+@pytest.mark.kill
 def test_kill_rebase_and_fetch_at_every_point(tmp_path: Path) -> None:
     repo = settings_repo(tmp_path, V1)
     make_series(repo, {"pm.diff": PM})
@@ -346,7 +348,7 @@ def test_undo_of_a_finished_rebase(tmp_path: Path, run: Runner) -> None:
 def test_rebase_stops_when_the_result_does_not_verify(tmp_path: Path, run: Runner,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     repo = _rebase_repo(tmp_path)
-    from f5quilt import rebase as rb
+    from f5quilt.ops import rebase as rb
     monkeypatch.setattr(rb, "verify_exact", lambda ws, up: ["patches/pm.diff: offset"])
     rc, out, err = run(repo, "rebase", "--onto", "../v2")
     assert rc == 1 and "does not apply exactly" in err
@@ -482,7 +484,7 @@ def test_pc_that_is_a_file_is_one_line(tmp_path: Path) -> None:
 
 def test_disk_full_during_refresh_is_one_line(tmp_path: Path, run: Runner,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from f5quilt.transaction import Transaction
+    from f5quilt.repo.transaction import Transaction
     t = quilt_tree(tmp_path / "t")
     assert run(t, "push", "-a")[0] == 0
     (t / "g.txt").write_text("alpha\nBETA\ngamma\nmore\n")

@@ -11,7 +11,7 @@ from typing import Any, List, Optional
 
 import click
 
-from ..errors import EXIT_BUG, EXIT_INTERRUPTED, F5QuiltError
+from f5quilt.errors import EXIT_BUG, EXIT_INTERRUPTED, F5QuiltError
 from .common import Context
 
 EPILOG = ("Exit codes: 0 ok, 1 error, 2 nothing to do, 3 conflicts left in the "

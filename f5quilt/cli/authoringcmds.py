@@ -9,9 +9,9 @@ from typing import Optional, Tuple
 
 import click
 
-from .. import authoring
-from ..errors import F5QuiltError, NothingToDo
-from ..output import Reporter
+from f5quilt.ops import authoring
+from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt.output import Reporter
 from . import cli
 from .common import Context, verbosity
 

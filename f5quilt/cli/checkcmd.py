@@ -7,10 +7,11 @@ from typing import Any, Dict, List, Optional
 
 import click
 
-from ..check import CLEAN, CONFLICT, CONTAINED, ERROR, FAILS, MERGE, NOT_LANDING, Overlay, check_series, unlisted_patch_files
-from ..errors import EXIT_ERROR, F5QuiltError
-from ..output import Reporter
-from ..stack import Workspace
+from f5quilt.ops.check import CLEAN, CONFLICT, CONTAINED, ERROR, FAILS, MERGE, NOT_LANDING, check_series, unlisted_patch_files
+
+from f5quilt.errors import EXIT_ERROR, F5QuiltError
+from f5quilt.output import Reporter
+from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context, verbosity
 
@@ -61,7 +62,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     base = up.reader(log) if up is not None else unpatched_reader(ws)
     merge_base = None
     if onto:
-        from ..upstream import Upstream, pin_from_arg
+        from f5quilt.repo.upstream import Upstream, pin_from_arg
         if up is None:
             raise F5QuiltError("check --onto needs the current upstream pin in the settings")
         merge_base = base
@@ -73,7 +74,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     unlisted = unlisted_patch_files(ws.settings.patches, ws.series)
     drift: List[Dict[str, str]] = []
     if tree_check:
-        from ..drift import tree_drift
+        from f5quilt.ops.drift import tree_drift
         drift = tree_drift(ws, base, up)
     ok = not any(r.status in NOT_LANDING for r in results) and not drift
     if strict and any(r.status != CLEAN for r in results):

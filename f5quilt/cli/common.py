@@ -9,10 +9,11 @@ from typing import Any, Callable, List, Optional, TypeVar
 
 import click
 
-from ..errors import F5QuiltError
-from ..output import NORMAL, QUIET, VERBOSE, Reporter
-from ..settings import load_settings
-from ..stack import Workspace, recover
+from f5quilt.errors import F5QuiltError
+from f5quilt.output import NORMAL, QUIET, VERBOSE, Reporter
+from f5quilt.repo.settings import load_settings
+from f5quilt.repo.workspace import Workspace
+from f5quilt.ops.pushpop import recover
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -6,10 +6,9 @@ from typing import Optional
 
 import click
 
-from .. import rebase as rebase_core
-from ..errors import F5QuiltError
-from ..output import Reporter
-from ..stack import unrefreshed_files
+from f5quilt.ops import rebase as rebase_core
+from f5quilt.output import Reporter
+from f5quilt.ops.pushpop import unrefreshed_files
 from . import cli
 from .common import Context, verbosity
 
@@ -78,7 +77,7 @@ def status(reporter: Reporter) -> int:
         for rel, owner in sorted(unrefreshed_files(ws, touched).items()):
             reporter.result(f"unrefreshed: {rel} (in {ws.display(owner)})")
     if ws.tree.exists() and up is not None and not state:  # mid-rebase the tree is on the new release
-        from ..drift import tree_drift
+        from f5quilt.ops.drift import tree_drift
         for d in tree_drift(ws, up.reader(), up):
             if "not refreshed" not in d["why"]:
                 reporter.result(f"outside any patch: {d['file']}: {d['why']}")

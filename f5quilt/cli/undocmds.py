@@ -6,8 +6,8 @@ import time
 
 import click
 
-from .. import undo as undo_core
-from ..output import Reporter
+from f5quilt.ops import undo as undo_core
+from f5quilt.output import Reporter
 from . import cli
 from .common import Context, verbosity
 

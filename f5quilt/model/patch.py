@@ -21,9 +21,9 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UHunk
 from unidiff.patch import PatchedFile, PatchSet
 
-from .binpatch import BinaryHunk, BinaryPatchError, parse_binary
-from .errors import PatchFormatError
-from .gnunames import cut_away, fetchname, parse_c_string, parse_git_header
+from f5quilt.model.binpatch import BinaryHunk, BinaryPatchError, parse_binary
+from f5quilt.errors import PatchFormatError
+from f5quilt.model.gnunames import cut_away, fetchname, parse_c_string, parse_git_header
 
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"  # decode any byte, re-encode it unchanged

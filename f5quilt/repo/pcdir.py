@@ -16,15 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Set
 
-from .errors import F5QuiltError, located
-from .fsutil import safe_relpath
+from f5quilt.errors import F5QuiltError, located
+from f5quilt.fsutil import safe_relpath
 
 if TYPE_CHECKING:
-    from .transaction import Transaction
+    from f5quilt.repo.transaction import Transaction
 
 F5_DIR = ".f5quilt"
 

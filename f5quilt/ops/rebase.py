@@ -24,14 +24,15 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from .apply import apply_patch
-from .errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
-from .output import Reporter
-from .check import Reader, WrittenOn
-from .patchmodel import parse_patch
-from .series import SeriesEntry, load_series
-from .stack import Workspace, compute_push, push_one, recover
-from .upstream import Pin, Upstream, default_cache
+from f5quilt.engine.apply import apply_patch
+from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
+from f5quilt.output import Reporter
+from f5quilt.engine.vtree import Reader, WrittenOn
+from f5quilt.model.patch import parse_patch
+from f5quilt.model.series import SeriesEntry, load_series
+from f5quilt.repo.workspace import Workspace
+from f5quilt.ops.pushpop import compute_push, push_one, recover
+from f5quilt.repo.upstream import Pin, Upstream, default_cache
 
 
 def state_dir(ws: Workspace) -> Path:
@@ -55,7 +56,7 @@ def _load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
           and (state.get("stopped") is None or isinstance(state.get("stopped"), str)))
     if not ok:
         raise F5QuiltError(f"{path}: malformed rebase state")
-    from .fsutil import safe_relpath
+    from f5quilt.fsutil import safe_relpath
     for n in state["series"] + state.get("skipped", []) + ([state["stopped"]] if state.get("stopped") else []):
         try:
             safe_relpath(n)
@@ -94,8 +95,8 @@ def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
 
 def unrecorded_edits(ws: Workspace) -> List[str]:
     """What a rebase would lose: edits not refreshed, edits outside any patch, unknown files."""
-    from .drift import tree_drift
-    from .stack import unrefreshed_files
+    from f5quilt.ops.drift import tree_drift
+    from f5quilt.ops.pushpop import unrefreshed_files
     found = []
     touched = sorted({rel for n in ws.stack.applied() for rel in ws.stack.backup_files(n)})
     for rel, owner in sorted(unrefreshed_files(ws, touched).items()):
@@ -204,7 +205,7 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
             out.info("Resolve them, then `f5quilt rebase --continue` (or --skip, or --abort).")
             return EXIT_CONFLICT
         if needs_refresh(ws, name):
-            from .authoring import refresh
+            from f5quilt.ops.authoring import refresh
             refresh(ws, out, name, normalize=True)
         ws.fs.savepoint()
     return _finish(ws, out, state)
@@ -213,7 +214,7 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
 def needs_refresh(ws: Workspace, name: str) -> bool:
     """Does the patch file fail to reproduce, exactly (no offset, no fuzz), what the tree holds
     after it? Judged from content, so a resumed rebase never trusts a position."""
-    from .authoring import before_after
+    from f5quilt.ops.authoring import before_after
     old, new = before_after(ws, name)
     entry = ws.entry(name)
     try:
@@ -223,7 +224,7 @@ def needs_refresh(ws: Workspace, name: str) -> bool:
         return True
     if not res.ok or not set(res.changes) <= set(old):
         return True
-    if any(rep.offset or rep.fuzz or rep.level.startswith("merge")
+    if any(rep.offset or rep.fuzz or rep.level.merged
            for c in res.changes.values() for rep in c.reports):
         return True
     return any((res.changes[rel].after if rel in res.changes else old[rel]) != new[rel] for rel in old)
@@ -240,7 +241,7 @@ def _advance_original(written: WrittenOn, entry: SeriesEntry, sdir: Path, ws: Wo
 
 def verify_exact(ws: Workspace, up: Upstream) -> List[str]:
     """The rewritten series on the new pin, in memory, as check --strict: what is not exact."""
-    from .check import CLEAN, check_series
+    from f5quilt.ops.check import CLEAN, check_series
     results = check_series(ws.series.names, ws.load, ws.entry, up.reader(), fuzz=0, display=ws.display)
     return [f"{ws.display(r.name)}: {r.status}" + (f" ({r.error})" if r.error else "")
             for r in results if r.status != CLEAN]
@@ -264,7 +265,7 @@ def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         return EXIT_ERROR
     if pin.kind == "pypi" and not pin.sha256:
         # record what was fetched, so later fetches are checked against it
-        from .upstream import sha256_of
+        from f5quilt.repo.upstream import sha256_of
         pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive()))
     write_pin(ws, ws.settings.settings_file, pin)
     ws.fs.discard_dir(state_dir(ws))  # the old tree and the copies: kept in the log for undo
@@ -280,8 +281,8 @@ def cont(ws: Workspace, out: Reporter) -> int:
         raise NothingToDo("No rebase in progress")
     stopped = state.get("stopped")
     if stopped and ws.stack.conflicts(stopped):
-        from .authoring import CONFLICT_MARKERS
-        from .patchmodel import split_lines
+        from f5quilt.ops.authoring import CONFLICT_MARKERS
+        from f5quilt.model.patch import split_lines
         for rel in ws.stack.conflicts(stopped) or {}:
             data = ws.read_tree(rel) or b""
             if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)):
@@ -290,7 +291,7 @@ def cont(ws: Workspace, out: Reporter) -> int:
     with ws.transaction("rebase --continue", group=state.get("group")):
         state.pop("stopped", None)
         state.pop("unverified", None)
-        from .authoring import refresh
+        from f5quilt.ops.authoring import refresh
         for name in ws.stack.applied():
             if ws.stack.conflicts(name) or needs_refresh(ws, name):
                 refresh(ws, out, name, normalize=True, force=True)
@@ -309,7 +310,7 @@ def skip(ws: Workspace, out: Reporter) -> int:
     with ws.transaction("rebase --skip", group=state.get("group")):
         state.pop("stopped", None)
         if ws.stack.top() == name:
-            from .stack import pop_one
+            from f5quilt.ops.pushpop import pop_one
             pop_one(ws, out, force=True)
         if ws.series.get(name):
             ws.series.remove(name)
@@ -323,7 +324,7 @@ def skip(ws: Workspace, out: Reporter) -> int:
 
 def _clean_leftovers(ws: Workspace) -> bool:
     """Remove what an old-style rebase killed before it had started left behind."""
-    from .upstream import clean_partials
+    from f5quilt.repo.upstream import clean_partials
     sdir = state_dir(ws)
     found = False
     for stale in (sdir.parent / f"{sdir.name}.partial", sdir.parent / f"{sdir.name}.done"):
@@ -367,6 +368,6 @@ def in_progress(ws: Workspace) -> Optional[Dict[str, Any]]:
 
 
 def parse_new_pin(ws: Workspace, arg: str) -> Pin:
-    from .upstream import pin_from_arg
+    from f5quilt.repo.upstream import pin_from_arg
     return pin_from_arg(arg, ws.settings.base)
 

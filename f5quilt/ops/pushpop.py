@@ -8,226 +8,28 @@ finished command is recorded in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, List, Optional
 
-from .apply import FileChange, PatchResult, apply_patch
-from .errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
-from .fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
-from .locate import APPLIED
-from .output import Reporter
-from .patchmodel import Patch, load_patch
-from .series import Series, SeriesEntry, load_series
-from .settings import Settings
-from .state import AppliedStack, _NoWrites, digest
-from .transaction import Roots, Transaction, os_error, repair
+from f5quilt.engine.apply import FileChange, PatchResult, apply_patch
+from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
+from f5quilt.fsutil import DEFAULT_MODE, check_inside
+from f5quilt.engine.locate import APPLIED, Landing
+from f5quilt.output import Reporter
+from f5quilt.repo.pcdir import digest
+from f5quilt.repo.workspace import Workspace
 
 if TYPE_CHECKING:
-    from .upstream import Upstream
+    from f5quilt.engine.vtree import Reader
+
 
 
 
 class PatchDoesNotApply(F5QuiltError):
     pass
-
-
-@dataclass
-class Workspace:
-    settings: Settings
-    stack: AppliedStack
-    series: Series
-    _patch_cache: Dict[str, Patch] = field(default_factory=dict)
-
-    txn: Optional[Transaction] = None
-    command_line: str = ""  # what the log calls the command (the CLI sets it from argv)
-
-    @classmethod
-    def open(cls, settings: Settings) -> "Workspace":
-        stack = AppliedStack(settings.tree, settings.pc_name)
-        stack.validate()
-        return cls(settings, stack, load_series(settings.series))
-
-    # -- the transaction layer -------------------------------------------
-    @property
-    def state_dir(self) -> Path:
-        """f5quilt's own state (journal, log): beside the settings, outside the tree a rebase
-        replaces; without settings inside .pc/, where GNU quilt never looks."""
-        if self.settings.settings_file is not None:
-            return self.settings.settings_file.parent / ".f5quilt"
-        return self.stack.pc / ".f5quilt"
-
-    def roots(self) -> Roots:
-        dirs = {"tree": self.tree, "pc": self.stack.pc, "patches": self.settings.patches,
-                "series": self.settings.series.parent, "state": self.state_dir}
-        if self.settings.settings_file is not None:
-            dirs["base"] = self.settings.settings_file.parent
-        return Roots(dirs)
-
-    def repair(self) -> Optional[str]:
-        """Roll back what a killed command left half done; its name, or None."""
-        try:
-            return repair(self.state_dir, self.roots())
-        except OSError as exc:
-            raise os_error(exc, "repairing an interrupted command") from None
-
-    @property
-    def fs(self) -> Transaction:
-        if self.txn is None:
-            raise AssertionError("a write outside a transaction")
-        return self.txn
-
-    @contextmanager
-    def transaction(self, command: str, group: Optional[str] = None) -> Iterator[Transaction]:
-        """Every write of a command: committed into the log at the end; on an error, what
-        follows the last savepoint is rolled back and the rest committed (quilt keeps the
-        patches pushed before the one that failed); a crash is rolled back by the next command."""
-        if self.txn is not None:  # nested (delete pops, rebase pushes): one transaction
-            yield self.txn
-            return
-        txn = Transaction(self.state_dir, self.roots(), self.command_line or command,
-                          keep=self.settings.log_keep)
-        txn.group = group
-        try:
-            txn.begin()
-        except OSError as exc:
-            raise os_error(exc, command) from None
-        self.txn = txn
-        self.stack.fs = txn
-        point = 0
-        try:
-            yield txn
-        except F5QuiltError:
-            try:
-                if txn.savepoints:  # keep what was finished (quilt keeps the patches pushed before)
-                    txn.rollback_to(txn.savepoints[-1])
-                    txn.commit()
-                else:
-                    txn.rollback()
-            except OSError:
-                txn.rollback()
-            raise
-        except OSError as exc:
-            txn.rollback()
-            raise os_error(exc, command) from None
-        except BaseException:
-            txn.rollback()
-            raise
-        else:
-            try:
-                txn.commit()
-            except OSError as exc:
-                txn.rollback()
-                raise os_error(exc, command) from None
-        finally:
-            self.txn = None
-            self.stack.fs = _NoWrites()  # type: ignore[assignment]
-            self.stack._applied = None
-
-    @property
-    def tree(self) -> Path:
-        return self.settings.tree
-
-    def display(self, name: str) -> str:
-        return self.settings.display(name)
-
-    def patch_file(self, name: str) -> Path:
-        return self.settings.patches / name
-
-    def load(self, name: str) -> Patch:
-        if name not in self._patch_cache:
-            path = self.patch_file(name)
-            entry = self.series.get(name)
-            if entry is not None and not path.is_file():
-                # the error is in the series line that names it
-                series = os.path.relpath(self.settings.series, self.settings.base)
-                raise F5QuiltError(f"{series}:{entry.line}: names {self.display(name)}, "
-                                   "which does not exist")
-            self._patch_cache[name] = load_patch(path, self.display(name))
-        return self._patch_cache[name]
-
-    def oriented(self, name: str) -> Patch:
-        """Patch ``name`` as its series entry applies it (reversed for -R)."""
-        return self.entry(name).orient(self.load(name))
-
-    def forget_patch(self, name: str) -> None:
-        """Drop the parsed copy of a patch file that was just rewritten."""
-        self._patch_cache.pop(name, None)
-
-    def entry(self, name: str) -> SeriesEntry:
-        entry = self.series.get(name)
-        if entry is None:
-            raise F5QuiltError(f"Patch {self.display(name)} is not in series")
-        return entry
-
-    def resolve_name(self, given: str) -> str:
-        """Accept ``x.diff``, ``patches/x.diff`` or a path to the patch file."""
-        candidates = [given]
-        prefix = self.settings.patches_display.rstrip("/") + "/"
-        if given.startswith(prefix):
-            candidates.append(given[len(prefix):])
-        try:
-            candidates.append(os.path.relpath(Path(given).resolve(), self.settings.patches))
-        except ValueError:
-            pass
-        for name in candidates:
-            if self.series.get(name):
-                return name
-        raise F5QuiltError(f"Patch {given} is not in series")
-
-    def read_tree(self, rel: str) -> Optional[bytes]:
-        path = check_inside(self.tree, safe_relpath(rel))
-        return read_bytes_or_none(path)
-
-    def upstream(self) -> "Optional[Upstream]":
-        from .upstream import Upstream, default_cache, parse_pin
-        data = self.settings.upstream
-        if not data:
-            return None
-        base = self.settings.settings_file.parent if self.settings.settings_file else self.tree
-        return Upstream(parse_pin(data, base, str(self.settings.settings_file or "settings")),
-                        default_cache(base))
-
-    def ensure_tree(self, out: Reporter) -> None:
-        """Fetch the pinned upstream when the tree is missing (fresh clone)."""
-        if self.tree.is_dir():
-            return
-        up = self.upstream()
-        if up is None:
-            raise F5QuiltError(f"tree {self.tree} does not exist and no upstream is pinned in the settings")
-        rel = os.path.relpath(self.tree, self.settings.base)
-        out.info(f"Fetching upstream {up.pin.describe()} into {rel}")
-        with self.transaction(f"upstream fetch {up.pin.describe()}"):
-            up.materialize(self.tree, out.info, txn=self.fs)
-
-    def reload(self) -> None:
-        """Read the series and .pc/ again (the tree was replaced), inside the same transaction."""
-        fs = self.stack.fs
-        self.stack = AppliedStack(self.settings.tree, self.settings.pc_name)
-        self.stack.validate()
-        self.stack.fs = fs
-        self.series = load_series(self.settings.series)
-        self._patch_cache.clear()
-
-    def save_series(self) -> None:
-        self.fs.write_text(self.settings.series, self.series.to_text())
-
-    def require_series(self) -> None:
-        if not self.settings.series.exists():
-            raise F5QuiltError(f"No series file found ({self.settings.series})")
-
-    def unapplied(self) -> List[str]:
-        applied = self.stack.applied()
-        names = self.series.names
-        if not applied:
-            return names
-        top = applied[-1]
-        if top not in names:
-            raise F5QuiltError(f"Applied patch {self.display(top)} is not in the series "
-                               f"({self.settings.series})")
-        return names[names.index(top) + 1:]
 
 
 # -- repair --------------------------------------------------------------
@@ -290,7 +92,7 @@ def report_result(out: Reporter, result: PatchResult) -> None:
     for note in result.notes:
         out.info(f"({note})")
     for change in result.changes.values():
-        noteworthy = [r for r in change.reports if r.status != APPLIED or r.offset or r.fuzz or r.level not in ("exact", "offset", "fuzz")]
+        noteworthy = [r for r in change.reports if r.status != APPLIED or r.offset or r.fuzz or r.level not in (Landing.EXACT, Landing.OFFSET, Landing.FUZZ)]
         if noteworthy or change.rejected:
             out.info(f"patching file {change.path}")
             for rep in noteworthy:
@@ -312,7 +114,6 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     result = compute_push(ws, name, fuzz)
     conflicts: Dict[str, int] = {}
     if not result.ok and merge:
-        from .merge import merge_failed_files  # git is only needed here
         conflicts = merge_failed_files(ws, name, result, merge_pre)
     report_result(out, result)
     if not force:
@@ -565,3 +366,37 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
     top = ws.stack.top()
     out.info(f"Now at patch {ws.display(top)}" if top else "No patches applied")
     return 0
+
+
+# -- merge against what the patch was written on -------------------------
+def preimage_reader(ws: Workspace, name: str, base: "Reader") -> "Reader":
+    """The tree as patch ``name`` was written against it: base + earlier patches."""
+    from f5quilt.engine.vtree import WrittenOn
+    written = WrittenOn(base)
+    for earlier in ws.series.names:
+        if earlier == name:
+            break
+        written.advance(ws.oriented(earlier), ws.entry(earlier).strip, ws.display(earlier))
+    return written.snapshot()
+
+
+def merge_failed_files(ws: Workspace, name: str, result: PatchResult,
+                       pre: "Optional[Reader]" = None) -> Dict[str, int]:
+    """Merge every file with rejected hunks; returns {file: conflicts} for those left.
+
+    ``pre`` is the tree the patch was written against; by default the pinned
+    upstream with the earlier patches of the series (rebase passes the old
+    pin with the original patches)."""
+    if pre is None:
+        up = ws.upstream()
+        if up is None:
+            raise F5QuiltError("push --merge needs an upstream pin in the settings (f5quilt.yaml: upstream:)")
+        pre = preimage_reader(ws, name, up.reader())
+    entry = ws.entry(name)
+    patch = ws.oriented(name)
+    exact = apply_patch(patch, pre, strip=entry.strip, fuzz=0, display=ws.display(name))
+    if not exact.ok:
+        raise F5QuiltError(f"{ws.display(name)} does not apply to its own base "
+                           "(pinned upstream + earlier patches); cannot merge")
+    from f5quilt.engine.merge import merge_into  # git is only needed here
+    return merge_into(result, pre, exact, ws.display(name))

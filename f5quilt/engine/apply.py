@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .binpatch import DeltaError, id_matches, is_null_id
-from .errors import F5QuiltError
-from .fsutil import safe_relpath
-from .locate import FileResult, HunkReport, apply_hunks
-from .patchmodel import DEV_NULL, FilePatch, Hunk, Patch, split_lines
+from f5quilt.model.binpatch import DeltaError, id_matches, is_null_id
+from f5quilt.errors import F5QuiltError
+from f5quilt.fsutil import safe_relpath
+from f5quilt.engine.locate import FileResult, HunkReport, apply_hunks
+from f5quilt.model.patch import DEV_NULL, FilePatch, Hunk, Patch, split_lines
 
 Reader = Callable[[str], Optional[bytes]]
 ModeReader = Callable[[str], Optional[int]]

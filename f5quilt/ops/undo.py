@@ -8,10 +8,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from .errors import F5QuiltError, NothingToDo
-from .output import Reporter
-from .stack import Workspace, recover
-from .transaction import LogEntry, Transaction, describe, read_log, sha1, undo_redo_stacks
+from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt.output import Reporter
+from f5quilt.repo.workspace import Workspace
+from f5quilt.ops.pushpop import recover
+from f5quilt.repo.transaction import LogEntry, Transaction, describe, read_log, sha1, undo_redo_stacks
 
 
 class UnrecordedChanges(F5QuiltError):

@@ -12,15 +12,16 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from .apply import apply_patch
-from .errors import F5QuiltError, NothingToDo
-from .fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
-from .gitdiff import diff_files
-from .output import Reporter
-from .patchmodel import parse_patch, patch_header, split_lines
-from .series import SeriesEntry
-from .stack import Workspace, recorded_after, recover, report_result, write_rejects
-from .state import digest
+from f5quilt.engine.apply import apply_patch
+from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
+from f5quilt.engine.gitdiff import diff_files
+from f5quilt.output import Reporter
+from f5quilt.model.patch import parse_patch, patch_header, split_lines
+from f5quilt.model.series import SeriesEntry
+from f5quilt.repo.workspace import Workspace
+from f5quilt.ops.pushpop import recorded_after, recover, report_result, write_rejects
+from f5quilt.repo.pcdir import digest
 
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 
@@ -311,7 +312,7 @@ def patch_files(ws: Workspace, name: str) -> List[str]:
         return sorted(ws.stack.backup_files(name))
     entry = ws.entry(name)
     patch = ws.load(name)
-    from .apply import strip_path
+    from f5quilt.engine.apply import strip_path
     files = set()
     for fp in patch.files:
         for raw in (fp.old_name, fp.new_name):
@@ -344,7 +345,7 @@ def delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, 
 
 
 def _delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, backup: bool) -> None:
-    from .stack import pop_one
+    from f5quilt.ops.pushpop import pop_one
     applied = ws.stack.applied()
     if name in applied:
         if applied[-1] != name:

@@ -38,12 +38,12 @@ import shutil
 import signal
 import stat
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from .errors import F5QuiltError, UnsafePath
-from .fsutil import DEFAULT_MODE, TMP_PREFIX
+from f5quilt.errors import F5QuiltError, UnsafePath
+from f5quilt.fsutil import DEFAULT_MODE, TMP_PREFIX
 
 TXN = "txn"
 LOG = "log"

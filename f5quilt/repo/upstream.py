@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from .errors import F5QuiltError
+from f5quilt.errors import F5QuiltError
 
 if TYPE_CHECKING:
-    from .transaction import Transaction
+    from f5quilt.repo.transaction import Transaction
 
 Reader = Callable[[str], Optional[bytes]]
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from .check import Overlay
-from .errors import F5QuiltError
-from .stack import Workspace
+from f5quilt.engine.vtree import Overlay
+from f5quilt.errors import F5QuiltError
+from f5quilt.repo.workspace import Workspace
 
 
 def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
@@ -15,8 +15,8 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
     push recorded (or, for a patch quilt pushed, with the patches re-applied
     in memory); every other file with the pristine source.
     """
-    from .apply import apply_patch
-    from .state import digest
+    from f5quilt.engine.apply import apply_patch
+    from f5quilt.repo.pcdir import digest
 
     if not ws.tree.is_dir():
         raise F5QuiltError(f"tree {ws.tree} does not exist")
@@ -42,7 +42,7 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
                 overlay.apply(apply_patch(patch, overlay, strip=ent.strip, fuzz=2, display=ws.display(applied)))
         return digest(overlay(rel))
 
-    from .upstream import list_files
+    from f5quilt.repo.upstream import list_files
 
     tree_files = set(list_files(ws.tree))
     pristine_files = set(list_files(up.ensure_pristine())) if up is not None else set()

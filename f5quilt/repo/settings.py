@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from .errors import F5QuiltError
+from f5quilt.errors import F5QuiltError
 
 SETTINGS_NAME = "f5quilt.yaml"
 KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log"}
