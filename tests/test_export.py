@@ -7,7 +7,7 @@ import shutil
 import stat
 import subprocess
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple, Union
 
 import pytest
 
@@ -39,7 +39,7 @@ def edit(files: Dict[str, str], rel: str, old: str, new: str) -> Dict[str, str]:
     return out
 
 
-def diff(before: Dict[str, Optional[str]], after: Dict[str, Optional[str]],
+def diff(before: Mapping[str, Optional[str]], after: Mapping[str, Optional[str]],
          modes: Optional[Dict[str, Tuple[Optional[int], Optional[int]]]] = None, prefixes: bool = True) -> str:
     """A diff in f5quilt's canonical form (what refresh writes)."""
     changed = [k for k in after if before.get(k) != after[k] or (modes and k in modes)]
@@ -71,7 +71,8 @@ def build_series(root: Path) -> Dict[str, str]:
         "From: Bob <bob@example.org>\nDate: Fri, 02 Jan 2026 12:00:00 +0000\nSubject: [PATCH] api: version 2\n\n"
         "Bump it.\n---\n api.py | 1 +\n\n" + diff({API: t4[API]}, {API: t5[API]}, prefixes=False),
     }
-    write_tree(root, {f"patches/{n}": text for n, text in patches.items()})
+    files: Dict[str, Union[bytes, str]] = {f"patches/{n}": text for n, text in patches.items()}
+    write_tree(root, files)
     (root / "patches/series").write_text("# the F5-like series\n" + "".join(
         n + (" -p0" if n.startswith("05") else "") + "\n" for n in patches))
     return patches
@@ -80,7 +81,7 @@ def build_series(root: Path) -> Dict[str, str]:
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("F5QUILT_CACHE", str(tmp_path / "cache"))
-    write_tree(tmp_path / "upstream", UPSTREAM)
+    write_tree(tmp_path / "upstream", dict(UPSTREAM.items()))
     repo = tmp_path / "repo"
     write_tree(repo, {"f5quilt.yaml": f"tree: third_party/F5-TTS\nupstream:\n  path: {tmp_path / 'upstream'}\n",
                       ".gitignore": "third_party/\n.cache/\n"})
@@ -253,7 +254,7 @@ def test_range_diff_shows_changed_added_dropped_across_a_new_pin(repo: Path, run
     # v2: upstream moved (two lines on top of utils: the patches land at an offset), 02 changed,
     # 04 and 05 dropped, a new patch added
     drifted = {**UPSTREAM, UTILS: "# header\n# more\n" + UPSTREAM[UTILS]}
-    write_tree(tmp_path / "upstream2", drifted)
+    write_tree(tmp_path / "upstream2", {**drifted})
     (repo / "f5quilt.yaml").write_text(
         f"tree: third_party/F5-TTS\nupstream:\n  path: {tmp_path / 'upstream2'}\n")
     p = repo / "patches/02-autocast.patch"
@@ -341,3 +342,53 @@ def test_export_needs_a_repository(tmp_path: Path, run: Runner, monkeypatch: pyt
     rc, _, err = run(tmp_path / "t", "export", "--git", "x")
     assert rc == 1 and "not in a git repository (name one with --repo)" in err
     shutil.rmtree(tmp_path / "t")
+
+
+@pytest.mark.slow_network
+def test_f5_117_series_round_trips_and_its_rebase_shows_in_range_diff(tmp_path: Path, run: Runner,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real F5-TTS 1.1.7 test series on the real sdist; then its rebase onto 1.1.22 as a range-diff."""
+    from test_f5_drift import CONFLICT, SHA_117
+    monkeypatch.setenv("F5QUILT_CACHE", str(Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve()))
+    repo = tmp_path / "repo"
+    shutil.copytree(F5_DATA, repo / "patches")
+    write_tree(repo, {".gitignore": "third_party/\n", "f5quilt.yaml":
+                      f"tree: third_party/F5-TTS\nupstream:\n  pypi: f5-tts==1.1.7\n  sha256: {SHA_117}\n"})
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "series on 1.1.7", cwd=repo)
+    rc, out, err = run(repo, "export", "--git", "f5-117")
+    assert rc == 0, err
+    subjects = [f5_header(n).split("\n")[0][len("Description: "):] for n in sorted(os.listdir(F5_DATA)) if n != "series"]
+    assert git("log", "--reverse", "--format=%s", "f5-117", cwd=repo).splitlines() == ["Upstream f5-tts==1.1.7", *subjects]
+    assert run(repo, "push", "-a")[0] == 0
+    assert tree_of(repo, "f5-117") == tree_on_disk(repo / "third_party/F5-TTS")
+
+    other = tmp_path / "other"
+    write_tree(other, {"f5quilt.yaml": (repo / "f5quilt.yaml").read_text()})
+    assert run(other, "import", "--git", "f5-117", "--repo", str(repo))[0] == 0
+    assert snapshot(other / "patches") == snapshot(F5_DATA)
+
+    assert run(repo, "export", "--mbox", str(tmp_path / "f5.mbox"))[0] == 0
+    git("worktree", "add", "-q", "--detach", str(tmp_path / "am"), "f5-117~5", cwd=repo)
+    git("am", "-q", str(tmp_path / "f5.mbox"), cwd=tmp_path / "am")
+    assert git("rev-parse", "HEAD^{tree}", cwd=tmp_path / "am") == git("rev-parse", "f5-117^{tree}", cwd=repo)
+
+    # the rebase of test_f5_drift: 02 resolved by hand, 03 and 05 skipped
+    utils = repo / "third_party/F5-TTS/src/f5_tts/infer/utils_infer.py"
+    assert run(repo, "rebase", "--onto", "f5-tts==1.1.22")[0] == 3
+    utils.write_text(CONFLICT.sub(lambda m: m.group("ours"), utils.read_text()))
+    assert run(repo, "rebase", "--continue")[0] == 3
+    assert run(repo, "rebase", "--skip")[0] == 1
+    assert run(repo, "rebase", "--skip")[0] == 0
+    git("commit", "-q", "-am", "series rebased onto 1.1.22", cwd=repo)
+    rc, out, err = run(repo, "range-diff", "HEAD~1", "HEAD")
+    assert rc == 1, err
+    lines = out.splitlines()
+    assert "changed:   01-ref-audio-tensor-cache.patch" in lines  # upstream's context moved under it
+    assert "unchanged: 04-docstring-note.patch" in lines   # it only moved: same patch at an offset
+    assert "changed:   02-autocast.patch" in lines         # resolved by hand
+    assert "dropped:   03-skip-spectrogram.patch" in lines
+    assert "dropped:   05-already-upstream.patch" in lines
+    assert "    -+    use_amp = device is not None and \"cuda\" in str(device)" in lines  # the interdiff
+    assert lines[-1] == "1 unchanged, 2 changed, 0 added, 2 dropped"
