@@ -177,14 +177,16 @@ def _git_mode(st_mode: int) -> int:
     return EXE if st_mode & 0o111 else REG
 
 
-def directory_base(root: Path, describe: str) -> Base:
+def directory_base(root: Path, describe: str, skip: Sequence[Path] = ()) -> Base:
+    """Every file under ``root`` but ``.git``, ``.pc`` and the paths in ``skip``."""
     files: Dict[str, Tuple[int, Path]] = {}
+    skipped = {os.path.abspath(p) for p in skip}
     for dirpath, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in (".git", ".pc")]
+        dirs[:] = [d for d in dirs if d not in (".git", ".pc") and os.path.join(dirpath, d) not in skipped]
         for name in names:
             path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            files[rel] = (_git_mode(path.lstat().st_mode), path)
+            if str(path) not in skipped:
+                files[path.relative_to(root).as_posix()] = (_git_mode(path.lstat().st_mode), path)
     return Base(files, describe)
 
 
@@ -195,7 +197,9 @@ def workspace_base(ws: Any, log: Callable[[str], None]) -> Base:
         return directory_base(up.ensure_pristine(log), up.pin.describe())
     if not ws.tree.is_dir():
         raise F5QuiltError(f"tree {ws.tree} does not exist and no upstream is pinned in the settings")
-    base = directory_base(ws.tree, "the tree with no patch applied")
+    settings = ws.settings
+    base = directory_base(ws.tree.resolve(), "the tree with no patch applied",
+                          [settings.patches, settings.series, ws.tree / settings.pc_name])
     owner: Dict[str, str] = {}
     for name in ws.stack.applied():
         for rel in ws.stack.backup_files(name):
@@ -460,7 +464,9 @@ def import_commits(ws: Any, git: Git, revs: Sequence[str], out: Reporter, *, for
             stem, n = name[: -len(".patch")], 2
             while name in taken:
                 name, n = f"{stem}-{n}.patch", n + 1
-        elif name in taken and not force and name not in [w[0] for w in wanted] and ws.series.get(name):
+        elif name in [w[0] for w in wanted]:
+            raise F5QuiltError(f"two commits of {' '.join(revs)} are patch {ws.display(name)}")
+        elif ws.series.get(name) and not force:
             raise F5QuiltError(f"Patch {ws.display(name)} exists. Replace with -f.")
         taken.add(name)
         entry = parse_series_lines([f"{name} {imported.options}\n"], ws.settings.series)[0] \

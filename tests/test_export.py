@@ -182,6 +182,10 @@ def test_import_goes_after_the_top_patch_and_refuses_a_taken_name(repo: Path, ru
     assert run(repo, "export", "--git", "f5")[0] == 0
     rc, _, err = run(repo, "import", "--git", "f5~1..f5")
     assert rc == 1 and err == "Patch patches/05-format-patch.patch exists. Replace with -f.\n"
+    message = git("log", "-1", "--format=%B", "f5", cwd=repo).rstrip("\n")
+    twice = git("commit-tree", "f5^{tree}", "-p", "f5", "-m", message, cwd=repo).strip()
+    rc, _, err = run(repo, "import", "-f", "--git", f"f5~1..{twice}")
+    assert rc == 1 and err == f"two commits of f5~1..{twice} are patch patches/05-format-patch.patch\n"
     assert run(repo, "push", "2")[0] == 0
     (repo / "patches/series").write_text("# the F5-like series\n01-ref-audio-tensor-cache.patch\n02-autocast.patch\n"
                                          "04-no-header.patch\n05-format-patch.patch -p0\n")
@@ -296,6 +300,7 @@ def test_quilt_mode_exports_the_tree_with_its_patches_popped(tmp_path: Path, run
     assert git("show", "q~1:f.txt", cwd=tmp_path) == "a\nb\nc\n"
     assert git("show", "q:f.txt", cwd=tmp_path) == "a\nB\nc\n"
     assert git("log", "-1", "--format=%s", "q", cwd=tmp_path) == "b in capitals\n"
+    assert git("ls-tree", "-r", "--name-only", "q", cwd=tmp_path) == "f.txt\n"  # not patches/ nor .pc/
 
 
 HEADERS = [
