@@ -36,6 +36,7 @@ from .series import SeriesEntry, parse_series_lines
 
 Reader = Callable[[str], Optional[bytes]]
 REG, EXE, LINK = 0o100644, 0o100755, 0o120000
+NOTES_REF = "refs/notes/f5quilt"
 Change = Tuple[Optional[bytes], Optional[bytes], Optional[int], Optional[int]]  # before, after, modes
 
 
@@ -227,8 +228,12 @@ class SeriesSource:
 class Step:
     name: str
     entry: SeriesEntry
-    header: bytes
+    raw: bytes                      # the patch file
     changes: Dict[str, Change] = field(default_factory=dict)
+
+    @property
+    def header(self) -> bytes:
+        return patch_header(self.raw)
 
 
 def workspace_source(ws: Any) -> SeriesSource:
@@ -253,7 +258,7 @@ def walk(source: SeriesSource, base: Base, fuzz: int = 0) -> Iterator[Step]:
                 if rep.status != APPLIED:
                     raise F5QuiltError(f"{shown}: {ch.path}: {rep.message()} (the series does not apply to "
                                        f"{base.describe}; f5quilt check tells more)")
-        step = Step(name, ent, patch_header(raw))
+        step = Step(name, ent, raw)
         for rel, ch in result.changes.items():
             old = modes.get(rel) if ch.before is not None else None
             new: Optional[int] = None
@@ -289,9 +294,14 @@ class Exported:
         return self.commits[-1][1] if self.commits else self.upstream
 
 
-def write_commits(git: Git, base: Base, steps: Iterator[Step]) -> Exported:
-    """The commits (no ref yet): the pristine tree, then one per patch."""
+def write_commits(git: Git, base: Base, steps: Iterator[Step], notes: bool = False) -> Exported:
+    """The commits (no ref yet): the pristine tree, then one per patch.
+
+    With ``notes``, each patch file is also attached, byte for byte, as a note
+    (``refs/notes/f5quilt``) to its commit: ``import --git`` writes it back
+    instead of a fresh diff while the commit is the exported one."""
     author = git.identity()
+    attached: List[Tuple[str, str]] = []  # (commit, blob of the patch file)
     with tempfile.TemporaryDirectory(prefix="f5quilt-export-") as tmpdir:
         tmp = Path(tmpdir)
         writer = TreeWriter(git, tmp)
@@ -307,13 +317,27 @@ def write_commits(git: Git, base: Base, steps: Iterator[Step]) -> Exported:
         done = Exported(top, [])
         for step in steps:
             changed = {rel: c for rel, c in step.changes.items() if c[1] is not None}
-            blobs = dict(zip(changed, writer.hash_blobs([c[1] or b"" for c in changed.values()])))
+            hashed = writer.hash_blobs([c[1] or b"" for c in changed.values()] + ([step.raw] if notes else []))
+            blobs = dict(zip(changed, hashed))
             writer.update({rel: (c[3] or REG, blobs[rel]) if c[1] is not None else (0, None)
                            for rel, c in step.changes.items()})
             commit = step_commit(step, author)
             top = writer.commit(top, commit.message, (commit.name, commit.email), commit.date)
             done.commits.append((step.name, top))
+            if notes:
+                attached.append((top, hashed[-1]))
+    if attached:
+        have = read_notes(git)
+        for commit_id, blob in attached:
+            if have.get(commit_id) != blob:
+                git.run("notes", f"--ref={NOTES_REF}", "add", "-f", "--allow-empty", "-C", blob, commit_id)
     return done
+
+
+def read_notes(git: Git) -> Dict[str, str]:
+    """commit -> blob of the patch file it was exported from."""
+    out = git.text("notes", f"--ref={NOTES_REF}", "list", ok=(0, 1, 128))
+    return {commit: blob for blob, commit in (line.split() for line in out.splitlines() if line.count(" ") == 1)}
 
 
 def checked_out(git: Git, ref: str) -> bool:
@@ -331,7 +355,7 @@ def export_git(git: Git, base: Base, source: SeriesSource, branch: str, *, force
         raise F5QuiltError(f"branch {branch} exists already; --force replaces it")
     if checked_out(git, ref):
         raise F5QuiltError(f"branch {branch} is checked out; export never moves a checked-out branch")
-    done = write_commits(git, base, walk(source, base, fuzz))
+    done = write_commits(git, base, walk(source, base, fuzz), notes=True)
     git.run("update-ref", "-m", "f5quilt export", ref, done.tip, old or "0" * len(done.tip))
     return done
 
@@ -362,6 +386,10 @@ def mbox(source: SeriesSource, base: Base, author: Tuple[str, str], fuzz: int = 
         subject, _, body = commit.message.partition("\n")
         body = body[1:] if body.startswith("\n") else body
         body = re.sub(r"^(>*From )", r">\1", body, flags=re.M)
+        if re.match(r"(from|date|subject):|>*from |\[patch\]", body, re.I):
+            # git mailinfo would take these lines for in-body headers; a line holding a
+            # space ends that search (and git am's clean-up drops it)
+            body = " \n" + body
         changed = {rel: c for rel, c in step.changes.items()
                    if c[0] != c[1] or ((c[2] or 0) & 0o111) != ((c[3] or 0) & 0o111)}
         diff = diff_files({r: c[0] for r, c in changed.items()}, {r: c[1] for r, c in changed.items()},
@@ -425,6 +453,27 @@ def commit_changes(git: Git, parent: str, sha: str) -> Dict[str, Change]:
     return changes
 
 
+def note_fits(original: bytes, entry: SeriesEntry, changes: Dict[str, Change], fuzz: int) -> bool:
+    """Does the patch file in a commit's note make exactly the commit's change?"""
+    try:
+        patch = entry.orient(parse_patch(original, "note"))
+        result = apply_patch(patch, lambda rel: changes[rel][0] if rel in changes else None,
+                             strip=entry.strip, fuzz=fuzz)
+    except F5QuiltError:
+        return False
+    if not result.ok or set(result.changes) != set(changes):
+        return False
+    for rel, ch in result.changes.items():
+        before, after, old_mode, new_mode = changes[rel]
+        if ch.after != after:
+            return False
+        source_mode = changes[ch.source][2] if ch.source in changes else None
+        mode = (EXE if ch.mode & 0o111 else REG) if ch.mode is not None else (old_mode or source_mode or REG)
+        if after is not None and mode != new_mode:
+            return False
+    return True
+
+
 def _valid_name(name: str) -> bool:
     from .fsutil import safe_relpath
     if not name or re.search(r"[\s#]", name) or name.startswith("-"):
@@ -448,6 +497,7 @@ def import_commits(ws: Any, git: Git, revs: Sequence[str], out: Reporter, *, for
     listed = listing.decode()
     wanted: List[Tuple[str, bytes, SeriesEntry]] = []
     taken = set(ws.series.names)
+    notes = read_notes(git)
     for sha in listed.split():
         rc = read_commit(git, sha)
         if len(rc.parents) > 1:
@@ -474,6 +524,13 @@ def import_commits(ws: Any, git: Git, revs: Sequence[str], out: Reporter, *, for
         if entry.strip > 1:
             raise F5QuiltError(f"commit {sha[:12]}: -p{entry.strip}: import --git writes -p0 or -p1 patches")
         changes = commit_changes(git, rc.parents[0], sha)
+        note = notes.get(sha)
+        original = git.read_object(note) if note else None
+        if original is not None and note_fits(original, entry, changes, ws.settings.fuzz):
+            # the patch file this commit was exported from: its own diff, byte for byte
+            wanted.append((name, imported.header.encode(ENC, ERRORS) + original[len(patch_header(original)):],
+                           entry))
+            continue
         old = {rel: c[0] for rel, c in changes.items()}
         new = {rel: c[1] for rel, c in changes.items()}
         modes = {rel: (c[2], c[3]) for rel, c in changes.items()}

@@ -178,6 +178,32 @@ def test_import_of_the_exported_branch_gives_the_patch_files_back(repo: Path, ru
     assert git("log", "--format=%an%ad%B", "again", cwd=other) == git("log", "--format=%an%ad%B", "f5", cwd=repo)
 
 
+def test_the_note_gives_a_non_canonical_diff_back_until_the_commit_changes(repo: Path, run: Runner,
+                                                                           tmp_path: Path) -> None:
+    p = repo / "patches/02-autocast.patch"
+    canonical = p.read_text()
+    # GNU diff style: timestamps, one line of context less, no diff --git line
+    p.write_text(f5_header("02-autocast.patch") + "--- a/src/f5_tts/infer/utils_infer.py\t2026-01-01 00:00:00\n"
+                 "+++ b/src/f5_tts/infer/utils_infer.py\t2026-01-02 00:00:00\n"
+                 "@@ -19,5 +19,6 @@\n utils line 18\n utils line 19\n-utils line 20\n+with autocast():\n"
+                 "+    utils line 20\n utils line 21\n utils line 22\n")
+    rc, _, err = run(repo, "export", "--git", "f5")
+    assert rc == 0, err
+    assert git("notes", "--ref=f5quilt", "show", "f5~3", cwd=repo) == p.read_text()
+    other = tmp_path / "other"
+    other.mkdir()
+    assert run(other, "import", "--git", "f5", "--repo", str(repo), "-q")[0] == 0
+    assert (other / "patches/02-autocast.patch").read_text() == p.read_text()
+    # a commit that is not the exported one (here: reworded) gets the diff refresh writes
+    wt = tmp_path / "wt"
+    git("worktree", "add", "-q", "--detach", str(wt), "f5~3", cwd=repo)
+    message = git("log", "-1", "--format=%B", "HEAD", cwd=wt).rstrip("\n").replace("(fp16)", "(float16)")
+    git("commit", "-q", "--amend", "--cleanup=verbatim", "-m", message, cwd=wt)
+    rc, _, err = run(other, "import", "-f", "--git", "HEAD~1..HEAD", "--repo", str(wt))
+    assert rc == 0, err
+    assert (other / "patches/02-autocast.patch").read_text() == canonical.replace("(fp16)", "(float16)")
+
+
 def test_import_goes_after_the_top_patch_and_refuses_a_taken_name(repo: Path, run: Runner) -> None:
     assert run(repo, "export", "--git", "f5")[0] == 0
     rc, _, err = run(repo, "import", "--git", "f5~1..f5")
@@ -397,3 +423,39 @@ def test_f5_117_series_round_trips_and_its_rebase_shows_in_range_diff(tmp_path: 
     assert "dropped:   05-already-upstream.patch" in lines
     assert "    -+    use_amp = device is not None and \"cuda\" in str(device)" in lines  # the interdiff
     assert lines[-1] == "1 unchanged, 2 changed, 0 added, 2 dropped"
+
+
+@pytest.mark.debian
+@pytest.mark.parametrize("pkg", ["grub2", "cron", "openssh", "procmail"])
+def test_debian_series_export_import_and_am(pkg: str, tmp_path: Path, run: Runner,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """367 real patches in four styles (gbp pq, Index:+timestamps, format-patch, plain): commits, tree,
+    byte-identical import (the notes), git am of the mbox."""
+    import sys
+    if shutil.which("apt-get") is None:
+        pytest.skip("needs apt (.ci/run installs it)")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from push_pop_vs_quilt import fetch
+    trees = fetch(Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve())
+    monkeypatch.setenv("QUILT_PATCHES", "debian/patches")
+    src = tmp_path / pkg
+    shutil.copytree(trees / pkg, src, symlinks=True)
+    git("init", "-q", cwd=src)
+    rc, out, err = run(src, "export", "--git", "series")
+    assert rc == 0, err
+    names = [line.split()[0] for line in (src / "debian/patches/series").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert len(git("rev-list", "series", cwd=src).split()) == len(names) + 1
+    assert run(src, "push", "-a", "-q")[0] == 0
+    exported = {rel: data for rel, (data, _x) in tree_of(src, "series").items()}
+    assert exported == {k: v for k, v in snapshot(src, skip_pc=True).items()
+                        if not k.startswith((".git/", "debian/patches/"))}
+    other = tmp_path / "other"
+    other.mkdir()
+    assert run(other, "import", "--git", "series", "--repo", str(src), "-q")[0] == 0
+    for name in names:
+        assert (other / "debian/patches" / name).read_bytes() == (src / "debian/patches" / name).read_bytes(), name
+    assert run(src, "export", "--mbox", str(tmp_path / "s.mbox"))[0] == 0
+    git("worktree", "add", "-q", "--detach", str(tmp_path / "am"), f"series~{len(names)}", cwd=src)
+    git("am", "-q", "--patch-format=mboxrd", str(tmp_path / "s.mbox"), cwd=tmp_path / "am")
+    assert git("rev-parse", "HEAD^{tree}", cwd=tmp_path / "am") == git("rev-parse", "series^{tree}", cwd=src)
