@@ -22,7 +22,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .apply import apply_patch
 from .check import Overlay
@@ -294,38 +294,43 @@ class Exported:
         return self.commits[-1][1] if self.commits else self.upstream
 
 
-def write_commits(git: Git, base: Base, steps: Iterator[Step], notes: bool = False) -> Exported:
+def write_commits(git: Git, base: Base, steps: Iterable[Step], notes: bool = False) -> Exported:
     """The commits (no ref yet): the pristine tree, then one per patch.
 
+    The whole series is applied first, so a patch that does not apply
+    leaves no object behind; every blob is then hashed in one git process.
     With ``notes``, each patch file is also attached, byte for byte, as a note
     (``refs/notes/f5quilt``) to its commit: ``import --git`` writes it back
     instead of a fresh diff while the commit is the exported one."""
+    applied = list(steps)
     author = git.identity()
     attached: List[Tuple[str, str]] = []  # (commit, blob of the patch file)
     with tempfile.TemporaryDirectory(prefix="f5quilt-export-") as tmpdir:
         tmp = Path(tmpdir)
         writer = TreeWriter(git, tmp)
         rels = sorted(base.files)
-        plain = [rel for rel in rels if base.files[rel][0] != LINK]
-        links = [rel for rel in rels if base.files[rel][0] == LINK]
+        plain = [rel for rel in rels if base.files[rel][0] != LINK and "\n" not in str(base.files[rel][1])]
         shas = dict(zip(plain, writer.hash_files([base.files[r][1] for r in plain])))
-        shas.update(zip(links, writer.hash_blobs([base.read(r) or b"" for r in links])))
+        # every other blob at once: odd base files (links, names with a newline), then each
+        # patch's new contents (and the patch file itself, for its note)
+        blobs: List[bytes] = [base.read(r) or b"" for r in rels if r not in shas]
+        for step in applied:
+            blobs += [c[1] for c in step.changes.values() if c[1] is not None] + ([step.raw] if notes else [])
+        hashed = iter(writer.hash_blobs(blobs))
+        shas.update((r, next(hashed)) for r in rels if r not in shas)
         writer.update({rel: (base.files[rel][0], shas[rel]) for rel in rels})
         message = (f"Upstream {base.describe}\n\nThe pristine source the series applies to.\n\n"
                    f"{TRAILER_UPSTREAM}: {base.describe}\n")
         top = writer.commit(None, message, author, FALLBACK_DATE)
         done = Exported(top, [])
-        for step in steps:
-            changed = {rel: c for rel, c in step.changes.items() if c[1] is not None}
-            hashed = writer.hash_blobs([c[1] or b"" for c in changed.values()] + ([step.raw] if notes else []))
-            blobs = dict(zip(changed, hashed))
-            writer.update({rel: (c[3] or REG, blobs[rel]) if c[1] is not None else (0, None)
+        for step in applied:
+            writer.update({rel: (c[3] or REG, next(hashed)) if c[1] is not None else (0, None)
                            for rel, c in step.changes.items()})
             commit = step_commit(step, author)
             top = writer.commit(top, commit.message, (commit.name, commit.email), commit.date)
             done.commits.append((step.name, top))
             if notes:
-                attached.append((top, hashed[-1]))
+                attached.append((top, next(hashed)))
     if attached:
         have = read_notes(git)
         for commit_id, blob in attached:

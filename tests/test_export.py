@@ -459,3 +459,22 @@ def test_debian_series_export_import_and_am(pkg: str, tmp_path: Path, run: Runne
     git("worktree", "add", "-q", "--detach", str(tmp_path / "am"), f"series~{len(names)}", cwd=src)
     git("am", "-q", "--patch-format=mboxrd", str(tmp_path / "s.mbox"), cwd=tmp_path / "am")
     assert git("rev-parse", "HEAD^{tree}", cwd=tmp_path / "am") == git("rev-parse", "series^{tree}", cwd=src)
+
+
+def test_a_reversed_entry_round_trips_without_the_notes_too(tmp_path: Path, run: Runner) -> None:
+    write_tree(tmp_path / "t", {"f.txt": "a\nb\nc\n", "run.sh": "echo\n"})
+    os.chmod(tmp_path / "t/run.sh", 0o755)
+    # -R: the patch file holds the change backwards (B -> b); the series applies it reversed
+    (tmp_path / "t/patches").mkdir()
+    (tmp_path / "t/patches/r.diff").write_text(
+        "Description: b in capitals, kept as a reverse patch\n\n" + diff({"f.txt": "a\nB\nc\n"}, {"f.txt": "a\nb\nc\n"}))
+    (tmp_path / "t/patches/series").write_text("r.diff -R\n")
+    git("init", "-q", cwd=tmp_path / "t")
+    rc, _, err = run(tmp_path / "t", "export", "--git", "r")
+    assert rc == 0, err
+    assert git("show", "r:f.txt", cwd=tmp_path / "t") == "a\nB\nc\n"
+    assert "100755 blob" in git("ls-tree", "r", "run.sh", cwd=tmp_path / "t")
+    git("update-ref", "-d", "refs/notes/f5quilt", cwd=tmp_path / "t")  # as in a clone: no notes
+    (tmp_path / "u").mkdir()
+    assert run(tmp_path / "u", "import", "--git", "r", "--repo", str(tmp_path / "t"))[0] == 0
+    assert snapshot(tmp_path / "u/patches") == snapshot(tmp_path / "t/patches")
