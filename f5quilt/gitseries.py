@@ -150,6 +150,9 @@ class TreeWriter:
 
     def commit(self, parent: Optional[str], message: str, author: Tuple[str, str], date: Tuple[int, int]) -> str:
         tree = self.git.run("write-tree", env=self.env).decode().strip()
+        # git refuses <, > and newlines in an identity, and an empty name
+        email = re.sub(r"[<>\n]", "", author[1]).strip()
+        author = (re.sub(r"[<>\n]", "", author[0]).strip() or email.split("@")[0] or "f5quilt", email)
         env = dict(self.env, GIT_AUTHOR_NAME=author[0], GIT_AUTHOR_EMAIL=author[1],
                    GIT_AUTHOR_DATE=git_date(date), GIT_COMMITTER_DATE=git_date(date))
         if self.fallback_committer:
@@ -500,7 +503,7 @@ def import_commits(ws: Any, git: Git, revs: Sequence[str], out: Reporter, *, for
         why = (err.decode(ENC, "replace").strip().splitlines() or ["bad revision"])[-1]
         raise F5QuiltError(f"{' '.join(revs)}: not a revision range ({why})")
     listed = listing.decode()
-    wanted: List[Tuple[str, bytes, SeriesEntry]] = []
+    wanted: List[Tuple[str, bytes, SeriesEntry, str]] = []
     taken = set(ws.series.names)
     notes = read_notes(git)
     for sha in listed.split():
@@ -534,7 +537,7 @@ def import_commits(ws: Any, git: Git, revs: Sequence[str], out: Reporter, *, for
         if original is not None and note_fits(original, entry, changes, ws.settings.fuzz):
             # the patch file this commit was exported from: its own diff, byte for byte
             wanted.append((name, imported.header.encode(ENC, ERRORS) + original[len(patch_header(original)):],
-                           entry))
+                           entry, sha))
             continue
         old = {rel: c[0] for rel, c in changes.items()}
         new = {rel: c[1] for rel, c in changes.items()}
@@ -544,13 +547,13 @@ def import_commits(ws: Any, git: Git, revs: Sequence[str], out: Reporter, *, for
             modes = {rel: (m[1], m[0]) for rel, m in modes.items()}
         diff = diff_files(old, new, modes=modes, index=ws.settings.refresh_index,
                           prefixes=entry.strip == 1) if changes else b""
-        wanted.append((name, imported.header.encode(ENC, ERRORS) + diff, entry))
+        wanted.append((name, imported.header.encode(ENC, ERRORS) + diff, entry, sha))
     if not wanted:
         raise F5QuiltError(f"{' '.join(revs)}: no commit to import")
     top = ws.stack.top()
-    for name, data, entry in wanted:
+    for name, data, entry, sha in wanted:
         top = store_patch(ws, name, data, top, strip=entry.strip, reverse=entry.reverse, force=force)
-        out.info(f"Importing commit as patch {ws.display(name)}")
+        out.info(f"Importing commit {sha[:12]} as patch {ws.display(name)}")
     return [w[0] for w in wanted]
 
 
@@ -618,13 +621,17 @@ def revision_source(ws: Any, git: Git, rev: str) -> Tuple[SeriesSource, Any]:
     return source, upstream
 
 
-def range_diff(ws: Any, git: Git, old_rev: str, new_rev: str, log: Callable[[str], None],
+def range_diff(ws: Any, git: Git, old_rev: str, new_rev: Optional[str], log: Callable[[str], None],
                extra: Sequence[str] = ()) -> List[RangeEntry]:
+    """git range-diff of the series at two revisions (``new_rev`` None: as it is now)."""
     exported: List[Exported] = []
     for rev in (old_rev, new_rev):
-        source, up = revision_source(ws, git, rev)
-        base = directory_base(up.ensure_pristine(log), up.pin.describe()) if up is not None \
-            else workspace_base(ws, log)
+        if rev is None:
+            source, base = workspace_source(ws), workspace_base(ws, log)
+        else:
+            source, up = revision_source(ws, git, rev)
+            base = directory_base(up.ensure_pristine(log), up.pin.describe()) if up is not None \
+                else workspace_base(ws, log)
         exported.append(write_commits(git, base, walk(source, base, ws.settings.fuzz)))
     refs = [f"refs/f5quilt/range-diff/{os.getpid()}/{side}" for side in ("old", "new")]
     try:

@@ -84,19 +84,23 @@ def parse_date(value: str) -> Optional[Date]:
     if not value:
         return None
     parsed = email.utils.parsedate_tz(value)
+    found: Optional[Date] = None
     if parsed is not None and parsed[9] is not None:
         try:
-            return email.utils.mktime_tz(parsed), parsed[9] // 60
+            found = email.utils.mktime_tz(parsed), parsed[9] // 60
         except (OverflowError, ValueError):
             return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    off = dt.utcoffset() or timedelta(0)
-    return int(dt.timestamp()), int(off.total_seconds()) // 60
+    else:
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        off = dt.utcoffset() or timedelta(0)
+        found = int(dt.timestamp()), int(off.total_seconds()) // 60
+    # git takes dates from 1970 on, and offsets within a day
+    return found if found[0] >= 0 and abs(found[1]) < 24 * 60 else None
 
 
 def parse_person(value: str) -> Tuple[str, str]:

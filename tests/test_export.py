@@ -167,7 +167,8 @@ def test_import_of_the_exported_branch_gives_the_patch_files_back(repo: Path, ru
     write_tree(other, {"f5quilt.yaml": (repo / "f5quilt.yaml").read_text(), "patches/series": "# kept\n"})
     rc, out, err = run(other, "import", "--git", "f5", "--repo", str(repo))
     assert rc == 0, err
-    assert out.splitlines()[0] == "Importing commit as patch patches/01-ref-audio-tensor-cache.patch"
+    first = git("rev-parse", "f5~4", cwd=repo)[:12]
+    assert out.splitlines()[0] == f"Importing commit {first} as patch patches/01-ref-audio-tensor-cache.patch"
     assert snapshot(other / "patches") == {
         **{k: v for k, v in snapshot(repo / "patches").items() if k != "series"},
         "series": (repo / "patches/series").read_bytes().replace(b"# the F5-like series\n", b"# kept\n")}
@@ -217,7 +218,8 @@ def test_import_goes_after_the_top_patch_and_refuses_a_taken_name(repo: Path, ru
                                          "04-no-header.patch\n05-format-patch.patch -p0\n")
     (repo / "patches/03-run-script.patch").unlink()
     rc, out, _ = run(repo, "import", "--git", "f5~3..f5~2")
-    assert rc == 0 and out == "Importing commit as patch patches/03-run-script.patch\n"
+    third = git("rev-parse", "f5~2", cwd=repo)[:12]
+    assert rc == 0 and out == f"Importing commit {third} as patch patches/03-run-script.patch\n"
     assert (repo / "patches/series").read_text().splitlines()[3:5] == ["03-run-script.patch", "04-no-header.patch"]
     assert git("status", "--porcelain", cwd=repo) == ""  # byte for byte what was committed
 
@@ -311,6 +313,10 @@ def test_range_diff_shows_changed_added_dropped_across_a_new_pin(repo: Path, run
     assert git("for-each-ref", cwd=repo) == refs_before  # the temporary refs are gone
     rc, out, _ = run(repo, "range-diff", "HEAD", "HEAD")
     assert rc == 0 and out.splitlines()[-1] == "4 unchanged, 0 changed, 0 added, 0 dropped"
+    # without NEW: the series as it is now, edits not committed included
+    p.write_text(p.read_text().replace("+with autocast(dtype):\n", "+with autocast(dtype, enabled):\n"))
+    rc, out, _ = run(repo, "range-diff", "HEAD")
+    assert rc == 1 and "changed:   02-autocast.patch" in out and "    ++with autocast(dtype, enabled):" in out
 
 
 def test_quilt_mode_exports_the_tree_with_its_patches_popped(tmp_path: Path, run: Runner) -> None:
@@ -353,6 +359,19 @@ def test_every_header_round_trips_through_a_commit_message(header: bytes) -> Non
     assert "\n" not in commit.message.split("\n\n", 1)[0]  # a one-line subject
     if header.startswith(b"Description: ") and b"\r" not in header:
         assert commit.message.endswith("F5quilt-Header: dep3\n")  # readable, not verbatim
+
+
+def test_odd_people_and_dates_still_make_commits(tmp_path: Path, run: Runner) -> None:
+    write_tree(tmp_path, {"f.txt": "a\nb\nc\n"})
+    body = diff({"f.txt": "a\nb\nc\n"}, {"f.txt": "a\nB\nc\n"})
+    (tmp_path / "patches").mkdir()
+    (tmp_path / "patches/p.diff").write_text("Author: <only@example.org>\nDate: 1960-01-01\nSubject: old\n\n" + body)
+    (tmp_path / "patches/series").write_text("p.diff\n")
+    git("init", "-q", cwd=tmp_path)
+    rc, _, err = run(tmp_path, "export", "--git", "x")
+    assert rc == 0, err
+    assert git("log", "-1", "--format=%an|%ae|%ad", "--date=iso-strict", "x", cwd=tmp_path) == \
+        "only@example.org|only@example.org|2000-01-01T00:00:00+00:00\n"
 
 
 def test_dep3_and_mail_headers_give_author_and_date() -> None:

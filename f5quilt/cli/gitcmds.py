@@ -68,15 +68,17 @@ def _identity(ws: object) -> tuple[str, str]:
 
 @cli.command("range-diff")
 @click.argument("old")
-@click.argument("new")
+@click.argument("new", required=False)
 @click.option("--creation-factor", type=click.IntRange(0, 1000), default=None,
               help="Passed to git range-diff: how different a patch may be and still match.")
 @verbosity
-def range_diff(old: str, new: str, creation_factor: Optional[int], reporter: Reporter) -> int:
+def range_diff(old: str, new: Optional[str], creation_factor: Optional[int], reporter: Reporter) -> int:
     """Compare the series at git revisions OLD and NEW, patch by patch.
 
-    Exports each version (its series, patch files and pin, as that revision
-    has them) to temporary refs and runs git range-diff: each patch is
+    Without NEW, the series as it is now (patches/ and the settings, edits
+    not committed included). Exports each version (its series, patch files
+    and pin, as that revision has them) to temporary refs and runs git
+    range-diff: each patch is
     unchanged, changed (with the interdiff of the patch itself), added or
     dropped. Exit 0 when the two series are the same, 1 when they differ.
     """
