@@ -7,8 +7,9 @@ tree's path in the repository) and one commit per patch, in series order.
 Each tree is the one ``push -a`` builds: the patches are applied in memory
 (``check.Overlay``), exactly as push applies them, without touching any
 work tree. Only git plumbing runs (``hash-object``, ``update-index`` on a
-private index file, ``write-tree``, ``commit-tree``, ``update-ref``), so the
-user's work tree, index and current branch are never touched. The same
+private index file, ``write-tree``, ``commit-tree``, ``update-ref``, and
+``notes add -C`` for the patch files), so the user's work tree, index and
+current branch are never touched. The same
 series always gives the same commits (dates come from the headers, or a
 fixed one), so exporting twice gives the same ids.
 
@@ -377,9 +378,13 @@ def _header_value(text: str) -> str:
 
 
 def _address(name: str, addr: str) -> str:
-    if name.isascii():
-        return f"{name} <{addr}>"
-    return f"{_header_value(name)} <{addr}>"
+    """``Name <email>`` as a mail header wants it: quoted ("Doe, John"), RFC 2047 when not ASCII."""
+    import email.utils
+    clean = name.encode(ENC, ERRORS).decode(ENC, "replace")
+    try:
+        return email.utils.formataddr((clean, addr), charset="utf-8")
+    except UnicodeError:  # an address that is not ASCII: as it is
+        return f"{_header_value(clean)} <{addr}>"
 
 
 def mbox(source: SeriesSource, base: Base, author: Tuple[str, str], fuzz: int = 0) -> bytes:

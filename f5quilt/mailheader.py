@@ -104,13 +104,17 @@ def parse_date(value: str) -> Optional[Date]:
 
 
 def parse_person(value: str) -> Tuple[str, str]:
-    """``Name <email>`` (or a bare name or address) as (name, email)."""
-    name, addr = email.utils.parseaddr(value)
-    if "<" not in value and "@" not in value:
-        return value.strip(), ""
-    if not name and addr and "<" not in value:
-        return addr.split("@")[0], addr
-    return (name or value.split("<")[0]).strip() or addr, addr
+    """``Name <email>`` (or a bare name, or a bare address) as (name, email)."""
+    value = value.strip()
+    m = re.match(r"^(.*?)\s*<([^<>]*)>\s*$", value)
+    if m:
+        name = m.group(1).strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = name[1:-1].replace('\\"', '"')
+        return name or m.group(2), m.group(2).strip()
+    if re.fullmatch(r"[^\s@<>]+@[^\s@<>]+", value):
+        return value, value
+    return value, ""
 
 
 # -- export: header -> commit --------------------------------------------

@@ -372,6 +372,12 @@ def test_odd_people_and_dates_still_make_commits(tmp_path: Path, run: Runner) ->
     assert rc == 0, err
     assert git("log", "-1", "--format=%an|%ae|%ad", "--date=iso-strict", "x", cwd=tmp_path) == \
         "only@example.org|only@example.org|2000-01-01T00:00:00+00:00\n"
+    (tmp_path / "patches/p.diff").write_text("Author: Müller, Jörg <j@example.org>\nSubject: ü\n\n" + body)
+    assert run(tmp_path, "export", "--mbox", "-")[0] == 0
+    rc, out, _ = run(tmp_path, "export", "--mbox", str(tmp_path / "m"))
+    info = subprocess.run(["git", "mailinfo", "/dev/null", "/dev/null"], input=(tmp_path / "m").read_bytes(),
+                          capture_output=True, check=True).stdout.decode()
+    assert "Author: Müller, Jörg\nEmail: j@example.org\nSubject: ü\n" in info
 
 
 def test_dep3_and_mail_headers_give_author_and_date() -> None:
