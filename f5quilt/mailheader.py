@@ -214,6 +214,8 @@ def _mail_message(text: str, trailers: List[str], commit: Commit) -> Optional[st
     if not sep or len(lines) != 3 or not lines[2].startswith("Subject: "):
         return None
     subject = lines[2][len("Subject: "):]
+    if not subject.strip():
+        return None
     body = body[:-2] if body.endswith("\n\n") else body
     return "\n\n".join([subject] + ([body] if body else []) + [""]) + _trailers(trailers, "mail")
 
