@@ -638,6 +638,7 @@ def range_diff(ws: Any, git: Git, old_rev: str, new_rev: Optional[str], log: Cal
             base = directory_base(up.ensure_pristine(log), up.pin.describe()) if up is not None \
                 else workspace_base(ws, log)
         exported.append(write_commits(git, base, walk(source, base, ws.settings.fuzz)))
+    _sweep_stale_refs(git)
     refs = [f"refs/f5quilt/range-diff/{os.getpid()}/{side}" for side in ("old", "new")]
     try:
         for ref, exp in zip(refs, exported):  # kept from gc while git range-diff reads them
@@ -648,6 +649,20 @@ def range_diff(ws: Any, git: Git, old_rev: str, new_rev: Optional[str], log: Cal
         for ref in refs:
             git.run("update-ref", "-d", ref, ok=(0, 1, 128))
     return parse_range_diff(out, exported[0].commits, exported[1].commits)
+
+
+def _sweep_stale_refs(git: Git) -> None:
+    """Temporary refs a killed range-diff left (its process is gone)."""
+    for ref in git.text("for-each-ref", "--format=%(refname)", "refs/f5quilt/range-diff/").splitlines():
+        pid = ref.split("/")[3]
+        try:
+            os.kill(int(pid), 0)
+            continue  # still running (or not ours to judge)
+        except ProcessLookupError:
+            pass
+        except (ValueError, PermissionError):
+            continue
+        git.run("update-ref", "-d", ref, ok=(0, 1, 128))
 
 
 _PAIR_RE = re.compile(r"^\s*(\d+|-):\s+([0-9a-f]+|-+) ([=!<>]) \s*(\d+|-):\s+([0-9a-f]+|-+) (.*)$")
