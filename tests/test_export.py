@@ -504,3 +504,21 @@ def test_a_reversed_entry_round_trips_without_the_notes_too(tmp_path: Path, run:
     (tmp_path / "u").mkdir()
     assert run(tmp_path / "u", "import", "--git", "r", "--repo", str(tmp_path / "t"))[0] == 0
     assert snapshot(tmp_path / "u/patches") == snapshot(tmp_path / "t/patches")
+
+
+@pytest.mark.slow_network
+def test_this_repositorys_payload_round_trips_even_without_the_notes(tmp_path: Path, run: Runner,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("F5QUILT_CACHE", str(Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve()))
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "patches", repo / "patches")
+    shutil.copy(ROOT / "f5quilt.yaml", repo / "f5quilt.yaml")
+    git("init", "-q", cwd=repo)
+    assert run(repo, "export", "--git", "payload")[0] == 0
+    assert git("log", "--format=%an|%ad|%s", "--date=short", "payload~3", cwd=repo).splitlines()[0] == \
+        "f5quilt payload|2026-11-25|infer: cache the reference audio tensor, not only its preprocessed file"
+    git("update-ref", "-d", "refs/notes/f5quilt", cwd=repo)
+    other = tmp_path / "other"
+    other.mkdir()
+    assert run(other, "import", "--git", "payload", "--repo", str(repo))[0] == 0
+    assert snapshot(other / "patches") == snapshot(ROOT / "patches")
