@@ -29,7 +29,9 @@ def export(branch: Optional[str], mbox_file: Optional[str], repo: Optional[str],
     with the author, date, subject and body of the patch header (DEP-3 or
     From:/Date:/Subject:). Only git plumbing runs: the work tree, the index
     and the current branch are never touched. An existing BRANCH is replaced
-    only with --force. `import --git BRANCH` gives the patch files back.
+    only with --force. Each patch file also goes, byte for byte, into a git
+    note (refs/notes/f5quilt) on its commit, so `import --git BRANCH` gives
+    the patch files back exactly.
     """
     from .. import gitseries
 
