@@ -33,6 +33,7 @@ COMMANDS = {
     "rebase": "rebasecmds", "status": "rebasecmds",
     "upstream": "upstreamcmds",
     "check": "checkcmd",
+    "export": "gitcmds", "range-diff": "gitcmds",
 }
 
 

@@ -424,15 +424,23 @@ def _import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Opt
         data = read_bytes_or_none(src)
         if data is None:
             raise F5QuiltError(f"{f}: no such patch file")
-        parse_patch(data, f)  # refuse a malformed patch before copying it
-        if ws.series.get(target) and not force:
-            raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
-        ws.fs.write(ws.patch_file(target), data, DEFAULT_MODE)
-        if not ws.series.get(target):
-            ws.series.insert_after(top, SeriesEntry(target, strip=strip if strip is not None else 1))
-            top = target
-        ws.save_series()
+        top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=force, source=f)
         out.info(f"Importing patch {f} (stored as {ws.display(target)})")
+
+
+def store_patch(ws: Workspace, target: str, data: bytes, after: Optional[str], *, strip: int = 1,
+                reverse: bool = False, force: bool = False, source: Optional[str] = None) -> Optional[str]:
+    """Write patch file ``target`` and list it in the series after ``after`` (quilt's
+    import); return the patch the next import goes after."""
+    parse_patch(data, source or ws.display(target))  # refuse a malformed patch before copying it
+    if ws.series.get(target) and not force:
+        raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
+    ws.fs.write(ws.patch_file(safe_relpath(target)), data, DEFAULT_MODE)
+    if not ws.series.get(target):
+        ws.series.insert_after(after, SeriesEntry(target, strip=strip, reverse=reverse))
+        after = target
+    ws.save_series()
+    return after
 
 
 def fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int = 1, fuzz: int = 0, force: bool = False) -> None:
