@@ -499,3 +499,40 @@ def test_disk_full_during_refresh_is_one_line(tmp_path: Path, run: Runner,
     rc, out, err = run(t, "refresh")
     assert rc == 1 and "No space left on device" in err and len(err.strip().splitlines()) == 1
     assert state_of(t) == before
+
+
+PC = """--- a/m.py
++++ b/m.py
+@@ -9,3 +9,3 @@
+ line 9
+-line 10
++LINE 10
+ line 11
+"""
+
+
+def _stopped_rebase(tmp_path: Path) -> Path:
+    """A rebase stopped on a conflict: the patch's line 10 was changed upstream too."""
+    repo = settings_repo(tmp_path, V1)
+    make_series(repo, {"pc.diff": PC, "pm2.diff": PM.replace("line 10", "line 20").replace("LINE 10", "LINE 20")
+                       .replace("-9,3 +9,3", "-19,3 +19,3").replace(" line 9\n", " line 19\n")
+                       .replace(" line 11\n", " line 21\n")})
+    write_tree(tmp_path / "v2", {"m.py": V1["m.py"].replace("line 10\n", "line ten (upstream)\n"), "keep.txt": "k\n"})
+    ok(cli(repo, "push", "-a"))
+    r = cli(repo, "rebase", "--onto", "../v2")
+    assert r.returncode == 3, r.stdout + r.stderr
+    return repo
+
+
+@pytest.mark.kill
+def test_kill_rebase_continue_and_abort_at_every_point(tmp_path: Path) -> None:
+    repo = _stopped_rebase(tmp_path)
+    points = kill_every_point(repo, tmp_path, ["rebase", "--abort"], "", ("status",), tag="abort-")
+    assert points > 5
+    m = repo / "tree/m.py"
+    m.write_text(V1["m.py"].replace("line 10\n", "LINE 10 (upstream)\n"))  # resolved
+    points = kill_every_point(repo, tmp_path, ["rebase", "--continue"], "", ("status",), tag="cont-")
+    assert points > 5
+    r = cli(repo, "rebase", "--continue")
+    assert r.returncode == 0, r.stderr
+    assert cli(repo, "check", "--strict").returncode == 0
