@@ -154,9 +154,10 @@ def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
         dst = bdir / rel
         if dst.exists():
             continue
-        if src.exists():
-            fs.link(src, dst)  # the tree file is replaced, never written in place
-            if src.stat().st_size == 0:
+        before = result.changes[rel].before
+        if before is not None:
+            fs.link(src, dst, before)  # the tree file is replaced, never written in place
+            if before == b"":
                 empty.add(rel)  # quilt's empty backup would say "did not exist"
         else:
             fs.write(dst, b"")

@@ -51,22 +51,37 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, o
     """Put back one side of ``entry``: its before-state (undo) or its after-state (redo),
     refusing when any file no longer holds the other side (an unrecorded change)."""
     ops = list(reversed(entry.ops)) if backwards else list(entry.ops)
-    have, want = ("after", "before") if backwards else ("before", "after")
-    mode_want = "mode" if backwards else "mode_after"
     roots = txn.roots
     stale = []
+    objects = entry.path / "objects"
     for op in ops:
         kind = op.get("op")
         if kind == "file":
             path = roots.path(op["root"], op["rel"])
-            if _current(path) != op.get(have):
-                stale.append(os.path.relpath(path, ws.settings.base))
-                continue
-            digest = op.get(want)
-            if digest is None:
-                txn.unlink(path, prune_to=roots.dirs[op["root"]])
+            before, after = op.get("before"), op.get("after")
+            current = _current(path)
+            if backwards:
+                if current != after:
+                    stale.append(os.path.relpath(path, ws.settings.base))
+                    continue
+                if after is not None and not (objects / f"a{after}").exists():
+                    # the after-image, kept now for a redo (the file is replaced, not edited)
+                    os.link(path, objects / f"a{after}")
+                if before is None:
+                    txn.unlink(path, prune_to=roots.dirs[op["root"]])
+                else:
+                    txn.write(path, entry.object(before), op.get("mode"))
             else:
-                txn.write(path, entry.object(digest), op.get(mode_want))
+                want = None if before is None else sha1(entry.object(before))
+                if current != want:
+                    stale.append(os.path.relpath(path, ws.settings.base))
+                    continue
+                if after is None:
+                    txn.unlink(path, prune_to=roots.dirs[op["root"]])
+                elif (objects / f"a{after}").exists():
+                    txn.write(path, entry.object(f"a{after}"), op.get("mode_after"))
+                else:
+                    raise F5QuiltError(f"cannot redo `{entry.command}`: its result was not kept")
         elif kind == "mkdir":
             path = roots.path(op["root"], op["rel"])
             if backwards:

@@ -34,11 +34,12 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -98,6 +99,7 @@ class Roots:
     """The directories a transaction may change, by name (shown in the log)."""
 
     dirs: Dict[str, Path]
+    _checked: Dict[str, bool] = field(default_factory=dict)  # directories already walked
 
     def locate(self, path: Path) -> Tuple[str, str]:
         full = os.path.abspath(path)
@@ -118,6 +120,10 @@ class Roots:
         parts = [] if rel == "." else rel.split(os.sep)
         for i, part in enumerate(parts):
             cur = os.path.join(cur, part)
+            if i < len(parts) - 1 and cur in self._checked:
+                continue
+            if i < len(parts) - 1:
+                self._checked[cur] = True
             if os.path.islink(cur):
                 real = os.path.realpath(cur)
                 if i == len(parts) - 1 or not (real == real_root or real.startswith(real_root + os.sep)):
@@ -165,7 +171,7 @@ class Transaction:
         self.savepoints: List[int] = []
         self._seen: Dict[Tuple[str, str], Dict[str, Any]] = {}
         self._order: List[Tuple[str, str]] = []
-        self._after: Dict[Tuple[str, str], Optional[Tuple[str, bytes]]] = {}
+        self._after: Dict[Tuple[str, str], Optional[str]] = {}  # sha1 of what was written, None: removed
         self._made_state: List[Path] = []
         self.kind = "do"
         self.targets: List[int] = []
@@ -220,17 +226,13 @@ class Transaction:
         mode = _file_mode(path)
         entry: Dict[str, Any] = {"op": "file", "root": key[0], "rel": key[1], "mode": mode, "before": None}
         if mode is not None:
-            with open(path, "rb") as fh:
-                data = fh.read()
-            digest = sha1(data)
-            obj = self.dir / "objects" / digest
-            if not obj.exists():
-                _tick()
-                try:
-                    os.link(path, obj)  # the file is replaced, never written in place: the link keeps it
-                except OSError:
-                    self._store(data)
-            entry["before"] = digest
+            name = f"b{self._count}"
+            _tick()
+            try:
+                os.link(path, self.dir / "objects" / name)  # replaced, never written in place: the link keeps it
+            except OSError:
+                shutil.copyfile(path, self.dir / "objects" / name)
+            entry["before"] = name
         self._journal(entry)
         self._seen[key] = entry
         self._order.append(key)
@@ -271,17 +273,19 @@ class Transaction:
         os.chmod(tmp, mode)
         _tick()
         os.replace(tmp, path)
-        self._after[key] = (sha1(data), data)
+        self._after[key] = sha1(data)
 
     def write_text(self, path: Path, text: str) -> None:
         self.write(path, text.encode("utf-8", "surrogateescape"))
 
-    def link(self, src: Path, dst: Path) -> None:
-        """``dst`` becomes a hard link to ``src`` (a copy across devices): quilt's backups."""
+    def link(self, src: Path, dst: Path, data: Optional[bytes] = None) -> None:
+        """``dst`` becomes a hard link to ``src`` (a copy across devices): quilt's backups.
+        ``data``: the content of ``src`` when the caller has it already."""
         key = self._before(dst)
         self._mkdirs(dst.parent)
-        with open(src, "rb") as fh:
-            data = fh.read()
+        if data is None:
+            with open(src, "rb") as fh:
+                data = fh.read()
         if dst.exists():
             _tick()
             os.unlink(dst)
@@ -290,7 +294,7 @@ class Transaction:
             os.link(src, dst)
         except OSError:
             self.write(dst, data, _file_mode(src))
-        self._after[key] = (sha1(data), data)
+        self._after[key] = sha1(data)
 
     def unlink(self, path: Path, prune_to: Optional[Path] = None) -> None:
         """Remove a file (absent is fine); then empty parent directories up to ``prune_to``."""
@@ -377,11 +381,9 @@ class Transaction:
             path = self.roots.path(*key)
             mode = _file_mode(path) if os.path.lexists(path) else None
             if key in self._after:
-                after = self._after[key]
-                # a copy of what was written: the live file may later be edited in place
-                after_digest = None if after is None else self._store(after[1])
+                after_digest = self._after[key]
             else:
-                after_digest = None if mode is None else self._store(path.read_bytes())
+                after_digest = None if mode is None else sha1(path.read_bytes())
             ops.append({**e, "after": after_digest, "mode_after": mode})
         manifest = {"command": self.command, "time": time.time(), "kind": self.kind,
                     "targets": self.targets, "group": self.group, "ops": ops}
@@ -474,7 +476,7 @@ def _check_entry(e: Dict[str, Any], where: str) -> None:
         raise TransactionError(f"{where}: unknown journal entry {op!r}")
     if op == "file" and e.get("before") is not None:
         b = e["before"]
-        if not (isinstance(b, str) and len(b) == 40 and all(c in "0123456789abcdef" for c in b)):
+        if not (isinstance(b, str) and (re.fullmatch(r"b\d{1,9}", b) or re.fullmatch(r"[0-9a-f]{40}", b))):
             raise TransactionError(f"{where}: malformed object name {b!r}")
 
 
