@@ -100,34 +100,34 @@ class Roots:
 
     dirs: Dict[str, Path]
     _checked: Dict[str, bool] = field(default_factory=dict)  # directories already walked
+    _abs: Dict[str, str] = field(default_factory=dict)
 
     def locate(self, path: Path) -> Tuple[str, str]:
         full = os.path.abspath(path)
+        if not self._abs:
+            self._abs.update({name: os.path.abspath(root) for name, root in self.dirs.items()})
         best: Optional[Tuple[str, str]] = None
         best_len = -1
-        for name, root in self.dirs.items():
-            r = os.path.abspath(root)
-            if full == r or full.startswith(r.rstrip(os.sep) + os.sep):
-                if len(r) > best_len:
-                    best, best_len = (name, os.path.relpath(full, r)), len(r)
+        for name, r in self._abs.items():
+            if (full == r or full.startswith(r.rstrip(os.sep) + os.sep)) and len(r) > best_len:
+                best, best_len = (name, full[len(r):].lstrip(os.sep) or "."), len(r)
         if best is None:
             raise UnsafePath(f"refusing to write {path}: outside the tree, the patches and the state")
         name, rel = best
-        # a symlink below the root may not lead out of it (nor be the file written)
-        root_abs = os.path.abspath(self.dirs[name])
-        real_root = os.path.realpath(root_abs)
+        # a symlink below the root may not lead out of it (the file itself: see _file_mode)
+        root_abs = self._abs[name]
         cur = root_abs
         parts = [] if rel == "." else rel.split(os.sep)
-        for i, part in enumerate(parts):
+        for part in parts[:-1]:
             cur = os.path.join(cur, part)
-            if i < len(parts) - 1 and cur in self._checked:
+            if cur in self._checked:
                 continue
-            if i < len(parts) - 1:
-                self._checked[cur] = True
             if os.path.islink(cur):
+                real_root = os.path.realpath(root_abs)
                 real = os.path.realpath(cur)
-                if i == len(parts) - 1 or not (real == real_root or real.startswith(real_root + os.sep)):
+                if not (real == real_root or real.startswith(real_root + os.sep)):
                     raise UnsafePath(f"refusing to write {path}: {cur} is a symlink")
+            self._checked[cur] = True
         return name, rel.replace(os.sep, "/")
 
     def path(self, root: str, rel: str) -> Path:
@@ -168,6 +168,7 @@ class Transaction:
         self.dir = state / TXN
         self._fd: Optional[int] = None
         self._count = 0
+        self._dirs_ok: set = set()
         self.savepoints: List[int] = []
         self._seen: Dict[Tuple[str, str], Dict[str, Any]] = {}
         self._order: List[Tuple[str, str]] = []
@@ -243,6 +244,8 @@ class Transaction:
         self._mkdirs(directory)
 
     def _mkdirs(self, directory: Path) -> None:
+        if str(directory) in self._dirs_ok:
+            return
         missing = []
         d = directory
         while not d.exists():
@@ -258,6 +261,7 @@ class Transaction:
             _tick()
             os.mkdir(d)
             self.changed = True
+        self._dirs_ok.add(str(directory))
 
     # -- changes ---------------------------------------------------------
     def write(self, path: Path, data: bytes, mode: Optional[int] = None) -> None:
@@ -318,6 +322,7 @@ class Transaction:
                            "mode": stat.S_IMODE(directory.stat().st_mode)})
             _tick()
             directory.rmdir()
+            self._dirs_ok.clear()
             self.changed = True
             directory = directory.parent
 
@@ -331,6 +336,7 @@ class Transaction:
         _tick()
         os.rename(src, dst)
         self.changed = True
+        self._forget_dirs()
 
     def scratch_dir(self, path: Path) -> Path:
         """A working directory (a tree being built) that a rollback removes."""
@@ -350,6 +356,7 @@ class Transaction:
         _tick()
         os.rename(built, dst)
         self.changed = True
+        self._forget_dirs()
 
     def discard_dir(self, path: Path) -> None:
         """Remove a directory tree, keeping it in the log entry so undo can bring it back."""
@@ -361,6 +368,7 @@ class Transaction:
         _tick()
         os.rename(path, trash / str(n))
         self.changed = True
+        self._forget_dirs()
 
     # -- end -----------------------------------------------------------
     def commit(self) -> Optional[int]:
@@ -402,7 +410,12 @@ class Transaction:
         """A consistent point (one patch fully pushed): an error later rolls back to here."""
         self.savepoints.append(self._count)
 
+    def _forget_dirs(self) -> None:
+        self._dirs_ok.clear()
+        self.roots._checked.clear()
+
     def rollback_to(self, point: int) -> None:
+        self._forget_dirs()
         entries = read_journal(self.dir)[1]
         later = entries[point:]
         undo_entries(self.dir, later, self.roots)
