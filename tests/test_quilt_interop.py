@@ -113,3 +113,19 @@ def test_pc_directory_is_byte_identical_to_quilts(tmp_path: Path) -> None:
                              "sub/second.diff/gone.txt", "sub/second.diff/new/c.txt"]
     assert quilt(a, "pop", "-a").returncode == 0 and f5q(b, "pop", "-a").returncode == 0
     assert pc(b) == pc(a)
+
+
+def test_quilt_accepts_the_tree_after_an_f5quilt_write_before_any_push(tmp_path: Path, run: Runner) -> None:
+    """f5quilt's log lives in .pc/.f5quilt/ without settings: the .pc/ it creates is quilt's own."""
+    import shutil as _sh
+    import subprocess as _sp
+    if _sh.which("quilt") is None:
+        pytest.skip("GNU quilt not installed")
+    (tmp_path / "f.txt").write_text("a\nb\n")
+    (tmp_path / "patches").mkdir()
+    (tmp_path / "ext.diff").write_text("--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n a\n-b\n+B\n")
+    assert run(tmp_path, "import", "ext.diff")[0] == 0
+    assert (tmp_path / ".pc/.version").read_text() == "2\n"
+    r = _sp.run(["quilt", "push"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (tmp_path / "f.txt").read_text() == "a\nB\n"

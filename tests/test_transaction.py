@@ -557,3 +557,19 @@ def test_name_too_long_is_one_line(tmp_path: Path) -> None:
     r = cli(t, "new", "x" * 300 + ".diff")
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_undo_of_a_rebase_that_stopped_on_a_conflict(tmp_path: Path) -> None:
+    """Resolved by hand, continued, finished: one undo brings the old pin, tree and patches back."""
+    repo = _stopped_rebase(tmp_path)
+    # the state before the rebase: the log's first rebase entry begins there
+    (repo / "tree/m.py").write_text(V1["m.py"].replace("line 10\n", "LINE 10 (upstream)\n"))
+    r = cli(repo, "rebase", "--continue")
+    assert r.returncode == 0, r.stderr
+    r = cli(repo, "undo")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "path: ../v1" in (repo / "f5quilt.yaml").read_text()
+    assert (repo / "tree/m.py").read_text() == V1["m.py"].replace("line 10\n", "LINE 10\n").replace(
+        "line 20\n", "LINE 20\n")
+    assert (repo / "patches/pc.diff").read_text() == PC
+    assert cli(repo, "check", "--strict").returncode == 0

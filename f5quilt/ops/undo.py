@@ -47,7 +47,8 @@ def _current(path: Any) -> Optional[str]:
         return None
 
 
-def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, out: Reporter) -> None:
+def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, out: Reporter,
+            skip: "set[str]" = frozenset()) -> None:  # type: ignore[assignment]
     """Put back one side of ``entry``: its before-state (undo) or its after-state (redo),
     refusing when any file no longer holds the other side (an unrecorded change)."""
     ops = list(reversed(entry.ops)) if backwards else list(entry.ops)
@@ -56,6 +57,8 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, o
     objects = entry.path / "objects"
     for op in ops:
         kind = op.get("op")
+        if kind in ("file", "mkdir", "rmdir") and op.get("root") in skip:
+            continue
         if kind == "file":
             path = roots.path(op["root"], op["rel"])
             before, after = op.get("before"), op.get("after")
@@ -144,12 +147,20 @@ def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool) -> int:
         group = by_seq[seq].group
         while group and pool and by_seq[pool[-1]].group == group:
             picked.append(pool.pop())
+    # undoing a rebase puts the old tree back and keeps the rebased one, edits and all, in the
+    # log: the files inside it need no check and no restoring one by one
+    replaced = backwards and any(op.get("op") == "adopt" and op.get("root") == "tree" and op.get("rel") == "."
+                                 for seq in picked for op in by_seq[seq].ops)
+    skip = {"tree", "pc"} if replaced else set()
     with ws.transaction(f"{verb} {steps}" if steps != 1 else verb) as txn:
         txn.kind = verb
         txn.targets = picked
         for seq in picked:
-            _replay(ws, txn, by_seq[seq], backwards, out)
-            out.info(f"{'Undid' if backwards else 'Redid'} `f5quilt {by_seq[seq].command}`")
+            _replay(ws, txn, by_seq[seq], backwards, out, skip)
+    for seq in picked:
+        out.info(f"{'Undid' if backwards else 'Redid'} `f5quilt {by_seq[seq].command}`")
+    if replaced:
+        out.info("The replaced tree, with any edits made in it, is kept in the log (f5quilt log)")
     ws.reload()
     top = ws.stack.top()
     out.info(f"Now at patch {ws.display(top)}" if top else "No patches applied")

@@ -71,6 +71,12 @@ class Workspace:
             raise AssertionError("a write outside a transaction")
         return self.txn
 
+    def _quilt_readable(self, txn: Transaction) -> None:
+        """Without settings f5quilt's log lives in .pc/.f5quilt/: a .pc/ that GNU quilt would
+        then find must be one it accepts (.version and friends), not ask to `quilt upgrade`."""
+        if txn.changed and self.settings.settings_file is None and not (self.stack.pc / ".version").exists():
+            self.stack.initialize(self.settings.quilt_patches, self.settings.quilt_series)
+
     @contextmanager
     def transaction(self, command: str, group: Optional[str] = None) -> Iterator[Transaction]:
         """Every write of a command: committed into the log at the end; on an error, what
@@ -94,6 +100,7 @@ class Workspace:
             try:
                 if txn.savepoints:  # keep what was finished (quilt keeps the patches pushed before)
                     txn.rollback_to(txn.savepoints[-1])
+                    self._quilt_readable(txn)
                     txn.commit()
                 else:
                     txn.rollback()
@@ -108,6 +115,7 @@ class Workspace:
             raise
         else:
             try:
+                self._quilt_readable(txn)
                 txn.commit()
             except OSError as exc:
                 txn.rollback()
