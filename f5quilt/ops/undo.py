@@ -4,6 +4,7 @@ other command, so an undo can be redone and a killed undo is rolled back."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
@@ -65,6 +66,11 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, o
             if isinstance(after, str) and after.startswith("="):  # the same content as an object
                 after = sha1(entry.object(after[1:]))
             current = _current(path)
+            target = before if backwards else after
+            if target is not None and re.fullmatch(r"b\d+", target):  # an object by position
+                target = sha1(entry.object(target))
+            if current == target:
+                continue  # already what it should become: nothing to check, nothing to lose
             if backwards:
                 if current != after:
                     stale.append(os.path.relpath(path, ws.settings.base))
