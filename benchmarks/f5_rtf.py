@@ -1,19 +1,32 @@
 #!/usr/bin/env python3
-"""Real-time factor of F5-TTS inference, pristine vs patched, measured in the same run.
+"""Real-time factor of F5-TTS 1.1.22 inference: pristine, then each prefix of patches/series, in one run.
 
-Each side runs in its own subprocess that imports f5_tts from its own tree (<tree>/src first on
-sys.path). The model is F5TTS_v1_Base (arch from the tree's src/f5_tts/configs/F5TTS_v1_Base.yaml)
-with random weights, or a checkpoint given with --ckpt; the vocoder is vocos with the
-charactr/vocos-mel-24khz architecture and random weights (random weights cost the same time as
-trained ones). --small uses a tiny model and vocoder instead, to check the plumbing quickly.
+Steps: "pristine", then the tree with the first patch, the first two, ... (labels "01", "01-02", ...), and
+optional opt-in variants of the full series (--compile: compile_for_inference(); --graphs: the CUDA-graph
+step of patch 05, when the series has it). Each step runs in its own subprocess that imports f5_tts from its
+own tree (<tree>/src first on sys.path), built from the cached 1.1.22 sdist with `patch -p1 -F0` (an offset
+or fuzz is an error).
 
-RTF = wall time of infer_process (text -> wave, reference already preprocessed) / seconds of audio
-generated. Per NFE: one warm-up call (excluded), then --runs timed calls; the median is reported.
-The patched side runs the way F5TTS.infer does without file_spec: skip_spectrogram=True, the reference
-tensor cache on, mixed precision on (a no-op on the CPU); with --compile, compile_for_inference() first.
+Both sides build the model as upstream does: F5TTS_v1_Base (arch from the tree's configs/F5TTS_v1_Base.yaml)
+with random weights written once to a safetensors file, loaded through the tree's own
+utils_infer.load_model() -> load_checkpoint(), which casts the DiT to fp16 on CUDA compute capability >= 7
+(fp32 on the CPU), exactly as for a real checkpoint (--ckpt uses a real one). The vocoder is vocos with the
+charactr/vocos-mel-24khz architecture and random weights, left in fp32 as load_vocoder() leaves it. So the
+pristine and patched sides run the same dtypes: a ratio measures the series, not a dtype change.
 
-Example (CPU, short clip):
-  python benchmarks/f5_rtf.py --seconds 1 --runs 2 --nfe 16 32
+Cases: --seconds (output lengths, default 3 10 20) with a --ref-seconds mono 24 kHz reference, plus
+--resample-seconds (default 10) with a stereo 44.1 kHz reference (downmix + resample path). The reference is
+a file, read by infer_process() as a user's would be (torchaudio.load is replaced by a soundfile reader:
+torchaudio 2.11 needs torchcodec + FFmpeg). infer_process() runs with fix_duration = ref + output seconds,
+NFE --nfe (default 16), cfg_strength 2, sway -1 (upstream defaults), returning wave + spectrogram as
+F5TTS.infer() does.
+
+Timing: per case, --warmup calls (excluded), then --runs timed calls; torch.cuda.synchronize() before and
+after each; wall time of the whole infer_process() call (reference load included: that is what patch 01
+saves). RTF = median time / seconds of audio generated. Spread: min and max of the runs.
+
+Example (H100): python3 benchmarks/f5_rtf.py --runs 10 --json out.json
+Quick check (CPU): python3 benchmarks/f5_rtf.py --small --device cpu --seconds 1 --resample-seconds 1 --runs 2
 """
 
 import argparse
@@ -37,7 +50,18 @@ GEN_TEXT = "I don't really care what you call me. I've been a silent spectator, 
 # --- parent: trees, subprocesses, table -------------------------------------------------------------
 
 
-def build_trees(work: Path):
+def series_names():
+    names = []
+    for ln in (REPO / "patches" / "series").read_text().splitlines():
+        words = ln.split("#")[0].split()
+        if words:
+            names.append(words[0])
+    return names
+
+
+def find_sdist(args):
+    if args.sdist:
+        return Path(args.sdist)
     cache = Path(os.environ.get("F5QUILT_CACHE", REPO / ".cache"))
     sdists = sorted((cache / "sdist").glob(f"f5_tts-{F5_VERSION}.tar.gz"))
     if not sdists:
@@ -45,144 +69,226 @@ def build_trees(work: Path):
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
                         f"f5-tts=={F5_VERSION}", "-d", str(cache / "sdist")], check=True)
         sdists = sorted((cache / "sdist").glob(f"f5_tts-{F5_VERSION}.tar.gz"))
-    roots = []
-    for side in ("pristine", "patched"):
-        with tarfile.open(sdists[0]) as tar:
-            top = tar.getmembers()[0].name.split("/")[0]
-            tar.extractall(work / side)
-        roots.append(work / side / top)
-    series = [ln.split("#")[0].split() for ln in (REPO / "patches" / "series").read_text().splitlines()]
-    for name in [s[0] for s in series if s]:
+    return sdists[0]
+
+
+def build_tree(sdist: Path, dest: Path, patches):
+    """Extract the sdist into dest and apply patches with patch -p1 -F0 (offset/fuzz = error)."""
+    with tarfile.open(sdist) as tar:
+        top = tar.getmembers()[0].name.split("/")[0]
+        tar.extractall(dest)
+    root = dest / top
+    for name in patches:
         with open(REPO / "patches" / name, "rb") as f:
-            res = subprocess.run(["patch", "-p1", "-F0"], stdin=f, cwd=roots[1], capture_output=True, text=True)
+            res = subprocess.run(["patch", "-p1", "-F0"], stdin=f, cwd=root, capture_output=True, text=True)
         if res.returncode or "offset" in res.stdout or "fuzz" in res.stdout:
             sys.exit(f"{name} does not apply cleanly:\n{res.stdout}{res.stderr}")
-    return roots
+    return root
 
 
-def run_side(args, tree, side, out):
-    cmd = [sys.executable, __file__, "--worker", str(tree), "--side", side, "--out", str(out),
-           "--seconds", str(args.seconds), "--ref-seconds", str(args.ref_seconds), "--runs", str(args.runs),
-           "--device", args.device, "--nfe", *map(str, args.nfe)]
-    cmd += ["--small"] if args.small else []
-    cmd += ["--compile"] if args.compile and side == "patched" else []
-    cmd += ["--ckpt", args.ckpt] if args.ckpt else []
-    cmd += ["--threads", str(args.threads)] if args.threads else []
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL if not args.verbose else None)
-    return json.loads(Path(out).read_text())
+def label(names):
+    return "pristine" if not names else "-".join(n.split("-")[0] for n in names)
+
+
+def plan_steps(args):
+    """[(label, patch names, options)]: pristine, each prefix, then the opt-in variants of the full series."""
+    names = series_names()
+    if args.steps == "ends":
+        prefixes = [[], names]
+    else:
+        prefixes = [names[:k] for k in range(len(names) + 1)]
+    steps = [(label(p), p, {}) for p in prefixes]
+    full = label(names)
+    if args.compile:
+        steps.append((full + "+compile", names, {"compile": True}))
+    if args.graphs:
+        steps.append((full + "+graphs", names, {"graphs": True}))
+    if args.compile and args.graphs:
+        steps.append((full + "+compile+graphs", names, {"compile": True, "graphs": True}))
+    return steps
+
+
+def cases(args):
+    out = [{"name": f"{s:g}s", "seconds": s, "ref_sr": 24000, "ref_channels": 1} for s in args.seconds]
+    out += [{"name": f"{s:g}s@44.1k", "seconds": s, "ref_sr": 44100, "ref_channels": 2}
+            for s in args.resample_seconds]
+    return out
+
+
+def run_step(args, tree, step_label, options, ckpt, out):
+    job = {"tree": str(tree), "label": step_label, "options": options, "ckpt": ckpt, "cases": cases(args),
+           "nfe": args.nfe, "runs": args.runs, "warmup": args.warmup, "ref_seconds": args.ref_seconds,
+           "device": args.device, "small": args.small, "threads": args.threads}
+    job_file = Path(str(out) + ".job")
+    job_file.write_text(json.dumps(job))
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, __file__, "--worker", str(job_file), "--out", str(out)],
+                         stdout=None if args.verbose else subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if res.returncode:
+        sys.exit(f"step {step_label} failed (rc {res.returncode}):\n{res.stderr[-4000:]}")
+    r = json.loads(Path(out).read_text())
+    r["wall_seconds"] = time.perf_counter() - t0
+    return r
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pristine", type=Path, help="pristine tree (default: extracted from the cached sdist)")
-    ap.add_argument("--patched", type=Path, help="patched tree (default: pristine + patches/series)")
-    ap.add_argument("--seconds", type=float, default=4.0, help="seconds of audio to generate per call")
-    ap.add_argument("--frames", type=int, help="frames to generate per call (hop 256 at 24 kHz), overrides --seconds")
-    ap.add_argument("--ref-seconds", type=float, default=2.0, help="length of the synthetic reference clip")
-    ap.add_argument("--runs", type=int, default=5, help="timed runs per NFE (median reported)")
-    ap.add_argument("--nfe", type=int, nargs="+", default=[16, 32])
+    ap.add_argument("--seconds", type=float, nargs="*", default=[3.0, 10.0, 20.0],
+                    help="seconds of audio to generate per call, one case each (mono 24 kHz reference)")
+    ap.add_argument("--resample-seconds", type=float, nargs="*", default=[10.0],
+                    help="cases with a stereo 44.1 kHz reference (resample path)")
+    ap.add_argument("--ref-seconds", type=float, default=3.0, help="length of the synthetic reference clip")
+    ap.add_argument("--runs", type=int, default=10, help="timed calls per case (median, min, max reported)")
+    ap.add_argument("--warmup", type=int, default=2, help="untimed calls per case before the timed ones")
+    ap.add_argument("--nfe", type=int, default=16)
     ap.add_argument("--device", default="cuda", help="cuda (falls back to cpu when unavailable), cpu, ...")
-    ap.add_argument("--compile", action="store_true", help="patched side: compile_for_inference() (opt-in)")
-    ap.add_argument("--small", action="store_true", help="tiny random model and vocoder instead of the base ones")
+    ap.add_argument("--steps", choices=["prefixes", "ends"], default="prefixes",
+                    help="prefixes: pristine and every prefix of the series; ends: pristine and the full series")
+    ap.add_argument("--compile", action="store_true", help="add a step: full series + compile_for_inference()")
+    ap.add_argument("--graphs", action="store_true", help="add a step: full series + CUDA-graph step (patch 05)")
+    ap.add_argument("--small", action="store_true", help="tiny random model and vocoder, to check the plumbing")
     ap.add_argument("--ckpt", help="F5TTS_v1_Base checkpoint (.safetensors/.pt) instead of random weights")
+    ap.add_argument("--sdist", help=f"f5_tts-{F5_VERSION}.tar.gz (default: $F5QUILT_CACHE/sdist, downloaded)")
     ap.add_argument("--threads", type=int, help="torch.set_num_threads in the workers")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
-    ap.add_argument("--side", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.frames:
-        args.seconds = args.frames * 256 / 24000
     if args.worker:
-        return worker(args)
+        return worker(json.loads(Path(args.worker).read_text()), args.out)
     if args.device == "cuda":
         probe = subprocess.run([sys.executable, "-c", "import torch; print(torch.cuda.is_available())"],
                                capture_output=True, text=True)
         if probe.stdout.strip() != "True":
             args.device = "cpu"
 
+    sdist = find_sdist(args)
+    steps = plan_steps(args)
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        if args.pristine and args.patched:
-            trees = [args.pristine, args.patched]
-        else:
-            trees = build_trees(tmp)
-        res = {side: run_side(args, tree, side, tmp / f"{side}.json") for side, tree in zip(("pristine", "patched"), trees)}
+        ckpt = args.ckpt or str(tmp / "random.safetensors")  # written by the first worker, read by all
+        for i, (step_label, names, options) in enumerate(steps):
+            tree = build_tree(sdist, tmp / f"tree{i}", names)
+            results[step_label] = run_step(args, tree, step_label, options, ckpt, tmp / f"step{i}.json")
+            print(f"  {step_label}: done in {results[step_label]['wall_seconds']:.0f} s", file=sys.stderr, flush=True)
 
-    print(f"F5-TTS {F5_VERSION}, {'tiny' if args.small else 'F5TTS_v1_Base'} model"
-          f"{' (' + args.ckpt + ')' if args.ckpt else ' (random weights)'}, device {res['patched']['device']}, "
-          f"torch {res['patched']['torch']}, {args.seconds:.2f} s generated per call "
-          f"({res['patched']['frames']} frames), ref {args.ref_seconds} s, median of {args.runs} runs, "
-          f"compile={'on' if args.compile else 'off'} (patched side)")
-    print(f"{'NFE':>4} {'pristine RTF':>13} {'patched RTF':>12} {'ratio patched/pristine':>23}")
-    for nfe in args.nfe:
-        p, q = res["pristine"]["rtf"][str(nfe)], res["patched"]["rtf"][str(nfe)]
-        print(f"{nfe:>4} {p:>13.4f} {q:>12.4f} {q / p:>23.3f}")
-    if res["patched"].get("compile_seconds") is not None:
-        print(f"patched: compile_for_inference (compile + warm-up) took {res['patched']['compile_seconds']:.1f} s, "
-              f"compiled={res['patched']['compiled']}")
+    first = next(iter(results.values()))
+    print(f"F5-TTS {F5_VERSION}, {'tiny' if args.small else 'F5TTS_v1_Base'} model "
+          f"({args.ckpt or 'random weights'}), loaded by load_model() (model dtype {first['model_dtype']}), "
+          f"vocos fp32; device {first['device_name']}, torch {first['torch']}; NFE {args.nfe}, "
+          f"ref {args.ref_seconds:g} s, {args.warmup} warm-up + {args.runs} timed calls per case")
+    print(f"{'case':<10} {'step':<22} {'RTF':>7} {'median ms':>10} {'min ms':>8} {'max ms':>8} "
+          f"{'vs pristine':>12} {'vs previous':>12} {'max|dwave|':>11}")
+    for case in cases(args):
+        base = prev = head0 = None
+        for step_label in results:
+            c = results[step_label]["cases"][case["name"]]
+            med = statistics.median(c["times"])
+            base = base or med
+            head0 = head0 or c["wave_head"]
+            dwave = max(abs(a - b) for a, b in zip(head0, c["wave_head"]))
+            print(f"{case['name']:<10} {step_label:<22} {med / c['audio_seconds']:>7.4f} {med * 1e3:>10.1f} "
+                  f"{min(c['times']) * 1e3:>8.1f} {max(c['times']) * 1e3:>8.1f} {med / base:>12.3f} "
+                  f"{med / (prev or med):>12.3f} {dwave:>11.2e}")
+            prev = med
+    for step_label, r in results.items():
+        if r.get("setup_seconds"):
+            print(f"{step_label}: opt-in setup {r['setup']} took {r['setup_seconds']:.1f} s")
     if args.json:
-        args.json.write_text(json.dumps(res, indent=1))
+        args.json.write_text(json.dumps({"args": {k: v for k, v in vars(args).items() if k != "json"},
+                                         "results": results}, indent=1, default=str))
 
 
 # --- worker: one tree, one process -------------------------------------------------------------------
 
 
-def worker(args):
-    sys.path.insert(0, str(Path(args.worker) / "src"))
+def _stub_trainer():
+    """f5_tts.model imports its Trainer (wandb, datasets, ema_pytorch), which inference never uses."""
+    import types
+
+    if "f5_tts.model.trainer" not in sys.modules:
+        stub = types.ModuleType("f5_tts.model.trainer")
+        stub.Trainer = None
+        sys.modules["f5_tts.model.trainer"] = stub
+
+
+def worker(job, out_path):
+    tree = Path(job["tree"])
+    sys.path.insert(0, str(tree / "src"))
     sys.path.insert(0, str(REPO / "tests" / "f5"))
-    import numpy as np
+    if os.environ.get("F5_RTF_STUB_TRAINER", "1") == "1":
+        _stub_trainer()
     import torch
     import yaml
 
     import f5_harness as h  # also swaps torchaudio.load for a soundfile reader (no FFmpeg needed)
     import f5_tts.infer.utils_infer as U
+    from f5_tts.model import DiT
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = args.device
-    cfg = yaml.safe_load((Path(args.worker) / "src/f5_tts/configs/F5TTS_v1_Base.yaml").read_text())
-    arch = None if args.small else cfg["model"]["arch"]
-    model = h.build_model(arch=arch, ckpt=args.ckpt, device=device)
-    vocoder = h.build_vocoder(cfg=None if args.small else h.BASE_VOCOS, device=device)
+    if job["threads"]:
+        torch.set_num_threads(job["threads"])
+    device = job["device"]
+    cfg = yaml.safe_load((tree / "src/f5_tts/configs/F5TTS_v1_Base.yaml").read_text())
+    arch = dict(h.TINY) if job["small"] else cfg["model"]["arch"]
+    ckpt = job["ckpt"]
+    if not os.path.exists(ckpt):
+        from safetensors.torch import save_file
+
+        random_model = h.build_model(arch=arch, device="cpu")  # seeded random weights, fp32
+        save_file({k: v.contiguous() for k, v in random_model.state_dict().items()}, ckpt)
+        del random_model
+    # upstream's path: load_model -> load_checkpoint (fp16 on CUDA cc >= 7, fp32 elsewhere)
+    model = U.load_model(DiT, arch, ckpt, mel_spec_type="vocos", device=device)
+    vocoder = h.build_vocoder(cfg=None if job["small"] else h.BASE_VOCOS, device=device)
     tmp = Path(tempfile.mkdtemp())
-    ref = h.write_ref_wav(tmp / "ref.wav", seconds=args.ref_seconds)
-    fix_duration = args.ref_seconds + args.seconds
-    frames = int(fix_duration * 24000 / 256) - int(args.ref_seconds * 24000) // 256
+    out = {"label": job["label"], "device": device, "torch": torch.__version__,
+           "device_name": torch.cuda.get_device_name(device) if device.startswith("cuda") else "cpu",
+           "model_dtype": str(next(model.parameters()).dtype), "cases": {}}
 
-    out = {"device": device, "torch": torch.__version__, "frames": frames, "rtf": {}, "times": {}}
-    patched = hasattr(U, "load_ref_audio")
-    if args.compile:
-        t0 = time.perf_counter()
+    options = job["options"]
+    extra = {}
+    t0 = time.perf_counter()
+    setup = []
+    if options.get("graphs"):
+        setup.append("graphs")
+        extra.update(U.cuda_graph_options())  # patch 05's opt-in for infer_process
+    if options.get("compile"):
+        setup.append("compile_for_inference")
         out["compiled"] = U.compile_for_inference(model, vocoder, "vocos", device=device)
-        out["compile_seconds"] = time.perf_counter() - t0
-    extra = {"skip_spectrogram": True} if patched else {}
+    out["setup"] = "+".join(setup)
+    out["setup_seconds"] = time.perf_counter() - t0 if setup else 0.0
 
     def sync():
         if device.startswith("cuda"):
             torch.cuda.synchronize()
 
-    def call(nfe):
-        torch.manual_seed(0)
-        sync()
-        t0 = time.perf_counter()
-        wav, sr, _ = U.infer_process(ref, REF_TEXT, GEN_TEXT, model, vocoder, show_info=lambda *a, **k: None,
-                                     progress=None, nfe_step=nfe, fix_duration=fix_duration, device=device, **extra)
-        sync()
-        return time.perf_counter() - t0, len(wav) / sr
+    quiet = lambda *a, **k: None  # noqa: E731
+    for case in job["cases"]:
+        ref = h.write_ref_wav(tmp / f"ref_{case['name']}.wav", seconds=job["ref_seconds"], sr=case["ref_sr"],
+                              channels=case["ref_channels"])
+        fix_duration = job["ref_seconds"] + case["seconds"]
 
-    for nfe in args.nfe:
-        call(nfe)  # warm-up, excluded
-        times, audio_s = [], None
-        for _ in range(args.runs):
-            dt, audio_s = call(nfe)
+        def call():
+            torch.manual_seed(0)
+            sync()
+            t0 = time.perf_counter()
+            wav, sr, _ = U.infer_process(ref, REF_TEXT, GEN_TEXT, model, vocoder, show_info=quiet, progress=None,
+                                         nfe_step=job["nfe"], fix_duration=fix_duration, device=device, **extra)
+            sync()
+            return time.perf_counter() - t0, wav, sr
+
+        for _ in range(job["warmup"]):
+            call()
+        times = []
+        for _ in range(job["runs"]):
+            dt, wav, sr = call()
             times.append(dt)
-        out["times"][str(nfe)] = times
-        out["rtf"][str(nfe)] = statistics.median(times) / audio_s
-        out["audio_seconds"] = audio_s
-    Path(args.out).write_text(json.dumps(out))
-    del np
+        out["cases"][case["name"]] = {"times": times, "audio_seconds": len(wav) / sr,
+                                      "wave_rms": float((wav.astype("float64") ** 2).mean() ** 0.5),
+                                      "wave_head": [float(x) for x in wav[:2000:50]]}
+    Path(out_path).write_text(json.dumps(out))
 
 
 if __name__ == "__main__":
