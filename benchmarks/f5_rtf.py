@@ -118,14 +118,16 @@ def cases(args):
 def run_step(args, tree, step_label, options, ckpt, out):
     job = {"tree": str(tree), "label": step_label, "options": options, "ckpt": ckpt, "cases": cases(args),
            "nfe": args.nfe, "runs": args.runs, "warmup": args.warmup, "ref_seconds": args.ref_seconds,
-           "device": args.device, "small": args.small, "threads": args.threads}
+           "device": args.device, "small": args.small, "threads": args.threads,
+           "phase_runs": args.phase_runs}
     job_file = Path(str(out) + ".job")
     job_file.write_text(json.dumps(job))
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, __file__, "--worker", str(job_file), "--out", str(out)],
                          stdout=None if args.verbose else subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if res.returncode:
-        sys.exit(f"step {step_label} failed (rc {res.returncode}):\n{res.stderr[-4000:]}")
+        print(f"step {step_label} failed (rc {res.returncode}):\n{res.stderr[-3000:]}", file=sys.stderr)
+        return None
     r = json.loads(Path(out).read_text())
     r["wall_seconds"] = time.perf_counter() - t0
     return r
@@ -141,6 +143,8 @@ def main():
     ap.add_argument("--runs", type=int, default=10, help="timed calls per case (median, min, max reported)")
     ap.add_argument("--warmup", type=int, default=2, help="untimed calls per case before the timed ones")
     ap.add_argument("--nfe", type=int, default=16)
+    ap.add_argument("--phase-runs", type=int, default=3,
+                    help="extra instrumented calls per case (synced timers on sampling, vocoder, text): where time goes")
     ap.add_argument("--device", default="cuda", help="cuda (falls back to cpu when unavailable), cpu, ...")
     ap.add_argument("--steps", choices=["prefixes", "ends"], default="prefixes",
                     help="prefixes: pristine and every prefix of the series; ends: pristine and the full series")
@@ -171,8 +175,13 @@ def main():
         ckpt = args.ckpt or str(tmp / "random.safetensors")  # written by the first worker, read by all
         for i, (step_label, names, options) in enumerate(steps):
             tree = build_tree(sdist, tmp / f"tree{i}", names)
-            results[step_label] = run_step(args, tree, step_label, options, ckpt, tmp / f"step{i}.json")
-            print(f"  {step_label}: done in {results[step_label]['wall_seconds']:.0f} s", file=sys.stderr, flush=True)
+            r = run_step(args, tree, step_label, options, ckpt, tmp / f"step{i}.json")
+            if r is None:
+                continue
+            results[step_label] = r
+            print(f"  {step_label}: done in {r['wall_seconds']:.0f} s", file=sys.stderr, flush=True)
+            if args.json:  # partial results survive a later crash or timeout
+                args.json.write_text(json.dumps({"results": results}, indent=1, default=str))
 
     first = next(iter(results.values()))
     print(f"F5-TTS {F5_VERSION}, {'tiny' if args.small else 'F5TTS_v1_Base'} model "
@@ -196,6 +205,12 @@ def main():
     for step_label, r in results.items():
         if r.get("setup_seconds"):
             print(f"{step_label}: opt-in setup {r['setup']} took {r['setup_seconds']:.1f} s")
+        for cname, c in r["cases"].items():
+            if c.get("phases_ms"):
+                print(f"{step_label} {cname} phases (ms/call): "
+                      + ", ".join(f"{k} {v:.1f}" for k, v in sorted(c["phases_ms"].items())))
+        if r.get("graph_stats"):
+            print(f"{step_label}: graph sampler {r['graph_stats']}")
     if args.json:
         args.json.write_text(json.dumps({"args": {k: v for k, v in vars(args).items() if k != "json"},
                                          "results": results}, indent=1, default=str))
@@ -212,6 +227,50 @@ def _stub_trainer():
         stub = types.ModuleType("f5_tts.model.trainer")
         stub.Trainer = None
         sys.modules["f5_tts.model.trainer"] = stub
+
+
+class phase_timers:
+    """Wrap what one infer_process() call runs (sampling, vocoder, text, reference) with synced timers."""
+
+    def __init__(self, U, model, vocoder, sync):
+        import torch
+
+        self.acc, self.undo = {}, []
+        targets = [("sample", type(model), "sample"), ("graph_replay", torch.cuda.CUDAGraph, "replay"),
+                   ("transformer", type(model.transformer), "forward"), ("vocoder", type(vocoder), "decode"),
+                   ("vocos_backbone", type(vocoder.backbone), "forward"), ("vocos_head", type(vocoder.head), "forward"),
+                   ("text_to_pinyin", U, "convert_char_to_pinyin")]
+        try:
+            from f5_tts.infer.graph_sampler import GraphSampler
+
+            targets.append(("sample", GraphSampler, "sample"))
+        except ImportError:
+            pass
+        for name, owner, attr in targets:
+            self._wrap(name, owner, attr, sync)
+
+    def _wrap(self, name, owner, attr, sync):
+        orig = getattr(owner, attr)
+        acc = self.acc
+
+        def timed(*a, **k):
+            sync()
+            t0 = time.perf_counter()
+            try:
+                return orig(*a, **k)
+            finally:
+                sync()
+                acc[name] = acc.get(name, 0.0) + time.perf_counter() - t0
+
+        setattr(owner, attr, timed)
+        self.undo.append((owner, attr, orig))
+
+    def __enter__(self):
+        return self.acc
+
+    def __exit__(self, *exc):
+        for owner, attr, orig in reversed(self.undo):
+            setattr(owner, attr, orig)
 
 
 def worker(job, out_path):
@@ -253,7 +312,7 @@ def worker(job, out_path):
     setup = []
     if options.get("graphs"):
         setup.append("graphs")
-        extra.update(U.cuda_graph_options())  # patch 05's opt-in for infer_process
+        extra["cuda_graphs"] = True  # patch 05: infer_process(cuda_graphs=True)
     if options.get("compile"):
         setup.append("compile_for_inference")
         out["compiled"] = U.compile_for_inference(model, vocoder, "vocos", device=device)
@@ -288,6 +347,15 @@ def worker(job, out_path):
         out["cases"][case["name"]] = {"times": times, "audio_seconds": len(wav) / sr,
                                       "wave_rms": float((wav.astype("float64") ** 2).mean() ** 0.5),
                                       "wave_head": [float(x) for x in wav[:2000:50]]}
+        if job.get("phase_runs"):  # separate, instrumented calls (extra syncs): where the time goes
+            with phase_timers(U, model, vocoder, sync) as acc:
+                for _ in range(job["phase_runs"]):
+                    dt, _w, _s = call()
+                    acc["total"] = acc.get("total", 0.0) + dt
+            out["cases"][case["name"]]["phases_ms"] = {k: v * 1e3 / job["phase_runs"] for k, v in acc.items()}
+    sampler = model.__dict__.get("_f5_graph_sampler")
+    if sampler is not None:
+        out["graph_stats"] = dict(sampler.stats, graphs=len(sampler.graphs), disabled=sampler.disabled_reason)
     Path(out_path).write_text(json.dumps(out))
 
 
