@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Real-time factor of F5-TTS 1.1.22 inference: pristine, then each prefix of patches/series, in one run.
 
-Steps: "pristine", then the tree with the first patch, the first two, ... (labels "01", "01-02", ...), and
-optional opt-in variants of the full series (--compile: compile_for_inference(); --graphs: the CUDA-graph
-step of patch 05, when the series has it). Each step runs in its own subprocess that imports f5_tts from its
+Steps: "pristine", then the tree with the first patch, the first two, ... (labels "01", "01-02*", ...), each
+with the opt-ins of the patches it holds turned on (a "*" says so; see OPT_INS: 02 vocoder_autocast, 03
+skip_spectrogram, 04 compile_for_inference(), 05 cuda_graphs), and the full series without 04's compile;
+--defaults runs every step with the patches' defaults instead. Each step runs in its own subprocess that imports f5_tts from its
 own tree (<tree>/src first on sys.path), built from the cached 1.1.22 sdist with `patch -p1 -F0` (an offset
 or fuzz is an error).
 
@@ -25,7 +26,7 @@ Timing: per case, --warmup calls (excluded), then --runs timed calls; torch.cuda
 after each; wall time of the whole infer_process() call (reference load included: that is what patch 01
 saves). RTF = median time / seconds of audio generated. Spread: min and max of the runs.
 
-Example (H100): python3 benchmarks/f5_rtf.py --runs 10 --json out.json
+Example (H100): python3 benchmarks/f5_rtf.py --runs 7 --json out.json
 Quick check (CPU): python3 benchmarks/f5_rtf.py --small --device cpu --seconds 1 --resample-seconds 1 --runs 2
 """
 
@@ -90,21 +91,39 @@ def label(names):
     return "pristine" if not names else "-".join(n.split("-")[0] for n in names)
 
 
+# what each patch's opt-in is; a prefix step turns on the opt-ins of the patches it holds
+OPT_INS = {
+    "02": {"kwargs": {"vocoder_autocast": True}},
+    "03": {"kwargs": {"skip_spectrogram": True}},
+    "04": {"compile": True},
+    "05": {"kwargs": {"cuda_graphs": True}},
+}
+
+
+def opt_ins(names, skip=()):
+    options = {"compile": False, "kwargs": {}}
+    for n in names:
+        num = n.split("-")[0]
+        if num in skip:
+            continue
+        o = OPT_INS.get(num, {})
+        options["compile"] |= o.get("compile", False)
+        options["kwargs"].update(o.get("kwargs", {}))
+    return options
+
+
 def plan_steps(args):
-    """[(label, patch names, options)]: pristine, each prefix, then the opt-in variants of the full series."""
+    """[(label, patch names, options)]: pristine, then each prefix of the series with its patches' opt-ins on
+    (--defaults: off), then the full series without 04's compile when 05 is there (graphs alone)."""
     names = series_names()
-    if args.steps == "ends":
-        prefixes = [[], names]
-    else:
-        prefixes = [names[:k] for k in range(len(names) + 1)]
-    steps = [(label(p), p, {}) for p in prefixes]
-    full = label(names)
-    if args.compile:
-        steps.append((full + "+compile", names, {"compile": True}))
-    if args.graphs:
-        steps.append((full + "+graphs", names, {"graphs": True}))
-    if args.compile and args.graphs:
-        steps.append((full + "+compile+graphs", names, {"compile": True, "graphs": True}))
+    prefixes = [[], names] if args.steps == "ends" else [names[:k] for k in range(len(names) + 1)]
+    steps = []
+    for p in prefixes:
+        opts = {"compile": False, "kwargs": {}} if args.defaults else opt_ins(p)
+        steps.append((label(p) + ("" if args.defaults or not p else "*"), p, opts))
+    nums = [n.split("-")[0] for n in names]
+    if not args.defaults and "04" in nums and "05" in nums:
+        steps.append((label(names) + "* no compile", names, opt_ins(names, skip=("04",))))
     return steps
 
 
@@ -148,8 +167,8 @@ def main():
     ap.add_argument("--device", default="cuda", help="cuda (falls back to cpu when unavailable), cpu, ...")
     ap.add_argument("--steps", choices=["prefixes", "ends"], default="prefixes",
                     help="prefixes: pristine and every prefix of the series; ends: pristine and the full series")
-    ap.add_argument("--compile", action="store_true", help="add a step: full series + compile_for_inference()")
-    ap.add_argument("--graphs", action="store_true", help="add a step: full series + CUDA-graph step (patch 05)")
+    ap.add_argument("--defaults", action="store_true",
+                    help="run every step with the patches' defaults (opt-ins off) instead of their opt-ins on")
     ap.add_argument("--small", action="store_true", help="tiny random model and vocoder, to check the plumbing")
     ap.add_argument("--ckpt", help="F5TTS_v1_Base checkpoint (.safetensors/.pt) instead of random weights")
     ap.add_argument("--sdist", help=f"f5_tts-{F5_VERSION}.tar.gz (default: $F5QUILT_CACHE/sdist, downloaded)")
@@ -307,17 +326,14 @@ def worker(job, out_path):
            "model_dtype": str(next(model.parameters()).dtype), "cases": {}}
 
     options = job["options"]
-    extra = {}
+    extra = dict(options["kwargs"])  # the opt-ins of infer_process (patches 02, 03, 05)
+    out["options"] = options
     t0 = time.perf_counter()
-    setup = []
-    if options.get("graphs"):
-        setup.append("graphs")
-        extra["cuda_graphs"] = True  # patch 05: infer_process(cuda_graphs=True)
-    if options.get("compile"):
-        setup.append("compile_for_inference")
-        out["compiled"] = U.compile_for_inference(model, vocoder, "vocos", device=device)
-    out["setup"] = "+".join(setup)
-    out["setup_seconds"] = time.perf_counter() - t0 if setup else 0.0
+    if options["compile"]:  # patch 04's opt-in
+        kw = {"vocoder_autocast": extra["vocoder_autocast"]} if "vocoder_autocast" in extra else {}
+        out["compiled"] = U.compile_for_inference(model, vocoder, "vocos", device=device, **kw)
+        out["setup"] = "compile_for_inference"
+    out["setup_seconds"] = time.perf_counter() - t0 if options["compile"] else 0.0
 
     def sync():
         if device.startswith("cuda"):
