@@ -116,6 +116,11 @@ def plan_steps(args):
     """[(label, patch names, options)]: pristine, then each prefix of the series with its patches' opt-ins on
     (--defaults: off), then the full series without 04's compile when 05 is there (graphs alone)."""
     names = series_names()
+    if args.steps == "final":  # pristine, the full series with its defaults, with its opt-ins, opt-ins but compile
+        steps = [("pristine", [], opt_ins([])), (label(names) + " defaults", names, opt_ins([]))]
+        steps += [(label(names) + "* no compile", names, opt_ins(names, skip=("04",))),
+                  (label(names) + "*", names, opt_ins(names))]
+        return steps
     prefixes = [[], names] if args.steps == "ends" else [names[:k] for k in range(len(names) + 1)]
     steps = []
     for p in prefixes:
@@ -165,8 +170,9 @@ def main():
     ap.add_argument("--phase-runs", type=int, default=3,
                     help="extra instrumented calls per case (synced timers on sampling, vocoder, text): where time goes")
     ap.add_argument("--device", default="cuda", help="cuda (falls back to cpu when unavailable), cpu, ...")
-    ap.add_argument("--steps", choices=["prefixes", "ends"], default="prefixes",
-                    help="prefixes: pristine and every prefix of the series; ends: pristine and the full series")
+    ap.add_argument("--steps", choices=["prefixes", "ends", "final"], default="prefixes",
+                    help="prefixes: pristine and every prefix of the series; ends: pristine and the full series; "
+                         "final: pristine, the full series with defaults, with its opt-ins but compile, with all")
     ap.add_argument("--defaults", action="store_true",
                     help="run every step with the patches' defaults (opt-ins off) instead of their opt-ins on")
     ap.add_argument("--small", action="store_true", help="tiny random model and vocoder, to check the plumbing")
