@@ -36,8 +36,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10)
     args = ap.parse_args()
-    from f5quilt.settings import load_settings
-    from f5quilt.stack import Workspace
+    from f5quilt.repo.settings import load_settings
+    from f5quilt.repo.workspace import Workspace
     ws = Workspace.open(load_settings(ROOT))
     up = ws.upstream()
     assert up is not None, "f5quilt.yaml pins no upstream"

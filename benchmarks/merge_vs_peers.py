@@ -27,11 +27,11 @@ from typing import Callable, Dict, List, Optional, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from f5quilt.gitdiff import diff_files  # noqa: E402
-from f5quilt.locate import apply_hunks  # noqa: E402
-from f5quilt.merge import merge3  # noqa: E402
-from f5quilt.patchmodel import Hunk, parse_patch, split_lines  # noqa: E402
-from f5quilt.upstream import Pin, Upstream, default_cache, list_files  # noqa: E402
+from f5quilt.engine.gitdiff import diff_files  # noqa: E402
+from f5quilt.engine.locate import apply_hunks  # noqa: E402
+from f5quilt.engine.merge import merge3  # noqa: E402
+from f5quilt.model.patch import Hunk, parse_patch, split_lines  # noqa: E402
+from f5quilt.repo.upstream import Pin, Upstream, default_cache, list_files  # noqa: E402
 
 RIGHT, REFUSED, WRONG = "right", "refused", "WRONG"
 Case = Tuple[str, bytes, bytes, bytes, bytes]  # name, base, ours, patch, truth

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Optional, Union
 
-from .errors import F5QuiltError, UnsafePath
+from f5quilt.errors import F5QuiltError, UnsafePath
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -38,7 +38,10 @@ def snapshot(root: Path, skip_pc: bool = False) -> Dict[str, bytes]:
             dirs.remove(".pc")
         for name in files:
             full = Path(dirpath) / name
-            out[full.relative_to(root).as_posix()] = full.read_bytes()
+            rel = full.relative_to(root).as_posix()
+            if "/.f5quilt/log/" in "/" + rel:  # f5quilt's undo log grows with every command
+                continue
+            out[rel] = full.read_bytes()
     return out
 
 

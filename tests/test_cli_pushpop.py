@@ -194,22 +194,6 @@ def test_series_errors_name_file_and_line(tree: Path, run: Runner) -> None:
     assert rc == 1 and "series:2: unknown patch option '-X'" in err
 
 
-def test_killed_push_is_rolled_back_by_next_command(tree: Path, run: Runner) -> None:
-    """Simulate SIGKILL after the tree files were written but before the state was."""
-    from f5quilt.state import AppliedStack
-    before = snapshot(tree)
-    run(tree, "push")
-    stack = AppliedStack(tree)
-    # fake the crash: journal says 'files' stage, patch not in applied-patches
-    stack.write_applied([])
-    stack.set_journal({"op": "push", "patch": "p1.diff", "stage": "files"})
-    rc, _, err = run(tree, "push")
-    assert "Rolled back an interrupted push of patches/p1.diff" in err
-    assert rc == 0
-    assert run(tree, "pop")[0] == 0
-    assert snapshot(tree, skip_pc=True) == before
-
-
 def test_sigkill_at_random_points_is_always_repairable(tree: Path) -> None:
     """Real SIGKILLs: kill push/pop -a at many instants; the next command repairs."""
     import os
@@ -300,36 +284,25 @@ def test_directory_where_a_file_is_expected_is_a_one_line_error(tree: Path, run:
 def test_write_failure_mid_push_is_undone_with_one_line(tree: Path, run: Runner,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """A write that fails after other files were written (disk full...) leaves nothing behind."""
-    import f5quilt.stack as st
+    from f5quilt.repo.transaction import Transaction
     run(tree, "push")
     before = snapshot(tree)
-    real = st.atomic_write
+    real = Transaction.write
     calls = []
 
-    def failing(path, data, mode=None):  # type: ignore[no-untyped-def]
+    def failing(self, path, data, mode=None):  # type: ignore[no-untyped-def]
         calls.append(path)
-        if Path(path).name == "new.txt":
+        if Path(path) == tree / "sub/new.txt":  # the tree file, after the backups and g.txt
             raise OSError(28, "No space left on device", str(path))
-        return real(path, data, mode)
-    monkeypatch.setattr(st, "atomic_write", failing)
+        return real(self, path, data, mode)
+    monkeypatch.setattr(Transaction, "write", failing)
     rc, _, err = run(tree, "push")
     assert rc == 1 and "No space left on device" in err and "nothing was changed" in err
+    assert len(err.strip().splitlines()) == 1
     assert any(Path(c).name == "g.txt" for c in calls)  # g.txt had been written already
     assert snapshot(tree) == before
-    monkeypatch.setattr(st, "atomic_write", real)
+    monkeypatch.setattr(Transaction, "write", real)
     assert run(tree, "push")[0] == 0
-
-
-def test_queries_repair_an_interrupted_push_first(tree: Path, run: Runner) -> None:
-    from f5quilt.state import AppliedStack
-    before = snapshot(tree, skip_pc=True)
-    run(tree, "push")
-    stack = AppliedStack(tree)
-    stack.write_applied([])
-    stack.set_journal({"op": "push", "patch": "p1.diff", "stage": "files"})
-    rc, _, err = run(tree, "applied")
-    assert rc == 2 and "Rolled back an interrupted push of patches/p1.diff" in err
-    assert snapshot(tree, skip_pc=True) == before
 
 
 def test_a_second_command_on_the_same_tree_is_refused(tree: Path, run: Runner) -> None:

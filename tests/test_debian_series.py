@@ -78,10 +78,10 @@ def test_refresh_round_trip_on_real_series(debian_trees: Path, tmp_path: Path, p
     """push -a; refresh --normalize every patch top to bottom; the rewritten series
     gives the same trees (with f5quilt and with GNU quilt), and refreshing again
     changes no byte."""
-    from f5quilt import authoring, stack
+    from f5quilt.ops import authoring, stack
     from f5quilt.output import QUIET, Reporter
-    from f5quilt.settings import load_settings
-    from f5quilt.stack import Workspace
+    from f5quilt.repo.settings import load_settings
+    from f5quilt.repo.workspace import Workspace
 
     src = debian_trees / pkg
     work = tmp_path / "work"

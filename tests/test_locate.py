@@ -5,8 +5,8 @@ from typing import List
 
 import pytest
 
-from f5quilt.locate import AMBIGUOUS, APPLIED, FAILED, apply_hunks
-from f5quilt.patchmodel import Hunk, parse_patch, split_lines
+from f5quilt.engine.locate import AMBIGUOUS, APPLIED, FAILED, apply_hunks
+from f5quilt.model.patch import Hunk, parse_patch, split_lines
 
 
 def hunks(diff: str | bytes) -> List[Hunk]:

@@ -15,9 +15,9 @@ from typing import List
 
 import pytest
 
-from f5quilt.apply import apply_patch
+from f5quilt.engine.apply import apply_patch
 from f5quilt.errors import F5QuiltError
-from f5quilt.patchmodel import parse_patch
+from f5quilt.model.patch import parse_patch
 
 pytestmark = pytest.mark.skipif(shutil.which("patch") is None, reason="GNU patch not installed")
 

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow_network,
 
 @pytest.mark.parametrize("fine", [False, True], ids=["coarse", "fine"])
 def test_f5quilt_merges_more_right_and_never_wrong(fine: bool) -> None:
-    from f5quilt.upstream import Pin, Upstream, default_cache
+    from f5quilt.repo.upstream import Pin, Upstream, default_cache
     cache = default_cache(ROOT)
     roots = [Upstream(Pin("pypi", f"f5-tts=={v}"), cache).ensure_pristine() for v in ("1.1.7", "1.1.22")]
     cases = mvp.cases(*roots, fine=fine)

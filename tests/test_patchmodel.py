@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from f5quilt.errors import PatchFormatError
-from f5quilt.patchmodel import parse_patch, patch_header
+from f5quilt.model.patch import parse_patch, patch_header
 
 GIT_PATCH = b"""Description: demo
 Author: someone
@@ -27,10 +27,13 @@ diff --git a/tool.sh b/tool.sh
 old mode 100644
 new mode 100755
 diff --git a/img.png b/img.png
-index 1111111..2222222 100644
+index f2ba8f84ab5c1bce84a7b441cb1959cfc7093b7f..88f37001cec36655decf891d4244853aaa51a00a 100644
 GIT binary patch
 literal 3
-Kc${NkU|;|M00aO5
+KcmYdfNCp4_i2%g_
+
+literal 3
+KcmYdHN(KM|O#vqW
 
 """
 
@@ -49,7 +52,10 @@ def test_git_extended_headers() -> None:
     assert ren.index == ("1234567", "89abcde")
     assert cp.copy and not cp.rename  # unidiff calls copies renames
     assert (mode.old_mode, mode.new_mode) == ("100644", "100755")
-    assert binary.binary
+    assert binary.binary and binary.binary_data
+    assert binary.binary_forward is not None and binary.binary_forward.data == b"a\0c"
+    assert binary.binary_reverse is not None and binary.binary_reverse.data == b"abc"
+    assert binary.binary_forward.line == 24  # the "literal 3" line
 
 
 def test_crlf_is_preserved_in_hunk_lines() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from helpers import ROOT, Runner, write_tree
 from f5quilt.errors import F5QuiltError
-from f5quilt.upstream import Pin, Upstream, pin_from_arg, sha256_of
+from f5quilt.repo.upstream import Pin, Upstream, pin_from_arg, sha256_of
 
 PATCH = "--- a/pkg/mod.py\n+++ b/pkg/mod.py\n@@ -1,2 +1,2 @@\n x = 1\n-y = 2\n+y = 3\n"
 

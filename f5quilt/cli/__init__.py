@@ -11,7 +11,7 @@ from typing import Any, List, Optional
 
 import click
 
-from ..errors import EXIT_BUG, EXIT_INTERRUPTED, F5QuiltError
+from f5quilt.errors import EXIT_BUG, EXIT_INTERRUPTED, F5QuiltError
 from .common import Context
 
 EPILOG = ("Exit codes: 0 ok, 1 error, 2 nothing to do, 3 conflicts left in the "
@@ -29,9 +29,11 @@ COMMANDS = {
     "revert": "authoringcmds", "remove": "authoringcmds",
     "series": "query", "applied": "query", "unapplied": "query", "top": "query", "next": "query",
     "previous": "query",
+    "undo": "undocmds", "redo": "undocmds", "log": "undocmds",
     "rebase": "rebasecmds", "status": "rebasecmds",
     "upstream": "upstreamcmds",
     "check": "checkcmd",
+    "export": "gitcmds", "range-diff": "gitcmds",
 }
 
 
@@ -62,6 +64,7 @@ def cli() -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """The one error boundary: user errors are one line, bugs a report."""
+    Context.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         rv: Any = cli.main(args=argv, prog_name="f5quilt", standalone_mode=False)
         return int(rv or 0)

@@ -9,9 +9,9 @@ from typing import Optional, Tuple
 
 import click
 
-from .. import authoring
-from ..errors import F5QuiltError, NothingToDo
-from ..output import Reporter
+from f5quilt.ops import authoring
+from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt.output import Reporter
 from . import cli
 from .common import Context, verbosity
 
@@ -175,14 +175,34 @@ def rename(new_name: str, patch: Optional[str], reporter: Reporter) -> int:
 
 
 @cli.command("import")
-@click.argument("files", nargs=-1, required=True)
+@click.argument("files", nargs=-1)
 @click.option("-P", "name", help="Store the (single) patch under this name.")
 @click.option("-p", "strip", type=int, default=None, help="Strip level recorded in the series (default 1).")
 @click.option("-f", "--force", is_flag=True, help="Overwrite a patch of the same name.")
+@click.option("--git", "git_range", metavar="RANGE",
+              help="Import commits instead: RANGE as git rev-list takes it (A..B, or a branch from export --git).")
+@click.option("--repo", type=click.Path(file_okay=False), help="With --git: the repository (default: the series').")
 @verbosity
-def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], force: bool, reporter: Reporter) -> int:
-    """Import patch FILES into the series after the top patch (header kept)."""
-    authoring.import_patches(Context.workspace(), reporter, list(files), name=name, force=force, strip=strip)
+def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], force: bool,
+            git_range: Optional[str], repo: Optional[str], reporter: Reporter) -> int:
+    """Import patch FILES into the series after the top patch (header kept).
+
+    With --git RANGE, each commit of RANGE becomes a patch (header from the
+    commit: From/Date/Subject and body, or the header export --git took it
+    from, byte for byte), written in the series' own diff style.
+    """
+    if git_range is None:
+        if not files:
+            raise click.UsageError("import needs patch FILES (or --git RANGE)")
+        authoring.import_patches(Context.workspace(), reporter, list(files), name=name, force=force, strip=strip)
+        return 0
+    if files or name or strip is not None:
+        raise click.UsageError("import --git takes no FILES, -P or -p")
+    from f5quilt.ops import gitseries
+    from pathlib import Path
+    ws = Context.workspace()
+    git = gitseries.Git(Path(repo) if repo else gitseries.default_repo(ws))
+    gitseries.import_commits(ws, git, git_range.split(), reporter, force=force)
     return 0
 
 

@@ -7,10 +7,11 @@ from typing import Any, Dict, List, Optional
 
 import click
 
-from ..check import CLEAN, CONFLICT, CONTAINED, ERROR, FAILS, MERGE, NOT_LANDING, Overlay, check_series, unlisted_patch_files
-from ..errors import EXIT_ERROR, F5QuiltError
-from ..output import Reporter
-from ..stack import Workspace
+from f5quilt.ops.check import CLEAN, CONFLICT, CONTAINED, ERROR, FAILS, MERGE, NOT_LANDING, check_series, unlisted_patch_files
+
+from f5quilt.errors import EXIT_ERROR, F5QuiltError
+from f5quilt.output import Reporter
+from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context, verbosity
 
@@ -61,7 +62,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     base = up.reader(log) if up is not None else unpatched_reader(ws)
     merge_base = None
     if onto:
-        from ..upstream import Upstream, pin_from_arg
+        from f5quilt.repo.upstream import Upstream, pin_from_arg
         if up is None:
             raise F5QuiltError("check --onto needs the current upstream pin in the settings")
         merge_base = base
@@ -73,6 +74,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     unlisted = unlisted_patch_files(ws.settings.patches, ws.series)
     drift: List[Dict[str, str]] = []
     if tree_check:
+        from f5quilt.ops.drift import tree_drift
         drift = tree_drift(ws, base, up)
     ok = not any(r.status in NOT_LANDING for r in results) and not drift
     if strict and any(r.status != CLEAN for r in results):
@@ -122,61 +124,3 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
         if drift:
             reporter.error(f"{len(drift)} file(s) in the tree differ from {against} + applied patches")
     return 0 if ok else EXIT_ERROR
-
-
-def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
-    """Files whose content differs from pristine + the applied patches.
-
-    A file an applied patch touched is compared with the content hash that
-    push recorded (or, for a patch quilt pushed, with the patches re-applied
-    in memory); every other file with the pristine source.
-    """
-    from ..apply import apply_patch
-    from ..state import digest
-
-    if not ws.tree.is_dir():
-        raise F5QuiltError(f"tree {ws.tree} does not exist")
-    owner: Dict[str, str] = {}
-    for name in ws.stack.applied():
-        for rel in ws.stack.backup_files(name):
-            owner[rel] = name
-    overlay: Optional[Overlay] = None
-
-    def expected(rel: str) -> Optional[str]:
-        nonlocal overlay
-        name = owner.get(rel)
-        if name is None:
-            return digest(base(rel))
-        sums = ws.stack.read_sums(name)
-        if sums is not None and rel in sums:
-            return sums[rel]
-        if overlay is None:
-            overlay = Overlay(base)
-            for applied in ws.stack.applied():
-                ent = ws.entry(applied)
-                patch = ws.oriented(applied)
-                overlay.apply(apply_patch(patch, overlay, strip=ent.strip, fuzz=2, display=ws.display(applied)))
-        return digest(overlay(rel))
-
-    from ..upstream import list_files
-
-    tree_files = set(list_files(ws.tree))
-    pristine_files = set(list_files(up.ensure_pristine())) if up is not None else set()
-    drift: List[Dict[str, str]] = []
-    for rel in sorted(tree_files | pristine_files | set(owner)):
-        want = expected(rel)
-        have = digest(ws.read_tree(rel)) if rel in tree_files else None
-        if want == have:
-            continue
-        if rel.endswith(".rej") and want is None:
-            why = "reject file left by a forced push"
-        elif want is None:
-            why = "not in pristine + applied patches (created outside any patch)"
-        elif have is None:
-            why = "missing (deleted outside any patch)"
-        elif rel in owner:
-            why = f"changes not refreshed into {ws.display(owner[rel])}"
-        else:
-            why = "edited outside any patch"
-        drift.append({"file": rel, "why": why})
-    return drift

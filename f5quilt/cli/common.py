@@ -5,14 +5,15 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, List, Optional, TypeVar
 
 import click
 
-from ..errors import F5QuiltError
-from ..output import NORMAL, QUIET, VERBOSE, Reporter
-from ..settings import load_settings
-from ..stack import Workspace, recover
+from f5quilt.errors import F5QuiltError
+from f5quilt.output import NORMAL, QUIET, VERBOSE, Reporter
+from f5quilt.repo.settings import load_settings
+from f5quilt.repo.workspace import Workspace
+from f5quilt.ops.pushpop import recover
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +46,7 @@ def _lock(directory: Path) -> None:
 
 
 class Context:
+    argv: List[str] = []
     @staticmethod
     def reporter_for_errors() -> Reporter:
         return Reporter(NORMAL, out=sys.stderr, err=sys.stderr)
@@ -62,7 +64,8 @@ class Context:
         if repair:
             _lock(settings.settings_file.parent if settings.settings_file else settings.tree)
         ws = Workspace.open(settings)
-        if repair and ws.stack.journal():
+        if repair:
             recover(ws, Context.reporter_for_errors())
             ws = Workspace.open(ws.settings)
+        ws.command_line = " ".join(Context.argv)
         return ws

@@ -5,9 +5,9 @@ from typing import List
 
 import click
 
-from ..errors import NothingToDo
-from ..output import Reporter
-from ..stack import Workspace
+from f5quilt.errors import NothingToDo
+from f5quilt.output import Reporter
+from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context, verbosity
 

@@ -5,9 +5,9 @@ from typing import Optional
 
 import click
 
-from .. import stack
-from ..errors import F5QuiltError
-from ..output import Reporter
+from f5quilt.ops import pushpop as stack
+from f5quilt.errors import F5QuiltError
+from f5quilt.output import Reporter
 from . import cli
 from .common import Context, verbosity
 

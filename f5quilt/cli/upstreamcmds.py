@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from ..errors import F5QuiltError
-from ..output import Reporter
+from f5quilt.errors import F5QuiltError
+from f5quilt.output import Reporter
 from . import cli
 from .common import Context, verbosity
 

@@ -42,7 +42,7 @@ def build_f5_trees(work: Path):
     into a fresh tree (fetched by push itself), with an offset or fuzz treated as an error."""
     import yaml
 
-    from f5quilt.upstream import Upstream, default_cache, parse_pin
+    from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
 
     pin = yaml.safe_load((REPO / "f5quilt.yaml").read_text())["upstream"]
     repo = work / "repo"

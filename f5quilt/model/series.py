@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
-from .errors import F5QuiltError, located
+from f5quilt.errors import F5QuiltError, located
 
 if TYPE_CHECKING:
-    from .patchmodel import Patch
+    from f5quilt.model.patch import Patch
 
 _COMMENT_RE = re.compile(r"(^|\s)#.*$")
 

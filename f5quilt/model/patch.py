@@ -14,11 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
+from unidiff.constants import (RE_DIFF_GIT_DELETED_FILE, RE_DIFF_GIT_HEADER,
+                               RE_DIFF_GIT_HEADER_NO_PREFIX, RE_DIFF_GIT_HEADER_URI_LIKE,
+                               RE_TARGET_FILENAME)
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UHunk
 from unidiff.patch import PatchedFile, PatchSet
 
-from .errors import PatchFormatError
+from f5quilt.model.binpatch import BinaryHunk, BinaryPatchError, parse_binary
+from f5quilt.errors import PatchFormatError
+from f5quilt.model.gnunames import cut_away, fetchname, parse_c_string, parse_git_header
 
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"  # decode any byte, re-encode it unchanged
@@ -122,6 +127,13 @@ class FilePatch:
     old_timestamp: Optional[str] = None
     new_timestamp: Optional[str] = None
     git: bool = False
+    notes: List[str] = field(default_factory=list)  # said when the patch is applied
+    # a "GIT binary patch": its forward hunk and, when the patch has one, its
+    # reverse hunk (swapped by reversed()); binary without data is the
+    # "Binary files A and B differ" placeholder
+    binary_data: bool = False
+    binary_forward: Optional[BinaryHunk] = None
+    binary_reverse: Optional[BinaryHunk] = None
 
     @property
     def creates(self) -> bool:
@@ -140,11 +152,13 @@ class FilePatch:
         return False
 
     def reversed(self) -> "FilePatch":
-        return FilePatch(self.new_name, self.old_name, self.line,
-                         [h.reversed() for h in self.hunks], self.new_mode,
-                         self.old_mode, self.rename, False, self.binary,
-                         (self.index[1], self.index[0]) if self.index else None,
-                         self.new_timestamp, self.old_timestamp, self.git)
+        return FilePatch(
+            self.new_name, self.old_name, self.line, [h.reversed() for h in self.hunks],
+            old_mode=self.new_mode, new_mode=self.old_mode, rename=self.rename, copy=False,
+            binary=self.binary, index=(self.index[1], self.index[0]) if self.index else None,
+            old_timestamp=self.new_timestamp, new_timestamp=self.old_timestamp, git=self.git,
+            notes=self.notes, binary_data=self.binary_data,
+            binary_forward=self.binary_reverse, binary_reverse=self.binary_forward)
 
 
 @dataclass
@@ -182,17 +196,47 @@ class _Counted:
 
 
 def _unquote(name: str) -> str:
-    """Undo git's C-style quoting of unusual file names."""
-    if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
-        raw = name[1:-1].encode("latin-1", "backslashreplace")
-        return raw.decode("unicode_escape").encode("latin-1").decode(ENCODING, ERRORS)
+    """Undo git's C-style quoting of unusual file names (GNU patch's parse_c_string)."""
+    raw = name.encode(ENCODING, ERRORS)
+    if len(raw) >= 2 and raw[:1] == b'"':
+        parsed = parse_c_string(raw)
+        if parsed is not None and parsed[1] == len(raw):
+            return parsed[0].decode(ENCODING, ERRORS)
     return name
+
+
+def _for_unidiff(text_lines: List[str]) -> List[str]:
+    """The lines as unidiff should see them: the same, except a git diff's
+    ``+++`` line whose name, read unidiff's way (up to a tab), is not the one
+    unidiff took from ``diff --git`` (a timestamp after spaces, a name with
+    spaces and no tab): unidiff would refuse it ("Target without source"),
+    where GNU patch goes by the ``+++`` line. unidiff is shown its own name;
+    the names are read from the raw lines afterwards (``_header_names``)."""
+    out = text_lines
+    target: Optional[str] = None
+    for i, line in enumerate(text_lines):
+        if line.startswith("diff --git "):
+            m = (RE_DIFF_GIT_HEADER.match(line) or RE_DIFF_GIT_HEADER_URI_LIKE.match(line)
+                 or RE_DIFF_GIT_HEADER_NO_PREFIX.match(line))
+            target = m.group("target") if m else None
+        elif line.startswith("@@"):
+            target = None
+        elif target is not None and RE_DIFF_GIT_DELETED_FILE.match(line):
+            target = DEV_NULL
+        elif target is not None and line.startswith("+++ "):
+            m = RE_TARGET_FILENAME.match(line)
+            if m and m.group("filename") != target:
+                if out is text_lines:
+                    out = list(text_lines)
+                out[i] = f"+++ {target}\n"
+    return out
 
 
 def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
     """Parse a patch file's bytes; raise PatchFormatError naming path:line."""
-    text_lines = [raw.decode(ENCODING, ERRORS) for raw in split_lines(data)]
-    counted = _Counted(text_lines)
+    raw_lines = split_lines(data)
+    text_lines = [raw.decode(ENCODING, ERRORS) for raw in raw_lines]
+    counted = _Counted(_for_unidiff(text_lines))
     try:
         patchset = PatchSet(counted)
     except UnidiffParseError as exc:
@@ -200,17 +244,87 @@ def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
     files: List[FilePatch] = []
     for pf in patchset:
         files.append(_file_patch(pf, text_lines, path))
+    for n, fp in enumerate(files):
+        end = files[n + 1].line - 1 if n + 1 < len(files) else len(raw_lines)
+        if not fp.binary or fp.git:
+            _header_names(fp, raw_lines, end, path)
+        if fp.binary and fp.git:
+            _binary_data(fp, raw_lines, end, path)
     # unidiff takes a broken "@@" line for header text and drops its hunk: refuse it
     headers = {h.line for fp in files for h in fp.hunks}
     first_file = min((fp.line for fp in files), default=len(text_lines) + 1)
     for no, line in enumerate(text_lines, 1):
         if no > first_file and line.startswith("@@") and no not in headers:
             raise PatchFormatError(path, no, "malformed hunk header")
-    if not files and any(HEADER_END_RE.match(x) for x in split_lines(data)):
-        first = next(i for i, x in enumerate(split_lines(data), 1) if HEADER_END_RE.match(x))
+    if not files and any(HEADER_END_RE.match(x) for x in raw_lines):
+        first = next(i for i, x in enumerate(raw_lines, 1) if HEADER_END_RE.match(x))
         raise PatchFormatError(path, first, "diff header without any hunk")
     crlf = bool(text_lines) and all(x.endswith("\r\n") for x in text_lines)
     return Patch(str(path), patch_header(data), files, crlf)
+
+
+def _header_names(fp: FilePatch, raw_lines: Sequence[bytes], end: int,
+                  path: Union[str, Path]) -> None:
+    """Re-read ``fp``'s file names (and timestamps) exactly as GNU patch reads them.
+
+    unidiff takes everything up to a tab as the name; GNU patch ends a name at
+    the first whitespace unless a tab follows (see gnunames). For a git diff
+    the names of the ``diff --git`` line hold until ``---``/``+++`` lines
+    give others, as in GNU patch.
+    """
+    def text(raw: bytes) -> str:
+        return raw.decode(ENCODING, ERRORS)
+
+    if fp.git:
+        names = parse_git_header(raw_lines[fp.line - 1][len(b"diff --git "):])
+        if names is not None:
+            if fp.old_name != DEV_NULL and not (fp.rename or fp.copy):
+                fp.old_name = text(names[0])
+            if fp.new_name != DEV_NULL and not (fp.rename or fp.copy):
+                fp.new_name = text(names[1])
+        stop = min([end] + [h.line - 1 for h in fp.hunks])
+        heads = [i for i in range(fp.line, stop) if raw_lines[i][:4] in (b"--- ", b"+++ ")]
+        if len(heads) < 2:
+            return
+        minus, plus = heads[0], heads[1]
+    else:
+        plus = fp.line - 1
+        minus = plus - 1
+        if minus < 0 or raw_lines[minus][:4] != b"--- " or raw_lines[plus][:4] != b"+++ ":
+            return
+    noted = False
+    for index, side in ((minus, "old"), (plus, "new")):
+        rest = raw_lines[index][4:]
+        name, stamp, ok = fetchname(rest)
+        if not ok:
+            if fp.git:
+                continue  # GNU patch ignores a malformed name; the diff --git one holds
+            raise PatchFormatError(path, index + 1, "malformed quoted file name")
+        dropped = cut_away(rest)
+        setattr(fp, f"{side}_timestamp", text(stamp) if stamp and dropped is None else None)
+        if name is None:
+            setattr(fp, f"{side}_name", DEV_NULL)
+            continue
+        if not (fp.rename or fp.copy):
+            setattr(fp, f"{side}_name", text(name))
+        if dropped is not None and not noted:
+            noted = True
+            fp.notes.append(f"line {index + 1}: the file name is {text(name)!r}, as GNU patch reads it: "
+                            f"{text(dropped)!r} after it is not part of it (only a tab separates "
+                            "a name with spaces from a timestamp)")
+
+
+def _binary_data(fp: FilePatch, raw_lines: Sequence[bytes], end: int,
+                 path: Union[str, Path]) -> None:
+    """Decode the ``GIT binary patch`` between ``fp``'s header and line ``end``."""
+    for i in range(fp.line, end):  # 0-based index of the line after the header
+        if raw_lines[i].rstrip(b"\r\n") == b"GIT binary patch":
+            try:
+                fp.binary_forward, fp.binary_reverse, _ = parse_binary(raw_lines, i + 1)
+            except BinaryPatchError as exc:
+                raise PatchFormatError(path, exc.line, exc.message) from None
+            fp.binary_data = True
+            return
 
 
 def _file_patch(pf: PatchedFile, text_lines: Sequence[str],

@@ -12,62 +12,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-from .apply import PatchResult, apply_patch
-from .errors import F5QuiltError
-from .locate import APPLIED
-from .series import Series
+from f5quilt.engine.apply import PatchResult, apply_patch
+from f5quilt.engine.vtree import Overlay, Reader, WrittenOn
+from f5quilt.errors import F5QuiltError, StrEnum
+from f5quilt.engine.locate import APPLIED
+from f5quilt.model.series import Series
 
-Reader = Callable[[str], Optional[bytes]]
 
-CLEAN, OFFSET, FUZZ, FAILS, ERROR = "clean", "offset", "fuzz", "fails", "error"
-# only with a merge base (check --onto): what a rebase would meet
-MERGE, CONFLICT, CONTAINED = "merge", "conflict", "contained"
+class PatchStatus(StrEnum):
+    CLEAN = "clean"
+    OFFSET = "offset"
+    FUZZ = "fuzz"
+    FAILS = "fails"
+    ERROR = "error"
+    # only with a merge base (check --onto): what a rebase would meet
+    MERGE = "merge"
+    CONFLICT = "conflict"
+    CONTAINED = "contained"
+
+
+CLEAN, OFFSET, FUZZ, FAILS, ERROR = (PatchStatus.CLEAN, PatchStatus.OFFSET, PatchStatus.FUZZ,
+                                     PatchStatus.FAILS, PatchStatus.ERROR)
+MERGE, CONFLICT, CONTAINED = PatchStatus.MERGE, PatchStatus.CONFLICT, PatchStatus.CONTAINED
 NOT_LANDING = {FAILS, ERROR, CONFLICT, CONTAINED}
-
-
-class Overlay:
-    """Files changed in memory over a base reader."""
-
-    def __init__(self, base: Reader) -> None:
-        self.base = base
-        self.changed: Dict[str, Optional[bytes]] = {}
-
-    def __call__(self, rel: str) -> Optional[bytes]:
-        if rel in self.changed:
-            return self.changed[rel]
-        return self.base(rel)
-
-    def apply(self, result: PatchResult) -> None:
-        for rel, change in result.changes.items():
-            self.changed[rel] = change.after
-
-
-class WrittenOn:
-    """The tree each patch of a series was written against: a base plus the
-    earlier patches applied exactly, advanced one patch at a time (so a whole
-    series costs one pass, not one pass per patch)."""
-
-    def __init__(self, base: Reader) -> None:
-        self.tree = Overlay(base)
-
-    def snapshot(self) -> Overlay:
-        """The tree as it is now: the pre-image of the next patch."""
-        copy = Overlay(self.tree.base)
-        copy.changed = dict(self.tree.changed)
-        return copy
-
-    def advance(self, patch: Any, strip: int, display: str) -> PatchResult:
-        """Apply ``patch`` exactly; the tree moves on only when it fits."""
-        result = apply_patch(patch, self.tree, strip=strip, fuzz=0, display=display)
-        if result.ok:
-            self.tree.apply(result)
-        return result
 
 
 @dataclass
 class PatchCheck:
     name: str
-    status: str
+    status: PatchStatus
     hunks: List[Dict[str, Any]] = field(default_factory=list)
     error: str = ""
 
@@ -135,7 +108,7 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
             if apply_patch(patch.reversed(), overlay, strip=ent.strip, fuzz=0).ok:
                 status = CONTAINED
             else:
-                from .merge import merge_into
+                from f5quilt.engine.merge import merge_into
                 conflicts = merge_into(result, pre, exact, display(name))
                 status = CONFLICT if conflicts else MERGE
         results.append(PatchCheck(name, status, _hunks(result)))
@@ -144,7 +117,7 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
     return results
 
 
-def _status(result: PatchResult) -> str:
+def _status(result: PatchResult) -> PatchStatus:
     status = CLEAN
     for change in result.changes.values():
         for rep in change.reports:
@@ -164,7 +137,7 @@ def _hunks(result: PatchResult) -> List[Dict[str, Any]]:
             h: Dict[str, Any] = {"file": change.path, "hunk": rep.number, "status": rep.status,
                                  "line": rep.line, "offset": rep.offset, "fuzz": rep.fuzz,
                                  "message": rep.message()}
-            if rep.level.startswith("merge-"):
-                h["merge"] = rep.level.split("-", 1)[1]  # the level that resolved it: line or word
+            if rep.level.merged:
+                h["merge"] = rep.level.value.split("-", 1)[1]  # the level that resolved it: line or word
             out.append(h)
     return out

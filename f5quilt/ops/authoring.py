@@ -12,15 +12,16 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from .apply import apply_patch
-from .errors import F5QuiltError, NothingToDo
-from .fsutil import DEFAULT_MODE, atomic_write, check_inside, read_bytes_or_none, safe_relpath
-from .gitdiff import diff_files
-from .output import Reporter
-from .patchmodel import parse_patch, patch_header, split_lines
-from .series import SeriesEntry
-from .stack import Workspace, recorded_after, recover, report_result, write_rejects
-from .state import digest
+from f5quilt.engine.apply import apply_patch
+from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
+from f5quilt.engine.gitdiff import diff_files
+from f5quilt.output import Reporter
+from f5quilt.model.patch import parse_patch, patch_header, split_lines
+from f5quilt.model.series import SeriesEntry
+from f5quilt.repo.workspace import Workspace
+from f5quilt.ops.pushpop import recorded_after, recover, report_result, write_rejects
+from f5quilt.repo.pcdir import digest
 
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 
@@ -76,9 +77,9 @@ def put_tree_file(ws: Workspace, rel: str, data: Optional[bytes]) -> None:
     """Write (keeping the file's mode) or, for None, delete a tree file."""
     target = check_inside(ws.tree, rel)
     if data is None:
-        target.unlink(missing_ok=True)
+        ws.fs.unlink(target)
     else:
-        atomic_write(target, data, target.stat().st_mode if target.exists() else DEFAULT_MODE)
+        ws.fs.write(target, data, target.stat().st_mode if target.exists() else DEFAULT_MODE)
 
 
 def next_holder(ws: Workspace, applied: List[str], name: str, rel: str) -> Optional[str]:
@@ -178,6 +179,11 @@ def _same_effect(ws: Workspace, name: str, existing: bytes) -> bool:
 def refresh(ws: Workspace, out: Reporter, given: Optional[str] = None, *, force: bool = False,
             normalize: bool = False) -> int:
     recover(ws, out)
+    with ws.transaction(f"refresh {given or ''}".strip()):
+        return _refresh(ws, out, given, force=force, normalize=normalize)
+
+
+def _refresh(ws: Workspace, out: Reporter, given: Optional[str], *, force: bool, normalize: bool) -> int:
     name = applied_or_top(ws, given)
     later = later_touching(ws, name)
     if later and not force:
@@ -201,10 +207,10 @@ def refresh(ws: Workspace, out: Reporter, given: Optional[str] = None, *, force:
         if existing is not None:
             # the new text must parse: never replace a patch with something broken
             parse_patch(data, ws.display(name))
-        atomic_write(path, data, path.stat().st_mode if path.exists() else DEFAULT_MODE)
+        ws.fs.write(path, data, path.stat().st_mode if path.exists() else DEFAULT_MODE)
         out.info(f"Refreshed patch {ws.display(name)}")
     ws.forget_patch(name)
-    ws.stack.refresh_marker(name).unlink(missing_ok=True)
+    ws.fs.unlink(ws.stack.refresh_marker(name))
     ws.stack.set_conflicts(name, None)
     # what pop will compare against once this patch is on top again
     _old, new = before_after(ws, name)
@@ -240,6 +246,11 @@ def diff(ws: Workspace, given: Optional[str], *, combine: Optional[str] = None,
 
 def new_patch(ws: Workspace, out: Reporter, given: str) -> None:
     recover(ws, out)
+    with ws.transaction(f"new {given}"):
+        _new_patch(ws, out, given)
+
+
+def _new_patch(ws: Workspace, out: Reporter, given: str) -> None:
     name = given
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if name.startswith(prefix):
@@ -250,11 +261,9 @@ def new_patch(ws: Workspace, out: Reporter, given: str) -> None:
     top = ws.stack.top()
     ws.series.insert_after(top, SeriesEntry(name))
     ws.stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
-    ws.settings.patches.mkdir(parents=True, exist_ok=True)
-    atomic_write(ws.settings.series, ws.series.to_text().encode("utf-8", "surrogateescape"))
+    ws.save_series()
     bdir = ws.stack.backup_dir(name)
-    bdir.mkdir(parents=True, exist_ok=True)
-    (bdir / ".timestamp").touch()
+    ws.fs.write(bdir / ".timestamp", b"")
     ws.stack.write_applied(ws.stack.applied() + [name])
     ws.stack.write_sums(name, {})
     out.info(f"Patch {ws.display(name)} is now on top")
@@ -262,11 +271,17 @@ def new_patch(ws: Workspace, out: Reporter, given: str) -> None:
 
 def add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> int:
     recover(ws, out)
+    with ws.transaction("add " + " ".join(files)):
+        return _add_files(ws, out, files, given)
+
+
+def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> int:
     name = applied_or_top(ws, given)
     applied = ws.stack.applied()
     later = applied[applied.index(name) + 1:]
     recorded_sums = ws.stack.read_sums(name)
     sums = recorded_sums or {}
+    empty = ws.stack.existed_empty(name)
     status = 0
     for path in files:
         rel = tree_rel(ws, path)
@@ -281,9 +296,12 @@ def add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[st
         data = ws.read_tree(rel)
         target = check_inside(ws.tree, rel)
         # a copy, never a hard link: the user is about to edit the file in place
-        atomic_write(backup, data or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
+        ws.fs.write(backup, data or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
+        if data == b"":
+            empty.add(rel)
         sums[rel] = digest(data)
         out.info(f"File {rel} added to patch {ws.display(name)}")
+    ws.stack.set_existed_empty(name, empty)
     if recorded_sums is not None:  # a patch quilt pushed has no hashes: pop re-applies it instead
         ws.stack.write_sums(name, sums)
     return status
@@ -294,7 +312,7 @@ def patch_files(ws: Workspace, name: str) -> List[str]:
         return sorted(ws.stack.backup_files(name))
     entry = ws.entry(name)
     patch = ws.load(name)
-    from .apply import strip_path
+    from f5quilt.engine.apply import strip_path
     files = set()
     for fp in patch.files:
         for raw in (fp.old_name, fp.new_name):
@@ -316,29 +334,40 @@ def set_header(ws: Workspace, name: str, header: bytes) -> None:
         header += b"\n"
     if body and header and not header.endswith(b"\n\n"):
         header += b"\n"
-    atomic_write(path, header + body, path.stat().st_mode if path.exists() else DEFAULT_MODE)
+    with ws.transaction(f"header -r {name}"):
+        ws.fs.write(path, header + body, path.stat().st_mode if path.exists() else DEFAULT_MODE)
 
 
 def delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, backup: bool = False) -> None:
-    from .stack import pop_one
     recover(ws, out)
+    with ws.transaction(f"delete {name}"):
+        _delete_patch(ws, out, name, remove_file=remove_file, backup=backup)
+
+
+def _delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, backup: bool) -> None:
+    from f5quilt.ops.pushpop import pop_one
     applied = ws.stack.applied()
     if name in applied:
         if applied[-1] != name:
             raise F5QuiltError(f"Patch {ws.display(name)} is currently applied")
         pop_one(ws, out)
     ws.series.remove(name)
-    atomic_write(ws.settings.series, ws.series.to_text().encode("utf-8", "surrogateescape"))
+    ws.save_series()
     out.info(f"Removed patch {ws.display(name)}")
-    if remove_file and ws.patch_file(name).exists():
+    path = ws.patch_file(name)
+    if remove_file and path.exists():
         if backup:
-            os.replace(ws.patch_file(name), str(ws.patch_file(name)) + "~")
-        else:
-            ws.patch_file(name).unlink()
+            ws.fs.write(Path(str(path) + "~"), path.read_bytes(), path.stat().st_mode)
+        ws.fs.unlink(path)
 
 
 def rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
     recover(ws, out)
+    with ws.transaction(f"rename {old} {new}"):
+        _rename_patch(ws, out, old, new)
+
+
+def _rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if new.startswith(prefix):
         new = new[len(prefix):]
@@ -346,21 +375,29 @@ def rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
     if ws.series.get(new) or ws.patch_file(new).exists():
         raise F5QuiltError(f"Patch {ws.display(new)} exists already, please choose a new name")
     applied = ws.stack.applied()
-    if ws.patch_file(old).exists():
-        ws.patch_file(new).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(ws.patch_file(old), ws.patch_file(new))
+    src = ws.patch_file(old)
+    if src.exists():
+        ws.fs.write(ws.patch_file(new), src.read_bytes(), src.stat().st_mode)
+        ws.fs.unlink(src, prune_to=ws.settings.patches)
     ws.series.rename(old, new)
-    atomic_write(ws.settings.series, ws.series.to_text().encode("utf-8", "surrogateescape"))
+    ws.save_series()
     if old in applied:
-        sums = ws.stack.read_sums(old)
-        ws.stack.backup_dir(new).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(ws.stack.backup_dir(old), ws.stack.backup_dir(new))
-        if ws.stack.refresh_marker(old).exists():
-            os.replace(ws.stack.refresh_marker(old), ws.stack.refresh_marker(new))
-        ws.stack.write_applied([new if n == old else n for n in applied])
+        stack = ws.stack
+        sums, conflicts, empty = stack.read_sums(old), stack.conflicts(old), stack.existed_empty(old)
+        marker = stack.needs_refresh(old)
+        bold, bnew = stack.backup_dir(old), stack.backup_dir(new)
+        for dirpath, _dirs, files in os.walk(bold):
+            for fname in files:
+                f = Path(dirpath) / fname
+                ws.fs.link(f, bnew / f.relative_to(bold))
+        stack.forget(old)
+        if marker:
+            ws.fs.write(stack.refresh_marker(new), b"")
+        stack.write_applied([new if n == old else n for n in applied])
         if sums is not None:
-            ws.stack.write_sums(new, sums)
-        ws.stack.forget(old)
+            stack.write_sums(new, sums)
+        stack.set_conflicts(new, conflicts)
+        stack.set_existed_empty(new, empty)
     out.info(f"Patch {ws.display(old)} renamed to {ws.display(new)}")
 
 
@@ -368,35 +405,59 @@ def import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Opti
                    force: bool = False, strip: Optional[int] = None) -> None:
     if name and len(files) != 1:
         raise F5QuiltError("import -P takes exactly one patch file")
+    if name is not None:
+        try:
+            safe_relpath(name)
+        except F5QuiltError:
+            raise F5QuiltError(f"import -P {name}: the name must stay inside the patches folder") from None
+    recover(ws, out)
+    with ws.transaction("import " + " ".join(files)):
+        _import_patches(ws, out, files, name=name, force=force, strip=strip)
+
+
+def _import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Optional[str],
+                    force: bool, strip: Optional[int]) -> None:
     top = ws.stack.top()
     for f in files:
         src = Path(f)
-        target = name or src.name
+        target = safe_relpath(name or src.name)
         data = read_bytes_or_none(src)
         if data is None:
             raise F5QuiltError(f"{f}: no such patch file")
-        parse_patch(data, f)  # refuse a malformed patch before copying it
-        if ws.series.get(target) and not force:
-            raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
-        ws.settings.patches.mkdir(parents=True, exist_ok=True)
-        atomic_write(ws.patch_file(target), data, DEFAULT_MODE)
-        if not ws.series.get(target):
-            ws.series.insert_after(top, SeriesEntry(target, strip=strip if strip is not None else 1))
-            top = target
-        atomic_write(ws.settings.series, ws.series.to_text().encode("utf-8", "surrogateescape"))
+        top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=force, source=f)
         out.info(f"Importing patch {f} (stored as {ws.display(target)})")
+
+
+def store_patch(ws: Workspace, target: str, data: bytes, after: Optional[str], *, strip: int = 1,
+                reverse: bool = False, force: bool = False, source: Optional[str] = None) -> Optional[str]:
+    """Write patch file ``target`` and list it in the series after ``after`` (quilt's
+    import); return the patch the next import goes after."""
+    parse_patch(data, source or ws.display(target))  # refuse a malformed patch before copying it
+    if ws.series.get(target) and not force:
+        raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
+    ws.fs.write(ws.patch_file(safe_relpath(target)), data, DEFAULT_MODE)
+    if not ws.series.get(target):
+        ws.series.insert_after(after, SeriesEntry(target, strip=strip, reverse=reverse))
+        after = target
+    ws.save_series()
+    return after
 
 
 def fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int = 1, fuzz: int = 0, force: bool = False) -> None:
     """Apply a patch (from stdin) onto the top patch's files, adding them to it."""
     recover(ws, out)
+    with ws.transaction("fold"):
+        _fold(ws, out, data, strip=strip, fuzz=fuzz, force=force)
+
+
+def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, force: bool) -> None:
     name = applied_or_top(ws, None)
     patch = parse_patch(data, "<stdin>")
     result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>")
     report_result(out, result)
     if not result.ok and not force:
         raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
-    add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes
+    _add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes
                                 if not (ws.stack.backup_dir(name) / rel).exists()])
     for rel, change in result.changes.items():
         put_tree_file(ws, rel, change.after)
@@ -407,6 +468,11 @@ def fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int = 1, fuzz: int
 def revert_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
     """Undo unrefreshed changes: the file as the patch file says it should be."""
     name = _top_only(ws, out, given, "revert")
+    with ws.transaction("revert " + " ".join(files)):
+        _revert_files(ws, out, name, files)
+
+
+def _revert_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> None:
     old, _new = before_after(ws, name)
     expect = as_recorded(ws, name, old)
     for path in files:
@@ -420,19 +486,28 @@ def revert_files(ws: Workspace, out: Reporter, files: List[str], given: Optional
 def remove_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
     """Take files out of the top patch, restoring their backed-up content."""
     name = _top_only(ws, out, given, "remove")
+    with ws.transaction("remove " + " ".join(files)):
+        _remove_files(ws, out, name, files)
+
+
+def _remove_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> None:
     sums = ws.stack.read_sums(name) or {}
+    empty = ws.stack.existed_empty(name)
     for path in files:
         rel = tree_rel(ws, path)
         backup = ws.stack.backup_dir(name) / rel
         if not backup.exists():
             raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}")
         target = check_inside(ws.tree, rel)
-        if backup.stat().st_size == 0:
-            target.unlink(missing_ok=True)
-            backup.unlink()
+        data = backup.read_bytes()
+        if not data and rel not in empty:
+            ws.fs.unlink(target, prune_to=ws.tree)
         else:
-            os.replace(backup, target)
+            ws.fs.write(target, data, backup.stat().st_mode)
+        ws.fs.unlink(backup, prune_to=ws.stack.backup_dir(name))
+        empty.discard(rel)
         sums.pop(rel, None)
         out.info(f"File {rel} removed from patch {ws.display(name)}")
+    ws.stack.set_existed_empty(name, empty)
     ws.stack.write_sums(name, sums)
 

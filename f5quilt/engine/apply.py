@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .errors import F5QuiltError
-from .fsutil import safe_relpath
-from .locate import FileResult, HunkReport, apply_hunks
-from .patchmodel import DEV_NULL, FilePatch, Hunk, Patch, split_lines
+from f5quilt.model.binpatch import DeltaError, id_matches, is_null_id
+from f5quilt.errors import F5QuiltError
+from f5quilt.fsutil import safe_relpath
+from f5quilt.engine.locate import FileResult, HunkReport, apply_hunks
+from f5quilt.model.patch import DEV_NULL, FilePatch, Hunk, Patch, split_lines
 
 Reader = Callable[[str], Optional[bytes]]
 ModeReader = Callable[[str], Optional[int]]
@@ -70,10 +71,13 @@ def choose_paths(fp: FilePatch, strip: int, patch: str, exists: Callable[[str], 
     old = None if fp.old_name == DEV_NULL else strip_path(fp.old_name, strip, patch, fp.line)
     new = None if fp.new_name == DEV_NULL else strip_path(fp.new_name, strip, patch, fp.line)
     if fp.rename or fp.copy:
-        assert old is not None and new is not None
+        if old is None or new is None:
+            raise F5QuiltError(f"{patch}:{fp.line}: a {'rename' if fp.rename else 'copy'} "
+                               "needs two names, not /dev/null")
         return old, new
     if old is None:
-        assert new is not None
+        if new is None:
+            raise F5QuiltError(f"{patch}:{fp.line}: both names are /dev/null")
         return None, new
     if new is None or old == new:
         return old, old
@@ -106,9 +110,13 @@ def apply_patch(patch: Patch, reader: Reader, *, strip: int = 1, fuzz: int = 0,
         return data
 
     for fp in patch.files:
+        if fp.binary and not fp.git:
+            # "Binary files A and B differ" outside a git diff: GNU patch skips it as garbage
+            result.notes.append(f"line {fp.line}: ignored a 'Binary files ... differ' line "
+                                "without data, as GNU patch does")
+            continue
         source, dest = choose_paths(fp, strip, name, lambda p: read(p) is not None)
-        if fp.binary:
-            raise F5QuiltError(f"{name}:{fp.line}: {dest}: binary patch; f5quilt applies text patches only")
+        result.notes.extend(fp.notes)
         src_data = read(source) if source is not None else None
         if source is not None and src_data is None:
             # like GNU patch, hunks that all start from nothing create the file
@@ -117,15 +125,19 @@ def apply_patch(patch: Patch, reader: Reader, *, strip: int = 1, fuzz: int = 0,
         creating = source is None or src_data is None
         if creating and read(dest):
             raise F5QuiltError(f"{name}:{fp.line}: {dest}: file to create already exists")
-        lines = split_lines(src_data or b"")
-        fres: FileResult = apply_hunks(lines, fp.hunks, fuzz)
-        if fres.rejected and patch.crlf:
-            # the whole patch has CRLF line ends: try it as GNU patch does, CRs stripped
-            stripped = apply_hunks(lines, [h.without_cr() for h in fp.hunks], fuzz)
-            if len(stripped.rejected) < len(fres.rejected):
-                fres = stripped
-                result.notes.append(f"{dest}: stripped trailing CRs from the patch")
-        after: Optional[bytes] = b"".join(fres.lines)
+        if fp.binary:
+            fres = FileResult([], [], [])
+            after: Optional[bytes] = _binary_after(fp, src_data or b"", name, dest, result.notes)
+        else:
+            lines = split_lines(src_data or b"")
+            fres = apply_hunks(lines, fp.hunks, fuzz)
+            if fres.rejected and patch.crlf:
+                # the whole patch has CRLF line ends: try it as GNU patch does, CRs stripped
+                stripped = apply_hunks(lines, [h.without_cr() for h in fp.hunks], fuzz)
+                if len(stripped.rejected) < len(fres.rejected):
+                    fres = stripped
+                    result.notes.append(f"{dest}: stripped trailing CRs from the patch")
+            after = b"".join(fres.lines)
         if fp.deletes and not fres.rejected:
             if after:
                 raise F5QuiltError(f"{name}:{fp.line}: {dest}: not deleting, content differs from the patch")
@@ -148,3 +160,43 @@ def apply_patch(patch: Patch, reader: Reader, *, strip: int = 1, fuzz: int = 0,
                 result.changes[source].after = None
                 current[source] = None
     return result
+
+
+def _binary_after(fp: FilePatch, before: bytes, name: str, dest: str, notes: List[str]) -> bytes:
+    """What a binary file patch makes of ``before`` (b"" for a file it creates).
+
+    ``GIT binary patch`` data is applied as ``git apply`` does: the old side
+    checked against the ``index`` line's blob id when there is one (full or
+    abbreviated; git insists on full ids), the hunk applied, the result
+    checked against the new id. The data-less placeholder (``Binary files A
+    and B differ``) is what GNU patch 2.7 makes of it: a patch without hunks,
+    so a new file is created empty and an existing one left as it is.
+    """
+    where = f"{name}:{fp.line}: {dest}"
+    old_id, new_id = fp.index if fp.index else ("", "")
+    if not fp.binary_data:
+        if fp.creates:
+            notes.append(f"{dest}: binary file without data in the patch: created empty, as GNU patch does")
+        elif not fp.deletes:
+            notes.append(f"{dest}: binary change without data in the patch: left unchanged, as GNU patch does")
+        return before
+    hunk = fp.binary_forward
+    if hunk is None:
+        raise F5QuiltError(f"{where}: cannot reverse-apply a binary patch without its reverse hunk")
+    if old_id and not is_null_id(old_id) and not id_matches(before, old_id):
+        applied = bool(new_id) and not is_null_id(new_id) and id_matches(before, new_id)
+        hint = " (it looks applied already)" if applied else ""
+        raise F5QuiltError(f"{where}: binary patch does not apply: the file is not blob {old_id}{hint}")
+    if old_id and is_null_id(old_id) and before:
+        raise F5QuiltError(f"{where}: binary patch applies to an empty file, but it is not empty")
+    if new_id and is_null_id(new_id):
+        return b""  # a deletion, as in git apply
+    try:
+        after = hunk.apply(before)
+    except DeltaError as exc:
+        if exc.mismatch:
+            raise F5QuiltError(f"{where}: binary patch does not apply: delta {exc.message}") from None
+        raise F5QuiltError(f"{name}:{hunk.line}: {dest}: corrupt binary delta: {exc.message}") from None
+    if new_id and not id_matches(after, new_id):
+        raise F5QuiltError(f"{where}: binary patch gives a wrong result (not blob {new_id})")
+    return after

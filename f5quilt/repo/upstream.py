@@ -16,6 +16,7 @@ interrupted fetch never leaves half a tree.
 """
 from __future__ import annotations
 
+
 import hashlib
 import os
 import re
@@ -27,9 +28,12 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from .errors import F5QuiltError
+from f5quilt.errors import F5QuiltError
+
+if TYPE_CHECKING:
+    from f5quilt.repo.transaction import Transaction
 
 Reader = Callable[[str], Optional[bytes]]
 
@@ -180,17 +184,34 @@ class Upstream:
         except git.GitCommandError as exc:
             raise F5QuiltError(f"cannot fetch {self.pin.describe()}: {exc.stderr.strip() or exc}") from None
 
-    def materialize(self, tree: Path, log: Callable[[str], None] = lambda s: None) -> None:
-        """Create ``tree`` as a copy of the pin; all or nothing."""
+    def materialize(self, tree: Path, log: Callable[[str], None] = lambda s: None,
+                    txn: "Optional[Transaction]" = None) -> None:
+        """Create ``tree`` as a copy of the pin; all or nothing (through ``txn``: undoable).
+
+        A release that ships quilt's or f5quilt's own state (``.pc/``, ``.f5quilt/``)
+        never brings it into the tree: state is never taken from upstream."""
         if tree.exists():
             raise F5QuiltError(f"{tree} exists already")
         clean_partials(tree)
         pristine = self.ensure_pristine(log)
-        tree.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=tree.parent, prefix=f".{tree.name}.partial-"))
+        if txn is not None:
+            txn.mkdirs(tree.parent)
+            tmp = txn.scratch_dir(tree.parent / f".{tree.name}.partial-{os.getpid()}")
+        else:
+            tree.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=tree.parent, prefix=f".{tree.name}.partial-"))
+
+        def no_state(directory: str, names: List[str]) -> List[str]:
+            if os.path.abspath(directory) != os.path.abspath(pristine):
+                return []
+            return [n for n in names if n in (".pc", ".f5quilt") or n.startswith(".pc")]
+
         try:
-            shutil.copytree(pristine, tmp / "t", symlinks=True)
-            os.replace(tmp / "t", tree)
+            shutil.copytree(pristine, tmp / "t", symlinks=True, ignore=no_state)
+            if txn is not None:
+                txn.adopt_dir(tmp / "t", tree)
+            else:
+                os.replace(tmp / "t", tree)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
-from .errors import F5QuiltError
+from f5quilt.errors import F5QuiltError
 
 _INDEX_RE = re.compile(rb"^index [0-9a-f]+\.\.[0-9a-f]+( [0-7]+)?\n", re.M)
 _GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "LC_ALL": "C"}

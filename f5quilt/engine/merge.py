@@ -16,15 +16,12 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
-from .apply import PatchResult, apply_patch
-from .check import WrittenOn
-from .errors import F5QuiltError
-from .locate import APPLIED
+from f5quilt.engine.apply import PatchResult
+from f5quilt.errors import F5QuiltError
+from f5quilt.engine.locate import APPLIED, Landing
 
-if TYPE_CHECKING:
-    from .stack import Workspace
 
 Reader = Callable[[str], Optional[bytes]]
 
@@ -114,37 +111,6 @@ def merge3(ours: bytes, base: bytes, theirs: bytes, labels: Tuple[str, str, str]
     return MergeOutcome(data, remaining, WORD if rescued else LINE)
 
 
-def preimage_reader(ws: "Workspace", name: str, base: Reader) -> Reader:
-    """The tree as patch ``name`` was written against it: base + earlier patches."""
-    written = WrittenOn(base)
-    for earlier in ws.series.names:
-        if earlier == name:
-            break
-        written.advance(ws.oriented(earlier), ws.entry(earlier).strip, ws.display(earlier))
-    return written.snapshot()
-
-
-def merge_failed_files(ws: "Workspace", name: str, result: PatchResult,
-                       pre: Optional[Reader] = None) -> Dict[str, int]:
-    """Merge every file with rejected hunks; returns {file: conflicts} for those left.
-
-    ``pre`` is the tree the patch was written against; by default the pinned
-    upstream with the earlier patches of the series (rebase passes the old
-    pin with the original patches)."""
-    if pre is None:
-        up = ws.upstream()
-        if up is None:
-            raise F5QuiltError("push --merge needs an upstream pin in the settings (f5quilt.yaml: upstream:)")
-        pre = preimage_reader(ws, name, up.reader())
-    entry = ws.entry(name)
-    patch = ws.oriented(name)
-    exact = apply_patch(patch, pre, strip=entry.strip, fuzz=0, display=ws.display(name))
-    if not exact.ok:
-        raise F5QuiltError(f"{ws.display(name)} does not apply to its own base "
-                           "(pinned upstream + earlier patches); cannot merge")
-    return merge_into(result, pre, exact, ws.display(name))
-
-
 def merge_into(result: PatchResult, pre: Reader, exact: PatchResult, label: str) -> Dict[str, int]:
     """Merge each file of ``result`` with rejected hunks: ours = its content before,
     base = ``pre``, theirs = ``exact`` (the patch applied to its base). Updates
@@ -165,7 +131,7 @@ def merge_into(result: PatchResult, pre: Reader, exact: PatchResult, label: str)
         for rep in change.reports:
             if rep.status != APPLIED:
                 rep.status = APPLIED if not outcome.conflicts else "conflict"
-                rep.level = f"merge-{outcome.level}"
+                rep.level = Landing(f"merge-{outcome.level}")
         if outcome.conflicts:
             conflicts[rel] = outcome.conflicts
     return conflicts

@@ -1,37 +1,30 @@
-"""Stack operations as transactions: push and pop one patch, and repair.
+"""The workspace, and push and pop of one patch.
 
 Every operation computes everything in memory first and writes nothing
-until it knows it can finish (StGit's rule). The writes themselves are
-ordered and journalled in ``.pc/.f5quilt/journal.json`` so that a process
-killed at any instant leaves a state the next command repairs:
-
-push: journal(stage=backup) -> backups -> journal(stage=files) -> tree
-      files -> applied-patches -> hashes -> journal removed.
-      Repair rolls back (restores the backups) unless the patch already
-      made it into applied-patches, in which case it rolls forward.
-pop:  journal -> restore files from backups -> applied-patches -> forget
-      backups -> journal removed. Repair rolls forward (restoring a file
-      from its backup twice is harmless).
+until it knows it can finish (StGit's rule); the writes go through the
+command's ``Transaction`` (``transaction.py``), which journals them, so a
+process killed at any instant is rolled back by the next command, and a
+finished command is recorded in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
-import os
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
-from .apply import FileChange, PatchResult, apply_patch
-from .errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
-from .fsutil import DEFAULT_MODE, atomic_write, check_inside, read_bytes_or_none, safe_relpath
-from .locate import APPLIED
-from .output import Reporter
-from .patchmodel import Patch, load_patch
-from .series import Series, SeriesEntry, load_series
-from .settings import Settings
-from .state import AppliedStack, digest
+from f5quilt.engine.apply import FileChange, PatchResult, apply_patch
+from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
+from f5quilt.fsutil import DEFAULT_MODE, check_inside
+from f5quilt.engine.locate import APPLIED, Landing
+from f5quilt.output import Reporter
+from f5quilt.repo.pcdir import digest
+from f5quilt.repo.workspace import Workspace
 
 if TYPE_CHECKING:
-    from .upstream import Upstream
+    from f5quilt.engine.vtree import Reader
+
 
 
 
@@ -39,141 +32,15 @@ class PatchDoesNotApply(F5QuiltError):
     pass
 
 
-@dataclass
-class Workspace:
-    settings: Settings
-    stack: AppliedStack
-    series: Series
-    _patch_cache: Dict[str, Patch] = field(default_factory=dict)
-
-    @classmethod
-    def open(cls, settings: Settings) -> "Workspace":
-        return cls(settings, AppliedStack(settings.tree, settings.pc_name), load_series(settings.series))
-
-    @property
-    def tree(self) -> Path:
-        return self.settings.tree
-
-    def display(self, name: str) -> str:
-        return self.settings.display(name)
-
-    def patch_file(self, name: str) -> Path:
-        return self.settings.patches / name
-
-    def load(self, name: str) -> Patch:
-        if name not in self._patch_cache:
-            path = self.patch_file(name)
-            entry = self.series.get(name)
-            if entry is not None and not path.is_file():
-                # the error is in the series line that names it
-                series = os.path.relpath(self.settings.series, self.settings.base)
-                raise F5QuiltError(f"{series}:{entry.line}: names {self.display(name)}, "
-                                   "which does not exist")
-            self._patch_cache[name] = load_patch(path, self.display(name))
-        return self._patch_cache[name]
-
-    def oriented(self, name: str) -> Patch:
-        """Patch ``name`` as its series entry applies it (reversed for -R)."""
-        return self.entry(name).orient(self.load(name))
-
-    def forget_patch(self, name: str) -> None:
-        """Drop the parsed copy of a patch file that was just rewritten."""
-        self._patch_cache.pop(name, None)
-
-    def entry(self, name: str) -> SeriesEntry:
-        entry = self.series.get(name)
-        if entry is None:
-            raise F5QuiltError(f"Patch {self.display(name)} is not in series")
-        return entry
-
-    def resolve_name(self, given: str) -> str:
-        """Accept ``x.diff``, ``patches/x.diff`` or a path to the patch file."""
-        candidates = [given]
-        prefix = self.settings.patches_display.rstrip("/") + "/"
-        if given.startswith(prefix):
-            candidates.append(given[len(prefix):])
-        try:
-            candidates.append(os.path.relpath(Path(given).resolve(), self.settings.patches))
-        except ValueError:
-            pass
-        for name in candidates:
-            if self.series.get(name):
-                return name
-        raise F5QuiltError(f"Patch {given} is not in series")
-
-    def read_tree(self, rel: str) -> Optional[bytes]:
-        path = check_inside(self.tree, safe_relpath(rel))
-        return read_bytes_or_none(path)
-
-    def upstream(self) -> "Optional[Upstream]":
-        from .upstream import Upstream, default_cache, parse_pin
-        data = self.settings.upstream
-        if not data:
-            return None
-        base = self.settings.settings_file.parent if self.settings.settings_file else self.tree
-        return Upstream(parse_pin(data, base, str(self.settings.settings_file or "settings")),
-                        default_cache(base))
-
-    def ensure_tree(self, out: Reporter) -> None:
-        """Fetch the pinned upstream when the tree is missing (fresh clone)."""
-        if self.tree.is_dir():
-            return
-        up = self.upstream()
-        if up is None:
-            raise F5QuiltError(f"tree {self.tree} does not exist and no upstream is pinned in the settings")
-        rel = os.path.relpath(self.tree, self.settings.base)
-        out.info(f"Fetching upstream {up.pin.describe()} into {rel}")
-        up.materialize(self.tree, out.info)
-
-    def require_series(self) -> None:
-        if not self.settings.series.exists():
-            raise F5QuiltError(f"No series file found ({self.settings.series})")
-
-    def unapplied(self) -> List[str]:
-        applied = self.stack.applied()
-        names = self.series.names
-        if not applied:
-            return names
-        top = applied[-1]
-        if top not in names:
-            raise F5QuiltError(f"Applied patch {self.display(top)} is not in the series "
-                               f"({self.settings.series})")
-        return names[names.index(top) + 1:]
-
-
 # -- repair --------------------------------------------------------------
 def recover(ws: Workspace, out: Reporter) -> None:
-    """Finish or undo an operation a killed process left half done."""
-    journal = ws.stack.journal()
-    if not journal:
+    """Roll back an operation a killed process left half done, and say so."""
+    if ws.txn is not None:  # inside this process's own transaction: nothing was interrupted
         return
-    name = journal.get("patch", "")
-    # temp files of writes the kill interrupted: in .pc and beside the patch's files
-    from .fsutil import sweep_temp_files
-    sweep_temp_files(ws.stack.pc)
-    sweep_temp_files(ws.stack.f5, recursive=True)
-    for rel in ws.stack.backup_files(name) if ws.stack.backup_dir(name).is_dir() else ():
-        sweep_temp_files((ws.tree / rel).parent)
-        sweep_temp_files((ws.stack.backup_dir(name) / rel).parent)
-    op = journal.get("op")
-    if op == "push":
-        if journal.get("stage") == "files" and name in ws.stack.applied():
-            _record_sums(ws, name, list(ws.stack.backup_files(name)))
-            ws.stack.set_journal(None)
-            out.warn(f"Completed an interrupted push of {ws.display(name)}")
-            return
-        if journal.get("stage") == "files":
-            _restore_backups(ws, name, keep_backups=False)
-        ws.stack.forget(name)
-        if name in ws.stack.applied():
-            ws.stack.write_applied([n for n in ws.stack.applied() if n != name])
-        ws.stack.set_journal(None)
-        out.warn(f"Rolled back an interrupted push of {ws.display(name)}")
-    elif op == "pop":
-        _finish_pop(ws, name)
-        out.warn(f"Completed an interrupted pop of {ws.display(name)}")
-    else:
-        ws.stack.set_journal(None)
+    command = ws.repair()
+    if command:
+        out.warn(f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it")
+        ws.stack._applied = None
 
 
 # -- push ----------------------------------------------------------------
@@ -225,7 +92,7 @@ def report_result(out: Reporter, result: PatchResult) -> None:
     for note in result.notes:
         out.info(f"({note})")
     for change in result.changes.values():
-        noteworthy = [r for r in change.reports if r.status != APPLIED or r.offset or r.fuzz or r.level not in ("exact", "offset", "fuzz")]
+        noteworthy = [r for r in change.reports if r.status != APPLIED or r.offset or r.fuzz or r.level not in (Landing.EXACT, Landing.OFFSET, Landing.FUZZ)]
         if noteworthy or change.rejected:
             out.info(f"patching file {change.path}")
             for rep in noteworthy:
@@ -247,7 +114,6 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     result = compute_push(ws, name, fuzz)
     conflicts: Dict[str, int] = {}
     if not result.ok and merge:
-        from .merge import merge_failed_files  # git is only needed here
         conflicts = merge_failed_files(ws, name, result, merge_pre)
     report_result(out, result)
     if not force:
@@ -279,48 +145,33 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
 
 def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
                  conflicts: Dict[str, int], out: Reporter) -> None:
-    try:
-        _write_push(ws, name, result, forced, conflicts, out)
-    except OSError as exc:
-        # a full disk, a read-only directory...: undo what was written, then say so in one line
-        if ws.stack.journal():
-            recover(ws, Reporter(0, err=out.err))
-        where = f": {exc.filename}" if exc.filename else ""
-        raise F5QuiltError(f"push of {ws.display(name)} failed{where}: {exc.strerror or exc}; "
-                           "nothing was changed") from None
-
-
-def _write_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
-                conflicts: Dict[str, int], out: Reporter) -> None:
-    stack = ws.stack
+    fs, stack = ws.fs, ws.stack
     stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
-    stack.set_journal({"op": "push", "patch": name, "stage": "backup"})
     bdir = stack.backup_dir(name)
-    bdir.mkdir(parents=True, exist_ok=True)
+    empty = set()
     for rel in result.changes:
         src = check_inside(ws.tree, rel)
         dst = bdir / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
         if dst.exists():
             continue
-        if src.exists():
-            try:
-                os.link(src, dst)  # the tree file is replaced, never written in place
-            except OSError:
-                atomic_write(dst, src.read_bytes(), src.stat().st_mode)
+        before = result.changes[rel].before
+        if before is not None:
+            fs.link(src, dst, before)  # the tree file is replaced, never written in place
+            if before == b"":
+                empty.add(rel)  # quilt's empty backup would say "did not exist"
         else:
-            dst.touch()
-    (bdir / ".timestamp").touch()
-    stack.set_journal({"op": "push", "patch": name, "stage": "files"})
+            fs.write(dst, b"")
+    fs.write(bdir / ".timestamp", b"")
     for change in result.changes.values():
         _write_tree_file(ws, change)
         write_rejects(ws, change, out)
     stack.write_applied(stack.applied() + [name])
     if forced:
-        stack.refresh_marker(name).touch()
+        fs.write(stack.refresh_marker(name), b"")
     stack.set_conflicts(name, conflicts or None)
+    stack.set_existed_empty(name, empty)
     _record_sums(ws, name, list(result.changes))
-    stack.set_journal(None)
+    fs.savepoint()
 
 
 def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
@@ -330,7 +181,7 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
     rel = change.path
     name = rel.encode("utf-8", "surrogateescape")
     rej = b"--- " + name + b"\n+++ " + name + b"\n" + b"".join(h.to_bytes() for h in change.rejected)
-    atomic_write(ws.tree / (rel + ".rej"), rej, DEFAULT_MODE)
+    ws.fs.write(check_inside(ws.tree, rel + ".rej"), rej, DEFAULT_MODE)
     total = len(change.reports)
     out.info(f"{len(change.rejected)} out of {total} hunk{'s' if total != 1 else ''} "
              f"FAILED -- saving rejects to file {rel}.rej")
@@ -339,24 +190,14 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
 def _write_tree_file(ws: Workspace, change: FileChange) -> None:
     path = check_inside(ws.tree, change.path)
     if change.after is None:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
-        _prune_empty_dirs(ws.tree, path.parent)
+        ws.fs.unlink(path, prune_to=ws.tree)
         return
     mode = _file_mode(path)
     if change.mode is not None:
         mode = change.mode
     elif mode is None and change.source:
         mode = _file_mode(check_inside(ws.tree, change.source))
-    atomic_write(path, change.after, mode if mode is not None else DEFAULT_MODE)
-
-
-def _prune_empty_dirs(root: Path, directory: Path) -> None:
-    while directory != root and directory.is_dir() and not any(directory.iterdir()):
-        directory.rmdir()
-        directory = directory.parent
+    ws.fs.write(path, change.after, mode if mode is not None else DEFAULT_MODE)
 
 
 def _record_sums(ws: Workspace, name: str, paths: List[str]) -> None:
@@ -365,10 +206,25 @@ def _record_sums(ws: Workspace, name: str, paths: List[str]) -> None:
 
 def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
          count: Optional[int] = None, fuzz: int = 0, force: bool = False,
-         dry_run: bool = False, merge: bool = False) -> int:
+         dry_run: bool = False, merge: bool = False, command: Optional[str] = None) -> int:
     ws.require_series()
-    ws.ensure_tree(out)
     recover(ws, out)
+    with ws.transaction(command or "push"):
+        # a fresh clone's missing tree is fetched in the same transaction: one step to undo
+        if not ws.tree.is_dir():
+            ws.ensure_tree(out)
+            ws.reload()
+            ws.fs.savepoint()
+        status = _push_planned(ws, out, target=target, all_=all_, count=count, fuzz=fuzz,
+                               force=force, dry_run=dry_run, merge=merge)
+    if not dry_run:
+        out.info("")
+        out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
+    return status
+
+
+def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: bool,
+                  count: Optional[int], fuzz: int, force: bool, dry_run: bool, merge: bool) -> int:
     if not ws.series.entries:
         raise NothingToDo("No patches in series")
     todo = ws.unapplied()
@@ -384,9 +240,18 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
         plan = todo[:todo.index(name) + 1]
     else:
         plan = todo[:count or 1]
+    if dry_run:
+        for name in plan[:1]:
+            push_one(ws, name, out, fuzz=fuzz, force=force, dry_run=True, merge=merge)
+            out.info(f"Patch {ws.display(name)} applies (dry run)")
+        return 0
+    return _push_plan(ws, out, plan, fuzz=fuzz, force=force, merge=merge)
+
+
+def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool) -> int:
     status = 0
     for name in plan:
-        res = push_one(ws, name, out, fuzz=fuzz, force=force, dry_run=dry_run, merge=merge)
+        res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
         if res.conflicts:
             out.info(f"Patch {ws.display(name)} applied with conflicts in "
                      f"{', '.join(sorted(res.conflicts))}; resolve them, then refresh")
@@ -396,47 +261,33 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
             out.info(f"Applied patch {ws.display(name)} (forced; needs refresh)")
             status = EXIT_ERROR
             break
-        if dry_run:
-            # later patches may build on this one: stop at the first
-            out.info(f"Patch {ws.display(name)} applies (dry run)")
-            break
-    if not dry_run:
-        out.info("")
-        out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
     return status
 
 
 # -- pop -----------------------------------------------------------------
-def _restore_backups(ws: Workspace, name: str, keep_backups: bool) -> None:
+def _restore_backups(ws: Workspace, name: str) -> None:
     bdir = ws.stack.backup_dir(name)
+    empty = ws.stack.existed_empty(name)
     for rel in list(ws.stack.backup_files(name)):
         backup = bdir / rel
         target = check_inside(ws.tree, rel)
-        if backup.stat().st_size == 0:
+        data = backup.read_bytes()
+        if not data and rel not in empty:
             # quilt's convention: an empty backup means the file did not exist
-            try:
-                target.unlink()
-            except FileNotFoundError:
-                pass
-            _prune_empty_dirs(ws.tree, target.parent)
-            if not keep_backups:
-                backup.unlink()
+            ws.fs.unlink(target, prune_to=ws.tree)
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if keep_backups:
-            atomic_write(target, backup.read_bytes(), backup.stat().st_mode)
-        else:
-            os.replace(backup, target)
+        # a fresh file, not the backup's inode: the user edits tree files in place
+        ws.fs.write(target, data, backup.stat().st_mode)
 
 
 def _finish_pop(ws: Workspace, name: str) -> None:
     if ws.stack.backup_dir(name).is_dir():
-        _restore_backups(ws, name, keep_backups=False)
+        _restore_backups(ws, name)
     applied = ws.stack.applied()
     if applied and applied[-1] == name:
         ws.stack.write_applied(applied[:-1])
     ws.stack.forget(name)
-    ws.stack.set_journal(None)
+    ws.fs.savepoint()
 
 
 def recorded_after(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) -> Dict[str, Optional[bytes]]:
@@ -485,13 +336,13 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     out.info(f"Removing patch {ws.display(name)}")
     for rel in sorted(ws.stack.backup_files(name)):
         out.verbose(f"Restoring {rel}")
-    ws.stack.set_journal({"op": "pop", "patch": name})
-    _finish_pop(ws, name)
+    with ws.transaction(f"pop {name}"):
+        _finish_pop(ws, name)
     return name
 
 
 def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
-        count: Optional[int] = None, force: bool = False) -> int:
+        count: Optional[int] = None, force: bool = False, command: Optional[str] = None) -> int:
     recover(ws, out)
     applied = ws.stack.applied()
     if not applied:
@@ -509,9 +360,44 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
             raise NothingToDo(f"Patch {ws.display(name)} is already on top")
     else:
         n = min(count or 1, len(applied))
-    for _ in range(n):
-        pop_one(ws, out, force=force)
+    with ws.transaction(command or "pop"):
+        for _ in range(n):
+            pop_one(ws, out, force=force)
     out.info("")
     top = ws.stack.top()
     out.info(f"Now at patch {ws.display(top)}" if top else "No patches applied")
     return 0
+
+
+# -- merge against what the patch was written on -------------------------
+def preimage_reader(ws: Workspace, name: str, base: "Reader") -> "Reader":
+    """The tree as patch ``name`` was written against it: base + earlier patches."""
+    from f5quilt.engine.vtree import WrittenOn
+    written = WrittenOn(base)
+    for earlier in ws.series.names:
+        if earlier == name:
+            break
+        written.advance(ws.oriented(earlier), ws.entry(earlier).strip, ws.display(earlier))
+    return written.snapshot()
+
+
+def merge_failed_files(ws: Workspace, name: str, result: PatchResult,
+                       pre: "Optional[Reader]" = None) -> Dict[str, int]:
+    """Merge every file with rejected hunks; returns {file: conflicts} for those left.
+
+    ``pre`` is the tree the patch was written against; by default the pinned
+    upstream with the earlier patches of the series (rebase passes the old
+    pin with the original patches)."""
+    if pre is None:
+        up = ws.upstream()
+        if up is None:
+            raise F5QuiltError("push --merge needs an upstream pin in the settings (f5quilt.yaml: upstream:)")
+        pre = preimage_reader(ws, name, up.reader())
+    entry = ws.entry(name)
+    patch = ws.oriented(name)
+    exact = apply_patch(patch, pre, strip=entry.strip, fuzz=0, display=ws.display(name))
+    if not exact.ok:
+        raise F5QuiltError(f"{ws.display(name)} does not apply to its own base "
+                           "(pinned upstream + earlier patches); cannot merge")
+    from f5quilt.engine.merge import merge_into  # git is only needed here
+    return merge_into(result, pre, exact, ws.display(name))

@@ -14,10 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from .errors import F5QuiltError
+from f5quilt.errors import F5QuiltError
 
 SETTINGS_NAME = "f5quilt.yaml"
-KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream"}
+KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log"}
+DEFAULT_LOG_KEEP = 50
+
+
+def _pc_name(value: object, where: str) -> str:
+    """quilt's state directory: a plain name inside the tree, never the tree itself."""
+    name = str(value)
+    if not name or name in (".", "..") or "/" in name or "\0" in name or name != name.strip():
+        raise F5QuiltError(f"{where}: pc must be a plain directory name (like .pc), not {name!r}")
+    return name
 
 
 @dataclass
@@ -31,6 +40,7 @@ class Settings:
     refresh_index: bool = False
     upstream: Dict[str, Any] = field(default_factory=dict)
     base: Path = field(default_factory=Path.cwd)  # where displayed paths are relative to
+    log_keep: int = DEFAULT_LOG_KEEP  # entries of the undo log kept
 
     @property
     def quilt_patches(self) -> str:
@@ -73,7 +83,7 @@ def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = No
 
 
 def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
-    pc_name = env.get("QUILT_PC") or ".pc"
+    pc_name = _pc_name(env.get("QUILT_PC") or ".pc", "QUILT_PC")
     tree = cwd
     for directory in [cwd, *cwd.parents]:
         if (directory / pc_name).is_dir():
@@ -84,9 +94,12 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
     pc = tree / pc_name
     # like quilt, an existing .pc remembers where its patches are
     if patches_rel is None and (pc / ".quilt_patches").is_file():
-        patches_rel = (pc / ".quilt_patches").read_text().strip() or None
+        patches_rel = _remembered(pc / ".quilt_patches")
     if series_rel is None and (pc / ".quilt_series").is_file():
-        series_rel = (pc / ".quilt_series").read_text().strip() or None
+        series_rel = _remembered(pc / ".quilt_series")
+    for name, value in (("QUILT_PATCHES", patches_rel), ("QUILT_SERIES", series_rel)):
+        if value is not None and "\0" in value:
+            raise F5QuiltError(f"{name}: a NUL byte in the path")
     patches = (tree / (patches_rel or "patches")).resolve()
     if series_rel and os.path.isabs(series_rel):
         series = Path(series_rel)
@@ -104,11 +117,31 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
     return Settings(tree=tree, patches=patches, series=series, pc_name=pc_name, base=cwd)
 
 
+def _remembered(path: Path) -> Optional[str]:
+    """A folder name quilt remembered in .pc/: state, so validated before it becomes a path."""
+    try:
+        text = path.read_bytes().decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise F5QuiltError(f"{path}:1: unreadable") from None
+    if not text:
+        return None
+    if "\0" in text or "\n" in text or text.startswith("/") or ".." in Path(text).parts:
+        raise F5QuiltError(f"{path}:1: {text!r} is not a folder inside the tree "
+                           "(set QUILT_PATCHES/QUILT_SERIES to use one elsewhere)")
+    return text
+
+
 def _from_file(path: Path, cwd: Path) -> Settings:
     import yaml  # only when a settings file exists: keeps quilt-mode start-up light
 
+    raw = path.read_bytes()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise F5QuiltError(f"{path}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x})") from None
+    try:
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -119,17 +152,29 @@ def _from_file(path: Path, cwd: Path) -> Settings:
     if unknown:
         raise F5QuiltError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
     root = path.parent
+    for key in ("tree", "patches", "series", "pc"):
+        if key in data and not isinstance(data[key], str):
+            raise F5QuiltError(f"{path}: {key} must be a path (a string)")
     tree = (root / str(data.get("tree", "."))).resolve()
+    if tree.exists() and not tree.is_dir():
+        raise F5QuiltError(f"{path}: tree {data.get('tree')} is not a directory")
+    if str(data.get("series", "series")).startswith("/") or ".." in Path(str(data.get("series", "series"))).parts:
+        raise F5QuiltError(f"{path}: series must be a name inside the patches folder")
+    log = data.get("log") or {}
+    keep = log.get("keep", DEFAULT_LOG_KEEP) if isinstance(log, dict) else None
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+        raise F5QuiltError(f"{path}: log must be a mapping like {{keep: {DEFAULT_LOG_KEEP}}} (keep >= 1)")
     patches = (root / str(data.get("patches", "patches"))).resolve()
     series = patches / str(data.get("series", "series"))
     fuzz = data.get("fuzz", 0)
-    if not isinstance(fuzz, int) or fuzz < 0:
+    if not isinstance(fuzz, int) or isinstance(fuzz, bool) or fuzz < 0:
         raise F5QuiltError(f"{path}: fuzz must be a non-negative integer")
     refresh = data.get("refresh") or {}
     upstream = data.get("upstream") or {}
     if not isinstance(upstream, dict):
         raise F5QuiltError(f"{path}: upstream must be a mapping")
     return Settings(tree=tree, patches=patches, series=series,
-                    pc_name=str(data.get("pc", ".pc")), fuzz=fuzz, settings_file=path,
+                    pc_name=_pc_name(data.get("pc", ".pc"), str(path)), fuzz=fuzz, settings_file=path,
+                    log_keep=keep,
                     refresh_index=bool(refresh.get("index", False)) if isinstance(refresh, dict) else False,
                     upstream=upstream, base=cwd)

@@ -18,11 +18,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
-from .patchmodel import Hunk
+from f5quilt.errors import StrEnum
+from f5quilt.model.patch import Hunk
 
-APPLIED = "applied"
-FAILED = "failed"
-AMBIGUOUS = "ambiguous"
+
+class HunkStatus(StrEnum):
+    APPLIED = "applied"
+    FAILED = "failed"
+    AMBIGUOUS = "ambiguous"
+
+
+class Landing(StrEnum):
+    """How a hunk landed (or was expected to)."""
+    EXACT = "exact"
+    OFFSET = "offset"
+    FUZZ = "fuzz"
+    NO_CONTEXT = "nocontext"       # an insertion with no context to check it against
+    MERGED_LINE = "merge-line"     # 3-way merge, line level
+    MERGED_WORD = "merge-word"     # 3-way merge, word level (a rescued conflict)
+
+    @property
+    def merged(self) -> bool:
+        return self in (Landing.MERGED_LINE, Landing.MERGED_WORD)
+
+
+APPLIED, FAILED, AMBIGUOUS = HunkStatus.APPLIED, HunkStatus.FAILED, HunkStatus.AMBIGUOUS
 
 
 @dataclass
@@ -36,21 +56,21 @@ class Location:
 @dataclass
 class HunkReport:
     number: int               # 1-based, as GNU patch counts
-    status: str               # APPLIED, FAILED or AMBIGUOUS
+    status: HunkStatus
     line: int = 0             # 1-based line where it landed (or was expected)
     offset: int = 0
     fuzz: int = 0
     candidates: List[int] = field(default_factory=list)  # 1-based, when ambiguous
-    level: str = "exact"      # how it landed: exact, offset, fuzz, merge...
+    level: Landing = Landing.EXACT
 
     def message(self) -> str:
         """GNU patch's wording (and ours for merges)."""
-        if self.level.startswith("merge-"):
-            how = self.level.split("-", 1)[1]
+        if self.level.merged:
+            how = self.level.value.split("-", 1)[1]
             if self.status == APPLIED:
                 return f"Hunk #{self.number} merged at {how} level (3-way)."
             return f"Hunk #{self.number} CONFLICT: 3-way merge left conflict markers."
-        if self.level == "nocontext":
+        if self.level is Landing.NO_CONTEXT:
             if self.status == APPLIED:
                 return f"Hunk #{self.number} succeeded at {self.line} (no context lines to check it against)."
             return (f"Hunk #{self.number} FAILED at {self.line}: it has no context lines and the file "
@@ -178,7 +198,7 @@ def apply_hunks(lines: Sequence[bytes], hunks: Sequence[Hunk], max_fuzz: int = 0
         expected = max(base + delta + last_offset, 0)
         if not hunk.old_lines and last_offset:
             # no context to check a pure insertion against, and the file has drifted: a guess
-            reports.append(HunkReport(number, FAILED, expected + 1, level="nocontext"))
+            reports.append(HunkReport(number, FAILED, expected + 1, level=Landing.NO_CONTEXT))
             rejected.append(hunk)
             continue
         loc, candidates, fuzz = locate_hunk(out, hunk, expected, max_fuzz, frozen)
@@ -201,9 +221,9 @@ def apply_hunks(lines: Sequence[bytes], hunks: Sequence[Hunk], max_fuzz: int = 0
         last_offset = offset
         delta += len(new) - len(hunk.old_lines)
         frozen = loc.start + len(core_new)
-        level = "fuzz" if loc.fuzz else ("offset" if offset else "exact")
+        level = Landing.FUZZ if loc.fuzz else (Landing.OFFSET if offset else Landing.EXACT)
         if not hunk.old_lines:
-            level = "nocontext"
+            level = Landing.NO_CONTEXT
         reports.append(HunkReport(number, APPLIED, hunk_start + 1,
                                   offset=offset, fuzz=loc.fuzz, level=level))
     return FileResult(out, reports, rejected)

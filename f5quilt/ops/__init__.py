@@ -1,0 +1,1 @@
+"""Operations: what each command does, over the workspace, inside one transaction."""

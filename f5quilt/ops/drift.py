@@ -1,0 +1,66 @@
+"""What the tree holds beyond pristine + the applied patches (status, check, rebase)."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from f5quilt.engine.vtree import Overlay
+from f5quilt.errors import F5QuiltError
+from f5quilt.repo.workspace import Workspace
+
+
+def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
+    """Files whose content differs from pristine + the applied patches.
+
+    A file an applied patch touched is compared with the content hash that
+    push recorded (or, for a patch quilt pushed, with the patches re-applied
+    in memory); every other file with the pristine source.
+    """
+    from f5quilt.engine.apply import apply_patch
+    from f5quilt.repo.pcdir import digest
+
+    if not ws.tree.is_dir():
+        raise F5QuiltError(f"tree {ws.tree} does not exist")
+    owner: Dict[str, str] = {}
+    for name in ws.stack.applied():
+        for rel in ws.stack.backup_files(name):
+            owner[rel] = name
+    overlay: Optional[Overlay] = None
+
+    def expected(rel: str) -> Optional[str]:
+        nonlocal overlay
+        name = owner.get(rel)
+        if name is None:
+            return digest(base(rel))
+        sums = ws.stack.read_sums(name)
+        if sums is not None and rel in sums:
+            return sums[rel]
+        if overlay is None:
+            overlay = Overlay(base)
+            for applied in ws.stack.applied():
+                ent = ws.entry(applied)
+                patch = ws.oriented(applied)
+                overlay.apply(apply_patch(patch, overlay, strip=ent.strip, fuzz=2, display=ws.display(applied)))
+        return digest(overlay(rel))
+
+    from f5quilt.repo.upstream import list_files
+
+    tree_files = set(list_files(ws.tree))
+    pristine_files = set(list_files(up.ensure_pristine())) if up is not None else set()
+    drift: List[Dict[str, str]] = []
+    for rel in sorted(tree_files | pristine_files | set(owner)):
+        want = expected(rel)
+        have = digest(ws.read_tree(rel)) if rel in tree_files else None
+        if want == have:
+            continue
+        if rel.endswith(".rej") and want is None:
+            why = "reject file left by a forced push"
+        elif want is None:
+            why = "not in pristine + applied patches (created outside any patch)"
+        elif have is None:
+            why = "missing (deleted outside any patch)"
+        elif rel in owner:
+            why = f"changes not refreshed into {ws.display(owner[rel])}"
+        else:
+            why = "edited outside any patch"
+        drift.append({"file": rel, "why": why})
+    return drift

@@ -1,0 +1,373 @@
+"""Move the whole series onto a new upstream release.
+
+Every step of a rebase (``--onto``, ``--continue``, ``--skip``, ``--abort``)
+is one transaction of the one transaction layer (``transaction.py``): a
+process killed at any instant is rolled back by the next command to the
+state before that step, and a finished rebase is one group in the log, so
+``f5quilt undo`` brings back the old pin, tree and patches.
+
+``.f5quilt/rebase/`` (beside the settings, outside the tree) holds the old
+tree (moved, not copied), the series, every patch file and the settings as
+they were, and ``state.json``. Which patches still need a refresh is
+derived from the content (does the patch file reproduce what the tree
+holds, exactly?), never from a position. Before the old tree is dropped
+and the pin rewritten, the rewritten series is verified in memory to apply
+exactly (no offset, no fuzz) to the new pin, as ``check --strict`` does.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from f5quilt.engine.apply import apply_patch
+from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
+from f5quilt.output import Reporter
+from f5quilt.engine.vtree import Reader, WrittenOn
+from f5quilt.model.patch import parse_patch
+from f5quilt.model.series import SeriesEntry, load_series
+from f5quilt.repo.workspace import Workspace
+from f5quilt.ops.pushpop import compute_push, push_one, recover
+from f5quilt.repo.upstream import Pin, Upstream, default_cache
+
+
+def state_dir(ws: Workspace) -> Path:
+    base = ws.settings.settings_file.parent if ws.settings.settings_file else ws.tree.parent
+    return base / ".f5quilt" / "rebase"
+
+
+def _load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
+    path = state_dir(ws) / "state.json"
+    try:
+        state = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (ValueError, UnicodeDecodeError, OSError):
+        raise F5QuiltError(f"{path}: unreadable rebase state; `f5quilt rebase --abort` "
+                           "or `f5quilt undo` restores the state before the rebase") from None
+    ok = (isinstance(state, dict) and isinstance(state.get("series"), list)
+          and all(isinstance(n, str) for n in state["series"])
+          and isinstance(state.get("old_pin"), dict) and isinstance(state.get("new_pin"), dict)
+          and isinstance(state.get("skipped", []), list)
+          and (state.get("stopped") is None or isinstance(state.get("stopped"), str)))
+    if not ok:
+        raise F5QuiltError(f"{path}: malformed rebase state")
+    from f5quilt.fsutil import safe_relpath
+    for n in state["series"] + state.get("skipped", []) + ([state["stopped"]] if state.get("stopped") else []):
+        try:
+            safe_relpath(n)
+        except F5QuiltError:
+            raise F5QuiltError(f"{path}: unsafe patch name {n!r}") from None
+    return state  # type: ignore[no-any-return]
+
+
+def _pin_dict(pin: Pin) -> Dict[str, Optional[str]]:
+    return {"kind": pin.kind, "spec": pin.spec, "ref": pin.ref, "sha256": pin.sha256}
+
+
+def _pin_of(d: Dict[str, Optional[str]]) -> Pin:
+    return Pin(str(d["kind"]), str(d["spec"]), d.get("ref"), d.get("sha256"))
+
+
+def write_pin(ws: Workspace, settings_file: Path, pin: Pin) -> None:
+    """Replace the ``upstream:`` block of the settings, keeping everything else.
+    A local path is written relative to the settings file, as users write it."""
+    if pin.kind == "path":
+        rel = os.path.relpath(pin.spec, settings_file.parent)
+        pin = Pin(pin.kind, rel if not rel.startswith("../../..") else pin.spec, pin.ref, pin.sha256)
+    text = settings_file.read_text()
+    block = "upstream:\n" + "".join(f"  {k}: {v}\n" for k, v in pin.to_settings().items())
+    pattern = re.compile(r"^upstream:[^\n]*\n(?:(?:[ \t]+[^\n]*|[ \t]*)\n)*", re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda m: block, text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n" + block
+    ws.fs.write_text(settings_file, text)
+
+
+def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
+    ws.fs.write_text(state_dir(ws) / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+
+def unrecorded_edits(ws: Workspace) -> List[str]:
+    """What a rebase would lose: edits not refreshed, edits outside any patch, unknown files."""
+    from f5quilt.ops.drift import tree_drift
+    from f5quilt.ops.pushpop import unrefreshed_files
+    found = []
+    touched = sorted({rel for n in ws.stack.applied() for rel in ws.stack.backup_files(n)})
+    for rel, owner in sorted(unrefreshed_files(ws, touched).items()):
+        found.append(f"{rel}: changes not refreshed into {ws.display(owner)}")
+    up = ws.upstream()
+    if up is not None and ws.tree.is_dir():
+        for d in tree_drift(ws, up.reader(), up):
+            if "not refreshed" not in d["why"]:
+                found.append(f"{d['file']}: {d['why']}")
+    return found
+
+
+def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False) -> int:
+    if _load_state(ws):
+        raise F5QuiltError("a rebase is in progress: use rebase --continue, --skip or --abort")
+    old_up = ws.upstream()
+    if old_up is None or ws.settings.settings_file is None:
+        raise F5QuiltError("rebase needs an upstream pin in f5quilt.yaml")
+    ws.ensure_tree(out)
+    recover(ws, out)
+    for name in ws.stack.applied():
+        if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
+            raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it first")
+    lost = unrecorded_edits(ws)
+    if lost and not force:
+        for line in lost:
+            out.error(line)
+        raise F5QuiltError(
+            f"{len(lost)} unrecorded change(s) in the tree would not survive the rebase: record them "
+            "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh) or refresh, or rebase --force "
+            "(the old tree is then kept in the log: f5quilt undo brings it back)")
+    new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent))
+    new_up.ensure_pristine(out.info)  # fetch before touching anything
+    _clean_leftovers(ws)
+    sdir = state_dir(ws)
+    group = f"rebase-{int(time.time() * 1000)}"
+    with ws.transaction(f"rebase --onto {new_pin.describe()}", group=group) as txn:
+        fs = txn
+        for name in ws.series.names:
+            src = ws.patch_file(name)
+            if src.exists():
+                fs.write(sdir / "patches" / name, src.read_bytes(), src.stat().st_mode)
+        fs.write(sdir / "series", ws.settings.series.read_bytes())
+        fs.write(sdir / "settings.yaml", ws.settings.settings_file.read_bytes())
+        state = {"phase": "pushing", "old_pin": _pin_dict(old_up.pin), "new_pin": _pin_dict(new_pin),
+                 "series": ws.series.names, "skipped": [], "group": group}
+        fs.rename_dir(ws.tree, sdir / "old-tree")
+        new_up.materialize(ws.tree, out.info, txn=fs)
+        ws.reload()
+        _save_state(ws, state)
+        fs.savepoint()
+        out.info(f"Rebasing {len(ws.series.names)} patches from {old_up.pin.describe()} onto {new_pin.describe()}")
+        return _advance(ws, out, state)
+
+
+def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
+    """Push what is left, inside the caller's transaction; stop (committing) or finish."""
+    sdir = state_dir(ws)
+    assert ws.settings.settings_file is not None
+    new_up = Upstream(_pin_of(state["new_pin"]), default_cache(ws.settings.settings_file.parent))
+    old_base = Upstream(_pin_of(state["old_pin"]), default_cache(ws.settings.settings_file.parent))
+    # what each patch was written against: the old pin + the ORIGINAL earlier patches
+    # (skipped ones included), advanced once along the saved series
+    originals = load_series(sdir / "series").entries
+    written = WrittenOn(old_base.reader())
+    position = 0
+
+    def written_on(name: str) -> Reader:
+        nonlocal position
+        while position < len(originals) and originals[position].name != name:
+            _advance_original(written, originals[position], sdir, ws)
+            position += 1
+        pre = written.snapshot()
+        if position < len(originals):
+            _advance_original(written, originals[position], sdir, ws)
+            position += 1
+        return pre
+
+    for name in ws.unapplied():
+        # a patch whose result upstream already has: offer removal, never apply or reverse it
+        try:
+            rev = compute_push(ws, name, 0, reverse=True)
+            if rev.ok and rev.changes:
+                out.error(f"Patch {ws.display(name)} appears to be contained in {new_up.pin.describe()} "
+                          "(it reverse-applies cleanly).")
+                out.info("Drop it with `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
+                state["stopped"] = name
+                _save_state(ws, state)
+                return EXIT_ERROR
+        except F5QuiltError:
+            pass
+        try:
+            res = push_one(ws, name, out, fuzz=ws.settings.fuzz, merge=True, merge_pre=written_on(name))
+        except F5QuiltError as exc:
+            # e.g. the new release lost a file the patch edits: stop here, --skip or --abort
+            state["stopped"] = name
+            _save_state(ws, state)
+            out.error(exc.message)
+            out.info(f"Fix {ws.display(name)} (then `f5quilt rebase --continue`), "
+                     "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
+            return EXIT_ERROR
+        if res.conflicts:
+            state["stopped"] = name
+            _save_state(ws, state)
+            out.error(f"Conflicts in {', '.join(sorted(res.conflicts))} while rebasing {ws.display(name)}.")
+            out.info("Resolve them, then `f5quilt rebase --continue` (or --skip, or --abort).")
+            return EXIT_CONFLICT
+        if needs_refresh(ws, name):
+            from f5quilt.ops.authoring import refresh
+            refresh(ws, out, name, normalize=True)
+        ws.fs.savepoint()
+    return _finish(ws, out, state)
+
+
+def needs_refresh(ws: Workspace, name: str) -> bool:
+    """Does the patch file fail to reproduce, exactly (no offset, no fuzz), what the tree holds
+    after it? Judged from content, so a resumed rebase never trusts a position."""
+    from f5quilt.ops.authoring import before_after
+    old, new = before_after(ws, name)
+    entry = ws.entry(name)
+    try:
+        res = apply_patch(ws.oriented(name), lambda r: old.get(r), strip=entry.strip, fuzz=0,
+                          display=ws.display(name))
+    except F5QuiltError:
+        return True
+    if not res.ok or not set(res.changes) <= set(old):
+        return True
+    if any(rep.offset or rep.fuzz or rep.level.merged
+           for c in res.changes.values() for rep in c.reports):
+        return True
+    return any((res.changes[rel].after if rel in res.changes else old[rel]) != new[rel] for rel in old)
+
+
+def _advance_original(written: WrittenOn, entry: SeriesEntry, sdir: Path, ws: Workspace) -> None:
+    """Move ``written`` past the saved, original copy of one patch."""
+    path = sdir / "patches" / entry.name
+    if not path.is_file():
+        return
+    patch = parse_patch(path.read_bytes(), ws.display(entry.name))
+    written.advance(entry.orient(patch), entry.strip, ws.display(entry.name))
+
+
+def verify_exact(ws: Workspace, up: Upstream) -> List[str]:
+    """The rewritten series on the new pin, in memory, as check --strict: what is not exact."""
+    from f5quilt.ops.check import CLEAN, check_series
+    results = check_series(ws.series.names, ws.load, ws.entry, up.reader(), fuzz=0, display=ws.display)
+    return [f"{ws.display(r.name)}: {r.status}" + (f" ({r.error})" if r.error else "")
+            for r in results if r.status != CLEAN]
+
+
+def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
+    assert ws.settings.settings_file is not None
+    pin = _pin_of(state["new_pin"])
+    up = Upstream(pin, default_cache(ws.settings.settings_file.parent))
+    bad = verify_exact(ws, up)
+    if bad:
+        for line in bad:
+            out.error(line)
+        state["stopped"] = ws.stack.top() or ""
+        state["unverified"] = True
+        _save_state(ws, state)
+        raise_after_commit = F5QuiltError(
+            f"the rebased series does not apply exactly to {pin.describe()}; nothing was dropped: "
+            "fix and refresh the patches above, then `f5quilt rebase --continue` (or --abort)")
+        out.error(raise_after_commit.message)
+        return EXIT_ERROR
+    if pin.kind == "pypi" and not pin.sha256:
+        # record what was fetched, so later fetches are checked against it
+        from f5quilt.repo.upstream import sha256_of
+        pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive()))
+    write_pin(ws, ws.settings.settings_file, pin)
+    ws.fs.discard_dir(state_dir(ws))  # the old tree and the copies: kept in the log for undo
+    skipped = state.get("skipped") or []
+    out.info(f"Rebased onto {_pin_of(state['new_pin']).describe()}"
+             + (f"; dropped from the series: {', '.join(skipped)}" if skipped else ""))
+    return 0
+
+
+def cont(ws: Workspace, out: Reporter) -> int:
+    state = _load_state(ws)
+    if not state:
+        raise NothingToDo("No rebase in progress")
+    stopped = state.get("stopped")
+    if stopped and ws.stack.conflicts(stopped):
+        from f5quilt.ops.authoring import CONFLICT_MARKERS
+        from f5quilt.model.patch import split_lines
+        for rel in ws.stack.conflicts(stopped) or {}:
+            data = ws.read_tree(rel) or b""
+            if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)):
+                raise F5QuiltError(f"{rel} still has conflict markers; resolve them, then "
+                                   "`f5quilt rebase --continue`")
+    with ws.transaction("rebase --continue", group=state.get("group")):
+        state.pop("stopped", None)
+        state.pop("unverified", None)
+        from f5quilt.ops.authoring import refresh
+        for name in ws.stack.applied():
+            if ws.stack.conflicts(name) or needs_refresh(ws, name):
+                refresh(ws, out, name, normalize=True, force=True)
+        _save_state(ws, state)
+        return _advance(ws, out, state)
+
+
+def skip(ws: Workspace, out: Reporter) -> int:
+    state = _load_state(ws)
+    if not state:
+        raise NothingToDo("No rebase in progress")
+    name = state.get("stopped")
+    if name is None:
+        raise F5QuiltError("the rebase is not stopped at a patch; use --continue")
+    recover(ws, out)
+    with ws.transaction("rebase --skip", group=state.get("group")):
+        state.pop("stopped", None)
+        if ws.stack.top() == name:
+            from f5quilt.ops.pushpop import pop_one
+            pop_one(ws, out, force=True)
+        if ws.series.get(name):
+            ws.series.remove(name)
+            ws.save_series()
+        state.setdefault("skipped", []).append(name)
+        out.info(f"Skipped {ws.display(name)} (removed from the series, file kept)")
+        _save_state(ws, state)
+        ws.reload()
+        return _advance(ws, out, state)
+
+
+def _clean_leftovers(ws: Workspace) -> bool:
+    """Remove what an old-style rebase killed before it had started left behind."""
+    from f5quilt.repo.upstream import clean_partials
+    sdir = state_dir(ws)
+    found = False
+    for stale in (sdir.parent / f"{sdir.name}.partial", sdir.parent / f"{sdir.name}.done"):
+        if stale.exists():
+            shutil.rmtree(stale)
+            found = True
+    clean_partials(ws.tree)
+    return found
+
+
+def abort(ws: Workspace, out: Reporter) -> int:
+    state = _load_state(ws)
+    if not state:
+        if _clean_leftovers(ws):
+            out.info("Removed the leftovers of a rebase interrupted before it started")
+            return 0
+        raise NothingToDo("No rebase in progress")
+    sdir = state_dir(ws)
+    assert ws.settings.settings_file is not None
+    with ws.transaction("rebase --abort", group=state.get("group")) as fs:
+        old_tree = sdir / "old-tree"
+        if old_tree.exists():
+            if ws.tree.exists():
+                fs.discard_dir(ws.tree)
+            fs.rename_dir(old_tree, ws.tree)
+        # patches, series and settings back byte for byte; patch files the rebase created go
+        saved = sdir / "patches"
+        for name in state["series"]:
+            src = saved / name
+            if src.exists():
+                fs.write(ws.patch_file(name), src.read_bytes(), src.stat().st_mode)
+        fs.write(ws.settings.series, (sdir / "series").read_bytes())
+        fs.write(ws.settings.settings_file, (sdir / "settings.yaml").read_bytes())
+        fs.discard_dir(sdir)
+    out.info(f"Rebase aborted: back on {_pin_of(state['old_pin']).describe()}")
+    return 0
+
+
+def in_progress(ws: Workspace) -> Optional[Dict[str, Any]]:
+    return _load_state(ws)
+
+
+def parse_new_pin(ws: Workspace, arg: str) -> Pin:
+    from f5quilt.repo.upstream import pin_from_arg
+    return pin_from_arg(arg, ws.settings.base)
+

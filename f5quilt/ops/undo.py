@@ -1,0 +1,162 @@
+"""undo, redo and log: moving between the states the transaction log recorded (StGit's
+``stg undo``/``redo``/``log``). Undo and redo are transactions themselves, logged like any
+other command, so an undo can be redone and a killed undo is rolled back."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt.output import Reporter
+from f5quilt.repo.workspace import Workspace
+from f5quilt.ops.pushpop import recover
+from f5quilt.repo.transaction import LogEntry, Transaction, describe, read_log, sha1, undo_redo_stacks
+
+
+class UnrecordedChanges(F5QuiltError):
+    pass
+
+
+@dataclass
+class LogLine:
+    seq: int
+    time: float
+    command: str
+    kind: str
+    changed: Dict[str, List[str]]
+    undone: bool
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"id": self.seq, "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.time)),
+                "command": self.command, "kind": self.kind, "changed": self.changed, "undone": self.undone}
+
+
+def log_lines(ws: Workspace) -> List[LogLine]:
+    entries = read_log(ws.state_dir)
+    _undoable, redoable = undo_redo_stacks(entries)
+    return [LogLine(e.seq, e.time, e.command, e.kind, describe(e), e.seq in redoable) for e in entries]
+
+
+def _current(path: Any) -> Optional[str]:
+    try:
+        with open(path, "rb") as fh:
+            return sha1(fh.read())
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, out: Reporter) -> None:
+    """Put back one side of ``entry``: its before-state (undo) or its after-state (redo),
+    refusing when any file no longer holds the other side (an unrecorded change)."""
+    ops = list(reversed(entry.ops)) if backwards else list(entry.ops)
+    roots = txn.roots
+    stale = []
+    objects = entry.path / "objects"
+    for op in ops:
+        kind = op.get("op")
+        if kind == "file":
+            path = roots.path(op["root"], op["rel"])
+            before, after = op.get("before"), op.get("after")
+            current = _current(path)
+            if backwards:
+                if current != after:
+                    stale.append(os.path.relpath(path, ws.settings.base))
+                    continue
+                if after is not None and not (objects / f"a{after}").exists():
+                    # the after-image, kept now for a redo (the file is replaced, not edited)
+                    os.link(path, objects / f"a{after}")
+                if before is None:
+                    txn.unlink(path, prune_to=roots.dirs[op["root"]])
+                else:
+                    txn.write(path, entry.object(before), op.get("mode"))
+            else:
+                want = None if before is None else sha1(entry.object(before))
+                if current != want:
+                    stale.append(os.path.relpath(path, ws.settings.base))
+                    continue
+                if after is None:
+                    txn.unlink(path, prune_to=roots.dirs[op["root"]])
+                elif (objects / f"a{after}").exists():
+                    txn.write(path, entry.object(f"a{after}"), op.get("mode_after"))
+                else:
+                    raise F5QuiltError(f"cannot redo `{entry.command}`: its result was not kept")
+        elif kind == "mkdir":
+            path = roots.path(op["root"], op["rel"])
+            if backwards:
+                txn.prune(path, path.parent)
+            else:
+                txn.mkdirs(path)
+        elif kind == "rmdir":
+            path = roots.path(op["root"], op["rel"])
+            if backwards:
+                txn.mkdirs(path)
+            else:
+                txn.prune(path, path.parent)
+        elif kind == "rename":
+            src, dst = roots.path(*op["src"]), roots.path(*op["dst"])
+            if backwards:
+                txn.rename_dir(dst, src)
+            else:
+                txn.rename_dir(src, dst)
+        elif kind == "scratch":
+            continue
+        elif kind == "adopt":
+            path = roots.path(op["root"], op["rel"])
+            if not backwards:
+                raise F5QuiltError(f"cannot redo `{entry.command}`: it fetched a tree; run it again")
+            txn.discard_dir(path)
+        elif kind == "discard":
+            path = roots.path(op["root"], op["rel"])
+            held = entry.path / "trash" / str(int(op["slot"]))
+            if backwards:
+                if not held.is_dir():
+                    raise F5QuiltError(f"cannot undo `{entry.command}`: what it removed is gone from the log")
+                txn.rename_dir(held, path)
+            else:
+                txn.discard_dir(path)
+    if stale:
+        for rel in stale:
+            out.error(f"{rel} has changes made after `{entry.command}` that the log does not record")
+        raise UnrecordedChanges(f"cannot {'undo' if backwards else 'redo'} `{entry.command}`: "
+                                f"{len(stale)} file(s) changed since; refresh or revert them first")
+
+
+def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool) -> int:
+    recover(ws, out)
+    entries = read_log(ws.state_dir)
+    undoable, redoable = undo_redo_stacks(entries)
+    pool = undoable if backwards else redoable
+    verb = "undo" if backwards else "redo"
+    if not pool:
+        raise NothingToDo(f"Nothing to {verb}")
+    by_seq = {e.seq: e for e in entries}
+    # a group (a rebase's steps) moves as one
+    picked: List[int] = []
+    for _ in range(steps):
+        if not pool:
+            break
+        seq = pool.pop()
+        picked.append(seq)
+        group = by_seq[seq].group
+        while group and pool and by_seq[pool[-1]].group == group:
+            picked.append(pool.pop())
+    with ws.transaction(f"{verb} {steps}" if steps != 1 else verb) as txn:
+        txn.kind = verb
+        txn.targets = picked
+        for seq in picked:
+            _replay(ws, txn, by_seq[seq], backwards, out)
+            out.info(f"{'Undid' if backwards else 'Redid'} `f5quilt {by_seq[seq].command}`")
+    ws.reload()
+    top = ws.stack.top()
+    out.info(f"Now at patch {ws.display(top)}" if top else "No patches applied")
+    return 0
+
+
+def undo(ws: Workspace, out: Reporter, steps: int = 1) -> int:
+    return _move(ws, out, steps, backwards=True)
+
+
+def redo(ws: Workspace, out: Reporter, steps: int = 1) -> int:
+    return _move(ws, out, steps, backwards=False)

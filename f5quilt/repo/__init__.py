@@ -1,0 +1,1 @@
+"""Repository state: settings, .pc/, the pinned upstream, the transaction layer and the workspace."""

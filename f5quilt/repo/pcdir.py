@@ -1,0 +1,243 @@
+"""The ``.pc/`` directory, exactly as GNU quilt 0.66 lays it out.
+
+quilt's files: ``.version`` (``2``), ``.quilt_patches``, ``.quilt_series``,
+``applied-patches`` (one name a line), ``<patch>/`` holding a backup of
+each file the patch touches (an empty file stands for a file the patch
+creates) and ``.timestamp``, and ``<patch>~refresh`` for a patch that
+needs a refresh after a forced push.
+
+What f5quilt adds lives in ``.pc/.f5quilt/``, a name quilt never reads
+as a patch: per-patch content hashes of what a push left (so ``pop``
+detects unrefreshed edits without trusting mtimes), conflict markers of
+a merge, and the journal of the operation in flight.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Set
+
+from f5quilt.errors import F5QuiltError, located
+from f5quilt.fsutil import safe_relpath
+
+if TYPE_CHECKING:
+    from f5quilt.repo.transaction import Transaction
+
+F5_DIR = ".f5quilt"
+
+
+class StateError(F5QuiltError):
+    """Malformed state under .pc/: named by file and line, nothing changed."""
+
+
+def _safe_name(name: str, path: Path, line: Optional[int]) -> str:
+    try:
+        if "\\" in name or name != name.strip():
+            raise F5QuiltError("")
+        return safe_relpath(name)
+    except F5QuiltError:
+        raise StateError(located(path, line, f"unsafe patch name {name!r}")) from None
+
+
+class _NoWrites:
+    """Stands in for a transaction outside one: a write there is a bug, not a silent change."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"state written outside a transaction ({name})")
+
+
+def digest(data: Optional[bytes]) -> Optional[str]:
+    return None if data is None else hashlib.sha1(data).hexdigest()
+
+
+class AppliedStack:
+    """The applied part of the series, as recorded in ``.pc/``."""
+
+    def __init__(self, tree: Path, pc_name: str = ".pc") -> None:
+        self.tree = tree
+        self.pc = tree / pc_name
+        # hashes read once per command: push -a consults every applied patch's on each push
+        self._sums: Dict[str, Optional[Dict[str, Optional[str]]]] = {}
+        self._applied: Optional[List[str]] = None
+        self.fs: "Transaction" = _NoWrites()  # type: ignore[assignment]
+
+    # -- quilt's files -------------------------------------------------
+    @property
+    def exists(self) -> bool:
+        return self.pc.is_dir()
+
+    def validate(self) -> None:
+        """Refuse state that is not what quilt or f5quilt writes, before anything uses it."""
+        if os.path.lexists(self.pc) and (self.pc.is_symlink() or not self.pc.is_dir()):
+            raise StateError(f"{self.pc}: is not a directory")
+        for name in self.applied():
+            self.read_sums(name)
+            self.conflicts(name)
+            self.existed_empty(name)
+
+    def applied(self) -> List[str]:
+        if self._applied is not None:
+            return list(self._applied)
+        path = self.pc / "applied-patches"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except (IsADirectoryError, NotADirectoryError):
+            raise StateError(f"{path}: is not a file") from None
+        names: List[str] = []
+        for no, raw in enumerate(data.decode("utf-8", "surrogateescape").splitlines(), 1):
+            line = raw.strip()
+            if not line:
+                continue
+            if "\0" in line:
+                raise StateError(located(path, no, "NUL byte in a patch name"))
+            names.append(_safe_name(line, path, no))
+            if names.count(line) > 1:
+                raise StateError(located(path, no, f"patch {line} listed twice"))
+        self._applied = names
+        return list(names)
+
+    def top(self) -> Optional[str]:
+        applied = self.applied()
+        return applied[-1] if applied else None
+
+    def write_applied(self, names: List[str]) -> None:
+        path = self.pc / "applied-patches"
+        self._applied = list(names)
+        if not names:
+            # quilt removes its db when the last patch goes
+            self.fs.unlink(path)
+            return
+        self.fs.write_text(path, "".join(n + "\n" for n in names))
+
+    def initialize(self, quilt_patches: str, quilt_series: str) -> None:
+        wanted = {".version": "2\n", ".quilt_patches": quilt_patches + "\n",
+                  ".quilt_series": quilt_series + "\n"}
+        for fname, text in wanted.items():
+            path = self.pc / fname
+            if not path.exists():
+                self.fs.write_text(path, text)
+
+    def backup_dir(self, name: str) -> Path:
+        return self.pc / _safe_name(name, self.pc / "applied-patches", None)
+
+    def backup_files(self, name: str) -> Iterator[str]:
+        """Tree-relative paths backed up for ``name`` (quilt's .timestamp excluded)."""
+        root = self.backup_dir(name)
+        for dirpath, _dirs, files in os.walk(root):
+            for fname in files:
+                full = Path(dirpath) / fname
+                rel = full.relative_to(root).as_posix()
+                if rel == ".timestamp":
+                    continue
+                yield rel
+
+    def backup(self, name: str, rel: str) -> Optional[bytes]:
+        """The content ``rel`` had before ``name``; None when it did not exist
+        (quilt's convention: an empty backup file stands for "did not exist")."""
+        try:
+            data = (self.backup_dir(name) / rel).read_bytes()
+        except FileNotFoundError:
+            return None
+        if not data and rel in self.existed_empty(name):
+            return b""
+        return data or None
+
+    def refresh_marker(self, name: str) -> Path:
+        return self.pc / (name + "~refresh")
+
+    def needs_refresh(self, name: str) -> bool:
+        return self.refresh_marker(name).exists()
+
+    # -- f5quilt's additions ---------------------------------------------
+    @property
+    def f5(self) -> Path:
+        return self.pc / F5_DIR
+
+    def _sums_path(self, name: str) -> Path:
+        return self.f5 / "sums" / (name + ".json")
+
+    def write_sums(self, name: str, sums: Dict[str, Optional[str]]) -> None:
+        self.fs.write_text(self._sums_path(name), json.dumps(sums, sort_keys=True, indent=0) + "\n")
+        self._sums[name] = dict(sums)
+
+    def _read_json(self, path: Path) -> Any:
+        try:
+            return json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (ValueError, UnicodeDecodeError, IsADirectoryError, NotADirectoryError):
+            raise StateError(f"{path}: malformed f5quilt state (delete it to forget it)") from None
+
+    def _rel_map(self, path: Path, data: Any, values: type) -> Any:
+        if data is None:
+            return None
+        if not isinstance(data, dict) or not all(
+                isinstance(v, values) or (values is str and v is None) for v in data.values()):
+            raise StateError(f"{path}: malformed f5quilt state (delete it to forget it)")
+        for rel in data:
+            try:
+                safe_relpath(rel)
+            except F5QuiltError:
+                raise StateError(f"{path}: unsafe file name {rel!r}") from None
+        return data
+
+    def read_sums(self, name: str) -> Optional[Dict[str, Optional[str]]]:
+        if name not in self._sums:
+            path = self._sums_path(name)
+            self._sums[name] = self._rel_map(path, self._read_json(path), str)
+        cached = self._sums[name]
+        return None if cached is None else dict(cached)
+
+    # a file that existed and was empty before a patch: quilt's backup (empty) cannot say so
+    def _empty_path(self, name: str) -> Path:
+        return self.f5 / "empty" / (name + ".json")
+
+    def existed_empty(self, name: str) -> Set[str]:
+        path = self._empty_path(name)
+        data = self._read_json(path)
+        if data is None:
+            return set()
+        if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+            raise StateError(f"{path}: malformed f5quilt state (delete it to forget it)")
+        return {safe_relpath(x) for x in data}
+
+    def set_existed_empty(self, name: str, rels: Set[str]) -> None:
+        path = self._empty_path(name)
+        if rels:
+            self.fs.write_text(path, json.dumps(sorted(rels)) + "\n")
+        elif path.exists():
+            self.fs.unlink(path, prune_to=self.f5)
+
+    def conflict_path(self, name: str) -> Path:
+        return self.f5 / "conflicts" / (name + ".json")
+
+    def conflicts(self, name: str) -> Optional[Dict[str, int]]:
+        path = self.conflict_path(name)
+        return self._rel_map(path, self._read_json(path), int)  # type: ignore[no-any-return]
+
+    def set_conflicts(self, name: str, files: Optional[Dict[str, int]]) -> None:
+        path = self.conflict_path(name)
+        if files:
+            self.fs.write_text(path, json.dumps(files, sort_keys=True) + "\n")
+        elif path.exists():
+            self.fs.unlink(path, prune_to=self.f5)
+
+    def forget(self, name: str) -> None:
+        """Drop every trace of ``name`` under .pc (after a completed pop)."""
+        bdir = self.backup_dir(name)
+        if bdir.is_dir():
+            for dirpath, _dirs, files in os.walk(bdir, topdown=False):
+                for fname in files:
+                    self.fs.unlink(Path(dirpath) / fname)
+                self.fs.prune(Path(dirpath), bdir.parent)
+        self._sums.pop(name, None)
+        for path in (self.refresh_marker(name), self._sums_path(name), self.conflict_path(name),
+                     self._empty_path(name)):
+            if os.path.lexists(path):
+                self.fs.unlink(path, prune_to=self.f5 if path != self.refresh_marker(name) else self.pc)
+        # prune now-empty parent dirs of nested patch names (quilt does too)
+        self.fs.prune(bdir.parent, self.pc)

@@ -1,0 +1,705 @@
+"""The one transaction layer: every command that writes goes through it.
+
+A ``Transaction`` is opened by a command, receives every change that
+command makes to the tree, ``.pc/``, the patches folder, the settings and
+f5quilt's own state (a write, a hard link, a removal, a directory made,
+pruned or moved), and ends in ``commit`` or ``rollback``.
+
+Durability is an undo journal (StGit's log and a database's rollback
+segment in one): before a path is changed for the first time, its
+before-image is hard-linked into ``<state>/txn/objects/`` and a line is
+appended to ``<state>/txn/journal``; then the change is made, by atomic
+rename. A process killed at any instant therefore leaves a journal whose
+lines describe every change that may have happened, and the next command
+(any command) rolls them back, in reverse order, to exactly the state
+before the killed one — each step is idempotent, so a rollback killed in
+turn is simply rolled back again. ``commit`` stores the after-images and
+renames ``txn/`` into the log (``<state>/log/<seq>/``); that rename is
+the commit point.
+
+The log is what ``f5quilt log``, ``undo`` and ``redo`` read: each entry
+holds the before- and after-image (content-addressed, by SHA-1) of every
+file the command changed, so undo is just another transaction that puts
+the before-images back, after checking that every file still holds the
+after-image (otherwise something unrecorded would be lost, and it
+refuses).
+
+Paths are validated here, once: every change must fall under one of the
+transaction's roots, and no component below a root may be a symlink, so
+nothing read from state or patches can steer a write out of the tree.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from f5quilt.errors import F5QuiltError, UnsafePath
+from f5quilt.fsutil import DEFAULT_MODE, TMP_PREFIX
+
+TXN = "txn"
+LOG = "log"
+DEAD = ".dead-"
+DEFAULT_LOG_KEEP = 50
+
+# test hook: SIGKILL this process just before its Nth file-system change
+_KILL_AT = int(os.environ.get("F5QUILT_KILL_AT", "0") or 0)
+_ticks = 0
+
+
+_TICKS_FILE = os.environ.get("F5QUILT_TICKS_FILE")
+
+
+def _write_ticks() -> None:
+    if _TICKS_FILE:
+        with open(_TICKS_FILE, "w") as fh:
+            fh.write(str(_ticks))
+
+
+if _TICKS_FILE:
+    import atexit
+    atexit.register(_write_ticks)
+
+
+def _tick() -> None:
+    global _ticks
+    if not _KILL_AT and not _TICKS_FILE:
+        return
+    _ticks += 1
+    if _ticks == _KILL_AT:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+class TransactionError(F5QuiltError):
+    pass
+
+
+def os_error(exc: OSError, what: str) -> F5QuiltError:
+    """An operating-system error as the one line the user sees."""
+    where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+    reason = exc.strerror or str(exc)
+    return F5QuiltError(f"{what} failed:{where}: {reason}; nothing was changed")
+
+
+@dataclass
+class Roots:
+    """The directories a transaction may change, by name (shown in the log)."""
+
+    dirs: Dict[str, Path]
+    _checked: Dict[str, bool] = field(default_factory=dict)  # directories already walked
+    _abs: Dict[str, str] = field(default_factory=dict)
+
+    def locate(self, path: Path) -> Tuple[str, str]:
+        full = os.path.abspath(path)
+        if not self._abs:
+            self._abs.update({name: os.path.abspath(root) for name, root in self.dirs.items()})
+        best: Optional[Tuple[str, str]] = None
+        best_len = -1
+        for name, r in self._abs.items():
+            if (full == r or full.startswith(r.rstrip(os.sep) + os.sep)) and len(r) > best_len:
+                best, best_len = (name, full[len(r):].lstrip(os.sep) or "."), len(r)
+        if best is None:
+            raise UnsafePath(f"refusing to write {path}: outside the tree, the patches and the state")
+        name, rel = best
+        # a symlink below the root may not lead out of it (the file itself: see _file_mode)
+        root_abs = self._abs[name]
+        cur = root_abs
+        parts = [] if rel == "." else rel.split(os.sep)
+        for part in parts[:-1]:
+            cur = os.path.join(cur, part)
+            if cur in self._checked:
+                continue
+            if os.path.islink(cur):
+                real_root = os.path.realpath(root_abs)
+                real = os.path.realpath(cur)
+                if not (real == real_root or real.startswith(real_root + os.sep)):
+                    raise UnsafePath(f"refusing to write {path}: {cur} is a symlink")
+            self._checked[cur] = True
+        return name, rel.replace(os.sep, "/")
+
+    def path(self, root: str, rel: str) -> Path:
+        if root not in self.dirs:
+            raise TransactionError(f"unknown root {root!r} in f5quilt's journal")
+        return self.dirs[root] / rel if rel != "." else self.dirs[root]
+
+
+def valid_rel(rel: Any, what: str) -> str:
+    """A relative name read from state: plain, no ``..``, no absolute path, no NUL."""
+    if not isinstance(rel, str) or not rel or "\0" in rel or rel.startswith("/"):
+        raise TransactionError(f"{what}: unsafe name {rel!r}")
+    if rel != "." and any(p in ("..", ".", "") for p in rel.split("/")):
+        raise TransactionError(f"{what}: unsafe name {rel!r}")
+    return rel
+
+
+def _file_mode(path: Path) -> Optional[int]:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        raise UnsafePath(f"refusing to change {path}: it is a symlink")
+    if stat.S_ISDIR(st.st_mode):
+        raise F5QuiltError(f"{path}: is a directory, not a file")
+    return stat.S_IMODE(st.st_mode)
+
+
+class Transaction:
+    """One command's changes: journalled, then committed into the log or rolled back."""
+
+    def __init__(self, state: Path, roots: Roots, command: str, *, keep: int = DEFAULT_LOG_KEEP) -> None:
+        self.state = state
+        self.roots = roots
+        self.command = command
+        self.keep = keep
+        self.dir = state / TXN
+        self._fd: Optional[int] = None
+        self._count = 0
+        self._dirs_ok: set = set()
+        self.savepoints: List[int] = []
+        self._seen: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        self._order: List[Tuple[str, str]] = []
+        self._after: Dict[Tuple[str, str], Optional[str]] = {}  # sha1 of what was written, None: removed
+        self._made_state: List[Path] = []
+        self.kind = "do"
+        self.targets: List[int] = []
+        self.group: Optional[str] = None
+        self.active = False
+        self.changed = False
+
+    # -- life cycle ----------------------------------------------------
+    def begin(self) -> "Transaction":
+        if self.dir.exists():
+            raise TransactionError(f"{self.dir}: an interrupted command was not repaired")
+        missing = []
+        d = self.dir
+        while not d.exists():
+            missing.append(d)
+            d = d.parent
+        self._made_state = [m for m in missing if m != self.dir]
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state / f"{TMP_PREFIX}txn"
+        shutil.rmtree(tmp, ignore_errors=True)
+        (tmp / "objects").mkdir(parents=True)
+        header = {"command": self.command, "time": time.time(),
+                  "made": [str(m) for m in self._made_state]}
+        (tmp / "journal").write_text(json.dumps(header) + "\n")
+        _tick()
+        os.rename(tmp, self.dir)  # the journal appears whole, header first
+        self._fd = os.open(self.dir / "journal", os.O_WRONLY | os.O_APPEND)
+        self.active = True
+        return self
+
+    def _journal(self, entry: Dict[str, Any]) -> None:
+        assert self._fd is not None, "a change outside a transaction"
+        _tick()
+        os.write(self._fd, (json.dumps(entry) + "\n").encode())
+        self._count += 1
+
+    def _store(self, data: bytes) -> str:
+        digest = sha1(data)
+        obj = self.dir / "objects" / digest
+        if not obj.exists():
+            tmp = obj.with_name(TMP_PREFIX + digest)
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, obj)
+        return digest
+
+    def _before(self, path: Path) -> Tuple[str, str]:
+        """Journal the before-image of ``path`` the first time it is changed."""
+        key = self.roots.locate(path)
+        if key in self._seen:
+            return key
+        mode = _file_mode(path)
+        entry: Dict[str, Any] = {"op": "file", "root": key[0], "rel": key[1], "mode": mode, "before": None}
+        if mode is not None:
+            name = f"b{self._count}"
+            _tick()
+            try:
+                os.link(path, self.dir / "objects" / name)  # replaced, never written in place: the link keeps it
+            except OSError:
+                shutil.copyfile(path, self.dir / "objects" / name)
+            entry["before"] = name
+        self._journal(entry)
+        self._seen[key] = entry
+        self._order.append(key)
+        self.changed = True
+        return key
+
+    def mkdirs(self, directory: Path) -> None:
+        self._mkdirs(directory)
+
+    def _mkdirs(self, directory: Path) -> None:
+        if str(directory) in self._dirs_ok:
+            return
+        missing = []
+        d = directory
+        while not d.exists():
+            if os.path.islink(d):
+                raise UnsafePath(f"refusing to write under {d}: it is a dangling symlink")
+            missing.append(d)
+            d = d.parent
+        if not d.is_dir():
+            raise F5QuiltError(f"{d}: is a file, not a directory")
+        for d in reversed(missing):
+            root, rel = self.roots.locate(d)
+            self._journal({"op": "mkdir", "root": root, "rel": rel})
+            _tick()
+            os.mkdir(d)
+            self.changed = True
+        self._dirs_ok.add(str(directory))
+
+    # -- changes ---------------------------------------------------------
+    def write(self, path: Path, data: bytes, mode: Optional[int] = None) -> None:
+        key = self._before(path)
+        self._mkdirs(path.parent)
+        if mode is None:
+            mode = _file_mode(path)
+        mode = stat.S_IMODE(mode) if mode is not None else DEFAULT_MODE
+        tmp = path.with_name(TMP_PREFIX + path.name[:200])
+        _tick()
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        _tick()
+        os.replace(tmp, path)
+        self._after[key] = sha1(data)
+
+    def write_text(self, path: Path, text: str) -> None:
+        self.write(path, text.encode("utf-8", "surrogateescape"))
+
+    def link(self, src: Path, dst: Path, data: Optional[bytes] = None) -> None:
+        """``dst`` becomes a hard link to ``src`` (a copy across devices): quilt's backups.
+        ``data``: the content of ``src`` when the caller has it already."""
+        key = self._before(dst)
+        self._mkdirs(dst.parent)
+        if data is None:
+            with open(src, "rb") as fh:
+                data = fh.read()
+        if dst.exists():
+            _tick()
+            os.unlink(dst)
+        _tick()
+        try:
+            os.link(src, dst)
+        except OSError:
+            self.write(dst, data, _file_mode(src))
+        self._after[key] = sha1(data)
+
+    def unlink(self, path: Path, prune_to: Optional[Path] = None) -> None:
+        """Remove a file (absent is fine); then empty parent directories up to ``prune_to``."""
+        if not os.path.lexists(path):
+            if prune_to is not None:
+                self.prune(path.parent, prune_to)
+            return
+        key = self._before(path)
+        _tick()
+        os.unlink(path)
+        self._after[key] = None
+        if prune_to is not None:
+            self.prune(path.parent, prune_to)
+
+    def prune(self, directory: Path, stop: Path) -> None:
+        stop_abs = os.path.abspath(stop)
+        while os.path.abspath(directory) != stop_abs and directory.is_dir() \
+                and os.path.abspath(directory).startswith(stop_abs + os.sep) and not any(directory.iterdir()):
+            root, rel = self.roots.locate(directory)
+            self._journal({"op": "rmdir", "root": root, "rel": rel,
+                           "mode": stat.S_IMODE(directory.stat().st_mode)})
+            _tick()
+            directory.rmdir()
+            self._dirs_ok.clear()
+            self.changed = True
+            directory = directory.parent
+
+    def rename_dir(self, src: Path, dst: Path) -> None:
+        """Move a whole directory (a tree set aside by rebase); ``dst`` must not exist."""
+        s, d = self.roots.locate(src), self.roots.locate(dst)
+        if os.path.lexists(dst):
+            raise F5QuiltError(f"{dst}: exists already")
+        self._mkdirs(dst.parent)
+        self._journal({"op": "rename", "src": list(s), "dst": list(d)})
+        _tick()
+        os.rename(src, dst)
+        self.changed = True
+        self._forget_dirs()
+
+    def scratch_dir(self, path: Path) -> Path:
+        """A working directory (a tree being built) that a rollback removes."""
+        root, rel = self.roots.locate(path)
+        self._journal({"op": "scratch", "root": root, "rel": rel})
+        _tick()
+        path.mkdir()
+        return path
+
+    def adopt_dir(self, built: Path, dst: Path) -> None:
+        """Rename a directory built outside the roots (a fetched tree) into place."""
+        d = self.roots.locate(dst)
+        if os.path.lexists(dst):
+            raise F5QuiltError(f"{dst}: exists already")
+        self._mkdirs(dst.parent)
+        self._journal({"op": "adopt", "root": d[0], "rel": d[1]})
+        _tick()
+        os.rename(built, dst)
+        self.changed = True
+        self._forget_dirs()
+
+    def discard_dir(self, path: Path) -> None:
+        """Remove a directory tree, keeping it in the log entry so undo can bring it back."""
+        s = self.roots.locate(path)
+        trash = self.dir / "trash"
+        trash.mkdir(exist_ok=True)
+        n = len(list(trash.iterdir()))
+        self._journal({"op": "discard", "root": s[0], "rel": s[1], "slot": n})
+        _tick()
+        os.rename(path, trash / str(n))
+        self.changed = True
+        self._forget_dirs()
+
+    # -- end -----------------------------------------------------------
+    def commit(self) -> Optional[int]:
+        """Record the after-images and move the journal into the log (the commit point)."""
+        assert self.active
+        self.active = False
+        self._close()
+        if not self.changed:
+            self._drop(self.dir)
+            self._cleanup_made()
+            return None
+        ops: List[Dict[str, Any]] = []
+        for e in read_journal(self.dir)[1]:
+            if e.get("op") != "file":
+                ops.append(e)
+                continue
+            key = (e["root"], e["rel"])
+            path = self.roots.path(*key)
+            mode = _file_mode(path) if os.path.lexists(path) else None
+            if key in self._after:
+                after_digest = self._after[key]
+            else:
+                after_digest = None if mode is None else sha1(path.read_bytes())
+            ops.append({**e, "after": after_digest, "mode_after": mode})
+        manifest = {"command": self.command, "time": time.time(), "kind": self.kind,
+                    "targets": self.targets, "group": self.group, "ops": ops}
+        tmp = self.dir / (TMP_PREFIX + "manifest")
+        tmp.write_text(json.dumps(manifest, indent=0, sort_keys=True) + "\n")
+        os.replace(tmp, self.dir / "manifest.json")
+        log = self.state / LOG
+        log.mkdir(exist_ok=True)
+        seq = next_seq(log)
+        _tick()
+        os.rename(self.dir, log / f"{seq:08d}")
+        prune_log(log, self.keep)
+        return seq
+
+    def savepoint(self) -> None:
+        """A consistent point (one patch fully pushed): an error later rolls back to here."""
+        self.savepoints.append(self._count)
+
+    def _forget_dirs(self) -> None:
+        self._dirs_ok.clear()
+        self.roots._checked.clear()
+
+    def rollback_to(self, point: int) -> None:
+        self._forget_dirs()
+        entries = read_journal(self.dir)[1]
+        later = entries[point:]
+        undo_entries(self.dir, later, self.roots)
+        for e in later:
+            if e.get("op") == "file":
+                self._after.pop((e["root"], e["rel"]), None)
+
+    def rollback(self) -> None:
+        self.active = False
+        self._close()
+        rollback_dir(self.dir, self.roots)
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _drop(self, d: Path) -> None:
+        dead = d.with_name(DEAD + d.name)
+        shutil.rmtree(dead, ignore_errors=True)
+        os.rename(d, dead)
+        shutil.rmtree(dead, ignore_errors=True)
+
+    def _cleanup_made(self) -> None:
+        for m in self._made_state:
+            try:
+                m.rmdir()
+            except OSError:
+                pass
+
+    @staticmethod
+    def _read_journal(d: Path) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+        return read_journal(d)
+
+
+def read_journal(d: Path) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+    """The header and the entries of a journal; a torn last line (killed mid-append) is dropped:
+    the change it announced was never made."""
+    raw = (d / "journal").read_bytes().split(b"\n")
+    entries: List[Dict[str, Any]] = []
+    header: Dict[str, Any] = {}
+    for i, line in enumerate(raw):
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            if i >= len(raw) - 2:
+                break
+            raise TransactionError(f"{d / 'journal'}:{i + 1}: corrupt journal line") from None
+        if not isinstance(obj, dict):
+            raise TransactionError(f"{d / 'journal'}:{i + 1}: journal line is not an object")
+        if i == 0:
+            header = obj
+        else:
+            entries.append(obj)
+    return header, entries
+
+
+def _check_entry(e: Dict[str, Any], where: str) -> None:
+    op = e.get("op")
+    if op in ("file", "mkdir", "rmdir", "adopt", "discard", "scratch"):
+        valid_rel(e.get("rel"), where)
+    elif op == "rename":
+        for side in ("src", "dst"):
+            v = e.get(side)
+            if not (isinstance(v, list) and len(v) == 2):
+                raise TransactionError(f"{where}: malformed rename entry")
+            valid_rel(v[1], where)
+    else:
+        raise TransactionError(f"{where}: unknown journal entry {op!r}")
+    if op == "file" and e.get("before") is not None:
+        b = e["before"]
+        if not (isinstance(b, str) and (re.fullmatch(r"b\d{1,9}", b) or re.fullmatch(r"[0-9a-f]{40}", b))):
+            raise TransactionError(f"{where}: malformed object name {b!r}")
+
+
+def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
+    """Put back the before-state of ``entries`` (newest first); each step is idempotent."""
+    for e in reversed(entries):
+        op = e["op"]
+        _tick()
+        if op == "file":
+            path = roots.path(e["root"], e["rel"])
+            leftover = path.with_name(TMP_PREFIX + path.name[:200])  # a write killed before its rename
+            if os.path.lexists(leftover):
+                os.unlink(leftover)
+            if e["before"] is None:
+                if os.path.lexists(path) and not os.path.isdir(path):
+                    os.unlink(path)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(TMP_PREFIX + path.name[:200])
+                obj = d / "objects" / e["before"]
+                if os.path.lexists(path) and os.path.samefile(path, obj):
+                    # never replaced (rename(2) of two links to one inode does nothing)
+                    if e.get("mode") is not None:
+                        os.chmod(path, int(e["mode"]))
+                    continue
+                try:
+                    os.link(obj, tmp)
+                except OSError:
+                    shutil.copyfile(obj, tmp)
+                if e.get("mode") is not None:
+                    os.chmod(tmp, int(e["mode"]))
+                os.replace(tmp, path)
+        elif op == "mkdir":
+            path = roots.path(e["root"], e["rel"])
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        elif op == "rmdir":
+            path = roots.path(e["root"], e["rel"])
+            path.mkdir(parents=True, exist_ok=True)
+            if e.get("mode") is not None:
+                os.chmod(path, int(e["mode"]))
+        elif op == "rename":
+            src, dst = roots.path(*e["src"]), roots.path(*e["dst"])
+            if os.path.lexists(dst) and not os.path.lexists(src):
+                os.rename(dst, src)
+        elif op == "adopt":
+            path = roots.path(e["root"], e["rel"])
+            if path.exists():
+                dead = path.with_name(DEAD + path.name)
+                shutil.rmtree(dead, ignore_errors=True)
+                os.rename(path, dead)
+                shutil.rmtree(dead, ignore_errors=True)
+        elif op == "discard":
+            path = roots.path(e["root"], e["rel"])
+            held = d / "trash" / str(int(e["slot"]))
+            if held.exists() and not os.path.lexists(path):
+                os.rename(held, path)
+        elif op == "scratch":
+            shutil.rmtree(roots.path(e["root"], e["rel"]), ignore_errors=True)
+
+
+def rollback_dir(d: Path, roots: Roots) -> str:
+    """Undo every change the journal in ``d`` announces, newest first; returns the command."""
+    header, entries = read_journal(d)
+    for i, e in enumerate(entries):
+        _check_entry(e, f"{d / 'journal'}:{i + 2}")
+    undo_entries(d, entries, roots)
+    command = str(header.get("command", "?"))
+    dead = d.with_name(DEAD + d.name)
+    shutil.rmtree(dead, ignore_errors=True)
+    os.rename(d, dead)
+    shutil.rmtree(dead, ignore_errors=True)
+    for made in header.get("made", []):
+        try:
+            Path(made).rmdir()
+        except OSError:
+            pass
+    return command
+
+
+def repair(state: Path, roots: Roots) -> Optional[str]:
+    """Roll back a command a killed process left half done; its name, or None."""
+    for dead in state.glob(DEAD + "*") if state.is_dir() else ():
+        shutil.rmtree(dead, ignore_errors=True)
+    log = state / LOG
+    if log.is_dir():
+        for dead in log.glob(DEAD + "*"):
+            shutil.rmtree(dead, ignore_errors=True)
+    tmp = state / f"{TMP_PREFIX}txn"
+    if tmp.exists():
+        shutil.rmtree(tmp, ignore_errors=True)
+    d = state / TXN
+    if not d.is_dir():
+        return None
+    if not (d / "journal").is_file():
+        shutil.rmtree(d, ignore_errors=True)
+        return "?"
+    return rollback_dir(d, roots)
+
+
+# -- the log -----------------------------------------------------------
+def next_seq(log: Path) -> int:
+    seqs = [int(p.name) for p in log.iterdir() if p.name.isdigit()]
+    return max(seqs, default=0) + 1
+
+
+def prune_log(log: Path, keep: int) -> None:
+    entries = sorted((p for p in log.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+    for old in entries[:max(0, len(entries) - keep)]:
+        dead = log / (DEAD + old.name)
+        os.rename(old, dead)
+        shutil.rmtree(dead, ignore_errors=True)
+
+
+@dataclass
+class LogEntry:
+    seq: int
+    path: Path
+    command: str
+    time: float
+    kind: str
+    targets: List[int]
+    ops: List[Dict[str, Any]]
+    group: Optional[str] = None
+
+    def object(self, digest: str) -> bytes:
+        return (self.path / "objects" / digest).read_bytes()
+
+    @property
+    def files(self) -> List[Dict[str, Any]]:
+        return [o for o in self.ops if o.get("op") == "file"]
+
+
+def read_log(state: Path) -> List[LogEntry]:
+    log = state / LOG
+    if not log.is_dir():
+        return []
+    out = []
+    for p in sorted((p for p in log.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
+        where = p / "manifest.json"
+        try:
+            m = json.loads(where.read_text())
+        except (OSError, ValueError, UnicodeDecodeError):
+            raise TransactionError(f"{where}: unreadable log entry") from None
+        if not isinstance(m, dict) or not isinstance(m.get("ops"), list) \
+                or not all(isinstance(o, dict) for o in m["ops"]):
+            raise TransactionError(f"{where}: malformed log entry")
+        for o in m["ops"]:
+            _check_entry(o, str(where))
+            if o.get("op") == "file" and o.get("after") is not None:
+                _check_entry({"op": "file", "rel": o.get("rel"), "before": o["after"]}, str(where))
+        try:
+            targets = [int(t) for t in m.get("targets", [])]
+            out.append(LogEntry(int(p.name), p, str(m.get("command", "?")), float(m.get("time", 0)),
+                                str(m.get("kind", "do")), targets, m["ops"],
+                                str(m["group"]) if m.get("group") else None))
+        except (TypeError, ValueError):
+            raise TransactionError(f"{where}: malformed log entry") from None
+    return out
+
+
+def undo_redo_stacks(entries: List[LogEntry]) -> Tuple[List[int], List[int]]:
+    """Replay the log: which entries can be undone and redone (the next one last in each)."""
+    undoable: List[int] = []
+    redoable: List[int] = []
+    for e in entries:
+        if e.kind == "do":
+            undoable.append(e.seq)
+            redoable.clear()
+        elif e.kind == "undo":
+            for t in e.targets:
+                if t in undoable:
+                    undoable.remove(t)
+                    redoable.append(t)
+        elif e.kind == "redo":
+            for t in e.targets:
+                if t in redoable:
+                    redoable.remove(t)
+                    undoable.append(t)
+    return undoable, redoable
+
+
+def describe(entry: LogEntry) -> Dict[str, List[str]]:
+    """What an entry changed, grouped as a user thinks of it."""
+    groups: Dict[str, List[str]] = {"series": [], "applied": [], "patches": [], "tree": [],
+                                    "settings": [], "state": []}
+    for f in entry.ops:
+        op, root, rel = f.get("op"), f.get("root"), str(f.get("rel"))
+        if op in ("rename", "adopt", "discard"):
+            if "(whole tree)" not in groups["tree"]:
+                groups["tree"].append("(whole tree)")
+            continue
+        if op != "file":
+            continue
+        if root == "series" or (root == "patches" and rel == "series"):
+            groups["series"].append(rel)
+        elif root == "pc":
+            groups["applied" if rel == "applied-patches" else "state"].append(rel)
+        elif root == "patches":
+            groups["patches"].append(rel)
+        elif root == "tree":
+            groups["tree"].append(rel)
+        elif root == "base":
+            groups["settings"].append(rel)
+        else:
+            groups["state"].append(rel)
+    return groups
+
+
+def is_no_space(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)

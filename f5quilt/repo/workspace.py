@@ -1,0 +1,221 @@
+"""The workspace: settings + series + .pc/, and the door to the transaction layer.
+
+Every command opens one ``Workspace``; a command that writes does so inside
+``ws.transaction(...)``, whose ``Transaction`` (``transaction.py``) journals
+each change so the next command can roll a killed one back, and records the
+finished command in the log that ``undo`` reads.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional
+
+from f5quilt.errors import F5QuiltError
+from f5quilt.fsutil import check_inside, read_bytes_or_none, safe_relpath
+from f5quilt.model.patch import Patch, load_patch
+from f5quilt.model.series import Series, SeriesEntry, load_series
+from f5quilt.output import Reporter
+from f5quilt.repo.pcdir import AppliedStack, _NoWrites
+from f5quilt.repo.settings import Settings
+from f5quilt.repo.transaction import Roots, Transaction, os_error, repair
+
+if TYPE_CHECKING:
+    from f5quilt.repo.upstream import Upstream
+
+
+@dataclass
+class Workspace:
+    settings: Settings
+    stack: AppliedStack
+    series: Series
+    _patch_cache: Dict[str, Patch] = field(default_factory=dict)
+
+    txn: Optional[Transaction] = None
+    command_line: str = ""  # what the log calls the command (the CLI sets it from argv)
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Workspace":
+        stack = AppliedStack(settings.tree, settings.pc_name)
+        stack.validate()
+        return cls(settings, stack, load_series(settings.series))
+
+    # -- the transaction layer -------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        """f5quilt's own state (journal, log): beside the settings, outside the tree a rebase
+        replaces; without settings inside .pc/, where GNU quilt never looks."""
+        if self.settings.settings_file is not None:
+            return self.settings.settings_file.parent / ".f5quilt"
+        return self.stack.pc / ".f5quilt"
+
+    def roots(self) -> Roots:
+        dirs = {"tree": self.tree, "pc": self.stack.pc, "patches": self.settings.patches,
+                "series": self.settings.series.parent, "state": self.state_dir}
+        if self.settings.settings_file is not None:
+            dirs["base"] = self.settings.settings_file.parent
+        return Roots(dirs)
+
+    def repair(self) -> Optional[str]:
+        """Roll back what a killed command left half done; its name, or None."""
+        try:
+            return repair(self.state_dir, self.roots())
+        except OSError as exc:
+            raise os_error(exc, "repairing an interrupted command") from None
+
+    @property
+    def fs(self) -> Transaction:
+        if self.txn is None:
+            raise AssertionError("a write outside a transaction")
+        return self.txn
+
+    @contextmanager
+    def transaction(self, command: str, group: Optional[str] = None) -> Iterator[Transaction]:
+        """Every write of a command: committed into the log at the end; on an error, what
+        follows the last savepoint is rolled back and the rest committed (quilt keeps the
+        patches pushed before the one that failed); a crash is rolled back by the next command."""
+        if self.txn is not None:  # nested (delete pops, rebase pushes): one transaction
+            yield self.txn
+            return
+        txn = Transaction(self.state_dir, self.roots(), self.command_line or command,
+                          keep=self.settings.log_keep)
+        txn.group = group
+        try:
+            txn.begin()
+        except OSError as exc:
+            raise os_error(exc, command) from None
+        self.txn = txn
+        self.stack.fs = txn
+        try:
+            yield txn
+        except F5QuiltError:
+            try:
+                if txn.savepoints:  # keep what was finished (quilt keeps the patches pushed before)
+                    txn.rollback_to(txn.savepoints[-1])
+                    txn.commit()
+                else:
+                    txn.rollback()
+            except OSError:
+                txn.rollback()
+            raise
+        except OSError as exc:
+            txn.rollback()
+            raise os_error(exc, command) from None
+        except BaseException:
+            txn.rollback()
+            raise
+        else:
+            try:
+                txn.commit()
+            except OSError as exc:
+                txn.rollback()
+                raise os_error(exc, command) from None
+        finally:
+            self.txn = None
+            self.stack.fs = _NoWrites()  # type: ignore[assignment]
+            self.stack._applied = None
+
+    @property
+    def tree(self) -> Path:
+        return self.settings.tree
+
+    def display(self, name: str) -> str:
+        return self.settings.display(name)
+
+    def patch_file(self, name: str) -> Path:
+        return self.settings.patches / name
+
+    def load(self, name: str) -> Patch:
+        if name not in self._patch_cache:
+            path = self.patch_file(name)
+            entry = self.series.get(name)
+            if entry is not None and not path.is_file():
+                # the error is in the series line that names it
+                series = os.path.relpath(self.settings.series, self.settings.base)
+                raise F5QuiltError(f"{series}:{entry.line}: names {self.display(name)}, "
+                                   "which does not exist")
+            self._patch_cache[name] = load_patch(path, self.display(name))
+        return self._patch_cache[name]
+
+    def oriented(self, name: str) -> Patch:
+        """Patch ``name`` as its series entry applies it (reversed for -R)."""
+        return self.entry(name).orient(self.load(name))
+
+    def forget_patch(self, name: str) -> None:
+        """Drop the parsed copy of a patch file that was just rewritten."""
+        self._patch_cache.pop(name, None)
+
+    def entry(self, name: str) -> SeriesEntry:
+        entry = self.series.get(name)
+        if entry is None:
+            raise F5QuiltError(f"Patch {self.display(name)} is not in series")
+        return entry
+
+    def resolve_name(self, given: str) -> str:
+        """Accept ``x.diff``, ``patches/x.diff`` or a path to the patch file."""
+        candidates = [given]
+        prefix = self.settings.patches_display.rstrip("/") + "/"
+        if given.startswith(prefix):
+            candidates.append(given[len(prefix):])
+        try:
+            candidates.append(os.path.relpath(Path(given).resolve(), self.settings.patches))
+        except ValueError:
+            pass
+        for name in candidates:
+            if self.series.get(name):
+                return name
+        raise F5QuiltError(f"Patch {given} is not in series")
+
+    def read_tree(self, rel: str) -> Optional[bytes]:
+        path = check_inside(self.tree, safe_relpath(rel))
+        return read_bytes_or_none(path)
+
+    def upstream(self) -> "Optional[Upstream]":
+        from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
+        data = self.settings.upstream
+        if not data:
+            return None
+        base = self.settings.settings_file.parent if self.settings.settings_file else self.tree
+        return Upstream(parse_pin(data, base, str(self.settings.settings_file or "settings")),
+                        default_cache(base))
+
+    def ensure_tree(self, out: Reporter) -> None:
+        """Fetch the pinned upstream when the tree is missing (fresh clone)."""
+        if self.tree.is_dir():
+            return
+        up = self.upstream()
+        if up is None:
+            raise F5QuiltError(f"tree {self.tree} does not exist and no upstream is pinned in the settings")
+        rel = os.path.relpath(self.tree, self.settings.base)
+        out.info(f"Fetching upstream {up.pin.describe()} into {rel}")
+        with self.transaction(f"upstream fetch {up.pin.describe()}"):
+            up.materialize(self.tree, out.info, txn=self.fs)
+
+    def reload(self) -> None:
+        """Read the series and .pc/ again (the tree was replaced), inside the same transaction."""
+        fs = self.stack.fs
+        self.stack = AppliedStack(self.settings.tree, self.settings.pc_name)
+        self.stack.validate()
+        self.stack.fs = fs
+        self.series = load_series(self.settings.series)
+        self._patch_cache.clear()
+
+    def save_series(self) -> None:
+        self.fs.write_text(self.settings.series, self.series.to_text())
+
+    def require_series(self) -> None:
+        if not self.settings.series.exists():
+            raise F5QuiltError(f"No series file found ({self.settings.series})")
+
+    def unapplied(self) -> List[str]:
+        applied = self.stack.applied()
+        names = self.series.names
+        if not applied:
+            return names
+        top = applied[-1]
+        if top not in names:
+            raise F5QuiltError(f"Applied patch {self.display(top)} is not in the series "
+                               f"({self.settings.series})")
+        return names[names.index(top) + 1:]

@@ -1,0 +1,538 @@
+"""The transaction layer under real SIGKILLs, and undo/redo/log across every writing command.
+
+Kill-point harness: each writing command runs as a real process with
+F5QUILT_KILL_AT=N, which makes it SIGKILL itself just before its Nth
+file-system change (journal lines, before-images, tree and state writes,
+the commit), for every N until the command finishes. After each kill the
+next command a user would run must roll it back: the tree, .pc/, the
+patches and the settings byte for byte (content and mode of every file)
+as before. The recovering command is killed in turn too.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import pytest
+
+from helpers import ROOT, Runner, make_series, write_tree
+
+BASE = {"f.txt": "".join(f"line {i}\n" for i in range(1, 11)), "g.txt": "alpha\nbeta\ngamma\n",
+        "h.txt": "doomed\n", "empty.txt": ""}
+P1 = """Description: first
+
+--- a/f.txt
++++ b/f.txt
+@@ -2,3 +2,3 @@
+ line 2
+-line 3
++LINE 3
+ line 4
+--- a/empty.txt
++++ b/empty.txt
+@@ -0,0 +1 @@
++filled
+"""
+P2 = """--- a/g.txt
++++ b/g.txt
+@@ -1,3 +1,3 @@
+ alpha
+-beta
++BETA
+ gamma
+--- /dev/null
++++ b/sub/dir/new.txt
+@@ -0,0 +1 @@
++created
+--- a/h.txt
++++ /dev/null
+@@ -1 +0,0 @@
+-doomed
+"""
+EXT = """--- a/f.txt
++++ b/f.txt
+@@ -8,3 +8,3 @@
+ line 8
+-line 9
++LINE 9
+ line 10
+"""
+
+
+def cli(cwd: Path, *args: str, kill_at: int = 0, stdin: str = "",
+        ticks: Optional[Path] = None) -> "subprocess.CompletedProcess[str]":
+    env = dict(os.environ, PYTHONPATH=str(ROOT), F5QUILT_KILL_AT=str(kill_at), NO_COLOR="1")
+    if ticks is not None:
+        env["F5QUILT_TICKS_FILE"] = str(ticks)
+    return subprocess.run([sys.executable, "-m", "f5quilt", *args], cwd=cwd, env=env, input=stdin,
+                          capture_output=True, text=True)
+
+
+def state_of(root: Path) -> Dict[str, Tuple[str, int]]:
+    """Hash and mode of every file, f5quilt's own log excepted (it records the commands)."""
+    out: Dict[str, Tuple[str, int]] = {}
+    for dirpath, dirs, files in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        if rel_dir.endswith(".f5quilt") or "/.f5quilt" in "/" + rel_dir:
+            dirs[:] = [d for d in dirs if d not in ("log",)]
+        for name in files:
+            full = Path(dirpath) / name
+            st = full.lstat()
+            out[full.relative_to(root).as_posix()] = (hashlib.sha1(full.read_bytes()).hexdigest(),
+                                                      stat.S_IMODE(st.st_mode))
+    return out
+
+
+def quilt_tree(root: Path) -> Path:
+    write_tree(root, BASE)
+    make_series(root, {"p1.diff": P1, "p2.diff": P2})
+    (root / "ext.diff").write_text(EXT)
+    return root
+
+
+def ok(r: "subprocess.CompletedProcess[str]") -> None:
+    assert r.returncode in (0, 2), r.stdout + r.stderr
+
+
+Setup = Callable[[Path], None]
+
+
+def _applied_all(t: Path) -> None:
+    ok(cli(t, "push", "-a"))
+
+
+def _edited_top(t: Path) -> None:
+    ok(cli(t, "push", "-a"))
+    (t / "g.txt").write_text("alpha\nBETA\ngamma\nedited\n")
+
+
+def _undone(t: Path) -> None:
+    ok(cli(t, "push", "-a"))
+    ok(cli(t, "undo"))
+
+
+SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
+    "push -a": (lambda t: None, ["push", "-a"], ""),
+    "pop -a": (_applied_all, ["pop", "-a"], ""),
+    "refresh": (_edited_top, ["refresh"], ""),
+    "new": (_applied_all, ["new", "p3.diff"], ""),
+    "add": (_applied_all, ["add", "f.txt"], ""),
+    "remove": (_applied_all, ["remove", "g.txt"], ""),
+    "revert": (_edited_top, ["revert", "g.txt"], ""),
+    "delete -r": (_applied_all, ["delete", "-r", "p2.diff"], ""),
+    "rename": (_applied_all, ["rename", "renamed.diff"], ""),
+    "import": (lambda t: None, ["import", "ext.diff"], ""),
+    "fold": (_applied_all, ["fold"], EXT),
+    "header -r": (_applied_all, ["header", "-r"], "New header\n"),
+    "undo": (_applied_all, ["undo"], ""),
+    "redo": (_undone, ["redo"], ""),
+}
+
+
+EVERY = os.environ.get("F5QUILT_KILL_EVERY") == "1"
+
+
+def points_to_try(total: int) -> List[int]:
+    """Every point with F5QUILT_KILL_EVERY=1; else the first and last six and ten spread between."""
+    if EVERY or total <= 22:
+        return list(range(1, total + 1))
+    middle = range(7, total - 5)
+    step = max(1, len(middle) // 10)
+    return sorted(set(range(1, 7)) | set(middle[::step]) | set(range(total - 5, total + 1)))
+
+
+def kill_every_point(template: Path, work: Path, argv: List[str], stdin: str,
+                     next_cmd: Tuple[str, ...] = ("series",), tag: str = "") -> int:
+    """Kill ``argv`` before each of its file-system changes; each time the next command
+    must restore the state before it exactly. Returns the number of points tried."""
+    ref = work / f"{tag}ref"
+    shutil.copytree(template, ref, symlinks=True)
+    before = state_of(ref)
+    ticks = work / f"{tag}ticks"
+    r = cli(ref, *argv, stdin=stdin, ticks=ticks)
+    assert r.returncode in (0, 1, 2, 3), r.stderr
+    after = state_of(ref)
+    assert after != before, f"{argv} changed nothing: {r.stderr}"
+    total = int(ticks.read_text())
+    tried = points_to_try(total)
+    for n in tried:
+        t = work / f"{tag}k{n}"
+        shutil.copytree(template, t, symlinks=True)
+        r = cli(t, *argv, kill_at=n, stdin=stdin)
+        assert r.returncode == -9, f"kill point {n} of {total} not reached: {r.stderr}"
+        if n % 4 == 2:
+            # kill the recovering command too, at its first changes
+            for m in (1, 2, 3):
+                cli(t, *next_cmd, kill_at=m)
+        r2 = cli(t, *next_cmd)
+        assert state_of(t) == before, f"kill point {n}: not restored ({r2.stderr})"
+        if n % 5 == 0:  # and the command then runs as if never interrupted
+            r3 = cli(t, *argv, stdin=stdin)
+            assert state_of(t) == after, f"kill point {n}: rerun differs ({r3.stderr})"
+        shutil.rmtree(t)
+    # one past the last change: the command finishes as if never watched
+    t = work / f"{tag}done"
+    shutil.copytree(template, t, symlinks=True)
+    cli(t, *argv, kill_at=total + 1, stdin=stdin)
+    assert state_of(t) == after
+    return total
+
+
+@pytest.mark.kill
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_kill_at_every_point_is_rolled_back(name: str, tmp_path: Path) -> None:
+    setup, argv, stdin = SCENARIOS[name]
+    template = quilt_tree(tmp_path / "template")
+    setup(template)
+    points = kill_every_point(template, tmp_path, argv, stdin)
+    assert points > 3
+
+
+def settings_repo(root: Path, v1: Dict[str, str]) -> Path:
+    write_tree(root / "v1", v1)
+    write_tree(root / "repo", {"f5quilt.yaml": "tree: tree\npatches: patches\nupstream:\n  path: ../v1\n"})
+    return root / "repo"
+
+
+V1 = {"m.py": "".join(f"line {i}\n" for i in range(1, 31)), "keep.txt": "k\n"}
+PM = """--- a/m.py
++++ b/m.py
+@@ -9,3 +9,3 @@
+ line 9
+-line 10
++LINE 10
+ line 11
+"""
+
+
+@pytest.mark.kill
+def test_kill_rebase_and_fetch_at_every_point(tmp_path: Path) -> None:
+    repo = settings_repo(tmp_path, V1)
+    make_series(repo, {"pm.diff": PM})
+    write_tree(tmp_path / "v2", {"m.py": "head\n" + V1["m.py"], "keep.txt": "k\n"})
+    # the first push fetches the tree (upstream fetch as a transaction)
+    assert kill_every_point(repo, tmp_path, ["push", "-a"], "", tag="fetch-") > 3
+    ok(cli(repo, "push", "-a"))
+    points = kill_every_point(repo, tmp_path, ["rebase", "--onto", "../v2"], "", ("status",), tag="rebase-")
+    assert points > 10
+
+
+def test_undo_restores_each_command_and_redo_replays(tmp_path: Path) -> None:
+    """Every writing command, then undo all the way back, then redo all the way forward."""
+    t = quilt_tree(tmp_path / "t")
+    states = [state_of(t)]
+    steps: List[Tuple[List[str], str]] = [
+        (["push"], ""), (["push"], ""), (["fold"], EXT), (["refresh"], ""),
+        (["new", "p3.diff"], ""), (["header", "-r"], "hdr\n"), (["rename", "p3b.diff"], ""),
+        (["pop"], ""), (["delete", "-r", "p3b.diff"], ""), (["import", "ext.diff"], ""),
+        (["remove", "f.txt"], ""),
+    ]
+    for argv, stdin in steps:
+        r = cli(t, *argv, stdin=stdin)
+        assert r.returncode == 0, (argv, r.stdout, r.stderr)
+        states.append(state_of(t))
+    log = cli(t, "log", "--json")
+    import json
+    entries = json.loads(log.stdout)
+    assert [e["command"].split()[0] for e in entries] == [a[0][0] for a in steps]
+    for i in range(len(steps), 0, -1):
+        r = cli(t, "undo")
+        assert r.returncode == 0, (i, r.stderr)
+        assert state_of(t) == states[i - 1], f"undo of {steps[i - 1][0]}"
+    assert cli(t, "undo").returncode == 2  # nothing left
+    for i in range(1, len(steps) + 1):
+        r = cli(t, "redo")
+        assert r.returncode == 0, (i, r.stderr)
+        assert state_of(t) == states[i], f"redo of {steps[i - 1][0]}"
+    assert cli(t, "redo").returncode == 2
+
+
+def test_undo_refuses_to_discard_unrecorded_edits(tmp_path: Path, run: Runner) -> None:
+    t = quilt_tree(tmp_path / "t")
+    assert run(t, "push", "-a")[0] == 0
+    (t / "g.txt").write_text("mine\n")
+    rc, out, err = run(t, "undo")
+    assert rc == 1 and "g.txt has changes made after `push -a`" in err
+    assert (t / "g.txt").read_text() == "mine\n"
+    # undo of a refresh keeps the tree's edit and restores the old patch file
+    assert run(t, "refresh")[0] == 0
+    assert "mine" in (t / "patches/p2.diff").read_text()
+    assert run(t, "undo")[0] == 0
+    assert (t / "patches/p2.diff").read_text() == P2 and (t / "g.txt").read_text() == "mine\n"
+
+
+def test_undo_of_delete_r_brings_the_patch_file_back(tmp_path: Path, run: Runner) -> None:
+    t = quilt_tree(tmp_path / "t")
+    assert run(t, "delete", "-r", "p2.diff")[0] == 0
+    assert not (t / "patches/p2.diff").exists()
+    assert run(t, "undo")[0] == 0
+    assert (t / "patches/p2.diff").read_text() == P2
+    assert (t / "patches/series").read_text() == "p1.diff\np2.diff\n"
+
+
+def test_log_is_bounded_by_the_setting(tmp_path: Path) -> None:
+    repo = settings_repo(tmp_path, V1)
+    (repo / "f5quilt.yaml").write_text((repo / "f5quilt.yaml").read_text() + "log: {keep: 3}\n")
+    make_series(repo, {"pm.diff": PM})
+    for _ in range(4):
+        ok(cli(repo, "push"))
+        ok(cli(repo, "pop"))
+    import json
+    entries = json.loads(cli(repo, "log", "--json").stdout)
+    assert len(entries) == 3
+    assert len(list((repo / ".f5quilt/log").iterdir())) == 3
+
+
+def test_empty_file_survives_push_and_pop(tmp_path: Path, run: Runner) -> None:
+    t = quilt_tree(tmp_path / "t")
+    assert run(t, "push")[0] == 0
+    assert (t / "empty.txt").read_text() == "filled\n"
+    assert (t / ".pc/p1.diff/empty.txt").read_bytes() == b""  # quilt's format unchanged
+    assert run(t, "pop")[0] == 0
+    assert (t / "empty.txt").exists() and (t / "empty.txt").read_bytes() == b""
+
+
+# -- rebase never loses work -------------------------------------------
+V2 = {"m.py": "head\n" + V1["m.py"], "keep.txt": "k\n"}
+
+
+def _rebase_repo(tmp_path: Path) -> Path:
+    repo = settings_repo(tmp_path, V1)
+    make_series(repo, {"pm.diff": PM})
+    write_tree(tmp_path / "v2", V2)
+    ok(cli(repo, "push", "-a"))
+    return repo
+
+
+@pytest.mark.parametrize("edit", ["outside", "unknown", "unrefreshed"])
+def test_rebase_refuses_unrecorded_edits(tmp_path: Path, run: Runner, edit: str) -> None:
+    repo = _rebase_repo(tmp_path)
+    if edit == "outside":
+        (repo / "tree/keep.txt").write_text("my edit\n")
+    elif edit == "unknown":
+        (repo / "tree/notes.txt").write_text("mine\n")
+    else:
+        (repo / "tree/m.py").write_text((repo / "tree/m.py").read_text() + "unrefreshed\n")
+    before = state_of(repo)
+    rc, out, err = run(repo, "rebase", "--onto", "../v2")
+    assert rc == 1 and "would not survive the rebase" in err
+    assert state_of(repo) == before
+    # --force: it goes ahead, and undo brings everything back, the edit included
+    rc, out, err = run(repo, "rebase", "--onto", "../v2", "--force")
+    assert rc == 0, out + err
+    assert "path: ../v2" in (repo / "f5quilt.yaml").read_text()
+    rc, out, err = run(repo, "undo")
+    assert rc == 0, out + err
+    assert state_of(repo) == before
+
+
+def test_undo_of_a_finished_rebase(tmp_path: Path, run: Runner) -> None:
+    repo = _rebase_repo(tmp_path)
+    before = state_of(repo)
+    assert run(repo, "rebase", "--onto", "../v2")[0] == 0
+    assert (repo / "tree/m.py").read_text().startswith("head\n")
+    assert "@@ -8,7 +8,7 @@" in (repo / "patches/pm.diff").read_text()  # refreshed: line 10 is now 11
+    rc, out, err = run(repo, "undo")
+    assert rc == 0, err
+    assert state_of(repo) == before
+    rc, out, err = run(repo, "push")
+    assert rc == 2  # all applied, on the old pin
+
+
+def test_rebase_stops_when_the_result_does_not_verify(tmp_path: Path, run: Runner,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _rebase_repo(tmp_path)
+    from f5quilt.ops import rebase as rb
+    monkeypatch.setattr(rb, "verify_exact", lambda ws, up: ["patches/pm.diff: offset"])
+    rc, out, err = run(repo, "rebase", "--onto", "../v2")
+    assert rc == 1 and "does not apply exactly" in err
+    assert "path: ../v1" in (repo / "f5quilt.yaml").read_text()  # pin kept
+    assert (repo / ".f5quilt/rebase/old-tree/m.py").exists()  # old tree kept
+    monkeypatch.undo()
+    rc, out, err = run(repo, "rebase", "--continue")
+    assert rc == 0, out + err
+    assert "path: ../v2" in (repo / "f5quilt.yaml").read_text()
+
+
+# -- state is input, never trusted --------------------------------------
+@pytest.fixture
+def canary(tmp_path: Path) -> Path:
+    c = tmp_path / "canary"
+    c.mkdir()
+    (c / "precious").write_text("keep me\n")
+    return c
+
+
+def _canary_intact(c: Path) -> None:
+    assert (c / "precious").read_text() == "keep me\n"
+    assert sorted(p.name for p in c.iterdir()) == ["precious"]
+
+
+def test_journal_naming_a_path_outside_is_refused(tmp_path: Path, canary: Path) -> None:
+    t = quilt_tree(tmp_path / "t")
+    ok(cli(t, "push"))
+    txn = t / ".pc/.f5quilt/txn"
+    (txn / "objects").mkdir(parents=True)
+    (txn / "journal").write_text('{"command": "x"}\n{"op": "mkdir", "root": "tree", "rel": "../canary"}\n'
+                                 '{"op": "file", "root": "tree", "rel": "../canary/precious", "before": null}\n')
+    for cmd in (["series"], ["push", "-a"]):
+        r = cli(t, *cmd)
+        assert r.returncode == 1 and "unsafe name" in r.stderr and "Traceback" not in r.stderr
+        _canary_intact(canary)
+
+
+@pytest.mark.parametrize("content", ["../../canary/x\n", "/abs/x\n", "a\0b\n", "p1.diff\np1.diff\n"])
+def test_applied_patches_names_are_validated(tmp_path: Path, canary: Path, content: str) -> None:
+    t = quilt_tree(tmp_path / "t")
+    ok(cli(t, "push"))
+    (t / ".pc/applied-patches").write_bytes(content.encode())
+    for cmd in (["pop", "-a", "-f"], ["push"], ["applied"], ["refresh"]):
+        r = cli(t, *cmd)
+        assert r.returncode == 1, (cmd, r.stderr)
+        assert "applied-patches:" in r.stderr and "Traceback" not in r.stderr
+    _canary_intact(canary)
+
+
+def test_symlinked_backup_dir_cannot_send_writes_out(tmp_path: Path, canary: Path) -> None:
+    t = quilt_tree(tmp_path / "t")
+    (t / ".pc").mkdir()
+    os.symlink(canary, t / ".pc/p1.diff")
+    before = state_of(t)
+    r = cli(t, "push")
+    assert r.returncode == 1 and "symlink" in r.stderr and "Traceback" not in r.stderr
+    _canary_intact(canary)
+    assert state_of(t) == before
+
+
+def test_upstream_state_is_never_materialized(tmp_path: Path, canary: Path) -> None:
+    v1 = dict(V1)
+    repo = settings_repo(tmp_path, v1)
+    write_tree(tmp_path / "v1", {".pc/applied-patches": "x\n", ".pc/.f5quilt/txn/journal":
+                                 '{"command": "x"}\n{"op": "file", "root": "tree", "rel": "../../canary/precious", '
+                                 '"before": null}\n', ".f5quilt/x": "y\n"})
+    make_series(repo, {"pm.diff": PM})
+    r = cli(repo, "push", "-a")
+    assert r.returncode == 0, r.stderr
+    assert not (repo / "tree/.pc/.f5quilt/txn").exists() and not (repo / "tree/.f5quilt").exists()
+    assert (repo / "tree/.pc/applied-patches").read_text() == "pm.diff\n"
+    _canary_intact(canary)
+
+
+def test_import_name_outside_patches_is_refused_before_writing(tmp_path: Path, canary: Path) -> None:
+    t = quilt_tree(tmp_path / "t")
+    before = state_of(t)
+    r = cli(t, "import", "-P", "../../canary/x", "ext.diff")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    _canary_intact(canary)
+    assert state_of(t) == before
+
+
+@pytest.mark.parametrize("settings,message", [
+    ("pc: ''\n", "pc must be a plain directory name"),
+    ("pc: ../x\n", "pc must be a plain directory name"),
+    ("tree: file.txt\n", "is not a directory"),
+    ("log: {keep: 0}\n", "log must be a mapping"),
+    ("fuzz: true\n", "fuzz must be"),
+])
+def test_settings_are_validated(tmp_path: Path, settings: str, message: str) -> None:
+    (tmp_path / "file.txt").write_text("x\n")
+    (tmp_path / "f5quilt.yaml").write_text(settings)
+    r = cli(tmp_path, "series")
+    assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_settings_encoding_error_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "f5quilt.yaml").write_bytes(b"tree: .\npatches: p\xff\n")
+    r = cli(tmp_path, "series")
+    assert r.returncode == 1 and "f5quilt.yaml:2: not UTF-8" in r.stderr
+
+
+@pytest.mark.parametrize("where,content", [
+    (".pc/.f5quilt/txn/journal", "[1, 2]\n"),
+    (".pc/.f5quilt/sums/p1.diff.json", "[1]\n"),
+    (".pc/.f5quilt/sums/p1.diff.json", '{"../x": null}\n'),
+    (".pc/.f5quilt/conflicts/p1.diff.json", "{not json\n"),
+    (".pc/.f5quilt/empty/p1.diff.json", "{}\n"),
+])
+def test_malformed_f5quilt_state_is_one_line(tmp_path: Path, where: str, content: str) -> None:
+    t = quilt_tree(tmp_path / "t")
+    ok(cli(t, "push"))
+    (t / where).parent.mkdir(parents=True, exist_ok=True)
+    (t / where).write_text(content)
+    before = state_of(t)
+    bad = [cli(t, *cmd) for cmd in (["pop"], ["series"], ["refresh"])]
+    assert any(r.returncode == 1 for r in bad)
+    for r in bad:
+        assert "Traceback" not in r.stderr and r.returncode in (0, 1, 2), r.stderr
+        if r.returncode == 1:
+            assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert state_of(t) == before
+
+
+def test_pc_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    t = quilt_tree(tmp_path / "t")
+    (t / ".pc").write_text("x\n")
+    r = cli(t, "push")
+    assert r.returncode == 1 and "is not a directory" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_disk_full_during_refresh_is_one_line(tmp_path: Path, run: Runner,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from f5quilt.repo.transaction import Transaction
+    t = quilt_tree(tmp_path / "t")
+    assert run(t, "push", "-a")[0] == 0
+    (t / "g.txt").write_text("alpha\nBETA\ngamma\nmore\n")
+    before = state_of(t)
+    real = Transaction.write
+
+    def full(self, path, data, mode=None):  # type: ignore[no-untyped-def]
+        if Path(path).name == "p2.diff":
+            raise OSError(28, "No space left on device", str(path))
+        return real(self, path, data, mode)
+    monkeypatch.setattr(Transaction, "write", full)
+    rc, out, err = run(t, "refresh")
+    assert rc == 1 and "No space left on device" in err and len(err.strip().splitlines()) == 1
+    assert state_of(t) == before
+
+
+PC = """--- a/m.py
++++ b/m.py
+@@ -9,3 +9,3 @@
+ line 9
+-line 10
++LINE 10
+ line 11
+"""
+
+
+def _stopped_rebase(tmp_path: Path) -> Path:
+    """A rebase stopped on a conflict: the patch's line 10 was changed upstream too."""
+    repo = settings_repo(tmp_path, V1)
+    make_series(repo, {"pc.diff": PC, "pm2.diff": PM.replace("line 10", "line 20").replace("LINE 10", "LINE 20")
+                       .replace("-9,3 +9,3", "-19,3 +19,3").replace(" line 9\n", " line 19\n")
+                       .replace(" line 11\n", " line 21\n")})
+    write_tree(tmp_path / "v2", {"m.py": V1["m.py"].replace("line 10\n", "line ten (upstream)\n"), "keep.txt": "k\n"})
+    ok(cli(repo, "push", "-a"))
+    r = cli(repo, "rebase", "--onto", "../v2")
+    assert r.returncode == 3, r.stdout + r.stderr
+    return repo
+
+
+@pytest.mark.kill
+def test_kill_rebase_continue_and_abort_at_every_point(tmp_path: Path) -> None:
+    repo = _stopped_rebase(tmp_path)
+    points = kill_every_point(repo, tmp_path, ["rebase", "--abort"], "", ("status",), tag="abort-")
+    assert points > 5
+    m = repo / "tree/m.py"
+    m.write_text(V1["m.py"].replace("line 10\n", "LINE 10 (upstream)\n"))  # resolved
+    points = kill_every_point(repo, tmp_path, ["rebase", "--continue"], "", ("status",), tag="cont-")
+    assert points > 5
+    r = cli(repo, "rebase", "--continue")
+    assert r.returncode == 0, r.stderr
+    assert cli(repo, "check", "--strict").returncode == 0
