@@ -536,3 +536,24 @@ def test_kill_rebase_continue_and_abort_at_every_point(tmp_path: Path) -> None:
     r = cli(repo, "rebase", "--continue")
     assert r.returncode == 0, r.stderr
     assert cli(repo, "check", "--strict").returncode == 0
+
+
+def test_permission_denied_is_one_line(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        # root ignores permission bits: use a read-only bind of the idea, a directory as a file
+        t = quilt_tree(tmp_path / "t")
+        (t / "patches/p1.diff").unlink()
+        (t / "patches/p1.diff").mkdir()
+        r = cli(t, "push")
+    else:
+        t = quilt_tree(tmp_path / "t")
+        (t / "patches/p1.diff").chmod(0)
+        r = cli(t, "push")
+    assert r.returncode == 1 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_name_too_long_is_one_line(tmp_path: Path) -> None:
+    t = quilt_tree(tmp_path / "t")
+    r = cli(t, "new", "x" * 300 + ".diff")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

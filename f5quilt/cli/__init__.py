@@ -71,6 +71,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     except F5QuiltError as exc:
         Context.reporter_for_errors().error(exc.message)
         return exc.exit_code
+    except BrokenPipeError:
+        return 1
+    except OSError as exc:
+        # the operating system said no (ENOSPC, EACCES, EROFS, ENAMETOOLONG...) outside a
+        # transaction, or after one rolled back: one line, never a trace
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        Context.reporter_for_errors().error(f"{where}{exc.strerror or exc}")
+        return 1
     except click.exceptions.Abort:
         sys.stderr.write("Interrupted\n")
         return EXIT_INTERRUPTED

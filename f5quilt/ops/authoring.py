@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from f5quilt.engine.apply import apply_patch
 from f5quilt.errors import F5QuiltError, NothingToDo
@@ -465,11 +465,17 @@ def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, f
     out.info(f"Folded patch into {ws.display(name)}; refresh it to record the change")
 
 
+def _files_of_top(ws: Workspace, out: Reporter, files: List[str], given: Optional[str], verb: str,
+                  body: "Callable[[Workspace, Reporter, str, List[str]], None]") -> None:
+    """``verb FILE...`` on the top patch, in one transaction."""
+    name = _top_only(ws, out, given, verb)
+    with ws.transaction(f"{verb} " + " ".join(files)):
+        body(ws, out, name, files)
+
+
 def revert_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
     """Undo unrefreshed changes: the file as the patch file says it should be."""
-    name = _top_only(ws, out, given, "revert")
-    with ws.transaction("revert " + " ".join(files)):
-        _revert_files(ws, out, name, files)
+    _files_of_top(ws, out, files, given, "revert", _revert_files)
 
 
 def _revert_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> None:
@@ -485,9 +491,7 @@ def _revert_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> 
 
 def remove_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
     """Take files out of the top patch, restoring their backed-up content."""
-    name = _top_only(ws, out, given, "remove")
-    with ws.transaction("remove " + " ".join(files)):
-        _remove_files(ws, out, name, files)
+    _files_of_top(ws, out, files, given, "remove", _remove_files)
 
 
 def _remove_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> None:

@@ -271,13 +271,11 @@ def _restore_backups(ws: Workspace, name: str) -> None:
     for rel in list(ws.stack.backup_files(name)):
         backup = bdir / rel
         target = check_inside(ws.tree, rel)
-        data = backup.read_bytes()
-        if not data and rel not in empty:
+        if backup.stat().st_size == 0 and rel not in empty:
             # quilt's convention: an empty backup means the file did not exist
             ws.fs.unlink(target, prune_to=ws.tree)
             continue
-        # a fresh file, not the backup's inode: the user edits tree files in place
-        ws.fs.write(target, data, backup.stat().st_mode)
+        ws.fs.move(backup, target)  # as quilt: the backup goes back into place
 
 
 def _finish_pop(ws: Workspace, name: str) -> None:

@@ -59,6 +59,8 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, o
         if kind == "file":
             path = roots.path(op["root"], op["rel"])
             before, after = op.get("before"), op.get("after")
+            if isinstance(after, str) and after.startswith("="):  # the same content as an object
+                after = sha1(entry.object(after[1:]))
             current = _current(path)
             if backwards:
                 if current != after:

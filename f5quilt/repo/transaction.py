@@ -300,6 +300,18 @@ class Transaction:
             self.write(dst, data, _file_mode(src))
         self._after[key] = sha1(data)
 
+    def move(self, src: Path, dst: Path) -> None:
+        """Rename file ``src`` onto ``dst`` (pop puts a backup back without copying it)."""
+        skey = self._before(src)
+        dkey = self._before(dst)
+        self._mkdirs(dst.parent)
+        _tick()
+        os.replace(src, dst)
+        source = self._seen[skey]["before"]
+        # dst now holds what src held: the before-image of src, by reference (hashed if undo asks)
+        self._after[dkey] = self._after.get(skey, f"={source}" if source else None)
+        self._after[skey] = None
+
     def unlink(self, path: Path, prune_to: Optional[Path] = None) -> None:
         """Remove a file (absent is fine); then empty parent directories up to ``prune_to``."""
         if not os.path.lexists(path):
@@ -641,8 +653,9 @@ def read_log(state: Path) -> List[LogEntry]:
             raise TransactionError(f"{where}: malformed log entry")
         for o in m["ops"]:
             _check_entry(o, str(where))
-            if o.get("op") == "file" and o.get("after") is not None:
-                _check_entry({"op": "file", "rel": o.get("rel"), "before": o["after"]}, str(where))
+            after = o.get("after") if o.get("op") == "file" else None
+            if after is not None and not (isinstance(after, str) and re.fullmatch(r"[0-9a-f]{40}|=b\d{1,9}", after)):
+                raise TransactionError(f"{where}: malformed object name {after!r}")
         try:
             targets = [int(t) for t in m.get("targets", [])]
             out.append(LogEntry(int(p.name), p, str(m.get("command", "?")), float(m.get("time", 0)),
