@@ -2,9 +2,10 @@
 """Real-time factor of F5-TTS 1.1.22 inference: pristine, then each prefix of patches/series, in one run.
 
 Steps: "pristine", then the tree with the first patch, the first two, ... (labels "01", "01-02*", ...), each
-with the opt-ins of the patches it holds turned on (a "*" says so; see OPT_INS: 02 vocoder_autocast, 03
-skip_spectrogram, 04 compile_for_inference(), 05 cuda_graphs), and the full series without 04's compile;
---defaults runs every step with the patches' defaults instead. Each step runs in its own subprocess that imports f5_tts from its
+with the opt-ins of the patches it holds turned on (a "*" says so; see OPT_INS: 03 skip_spectrogram, 04
+compile_for_inference(), 05 cuda_graphs; 01 and 06 have none), and the full series without 04's compile;
+--defaults runs every step with the patches' defaults instead; --steps final: pristine, the full series with
+its defaults, with its opt-ins but compile, with all. Each step runs in its own subprocess that imports f5_tts from its
 own tree (<tree>/src first on sys.path), built from the cached 1.1.22 sdist with `patch -p1 -F0` (an offset
 or fuzz is an error).
 
@@ -26,7 +27,7 @@ Timing: per case, --warmup calls (excluded), then --runs timed calls; torch.cuda
 after each; wall time of the whole infer_process() call (reference load included: that is what patch 01
 saves). RTF = median time / seconds of audio generated. Spread: min and max of the runs.
 
-Example (H100): python3 benchmarks/f5_rtf.py --runs 7 --json out.json
+Example (H100, docs/payload.md): python3 benchmarks/f5_rtf.py --steps final --runs 5 --json out.json
 Quick check (CPU): python3 benchmarks/f5_rtf.py --small --device cpu --seconds 1 --resample-seconds 1 --runs 2
 """
 
@@ -93,7 +94,6 @@ def label(names):
 
 # what each patch's opt-in is; a prefix step turns on the opt-ins of the patches it holds
 OPT_INS = {
-    "02": {"kwargs": {"vocoder_autocast": True}},
     "03": {"kwargs": {"skip_spectrogram": True}},
     "04": {"compile": True},
     "05": {"kwargs": {"cuda_graphs": True}},
