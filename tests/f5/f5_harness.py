@@ -33,7 +33,8 @@ LOAD_CALLS = {"n": 0}
 
 def _sf_load(path, *args, **kwargs):
     LOAD_CALLS["n"] += 1
-    data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    src = path if hasattr(path, "read") else str(path)  # file-like objects, as torchaudio.load takes them
+    data, sr = sf.read(src, dtype="float32", always_2d=True)
     return torch.from_numpy(np.ascontiguousarray(data.T)), sr
 
 
@@ -130,15 +131,39 @@ def _jsonable(x):
     return x
 
 
+def _nullcontext():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def dynamo_stats():
     from torch._dynamo.utils import counters
 
     return {k: dict(v) for k, v in counters.items() if k in ("stats", "graph_break")}
 
 
+class DecodeOnlyVocoder:
+    """A vocoder that only has decode(), as the repo's VocosTensorRT."""
+
+    def __init__(self, voc):
+        self._voc = voc
+
+    def decode(self, mel):
+        return self._voc.decode(mel)
+
+
+def _sequential_executor(U):
+    """infer_batch_process runs batches in a thread pool that shares torch's RNG: one worker makes it deterministic."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    U.ThreadPoolExecutor = lambda *a, **k: ThreadPoolExecutor(max_workers=1)
+
+
 def run_scenario(sc, state):
     import f5_tts.infer.utils_infer as U
 
+    _sequential_executor(U)
     kind = sc["kind"]
     noop = lambda *a, **k: None  # noqa: E731
     out = {}
@@ -148,8 +173,13 @@ def run_scenario(sc, state):
         torch.manual_seed(sc.get("seed", 0))
         before = LOAD_CALLS["n"]
         t0 = time.perf_counter()
+        ref = sc["ref"]
+        if sc.get("ref_as_bytesio"):
+            import io
+
+            ref = io.BytesIO(open(ref, "rb").read())
         wav, sr, spec = U.infer_process(
-            sc["ref"],
+            ref,
             sc.get("ref_text", "A short reference. "),
             sc.get("gen_text", "Hello there."),
             model,
@@ -164,6 +194,11 @@ def run_scenario(sc, state):
             wave=_to_tensor(wav), sr=sr, spec=_to_tensor(spec), loads=LOAD_CALLS["n"] - before,
             seconds=time.perf_counter() - t0,
         )
+        if hasattr(U, "ref_audio_tensor_cache_info"):
+            out["cache_info"] = U.ref_audio_tensor_cache_info()
+        sampler = model.__dict__.get("_f5_graph_sampler")
+        if sampler is not None:
+            out["sampler_stats"] = dict(sampler.stats)
     elif kind == "infer_batch_process":
         model, voc = state["model"], state["vocoder"]
         audio, sr = _sf_load(sc["ref"])
@@ -187,7 +222,10 @@ def run_scenario(sc, state):
         # the real F5TTS class, with load_model/load_vocoder stubbed to hand over the tiny random models
         import f5_tts.api as api
 
-        api.load_vocoder = lambda *a, **k: build_vocoder()
+        if sc.get("decode_only_vocoder"):
+            api.load_vocoder = lambda *a, **k: DecodeOnlyVocoder(build_vocoder())
+        else:
+            api.load_vocoder = lambda *a, **k: build_vocoder()
         api.load_model = lambda *a, **k: build_model()
         t0 = time.perf_counter()
         tts = api.F5TTS(ckpt_file="unused", device="cpu", **sc.get("init", {}))
@@ -195,16 +233,23 @@ def run_scenario(sc, state):
         out["compiled"] = getattr(tts, "compiled", None)
         compiled = lambda mods: [getattr(m, "_compiled_call_impl", None) is not None for m in mods]  # noqa: E731
         out["transformer_blocks_compiled"] = compiled(tts.ema_model.transformer.transformer_blocks)
-        out["vocoder_blocks_compiled"] = compiled(tts.vocoder.backbone.convnext)
+        out["vocoder_blocks_compiled"] = (
+            compiled(tts.vocoder.backbone.convnext) if hasattr(tts.vocoder, "backbone") else None
+        )
         out["stats_after_init"] = dynamo_stats()
         state["tts"] = tts
         for i, call in enumerate(sc.get("calls", [])):
             kw = dict(call)
             ref = kw.pop("ref")
             t0 = time.perf_counter()
-            wav, sr, spec = tts.infer(ref, kw.pop("ref_text", "A short reference."), kw.pop("gen_text", "Hello there."),
-                                      show_info=noop, progress=None, seed=kw.pop("seed", 0), **kw)
-            out[f"call{i}"] = dict(wave=_to_tensor(wav), spec=_to_tensor(spec), seconds=time.perf_counter() - t0)
+            grad = kw.pop("grad_mode", None)
+            ctx = torch.no_grad() if grad == "no_grad" else torch.inference_mode() if grad else _nullcontext()
+            with ctx:
+                wav, sr, spec = tts.infer(ref, kw.pop("ref_text", "A short reference."),
+                                          kw.pop("gen_text", "Hello there."), show_info=noop, progress=None,
+                                          seed=kw.pop("seed", 0), **kw)
+            out[f"call{i}"] = dict(wave=_to_tensor(wav), spec=_to_tensor(spec), seconds=time.perf_counter() - t0,
+                                   stats=dynamo_stats())
     elif kind == "cache":
         # direct use of the patched cache API
         ops = []
@@ -212,68 +257,76 @@ def run_scenario(sc, state):
             if op[0] == "load":
                 r = U.load_ref_audio(op[1], device="cpu")
                 ops.append(dict(audio=r.audio.clone(), rms=float(r.rms), duration=r.duration, id=id(r.audio)))
-            elif op[0] == "size":
-                U.ref_audio_tensor_cache_size = op[1]
+            elif op[0] == "bytes":
+                U.ref_audio_tensor_cache_bytes = op[1]
             elif op[0] == "touch":  # rewrite the file: new content and mtime
                 write_ref_wav(op[1], seconds=op[2], seed=op[3])
                 st = os.stat(op[1])
                 os.utime(op[1], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+            elif op[0] == "rewrite_same_stat":  # new content, same size, mtime put back: only the content differs
+                st = os.stat(op[1])
+                write_ref_wav(op[1], seconds=op[2], seed=op[3])
+                assert os.stat(op[1]).st_size == st.st_size
+                os.utime(op[1], ns=(st.st_atime_ns, st.st_mtime_ns))
+            elif op[0] == "load_bytesio":
+                import io
+
+                r = U.load_ref_audio(io.BytesIO(open(op[1], "rb").read()), device="cpu")
+                ops.append(dict(audio=r.audio.clone(), duration=r.duration))
             elif op[0] == "info":
                 ops.append(U.ref_audio_tensor_cache_info())
             elif op[0] == "clear":
                 U.clear_ref_audio_tensor_cache()
         out["ops"] = ops
         out["loads"] = LOAD_CALLS["n"]
-    elif kind == "autocast_dtype":
+    elif kind == "sampler":
+        # GraphSampler's bucketed, masked loop run eagerly (use_graphs=False) against CFM.sample, same RNG stream
+        import contextlib
+
+        from f5_tts.infer.graph_sampler import GraphSampler
+
+        model = build_model()
+        cond = 0.1 * torch.randn(1, 24000, generator=torch.Generator().manual_seed(0))
         res = []
         for case in sc["cases"]:
-            dt = U.autocast_dtype(case["device"], capability=case.get("cap"), bf16_supported=case.get("bf16"),
-                                  device_name=case.get("name"))
-            res.append(str(dt))
-        out["dtypes"] = res
-    elif kind == "wrapper_demo":
-        # torch.compile(m) compiles m.forward only: other methods called on the wrapper run eagerly
-        from torch._dynamo.utils import counters
+            sampler = GraphSampler(model, bucket=case["bucket"], use_graphs=False)
+            if case.get("no_attention_mask"):  # negative control: padded keys left visible to attention
+                sampler._masked_attention = contextlib.nullcontext
+            kw = dict(cond=cond, text=["Hello there, this is a test."], duration=case["frames"], steps=sc.get("nfe", 6),
+                      cfg_strength=case.get("cfg", 2.0), sway_sampling_coef=-1)
+            with torch.inference_mode():
+                torch.manual_seed(7)
+                ref, _ = model.sample(**kw)
+                torch.manual_seed(7)
+                got, traj = sampler.sample(**kw)
+            res.append(dict(case, shape=list(got.shape), ref_shape=list(ref.shape),
+                            maxdiff=float((got - ref).abs().max()), peak=float(ref.abs().max()),
+                            traj_none=traj is None, stats=dict(sampler.stats)))
+        out["cases"] = res
+    elif kind == "convnext_half":
+        # the text ConvNeXtV2 block in half precision: which dtype its depthwise conv runs in, and its output
+        import torch.nn.functional as F
 
-        class Net(torch.nn.Module):  # stands for the transformer (nn.Module.compile() skips pure torch.nn code)
-            def __init__(self):
-                super().__init__()
-                self.fc1, self.fc2 = torch.nn.Linear(8, 16), torch.nn.Linear(16, 8)
+        from f5_tts.model.modules import ConvNeXtV2Block
 
-            def forward(self, x):
-                return self.fc2(torch.nn.functional.gelu(self.fc1(x)))
+        torch.manual_seed(3)
+        blk = ConvNeXtV2Block(32, 64)
+        x = torch.randn(1, 50, 32)
+        seen = []
+        real_conv1d = F.conv1d
 
-        class Small(torch.nn.Module):  # stands for CFM: sample() calls the net in a loop
-            def __init__(self):
-                super().__init__()
-                self.net = Net()
+        def spy(inp, *a, **k):
+            seen.append(str(inp.dtype))
+            return real_conv1d(inp, *a, **k)
 
-            def forward(self, x):
-                return self.net(x)
-
-            def sample(self, x, steps=3):
-                for _ in range(steps):
-                    x = x + self.net(x) / steps
-                return x
-
-        backend = sc.get("backend", "eager")
-        x = torch.randn(2, 8)
-        torch._dynamo.reset()
-        counters.clear()
-        m = Small()
-        eager = m.sample(x)
-        wrapped = torch.compile(m, backend=backend)
-        via_wrapper = wrapped.sample(x)
-        out["wrapper_sample"] = dict(counters["stats"])
-        wrapped(x)
-        out["wrapper_forward"] = dict(counters["stats"])
-        torch._dynamo.reset()
-        counters.clear()
-        m.net.compile(backend=backend)
-        via_submodule = m.sample(x)
-        out["submodule_sample"] = dict(counters["stats"])
-        out["wrapper_equal"] = bool(torch.equal(eager, via_wrapper))
-        out["submodule_maxdiff"] = float((eager - via_submodule).abs().max())
+        F.conv1d = spy
+        try:
+            with torch.inference_mode():
+                half = blk.to(torch.bfloat16)(x.to(torch.bfloat16)).float()
+                full = blk.float()(x)
+        finally:
+            F.conv1d = real_conv1d
+        out.update(conv_input_dtypes=seen, maxdiff=float((half - full).abs().max()), peak=float(full.abs().max()))
     elif kind == "reset_dynamo":
         torch._dynamo.reset()
         torch._dynamo.utils.counters.clear()
