@@ -117,6 +117,11 @@ def _undone(t: Path) -> None:
     ok(cli(t, "undo"))
 
 
+def _guarded(t: Path) -> None:
+    ok(cli(t, "guard", "p2.diff", "+cuda"))
+    ok(cli(t, "select", "cpu"))
+
+
 SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
     "push -a": (lambda t: None, ["push", "-a"], ""),
     "pop -a": (_applied_all, ["pop", "-a"], ""),
@@ -132,6 +137,10 @@ SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
     "header -r": (_applied_all, ["header", "-r"], "New header\n"),
     "undo": (_applied_all, ["undo"], ""),
     "redo": (_undone, ["redo"], ""),
+    "goto (pops)": (_applied_all, ["goto", "p1.diff"], ""),
+    "goto (pushes)": (lambda t: None, ["goto", "p2.diff"], ""),
+    "guard": (_applied_all, ["guard", "p2.diff", "+cuda", "-cpu"], ""),
+    "select": (_guarded, ["select", "cuda"], ""),
 }
 
 
