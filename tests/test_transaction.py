@@ -141,6 +141,8 @@ SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
     "goto (pushes)": (lambda t: None, ["goto", "p2.diff"], ""),
     "guard": (_applied_all, ["guard", "p2.diff", "+cuda", "-cpu"], ""),
     "select": (_guarded, ["select", "cuda"], ""),
+    "header --git": (_applied_all, ["header", "--git", "--author", "A U <a@example.org>", "p1.diff"], ""),
+    "new --author": (_applied_all, ["new", "--author", "A U <a@example.org>", "p3.diff"], ""),
 }
 
 
