@@ -449,6 +449,11 @@ def test_f5_117_series_round_trips_and_its_rebase_shows_in_range_diff(tmp_path: 
     assert "dropped:   05-already-upstream.patch" in lines
     assert "    -+    use_amp = device is not None and \"cuda\" in str(device)" in lines  # the interdiff
     assert lines[-1] == "1 unchanged, 2 changed, 0 added, 2 dropped"
+    # the same, from f5quilt's log alone: the series before the rebase and the one it left
+    rc, logged, err = run(repo, "range-diff", "--rebase")
+    assert rc == 1, err
+    assert logged.splitlines()[0].startswith("`rebase --onto f5-tts==1.1.22` (4 steps in the log")
+    assert logged.splitlines()[1:] == lines
 
 
 @pytest.mark.debian
