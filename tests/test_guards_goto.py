@@ -189,3 +189,17 @@ def test_gnu_quilt_reads_guards_as_comments_and_pushes_every_patch(tree: Path, r
 
 
 BASE_BYTES = {k: v.encode() for k, v in BASE.items()}
+
+
+def test_export_follows_the_selection_as_push_a_does(tree: Path, run: Runner) -> None:
+    from helpers import git
+    git("init", "-q", cwd=tree)
+    assert run(tree, "guard", "p2.diff", "+cuda")[0] == 0
+    rc, out, err = run(tree, "export", "--git", "s")
+    assert rc == 0, err
+    assert "Skipping patch patches/p2.diff (guarded by +cuda, not selected)" in out
+    assert git("log", "--reverse", "--format=%s", "s", cwd=tree).splitlines()[1:] == ["p1", "p3", "p4"]
+    assert git("show", "s:g.txt", cwd=tree) == "x\n"
+    assert run(tree, "select", "cuda")[0] == 0
+    assert run(tree, "export", "--git", "s", "-f")[0] == 0
+    assert git("log", "--reverse", "--format=%s", "s", cwd=tree).splitlines()[1:] == ["p1", "p2", "p3", "p4"]

@@ -40,6 +40,10 @@ def export(branch: Optional[str], mbox_file: Optional[str], repo: Optional[str],
     ws = Context.workspace(repair=False)  # reads the series, writes nothing of it
     ws.require_series()
     source = gitseries.workspace_source(ws)
+    if len(source.names) != len(ws.series.names):  # guards: the series as push -a applies it
+        from f5quilt.ops.guards import guarded_out, why_text
+        for name, why in guarded_out(ws, ws.series.names).items():
+            reporter.info(f"Skipping patch {ws.display(name)} ({why_text(why)})")
     base = gitseries.workspace_base(ws, reporter.info)
     git = gitseries.Git(Path(repo) if repo else gitseries.default_repo(ws)) if (branch or repo) else None
     if mbox_file:

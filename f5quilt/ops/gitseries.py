@@ -33,7 +33,7 @@ from f5quilt.model.mailheader import (ENC, ERRORS, FALLBACK_DATE, TRAILER_UPSTRE
                          slug, to_commit, to_header)
 from f5quilt.output import Reporter
 from f5quilt.model.patch import parse_patch, patch_header
-from f5quilt.model.series import SeriesEntry, parse_series_lines
+from f5quilt.model.series import SeriesEntry, parse_series_lines, pushable
 
 Reader = Callable[[str], Optional[bytes]]
 REG, EXE, LINK = 0o100644, 0o100755, 0o120000
@@ -240,12 +240,21 @@ class Step:
         return patch_header(self.raw)
 
 
+def selected_names(ws: Any, entries: Sequence[SeriesEntry]) -> List[str]:
+    """The patches of ``entries`` this tree's selected guards let through (as push -a)."""
+    if not any(e.guards for e in entries):
+        return [e.name for e in entries]
+    from f5quilt.ops.guards import read_selected
+    selected = frozenset(read_selected(ws))
+    return [e.name for e in entries if pushable(e.guards, selected)[0]]
+
+
 def workspace_source(ws: Any) -> SeriesSource:
     def data(name: str) -> bytes:
         ws.load(name)  # the series line's error for a missing file
         raw: bytes = ws.patch_file(name).read_bytes()
         return raw
-    return SeriesSource(ws.series.names, ws.entry, data, ws.display)
+    return SeriesSource(selected_names(ws, ws.series.entries), ws.entry, data, ws.display)
 
 
 def walk(source: SeriesSource, base: Base, fuzz: int = 0) -> Iterator[Step]:
@@ -622,7 +631,7 @@ def revision_source(ws: Any, git: Git, rev: str) -> Tuple[SeriesSource, Any]:
                 base_dir = settings.settings_file.parent
                 upstream = Upstream(parse_pin(conf["upstream"], base_dir, f"{rev}:{rel(settings.settings_file)}"),
                                     default_cache(base_dir))
-    source = SeriesSource([e.name for e in entries], lambda n: by_name[n], data,
+    source = SeriesSource(selected_names(ws, entries), lambda n: by_name[n], data,
                           lambda n: f"{rev}:{patches_rel}/{n}")
     return source, upstream
 
@@ -767,7 +776,7 @@ def logged_source(ws: Any, read: Callable[[Path], Optional[bytes]], label: str) 
                 upstream = Upstream(parse_pin(conf["upstream"], base_dir, where), default_cache(base_dir))
     if upstream is None:
         raise F5QuiltError(f"{label}: no upstream pin in the settings; a rebase needs one")
-    source = SeriesSource([e.name for e in entries], lambda n: by_name[n], data,
+    source = SeriesSource(selected_names(ws, entries), lambda n: by_name[n], data,
                           lambda n: f"{label}:{ws.display(n)}")
     return source, upstream
 
