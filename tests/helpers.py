@@ -18,6 +18,7 @@ os.environ.update({
     "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
     "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid",
     "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    "SOURCE_DATE_EPOCH": "1767225600",  # header --git, new --git: "now"
 })
 os.environ.pop("QUILT_PATCHES", None)
 os.environ.pop("QUILT_SERIES", None)

@@ -3,6 +3,7 @@ import --git, git am, git bisect and range-diff."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -449,6 +450,11 @@ def test_f5_117_series_round_trips_and_its_rebase_shows_in_range_diff(tmp_path: 
     assert "dropped:   05-already-upstream.patch" in lines
     assert "    -+    use_amp = device is not None and \"cuda\" in str(device)" in lines  # the interdiff
     assert lines[-1] == "1 unchanged, 2 changed, 0 added, 2 dropped"
+    # the same, from f5quilt's log alone: the series before the rebase and the one it left
+    rc, logged, err = run(repo, "range-diff", "--rebase")
+    assert rc == 1, err
+    assert logged.splitlines()[0].startswith("`rebase --onto f5-tts==1.1.22` (4 steps in the log")
+    assert logged.splitlines()[1:] == lines
 
 
 @pytest.mark.debian
@@ -515,8 +521,18 @@ def test_this_repositorys_payload_round_trips_even_without_the_notes(tmp_path: P
     shutil.copy(ROOT / "f5quilt.yaml", repo / "f5quilt.yaml")
     git("init", "-q", cwd=repo)
     assert run(repo, "export", "--git", "payload")[0] == 0
-    assert git("log", "--format=%an|%ad|%s", "--date=short", "payload~3", cwd=repo).splitlines()[0] == \
-        "f5quilt payload|2026-11-25|infer: cache the reference audio tensor, not only its preprocessed file"
+    # one commit per patch, each with its header's author, date and subject (read here by hand,
+    # so the check follows the payload as it evolves)
+    log = git("log", "--reverse", "--format=%an|%ad|%s", "--date=short", "payload", cwd=repo).splitlines()[1:]
+    names = (ROOT / "patches/series").read_text().split()
+    assert len(log) == len(names)
+    for name, line in zip(names, log):
+        fields = dict(re.findall(r"^([A-Za-z-]+): (.*)$", (ROOT / "patches" / name).read_text().split("\n---")[0],
+                                 flags=re.M))
+        if "Description" in fields:
+            assert line == f"{fields['Author']}|{fields['Last-Update']}|{fields['Description']}", name
+        else:  # no header: git's identity, the fixed date, the name as subject
+            assert line == f"Test|2000-01-01|{name[:-len('.patch')]}", name
     git("update-ref", "-d", "refs/notes/f5quilt", cwd=repo)
     other = tmp_path / "other"
     other.mkdir()

@@ -124,6 +124,11 @@ def _undone(t: Path) -> None:
     ok(cli(t, "undo"))
 
 
+def _guarded(t: Path) -> None:
+    ok(cli(t, "guard", "p2.diff", "+cuda"))
+    ok(cli(t, "select", "cpu"))
+
+
 SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
     "push -a": (lambda t: None, ["push", "-a"], ""),
     "pop -a": (_applied_all, ["pop", "-a"], ""),
@@ -139,6 +144,12 @@ SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
     "header -r": (_applied_all, ["header", "-r"], "New header\n"),
     "undo": (_applied_all, ["undo"], ""),
     "redo": (_undone, ["redo"], ""),
+    "goto (pops)": (_applied_all, ["goto", "p1.diff"], ""),
+    "goto (pushes)": (lambda t: None, ["goto", "p2.diff"], ""),
+    "guard": (_applied_all, ["guard", "p2.diff", "+cuda", "-cpu"], ""),
+    "select": (_guarded, ["select", "cuda"], ""),
+    "header --git": (_applied_all, ["header", "--git", "--author", "A U <a@example.org>", "p1.diff"], ""),
+    "new --author": (_applied_all, ["new", "--author", "A U <a@example.org>", "p3.diff"], ""),
 }
 
 

@@ -22,7 +22,7 @@ EPILOG = ("Exit codes: 0 ok, 1 error, 2 nothing to do, 3 conflicts left in the "
 # Modules are imported only when their command runs: `push` never loads git, tarfile
 # or the merge machinery, which keeps start-up, paid on every command, short.
 COMMANDS = {
-    "push": "stackcmds", "pop": "stackcmds",
+    "push": "stackcmds", "pop": "stackcmds", "goto": "guardcmds",
     "refresh": "authoringcmds", "diff": "authoringcmds", "new": "authoringcmds", "add": "authoringcmds",
     "edit": "authoringcmds", "files": "authoringcmds", "patches": "authoringcmds", "header": "authoringcmds",
     "delete": "authoringcmds", "rename": "authoringcmds", "import": "authoringcmds", "fold": "authoringcmds",
@@ -34,6 +34,7 @@ COMMANDS = {
     "upstream": "upstreamcmds",
     "check": "checkcmd",
     "export": "gitcmds", "range-diff": "gitcmds",
+    "guard": "guardcmds", "select": "guardcmds",
 }
 
 

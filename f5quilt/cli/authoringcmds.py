@@ -11,7 +11,7 @@ import click
 
 from f5quilt.ops import authoring
 from f5quilt.errors import F5QuiltError, NothingToDo
-from f5quilt.output import Reporter
+from f5quilt.output import NORMAL, Reporter
 from . import cli
 from .common import Context, verbosity
 
@@ -56,10 +56,22 @@ def diff(patch: Optional[str], combine: Optional[str], unrefreshed: bool, contex
 
 @cli.command()
 @click.argument("name")
+@click.option("--git", "git_style", is_flag=True,
+              help="Start the patch with a From:/Date:/Subject: header (as header --git writes it), "
+                   "the author from git's user.name and user.email.")
+@click.option("--author", metavar='"NAME <MAIL>"', default=None, help="The same header (implies --git), this author.")
 @verbosity
-def new(name: str, reporter: Reporter) -> int:
-    """Create a new, empty patch NAME after the top one and make it the top."""
-    authoring.new_patch(Context.workspace(), reporter, name)
+def new(name: str, git_style: bool, author: Optional[str], reporter: Reporter) -> int:
+    """Create a new, empty patch NAME after the top one and make it the top.
+
+    With --git or --author, the patch file starts with a header both DEP-3
+    readers and git am accept; refresh keeps it as it is.
+    """
+    if author is None and not git_style:
+        authoring.new_patch(Context.workspace(), reporter, name)
+    else:
+        from f5quilt.ops.githeader import new_with_author
+        new_with_author(Context.workspace(), reporter, name, author or "")
     return 0
 
 
@@ -115,8 +127,30 @@ def patches(file: str, reporter: Reporter) -> int:
 @click.option("-a", "append", is_flag=True, help="Append standard input to the header.")
 @click.option("-r", "replace", is_flag=True, help="Replace the header with standard input.")
 @click.option("-e", "edit_", is_flag=True, help="Edit the header in $EDITOR.")
-def header(name: Optional[str], append: bool, replace: bool, edit_: bool) -> int:
-    """Print or change the header (description) of the top patch or NAME."""
+@click.option("--git", "git_style", is_flag=True,
+              help="Add or update a From:/Date:/Subject: block that DEP-3 readers and git am both accept.")
+@click.option("--author", metavar='"NAME <MAIL>"', default=None,
+              help="With --git: the author (default: the header's, else git's user.name/user.email).")
+def header(name: Optional[str], append: bool, replace: bool, edit_: bool, git_style: bool,
+           author: Optional[str]) -> int:
+    """Print or change the header (description) of the top patch or NAME.
+
+    --git rewrites the header as From:, Date:, Subject:, a blank line and
+    the body: a DEP-3 Description/Author/Date becomes that block, its other
+    fields (Origin, Bug, Forwarded...) follow the body as DEP-3's second set
+    of fields (trailers to git). `git am` then takes the patch file as it is.
+    """
+    if author is not None and not git_style:
+        raise click.UsageError("header: --author goes with --git")
+    if git_style:
+        if append or replace or edit_:
+            raise click.UsageError("header: --git excludes -a, -r and -e")
+        from f5quilt.ops.githeader import header_git
+        ws = Context.workspace()
+        changed = header_git(ws, Reporter(NORMAL), name, author)
+        shown = ws.display(authoring.named_or_top(ws, name))
+        click.echo(f"Replaced header of patch {shown}" if changed else f"Header of patch {shown} unchanged")
+        return 0
     ws = Context.workspace()
     patch = authoring.named_or_top(ws, name)
     current = authoring.header_of(ws, patch)

@@ -68,7 +68,9 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
         merge_base = base
         up = Upstream(pin_from_arg(onto, ws.settings.base), up.cache)
         base = up.reader(reporter.info)
-    results = check_series(ws.series.names, ws.load, ws.entry, base,
+    from f5quilt.ops.guards import guarded_out, why_text
+    skipped = guarded_out(ws, ws.series.names)  # patches the selected guards rule out
+    results = check_series([n for n in ws.series.names if n not in skipped], ws.load, ws.entry, base,
                            fuzz=ws.settings.fuzz if fuzz is None else fuzz, display=ws.display,
                            merge_base=merge_base)
     unlisted = unlisted_patch_files(ws.settings.patches, ws.series)
@@ -86,10 +88,13 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
             "patches": [r.to_json() for r in results],
             "unlisted": unlisted,
             "drift": drift,
+            "skipped": [{"patch": n, "guard": why} for n, why in skipped.items()],
         }, indent=2))
         return 0 if ok else EXIT_ERROR
     for rel in unlisted:
         reporter.warn(f"warning: {ws.display(rel)} is not in the series")
+    for name, why in skipped.items():
+        reporter.info(f"Skipping patch {ws.display(name)} ({why_text(why)})")
     for r in results:
         shown = ws.display(r.name)
         if r.status == ERROR:

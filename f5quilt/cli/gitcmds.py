@@ -40,6 +40,10 @@ def export(branch: Optional[str], mbox_file: Optional[str], repo: Optional[str],
     ws = Context.workspace(repair=False)  # reads the series, writes nothing of it
     ws.require_series()
     source = gitseries.workspace_source(ws)
+    if len(source.names) != len(ws.series.names):  # guards: the series as push -a applies it
+        from f5quilt.ops.guards import guarded_out, why_text
+        for name, why in guarded_out(ws, ws.series.names).items():
+            reporter.info(f"Skipping patch {ws.display(name)} ({why_text(why)})")
     base = gitseries.workspace_base(ws, reporter.info)
     git = gitseries.Git(Path(repo) if repo else gitseries.default_repo(ws)) if (branch or repo) else None
     if mbox_file:
@@ -69,12 +73,15 @@ def _identity(ws: object) -> tuple[str, str]:
 
 
 @cli.command("range-diff")
-@click.argument("old")
+@click.argument("old", required=False)
 @click.argument("new", required=False)
+@click.option("--rebase", "rebase", is_flag=True,
+              help="Compare the series before the last rebase in f5quilt's log with the series it left.")
 @click.option("--creation-factor", type=click.IntRange(0, 1000), default=None,
               help="Passed to git range-diff: how different a patch may be and still match.")
 @verbosity
-def range_diff(old: str, new: Optional[str], creation_factor: Optional[int], reporter: Reporter) -> int:
+def range_diff(old: Optional[str], new: Optional[str], rebase: bool, creation_factor: Optional[int],
+               reporter: Reporter) -> int:
     """Compare the series at git revisions OLD and NEW, patch by patch.
 
     Without NEW, the series as it is now (patches/ and the settings, edits
@@ -83,13 +90,30 @@ def range_diff(old: str, new: Optional[str], creation_factor: Optional[int], rep
     range-diff: each patch is
     unchanged, changed (with the interdiff of the patch itself), added or
     dropped. Exit 0 when the two series are the same, 1 when they differ.
+
+    With --rebase (no OLD, NEW), the two versions are the series before the
+    last rebase and the series that rebase left, both read from f5quilt's
+    log (no git revision needed), each exported onto its own pin.
     """
     from f5quilt.ops import gitseries
 
-    ws = Context.workspace(repair=False)
-    git = gitseries.Git(gitseries.default_repo(ws))
     extra = [f"--creation-factor={creation_factor}"] if creation_factor is not None else []
-    entries = gitseries.range_diff(ws, git, old, new, reporter.info, extra)
+    if rebase:
+        if old or new:
+            raise click.UsageError("range-diff --rebase takes no revisions")
+        from f5quilt.ops.rebase import in_progress
+        ws = Context.workspace()  # repairs first: the log must be whole
+        if in_progress(ws):
+            raise F5QuiltError("a rebase is in progress: finish it (--continue, --skip) or --abort it first")
+        done, entries = gitseries.range_diff_rebase(ws, reporter.info, extra)
+        reporter.info(f"`{done.command}` ({done.steps} step{'s' if done.steps != 1 else ''} in the log, "
+                      f"from entry {done.first}):")
+    else:
+        if old is None:
+            raise click.UsageError("range-diff needs OLD (a git revision) or --rebase")
+        ws = Context.workspace(repair=False)
+        git = gitseries.Git(gitseries.default_repo(ws))
+        entries = gitseries.range_diff(ws, git, old, new, reporter.info, extra)
     if not entries:
         raise NothingToDo("Both series are empty")
     counts = {"unchanged": 0, "changed": 0, "added": 0, "dropped": 0}

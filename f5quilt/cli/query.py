@@ -18,16 +18,24 @@ def _names(ws: Workspace, names: List[str], reporter: Reporter) -> None:
 
 
 @cli.command()
-@click.option("-v", "--verbose", is_flag=True, help="Mark applied patches with = (top) and +.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Mark applied patches with = (top) and +, those the selected guards skip with G; "
+                   "show each patch's guards.")
 def series(verbose: bool) -> int:
     """List all patches in the series file."""
     ws = Context.workspace()
     applied = ws.stack.applied()
     top = applied[-1] if applied else None
-    for name in ws.series.names:
+    skipped = {}
+    if verbose and any(e.guards for e in ws.series.entries):
+        from f5quilt.ops.guards import guarded_out
+        skipped = guarded_out(ws, ws.series.names)
+    for entry in ws.series.entries:
+        name = entry.name
         if verbose:
-            mark = "=" if name == top else ("+" if name in applied else " ")
-            click.echo(f"{mark} {ws.display(name)}")
+            mark = "=" if name == top else ("+" if name in applied else ("G" if name in skipped else " "))
+            guards = "".join(f" #{g}" for g in entry.guards)
+            click.echo(f"{mark} {ws.display(name)}{guards}")
         else:
             click.echo(ws.display(name))
     return 0

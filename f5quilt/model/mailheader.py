@@ -261,3 +261,97 @@ def slug(subject: str) -> str:
     """A patch name made from a subject, as git format-patch makes file names."""
     s = re.sub(r"[^A-Za-z0-9._]+", "-", _one_line(subject)).strip("-.").lower()
     return (s[:52].rstrip("-.") or "patch") + ".patch"
+
+
+# -- header --git: a block both DEP-3 readers and git am take -------------------
+_SPECIALS_RE = re.compile(r'[,;:<>()\[\]@"\\]')
+_MBOX_FROM_RE = re.compile(r"^From [0-9a-f]{7,40} ")
+
+
+def person(name: str, mail: str) -> str:
+    """``Name <mail>`` for a header line, the name quoted when a mail parser would split it."""
+    if _SPECIALS_RE.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{mail}>" if mail else name
+
+
+class HeaderDateError(ValueError):
+    pass
+
+
+def git_header(text: str, *, author: Optional[str], default_author: str, now: Date,
+               fallback_subject: str) -> str:
+    """``text`` (a patch header) with a ``From:``/``Date:``/``Subject:`` block first.
+
+    DEP-3 takes the block as its first set of fields (``From`` for ``Author``,
+    ``Subject`` for ``Description``) and the free text after it as the long
+    description; ``git am`` takes it as a mail header and the rest as the
+    message. A leading DEP-3 field set is turned into the block: its
+    Description/Subject (first line: the subject, continuation lines: the
+    body), Author/From and Date; its other fields (Origin, Bug, Forwarded...)
+    go last, as DEP-3's second set of fields, which git keeps as trailers.
+    A free-form header gives its first line as the subject. ``author``
+    overrides the header's; a header without one gets ``default_author``;
+    without a date, DEP-3's ``Last-Update``, else ``now``. Applying it twice changes nothing more.
+    """
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and _MBOX_FROM_RE.match(lines[0]):
+        lines = lines[1:]  # git format-patch's "From <sha> Mon Sep 17 ..." line
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    first: List[str] = []
+    while lines and lines[0].strip():
+        first.append(lines.pop(0))
+    rest = "\n".join(lines).strip("\n")
+    fields = _field_set(first)
+    subject, body, found_author, found_date, others = "", [], "", "", []
+    if fields is None:
+        if first:
+            subject = first[0].strip()
+            body = [x.rstrip() for x in first[1:]]
+    else:
+        for key, value, cont in fields:
+            low = key.lower()
+            if low in ("subject", "description") and not subject:
+                subject = _one_line(value) if low == "subject" else value.strip()
+                body = ["" if c.strip() == "." else c[1:] if c.startswith(" ") else c for c in cont]
+            elif low in ("from", "author") and not found_author:
+                found_author = " ".join([value.strip()] + [c.strip() for c in cont])
+            elif low == "date" and not found_date:
+                found_date = value.strip()
+            else:
+                others.append("\n".join([f"{key}: {value}".rstrip()] + cont))
+    last_update = next((v for k, v, _ in fields or [] if k.lower() == "last-update"), "")
+    if found_date:
+        parsed = parse_date(found_date)
+        if parsed is None:
+            raise HeaderDateError(found_date)
+        date = parsed
+    else:
+        date = parse_date(last_update) or now
+    if author is None:
+        author = found_author or default_author
+    name, mail = parse_person(author)
+    out = [f"From: {person(name, mail)}", f"Date: {format_date(date)}",
+           f"Subject: {subject or fallback_subject}", ""]
+    paragraphs = ["\n".join(body).strip("\n"), rest, "\n".join(others)]
+    for para in paragraphs:
+        if para:
+            out += [para, ""]
+    return "\n".join(out) + "\n"
+
+
+def _field_set(lines: List[str]) -> Optional[List[Tuple[str, str, List[str]]]]:
+    """A paragraph of RFC 2822-like fields (key, first-line value, continuation lines), or None."""
+    if not lines:
+        return None
+    out: List[Tuple[str, str, List[str]]] = []
+    for line in lines:
+        if line[:1] in (" ", "\t") and out:
+            out[-1][2].append(line)
+            continue
+        m = _FIELD_RE.match(line.rstrip())
+        if m is None:
+            return None
+        out.append((m.group(1), m.group(2) or "", []))
+    return out

@@ -4,13 +4,22 @@ One patch per line, optionally followed by patch options (``-p0``,
 ``-p1``, ``-pN``, ``-R``); ``#`` starts a comment (whole line or after
 whitespace); blank lines are kept. Editing operations touch only the
 lines of the patches they change, so comments and layout survive.
+
+Guards (Mercurial MQ's ``qguard``) live in a patch line's comment, in MQ's
+own form, so GNU quilt (which drops everything from a ``#`` after
+whitespace) and hg read the same file::
+
+    cuda-kernels.patch -p1 #+cuda #-cpu   # any other comment stays
+
+``#+NAME``: pushed only when NAME (or another of its ``+`` guards) is
+selected; ``#-NAME``: skipped when NAME is selected; no guard: always.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError, located
 
@@ -18,6 +27,9 @@ if TYPE_CHECKING:
     from f5quilt.model.patch import Patch
 
 _COMMENT_RE = re.compile(r"(^|\s)#.*$")
+# one guard in a comment, as MQ's guard_re: '#' then + or -, then a name
+_GUARD_RE = re.compile(r"(?:^|\s)#([-+][^-+#\s][^#\s]*)")
+_GUARD_NAME_RE = re.compile(r"[^-+#\s][^#\s]*")
 
 
 @dataclass
@@ -26,6 +38,7 @@ class SeriesEntry:
     strip: int = 1
     reverse: bool = False
     line: int = 0  # 1-based line in the series file
+    guards: List[str] = field(default_factory=list)  # "+cuda", "-cpu", in the line's order
 
     def orient(self, patch: "Patch") -> "Patch":
         """The patch as this entry applies it: reversed for ``-R``."""
@@ -91,19 +104,65 @@ class Series:
         self.raw_lines[entry.line - 1] = raw.replace(old, new, 1)
         self._reparse()
 
+    def set_guards(self, name: str, guards: List[str]) -> None:
+        """Replace the guards of ``name``'s line (other comments kept; MQ's ``#+a #-b`` form)."""
+        for g in guards:
+            check_guard(g[1:] if g[:1] in "+-" else g, signed=True, given=g)
+        entry = self.entries[self.index(name)]
+        raw = self.raw_lines[entry.line - 1]
+        eol = raw[len(raw.rstrip("\r\n")):]
+        body = raw[:len(raw) - len(eol)]
+        m = _COMMENT_RE.search(body)
+        code, comment = (body[:m.start()], body[m.start():]) if m else (body, "")
+        rest = _GUARD_RE.sub("", comment).strip()
+        parts = [code.rstrip()] + [f"#{g}" for g in guards] + ([rest] if rest else [])
+        self.raw_lines[entry.line - 1] = " ".join(parts) + (eol or "\n")
+        self._reparse()
+
     def _reparse(self) -> None:
         self.entries = parse_series_lines(self.raw_lines, self.path)
+
+
+def check_guard(name: str, *, signed: bool = False, given: str = "") -> str:
+    """A guard name: not empty, no whitespace or '#', not starting with + or - (MQ's rule)."""
+    if signed and given[:1] not in ("+", "-"):
+        raise F5QuiltError(f"guard {given!r} must start with + or -")
+    if not _GUARD_NAME_RE.fullmatch(name):
+        raise F5QuiltError(f"invalid guard name {name!r}: no whitespace, no '#', "
+                           "and it may not start with + or -")
+    return name
+
+
+def pushable(guards: List[str], selected: "set[str] | frozenset[str]") -> Tuple[bool, str]:
+    """Whether a patch with ``guards`` is pushed under ``selected`` (MQ's rule), and the
+    guard that decides: a selected ``-g`` skips it; ``+`` guards want one of them selected."""
+    if not guards:
+        return True, ""
+    for g in guards:
+        if g[0] == "-" and g[1:] in selected:
+            return False, g
+    positive = [g for g in guards if g[0] == "+"]
+    if not positive:
+        return True, ""
+    for g in positive:
+        if g[1:] in selected:
+            return True, g
+    return False, " ".join(positive)
 
 
 def parse_series_lines(raw_lines: List[str], path: Path) -> List[SeriesEntry]:
     entries: List[SeriesEntry] = []
     seen: dict[str, int] = {}
     for no, raw in enumerate(raw_lines, 1):
-        text = _COMMENT_RE.sub("", raw.rstrip("\r\n")).strip()
+        line = raw.rstrip("\r\n")
+        comment = _COMMENT_RE.search(line)
+        text = (line[:comment.start()] if comment else line).strip()
         if not text:
             continue
         words = text.split()
         entry = SeriesEntry(words[0], line=no)
+        if comment is not None and ("#+" in comment.group(0) or "#-" in comment.group(0)):
+            entry.guards = _GUARD_RE.findall(comment.group(0))
         for opt in words[1:]:
             m = re.fullmatch(r"-p(\d+)", opt)
             if m:

@@ -33,7 +33,7 @@ from f5quilt.model.mailheader import (ENC, ERRORS, FALLBACK_DATE, TRAILER_UPSTRE
                          slug, to_commit, to_header)
 from f5quilt.output import Reporter
 from f5quilt.model.patch import parse_patch, patch_header
-from f5quilt.model.series import SeriesEntry, parse_series_lines
+from f5quilt.model.series import SeriesEntry, parse_series_lines, pushable
 
 Reader = Callable[[str], Optional[bytes]]
 REG, EXE, LINK = 0o100644, 0o100755, 0o120000
@@ -240,12 +240,21 @@ class Step:
         return patch_header(self.raw)
 
 
+def selected_names(ws: Any, entries: Sequence[SeriesEntry]) -> List[str]:
+    """The patches of ``entries`` this tree's selected guards let through (as push -a)."""
+    if not any(e.guards for e in entries):
+        return [e.name for e in entries]
+    from f5quilt.ops.guards import read_selected
+    selected = frozenset(read_selected(ws))
+    return [e.name for e in entries if pushable(e.guards, selected)[0]]
+
+
 def workspace_source(ws: Any) -> SeriesSource:
     def data(name: str) -> bytes:
         ws.load(name)  # the series line's error for a missing file
         raw: bytes = ws.patch_file(name).read_bytes()
         return raw
-    return SeriesSource(ws.series.names, ws.entry, data, ws.display)
+    return SeriesSource(selected_names(ws, ws.series.entries), ws.entry, data, ws.display)
 
 
 def walk(source: SeriesSource, base: Base, fuzz: int = 0) -> Iterator[Step]:
@@ -622,7 +631,7 @@ def revision_source(ws: Any, git: Git, rev: str) -> Tuple[SeriesSource, Any]:
                 base_dir = settings.settings_file.parent
                 upstream = Upstream(parse_pin(conf["upstream"], base_dir, f"{rev}:{rel(settings.settings_file)}"),
                                     default_cache(base_dir))
-    source = SeriesSource([e.name for e in entries], lambda n: by_name[n], data,
+    source = SeriesSource(selected_names(ws, entries), lambda n: by_name[n], data,
                           lambda n: f"{rev}:{patches_rel}/{n}")
     return source, upstream
 
@@ -639,6 +648,10 @@ def range_diff(ws: Any, git: Git, old_rev: str, new_rev: Optional[str], log: Cal
             base = directory_base(up.ensure_pristine(log), up.pin.describe()) if up is not None \
                 else workspace_base(ws, log)
         exported.append(write_commits(git, base, walk(source, base, ws.settings.fuzz)))
+    return _git_range_diff(git, exported, extra)
+
+
+def _git_range_diff(git: Git, exported: List[Exported], extra: Sequence[str]) -> List[RangeEntry]:
     _sweep_stale_refs(git)
     refs = [f"refs/f5quilt/range-diff/{os.getpid()}/{side}" for side in ("old", "new")]
     try:
@@ -685,3 +698,108 @@ def parse_range_diff(text: str, old: List[Tuple[str, str]], new: List[Tuple[str,
             entries[-1].interdiff.append(line)
     return entries
 
+
+
+# -- range-diff of a rebase, from the log --------------------------------------------
+@dataclass
+class LoggedRebase:
+    command: str           # the rebase's first command (rebase --onto ...)
+    first: int             # its first log entry
+    after: int             # the first entry after its last one (or None: none after)
+    steps: int
+
+
+def last_rebase(entries: List[Any]) -> LoggedRebase:
+    """The last rebase in the log: its entries are one group (``rebase-...``)."""
+    groups = [e.group for e in entries if e.group and e.group.startswith("rebase-")]
+    if not groups:
+        raise F5QuiltError("no rebase in f5quilt's log (f5quilt log lists what it holds)")
+    group = groups[-1]
+    mine = [e for e in entries if e.group == group]
+    if "--onto" not in mine[0].command.split():
+        raise F5QuiltError(f"the log no longer holds the start of the last rebase ({mine[0].command}); "
+                           "log: {keep: N} keeps more")
+    after = next((e.seq for e in entries if e.seq > mine[-1].seq), mine[-1].seq + 1)
+    return LoggedRebase(mine[0].command, mine[0].seq, after, len(mine))
+
+
+def logged_state(ws: Any, entries: List[Any], at: int) -> Callable[[Path], Optional[bytes]]:
+    """A reader of the series, patch files and settings as they were just before log entry
+    ``at``: the before-image of the first entry from ``at`` on that changed the file, else
+    the file as it is now."""
+    roots = ws.roots()
+    later = [e for e in entries if e.seq >= at]
+
+    def read(path: Path) -> Optional[bytes]:
+        key = roots.locate(path)
+        for e in later:
+            for op in e.files:
+                if (op.get("root"), op.get("rel")) == key:
+                    before = op.get("before")
+                    return None if before is None else e.object(before)
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+    return read
+
+
+def logged_source(ws: Any, read: Callable[[Path], Optional[bytes]], label: str) -> Tuple[SeriesSource, Any]:
+    """The series (and the pin) a ``logged_state`` reader holds."""
+    from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
+
+    settings = ws.settings
+    text = read(settings.series) or b""
+    series_shown = f"{label}:{os.path.relpath(settings.series, settings.base)}"
+    entries = parse_series_lines(text.decode(ENC, ERRORS).splitlines(keepends=True), Path(series_shown))
+    by_name = {e.name: e for e in entries}
+
+    def data(name: str) -> bytes:
+        found = read(settings.patches / name)
+        if found is None:
+            raise F5QuiltError(f"{series_shown}:{by_name[name].line}: names {ws.display(name)}, "
+                               "which the log does not hold")
+        return found
+
+    upstream = None
+    if settings.settings_file is not None:
+        raw = read(settings.settings_file)
+        if raw is not None:
+            import yaml
+            where = f"{label}:{settings.settings_file.name}"
+            try:
+                conf = yaml.safe_load(raw.decode(ENC, ERRORS)) or {}
+            except yaml.YAMLError:
+                raise F5QuiltError(f"{where}: invalid YAML") from None
+            if isinstance(conf, dict) and isinstance(conf.get("upstream"), dict) and conf["upstream"]:
+                base_dir = settings.settings_file.parent
+                upstream = Upstream(parse_pin(conf["upstream"], base_dir, where), default_cache(base_dir))
+    if upstream is None:
+        raise F5QuiltError(f"{label}: no upstream pin in the settings; a rebase needs one")
+    source = SeriesSource(selected_names(ws, entries), lambda n: by_name[n], data,
+                          lambda n: f"{label}:{ws.display(n)}")
+    return source, upstream
+
+
+def range_diff_rebase(ws: Any, log: Callable[[str], None], extra: Sequence[str] = ()
+                      ) -> Tuple[LoggedRebase, List[RangeEntry]]:
+    """git range-diff of the series before the last rebase in the log and right after it.
+
+    Both sides come from the log alone (the before-images of the rebase's
+    first entry and of the first entry after it; the files as they are now
+    where nothing later changed them), each exported onto its own pin, in a
+    temporary repository: the user's repository is not touched."""
+    from f5quilt.repo.transaction import read_log
+
+    entries = read_log(ws.state_dir)
+    rebase = last_rebase(entries)
+    exported: List[Exported] = []
+    with tempfile.TemporaryDirectory(prefix="f5quilt-range-diff-") as tmpdir:
+        import git as gitpython
+        gitpython.Repo.init(tmpdir, bare=True)
+        git = Git(Path(tmpdir))
+        for label, at in (("before-rebase", rebase.first), ("after-rebase", rebase.after)):
+            source, up = logged_source(ws, logged_state(ws, entries, at), label)
+            base = directory_base(up.ensure_pristine(log), up.pin.describe())
+            exported.append(write_commits(git, base, walk(source, base, ws.settings.fuzz)))
+        return rebase, _git_range_diff(git, exported, extra)

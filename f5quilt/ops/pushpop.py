@@ -231,21 +231,54 @@ def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: 
     if not todo:
         top = ws.stack.top()
         raise NothingToDo(f"File series fully applied, ends at patch {ws.display(top or '')}")
+    name = None
     if all_:
         plan = todo
     elif target is not None:
         name = ws.resolve_name(target)
         if name in ws.stack.applied():
             raise NothingToDo(f"Patch {ws.display(name)} is currently applied")
+        if name not in todo:
+            raise F5QuiltError(f"Patch {ws.display(name)} lies below the top patch; pop to it first")
         plan = todo[:todo.index(name) + 1]
     else:
         plan = todo[:count or 1]
+    plan = skip_guarded(ws, out, todo, plan, target=name, count=None if all_ or name else count or 1)
     if dry_run:
         for name in plan[:1]:
             push_one(ws, name, out, fuzz=fuzz, force=force, dry_run=True, merge=merge)
             out.info(f"Patch {ws.display(name)} applies (dry run)")
         return 0
     return _push_plan(ws, out, plan, fuzz=fuzz, force=force, merge=merge)
+
+
+def skip_guarded(ws: Workspace, out: Reporter, todo: List[str], plan: List[str], *,
+                 target: Optional[str] = None, count: Optional[int] = None) -> List[str]:
+    """``plan`` without the patches the selected guards rule out, each said; with ``count``,
+    as many pushable patches as asked. Costs nothing when no patch has guards."""
+    if not any(e.guards for e in ws.series.entries):
+        return plan
+    from f5quilt.ops.guards import guarded_out, why_text
+    skipped = guarded_out(ws, todo)
+    if target is not None and target in skipped:
+        raise F5QuiltError(f"Patch {ws.display(target)} is {why_text(skipped[target])} "
+                           "(f5quilt select, or f5quilt guard --none)")
+    if count is not None:
+        plan, wanted = [], count
+        for name in todo:
+            plan.append(name)
+            wanted -= name not in skipped
+            if not wanted:
+                break
+    kept = []
+    for name in plan:
+        if name in skipped:
+            out.info(f"Skipping patch {ws.display(name)} ({why_text(skipped[name])})")
+        else:
+            kept.append(name)
+    if not kept:
+        raise NothingToDo(f"No patch to apply: {len(plan)} left, all guarded")
+    return kept
 
 
 def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool) -> int:

@@ -1,0 +1,150 @@
+"""Guards (Mercurial MQ's qguard/qselect) and goto (StGit's goto).
+
+A patch's guards are written in its series line, in MQ's form (``#+cuda
+#-cpu``), which GNU quilt reads as a comment (``model/series.py`` owns the
+grammar). Which guards are selected is a property of one tree, not of the
+series: it lives in f5quilt's state (``<state>/guards``, one name a line),
+written through the transaction like everything else, so ``select`` is
+undoable. ``push``, ``goto`` and ``check`` skip the patches the selection
+rules out and say so.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt.model.series import check_guard, pushable
+from f5quilt.output import Reporter
+from f5quilt.repo.workspace import Workspace
+
+GUARDS_FILE = "guards"
+
+
+def selection_file(ws: Workspace) -> Path:
+    return ws.state_dir / GUARDS_FILE
+
+
+def read_selected(ws: Workspace) -> List[str]:
+    """The selected guards (validated: the file is state a user may have edited)."""
+    path = selection_file(ws)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise F5QuiltError(f"{path}: unreadable ({exc})") from None
+    names: List[str] = []
+    for no, line in enumerate(text.splitlines(), 1):
+        word = line.strip()
+        if not word:
+            continue
+        try:
+            check_guard(word)
+        except F5QuiltError as exc:
+            raise F5QuiltError(f"{path}:{no}: {exc.message}") from None
+        if word not in names:
+            names.append(word)
+    return names
+
+
+def guarded_out(ws: Workspace, names: List[str]) -> Dict[str, str]:
+    """The patches among ``names`` the selection rules out, each with the guard that decides."""
+    entries = {e.name: e for e in ws.series.entries if e.guards}
+    if not entries:
+        return {}
+    selected = frozenset(read_selected(ws))
+    out: Dict[str, str] = {}
+    for name in names:
+        entry = entries.get(name)
+        if entry is not None:
+            ok, why = pushable(entry.guards, selected)
+            if not ok:
+                out[name] = why
+    return out
+
+
+def why_text(why: str) -> str:
+    return f"guarded by {why}" if why.startswith("-") else f"guarded by {why}, not selected"
+
+
+# -- guard ---------------------------------------------------------------------
+def guard(ws: Workspace, out: Reporter, given: Optional[str], guards: List[str], *, none: bool) -> None:
+    """Set the guards of ``given`` (default: the top patch); ``none`` removes them."""
+    from f5quilt.ops.pushpop import recover
+
+    ws.require_series()
+    recover(ws, out)
+    name = _patch_or_top(ws, given)
+    if not none and not guards:
+        raise F5QuiltError("guard: give +GUARD/-GUARD, or --none")
+    new = [] if none else list(dict.fromkeys(guards))
+    if ws.entry(name).guards == new:
+        raise NothingToDo(f"Patch {ws.display(name)} is {describe_guards(new)} already")
+    ws.series.set_guards(name, new)
+    with ws.transaction(f"guard {name}"):
+        ws.save_series()
+    out.info(f"Patch {ws.display(name)} is now {describe_guards(new)}")
+
+
+def describe_guards(guards: List[str]) -> str:
+    return "guarded by " + " ".join(guards) if guards else "unguarded"
+
+
+def _patch_or_top(ws: Workspace, given: Optional[str]) -> str:
+    if given is not None:
+        return ws.resolve_name(given)
+    top = ws.stack.top()
+    if top is None:
+        raise F5QuiltError("No patches applied (name the patch)")
+    return top
+
+
+# -- select --------------------------------------------------------------------
+def select(ws: Workspace, out: Reporter, guards: List[str], *, none: bool) -> None:
+    """Make ``guards`` the selected ones (``none``: no guard selected)."""
+    from f5quilt.ops.pushpop import recover
+
+    recover(ws, out)
+    for g in guards:
+        check_guard(g)
+    new = [] if none else list(dict.fromkeys(guards))
+    old = read_selected(ws)
+    if new == old:
+        raise NothingToDo("Selected guards unchanged: " + (" ".join(new) or "none"))
+    before = guarded_out(ws, ws.series.names)
+    with ws.transaction("select " + (" ".join(new) or "--none")):
+        path = selection_file(ws)
+        if new:
+            ws.fs.write(path, "".join(g + "\n" for g in new).encode())
+        else:
+            ws.fs.unlink(path)
+    after = guarded_out(ws, ws.series.names)
+    out.info("Selected guards: " + (" ".join(new) or "none"))
+    applied = set(ws.stack.applied())
+    for name in ws.series.names:
+        if name in after and name not in before:
+            note = " (applied: pop it to drop it)" if name in applied else ""
+            out.info(f"Patch {ws.display(name)} is now skipped ({why_text(after[name])}){note}")
+        elif name in before and name not in after:
+            out.info(f"Patch {ws.display(name)} is no longer skipped")
+
+
+# -- goto ----------------------------------------------------------------------
+def goto(ws: Workspace, out: Reporter, given: str, *, fuzz: int = 0, merge: bool = False) -> int:
+    """Push or pop until ``given`` is the top patch: one transaction, one step to undo."""
+    from f5quilt.ops.pushpop import pop, push, recover
+
+    ws.require_series()
+    recover(ws, out)
+    name = ws.resolve_name(given)
+    applied = ws.stack.applied()
+    command = f"goto {name}"
+    if name in applied:
+        if applied[-1] == name:
+            raise NothingToDo(f"Patch {ws.display(name)} is already on top")
+        return pop(ws, out, target=name, command=command)
+    if name not in ws.unapplied():
+        raise F5QuiltError(f"Patch {ws.display(name)} lies below the top patch but is not applied "
+                           f"(skipped by its guards?); pop below it first")
+    return push(ws, out, target=name, fuzz=fuzz, merge=merge, command=command)
