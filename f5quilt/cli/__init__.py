@@ -22,6 +22,7 @@ EPILOG = ("Exit codes: 0 ok, 1 error, 2 nothing to do, 3 conflicts left in the "
 # Modules are imported only when their command runs: `push` never loads git, tarfile
 # or the merge machinery, which keeps start-up, paid on every command, short.
 COMMANDS = {
+    "init": "initcmd",
     "push": "stackcmds", "pop": "stackcmds",
     "refresh": "authoringcmds", "diff": "authoringcmds", "new": "authoringcmds", "add": "authoringcmds",
     "edit": "authoringcmds", "files": "authoringcmds", "patches": "authoringcmds", "header": "authoringcmds",

@@ -66,11 +66,11 @@ def _load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
 
 
 def _pin_dict(pin: Pin) -> Dict[str, Optional[str]]:
-    return {"kind": pin.kind, "spec": pin.spec, "ref": pin.ref, "sha256": pin.sha256}
+    return {"kind": pin.kind, "spec": pin.spec, "ref": pin.ref, "sha256": pin.sha256, "commit": pin.commit}
 
 
 def _pin_of(d: Dict[str, Optional[str]]) -> Pin:
-    return Pin(str(d["kind"]), str(d["spec"]), d.get("ref"), d.get("sha256"))
+    return Pin(str(d["kind"]), str(d["spec"]), d.get("ref"), d.get("sha256"), d.get("commit"))
 
 
 def write_pin(ws: Workspace, settings_file: Path, pin: Pin) -> None:
@@ -93,15 +93,16 @@ def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
     ws.fs.write_text(state_dir(ws) / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
 
 
-def unrecorded_edits(ws: Workspace) -> List[str]:
-    """What a rebase would lose: edits not refreshed, edits outside any patch, unknown files."""
+def unrecorded_edits(ws: Workspace, up: Optional[Upstream] = None) -> List[str]:
+    """What a rebase would lose: edits not refreshed, edits outside any patch, unknown files.
+    ``up``: the pin the tree was built from (default: the settings' pin)."""
     from f5quilt.ops.drift import tree_drift
     from f5quilt.ops.pushpop import unrefreshed_files
     found = []
     touched = sorted({rel for n in ws.stack.applied() for rel in ws.stack.backup_files(n)})
     for rel, owner in sorted(unrefreshed_files(ws, touched).items()):
         found.append(f"{rel}: changes not refreshed into {ws.display(owner)}")
-    up = ws.upstream()
+    up = up or ws.upstream()
     if up is not None and ws.tree.is_dir():
         for d in tree_drift(ws, up.reader(), up):
             if "not refreshed" not in d["why"]:
@@ -145,6 +146,7 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False) ->
                  "series": ws.series.names, "skipped": [], "group": group}
         fs.rename_dir(ws.tree, sdir / "old-tree")
         new_up.materialize(ws.tree, out.info, txn=fs)
+        ws.record_tree_pin(new_pin)
         ws.reload()
         _save_state(ws, state)
         fs.savepoint()
@@ -267,7 +269,10 @@ def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         # record what was fetched, so later fetches are checked against it
         from f5quilt.repo.upstream import sha256_of
         pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive()))
+    elif pin.kind == "git" and not pin.commit:  # the ref for people, the commit for the tree
+        pin = Pin(pin.kind, pin.spec, pin.ref, None, up.resolved_commit())
     write_pin(ws, ws.settings.settings_file, pin)
+    ws.record_tree_pin(pin)
     ws.fs.discard_dir(state_dir(ws))  # the old tree and the copies: kept in the log for undo
     skipped = state.get("skipped") or []
     out.info(f"Rebased onto {_pin_of(state['new_pin']).describe()}"
@@ -350,6 +355,7 @@ def abort(ws: Workspace, out: Reporter) -> int:
             if ws.tree.exists():
                 fs.discard_dir(ws.tree)
             fs.rename_dir(old_tree, ws.tree)
+            ws.record_tree_pin(_pin_of(state["old_pin"]))
         # patches, series and settings back byte for byte; patch files the rebase created go
         saved = sdir / "patches"
         for name in state["series"]:

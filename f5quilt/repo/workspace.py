@@ -7,6 +7,7 @@ finished command in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +24,9 @@ from f5quilt.repo.settings import Settings
 from f5quilt.repo.transaction import Roots, Transaction, os_error, repair
 
 if TYPE_CHECKING:
-    from f5quilt.repo.upstream import Upstream
+    from f5quilt.repo.upstream import Pin, Upstream
+
+TREE_PIN = "tree-pin.json"  # in the state dir: which pin built the tree
 
 
 @dataclass
@@ -192,6 +195,67 @@ class Workspace:
         out.info(f"Fetching upstream {up.pin.describe()} into {rel}")
         with self.transaction(f"upstream fetch {up.pin.describe()}"):
             up.materialize(self.tree, out.info, txn=self.fs)
+            self.record_tree_pin(up.pin)
+
+    # -- which pin built the tree ------------------------------------------
+    @property
+    def tree_pin_file(self) -> Path:
+        return self.state_dir / TREE_PIN
+
+    def record_tree_pin(self, pin: "Pin") -> None:
+        """Remember (through the transaction: undo puts the old record back) that the
+        tree was just built from ``pin``."""
+        if self.settings.settings_file is None:
+            return
+        rel = os.path.relpath(self.tree, self.settings.settings_file.parent)
+        self.fs.write_text(self.tree_pin_file,
+                           json.dumps({"tree": rel, "pin": pin.identity()}, indent=1, sort_keys=True) + "\n")
+
+    def tree_pin(self) -> "Optional[Pin]":
+        """The pin recorded when the tree was built; None when unknown (a tree built
+        before the record existed, by hand, or for another tree path)."""
+        from f5quilt.repo.upstream import Pin
+        if self.settings.settings_file is None:
+            return None
+        try:
+            data = json.loads(self.tree_pin_file.read_bytes())
+            pin = data["pin"]
+            rel = os.path.relpath(self.tree, self.settings.settings_file.parent)
+            if data.get("tree") != rel or not isinstance(pin, dict):
+                return None
+            fields = {k: pin.get(k) for k in ("kind", "spec", "ref", "commit", "sha256")}
+            if not all(v is None or isinstance(v, str) for v in fields.values()):
+                return None
+            if not fields["kind"] or not fields["spec"]:
+                return None
+            return Pin(str(fields["kind"]), str(fields["spec"]), fields["ref"], fields["sha256"], fields["commit"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def tree_mismatch(self) -> Optional[str]:
+        """One line when the tree was built from another pin than the settings name
+        (a teammate moved the pin), else None. Quiet during a rebase (the tree is then
+        on the new release while the settings still name the old one)."""
+        if self.settings.settings_file is None or not self.settings.upstream or not self.tree.is_dir():
+            return None
+        built = self.tree_pin()
+        if built is None or (self.state_dir / "rebase" / "state.json").exists():
+            return None
+        up = self.upstream()
+        if up is None:
+            return None
+        pin = up.pin
+        rel = os.path.relpath(self.tree, self.settings.base)
+        hint = "; `f5quilt upstream fetch --replace` rebuilds it"
+        if (built.kind, built.spec, built.ref) != (pin.kind, pin.spec, pin.ref):
+            return f"{rel} holds {built.describe()}; the pin is {pin.describe()}{hint}"
+        if built.commit and pin.commit and built.commit != pin.commit:
+            return (f"{rel} holds {built.describe()} at commit {built.commit[:12]}; "
+                    f"the pin is commit {pin.commit[:12]}{hint}")
+        if built.sha256 and pin.sha256 and built.sha256 != pin.sha256:
+            return (f"{rel} was built from {built.describe()} with sha256 {built.sha256[:16]}...; "
+                    f"the pin's sha256 is {pin.sha256[:16]}...{hint}")
+        return None
 
     def reload(self) -> None:
         """Read the series and .pc/ again (the tree was replaced), inside the same transaction."""
