@@ -97,6 +97,8 @@ def report_result(out: Reporter, result: PatchResult) -> None:
             out.info(f"patching file {change.path}")
             for rep in noteworthy:
                 out.info(rep.message(), "red" if rep.status != APPLIED else None)
+                if rep.status != APPLIED and rep.mismatch is not None:
+                    out.info(f"  {rep.why()}")
         else:
             out.verbose(f"patching file {change.path}")
 
