@@ -16,20 +16,25 @@ from .common import Context, verbosity
 @click.option("--onto", "onto", metavar="NEW_PIN",
               help="The new release: name==X (PyPI sdist), URL@ref (git), or a local directory or archive.")
 @click.option("--continue", "cont", is_flag=True, help="Go on after resolving conflicts (refreshes the patch).")
-@click.option("--skip", is_flag=True, help="Drop the patch the rebase stopped at from the series (file kept).")
+@click.option("--skip", is_flag=True,
+              help="Drop the patch the rebase stopped at from the series (its file moves to .f5quilt/dropped/).")
 @click.option("--abort", is_flag=True, help="Restore the old pin, old tree and old patches, byte for byte.")
 @click.option("--force", is_flag=True,
               help="Start even though the tree holds unrecorded edits or unknown files "
                    "(the old tree is kept in the log: `f5quilt undo` brings it back).")
+@click.option("--keep-contained", is_flag=True,
+              help="Stop at a patch the new release already contains instead of dropping it.")
 @verbosity
-def rebase(onto: Optional[str], cont: bool, skip: bool, abort: bool, force: bool, reporter: Reporter) -> int:
+def rebase(onto: Optional[str], cont: bool, skip: bool, abort: bool, force: bool, keep_contained: bool,
+           reporter: Reporter) -> int:
     """Move the series onto a new upstream release.
 
     Switches the tree to NEW_PIN, pushes every patch with 3-way merge
     (base: the old pin plus the earlier patches), refreshes each patch that
     needed an offset, fuzz or merge, and updates the pin at the end. A
-    conflict stops it (exit 3); a patch upstream already contains stops it
-    with an offer to --skip it.
+    conflict stops it (exit 3); a patch upstream already contains is dropped
+    with a note (--keep-contained: stop there and offer --skip). Dropped and
+    skipped patch files move out of the patches folder to .f5quilt/dropped/.
 
     It refuses to start while the tree holds edits that no patch records
     (unrefreshed edits, edits outside any patch, unknown files), and before
@@ -41,7 +46,8 @@ def rebase(onto: Optional[str], cont: bool, skip: bool, abort: bool, force: bool
         raise click.UsageError("give exactly one of --onto NEW_PIN, --continue, --skip, --abort")
     ws = Context.workspace()
     if onto:
-        return rebase_core.start(ws, reporter, rebase_core.parse_new_pin(ws, onto), force=force)
+        return rebase_core.start(ws, reporter, rebase_core.parse_new_pin(ws, onto), force=force,
+                                 keep_contained=keep_contained)
     if cont:
         return rebase_core.cont(ws, reporter)
     if skip:

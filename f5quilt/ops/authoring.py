@@ -255,7 +255,8 @@ def _refresh(ws: Workspace, out: Reporter, given: Optional[str], *, force: bool,
     for rel in conflicts:
         data = ws.read_tree(rel) or b""
         if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)) and not force:
-            raise F5QuiltError(f"{rel} still has conflict markers; resolve them (or refresh -f)")
+            raise F5QuiltError(f"{rel} still has conflict markers; resolve them first "
+                               "(refresh -f would record the markers in the patch)")
     path = ws.patch_file(name)
     existing = read_bytes_or_none(path)
     header = patch_header(existing) if existing else b""

@@ -335,6 +335,10 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
                 out.info(f"{rel} has changes not in the patch")
             raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
                                "(refresh it or enforce with -f)")
+    conflicted = ws.stack.conflicts(name)
+    if conflicted:
+        out.warn(f"warning: {ws.display(name)} has unresolved conflicts in {', '.join(sorted(conflicted))}; "
+                 "popping it drops the merge, markers and any resolution (`f5quilt undo` brings them back)")
     out.info(f"Removing patch {ws.display(name)}")
     for rel in sorted(ws.stack.backup_files(name)):
         out.verbose(f"Restoring {rel}")
