@@ -46,7 +46,11 @@ class Group(click.Group):
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             import importlib
             importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")  # registers its commands
-        return super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and ctx.resilient_parsing:  # only while completing
+            from .completion import attach
+            attach(command)
+        return command
 
 
 @click.group(cls=Group, epilog=EPILOG,

@@ -117,6 +117,15 @@ def pin_from_arg(arg: str, base: Path) -> Pin:
     return Pin("path", str(path))
 
 
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB"):
+        if size < 1024 or unit == "MiB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -183,6 +192,7 @@ class Upstream:
                     raise F5QuiltError(f"pip download {self.pin.spec} gave {len(files)} files")
                 os.replace(files[0], dest / files[0].name)  # atomic: no half download in the cache
                 found = dest / files[0].name
+                log(f"Downloaded {found.name} ({human_size(found.stat().st_size)})")
         self._check_sha(found)
         return found
 
@@ -221,6 +231,7 @@ class Upstream:
                 self._git_checkout(tmp / "t", log)
             else:
                 archive = self.archive(log)
+                log(f"Extracting {archive.name} ({human_size(archive.stat().st_size)})")
                 extract_archive(archive, tmp / "t")
                 (tmp / "sha").write_text(sha256_of(archive) + "\n")
                 os.replace(tmp / "sha", self.pristine_sha_file)
