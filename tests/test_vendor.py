@@ -189,3 +189,24 @@ def test_wrong_sha256_with_a_warm_cache(tmp_path: Path, repo: Path, run: Runner)
         f.unlink()
     rc, _, err = run(repo, "check")
     assert rc == 1 and "does not match the pin" in err
+
+
+def test_extraction_progress_bar_only_on_a_terminal(tmp_path: Path, repo: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from helpers import ROOT
+    if shutil.which("script") is None:
+        pytest.skip("script(1) is needed for a terminal")
+    archive = release(tmp_path, "1.0", {f"pkg/m{i}.py": f"x = {i}\n" for i in range(20)})
+    env = dict(os.environ, PYTHONPATH=str(ROOT), F5QUILT_CACHE=str(tmp_path / "c1"))
+    cmd = f"{sys.executable} -m f5quilt init --path {archive}"
+    tty = subprocess.run(["script", "-qec", cmd, "/dev/null"], cwd=repo, env=env, capture_output=True, text=True)
+    assert tty.returncode == 0 and "100%" in tty.stdout and "[####" in tty.stdout
+    other = tmp_path / "other"
+    other.mkdir()
+    env["F5QUILT_CACHE"] = str(tmp_path / "c2")
+    plain = subprocess.run(cmd.split(), cwd=other, env=env, capture_output=True, text=True)
+    assert plain.returncode == 0 and "%" not in plain.stdout + plain.stderr
+    assert "Extracting proj-1.0.tar.gz (" in plain.stdout

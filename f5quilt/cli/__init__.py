@@ -67,9 +67,24 @@ def cli() -> None:
 
 
 
+def _progress_on_a_terminal() -> None:
+    """click's progress bar for long loops (extracting a release), on a terminal only."""
+    from f5quilt import output
+    isatty = getattr(sys.stderr, "isatty", None)
+    if not (isatty and isatty()):
+        output.progress_hook = None
+        return
+
+    def bar(items: Any, label: str) -> Any:
+        with click.progressbar(items, label=label, file=sys.stderr) as shown:
+            yield from shown
+    output.progress_hook = bar
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """The one error boundary: user errors are one line, bugs a report."""
     Context.argv = list(sys.argv[1:] if argv is None else argv)
+    _progress_on_a_terminal()
     try:
         rv: Any = cli.main(args=argv, prog_name="f5quilt", standalone_mode=False)
         return int(rv or 0)

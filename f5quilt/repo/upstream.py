@@ -359,14 +359,19 @@ def extract_archive(archive: Path, dest: Path) -> None:
             with zipfile.ZipFile(archive) as zf:
                 for name in zf.namelist():
                     _check_member(name, archive)
-                zf.extractall(tmp)
+                from f5quilt.output import with_progress
+                for member in with_progress(zf.namelist(), f"Extracting {archive.name}"):
+                    zf.extract(member, tmp)
         else:
             try:
+                from f5quilt.output import with_progress
                 with tarfile.open(archive) as tf:
-                    for m in tf.getmembers():
+                    members = tf.getmembers()
+                    for m in members:
                         _check_member(m.name, archive)
                     if hasattr(tarfile, "data_filter"):
-                        tf.extractall(tmp, filter="data")
+                        for m in with_progress(members, f"Extracting {archive.name}"):
+                            tf.extract(m, tmp, filter="data")
                     else:  # pragma: no cover - older Pythons
                         tf.extractall(tmp)
             except (tarfile.TarError, EOFError, OSError) as exc:
