@@ -211,10 +211,8 @@ class Workspace:
         self.fs.write_text(self.tree_pin_file,
                            json.dumps({"tree": rel, "pin": pin.identity()}, indent=1, sort_keys=True) + "\n")
 
-    def tree_pin(self) -> "Optional[Pin]":
-        """The pin recorded when the tree was built; None when unknown (a tree built
-        before the record existed, by hand, or for another tree path)."""
-        from f5quilt.repo.upstream import Pin
+    def _recorded_pin(self) -> Optional[Dict[str, Optional[str]]]:
+        """The recorded pin's fields, or None (no record, another tree path, unreadable)."""
         if self.settings.settings_file is None:
             return None
         try:
@@ -228,33 +226,60 @@ class Workspace:
                 return None
             if not fields["kind"] or not fields["spec"]:
                 return None
-            return Pin(str(fields["kind"]), str(fields["spec"]), fields["ref"], fields["sha256"], fields["commit"])
-        except (OSError, ValueError, KeyError, TypeError):
+            return fields
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+
+    def tree_pin(self) -> "Optional[Pin]":
+        """The pin recorded when the tree was built; None when unknown (a tree built
+        before the record existed, by hand, or for another tree path)."""
+        from f5quilt.repo.upstream import Pin
+        f = self._recorded_pin()
+        if f is None:
+            return None
+        return Pin(str(f["kind"]), str(f["spec"]), f["ref"], f["sha256"], f["commit"])
 
     def tree_mismatch(self) -> Optional[str]:
         """One line when the tree was built from another pin than the settings name
         (a teammate moved the pin), else None. Quiet during a rebase (the tree is then
-        on the new release while the settings still name the old one)."""
-        if self.settings.settings_file is None or not self.settings.upstream or not self.tree.is_dir():
+        on the new release while the settings still name the old one).
+
+        Runs on every command: reads one small file and the settings already loaded,
+        never the upstream module (tarfile, subprocess: start-up time)."""
+        data = self.settings.upstream
+        if self.settings.settings_file is None or not data or not self.tree.is_dir():
             return None
-        built = self.tree_pin()
+        built = self._recorded_pin()
         if built is None or (self.state_dir / "rebase" / "state.json").exists():
             return None
-        up = self.upstream()
-        if up is None:
-            return None
-        pin = up.pin
+        kinds = [k for k in ("pypi", "git", "path") if data.get(k)]
+        if len(kinds) != 1:
+            return None  # the command that reads the pin says what is wrong with it
+        kind, spec = kinds[0], str(data[kinds[0]])
+        if kind == "path":
+            spec = str((self.settings.settings_file.parent / spec).resolve())
+
+        def text(v: object) -> Optional[str]:
+            return str(v).lower() if v is not None else None
+
+        ref, commit, sha = data.get("ref"), text(data.get("commit")), text(data.get("sha256"))
+        ref = str(ref) if ref is not None else None
+
+        def describe(k: Optional[str], sp: Optional[str], rf: Optional[str]) -> str:
+            return f"{sp} {rf or 'HEAD'}" if k == "git" else str(sp)
+
         rel = os.path.relpath(self.tree, self.settings.base)
         hint = "; `f5quilt upstream fetch --replace` rebuilds it"
-        if (built.kind, built.spec, built.ref) != (pin.kind, pin.spec, pin.ref):
-            return f"{rel} holds {built.describe()}; the pin is {pin.describe()}{hint}"
-        if built.commit and pin.commit and built.commit != pin.commit:
-            return (f"{rel} holds {built.describe()} at commit {built.commit[:12]}; "
-                    f"the pin is commit {pin.commit[:12]}{hint}")
-        if built.sha256 and pin.sha256 and built.sha256 != pin.sha256:
-            return (f"{rel} was built from {built.describe()} with sha256 {built.sha256[:16]}...; "
-                    f"the pin's sha256 is {pin.sha256[:16]}...{hint}")
+        now = describe(kind, spec, ref)
+        was = describe(built["kind"], built["spec"], built["ref"])
+        if (built["kind"], built["spec"], built["ref"]) != (kind, spec, ref):
+            return f"{rel} holds {was}; the pin is {now}{hint}"
+        if built["commit"] and commit and built["commit"] != commit:
+            return (f"{rel} holds {was} at commit {built['commit'][:12]}; "
+                    f"the pin is commit {commit[:12]}{hint}")
+        if built["sha256"] and sha and built["sha256"] != sha:
+            return (f"{rel} was built from {was} with sha256 {built['sha256'][:16]}...; "
+                    f"the pin's sha256 is {sha[:16]}...{hint}")
         return None
 
     def reload(self) -> None:
