@@ -160,3 +160,46 @@ def test_a_teams_day(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatc
     assert rc == 1 and "sha256" in err
     (mate / "f5quilt.yaml").write_text(settings)
     assert js(mate, "applied") == ["02-version-tag.patch", "03-helper.patch"]
+
+
+def test_the_projects_own_f5_series(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same outputs on this repository's own payload (F5-TTS 1.1.22 and its series)."""
+    import shutil
+
+    import jsonschema
+    from test_json_output import schemas
+    monkeypatch.setenv("F5QUILT_CACHE", str(CACHE))
+    docs = schemas()
+    repo = tmp_path / "own"
+    shutil.copytree(ROOT / "patches", repo / "patches")
+    shutil.copy(ROOT / "f5quilt.yaml", repo / "f5quilt.yaml")
+    names = (repo / "patches/series").read_text().split()
+
+    def js(*args: str, rc: int = 0) -> Any:
+        code, out, err = run(repo, *args, "--json")
+        assert code == rc, err
+        data = json.loads(out)
+        if args[0] in docs:
+            jsonschema.validate(data, docs[args[0]])
+        return data
+
+    st = js("status")
+    assert st["tree_exists"] is False and st["applied"] == 0 and st["series"] == len(names)
+    report = js("check", "--strict")
+    assert report["ok"] and {p["status"] for p in report["patches"]} == {"clean"}
+    rc, out, err = run(repo, "push", "-a")
+    assert rc == 0, out + err
+    rc, out, _ = run(repo, "status", "--exit-code")
+    assert rc == 0 and out.splitlines()[2] == f"top: patches/{names[-1]}  ({len(names)} of {len(names)} applied)"
+    st = js("status")
+    assert st["tree_built_from"] == st["upstream"] == "f5-tts==1.1.22" and st["attention"] == []
+    assert [p["patch"] for p in js("series")] == names and js("applied") == names
+    assert js("top") == {"top": names[-1]}
+    for name in names:
+        files = js("files", name)["files"]
+        assert files
+        assert name in js("patches", f"third_party/F5-TTS/{files[0]}")["patches"]
+    rc, out, _ = run(repo, "refresh")
+    assert rc == 0 and "is unchanged" in out  # every patch is exact on its pin
+    assert run(repo, "pop", "-a")[0] == 0
+    assert js("check", "--tree")["ok"]

@@ -8,7 +8,7 @@ import click
 
 from f5quilt.output import Reporter
 from . import cli
-from .common import verbosity
+from .common import Context, verbosity
 
 
 @cli.command()
@@ -32,4 +32,4 @@ def init(pypi: Optional[str], git_url: Optional[str], path: Optional[str], tree:
     from f5quilt.ops.vendor import init as do_init, pin_of_option
     base = Path.cwd().resolve()
     pin = pin_of_option(pypi, git_url, path, base)
-    return do_init(base, reporter, pin, tree=tree, patches=patches)
+    return do_init(base, reporter, pin, tree=tree, patches=patches, command_line=" ".join(Context.argv))

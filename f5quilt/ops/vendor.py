@@ -80,7 +80,8 @@ def _gitignore_lines(base: Path, tree: Path, cache: Path) -> List[str]:
     return out
 
 
-def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: Optional[str]) -> int:
+def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: Optional[str],
+         command_line: str = "") -> int:
     """Set up ``base`` (the repository root) for a vendored tree; one transaction."""
     from f5quilt.ops.pushpop import recover
     existing = find_settings_file(base)
@@ -116,7 +117,7 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
     settings = Settings(tree=tree_path, patches=patches_path, series=patches_path / "series",
                         settings_file=settings_file, upstream=pin.to_settings(), base=base)
     ws = Workspace(settings, AppliedStack(tree_path, settings.pc_name), load_series(settings.series))
-    ws.command_line = ws.command_line or f"init {pin.describe()}"
+    ws.command_line = command_line or f"init {pin.describe()}"
     recover(ws, out)  # an init killed before it wrote anything
     with ws.transaction(f"init {pin.describe()}") as fs:
         fs.write_text(settings_file, _settings_text(tree_rel, patches_rel, pin, base))
