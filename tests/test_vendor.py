@@ -210,3 +210,25 @@ def test_extraction_progress_bar_only_on_a_terminal(tmp_path: Path, repo: Path) 
     plain = subprocess.run(cmd.split(), cwd=other, env=env, capture_output=True, text=True)
     assert plain.returncode == 0 and "%" not in plain.stdout + plain.stderr
     assert "Extracting proj-1.0.tar.gz (" in plain.stdout
+
+
+def test_quiet_push_and_pop_of_a_series_show_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from helpers import ROOT, make_series
+    if shutil.which("script") is None:
+        pytest.skip("script(1) is needed for a terminal")
+    write_tree(tmp_path, {"m.py": "".join(f"line {i}\n" for i in range(1, 60))})
+    make_series(tmp_path, {f"p{k}.diff": f"--- a/m.py\n+++ b/m.py\n@@ -{4 * k - 1},3 +{4 * k - 1},3 @@\n"
+                           f" line {4 * k - 1}\n-line {4 * k}\n+LINE {4 * k}\n line {4 * k + 1}\n"
+                           for k in range(1, 8)})
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for cmd, label in (("push -a -q", "Pushing"), ("pop -a -q", "Popping")):
+        tty = subprocess.run(["script", "-qec", f"{sys.executable} -m f5quilt {cmd}", "/dev/null"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert tty.returncode == 0 and f"{label}  [####" in tty.stdout and "100%" in tty.stdout
+    plain = subprocess.run([sys.executable, "-m", "f5quilt", "push", "-a", "-q"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True)
+    assert plain.returncode == 0 and plain.stdout == plain.stderr == ""

@@ -18,7 +18,7 @@ from f5quilt.engine.apply import FileChange, PatchResult, apply_patch
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
 from f5quilt.fsutil import DEFAULT_MODE, check_inside
 from f5quilt.engine.locate import APPLIED, Landing
-from f5quilt.output import Reporter
+from f5quilt.output import QUIET, Reporter, with_progress
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.workspace import Workspace
 
@@ -252,7 +252,9 @@ def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: 
 
 def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool) -> int:
     status = 0
-    for name in plan:
+    # -q on a terminal: a progress bar instead of silence over a long series
+    steps = with_progress(plan, "Pushing") if out.level == QUIET and len(plan) > 1 else plan
+    for name in steps:
         res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
         if res.conflicts:
             out.info(f"Patch {ws.display(name)} applied with conflicts in "
@@ -367,7 +369,8 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
     else:
         n = min(count or 1, len(applied))
     with ws.transaction(command or "pop"):
-        for _ in range(n):
+        steps = with_progress(range(n), "Popping") if out.level == QUIET and n > 1 else range(n)
+        for _ in steps:
             pop_one(ws, out, force=force)
     out.info("")
     top = ws.stack.top()
