@@ -232,3 +232,14 @@ def test_quiet_push_and_pop_of_a_series_show_a_progress_bar_on_a_terminal(tmp_pa
     plain = subprocess.run([sys.executable, "-m", "f5quilt", "push", "-a", "-q"], cwd=tmp_path, env=env,
                            capture_output=True, text=True)
     assert plain.returncode == 0 and plain.stdout == plain.stderr == ""
+
+
+def test_rebase_refuses_a_stale_tree_in_one_line(tmp_path: Path, repo: Path, run: Runner) -> None:
+    _, a2 = _setup(tmp_path, repo, run)
+    _move_pin(repo, a2)
+    before = snapshot(repo)
+    rc, _, err = run(repo, "rebase", "--onto", str(a2))
+    assert rc == 1 and err.strip().splitlines() == [
+        f"tp/proj holds {tmp_path}/proj-1.0.tar.gz; the pin is {tmp_path}/proj-1.1.tar.gz; "
+        "`f5quilt upstream fetch --replace` rebuilds it"]
+    assert snapshot(repo) == before

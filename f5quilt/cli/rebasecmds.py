@@ -44,7 +44,7 @@ def rebase(onto: Optional[str], cont: bool, skip: bool, abort: bool, force: bool
     """
     if sum(bool(x) for x in (onto, cont, skip, abort)) != 1:
         raise click.UsageError("give exactly one of --onto NEW_PIN, --continue, --skip, --abort")
-    ws = Context.workspace()
+    ws = Context.workspace(stale_tree="ignore" if onto else "warn")  # --onto refuses a stale tree itself
     if onto:
         return rebase_core.start(ws, reporter, rebase_core.parse_new_pin(ws, onto), force=force,
                                  keep_contained=keep_contained)

@@ -122,6 +122,9 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
         raise F5QuiltError("rebase needs an upstream pin in f5quilt.yaml")
     ws.ensure_tree(out)
     recover(ws, out)
+    stale = ws.tree_mismatch()
+    if stale:  # the old tree must be the old pin's: that is what the patches are merged from
+        raise F5QuiltError(stale)
     for name in ws.stack.applied():
         if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
             raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it first")
