@@ -3,7 +3,22 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, List, Optional, TextIO
+from typing import Callable, Iterable, Iterator, List, Optional, Sequence, TextIO, TypeVar
+
+T = TypeVar("T")
+
+# A progress bar around a long loop (extracting a release), set by the command line to
+# click's bar when stderr is a terminal; by default the loop runs silently.
+progress_hook: Optional[Callable[[Sequence[object], str], Iterable[object]]] = None
+
+
+def with_progress(items: Sequence[T], label: str) -> Iterator[T]:
+    """``items``, shown as a progress bar on a terminal (``progress_hook``)."""
+    if progress_hook is None or len(items) < 2:
+        yield from items
+        return
+    for item in progress_hook(items, label):
+        yield item  # type: ignore[misc]
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 

@@ -58,7 +58,9 @@ def test_each_state_in_json(repo: Path, run: Runner) -> None:
                       "d-fails.diff": "fails", "e-missing.diff": "error"}
     fails = next(p for p in report["patches"] if p["status"] == "fails")
     assert fails["hunks"][0] == {"file": "m.py", "hunk": 1, "status": "failed", "line": 24, "offset": 0,
-                                 "fuzz": 1, "message": "Hunk #1 FAILED at 24."}  # fuzz: the most tried
+                                 "fuzz": 1, "message": "Hunk #1 FAILED at 24.",  # fuzz: the most tried
+                                 "mismatch": {"line": 25, "expected": "nope", "found": "l25"},
+                                 "why": "line 25: expected 'nope', found 'l25'"}
     offset = next(p for p in report["patches"] if p["status"] == "offset")
     assert offset["hunks"][0]["offset"] == -4
     assert "patches/series:5: names patches/e-missing.diff, which does not exist" in next(
@@ -114,13 +116,13 @@ def test_tree_drift_reports_edits_outside_patches(repo: Path, run: Runner) -> No
 
 def test_status_tells_pin_patches_and_edits(repo: Path, run: Runner) -> None:
     rc, out, _ = run(repo, "status")
-    assert rc == 0 and "tree: tree (missing: push fetches it)" in out and "applied: 0 of 1" in out
+    assert rc == 0 and "tree: tree (missing: push fetches it)" in out and "(0 of 1 applied)" in out
     assert run(repo, "push")[0] == 0
     (repo / "tree/m.py").write_text((repo / "tree/m.py").read_text() + "unrefreshed\n")
     (repo / "tree/n.py").write_text("edited\n")
     rc, out, _ = run(repo, "status")
     assert rc == 0
     assert out.splitlines()[0].startswith("upstream: ") and out.splitlines()[0].endswith("/upstream")
-    assert "applied: 1 of 1\n  patches/clean.diff\n" in out
-    assert "unrefreshed: m.py (in patches/clean.diff)" in out
-    assert "outside any patch: n.py: edited outside any patch" in out
+    assert "top: patches/clean.diff  (1 of 1 applied)\n" in out  # compact: -v lists the patches
+    assert "unrefreshed: m.py: changes not refreshed into patches/clean.diff" in out
+    assert "outside: n.py: edited outside any patch" in out

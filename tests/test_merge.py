@@ -140,25 +140,47 @@ def test_rebase_continue_skip_abort(repo: Path, run: Runner, tmp_path: Path) -> 
     assert m.read_text() == (v2 / "m.py").read_text()
 
 
-def test_rebase_skip_drops_patch_keeps_file(repo: Path, run: Runner, tmp_path: Path) -> None:
+def test_rebase_skip_drops_patch_moves_file_out_of_the_series_folder(repo: Path, run: Runner,
+                                                                     tmp_path: Path) -> None:
     v2 = tmp_path / "v2"
     write_tree(v2, {"m.py": drift(V1["m.py"], line_10="line ten (upstream)"), "keep.txt": "k\n"})
     run(repo, "push", "-a")
+    patch = (repo / "patches/p.diff").read_bytes()
     assert run(repo, "rebase", "--onto", str(v2))[0] == 3
     rc, out, _ = run(repo, "rebase", "--skip")
-    assert rc == 0 and "Skipped patches/p.diff" in out
+    assert rc == 0 and "Skipped patches/p.diff" in out and "Moved patches/p.diff to .f5quilt/dropped/p.diff" in out
     assert (repo / "patches/series").read_text() == ""
-    assert (repo / "patches/p.diff").exists()
+    assert not (repo / "patches/p.diff").exists()
+    assert (repo / ".f5quilt/dropped/p.diff").read_bytes() == patch
+    rc, _, err = run(repo, "check")
+    assert "not in the series" not in err
     assert (repo / "tree/m.py").read_text() == (v2 / "m.py").read_text()
 
 
 def test_rebase_offers_to_drop_a_patch_upstream_already_has(repo: Path, run: Runner, tmp_path: Path) -> None:
     v2 = tmp_path / "v2"
     write_tree(v2, {"m.py": drift(V1["m.py"], line_10="LINE 10", line_12="LINE 12"), "keep.txt": "k\n"})
-    rc, out, err = run(repo, "rebase", "--onto", str(v2))
+    rc, out, err = run(repo, "rebase", "--onto", str(v2), "--keep-contained")
     assert rc == 1 and "appears to be contained in" in err and "rebase --skip" in out
     assert (repo / "tree/m.py").read_text() == (v2 / "m.py").read_text()  # not reversed
     assert run(repo, "rebase", "--skip")[0] == 0
+
+
+def test_rebase_drops_a_contained_patch_by_default_and_abort_restores_it(repo: Path, run: Runner,
+                                                                         tmp_path: Path) -> None:
+    v2 = tmp_path / "v2"
+    write_tree(v2, {"m.py": drift(V1["m.py"], line_10="LINE 10", line_12="LINE 12"), "keep.txt": "k\n"})
+    run(repo, "push", "-a")
+    before = snapshot(repo)
+    rc, out, err = run(repo, "rebase", "--onto", str(v2))
+    assert rc == 0, out + err
+    assert "Patch patches/p.diff is contained in" in out and "dropped from the series" in out
+    assert (repo / "patches/series").read_text() == "" and not (repo / "patches/p.diff").exists()
+    assert (repo / ".f5quilt/dropped/p.diff").exists()
+    assert "path: ../v2\n" in (repo / "f5quilt.yaml").read_text()
+    # undo brings the pin, the tree, the series and the patch file back
+    assert run(repo, "undo")[0] == 0
+    assert snapshot(repo) == before
 
 
 def test_rebase_stops_where_a_patch_cannot_be_tried_and_skip_works(repo: Path, run: Runner,

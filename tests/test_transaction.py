@@ -591,3 +591,16 @@ def test_undo_of_a_rebase_that_stopped_on_a_conflict(tmp_path: Path) -> None:
         "line 20\n", "LINE 20\n")
     assert (repo / "patches/pc.diff").read_text() == PC
     assert cli(repo, "check", "--strict").returncode == 0
+
+
+@pytest.mark.kill
+def test_kill_upstream_fetch_replace_at_every_point(tmp_path: Path) -> None:
+    """A stale tree swapped for the pin's and the series pushed again: killed anywhere,
+    the next command finds the old tree, its .pc/ and its record exactly."""
+    repo = settings_repo(tmp_path, V1)
+    make_series(repo, {"pm.diff": PM})
+    write_tree(tmp_path / "v2", {"m.py": "head\n" + V1["m.py"], "keep.txt": "k\n"})
+    ok(cli(repo, "push", "-a"))
+    (repo / "f5quilt.yaml").write_text("tree: tree\npatches: patches\nupstream:\n  path: ../v2\n")
+    points = kill_every_point(repo, tmp_path, ["upstream", "fetch", "--replace"], "", ("status",), tag="replace-")
+    assert points > 5

@@ -22,6 +22,7 @@ EPILOG = ("Exit codes: 0 ok, 1 error, 2 nothing to do, 3 conflicts left in the "
 # Modules are imported only when their command runs: `push` never loads git, tarfile
 # or the merge machinery, which keeps start-up, paid on every command, short.
 COMMANDS = {
+    "init": "initcmd",
     "push": "stackcmds", "pop": "stackcmds", "goto": "guardcmds",
     "refresh": "authoringcmds", "diff": "authoringcmds", "new": "authoringcmds", "add": "authoringcmds",
     "edit": "authoringcmds", "files": "authoringcmds", "patches": "authoringcmds", "header": "authoringcmds",
@@ -46,7 +47,11 @@ class Group(click.Group):
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             import importlib
             importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")  # registers its commands
-        return super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and ctx.resilient_parsing:  # only while completing
+            from .completion import attach
+            attach(command)
+        return command
 
 
 @click.group(cls=Group, epilog=EPILOG,
@@ -63,9 +68,24 @@ def cli() -> None:
 
 
 
+def _progress_on_a_terminal() -> None:
+    """click's progress bar for long loops (extracting a release), on a terminal only."""
+    from f5quilt import output
+    isatty = getattr(sys.stderr, "isatty", None)
+    if not (isatty and isatty()):
+        output.progress_hook = None
+        return
+
+    def bar(items: Any, label: str) -> Any:
+        with click.progressbar(items, label=label, file=sys.stderr) as shown:
+            yield from shown
+    output.progress_hook = bar
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """The one error boundary: user errors are one line, bugs a report."""
     Context.argv = list(sys.argv[1:] if argv is None else argv)
+    _progress_on_a_terminal()
     try:
         rv: Any = cli.main(args=argv, prog_name="f5quilt", standalone_mode=False)
         return int(rv or 0)

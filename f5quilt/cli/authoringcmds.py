@@ -100,25 +100,37 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
 
 @cli.command()
 @click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print {\"patch\", \"files\"} as JSON.")
 @verbosity
-def files(name: Optional[str], reporter: Reporter) -> int:
+def files(name: Optional[str], as_json: bool, reporter: Reporter) -> int:
     """List the files the top patch (or NAME) touches."""
     ws = Context.workspace()
-    for rel in authoring.patch_files(ws, authoring.named_or_top(ws, name)):
+    patch = authoring.named_or_top(ws, name)
+    found = authoring.patch_files(ws, patch)
+    if as_json:
+        import json
+        click.echo(json.dumps({"patch": patch, "files": found}, indent=2))
+        return 0
+    for rel in found:
         reporter.result(rel)
     return 0
 
 
 @cli.command()
 @click.argument("file")
+@click.option("--json", "as_json", is_flag=True, help="Print {\"file\", \"patches\"} as JSON.")
 @verbosity
-def patches(file: str, reporter: Reporter) -> int:
+def patches(file: str, as_json: bool, reporter: Reporter) -> int:
     """List the patches in the series that touch FILE."""
     ws = Context.workspace()
     rel = authoring.tree_rel(ws, file)
-    for name in ws.series.names:
-        if rel in authoring.patch_files(ws, name):
-            reporter.result(ws.display(name))
+    names = [name for name in ws.series.names if rel in authoring.patch_files(ws, name)]
+    if as_json:
+        import json
+        click.echo(json.dumps({"file": rel, "patches": names}, indent=2))
+        return 0
+    for name in names:
+        reporter.result(ws.display(name))
     return 0
 
 

@@ -100,12 +100,16 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
         if r.status == ERROR:
             reporter.error(r.error)
         elif r.status == CONTAINED:
-            reporter.error(f"{shown}: appears to be contained in {up.pin.describe() if up else 'upstream'} "
-                           "(it reverse-applies cleanly)")
+            reporter.error(f"{shown}: contained upstream: {up.pin.describe() if up else 'upstream'} already "
+                           "has its changes (it reverse-applies exactly); drop it (f5quilt delete), "
+                           "or a rebase drops it")
         elif r.status in (FAILS, CONFLICT):
+            if r.because:
+                reporter.error(f"{shown}: fails because {ws.display(r.because)} failed (same files)")
             for h in r.hunks:
                 if h["status"] != "applied":
-                    reporter.error(f"{shown}: {h['file']}: {h['message']}")
+                    reporter.error(f"{shown}: {h['file']}: {h['message']}"
+                                   + (f" ({h['why']})" if h.get("why") else ""))
         elif r.status == MERGE:
             for h in r.hunks:
                 if "merge" in h or h["offset"] or h["fuzz"]:

@@ -52,14 +52,18 @@ class Context:
         return Reporter(NORMAL, out=sys.stderr, err=sys.stderr)
 
     @staticmethod
-    def workspace(cwd: Optional[Path] = None, repair: bool = True) -> Workspace:
+    def workspace(cwd: Optional[Path] = None, repair: bool = True, stale_tree: str = "warn") -> Workspace:
         """The workspace; first, unless ``repair`` is off (check writes nothing),
         finish or undo what a killed command left, so every command sees a sound state.
 
         Commands that repair may write, so they also take an exclusive lock
         (flock on the repository root, or on the tree without settings; no
         file is created for it) until the command ends: a second f5quilt on
-        the same tree is refused instead of interleaving its writes."""
+        the same tree is refused instead of interleaving its writes.
+
+        A tree built from another pin than the settings name is said in one
+        line (``stale_tree="warn"``), refused (``"refuse"``: push), or left to
+        the command (``"ignore"``: upstream fetch --replace)."""
         settings = load_settings(cwd)
         if repair:
             _lock(settings.settings_file.parent if settings.settings_file else settings.tree)
@@ -68,4 +72,10 @@ class Context:
             recover(ws, Context.reporter_for_errors())
             ws = Workspace.open(ws.settings)
         ws.command_line = " ".join(Context.argv)
+        if stale_tree != "ignore":
+            stale = ws.tree_mismatch()
+            if stale and stale_tree == "refuse":
+                raise F5QuiltError(stale)
+            if stale:
+                Context.reporter_for_errors().warn(f"warning: {stale}")
         return ws

@@ -1,7 +1,8 @@
 """Read-only queries: series, applied, unapplied, top, next, previous."""
 from __future__ import annotations
 
-from typing import List
+import json
+from typing import Any, List
 
 import click
 
@@ -17,15 +18,27 @@ def _names(ws: Workspace, names: List[str], reporter: Reporter) -> None:
         reporter.result(ws.display(name))
 
 
+def _json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+JSON_HELP = "Print JSON (schema in docs/commands.md); patch names bare, without the patches folder."
+
+
 @cli.command()
 @click.option("-v", "--verbose", is_flag=True,
               help="Mark applied patches with = (top) and +, those the selected guards skip with G; "
                    "show each patch's guards.")
-def series(verbose: bool) -> int:
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def series(verbose: bool, as_json: bool) -> int:
     """List all patches in the series file."""
     ws = Context.workspace()
     applied = ws.stack.applied()
     top = applied[-1] if applied else None
+    if as_json:
+        _json([{"patch": e.name, "applied": e.name in applied, "top": e.name == top,
+                "strip": e.strip, "reverse": e.reverse, "guards": list(e.guards)} for e in ws.series.entries])
+        return 0
     skipped = {}
     if verbose and any(e.guards for e in ws.series.entries):
         from f5quilt.ops.guards import guarded_out
@@ -42,39 +55,51 @@ def series(verbose: bool) -> int:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @verbosity
-def applied(reporter: Reporter) -> int:
+def applied(as_json: bool, reporter: Reporter) -> int:
     """List applied patches."""
     ws = Context.workspace()
     names = ws.stack.applied()
+    if as_json:
+        _json(names)
     if not names:
         raise NothingToDo("No patches applied")
-    _names(ws, names, reporter)
+    if not as_json:
+        _names(ws, names, reporter)
     return 0
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @verbosity
-def unapplied(reporter: Reporter) -> int:
+def unapplied(as_json: bool, reporter: Reporter) -> int:
     """List patches not yet applied."""
     ws = Context.workspace()
     names = ws.unapplied()
+    if as_json:
+        _json(names)
     if not names:
         top = ws.stack.top()
         raise NothingToDo(f"File series fully applied, ends at patch {ws.display(top or '')}")
-    _names(ws, names, reporter)
+    if not as_json:
+        _names(ws, names, reporter)
     return 0
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @verbosity
-def top(reporter: Reporter) -> int:
+def top(as_json: bool, reporter: Reporter) -> int:
     """Print the name of the topmost applied patch."""
     ws = Context.workspace()
     name = ws.stack.top()
+    if as_json:
+        _json({"top": name})
     if name is None:
         raise NothingToDo("No patches applied")
-    reporter.result(ws.display(name))
+    if not as_json:
+        reporter.result(ws.display(name))
     return 0
 
 

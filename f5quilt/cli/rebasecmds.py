@@ -1,14 +1,13 @@
 """rebase and status."""
 from __future__ import annotations
 
-import os
+import json
 from typing import Optional
 
 import click
 
 from f5quilt.ops import rebase as rebase_core
-from f5quilt.output import Reporter
-from f5quilt.ops.pushpop import unrefreshed_files
+from f5quilt.output import VERBOSE, Reporter
 from . import cli
 from .common import Context, verbosity
 
@@ -17,20 +16,25 @@ from .common import Context, verbosity
 @click.option("--onto", "onto", metavar="NEW_PIN",
               help="The new release: name==X (PyPI sdist), URL@ref (git), or a local directory or archive.")
 @click.option("--continue", "cont", is_flag=True, help="Go on after resolving conflicts (refreshes the patch).")
-@click.option("--skip", is_flag=True, help="Drop the patch the rebase stopped at from the series (file kept).")
+@click.option("--skip", is_flag=True,
+              help="Drop the patch the rebase stopped at from the series (its file moves to .f5quilt/dropped/).")
 @click.option("--abort", is_flag=True, help="Restore the old pin, old tree and old patches, byte for byte.")
 @click.option("--force", is_flag=True,
               help="Start even though the tree holds unrecorded edits or unknown files "
                    "(the old tree is kept in the log: `f5quilt undo` brings it back).")
+@click.option("--keep-contained", is_flag=True,
+              help="Stop at a patch the new release already contains instead of dropping it.")
 @verbosity
-def rebase(onto: Optional[str], cont: bool, skip: bool, abort: bool, force: bool, reporter: Reporter) -> int:
+def rebase(onto: Optional[str], cont: bool, skip: bool, abort: bool, force: bool, keep_contained: bool,
+           reporter: Reporter) -> int:
     """Move the series onto a new upstream release.
 
     Switches the tree to NEW_PIN, pushes every patch with 3-way merge
     (base: the old pin plus the earlier patches), refreshes each patch that
     needed an offset, fuzz or merge, and updates the pin at the end. A
-    conflict stops it (exit 3); a patch upstream already contains stops it
-    with an offer to --skip it.
+    conflict stops it (exit 3); a patch upstream already contains is dropped
+    with a note (--keep-contained: stop there and offer --skip). Dropped and
+    skipped patch files move out of the patches folder to .f5quilt/dropped/.
 
     It refuses to start while the tree holds edits that no patch records
     (unrefreshed edits, edits outside any patch, unknown files), and before
@@ -40,9 +44,10 @@ def rebase(onto: Optional[str], cont: bool, skip: bool, abort: bool, force: bool
     """
     if sum(bool(x) for x in (onto, cont, skip, abort)) != 1:
         raise click.UsageError("give exactly one of --onto NEW_PIN, --continue, --skip, --abort")
-    ws = Context.workspace()
+    ws = Context.workspace(stale_tree="ignore" if onto else "warn")  # --onto refuses a stale tree itself
     if onto:
-        return rebase_core.start(ws, reporter, rebase_core.parse_new_pin(ws, onto), force=force)
+        return rebase_core.start(ws, reporter, rebase_core.parse_new_pin(ws, onto), force=force,
+                                 keep_contained=keep_contained)
     if cont:
         return rebase_core.cont(ws, reporter)
     if skip:
@@ -51,34 +56,49 @@ def rebase(onto: Optional[str], cont: bool, skip: bool, abort: bool, force: bool
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON (schema in docs/commands.md).")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when anything needs attention.")
 @verbosity
-def status(reporter: Reporter) -> int:
-    """Tell the pin, the applied patches, what needs attention, and edits outside patches."""
-    ws = Context.workspace()
-    up = ws.upstream()
-    reporter.result(f"upstream: {up.pin.describe() if up else '(none pinned)'}")
-    reporter.result(f"tree: {os.path.relpath(ws.tree, ws.settings.base)}"
-                    + ("" if ws.tree.exists() else " (missing: push fetches it)"))
-    state = rebase_core.in_progress(ws)
-    if state:
-        where = f", stopped at {ws.display(state['stopped'])}" if state.get("stopped") else ""
-        reporter.result(f"rebase in progress onto {state['new_pin']['spec']}{where}")
-    applied = ws.stack.applied() if ws.tree.exists() else []
-    reporter.result(f"applied: {len(applied)} of {len(ws.series.names)}")
-    for name in applied:
-        flags = []
-        if ws.stack.conflicts(name):
-            flags.append("CONFLICTS in " + ", ".join(sorted(ws.stack.conflicts(name) or {})))
-        if ws.stack.needs_refresh(name):
-            flags.append("needs refresh")
-        reporter.result(f"  {ws.display(name)}" + (f"  [{'; '.join(flags)}]" if flags else ""))
-    if applied:
-        touched = sorted({rel for n in applied for rel in ws.stack.backup_files(n)})
-        for rel, owner in sorted(unrefreshed_files(ws, touched).items()):
-            reporter.result(f"unrefreshed: {rel} (in {ws.display(owner)})")
-    if ws.tree.exists() and up is not None and not state:  # mid-rebase the tree is on the new release
-        from f5quilt.ops.drift import tree_drift
-        for d in tree_drift(ws, up.reader(), up):
-            if "not refreshed" not in d["why"]:
-                reporter.result(f"outside any patch: {d['file']}: {d['why']}")
-    return 0
+def status(as_json: bool, exit_code: bool, reporter: Reporter) -> int:
+    """Where the series stands: the pin, the tree, the top patch, then what needs attention.
+
+    Compact by default: the pin and what built the tree, the top patch and
+    the counts, then only what needs attention (a stale tree, a rebase in
+    progress, conflicts, patches needing a refresh, files added or changed
+    and not refreshed, files changed outside any patch; __pycache__/, *.pyc
+    and the settings' ignore: patterns left out). -v lists every patch.
+    """
+    from f5quilt.ops.status import status_report
+    ws = Context.workspace(stale_tree="ignore")  # status says it itself
+    report = status_report(ws)
+    rc = 1 if exit_code and report["attention"] else 0
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return rc
+    built = report["tree_built_from"]
+    tree_line = f"tree: {report['tree']}"
+    if not report["tree_exists"]:
+        tree_line += " (missing: push fetches it)"
+    elif built and built != report["upstream"]:
+        tree_line += f" (built from {built})"
+    reporter.result(f"upstream: {report['upstream'] or '(none pinned)'}")
+    reporter.result(tree_line)
+    top = report["top"]
+    reporter.result(f"top: {ws.display(top) if top else '(no patch applied)'}  "
+                    f"({report['applied']} of {report['series']} applied)")
+    if reporter.level >= VERBOSE:
+        for p in report["patches"]:
+            flags = []
+            if p.get("conflicts"):
+                flags.append("CONFLICTS in " + ", ".join(p["conflicts"]))
+            if p.get("needs_refresh"):
+                flags.append("needs refresh")
+            mark = "+" if p["applied"] else " "
+            reporter.result(f"  {mark} {ws.display(p['patch'])}" + (f"  [{'; '.join(flags)}]" if flags else ""))
+    attention = report["attention"]
+    if attention:
+        reporter.result(f"needs attention ({len(attention)}):")
+        for a in attention:
+            where = a.get("file") or (ws.display(a["patch"]) if a.get("patch") and a["kind"] != "rebase" else "")
+            reporter.result(f"  {a['kind']}: " + (f"{where}: " if where else "") + a["why"])
+    return rc

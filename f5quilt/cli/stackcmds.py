@@ -41,7 +41,7 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
     every file as it was. Offsets are found like GNU patch; fuzz is used
     only when asked.
     """
-    ws = Context.workspace()
+    ws = Context.workspace(stale_tree="refuse")
     count, name = _target(target)
     if all_ and target:
         raise F5QuiltError("push: -a and a patch name exclude each other")

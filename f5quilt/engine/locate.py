@@ -16,7 +16,7 @@ newline compare exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from f5quilt.errors import StrEnum
 from f5quilt.model.patch import Hunk
@@ -62,6 +62,17 @@ class HunkReport:
     fuzz: int = 0
     candidates: List[int] = field(default_factory=list)  # 1-based, when ambiguous
     level: Landing = Landing.EXACT
+    # a failed hunk: (1-based line, expected, found) of the first line that differs where
+    # the hunk fits best (found None: past the end of the file)
+    mismatch: Optional[Tuple[int, bytes, Optional[bytes]]] = None
+
+    def why(self) -> str:
+        """Why a hunk failed, in one line: the first line that differs where it fits best."""
+        if self.mismatch is None:
+            return ""
+        line, expected, found = self.mismatch
+        shown = "the end of the file" if found is None else show_line(found)
+        return f"line {line}: expected {show_line(expected)}, found {shown}"
 
     def message(self) -> str:
         """GNU patch's wording (and ours for merges)."""
@@ -90,6 +101,40 @@ class HunkReport:
             return (f"Hunk #{self.number} FAILED at {self.line}: it matches at "
                     f"lines {where} (fuzz {self.fuzz}); refusing to guess.")
         return f"Hunk #{self.number} FAILED at {self.line}."
+
+
+def show_line(text: bytes, width: int = 72) -> str:
+    """A file line for a message: decoded, quoted, without its newline, shortened."""
+    t = text.rstrip(b"\n").decode("utf-8", "backslashreplace")
+    if len(t) > width:
+        t = t[:width - 3] + "..."
+    return repr(t)
+
+
+def diagnose(lines: Sequence[bytes], old: Sequence[bytes], expected: int
+             ) -> Optional[Tuple[int, bytes, Optional[bytes]]]:
+    """Where a hunk that fits nowhere fits best (most of its old lines equal; the nearest to
+    ``expected`` among equals), and its first line that differs there. Only run on failure."""
+    if not old:
+        return None
+    where: Dict[bytes, List[int]] = {}
+    wanted = set(old)
+    for j, text in enumerate(lines):
+        if text in wanted:
+            where.setdefault(text, []).append(j)
+    votes: Dict[int, int] = {}
+    for i, text in enumerate(old):
+        for j in where.get(text, ()):
+            votes[j - i] = votes.get(j - i, 0) + 1
+    pos = max(min(expected, max(len(lines) - 1, 0)), 0)
+    if votes:
+        pos = min(votes, key=lambda p: (-votes[p], abs(p - expected)))
+    for i, text in enumerate(old):
+        at = pos + i
+        have = lines[at] if 0 <= at < len(lines) else None
+        if have != text:
+            return (max(at, 0) + 1, text, have)
+    return None
 
 
 def _matches_at(lines: Sequence[bytes], pattern: Sequence[bytes], pos: int) -> bool:
@@ -205,7 +250,8 @@ def apply_hunks(lines: Sequence[bytes], hunks: Sequence[Hunk], max_fuzz: int = 0
         if loc is None:
             status = AMBIGUOUS if candidates else FAILED
             reports.append(HunkReport(number, status, expected + 1,
-                                      fuzz=fuzz, candidates=[c + 1 for c in candidates]))
+                                      fuzz=fuzz, candidates=[c + 1 for c in candidates],
+                                      mismatch=None if candidates else diagnose(out, hunk.old_lines, expected)))
             rejected.append(hunk)
             continue
         new = hunk.new_lines

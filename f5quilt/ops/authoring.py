@@ -9,6 +9,7 @@ equal the patch file's.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -176,6 +177,67 @@ def _same_effect(ws: Workspace, name: str, existing: bytes) -> bool:
     return True
 
 
+def repositioned(ws: Workspace, name: str, existing: bytes) -> Optional[bytes]:
+    """The patch file with only its ``@@`` lines and the context fuzz skipped over rewritten
+    to where the hunks landed on the before-files; None when every hunk is exact already.
+    Everything else stays byte for byte. Falls back to a full rewrite (``render_patch``)
+    when the rewritten text would not apply exactly with the same effect."""
+    entry = ws.entry(name)
+    old, _new = before_after(ws, name)
+    try:
+        patch = parse_patch(existing, ws.display(name))
+        res = apply_patch(entry.orient(patch), lambda r: old.get(r), strip=entry.strip,
+                          fuzz=max(ws.settings.fuzz, 3))
+    except F5QuiltError:
+        return None
+    moved = [rep for c in res.changes.values() for rep in c.reports if rep.offset or rep.fuzz]
+    if not res.ok or not moved:
+        return None
+    if entry.reverse:
+        return render_patch(ws, name, patch_header(existing))
+    raw = split_lines(existing)
+    by_line = {c.file_line: c for c in res.changes.values()}
+    for fp in patch.files:
+        change = by_line.get(fp.line)
+        if change is None or len(change.reports) != len(fp.hunks) or change.before is None:
+            continue
+        before = split_lines(change.before)
+        delta = 0
+        for hunk, rep in zip(fp.hunks, change.reports):
+            start0 = rep.line - 1              # 0-based, in the file as patched so far
+            old_start0 = start0 - delta        # 0-based, in the before-file
+            o = old_start0 + 1 if hunk.old_len else old_start0
+            n = start0 + 1 if hunk.new_len else start0
+            head = raw[hunk.line - 1]
+            m = re.match(rb"@@ -\d+(,\d+)? \+\d+(,\d+)? @@", head)
+            if m is None:
+                return render_patch(ws, name, patch_header(existing))
+            raw[hunk.line - 1] = (f"@@ -{o}{m.group(1).decode() if m.group(1) else ''} "
+                                  f"+{n}{m.group(2).decode() if m.group(2) else ''} @@").encode() \
+                + head[m.end():]
+            if rep.fuzz:  # the context fuzz skipped over: what the file holds there
+                at, k = old_start0, hunk.line
+                for tag, _text in hunk.lines:
+                    while raw[k].startswith(b"\\"):
+                        k += 1
+                    if tag == " " and 0 <= at < len(before):
+                        raw[k] = b" " + before[at] if before[at].endswith(b"\n") else raw[k]
+                    if tag != "+":
+                        at += 1
+                    k += 1
+            delta += hunk.new_len - hunk.old_len
+    data = b"".join(raw)
+    try:
+        check = apply_patch(parse_patch(data, ws.display(name)), lambda r: old.get(r), strip=entry.strip, fuzz=0)
+    except F5QuiltError:
+        check = None
+    if (check is None or not check.ok or set(check.changes) != set(res.changes)
+            or any(rep.offset or rep.fuzz for c in check.changes.values() for rep in c.reports)
+            or any(check.changes[r].after != res.changes[r].after for r in check.changes)):
+        return render_patch(ws, name, patch_header(existing))
+    return data
+
+
 def refresh(ws: Workspace, out: Reporter, given: Optional[str] = None, *, force: bool = False,
             normalize: bool = False) -> int:
     recover(ws, out)
@@ -193,14 +255,19 @@ def _refresh(ws: Workspace, out: Reporter, given: Optional[str], *, force: bool,
     for rel in conflicts:
         data = ws.read_tree(rel) or b""
         if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)) and not force:
-            raise F5QuiltError(f"{rel} still has conflict markers; resolve them (or refresh -f)")
+            raise F5QuiltError(f"{rel} still has conflict markers; resolve them first "
+                               "(refresh -f would record the markers in the patch)")
     path = ws.patch_file(name)
     existing = read_bytes_or_none(path)
     header = patch_header(existing) if existing else b""
     if existing is not None and not normalize and _same_effect(ws, name, existing):
         data = existing  # nothing changed: no reformatting churn either
+        # ... except the positions, after an offset or fuzz push (quilt rewrites them too)
+        data = repositioned(ws, name, existing) or existing
     else:
-        data = render_patch(ws, name, header)
+        moved = repositioned(ws, name, existing) if existing is not None and not normalize else None
+        # a fuzz push: the same patch with the skipped context and the positions rewritten
+        data = moved if moved is not None and _same_effect(ws, name, moved) else render_patch(ws, name, header)
     if existing == data:
         out.info(f"Patch {ws.display(name)} is unchanged")
     else:

@@ -43,11 +43,15 @@ class PatchCheck:
     status: PatchStatus
     hunks: List[Dict[str, Any]] = field(default_factory=list)
     error: str = ""
+    # a knock-on failure: the earlier patch that did not land and changes the same files
+    because: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {"patch": self.name, "status": self.status, "hunks": self.hunks}
         if self.error:
             out["error"] = self.error
+        if self.because:
+            out["because"] = self.because
         return out
 
 
@@ -91,6 +95,7 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
     overlay = Overlay(base)
     written_on = WrittenOn(merge_base) if merge_base is not None else None
     results: List[PatchCheck] = []
+    not_landed: Dict[str, str] = {}  # file -> the first earlier patch touching it that did not land
     for name in names:
         try:
             ent = entry(name)
@@ -104,17 +109,33 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
             results.append(PatchCheck(name, ERROR, error=exc.message))
             continue
         status = _status(result)
-        if status == FAILS and pre is not None and exact is not None and exact.ok:
-            if apply_patch(patch.reversed(), overlay, strip=ent.strip, fuzz=0).ok:
-                status = CONTAINED
-            else:
-                from f5quilt.engine.merge import merge_into
-                conflicts = merge_into(result, pre, exact, display(name))
-                status = CONFLICT if conflicts else MERGE
-        results.append(PatchCheck(name, status, _hunks(result)))
+        if status == FAILS and _reverse_fits(patch, overlay, ent.strip):
+            status = CONTAINED  # upstream has it already (the reverse fits exactly)
+        elif status == FAILS and pre is not None and exact is not None and exact.ok:
+            from f5quilt.engine.merge import merge_into
+            conflicts = merge_into(result, pre, exact, display(name))
+            status = CONFLICT if conflicts else MERGE
+        check = PatchCheck(name, status, _hunks(result, forecast=written_on is not None))
+        if status in (FAILS, CONFLICT):
+            failing = [c.path for c in result.changes.values() if c.rejected] or list(result.changes)
+            check.because = next((not_landed[f] for f in failing if f in not_landed), None)
+        results.append(check)
+        if status in NOT_LANDING and status != CONTAINED:
+            for rel in result.changes:
+                not_landed.setdefault(rel, name)
         if status not in NOT_LANDING:
             overlay.apply(result)
     return results
+
+
+def _reverse_fits(patch: Any, overlay: Reader, strip: int) -> bool:
+    """Does the patch's reverse apply exactly (upstream already holds its result)?"""
+    try:
+        rev = apply_patch(patch.reversed(), overlay, strip=strip, fuzz=0)
+    except F5QuiltError:
+        return False
+    return bool(rev.ok and rev.changes and all(
+        not rep.offset for c in rev.changes.values() for rep in c.reports))
 
 
 def _status(result: PatchResult) -> PatchStatus:
@@ -130,14 +151,27 @@ def _status(result: PatchResult) -> PatchStatus:
     return status
 
 
-def _hunks(result: PatchResult) -> List[Dict[str, Any]]:
+def _hunks(result: PatchResult, forecast: bool = False) -> List[Dict[str, Any]]:
     out: List[Dict[str, Any]] = []
     for change in result.changes.values():
         for rep in change.reports:
+            message = rep.message()
+            if forecast and rep.level.merged and rep.status != APPLIED:
+                # in memory: nothing was written, a rebase would leave the markers
+                message = f"Hunk #{rep.number} CONFLICT: a 3-way merge would leave conflict markers."
             h: Dict[str, Any] = {"file": change.path, "hunk": rep.number, "status": rep.status,
                                  "line": rep.line, "offset": rep.offset, "fuzz": rep.fuzz,
-                                 "message": rep.message()}
+                                 "message": message}
             if rep.level.merged:
                 h["merge"] = rep.level.value.split("-", 1)[1]  # the level that resolved it: line or word
+            if rep.mismatch is not None and not rep.level.merged:
+                line, expected, found = rep.mismatch
+                h["mismatch"] = {"line": line, "expected": _text(expected),
+                                 "found": None if found is None else _text(found)}
+                h["why"] = rep.why()
             out.append(h)
     return out
+
+
+def _text(line: bytes) -> str:
+    return line.rstrip(b"\n").decode("utf-8", "backslashreplace")

@@ -47,13 +47,18 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
     tree_files = set(list_files(ws.tree))
     pristine_files = set(list_files(up.ensure_pristine())) if up is not None else set()
     drift: List[Dict[str, str]] = []
+    ignored = ws.settings.ignored()  # __pycache__/, *.pyc and the settings' ignore: patterns
     for rel in sorted(tree_files | pristine_files | set(owner)):
+        if rel not in owner and ignored(rel):
+            continue
         want = expected(rel)
         have = digest(ws.read_tree(rel)) if rel in tree_files else None
         if want == have:
             continue
         if rel.endswith(".rej") and want is None:
             why = "reject file left by a forced push"
+        elif rel in owner:  # a file added to a patch (created or deleted since) is the patch's
+            why = f"changes not refreshed into {ws.display(owner[rel])}"
         elif want is None:
             why = "not in pristine + applied patches (created outside any patch)"
         elif have is None:

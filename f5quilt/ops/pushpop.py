@@ -18,7 +18,7 @@ from f5quilt.engine.apply import FileChange, PatchResult, apply_patch
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
 from f5quilt.fsutil import DEFAULT_MODE, check_inside
 from f5quilt.engine.locate import APPLIED, Landing
-from f5quilt.output import Reporter
+from f5quilt.output import QUIET, Reporter, with_progress
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.workspace import Workspace
 
@@ -97,6 +97,8 @@ def report_result(out: Reporter, result: PatchResult) -> None:
             out.info(f"patching file {change.path}")
             for rep in noteworthy:
                 out.info(rep.message(), "red" if rep.status != APPLIED else None)
+                if rep.status != APPLIED and rep.mismatch is not None:
+                    out.info(f"  {rep.why()}")
         else:
             out.verbose(f"patching file {change.path}")
 
@@ -283,7 +285,9 @@ def skip_guarded(ws: Workspace, out: Reporter, todo: List[str], plan: List[str],
 
 def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool) -> int:
     status = 0
-    for name in plan:
+    # -q on a terminal: a progress bar instead of silence over a long series
+    steps = with_progress(plan, "Pushing") if out.level == QUIET and len(plan) > 1 else plan
+    for name in steps:
         res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
         if res.conflicts:
             out.info(f"Patch {ws.display(name)} applied with conflicts in "
@@ -364,6 +368,10 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
                 out.info(f"{rel} has changes not in the patch")
             raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
                                "(refresh it or enforce with -f)")
+    conflicted = ws.stack.conflicts(name)
+    if conflicted:
+        out.warn(f"warning: {ws.display(name)} has unresolved conflicts in {', '.join(sorted(conflicted))}; "
+                 "popping it drops the merge, markers and any resolution (`f5quilt undo` brings them back)")
     out.info(f"Removing patch {ws.display(name)}")
     for rel in sorted(ws.stack.backup_files(name)):
         out.verbose(f"Restoring {rel}")
@@ -392,7 +400,8 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
     else:
         n = min(count or 1, len(applied))
     with ws.transaction(command or "pop"):
-        for _ in range(n):
+        steps = with_progress(range(n), "Popping") if out.level == QUIET and n > 1 else range(n)
+        for _ in steps:
             pop_one(ws, out, force=force)
     out.info("")
     top = ws.stack.top()

@@ -53,11 +53,14 @@ def _load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
           and all(isinstance(n, str) for n in state["series"])
           and isinstance(state.get("old_pin"), dict) and isinstance(state.get("new_pin"), dict)
           and isinstance(state.get("skipped", []), list)
+          and isinstance(state.get("moved", []), list)
+          and all(isinstance(n, str) for n in state.get("skipped", []) + state.get("moved", []))
           and (state.get("stopped") is None or isinstance(state.get("stopped"), str)))
     if not ok:
         raise F5QuiltError(f"{path}: malformed rebase state")
     from f5quilt.fsutil import safe_relpath
-    for n in state["series"] + state.get("skipped", []) + ([state["stopped"]] if state.get("stopped") else []):
+    for n in (state["series"] + state.get("skipped", []) + state.get("moved", [])
+              + ([state["stopped"]] if state.get("stopped") else [])):
         try:
             safe_relpath(n)
         except F5QuiltError:
@@ -66,11 +69,11 @@ def _load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
 
 
 def _pin_dict(pin: Pin) -> Dict[str, Optional[str]]:
-    return {"kind": pin.kind, "spec": pin.spec, "ref": pin.ref, "sha256": pin.sha256}
+    return {"kind": pin.kind, "spec": pin.spec, "ref": pin.ref, "sha256": pin.sha256, "commit": pin.commit}
 
 
 def _pin_of(d: Dict[str, Optional[str]]) -> Pin:
-    return Pin(str(d["kind"]), str(d["spec"]), d.get("ref"), d.get("sha256"))
+    return Pin(str(d["kind"]), str(d["spec"]), d.get("ref"), d.get("sha256"), d.get("commit"))
 
 
 def write_pin(ws: Workspace, settings_file: Path, pin: Pin) -> None:
@@ -93,15 +96,16 @@ def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
     ws.fs.write_text(state_dir(ws) / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
 
 
-def unrecorded_edits(ws: Workspace) -> List[str]:
-    """What a rebase would lose: edits not refreshed, edits outside any patch, unknown files."""
+def unrecorded_edits(ws: Workspace, up: Optional[Upstream] = None) -> List[str]:
+    """What a rebase would lose: edits not refreshed, edits outside any patch, unknown files.
+    ``up``: the pin the tree was built from (default: the settings' pin)."""
     from f5quilt.ops.drift import tree_drift
     from f5quilt.ops.pushpop import unrefreshed_files
     found = []
     touched = sorted({rel for n in ws.stack.applied() for rel in ws.stack.backup_files(n)})
     for rel, owner in sorted(unrefreshed_files(ws, touched).items()):
         found.append(f"{rel}: changes not refreshed into {ws.display(owner)}")
-    up = ws.upstream()
+    up = up or ws.upstream()
     if up is not None and ws.tree.is_dir():
         for d in tree_drift(ws, up.reader(), up):
             if "not refreshed" not in d["why"]:
@@ -109,7 +113,8 @@ def unrecorded_edits(ws: Workspace) -> List[str]:
     return found
 
 
-def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False) -> int:
+def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
+          keep_contained: bool = False) -> int:
     if _load_state(ws):
         raise F5QuiltError("a rebase is in progress: use rebase --continue, --skip or --abort")
     old_up = ws.upstream()
@@ -117,6 +122,9 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False) ->
         raise F5QuiltError("rebase needs an upstream pin in f5quilt.yaml")
     ws.ensure_tree(out)
     recover(ws, out)
+    stale = ws.tree_mismatch()
+    if stale:  # the old tree must be the old pin's: that is what the patches are merged from
+        raise F5QuiltError(stale)
     for name in ws.stack.applied():
         if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
             raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it first")
@@ -141,10 +149,14 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False) ->
                 fs.write(sdir / "patches" / name, src.read_bytes(), src.stat().st_mode)
         fs.write(sdir / "series", ws.settings.series.read_bytes())
         fs.write(sdir / "settings.yaml", ws.settings.settings_file.read_bytes())
-        state = {"phase": "pushing", "old_pin": _pin_dict(old_up.pin), "new_pin": _pin_dict(new_pin),
-                 "series": ws.series.names, "skipped": [], "group": group}
+        state: Dict[str, Any] = {"phase": "pushing", "old_pin": _pin_dict(old_up.pin),
+                                 "new_pin": _pin_dict(new_pin), "series": ws.series.names, "skipped": [],
+                                 "group": group}
+        if keep_contained:
+            state["keep_contained"] = True
         fs.rename_dir(ws.tree, sdir / "old-tree")
         new_up.materialize(ws.tree, out.info, txn=fs)
+        ws.record_tree_pin(new_pin)
         ws.reload()
         _save_state(ws, state)
         fs.savepoint()
@@ -180,6 +192,12 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         try:
             rev = compute_push(ws, name, 0, reverse=True)
             if rev.ok and rev.changes:
+                if not state.get("keep_contained"):
+                    out.info(f"Patch {ws.display(name)} is contained in {new_up.pin.describe()} "
+                             "(it reverse-applies cleanly): dropped from the series")
+                    drop_patch(ws, out, name, state)
+                    ws.fs.savepoint()
+                    continue
                 out.error(f"Patch {ws.display(name)} appears to be contained in {new_up.pin.describe()} "
                           "(it reverse-applies cleanly).")
                 out.info("Drop it with `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
@@ -207,8 +225,50 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         if needs_refresh(ws, name):
             from f5quilt.ops.authoring import refresh
             refresh(ws, out, name, normalize=True)
+            warn_if_empty(ws, out, name)
         ws.fs.savepoint()
     return _finish(ws, out, state)
+
+
+def dropped_dir(ws: Workspace) -> Path:
+    """Where a rebase moves the files of the patches it drops: out of the series folder
+    (no unlisted-file warnings), beside f5quilt's state."""
+    return ws.state_dir / "dropped"
+
+
+def drop_patch(ws: Workspace, out: Reporter, name: str, state: Dict[str, Any]) -> None:
+    """Remove ``name`` from the series and move its file out of the patches folder."""
+    if ws.series.get(name):
+        ws.series.remove(name)
+        ws.save_series()
+    state.setdefault("skipped", []).append(name)
+    src = ws.patch_file(name)
+    if src.is_file():
+        dst = dropped_dir(ws) / name
+        ws.fs.write(dst, src.read_bytes(), src.stat().st_mode)
+        ws.fs.unlink(src, prune_to=ws.settings.patches)
+        state.setdefault("moved", []).append(name)
+        shown = os.path.relpath(dst, ws.settings.base)
+        hint = ""
+        if _in_git(ws.settings.patches):
+            hint = f"; `git rm {os.path.relpath(src, ws.settings.base)}` records it"
+        out.info(f"Moved {ws.display(name)} to {shown}{hint}")
+    _save_state(ws, state)
+
+
+def _in_git(path: Path) -> bool:
+    return any((d / ".git").exists() for d in [path, *path.parents])
+
+
+def warn_if_empty(ws: Workspace, out: Reporter, name: str) -> None:
+    """A resolution that kept upstream's side everywhere leaves a patch with only its header."""
+    try:
+        empty = not parse_patch(ws.patch_file(name).read_bytes(), ws.display(name)).files
+    except (OSError, F5QuiltError):
+        return
+    if empty:
+        out.warn(f"warning: {ws.display(name)} changes nothing now (only its header is left); "
+                 f"drop it after the rebase with `f5quilt delete {name}`")
 
 
 def needs_refresh(ws: Workspace, name: str) -> bool:
@@ -267,7 +327,10 @@ def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         # record what was fetched, so later fetches are checked against it
         from f5quilt.repo.upstream import sha256_of
         pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive()))
+    elif pin.kind == "git" and not pin.commit:  # the ref for people, the commit for the tree
+        pin = Pin(pin.kind, pin.spec, pin.ref, None, up.resolved_commit())
     write_pin(ws, ws.settings.settings_file, pin)
+    ws.record_tree_pin(pin)
     ws.fs.discard_dir(state_dir(ws))  # the old tree and the copies: kept in the log for undo
     skipped = state.get("skipped") or []
     out.info(f"Rebased onto {_pin_of(state['new_pin']).describe()}"
@@ -295,6 +358,7 @@ def cont(ws: Workspace, out: Reporter) -> int:
         for name in ws.stack.applied():
             if ws.stack.conflicts(name) or needs_refresh(ws, name):
                 refresh(ws, out, name, normalize=True, force=True)
+                warn_if_empty(ws, out, name)
         _save_state(ws, state)
         return _advance(ws, out, state)
 
@@ -312,12 +376,8 @@ def skip(ws: Workspace, out: Reporter) -> int:
         if ws.stack.top() == name:
             from f5quilt.ops.pushpop import pop_one
             pop_one(ws, out, force=True)
-        if ws.series.get(name):
-            ws.series.remove(name)
-            ws.save_series()
-        state.setdefault("skipped", []).append(name)
-        out.info(f"Skipped {ws.display(name)} (removed from the series, file kept)")
-        _save_state(ws, state)
+        out.info(f"Skipped {ws.display(name)} (removed from the series)")
+        drop_patch(ws, out, name, state)
         ws.reload()
         return _advance(ws, out, state)
 
@@ -350,12 +410,17 @@ def abort(ws: Workspace, out: Reporter) -> int:
             if ws.tree.exists():
                 fs.discard_dir(ws.tree)
             fs.rename_dir(old_tree, ws.tree)
+            ws.record_tree_pin(_pin_of(state["old_pin"]))
         # patches, series and settings back byte for byte; patch files the rebase created go
         saved = sdir / "patches"
         for name in state["series"]:
             src = saved / name
             if src.exists():
                 fs.write(ws.patch_file(name), src.read_bytes(), src.stat().st_mode)
+        for name in state.get("moved", []):  # the files this rebase moved out of the series folder
+            moved = dropped_dir(ws) / name
+            if moved.is_file():
+                fs.unlink(moved, prune_to=ws.state_dir)
         fs.write(ws.settings.series, (sdir / "series").read_bytes())
         fs.write(ws.settings.settings_file, (sdir / "settings.yaml").read_bytes())
         fs.discard_dir(sdir)

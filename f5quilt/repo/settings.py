@@ -12,13 +12,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError
 
 SETTINGS_NAME = "f5quilt.yaml"
-KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log"}
+KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log", "ignore"}
 DEFAULT_LOG_KEEP = 50
+# files in the tree no patch records and no command reports (gitignore patterns); the
+# settings' ignore: list comes after these (a `!*.pyc` there takes one back)
+DEFAULT_IGNORE = ("__pycache__/", "*.pyc")
 
 
 def _pc_name(value: object, where: str) -> str:
@@ -41,6 +44,13 @@ class Settings:
     upstream: Dict[str, Any] = field(default_factory=dict)
     base: Path = field(default_factory=Path.cwd)  # where displayed paths are relative to
     log_keep: int = DEFAULT_LOG_KEEP  # entries of the undo log kept
+    ignore: List[str] = field(default_factory=lambda: list(DEFAULT_IGNORE))
+
+    def ignored(self) -> Callable[[str], bool]:
+        """A matcher of tree-relative paths for the ignore patterns (gitignore's rules)."""
+        import pathspec
+        spec = pathspec.GitIgnoreSpec.from_lines(self.ignore)
+        return lambda rel: bool(spec.match_file(rel))
 
     @property
     def quilt_patches(self) -> str:
@@ -173,8 +183,13 @@ def _from_file(path: Path, cwd: Path) -> Settings:
     upstream = data.get("upstream") or {}
     if not isinstance(upstream, dict):
         raise F5QuiltError(f"{path}: upstream must be a mapping")
+    ignore = data.get("ignore") or []
+    if isinstance(ignore, str):
+        ignore = [ignore]
+    if not isinstance(ignore, list) or not all(isinstance(x, str) and x.strip() and "\n" not in x for x in ignore):
+        raise F5QuiltError(f"{path}: ignore must be a list of gitignore patterns (strings)")
     return Settings(tree=tree, patches=patches, series=series,
                     pc_name=_pc_name(data.get("pc", ".pc"), str(path)), fuzz=fuzz, settings_file=path,
-                    log_keep=keep,
+                    log_keep=keep, ignore=list(DEFAULT_IGNORE) + ignore,
                     refresh_index=bool(refresh.get("index", False)) if isinstance(refresh, dict) else False,
                     upstream=upstream, base=cwd)

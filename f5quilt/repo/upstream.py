@@ -5,11 +5,14 @@ A pin is one of (in ``f5quilt.yaml`` under ``upstream:``)::
     pypi: f5-tts==1.1.22        # a PyPI sdist (pip download --no-binary :all:)
     sha256: ...                 # optional, checked on every fetch
     git: https://host/repo.git  # a git URL ...
-    ref: v1.1.22                # ... and a ref
+    ref: v1.1.22                # ... and a ref (for people)
+    commit: 0123abc...          # ... resolved to a commit (what is checked out, when present)
     path: ../F5-TTS-1.1.22      # a local directory or source archive
 
 Archives are downloaded once into the cache and extracted once into
-``<cache>/pristine/<key>/``; ``PristineSource`` reads files from there (or,
+``<cache>/pristine/<key>/``, with the archive's sha256 beside it
+(``<key>.sha256``): a pin whose sha256 differs is refused even when the
+cache is warm; ``PristineSource`` reads files from there (or,
 for a git pin, from git's object store through GitPython). ``materialize``
 builds the tree in a temporary sibling and renames it into place, so an
 interrupted fetch never leaves half a tree.
@@ -44,6 +47,12 @@ class Pin:
     spec: str                 # "f5-tts==1.1.22", a URL, or a path
     ref: Optional[str] = None
     sha256: Optional[str] = None
+    commit: Optional[str] = None  # a git pin's ref, resolved
+
+    @property
+    def checkout(self) -> str:
+        """What a git pin checks out: the resolved commit when recorded, else the ref."""
+        return self.commit or self.ref or "HEAD"
 
     @property
     def key(self) -> str:
@@ -61,9 +70,16 @@ class Pin:
         out = {self.kind: self.spec}
         if self.ref:
             out["ref"] = self.ref
+        if self.commit:
+            out["commit"] = self.commit
         if self.sha256:
             out["sha256"] = self.sha256
         return out
+
+    def identity(self) -> Dict[str, Optional[str]]:
+        """What a tree built from this pin remembers (``Workspace.tree_pin``)."""
+        return {"kind": self.kind, "spec": self.spec, "ref": self.ref, "commit": self.commit,
+                "sha256": self.sha256}
 
 
 def parse_pin(data: Dict[str, Any], base: Path, origin: str = "f5quilt.yaml") -> Pin:
@@ -76,7 +92,16 @@ def parse_pin(data: Dict[str, Any], base: Path, origin: str = "f5quilt.yaml") ->
         raise F5QuiltError(f"{origin}: upstream pypi pin must name an exact version (name==X)")
     if kind == "path":
         spec = str((base / spec).resolve())
-    return Pin(kind, spec, data.get("ref"), data.get("sha256"))
+    for key in ("ref", "sha256", "commit"):
+        if data.get(key) is not None and not isinstance(data.get(key), str):
+            raise F5QuiltError(f"{origin}: upstream {key} must be a string (quote it)")
+    sha = data.get("sha256")
+    if sha is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha):
+        raise F5QuiltError(f"{origin}: upstream sha256 must be 64 hex digits, not {sha!r}")
+    commit = data.get("commit")
+    if commit is not None and not re.fullmatch(r"[0-9a-fA-F]{7,64}", commit):
+        raise F5QuiltError(f"{origin}: upstream commit must be a hex commit id, not {commit!r}")
+    return Pin(kind, spec, data.get("ref"), sha.lower() if sha else None, commit.lower() if commit else None)
 
 
 def pin_from_arg(arg: str, base: Path) -> Pin:
@@ -90,6 +115,15 @@ def pin_from_arg(arg: str, base: Path) -> Pin:
     if not path.exists():
         raise F5QuiltError(f"upstream {arg}: no such directory or archive")
     return Pin("path", str(path))
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB"):
+        if size < 1024 or unit == "MiB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover
 
 
 def sha256_of(path: Path) -> str:
@@ -111,10 +145,33 @@ class Upstream:
     def pristine_dir(self) -> Path:
         return self.cache / "pristine" / self.pin.key
 
+    @property
+    def pristine_sha_file(self) -> Path:
+        """The sha256 of the archive the pristine copy was extracted from, beside it."""
+        return self.cache / "pristine" / f"{self.pin.key}.sha256"
+
+    def _check_pristine_sha(self, target: Path) -> None:
+        """A warm cache is checked against the pin too: the hash recorded at extraction
+        (or, for a cache older than that record, the cached archive's)."""
+        if not self.pin.sha256 or self.pin.kind == "git":
+            return
+        try:
+            recorded: Optional[str] = self.pristine_sha_file.read_text().strip()
+        except (FileNotFoundError, UnicodeDecodeError):
+            recorded = None
+        if recorded is None:
+            self.archive()  # checks the archive's sha256 (downloads it if it is gone)
+            return
+        if recorded != self.pin.sha256:
+            raise F5QuiltError(f"{target}: extracted from an archive with sha256 {recorded}, "
+                               f"not the pin's {self.pin.sha256} ({self.pin.describe()})")
+
     # -- the archive ----------------------------------------------------
     def archive(self, log: Callable[[str], None] = lambda s: None) -> Path:
         if self.pin.kind == "path":
-            return Path(self.pin.spec)
+            local = Path(self.pin.spec)
+            self._check_sha(local)
+            return local
         if self.pin.kind != "pypi":
             raise F5QuiltError("internal: archive() of a git pin")
         dest = self.cache / "sdist"
@@ -135,11 +192,15 @@ class Upstream:
                     raise F5QuiltError(f"pip download {self.pin.spec} gave {len(files)} files")
                 os.replace(files[0], dest / files[0].name)  # atomic: no half download in the cache
                 found = dest / files[0].name
-        if self.pin.sha256:
+                log(f"Downloaded {found.name} ({human_size(found.stat().st_size)})")
+        self._check_sha(found)
+        return found
+
+    def _check_sha(self, found: Path) -> None:
+        if self.pin.sha256 and found.is_file():
             actual = sha256_of(found)
             if actual != self.pin.sha256:
                 raise F5QuiltError(f"{found.name}: sha256 {actual} does not match the pin's {self.pin.sha256}")
-        return found
 
     @staticmethod
     def _cached_sdist(dest: Path, name: str, version: str) -> Optional[Path]:
@@ -157,6 +218,7 @@ class Upstream:
         """An extracted, read-only-by-convention copy of the pin in the cache."""
         target = self.pristine_dir
         if target.is_dir():
+            self._check_pristine_sha(target)
             return target
         if self.pin.kind == "path" and Path(self.pin.spec).is_dir():
             return Path(self.pin.spec)
@@ -168,7 +230,11 @@ class Upstream:
             if self.pin.kind == "git":
                 self._git_checkout(tmp / "t", log)
             else:
-                extract_archive(self.archive(log), tmp / "t")
+                archive = self.archive(log)
+                log(f"Extracting {archive.name} ({human_size(archive.stat().st_size)})")
+                extract_archive(archive, tmp / "t")
+                (tmp / "sha").write_text(sha256_of(archive) + "\n")
+                os.replace(tmp / "sha", self.pristine_sha_file)
             os.replace(tmp / "t", target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -180,9 +246,19 @@ class Upstream:
         log(f"Cloning {self.pin.describe()}")
         try:
             repo = git.Repo.clone_from(self.pin.spec, str(dest), no_checkout=True)
-            repo.git.checkout(self.pin.ref or "HEAD")
+            repo.git.checkout(self.pin.checkout)
         except git.GitCommandError as exc:
-            raise F5QuiltError(f"cannot fetch {self.pin.describe()}: {exc.stderr.strip() or exc}") from None
+            raise F5QuiltError(f"cannot fetch {self.pin.describe()}: {_git_line(exc)}") from None
+
+    def resolved_commit(self, log: Callable[[str], None] = lambda s: None) -> str:
+        """The commit a git pin's ref names (fetching it first)."""
+        import git
+        root = self.ensure_pristine(log)
+        try:
+            sha: str = git.Repo(str(root)).commit(self.pin.checkout).hexsha
+            return sha
+        except (git.GitCommandError, ValueError, git.BadName) as exc:
+            raise F5QuiltError(f"cannot resolve {self.pin.describe()}: {exc}") from None
 
     def materialize(self, tree: Path, log: Callable[[str], None] = lambda s: None,
                     txn: "Optional[Transaction]" = None) -> None:
@@ -218,7 +294,7 @@ class Upstream:
     def reader(self, log: Callable[[str], None] = lambda s: None) -> Reader:
         root = self.ensure_pristine(log)
         if self.pin.kind == "git":
-            return _git_reader(root, self.pin.ref or "HEAD")
+            return _git_reader(root, self.pin.checkout)
 
         def read(rel: str) -> Optional[bytes]:
             try:
@@ -227,6 +303,17 @@ class Upstream:
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 return None
         return read
+
+
+def _git_line(exc: Any) -> str:
+    """git's complaint in one line: its last 'fatal:'/'error:' line, else the last one."""
+    text = str(getattr(exc, "stderr", "") or "").strip() or str(exc)
+    lines = [ln.strip().strip("'").strip() for ln in text.splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        for tag in ("fatal:", "error:"):
+            if tag in ln:
+                return ln[ln.index(tag):]
+    return lines[-1] if lines else "git failed"
 
 
 def clean_partials(tree: Path) -> None:
@@ -272,14 +359,19 @@ def extract_archive(archive: Path, dest: Path) -> None:
             with zipfile.ZipFile(archive) as zf:
                 for name in zf.namelist():
                     _check_member(name, archive)
-                zf.extractall(tmp)
+                from f5quilt.output import with_progress
+                for member in with_progress(zf.namelist(), f"Extracting {archive.name}"):
+                    zf.extract(member, tmp)
         else:
             try:
+                from f5quilt.output import with_progress
                 with tarfile.open(archive) as tf:
-                    for m in tf.getmembers():
+                    members = tf.getmembers()
+                    for m in members:
                         _check_member(m.name, archive)
                     if hasattr(tarfile, "data_filter"):
-                        tf.extractall(tmp, filter="data")
+                        for m in with_progress(members, f"Extracting {archive.name}"):
+                            tf.extract(m, tmp, filter="data")
                     else:  # pragma: no cover - older Pythons
                         tf.extractall(tmp)
             except (tarfile.TarError, EOFError, OSError) as exc:

@@ -7,6 +7,7 @@ finished command in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +24,9 @@ from f5quilt.repo.settings import Settings
 from f5quilt.repo.transaction import Roots, Transaction, os_error, repair
 
 if TYPE_CHECKING:
-    from f5quilt.repo.upstream import Upstream
+    from f5quilt.repo.upstream import Pin, Upstream
+
+TREE_PIN = "tree-pin.json"  # in the state dir: which pin built the tree
 
 
 @dataclass
@@ -200,6 +203,92 @@ class Workspace:
         out.info(f"Fetching upstream {up.pin.describe()} into {rel}")
         with self.transaction(f"upstream fetch {up.pin.describe()}"):
             up.materialize(self.tree, out.info, txn=self.fs)
+            self.record_tree_pin(up.pin)
+
+    # -- which pin built the tree ------------------------------------------
+    @property
+    def tree_pin_file(self) -> Path:
+        return self.state_dir / TREE_PIN
+
+    def record_tree_pin(self, pin: "Pin") -> None:
+        """Remember (through the transaction: undo puts the old record back) that the
+        tree was just built from ``pin``."""
+        if self.settings.settings_file is None:
+            return
+        rel = os.path.relpath(self.tree, self.settings.settings_file.parent)
+        self.fs.write_text(self.tree_pin_file,
+                           json.dumps({"tree": rel, "pin": pin.identity()}, indent=1, sort_keys=True) + "\n")
+
+    def _recorded_pin(self) -> Optional[Dict[str, Optional[str]]]:
+        """The recorded pin's fields, or None (no record, another tree path, unreadable)."""
+        if self.settings.settings_file is None:
+            return None
+        try:
+            data = json.loads(self.tree_pin_file.read_bytes())
+            pin = data["pin"]
+            rel = os.path.relpath(self.tree, self.settings.settings_file.parent)
+            if data.get("tree") != rel or not isinstance(pin, dict):
+                return None
+            fields = {k: pin.get(k) for k in ("kind", "spec", "ref", "commit", "sha256")}
+            if not all(v is None or isinstance(v, str) for v in fields.values()):
+                return None
+            if not fields["kind"] or not fields["spec"]:
+                return None
+            return fields
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def tree_pin(self) -> "Optional[Pin]":
+        """The pin recorded when the tree was built; None when unknown (a tree built
+        before the record existed, by hand, or for another tree path)."""
+        from f5quilt.repo.upstream import Pin
+        f = self._recorded_pin()
+        if f is None:
+            return None
+        return Pin(str(f["kind"]), str(f["spec"]), f["ref"], f["sha256"], f["commit"])
+
+    def tree_mismatch(self) -> Optional[str]:
+        """One line when the tree was built from another pin than the settings name
+        (a teammate moved the pin), else None. Quiet during a rebase (the tree is then
+        on the new release while the settings still name the old one).
+
+        Runs on every command: reads one small file and the settings already loaded,
+        never the upstream module (tarfile, subprocess: start-up time)."""
+        data = self.settings.upstream
+        if self.settings.settings_file is None or not data or not self.tree.is_dir():
+            return None
+        built = self._recorded_pin()
+        if built is None or (self.state_dir / "rebase" / "state.json").exists():
+            return None
+        kinds = [k for k in ("pypi", "git", "path") if data.get(k)]
+        if len(kinds) != 1:
+            return None  # the command that reads the pin says what is wrong with it
+        kind, spec = kinds[0], str(data[kinds[0]])
+        if kind == "path":
+            spec = str((self.settings.settings_file.parent / spec).resolve())
+
+        def text(v: object) -> Optional[str]:
+            return str(v).lower() if v is not None else None
+
+        ref, commit, sha = data.get("ref"), text(data.get("commit")), text(data.get("sha256"))
+        ref = str(ref) if ref is not None else None
+
+        def describe(k: Optional[str], sp: Optional[str], rf: Optional[str]) -> str:
+            return f"{sp} {rf or 'HEAD'}" if k == "git" else str(sp)
+
+        rel = os.path.relpath(self.tree, self.settings.base)
+        hint = "; `f5quilt upstream fetch --replace` rebuilds it"
+        now = describe(kind, spec, ref)
+        was = describe(built["kind"], built["spec"], built["ref"])
+        if (built["kind"], built["spec"], built["ref"]) != (kind, spec, ref):
+            return f"{rel} holds {was}; the pin is {now}{hint}"
+        if built["commit"] and commit and built["commit"] != commit:
+            return (f"{rel} holds {was} at commit {built['commit'][:12]}; "
+                    f"the pin is commit {commit[:12]}{hint}")
+        if built["sha256"] and sha and built["sha256"] != sha:
+            return (f"{rel} was built from {was} with sha256 {built['sha256'][:16]}...; "
+                    f"the pin's sha256 is {sha[:16]}...{hint}")
+        return None
 
     def reload(self) -> None:
         """Read the series and .pc/ again (the tree was replaced), inside the same transaction."""

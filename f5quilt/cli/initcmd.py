@@ -1,0 +1,35 @@
+"""init: set a repository up for a vendored tree."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from f5quilt.output import Reporter
+from . import cli
+from .common import Context, verbosity
+
+
+@cli.command()
+@click.option("--pypi", metavar="NAME==VERSION", help="A PyPI sdist, at an exact version.")
+@click.option("--git", "git_url", metavar="URL[@REF]", help="A git repository at a tag, branch or commit.")
+@click.option("--path", metavar="DIR|ARCHIVE", help="A local directory or source archive.")
+@click.option("--tree", metavar="DIR", help="Where the vendored tree goes (default third_party/NAME).")
+@click.option("--patches", metavar="DIR", help="The patches folder (default patches).")
+@verbosity
+def init(pypi: Optional[str], git_url: Optional[str], path: Optional[str], tree: Optional[str],
+         patches: Optional[str], reporter: Reporter) -> int:
+    """Set this directory up: f5quilt.yaml, an empty series, the tree.
+
+    Writes f5quilt.yaml with the pin, an empty patches/series, and
+    .gitignore lines for the tree, f5quilt's state (.f5quilt/) and the
+    download cache (.cache/); fetches the release and materializes the
+    tree. The pin records what was fetched: an archive's sha256, a git
+    ref's commit (the ref is kept for people). One transaction: `f5quilt
+    undo` takes it all back. Refused where f5quilt.yaml exists already.
+    """
+    from f5quilt.ops.vendor import init as do_init, pin_of_option
+    base = Path.cwd().resolve()
+    pin = pin_of_option(pypi, git_url, path, base)
+    return do_init(base, reporter, pin, tree=tree, patches=patches, command_line=" ".join(Context.argv))

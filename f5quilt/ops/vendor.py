@@ -1,0 +1,196 @@
+"""Setting a repository up (``init``) and rebuilding the tree from the pin
+(``upstream fetch --replace``).
+
+``init`` writes ``f5quilt.yaml``, an empty series and the ``.gitignore``
+lines, fetches the pin and materializes the tree, all in one transaction
+(``f5quilt undo`` takes it all back); the pin is recorded with what was
+fetched: an archive's sha256, a git ref's resolved commit.
+
+``replace_tree`` is for a tree built from another pin than the settings
+name now (a teammate moved the pin): it refuses while the tree holds edits
+no patch records (rebase's rule, judged against the pin that built the
+tree), and otherwise swaps the tree in one transaction and pushes again
+what was applied.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import List, Optional
+
+from f5quilt.errors import F5QuiltError
+from f5quilt.model.series import load_series
+from f5quilt.output import Reporter
+from f5quilt.repo.pcdir import AppliedStack
+from f5quilt.repo.settings import SETTINGS_NAME, Settings, find_settings_file
+from f5quilt.repo.upstream import Pin, Upstream, default_cache, sha256_of
+from f5quilt.repo.workspace import Workspace
+
+
+# -- init ------------------------------------------------------------------
+def pin_of_option(pypi: Optional[str], git_url: Optional[str], path: Optional[str], base: Path) -> Pin:
+    """The pin from exactly one of --pypi NAME==VER, --git URL[@REF], --path DIR|ARCHIVE."""
+    given = [x for x in (pypi, git_url, path) if x]
+    if len(given) != 1:
+        raise F5QuiltError("init: give exactly one of --pypi NAME==VERSION, --git URL@REF, --path DIR",
+                           exit_code=2)
+    if pypi:
+        name, sep, version = pypi.partition("==")
+        if not sep or not name.strip() or not version.strip() or re.search(r"[<>=!~,;\s]", name + version):
+            raise F5QuiltError(f"init: --pypi wants an exact version, NAME==VERSION, not {pypi!r}", exit_code=2)
+        return Pin("pypi", f"{name.strip()}=={version.strip()}")
+    if git_url:
+        url, ref = git_url, None
+        head, at, tail = git_url.rpartition("@")
+        # user@host:repo (scp-like) is not URL@REF: a ref follows a URL, not a user name
+        if at and tail and ("/" in head or ":" in head):
+            url, ref = head, tail
+        return Pin("git", url, ref)
+    assert path is not None
+    full = (base / path).resolve()
+    if not full.exists():
+        raise F5QuiltError(f"init: --path {path}: no such directory or archive")
+    return Pin("path", str(full))
+
+
+def default_tree(pin: Pin) -> str:
+    if pin.kind == "pypi":
+        name = pin.spec.partition("==")[0]
+    else:
+        name = re.sub(r"(\.git|\.tar(\.\w+)?|\.tgz|\.zip)$", "", pin.spec.rstrip("/").rsplit("/", 1)[-1])
+        name = name.rsplit(":", 1)[-1] or "upstream"
+    return f"third_party/{name}"
+
+
+def _settings_text(tree: str, patches: str, pin: Pin, base: Path) -> str:
+    fields = pin.to_settings()
+    if pin.kind == "path":
+        fields["path"] = os.path.relpath(pin.spec, base)
+    lines = ["# f5quilt settings (docs/commands.md); `f5quilt rebase --onto` moves the pin",
+             f"tree: {tree}", f"patches: {patches}", "upstream:"]
+    lines += [f"  {k}: {v}" for k, v in fields.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _gitignore_lines(base: Path, tree: Path, cache: Path) -> List[str]:
+    out = [f"/{os.path.relpath(tree, base)}/", "/.f5quilt/"]
+    if cache == base / ".cache":
+        out.append("/.cache/")
+    return out
+
+
+def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: Optional[str],
+         command_line: str = "") -> int:
+    """Set up ``base`` (the repository root) for a vendored tree; one transaction."""
+    from f5quilt.ops.pushpop import recover
+    existing = find_settings_file(base)
+    if existing == base / SETTINGS_NAME and (base / ".f5quilt" / "txn").exists():
+        # an init killed after it wrote the settings: roll it back, as any command would
+        from f5quilt.repo.settings import load_settings
+        recover(Workspace.open(load_settings(base)), out)
+        existing = find_settings_file(base)
+    if existing is not None:
+        where = "here" if existing.parent == base else f"at {existing}"
+        raise F5QuiltError(f"{SETTINGS_NAME} exists already {where}: this repository is set up "
+                           "(edit it, or `f5quilt rebase --onto NEW_PIN` to move the pin)")
+    tree_rel = tree or default_tree(pin)
+    patches_rel = patches or "patches"
+    for what, rel in (("--tree", tree_rel), ("--patches", patches_rel)):
+        p = Path(rel)
+        if p.is_absolute() or ".." in p.parts or rel in ("", "."):
+            raise F5QuiltError(f"init: {what} {rel!r} must be a folder inside the repository", exit_code=2)
+    tree_path = (base / tree_rel).resolve()
+    if tree_path.exists():
+        raise F5QuiltError(f"init: {tree_rel} exists already; remove it or choose another --tree")
+    settings_file = base / SETTINGS_NAME
+    cache = default_cache(base)
+    up = Upstream(pin, cache)
+    # fetch before anything is written: a failed download leaves the repository as it was
+    up.ensure_pristine(out.info)
+    if pin.kind == "git":
+        pin = Pin(pin.kind, pin.spec, pin.ref, None, up.resolved_commit())
+    elif pin.kind == "pypi" or Path(pin.spec).is_file():
+        pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive(out.info)))
+    up = Upstream(pin, cache)
+    patches_path = (base / patches_rel).resolve()
+    settings = Settings(tree=tree_path, patches=patches_path, series=patches_path / "series",
+                        settings_file=settings_file, upstream=pin.to_settings(), base=base)
+    ws = Workspace(settings, AppliedStack(tree_path, settings.pc_name), load_series(settings.series))
+    ws.command_line = command_line or f"init {pin.describe()}"
+    recover(ws, out)  # an init killed before it wrote anything
+    with ws.transaction(f"init {pin.describe()}") as fs:
+        fs.write_text(settings_file, _settings_text(tree_rel, patches_rel, pin, base))
+        if not settings.series.exists():
+            fs.mkdirs(patches_path)
+            fs.write_text(settings.series, "")
+        gi = base / ".gitignore"
+        text = gi.read_text() if gi.is_file() else ""
+        have = {line.strip() for line in text.splitlines()}
+        add = [line for line in _gitignore_lines(base, tree_path, cache)
+               if line not in have and line.strip("/") not in have and line.lstrip("/") not in have]
+        if add:
+            sep = "" if not text or text.endswith("\n") else "\n"
+            fs.write_text(gi, text + sep + "# f5quilt: the vendored tree, its state and the download cache\n"
+                          + "".join(a + "\n" for a in add))
+        out.info(f"Fetching upstream {pin.describe()} into {tree_rel}")
+        up.materialize(tree_path, out.info, txn=fs)
+        ws.record_tree_pin(pin)
+    recorded = f"commit {pin.commit}" if pin.commit else (f"sha256 {pin.sha256}" if pin.sha256 else "a directory")
+    out.info(f"Wrote {SETTINGS_NAME} (upstream {pin.describe()}, {recorded}), "
+             f"{os.path.relpath(settings.series, base)}" + (", .gitignore" if add else ""))
+    out.info("Next: f5quilt new NAME.patch; f5quilt edit FILE; f5quilt refresh")
+    return 0
+
+
+# -- upstream fetch --replace ------------------------------------------------
+def replace_tree(ws: Workspace, out: Reporter) -> int:
+    """Rebuild the tree from the pin the settings name, then push again what was applied."""
+    from f5quilt.ops.pushpop import _push_plan, recover
+    from f5quilt.ops.rebase import in_progress, unrecorded_edits
+
+    recover(ws, out)
+    up = ws.upstream()
+    if up is None or ws.settings.settings_file is None:
+        raise F5QuiltError("no upstream pinned in the settings (f5quilt.yaml: upstream:)")
+    if in_progress(ws):
+        raise F5QuiltError("a rebase is in progress: use rebase --continue, --skip or --abort")
+    applied: List[str] = []
+    if ws.tree.is_dir():
+        built = ws.tree_pin()
+        base = Upstream(built, up.cache) if built is not None else up
+        for name in ws.stack.applied():
+            if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
+                raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it "
+                                   "(refresh, or pop -f) before the tree is replaced")
+        lost = unrecorded_edits(ws, base)
+        if lost:
+            for line in lost:
+                out.error(line)
+            raise F5QuiltError(
+                f"{len(lost)} unrecorded change(s) in the tree would be lost: record them "
+                "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh) or undo them, then "
+                "`f5quilt upstream fetch --replace` again")
+        applied = ws.stack.applied()
+    up.ensure_pristine(out.info)  # fetch (and check) before touching anything
+    rel = os.path.relpath(ws.tree, ws.settings.base)
+    with ws.transaction(f"upstream fetch --replace {up.pin.describe()}") as fs:
+        if ws.tree.is_dir():
+            fs.discard_dir(ws.tree)  # kept in the log: `f5quilt undo` brings the old tree back
+        out.info(f"Replacing {rel} with {up.pin.describe()}")
+        up.materialize(ws.tree, out.info, txn=fs)
+        ws.record_tree_pin(up.pin)
+        ws.reload()
+        fs.savepoint()
+        names = ws.series.names
+        still = [names.index(n) for n in applied if n in names]
+        if still:
+            plan = names[:max(still) + 1]
+        elif applied:
+            plan = names  # every applied patch was renamed or replaced: the whole series
+        else:
+            plan = []
+        status = _push_plan(ws, out, plan, fuzz=ws.settings.fuzz, force=False, merge=False) if plan else 0
+    if plan:
+        out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
+    return status
