@@ -10,7 +10,7 @@ from typing import Dict
 
 import pytest
 
-from helpers import ROOT, make_series, snapshot, write_tree
+from helpers import ROOT, Runner, make_series, snapshot, write_tree
 
 pytestmark = [pytest.mark.quilt,
               pytest.mark.skipif(shutil.which("quilt") is None, reason="GNU quilt not installed (.ci/run installs it)")]
