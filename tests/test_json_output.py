@@ -52,8 +52,8 @@ def test_json_outputs_match_their_schemas(repo: Path, run: Runner) -> None:
     assert run(repo, "push")[0] == 0
     assert check("applied") == ["one.patch"] and check("top") == {"top": "one.patch"}
     assert check("series") == [
-        {"patch": "one.patch", "applied": True, "top": True, "strip": 1, "reverse": False},
-        {"patch": "two.patch", "applied": False, "top": False, "strip": 1, "reverse": False}]
+        {"patch": "one.patch", "applied": True, "top": True, "strip": 1, "reverse": False, "guards": []},
+        {"patch": "two.patch", "applied": False, "top": False, "strip": 1, "reverse": False, "guards": []}]
     assert check("files") == {"patch": "one.patch", "files": ["pkg/mod.py"]}
     assert check("files", "two.patch") == {"patch": "two.patch", "files": ["pkg/other.py"]}
     assert check("patches", "tp/pkg/mod.py") == {"file": "pkg/mod.py", "patches": ["one.patch"]}

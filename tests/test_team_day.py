@@ -76,7 +76,7 @@ def test_a_teams_day(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatc
     patch("02-version-tag.patch", "six.py", '__version__ = "1.16.0"', '__version__ = "2.0.0+team"')
     patch("03-helper.patch", "six.py", "", HELPER)
     assert js(repo, "series") == [
-        {"patch": n, "applied": True, "top": n.startswith("03"), "strip": 1, "reverse": False}
+        {"patch": n, "applied": True, "top": n.startswith("03"), "strip": 1, "reverse": False, "guards": []}
         for n in ("01-license-years.patch", "02-version-tag.patch", "03-helper.patch")]
     assert js(repo, "files", "02-version-tag.patch") == {"patch": "02-version-tag.patch", "files": ["six.py"]}
     assert js(repo, "patches", "third_party/six/six.py")["patches"] == ["02-version-tag.patch", "03-helper.patch"]
