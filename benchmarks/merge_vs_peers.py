@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from f5quilt.engine.gitdiff import diff_files  # noqa: E402
 from f5quilt.engine.locate import apply_hunks  # noqa: E402
-from f5quilt.engine.merge import merge3  # noqa: E402
+from f5quilt.engine.apply import apply_patch  # noqa: E402
+from f5quilt.engine.merge import merge_into  # noqa: E402
 from f5quilt.model.patch import Hunk, parse_patch, split_lines  # noqa: E402
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, list_files  # noqa: E402
 
@@ -62,10 +63,11 @@ def apply_exact(data: bytes, hunks: List[Hunk]) -> Optional[bytes]:
     return b"".join(res.lines) if res.ok else None
 
 
-def cases(old_root: Path, new_root: Path, fine: bool = False) -> List[Case]:
+def cases(old_root: Path, new_root: Path, fine: bool = False,
+          suffixes: Tuple[str, ...] = (".py",)) -> List[Case]:
     out: List[Case] = []
     for rel in sorted(set(list_files(old_root)) & set(list_files(new_root))):
-        if not rel.endswith(".py"):
+        if not rel.endswith(suffixes):
             continue
         old, new = (old_root / rel).read_bytes(), (new_root / rel).read_bytes()
         if old == new:
@@ -86,15 +88,16 @@ def cases(old_root: Path, new_root: Path, fine: bool = False) -> List[Case]:
 
 
 def run_f5quilt(base: bytes, ours: bytes, patch: bytes, work: Path) -> Tuple[Optional[bytes], bool]:
-    """What push --merge does: locate at fuzz 0, else 3-way merge against the base."""
+    """What push --merge does: locate at fuzz 0; what fails, and what landed at an
+    offset, goes through the 3-way merge against the base (pushpop.merge_failed_files)."""
     p = parse_patch(patch, "p")
-    res = apply_hunks(split_lines(ours), p.files[0].hunks)
-    if res.ok:
-        return b"".join(res.lines), False
-    theirs = apply_exact(base, p.files[0].hunks)
-    assert theirs is not None
-    m = merge3(ours, base, theirs, ("ours", "base", "theirs"))
-    return m.data, m.conflicts > 0
+    res = apply_patch(p, lambda rel: ours, strip=1, fuzz=0)
+    if res.ok and not any(r.offset for c in res.changes.values() for r in c.reports):
+        return res.changes[next(iter(res.changes))].after, False
+    exact = apply_patch(p, lambda rel: base, strip=1, fuzz=0)
+    assert exact.ok
+    conflicts = merge_into(res, lambda rel: base, exact, "patch")
+    return res.changes[next(iter(res.changes))].after, bool(conflicts)
 
 
 def run_git_3way(base: bytes, ours: bytes, patch: bytes, work: Path) -> Tuple[Optional[bytes], bool]:

@@ -111,6 +111,11 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
                 from f5quilt.engine.merge import merge_into
                 conflicts = merge_into(result, pre, exact, display(name))
                 status = CONFLICT if conflicts else MERGE
+        elif status in (OFFSET, FUZZ) and pre is not None and exact is not None and exact.ok:
+            from f5quilt.engine.merge import merge_into
+            merge_into(result, pre, exact, display(name))  # a context that fits two places
+            if any(c.merged for c in result.changes.values()):
+                status = MERGE
         results.append(PatchCheck(name, status, _hunks(result)))
         if status not in NOT_LANDING:
             overlay.apply(result)

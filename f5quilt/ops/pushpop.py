@@ -113,7 +113,7 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     out.info(f"Applying patch {ws.display(name)}")
     result = compute_push(ws, name, fuzz)
     conflicts: Dict[str, int] = {}
-    if not result.ok and merge:
+    if merge and (not result.ok or any(r.offset or r.fuzz for c in result.changes.values() for r in c.reports)):
         conflicts = merge_failed_files(ws, name, result, merge_pre)
     report_result(out, result)
     if not force:
@@ -397,6 +397,8 @@ def merge_failed_files(ws: Workspace, name: str, result: PatchResult,
     patch = ws.oriented(name)
     exact = apply_patch(patch, pre, strip=entry.strip, fuzz=0, display=ws.display(name))
     if not exact.ok:
+        if result.ok:
+            return {}  # only offsets to check, and nothing to check them against
         raise F5QuiltError(f"{ws.display(name)} does not apply to its own base "
                            "(pinned upstream + earlier patches); cannot merge")
     from f5quilt.engine.merge import merge_into  # git is only needed here

@@ -1,0 +1,77 @@
+"""Hunk-scoped 3-way merge (engine/hunkmerge.py): files whose sections moved,
+with many repeated lines, where a whole-file diff3 aligns the wrong regions."""
+from __future__ import annotations
+
+from f5quilt.engine.hunkmerge import HUNK, merge_scoped
+from f5quilt.engine.merge import merge3, merge_file
+
+L = ("tree", "base", "patch")
+
+
+def section(name: str, tests: int = 4) -> str:
+    body = "".join(f"def test_{name.lower()}{i}(self):\n    ...\n\n" for i in range(tests))
+    return f"Section {name}\n========\n\n{body}"
+
+
+def doc(order: str) -> bytes:
+    return "".join(section(n) for n in order).encode()
+
+
+def patched(data: bytes) -> bytes:
+    """The patch: two bodies, in sections B and D, get a real assertion."""
+    return (data.replace(b"def test_b2(self):\n    ...\n", b"def test_b2(self):\n    assert b2\n")
+                .replace(b"def test_d1(self):\n    ...\n", b"def test_d1(self):\n    assert d1\n"))
+
+
+def test_moved_sections_merge_each_hunk_in_its_own_region() -> None:
+    base = doc("ABCDE")
+    for order in ("AEDCB", "BACDE", "EDCBA", "CDEAB"):
+        ours = doc(order).replace(b"def test_c1(self):", b"def test_c1(self, tmp):")
+        # the whole-file diff3 misaligns the sections: its word-level pass then
+        # "resolves" the conflict by editing the wrong test
+        whole = merge3(ours, base, patched(base), L)
+        assert whole.data != patched(ours)
+        out = merge_file(ours, base, patched(base), L)
+        assert out.conflicts == 0 and out.level == HUNK, order
+        assert out.data == patched(ours), order
+        assert out.regions is not None and all(r.clean for r in out.regions)
+        anchors = sorted((r.above.text, r.below.text) for r in out.regions)
+        assert anchors == [(b"def test_b2(self):\n", b"def test_b3(self):\n"),
+                           (b"def test_d1(self):\n", b"def test_d2(self):\n")]
+
+
+def test_repeated_lines_never_anchor_and_the_nearest_unique_ones_do() -> None:
+    base = b"".join(b"...\n" if i % 2 else f"item {i}\n".encode() for i in range(20))
+    theirs = base.replace(b"item 10\n...\n", b"item 10\n... (changed)\n")
+    ours = base.replace(b"item 2\n", b"item two\n").replace(b"item 18\n", b"")
+    ours = ours[ours.index(b"item 8\n"):] + ours[:ours.index(b"item 8\n")]   # rotated
+    out = merge_scoped(ours, base, theirs, L)
+    assert out is not None and out.conflicts == 0
+    (region,) = out.regions
+    assert (region.above.text, region.below.text) == (b"item 10\n", b"item 12\n")
+    assert out.data == ours.replace(b"item 10\n...\n", b"item 10\n... (changed)\n")
+
+
+def test_two_regions_that_fit_equally_well_stay_a_conflict() -> None:
+    base = doc("ABC")
+    ours = (section("A") + section("B") + section("B") + section("C")).encode()  # B twice
+    theirs = base.replace(b"def test_b2(self):\n    ...\n", b"def test_b2(self):\n    assert b2\n")
+    out = merge_scoped(ours, base, theirs, L)
+    assert out is not None and out.conflicts == 1
+    (region,) = out.regions
+    assert not region.clean and "two places fit equally well" in region.reason
+    # narrowed: markers around the lines between the unique anchors only
+    assert (region.above.text, region.below.text) == (b"def test_a3(self):\n", b"Section C\n")
+    head = ours[:ours.index(b"def test_a3(self):\n") + len(b"def test_a3(self):\n")]
+    assert out.data.startswith(head + b"<<<<<<< tree\n    ...\n")
+    assert out.data.endswith(b">>>>>>> patch\n" + section("C").encode())
+    assert out.data.count(b"<<<<<<< tree\n") == 1 and out.data.count(b"assert b2") == 1
+
+
+def test_anchors_out_of_order_leave_the_whole_file_result() -> None:
+    base = b"alpha\nx\nbeta\nx\ngamma\n"
+    theirs = b"alpha\nx\nbeta\ny\ngamma\n"
+    ours = b"gamma\nx\nbeta\nz\nalpha\n"   # the unique lines around the change swapped places
+    assert merge_scoped(ours, base, theirs, L) is None
+    out = merge_file(ours, base, theirs, L)
+    assert out.regions is None
