@@ -2,6 +2,13 @@
 with many repeated lines, where a whole-file diff3 aligns the wrong regions."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import Runner, write_tree
+from f5quilt.engine.gitdiff import diff_files
 from f5quilt.engine.hunkmerge import HUNK, merge_scoped
 from f5quilt.engine.merge import merge3, merge_file
 
@@ -75,3 +82,44 @@ def test_anchors_out_of_order_leave_the_whole_file_result() -> None:
     assert merge_scoped(ours, base, theirs, L) is None
     out = merge_file(ours, base, theirs, L)
     assert out.regions is None
+
+
+def _moved_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("F5QUILT_CACHE", str(tmp_path / "cache"))
+    write_tree(tmp_path / "v1", {"t.py": doc("ABCDE")})
+    write_tree(tmp_path / "v2", {"t.py": doc("EDCBA").replace(b"def test_c1(self):", b"def test_c1(self, tmp):")})
+    patch = diff_files({"t.py": doc("ABCDE")}, {"t.py": patched(doc("ABCDE"))})
+    write_tree(tmp_path / "repo", {
+        "f5quilt.yaml": f"tree: tree\nupstream:\n  path: {tmp_path / 'v1'}\n",
+        "patches/series": "p.diff\n", "patches/p.diff": patch})
+    return tmp_path / "repo"
+
+
+def test_push_merge_explains_each_hunk_and_shows_anchors_with_v(tmp_path: Path, run: Runner,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _moved_repo(tmp_path, monkeypatch)
+    assert run(repo, "upstream", "fetch")[0] == 0
+    (repo / "tree/t.py").write_bytes((tmp_path / "v2/t.py").read_bytes())  # upstream reorganized t.py
+    assert run(repo, "push")[0] == 1
+    rc, out, err = run(repo, "push", "--merge", "-v")
+    assert rc == 0, out + err
+    assert (repo / "tree/t.py").read_bytes() == patched((tmp_path / "v2/t.py").read_bytes())
+    assert "Hunk #1 succeeded at 53 (offset 30 lines)." in out  # section B moved down, whole
+    assert "Hunk #2 merged in its own region (3-way, hunk-scoped)." in out
+    assert "  anchored between line 22: def test_d1(self): .. line 25: def test_d2(self):" in out
+    assert run(repo, "pop")[0] == 0
+    rc, out, _ = run(repo, "push", "--merge")  # without -v: no anchors
+    assert rc == 0 and "hunk-scoped" in out and "anchored" not in out
+
+
+def test_check_onto_json_says_how_each_hunk_lands(tmp_path: Path, run: Runner,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _moved_repo(tmp_path, monkeypatch)
+    rc, out, err = run(repo, "check", "--onto", str(tmp_path / "v2"), "--json")
+    assert rc == 0, out + err
+    (p,) = json.loads(out)["patches"]
+    assert p["status"] == "merge"
+    assert [h["landing"] for h in p["hunks"]] == ["offset", "merged hunk-scoped"]
+    assert p["hunks"][1]["merge"] == "hunk" and len(p["hunks"][1]["anchors"]) == 1
+    rc, out, err = run(repo, "check", "--strict", "--json")
+    assert [h["landing"] for h in json.loads(out)["patches"][0]["hunks"]] == ["exact", "exact"]

@@ -77,6 +77,18 @@ class HunkReport:
     anchors: List[str] = field(default_factory=list)  # hunk-scoped merge: the lines its region sits between
     scoped: bool = False      # merged in its own region (hunk-scoped), at line or word level
 
+    @property
+    def landing(self) -> str:
+        """How it landed, in one word or two: exact, offset, fuzz, merged whole-file,
+        merged hunk-scoped, merged word-level, conflict (or failed, ambiguous)."""
+        if self.status in (HunkStatus.FAILED, HunkStatus.AMBIGUOUS):
+            return str(self.status)
+        if self.status == HunkStatus.CONFLICT:
+            return Landing.CONFLICT.how
+        if self.level is Landing.EXACT and self.offset:
+            return Landing.OFFSET.how
+        return self.level.how
+
     def message(self) -> str:
         """GNU patch's wording (and ours for merges)."""
         if self.level.merged:

@@ -138,9 +138,10 @@ def merge_file(ours: bytes, base: bytes, theirs: bytes, labels: Tuple[str, str, 
     return MergeOutcome(part.data, part.conflicts, HUNK, part.regions)
 
 
-def _landing(rep: HunkReport, start: int, regions: "List[Region]") -> None:
-    """Which regions hold this hunk (base lines [start, start + span)); how it landed there."""
-    end = start + rep.span
+def _landing(rep: HunkReport, placed: HunkReport, regions: "List[Region]") -> None:
+    """Which regions hold this hunk (where it sits in base: ``placed``); how it landed there."""
+    start = placed.line - 1
+    end = start + placed.span
     mine = [r for r in regions if any((b.b0 < end and b.b1 > start) if b.b1 > b.b0 else start <= b.b0 <= end
                                       for b in r.blocks)]
     rep.scoped = True
@@ -199,7 +200,7 @@ def merge_into(result: PatchResult, pre: Reader, exact: PatchResult, label: str)
             if rep.status == APPLIED:
                 continue
             if outcome.regions is not None and k < len(placed):
-                _landing(rep, placed[k].line - 1, outcome.regions)
+                _landing(rep, placed[k], outcome.regions)
             elif outcome.conflicts:
                 rep.status, rep.level = HunkStatus.CONFLICT, Landing.CONFLICT
             else:

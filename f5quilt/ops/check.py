@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional
 from f5quilt.engine.apply import PatchResult, apply_patch
 from f5quilt.engine.vtree import Overlay, Reader, WrittenOn
 from f5quilt.errors import F5QuiltError, StrEnum
-from f5quilt.engine.locate import APPLIED
+from f5quilt.engine.locate import APPLIED, Landing
 from f5quilt.model.series import Series
 
 
@@ -142,7 +142,10 @@ def _hunks(result: PatchResult) -> List[Dict[str, Any]]:
             h: Dict[str, Any] = {"file": change.path, "hunk": rep.number, "status": rep.status,
                                  "line": rep.line, "offset": rep.offset, "fuzz": rep.fuzz,
                                  "message": rep.message()}
-            if rep.level.merged:
-                h["merge"] = rep.level.value.split("-", 1)[1]  # the level that resolved it: line or word
+            h["landing"] = rep.landing  # exact, offset, fuzz, merged whole-file/hunk-scoped/word-level, conflict
+            if rep.level.merged and rep.level is not Landing.CONFLICT:
+                h["merge"] = rep.level.value.split("-", 1)[1]  # the level that resolved it: line, hunk or word
+            if rep.anchors:
+                h["anchors"] = list(rep.anchors)  # hunk-scoped: the unique lines its region sits between
             out.append(h)
     return out

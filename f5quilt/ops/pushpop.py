@@ -97,6 +97,8 @@ def report_result(out: Reporter, result: PatchResult) -> None:
             out.info(f"patching file {change.path}")
             for rep in noteworthy:
                 out.info(rep.message(), "red" if rep.status != APPLIED else None)
+                for anchor in rep.anchors:
+                    out.verbose(f"  anchored between {anchor}")
         else:
             out.verbose(f"patching file {change.path}")
 
