@@ -50,6 +50,7 @@ class PushResult:
     result: PatchResult
     forced: bool = False
     conflicts: Dict[str, int] = field(default_factory=dict)
+    replayed: List[str] = field(default_factory=list)  # files resolved by a recorded resolution (rerere)
 
 
 def _file_mode(path: Path) -> Optional[int]:
@@ -141,8 +142,13 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
         raise PatchDoesNotApply(f"Patch {ws.display(name)} does not apply ({hint})")
     if dry_run:
         return PushResult(name, result, forced=bool(result.rejected_count), conflicts=conflicts)
+    replayed: List[str] = []
+    if conflicts:
+        from f5quilt.ops.rerere import replay_into
+        replayed = replay_into(ws, name, result, conflicts, out)
     _commit_push(ws, name, result, force and bool(result.rejected_count), conflicts, out)
-    return PushResult(name, result, forced=force and bool(result.rejected_count), conflicts=conflicts)
+    return PushResult(name, result, forced=force and bool(result.rejected_count), conflicts=conflicts,
+                      replayed=replayed)
 
 
 def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
@@ -255,8 +261,13 @@ def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, forc
     for name in plan:
         res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
         if res.conflicts:
-            out.info(f"Patch {ws.display(name)} applied with conflicts in "
-                     f"{', '.join(sorted(res.conflicts))}; resolve them, then refresh")
+            left = sorted(set(res.conflicts) - set(res.replayed))
+            if left:
+                out.info(f"Patch {ws.display(name)} applied with conflicts in "
+                         f"{', '.join(left)}; resolve them, then refresh")
+            else:
+                out.info(f"Patch {ws.display(name)} applied; its conflicts were resolved as before "
+                         "(rerere): review them, then refresh")
             status = EXIT_CONFLICT
             break
         if res.forced:

@@ -17,7 +17,7 @@ from typing import Any, Dict, Optional
 from f5quilt.errors import F5QuiltError
 
 SETTINGS_NAME = "f5quilt.yaml"
-KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log"}
+KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log", "rerere"}
 DEFAULT_LOG_KEEP = 50
 
 
@@ -41,6 +41,7 @@ class Settings:
     upstream: Dict[str, Any] = field(default_factory=dict)
     base: Path = field(default_factory=Path.cwd)  # where displayed paths are relative to
     log_keep: int = DEFAULT_LOG_KEEP  # entries of the undo log kept
+    rerere: bool = True            # remember conflict resolutions and replay them
 
     @property
     def quilt_patches(self) -> str:
@@ -170,11 +171,14 @@ def _from_file(path: Path, cwd: Path) -> Settings:
     if not isinstance(fuzz, int) or isinstance(fuzz, bool) or fuzz < 0:
         raise F5QuiltError(f"{path}: fuzz must be a non-negative integer")
     refresh = data.get("refresh") or {}
+    rerere = data.get("rerere", True)
+    if not isinstance(rerere, bool):
+        raise F5QuiltError(f"{path}: rerere must be true or false")
     upstream = data.get("upstream") or {}
     if not isinstance(upstream, dict):
         raise F5QuiltError(f"{path}: upstream must be a mapping")
     return Settings(tree=tree, patches=patches, series=series,
                     pc_name=_pc_name(data.get("pc", ".pc"), str(path)), fuzz=fuzz, settings_file=path,
-                    log_keep=keep,
+                    log_keep=keep, rerere=rerere,
                     refresh_index=bool(refresh.get("index", False)) if isinstance(refresh, dict) else False,
                     upstream=upstream, base=cwd)
