@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from f5quilt.engine.gitdiff import diff_files
 from f5quilt.engine.merge import LINE, WORD, MergeOutcome, merge3
@@ -136,7 +136,7 @@ def merge_scoped(ours_data: bytes, base_data: bytes, theirs_data: bytes,
     blocks = blocks_of(base_data, theirs_data)
     if not blocks:
         return None
-    changed = set()
+    changed: Set[int] = set()
     for blk in blocks:
         changed.update(range(blk.b0, blk.b1))
     counts = (Counter(base), Counter(ours), Counter(theirs))
