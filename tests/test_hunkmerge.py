@@ -75,13 +75,33 @@ def test_two_regions_that_fit_equally_well_stay_a_conflict() -> None:
     assert out.data.count(b"<<<<<<< tree\n") == 1 and out.data.count(b"assert b2") == 1
 
 
-def test_anchors_out_of_order_leave_the_whole_file_result() -> None:
+def test_anchors_out_of_order_never_give_a_clean_guess() -> None:
     base = b"alpha\nx\nbeta\nx\ngamma\n"
     theirs = b"alpha\nx\nbeta\ny\ngamma\n"
     ours = b"gamma\nx\nbeta\nz\nalpha\n"   # the unique lines around the change swapped places
-    assert merge_scoped(ours, base, theirs, L) is None
-    out = merge_file(ours, base, theirs, L)
-    assert out.regions is None
+    part = merge_scoped(ours, base, theirs, L)
+    assert part is not None and part.conflicts == 1  # (beta, end of file): the nearest pair in order
+    (region,) = part.regions
+    assert (region.above.text, region.below.text) == (b"beta\n", b"")
+    assert merge_file(ours, base, theirs, L).conflicts >= 1
+
+
+def test_a_block_whose_section_moved_away_is_bounded_by_the_next_anchors_in_order() -> None:
+    """Upstream moved the second half first: the unique line after the change now
+    stands at the top; the block is bounded by the end of the file instead, and a
+    block of the other half in that stretch of base is merged in its own region."""
+    first = b"".join(f"first {i}\n...\n".encode() for i in range(6))
+    second = b"".join(f"second {i}\n...\n".encode() for i in range(6))
+    base = first + second
+    theirs = base.replace(b"first 5\n...\n", b"first 5\nchanged\n").replace(b"second 3\n...\n",
+                                                                             b"second 3\nchanged too\n")
+    ours = second + first
+    out = merge_scoped(ours, base, theirs, L)
+    assert out is not None and out.conflicts == 0
+    assert out.data == (second.replace(b"second 3\n...\n", b"second 3\nchanged too\n")
+                        + first.replace(b"first 5\n...\n", b"first 5\nchanged\n"))
+    bounds = sorted((r.above.describe(), r.below.describe()) for r in out.regions)
+    assert bounds == [("line 23: first 5", "end of file"), ("line 7: second 3", "line 9: second 4")]
 
 
 def _moved_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

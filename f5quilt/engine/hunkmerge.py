@@ -8,15 +8,21 @@ lines (``...``, ``def test_foo(self):``). Each block the patch changes (git's
 though: the nearest lines above and below it that the patch leaves alone
 and that occur exactly once in base, in the patched base and in the tree
 (blank lines never anchor; the start and the end of the file always do).
-The tree's lines between the two anchors are that block's region; only
-that region is merged, by ``git merge-file`` and the same word-level rule
-as the whole-file merge (``merge.merge3``).
+Where those two stand in the other order in the tree (the section after the
+block moved away), the next unique lines (up to ``MAX_ANCHORS`` a side, then
+the file's edges) are tried: the pair in order whose stretch of the tree
+starts and ends as the base's does wins, then the nearest. The tree's lines
+between the two anchors are that block's region; only that region is
+merged, by ``git merge-file`` and the same word-level rule as the
+whole-file merge (``merge.merge3``), against the base region with only that
+region's own blocks applied.
 
 A region's result is kept only when it is unambiguous:
 
 * its anchors stand in the same order in the tree (else: no region);
 * it does not overlap another block's region in the tree (else: no region);
-  blocks whose regions overlap in base are merged together, as one region;
+  neighbouring blocks whose regions share lines of the tree are merged
+  together, as one region;
 * no line the block changes (or, for an insertion, the nearest non-blank
   line on each side) occurs more often in the tree's region than in the
   base's: two places would fit equally well, so the region stays a
@@ -38,6 +44,8 @@ from f5quilt.engine.merge import LINE, WORD, MergeOutcome, merge3
 from f5quilt.model.patch import split_lines
 
 HUNK = "hunk"  # level of an outcome where at least one region was merged on its own
+
+MAX_ANCHORS = 8  # unique lines tried on each side of a block before the file's edge
 
 _HUNK_RE = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.M)
 
@@ -154,28 +162,57 @@ def merge_scoped(ours_data: bytes, base_data: bytes, theirs_data: bytes,
             return None
         return Anchor(i, ours_at[base[i]], base[i])
 
-    def above(blk: Block) -> Anchor:
-        i = blk.b0 - 1
-        while (a := anchor(i)) is None:
-            i -= 1
-        return a
+    def candidates(i: int, step: int) -> List[Anchor]:
+        """The nearest unique lines from ``i`` on, in direction ``step``, then the file's edge."""
+        found: List[Anchor] = []
+        while True:
+            a = anchor(i)
+            if a is not None and (a.text or not found or found[-1].text):
+                found.append(a)
+                if not a.text:
+                    return found
+                if len(found) == MAX_ANCHORS:
+                    i = -1 if step < 0 else len(base)
+                    continue
+            i += step
 
-    def below(blk: Block) -> Anchor:
-        i = blk.b1
-        while (a := anchor(i)) is None:
-            i += 1
-        return a
+    def anchors(blk: Block) -> Tuple[Anchor, Anchor]:
+        """The nearest pair that stands in the same order in the tree: where a
+        section around the block moved, its lines no longer bound the block."""
+        ups, downs = candidates(blk.b0 - 1, -1), candidates(blk.b1, 1)
+        # a pair whose stretch of the tree starts and ends as the base's does (the line
+        # inside each anchor the same on both sides) wins, then the nearer pair
+        best: Optional[Tuple[int, int, int, int]] = None
+        for iu, up in enumerate(ups):
+            for idn, down in enumerate(downs):
+                if up.ours >= down.ours:
+                    continue
+                agree = 0
+                if up.ours + 1 < down.ours and up.base + 1 < down.base and \
+                        ours[up.ours + 1] == base[up.base + 1]:
+                    agree += 1
+                if up.ours + 1 < down.ours and up.base + 1 < down.base and \
+                        ours[down.ours - 1] == base[down.base - 1]:
+                    agree += 1
+                key = (-agree, iu + idn, idn, iu)
+                if best is None or key < best:
+                    best = key
+        if best is None:
+            return ups[0], downs[0]
+        return ups[best[3]], downs[best[2]]
 
-    # one region per block, merged with its neighbours where they overlap in base
+    # one region per block, merged with its neighbours where they share lines of the tree
     regions: List[Region] = []
     for blk in blocks:
-        up, down = above(blk), below(blk)
-        if regions and up.base < regions[-1].below.base:
+        up, down = anchors(blk)
+        if regions:
             last = regions[-1]
-            last.blocks.append(blk)
-            if down.base > last.below.base:
-                last.below = down
-            continue
+            lo, hi = last.ours_span
+            if not (down.ours <= lo - 1 or up.ours >= hi):
+                last.blocks.append(blk)
+                last.above = min(last.above, up, key=lambda a: a.base)
+                last.below = max(last.below, down, key=lambda a: a.base)
+                continue
         regions.append(Region([blk], up, down))
     # each region must stand in order and alone in the tree
     spans = sorted(r.ours_span for r in regions)
@@ -184,19 +221,19 @@ def merge_scoped(ours_data: bytes, base_data: bytes, theirs_data: bytes,
     if any(spans[k][1] > spans[k + 1][0] for k in range(len(spans) - 1)):
         return None
 
-    def to_theirs(i: int) -> int:
-        if i < 0:
-            return -1
-        shift = sum((b.t1 - b.t0) - (b.b1 - b.b0) for b in blocks if b.b1 <= i)
-        return i + shift
-
     conflicts = 0
     for reg in regions:
         blo, bhi = reg.base_span
         olo, ohi = reg.ours_span
-        tlo, thi = to_theirs(reg.above.base) + 1, (to_theirs(reg.below.base) if reg.below.text
-                                                   else len(theirs))
-        o, b, t = ours[olo:ohi], base[blo:bhi], theirs[tlo:thi]
+        o, b = ours[olo:ohi], base[blo:bhi]
+        # theirs: the base region with this region's own blocks applied, no other's
+        # (another block whose lines a far anchor took in lands in its own region)
+        t: List[bytes] = []
+        at = blo
+        for blk in sorted(reg.blocks, key=lambda k: k.b0):
+            t += base[at:blk.b0] + theirs[blk.t0:blk.t1]
+            at = blk.b1
+        t += base[at:bhi]
         region_base = Counter(b)
         region_ours = Counter(o)
         twice = [ln for blk in reg.blocks for ln in _touched(blk, base, blo, bhi)
