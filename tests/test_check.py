@@ -59,10 +59,11 @@ def test_each_state_in_json(repo: Path, run: Runner) -> None:
     fails = next(p for p in report["patches"] if p["status"] == "fails")
     assert fails["hunks"][0] == {"file": "m.py", "hunk": 1, "status": "failed", "line": 24, "offset": 0,
                                  "fuzz": 1, "message": "Hunk #1 FAILED at 24.",  # fuzz: the most tried
+                                 "landing": "failed",
                                  "mismatch": {"line": 25, "expected": "nope", "found": "l25"},
                                  "why": "line 25: expected 'nope', found 'l25'"}
     offset = next(p for p in report["patches"] if p["status"] == "offset")
-    assert offset["hunks"][0]["offset"] == -4
+    assert offset["hunks"][0]["offset"] == -4 and offset["hunks"][0]["landing"] == "offset"
     assert "patches/series:5: names patches/e-missing.diff, which does not exist" in next(
         p for p in report["patches"] if p["status"] == "error")["error"]
     assert report["ok"] is False and report["upstream"].endswith("upstream")

@@ -90,3 +90,38 @@ def test_check_onto_forecasts_the_rebase_without_a_tree(repo: Path, run: Runner)
     assert [h["merge"] for h in merged["hunks"] if "merge" in h] == ["line"]
     assert not (repo / "third_party").exists()
     assert run(repo, "check", "--strict")[0] == 0  # against its own pin the series is exact
+
+
+def test_rebase_replays_a_resolution_recorded_before_an_abort(repo: Path, run: Runner) -> None:
+    """rerere: 02's conflict resolved and recorded (rebase --continue refreshes it), the
+    rebase aborted; the next rebase meets the same conflict and resolves it the same way,
+    says so, and stops there for review."""
+    assert run(repo, "push", "-a")[0] == 0
+    utils = repo / "third_party/F5-TTS/src/f5_tts/infer/utils_infer.py"
+    assert run(repo, "rebase", "--onto", "f5-tts==1.1.22")[0] == 3
+    # resolve 02 by hand: upstream's side, plus the patch's autocast note
+    resolved = CONFLICT.sub(lambda m: m.group("ours") + "    # autocast: resolved by hand\n", utils.read_text())
+    utils.write_text(resolved)
+    rc, out, err = run(repo, "rebase", "--continue")
+    assert rc == 3, out + err
+    assert "Recorded 1 conflict resolution of patches/02-autocast.patch (rerere)" in out
+    assert "while rebasing patches/03-skip-spectrogram.patch" in err
+    assert run(repo, "rebase", "--abort")[0] == 0
+    assert "patches/02-autocast.patch: src/f5_tts/infer/utils_infer.py" in run(repo, "rerere", "status")[1]
+
+    rc, out, err = run(repo, "rebase", "--onto", "f5-tts==1.1.22")
+    assert rc == 3, out + err
+    assert "Resolved 1 conflict in src/f5_tts/infer/utils_infer.py using a previous resolution (rerere)" in out
+    assert "while rebasing patches/02-autocast.patch were resolved as before (rerere); review them." in err
+    assert utils.read_text() == resolved
+    assert "CONFLICTS" in run(repo, "status")[1]  # marked for review
+    rc, out, err = run(repo, "rebase", "--continue")
+    assert rc == 3, out + err   # reviewed: on to 03, as before
+    assert "Refreshed patch patches/02-autocast.patch" in out
+    assert "while rebasing patches/03-skip-spectrogram.patch" in err
+    assert "# autocast: resolved by hand" in (repo / "patches/02-autocast.patch").read_text()
+    # forgotten: the conflict comes back
+    assert run(repo, "rebase", "--abort")[0] == 0
+    assert run(repo, "rerere", "forget", "02-autocast.patch")[0] == 0
+    rc, out, err = run(repo, "rebase", "--onto", "f5-tts==1.1.22")
+    assert rc == 3 and "previous resolution" not in out and "<<<<<<<" in utils.read_text()

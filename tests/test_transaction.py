@@ -119,6 +119,16 @@ def _edited_top(t: Path) -> None:
     (t / "g.txt").write_text("alpha\nBETA\ngamma\nedited\n")
 
 
+def _recorded(t: Path) -> None:
+    """Two rerere recordings of p2.diff and one of p1.diff, as refresh writes them."""
+    ok(cli(t, "push", "-a"))
+    d = t / ".pc/.f5quilt/rerere"
+    d.mkdir(parents=True, exist_ok=True)
+    for n, patch in enumerate(("p2.diff", "p2.diff", "p1.diff")):
+        key = hashlib.sha256(str(n).encode()).hexdigest()
+        (d / f"{key}.json").write_text(f'{{"patch": "{patch}", "file": "f.txt", "resolution": ""}}\n')
+
+
 def _undone(t: Path) -> None:
     ok(cli(t, "push", "-a"))
     ok(cli(t, "undo"))
@@ -150,6 +160,7 @@ SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
     "select": (_guarded, ["select", "cuda"], ""),
     "header --git": (_applied_all, ["header", "--git", "--author", "A U <a@example.org>", "p1.diff"], ""),
     "new --author": (_applied_all, ["new", "--author", "A U <a@example.org>", "p3.diff"], ""),
+    "rerere forget": (_recorded, ["rerere", "forget", "p2.diff"], ""),
 }
 
 

@@ -32,7 +32,7 @@ COMMANDS = {
     "previous": "query",
     "undo": "undocmds", "redo": "undocmds", "log": "undocmds",
     "rebase": "rebasecmds", "status": "rebasecmds",
-    "upstream": "upstreamcmds",
+    "upstream": "upstreamcmds", "rerere": "rererecmds",
     "check": "checkcmd",
     "export": "gitcmds", "range-diff": "gitcmds",
     "guard": "guardcmds", "select": "guardcmds",

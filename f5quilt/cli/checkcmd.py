@@ -110,10 +110,14 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
                 if h["status"] != "applied":
                     reporter.error(f"{shown}: {h['file']}: {h['message']}"
                                    + (f" ({h['why']})" if h.get("why") else ""))
+                    for anchor in h.get("anchors", []):
+                        reporter.verbose(f"  anchored between {anchor}")
         elif r.status == MERGE:
             for h in r.hunks:
                 if "merge" in h or h["offset"] or h["fuzz"]:
                     (reporter.error if strict else reporter.info)(f"{shown}: {h['file']}: {h['message']}")
+                    for anchor in h.get("anchors", []):
+                        reporter.verbose(f"  anchored between {anchor}")
         elif r.status != CLEAN:
             for h in r.hunks:
                 if h["offset"] or h["fuzz"]:

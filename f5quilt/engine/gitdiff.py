@@ -33,7 +33,7 @@ def _git(args: list[str], cwd: str) -> "subprocess.CompletedProcess[bytes]":
 def diff_files(old: Dict[str, Optional[bytes]], new: Dict[str, Optional[bytes]],
                *, context: int = 3, index: bool = False,
                modes: Optional[Dict[str, Tuple[Optional[int], Optional[int]]]] = None,
-               prefixes: bool = True) -> bytes:
+               prefixes: bool = True, algorithm: Optional[str] = None) -> bytes:
     """Diff ``old`` against ``new`` (rel path -> bytes, None = absent).
 
     ``modes`` (rel path -> (old mode, new mode)) lets git see executable bits,
@@ -57,6 +57,8 @@ def diff_files(old: Dict[str, Optional[bytes]], new: Dict[str, Optional[bytes]],
                 "--no-renames", "--no-textconv", "--no-prefix", f"-U{context}", "a", "b"]
         if index:
             args.insert(3, "--full-index")
+        if algorithm:
+            args.insert(3, f"--diff-algorithm={algorithm}")
         r = _git(args, tmp)
     if r.returncode not in (0, 1):
         raise F5QuiltError(f"git diff failed: {r.stderr.decode(errors='replace').strip()}")

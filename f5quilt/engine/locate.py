@@ -26,6 +26,7 @@ class HunkStatus(StrEnum):
     APPLIED = "applied"
     FAILED = "failed"
     AMBIGUOUS = "ambiguous"
+    CONFLICT = "conflict"          # left with conflict markers by the 3-way merge
 
 
 class Landing(StrEnum):
@@ -34,12 +35,22 @@ class Landing(StrEnum):
     OFFSET = "offset"
     FUZZ = "fuzz"
     NO_CONTEXT = "nocontext"       # an insertion with no context to check it against
-    MERGED_LINE = "merge-line"     # 3-way merge, line level
+    MERGED_LINE = "merge-line"     # 3-way merge of the whole file, line level
+    MERGED_HUNK = "merge-hunk"     # 3-way merge of the hunk's own region only (hunk-scoped)
     MERGED_WORD = "merge-word"     # 3-way merge, word level (a rescued conflict)
+    CONFLICT = "conflict"          # 3-way merge left conflict markers
 
     @property
     def merged(self) -> bool:
-        return self in (Landing.MERGED_LINE, Landing.MERGED_WORD)
+        """Went through the 3-way merge (cleanly or not)."""
+        return self in (Landing.MERGED_LINE, Landing.MERGED_HUNK, Landing.MERGED_WORD, Landing.CONFLICT)
+
+    @property
+    def how(self) -> str:
+        """The short name used in reports and JSON."""
+        return {Landing.MERGED_LINE: "merged whole-file", Landing.MERGED_HUNK: "merged hunk-scoped",
+                Landing.MERGED_WORD: "merged word-level", Landing.NO_CONTEXT: "exact (no context)"
+                }.get(self, self.value)
 
 
 APPLIED, FAILED, AMBIGUOUS = HunkStatus.APPLIED, HunkStatus.FAILED, HunkStatus.AMBIGUOUS
@@ -73,14 +84,33 @@ class HunkReport:
         line, expected, found = self.mismatch
         shown = "the end of the file" if found is None else show_line(found)
         return f"line {line}: expected {show_line(expected)}, found {shown}"
+    span: int = 0             # the hunk's old lines (context included)
+    anchors: List[str] = field(default_factory=list)  # hunk-scoped merge: the lines its region sits between
+    scoped: bool = False      # merged in its own region (hunk-scoped), at line or word level
+
+    @property
+    def landing(self) -> str:
+        """How it landed, in one word or two: exact, offset, fuzz, merged whole-file,
+        merged hunk-scoped, merged word-level, conflict (or failed, ambiguous)."""
+        if self.status in (HunkStatus.FAILED, HunkStatus.AMBIGUOUS):
+            return str(self.status)
+        if self.status == HunkStatus.CONFLICT:
+            return Landing.CONFLICT.how
+        if self.level is Landing.EXACT and self.offset:
+            return Landing.OFFSET.how
+        return self.level.how
 
     def message(self) -> str:
         """GNU patch's wording (and ours for merges)."""
         if self.level.merged:
+            if self.status != APPLIED or self.level is Landing.CONFLICT:
+                narrowed = " (narrowed to its region)" if self.scoped else ""
+                return f"Hunk #{self.number} CONFLICT: 3-way merge left conflict markers{narrowed}."
+            if self.level is Landing.MERGED_HUNK:
+                return f"Hunk #{self.number} merged in its own region (3-way, hunk-scoped)."
             how = self.level.value.split("-", 1)[1]
-            if self.status == APPLIED:
-                return f"Hunk #{self.number} merged at {how} level (3-way)."
-            return f"Hunk #{self.number} CONFLICT: 3-way merge left conflict markers."
+            scope = ", hunk-scoped" if self.scoped else ""
+            return f"Hunk #{self.number} merged at {how} level (3-way{scope})."
         if self.level is Landing.NO_CONTEXT:
             if self.status == APPLIED:
                 return f"Hunk #{self.number} succeeded at {self.line} (no context lines to check it against)."
@@ -271,5 +301,5 @@ def apply_hunks(lines: Sequence[bytes], hunks: Sequence[Hunk], max_fuzz: int = 0
         if not hunk.old_lines:
             level = Landing.NO_CONTEXT
         reports.append(HunkReport(number, APPLIED, hunk_start + 1,
-                                  offset=offset, fuzz=loc.fuzz, level=level))
+                                  offset=offset, fuzz=loc.fuzz, level=level, span=len(hunk.old_lines)))
     return FileResult(out, reports, rejected)

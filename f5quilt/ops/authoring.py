@@ -278,6 +278,9 @@ def _refresh(ws: Workspace, out: Reporter, given: Optional[str], *, force: bool,
         out.info(f"Refreshed patch {ws.display(name)}")
     ws.forget_patch(name)
     ws.fs.unlink(ws.stack.refresh_marker(name))
+    if conflicts:
+        from f5quilt.ops.rerere import record
+        record(ws, name, out)  # what the user made of each conflict: replayed next time
     ws.stack.set_conflicts(name, None)
     # what pop will compare against once this patch is on top again
     _old, new = before_after(ws, name)

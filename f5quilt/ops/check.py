@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional
 from f5quilt.engine.apply import PatchResult, apply_patch
 from f5quilt.engine.vtree import Overlay, Reader, WrittenOn
 from f5quilt.errors import F5QuiltError, StrEnum
-from f5quilt.engine.locate import APPLIED
+from f5quilt.engine.locate import APPLIED, Landing
 from f5quilt.model.series import Series
 
 
@@ -115,6 +115,11 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
             from f5quilt.engine.merge import merge_into
             conflicts = merge_into(result, pre, exact, display(name))
             status = CONFLICT if conflicts else MERGE
+        elif status in (OFFSET, FUZZ) and pre is not None and exact is not None and exact.ok:
+            from f5quilt.engine.merge import merge_into
+            merge_into(result, pre, exact, display(name))  # a context that fits two places
+            if any(c.merged for c in result.changes.values()):
+                status = MERGE
         check = PatchCheck(name, status, _hunks(result, forecast=written_on is not None))
         if status in (FAILS, CONFLICT):
             failing = [c.path for c in result.changes.values() if c.rejected] or list(result.changes)
@@ -162,8 +167,11 @@ def _hunks(result: PatchResult, forecast: bool = False) -> List[Dict[str, Any]]:
             h: Dict[str, Any] = {"file": change.path, "hunk": rep.number, "status": rep.status,
                                  "line": rep.line, "offset": rep.offset, "fuzz": rep.fuzz,
                                  "message": message}
-            if rep.level.merged:
-                h["merge"] = rep.level.value.split("-", 1)[1]  # the level that resolved it: line or word
+            h["landing"] = rep.landing  # exact, offset, fuzz, merged whole-file/hunk-scoped/word-level, conflict
+            if rep.level.merged and rep.level is not Landing.CONFLICT:
+                h["merge"] = rep.level.value.split("-", 1)[1]  # the level that resolved it: line, hunk or word
+            if rep.anchors:
+                h["anchors"] = list(rep.anchors)  # hunk-scoped: the unique lines its region sits between
             if rep.mismatch is not None and not rep.level.merged:
                 line, expected, found = rep.mismatch
                 h["mismatch"] = {"line": line, "expected": _text(expected),

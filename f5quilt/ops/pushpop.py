@@ -50,6 +50,7 @@ class PushResult:
     result: PatchResult
     forced: bool = False
     conflicts: Dict[str, int] = field(default_factory=dict)
+    replayed: List[str] = field(default_factory=list)  # files resolved by a recorded resolution (rerere)
 
 
 def _file_mode(path: Path) -> Optional[int]:
@@ -99,6 +100,8 @@ def report_result(out: Reporter, result: PatchResult) -> None:
                 out.info(rep.message(), "red" if rep.status != APPLIED else None)
                 if rep.status != APPLIED and rep.mismatch is not None:
                     out.info(f"  {rep.why()}")
+                for anchor in rep.anchors:
+                    out.verbose(f"  anchored between {anchor}")
         else:
             out.verbose(f"patching file {change.path}")
 
@@ -115,7 +118,7 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     out.info(f"Applying patch {ws.display(name)}")
     result = compute_push(ws, name, fuzz)
     conflicts: Dict[str, int] = {}
-    if not result.ok and merge:
+    if merge and (not result.ok or any(r.offset or r.fuzz for c in result.changes.values() for r in c.reports)):
         conflicts = merge_failed_files(ws, name, result, merge_pre)
     report_result(out, result)
     if not force:
@@ -141,8 +144,13 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
         raise PatchDoesNotApply(f"Patch {ws.display(name)} does not apply ({hint})")
     if dry_run:
         return PushResult(name, result, forced=bool(result.rejected_count), conflicts=conflicts)
+    replayed: List[str] = []
+    if conflicts:
+        from f5quilt.ops.rerere import replay_into
+        replayed = replay_into(ws, name, result, conflicts, out)
     _commit_push(ws, name, result, force and bool(result.rejected_count), conflicts, out)
-    return PushResult(name, result, forced=force and bool(result.rejected_count), conflicts=conflicts)
+    return PushResult(name, result, forced=force and bool(result.rejected_count), conflicts=conflicts,
+                      replayed=replayed)
 
 
 def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
@@ -290,8 +298,13 @@ def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, forc
     for name in steps:
         res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
         if res.conflicts:
-            out.info(f"Patch {ws.display(name)} applied with conflicts in "
-                     f"{', '.join(sorted(res.conflicts))}; resolve them, then refresh")
+            left = sorted(set(res.conflicts) - set(res.replayed))
+            if left:
+                out.info(f"Patch {ws.display(name)} applied with conflicts in "
+                         f"{', '.join(left)}; resolve them, then refresh")
+            else:
+                out.info(f"Patch {ws.display(name)} applied; its conflicts were resolved as before "
+                         "(rerere): review them, then refresh")
             status = EXIT_CONFLICT
             break
         if res.forced:
@@ -437,6 +450,8 @@ def merge_failed_files(ws: Workspace, name: str, result: PatchResult,
     patch = ws.oriented(name)
     exact = apply_patch(patch, pre, strip=entry.strip, fuzz=0, display=ws.display(name))
     if not exact.ok:
+        if result.ok:
+            return {}  # only offsets to check, and nothing to check them against
         raise F5QuiltError(f"{ws.display(name)} does not apply to its own base "
                            "(pinned upstream + earlier patches); cannot merge")
     from f5quilt.engine.merge import merge_into  # git is only needed here

@@ -219,8 +219,15 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         if res.conflicts:
             state["stopped"] = name
             _save_state(ws, state)
-            out.error(f"Conflicts in {', '.join(sorted(res.conflicts))} while rebasing {ws.display(name)}.")
-            out.info("Resolve them, then `f5quilt rebase --continue` (or --skip, or --abort).")
+            left = sorted(set(res.conflicts) - set(res.replayed))
+            if left:
+                out.error(f"Conflicts in {', '.join(left)} while rebasing {ws.display(name)}.")
+                out.info("Resolve them, then `f5quilt rebase --continue` (or --skip, or --abort).")
+            else:
+                out.error(f"Conflicts in {', '.join(sorted(res.replayed))} while rebasing {ws.display(name)} "
+                          "were resolved as before (rerere); review them.")
+                out.info("Then `f5quilt rebase --continue` (or --skip, or --abort; "
+                         f"`f5quilt rerere forget {ws.display(name)}` drops the recording).")
             return EXIT_CONFLICT
         if needs_refresh(ws, name):
             from f5quilt.ops.authoring import refresh
@@ -424,6 +431,9 @@ def abort(ws: Workspace, out: Reporter) -> int:
         fs.write(ws.settings.series, (sdir / "series").read_bytes())
         fs.write(ws.settings.settings_file, (sdir / "settings.yaml").read_bytes())
         fs.discard_dir(sdir)
+        from f5quilt.ops.rerere import drop_pending
+        for name in state["series"]:
+            drop_pending(ws, name)  # recorded resolutions stay; conflicts met on the way go
     out.info(f"Rebase aborted: back on {_pin_of(state['old_pin']).describe()}")
     return 0
 

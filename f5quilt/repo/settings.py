@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional
 from f5quilt.errors import F5QuiltError
 
 SETTINGS_NAME = "f5quilt.yaml"
-KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log", "ignore"}
+KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log", "ignore", "rerere"}
 DEFAULT_LOG_KEEP = 50
 # files in the tree no patch records and no command reports (gitignore patterns); the
 # settings' ignore: list comes after these (a `!*.pyc` there takes one back)
@@ -51,6 +51,7 @@ class Settings:
         import pathspec
         spec = pathspec.GitIgnoreSpec.from_lines(self.ignore)
         return lambda rel: bool(spec.match_file(rel))
+    rerere: bool = True            # remember conflict resolutions and replay them
 
     @property
     def quilt_patches(self) -> str:
@@ -180,6 +181,9 @@ def _from_file(path: Path, cwd: Path) -> Settings:
     if not isinstance(fuzz, int) or isinstance(fuzz, bool) or fuzz < 0:
         raise F5QuiltError(f"{path}: fuzz must be a non-negative integer")
     refresh = data.get("refresh") or {}
+    rerere = data.get("rerere", True)
+    if not isinstance(rerere, bool):
+        raise F5QuiltError(f"{path}: rerere must be true or false")
     upstream = data.get("upstream") or {}
     if not isinstance(upstream, dict):
         raise F5QuiltError(f"{path}: upstream must be a mapping")
@@ -190,6 +194,6 @@ def _from_file(path: Path, cwd: Path) -> Settings:
         raise F5QuiltError(f"{path}: ignore must be a list of gitignore patterns (strings)")
     return Settings(tree=tree, patches=patches, series=series,
                     pc_name=_pc_name(data.get("pc", ".pc"), str(path)), fuzz=fuzz, settings_file=path,
-                    log_keep=keep, ignore=list(DEFAULT_IGNORE) + ignore,
+                    log_keep=keep, ignore=list(DEFAULT_IGNORE) + ignore, rerere=rerere,
                     refresh_index=bool(refresh.get("index", False)) if isinstance(refresh, dict) else False,
                     upstream=upstream, base=cwd)
