@@ -114,7 +114,7 @@ def test_rebase_replays_a_resolution_recorded_before_an_abort(repo: Path, run: R
     assert "Resolved 1 conflict in src/f5_tts/infer/utils_infer.py using a previous resolution (rerere)" in out
     assert "while rebasing patches/02-autocast.patch were resolved as before (rerere); review them." in err
     assert utils.read_text() == resolved
-    assert "CONFLICTS" in run(repo, "status")[1]  # marked for review
+    assert "conflicts: patches/02-autocast.patch: conflicts in" in run(repo, "status")[1]  # marked for review
     rc, out, err = run(repo, "rebase", "--continue")
     assert rc == 3, out + err   # reviewed: on to 03, as before
     assert "Refreshed patch patches/02-autocast.patch" in out
