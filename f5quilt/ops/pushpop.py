@@ -93,7 +93,10 @@ def report_result(out: Reporter, result: PatchResult) -> None:
     for note in result.notes:
         out.info(f"({note})")
     for change in result.changes.values():
-        noteworthy = [r for r in change.reports if r.status != APPLIED or r.offset or r.fuzz or r.level not in (Landing.EXACT, Landing.OFFSET, Landing.FUZZ)]
+        # a context-free hunk is worth a word only where it could have moved: not in a new file
+        quiet = (Landing.EXACT, Landing.OFFSET, Landing.FUZZ) + ((Landing.NO_CONTEXT,) if change.before is None else ())
+        noteworthy = [r for r in change.reports
+                      if r.status != APPLIED or r.offset or r.fuzz or r.level not in quiet]
         if noteworthy or change.rejected:
             out.info(f"patching file {change.path}")
             for rep in noteworthy:
