@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import click
 
@@ -23,32 +23,133 @@ def _run_editor(paths: list[str]) -> None:
         raise F5QuiltError(f"editor {editor} exited with {r.returncode}")
 
 
+def _diff_format(unified: bool, unified_n: Optional[int], context_fmt: bool, context_n: Optional[int]) -> list[str]:
+    """quilt's -u / -U N / -c / -C N (the last given wins in quilt; here -U/-C over -u/-c)."""
+    if unified_n is not None:
+        return ["-U", str(unified_n)]
+    if context_n is not None:
+        return ["-C", str(context_n)]
+    if context_fmt:
+        return ["-c"]
+    return ["-u"]
+
+
+def _quilt_format_options(func: Any) -> Any:
+    """The options quilt's refresh and diff share (quilt mode: no f5quilt.yaml)."""
+    for opt in reversed([
+        click.option("-p", "strip", metavar="0|1|ab", default=None,
+                     help="quilt mode: file names as DIR.orig/F and DIR/F (1, the series' level by default), "
+                          "F.orig and F (0), or a/F and b/F (ab)."),
+        click.option("-u", "unified", is_flag=True, help="Unified diff (the default)."),
+        click.option("-U", "unified_n", type=int, default=None, metavar="N", help="Unified diff, N lines of context."),
+        click.option("-c", "context_fmt", is_flag=True, help="quilt mode: context diff."),
+        click.option("-C", "context_n", type=int, default=None, metavar="N", help="quilt mode: context diff, N lines."),
+        click.option("--no-timestamps", is_flag=True, help="quilt mode: no timestamps on the ---/+++ lines "
+                     "(QUILT_NO_DIFF_TIMESTAMPS)."),
+        click.option("--no-index", is_flag=True, help="quilt mode: no Index: line and ==== separator "
+                     "(QUILT_NO_DIFF_INDEX)."),
+        click.option("--sort", is_flag=True, help="quilt mode: files in sorted order, not the patch's."),
+    ]):
+        func = opt(func)
+    return func
+
+
+def _quilt_style(ws: Any, name: str, strip: Optional[str], no_timestamps: bool, no_index: bool,
+                 fmt: list[str], sort: bool) -> Any:
+    from f5quilt.ops import quiltdiff
+    from f5quilt.repo import quiltrc
+    if strip is None:
+        strip = str(ws.entry(name).strip)
+    return quiltdiff.style(quiltrc.current(), strip=strip, no_timestamps=no_timestamps,
+                           no_index=no_index, fmt=fmt, sort=sort)
+
+
+def _reject_quilt_options(ws: Any, command: str, **given: Any) -> None:
+    if ws.settings.settings_file is None:
+        return
+    used = [k for k, v in given.items() if v not in (None, False)]
+    if used:
+        raise F5QuiltError(f"{command}: --{used[0].replace('_', '-')} is quilt's output format; with "
+                           f"{ws.settings.settings_file.name} f5quilt writes a/ b/ names, no timestamps, no Index")
+
+
 @cli.command()
 @click.argument("name", required=False)
 @click.option("-f", "--force", is_flag=True, help="Refresh even if later applied patches touch the same files.")
 @click.option("--normalize", is_flag=True,
               help="Rewrite the diff in f5quilt's canonical form even when its effect is unchanged.")
+@_quilt_format_options
+@click.option("--diffstat", is_flag=True, help="quilt mode: put a diffstat after the header.")
+@click.option("--backup", is_flag=True, help="quilt mode: keep the old patch as PATCH~.")
+@click.option("--strip-trailing-whitespace", is_flag=True, help="Accepted for quilt; white space is kept.")
 @verbosity
-def refresh(name: Optional[str], force: bool, normalize: bool, reporter: Reporter) -> int:
+def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[str], unified: bool,
+            unified_n: Optional[int], context_fmt: bool, context_n: Optional[int], no_timestamps: bool,
+            no_index: bool, sort: bool, diffstat: bool, backup: bool, strip_trailing_whitespace: bool,
+            reporter: Reporter) -> int:
     """Fold the edits in the tree into the top patch (or NAME).
 
-    Output is churn-free: the header is kept byte for byte, a/ and b/
-    prefixes, no timestamps, no index lines (unless the settings' refresh:
-    index: true), files in a stable order. An unchanged patch is not
-    rewritten at all (not even reformatted, unless --normalize). Clears the
-    needs-refresh mark of a forced push.
+    With an f5quilt.yaml the output is churn-free: the header is kept byte
+    for byte, a/ and b/ prefixes, no timestamps, no index lines (unless the
+    settings' refresh: index: true), files in a stable order. An unchanged
+    patch is not rewritten at all (not even reformatted, unless --normalize).
+    Without one (quilt mode) it writes what GNU quilt writes: Index: lines,
+    DIR.orig/F names (-p), timestamps, unless the options or the quiltrc say
+    otherwise. Clears the needs-refresh mark of a forced push.
     """
-    return authoring.refresh(Context.workspace(), reporter, name, force=force, normalize=normalize)
+    ws = Context.workspace()
+    top = name or ws.stack.top()
+    entry = ws.series.get(ws.resolve_name(top)) if top else None
+    if ws.settings.settings_file is None and entry is not None and entry.reverse:
+        # quilt writes a -R entry's patch forwards (then it no longer applies as -R);
+        # f5quilt keeps its form (a deliberate difference, docs/quilt-compat.md)
+        return authoring.refresh(ws, reporter, name, force=force, normalize=normalize)
+    if ws.settings.settings_file is not None:
+        _reject_quilt_options(ws, "refresh", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
+                              no_index=no_index, sort=sort, diffstat=diffstat, backup=backup)
+        return authoring.refresh(ws, reporter, name, force=force, normalize=normalize)
+    from f5quilt.ops import pushpop, quiltdiff
+    pushpop.recover(ws, reporter)
+    with ws.transaction(f"refresh {name or ''}".strip()):
+        target = authoring.applied_or_top(ws, name)
+        st = _quilt_style(ws, target, strip, no_timestamps, no_index,
+                          _diff_format(unified, unified_n, context_fmt, context_n), sort)
+        return quiltdiff.refresh(ws, reporter, target, st, force=force, backup=backup, diffstat=diffstat)
 
 
 @cli.command()
+@click.argument("files", nargs=-1)
 @click.option("-P", "patch", help="Diff this applied patch instead of the top one.")
 @click.option("--combine", metavar="PATCH", help="Diff from PATCH (or - for the first) up to the top/-P patch.")
 @click.option("-z", "unrefreshed", is_flag=True, help="Show only the edits not yet refreshed.")
-@click.option("-U", "context", type=int, default=3, show_default=True, help="Lines of context.")
-def diff(patch: Optional[str], combine: Optional[str], unrefreshed: bool, context: int) -> int:
-    """Show the diff of the top (or -P) patch as refresh would write it."""
-    data = authoring.diff(Context.workspace(), patch, combine=combine, unrefreshed=unrefreshed, context=context)
+@_quilt_format_options
+@click.option("-R", "reverse", is_flag=True, help="quilt mode: the reverse diff.")
+@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
+              help="Accepted for quilt (QUILT_DIFF_ARGS); output is plain.")
+def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], unrefreshed: bool,
+         strip: Optional[str], unified: bool, unified_n: Optional[int], context_fmt: bool,
+         context_n: Optional[int], no_timestamps: bool, no_index: bool, sort: bool, reverse: bool,
+         color: Optional[str]) -> int:
+    """Show the diff of the top (or -P) patch as refresh would write it (FILES: only those)."""
+    ws = Context.workspace()
+    if ws.settings.settings_file is not None or unrefreshed or combine:
+        if ws.settings.settings_file is not None:
+            _reject_quilt_options(ws, "diff", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
+                                  no_index=no_index, sort=sort, R=reverse)
+        if files:
+            raise F5QuiltError("diff FILE...: only in quilt mode, without -z/--combine")
+        data = authoring.diff(ws, patch, combine=combine, unrefreshed=unrefreshed,
+                              context=unified_n if unified_n is not None else 3)
+    else:
+        from f5quilt.ops import quiltdiff
+        target = authoring.applied_or_top(ws, patch)
+        st = _quilt_style(ws, target, strip, no_timestamps, no_index,
+                          _diff_format(unified, unified_n, context_fmt, context_n), sort)
+        names = quiltdiff.files_in_order(ws, target, st)
+        if files:
+            wanted = [authoring.tree_rel(ws, f) for f in files]
+            names = [n for n in names if n in wanted]
+        data = quiltdiff.patch_body(ws, target, st, names, reverse=reverse)
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
     return 0
@@ -99,8 +200,10 @@ def files(name: Optional[str], reporter: Reporter) -> int:
 
 @cli.command()
 @click.argument("file")
+@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
+              help="Accepted for quilt (QUILT_PATCHES_ARGS); output is plain.")
 @verbosity
-def patches(file: str, reporter: Reporter) -> int:
+def patches(file: str, color: Optional[str], reporter: Reporter) -> int:
     """List the patches in the series that touch FILE."""
     ws = Context.workspace()
     rel = authoring.tree_rel(ws, file)

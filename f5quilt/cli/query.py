@@ -1,7 +1,7 @@
 """Read-only queries: series, applied, unapplied, top, next, previous."""
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
 import click
 
@@ -17,9 +17,16 @@ def _names(ws: Workspace, names: List[str], reporter: Reporter) -> None:
         reporter.result(ws.display(name))
 
 
+def _quilt_exit(ws: Workspace) -> dict[str, int]:
+    """quilt's applied and previous fail (exit 1) with nothing applied; f5quilt says 2."""
+    return {"exit_code": 1} if ws.settings.settings_file is None else {}
+
+
 @cli.command()
 @click.option("-v", "--verbose", is_flag=True, help="Mark applied patches with = (top) and +.")
-def series(verbose: bool) -> int:
+@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
+              help="Accepted for quilt (QUILT_SERIES_ARGS); output is plain.")
+def series(verbose: bool, color: Optional[str]) -> int:
     """List all patches in the series file."""
     ws = Context.workspace()
     applied = ws.stack.applied()
@@ -40,7 +47,7 @@ def applied(reporter: Reporter) -> int:
     ws = Context.workspace()
     names = ws.stack.applied()
     if not names:
-        raise NothingToDo("No patches applied")
+        raise NothingToDo("No patches applied", **_quilt_exit(ws))
     _names(ws, names, reporter)
     return 0
 
@@ -90,6 +97,8 @@ def previous(reporter: Reporter) -> int:
     ws = Context.workspace()
     applied = ws.stack.applied()
     if len(applied) < 2:
-        raise NothingToDo("No patches applied" if not applied else "No previous patch")
+        if not applied:
+            raise NothingToDo("No patches applied", **_quilt_exit(ws))
+        raise NothingToDo("No previous patch")
     reporter.result(ws.display(applied[-2]))
     return 0

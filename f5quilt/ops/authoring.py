@@ -26,10 +26,16 @@ from f5quilt.repo.pcdir import digest
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 
 
+def _none_applied(ws: Workspace) -> NothingToDo:
+    # quilt's refresh, diff, files, applied and previous fail (1) with nothing applied
+    return NothingToDo("No patches applied",
+                       **({"exit_code": 1} if ws.settings.settings_file is None else {}))
+
+
 def applied_or_top(ws: Workspace, given: Optional[str]) -> str:
     applied = ws.stack.applied()
     if not applied:
-        raise NothingToDo("No patches applied")
+        raise _none_applied(ws)
     if given is None:
         return applied[-1]
     name = ws.resolve_name(given)
@@ -43,7 +49,7 @@ def named_or_top(ws: Workspace, given: Optional[str]) -> str:
         return ws.resolve_name(given)
     top = ws.stack.top()
     if top is None:
-        raise NothingToDo("No patches applied")
+        raise _none_applied(ws)
     return top
 
 

@@ -18,7 +18,7 @@ from f5quilt.engine.apply import FileChange, PatchResult, apply_patch
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
 from f5quilt.fsutil import DEFAULT_MODE, check_inside
 from f5quilt.engine.locate import APPLIED, Landing
-from f5quilt.output import Reporter
+from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.workspace import Workspace
 
@@ -88,9 +88,12 @@ def compute_push(ws: Workspace, name: str, fuzz: int, reverse: bool = False) -> 
     return apply_patch(patch, ws.read_tree, strip=entry.strip, fuzz=fuzz, display=ws.display(name))
 
 
-def report_result(out: Reporter, result: PatchResult) -> None:
+def report_result(out: Reporter, result: PatchResult, force: bool = False) -> None:
     for note in result.notes:
         out.info(f"({note})")
+    if out.quilt:
+        _report_as_gnu_patch(out, result, force)
+        return
     for change in result.changes.values():
         noteworthy = [r for r in change.reports if r.status != APPLIED or r.offset or r.fuzz or r.level not in (Landing.EXACT, Landing.OFFSET, Landing.FUZZ)]
         if noteworthy or change.rejected:
@@ -99,6 +102,24 @@ def report_result(out: Reporter, result: PatchResult) -> None:
                 out.info(rep.message(), "red" if rep.status != APPLIED else None)
         else:
             out.verbose(f"patching file {change.path}")
+
+
+def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool) -> None:
+    """Quilt mode: GNU patch's lines, file by file, as quilt shows them (-q: patch -s)."""
+    for change in result.changes.values():
+        out.info(f"patching file {change.path}")
+        for rep in change.reports:
+            if rep.status != APPLIED or rep.offset or rep.fuzz:
+                out.info(rep.message())
+        if change.rejected:
+            n, total = len(change.rejected), len(change.reports)
+            failed = f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED"
+            if out.level < NORMAL:
+                out.step(failed)
+            elif force:
+                out.info(f"{failed} -- saving rejects to file {change.path}.rej")
+            else:
+                out.info(f"{failed} -- rejects in file {change.path}")
 
 
 def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: bool = False,
@@ -110,18 +131,27 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     if top and ws.stack.conflicts(top):
         raise F5QuiltError(f"The topmost patch {ws.display(top)} has unresolved conflicts; "
                            "resolve them and refresh it first.", exit_code=EXIT_CONFLICT)
-    out.info(f"Applying patch {ws.display(name)}")
+    out.step(f"Applying patch {ws.display(name)}")
     result = compute_push(ws, name, fuzz)
     conflicts: Dict[str, int] = {}
     if not result.ok and merge:
         conflicts = merge_failed_files(ws, name, result, merge_pre)
-    report_result(out, result)
+    report_result(out, result, force)
     if not force:
         dirty = unrefreshed_files(ws, list(result.changes))
         if dirty:
             rel, owner = sorted(dirty.items())[0]
             raise F5QuiltError(f"{rel} has changes not refreshed into {ws.display(owner)}; "
                                "refresh it first (or push -f)")
+    if result.rejected_count and not force and out.quilt:
+        try:
+            if compute_push(ws, name, 0, reverse=True).ok:
+                raise PatchDoesNotApply(f"Patch {ws.display(name)} can be reverse-applied")
+        except PatchDoesNotApply:
+            raise
+        except F5QuiltError:
+            pass
+        raise PatchDoesNotApply(f"Patch {ws.display(name)} does not apply (enforce with -f)")
     if result.rejected_count and not force:
         for change in result.changes.values():
             if change.rejected:
@@ -182,6 +212,8 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
     name = rel.encode("utf-8", "surrogateescape")
     rej = b"--- " + name + b"\n+++ " + name + b"\n" + b"".join(h.to_bytes() for h in change.rejected)
     ws.fs.write(check_inside(ws.tree, rel + ".rej"), rej, DEFAULT_MODE)
+    if out.quilt:
+        return  # said in GNU patch's order by report_result
     total = len(change.reports)
     out.info(f"{len(change.rejected)} out of {total} hunk{'s' if total != 1 else ''} "
              f"FAILED -- saving rejects to file {rel}.rej")
@@ -217,9 +249,12 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
             ws.fs.savepoint()
         status = _push_planned(ws, out, target=target, all_=all_, count=count, fuzz=fuzz,
                                force=force, dry_run=dry_run, merge=merge)
+    if out.quilt and status:
+        return status  # quilt stops at a forced push or conflicts: no "Now at patch"
     if not dry_run:
-        out.info("")
-        out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
+        if not out.quilt:
+            out.info("")
+        out.step(f"Now at patch {ws.display(ws.stack.top() or '')}")
     return status
 
 
@@ -252,6 +287,8 @@ def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, forc
     status = 0
     for name in plan:
         res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
+        if out.quilt and not res.forced and not res.conflicts:
+            out.info("")  # quilt: a blank line after each patch
         if res.conflicts:
             out.info(f"Patch {ws.display(name)} applied with conflicts in "
                      f"{', '.join(sorted(res.conflicts))}; resolve them, then refresh")
@@ -333,11 +370,13 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
                 out.info(f"{rel} has changes not in the patch")
             raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
                                "(refresh it or enforce with -f)")
-    out.info(f"Removing patch {ws.display(name)}")
+    out.step(f"Removing patch {ws.display(name)}")
     for rel in sorted(ws.stack.backup_files(name)):
-        out.verbose(f"Restoring {rel}")
+        out.quilt_info(f"Restoring {rel}")
     with ws.transaction(f"pop {name}"):
         _finish_pop(ws, name)
+    if out.quilt:
+        out.info("")  # quilt: a blank line after each patch
     return name
 
 
@@ -363,9 +402,10 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
     with ws.transaction(command or "pop"):
         for _ in range(n):
             pop_one(ws, out, force=force)
-    out.info("")
+    if not out.quilt:
+        out.info("")
     top = ws.stack.top()
-    out.info(f"Now at patch {ws.display(top)}" if top else "No patches applied")
+    out.step(f"Now at patch {ws.display(top)}" if top else "No patches applied")
     return 0
 
 

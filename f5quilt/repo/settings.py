@@ -75,7 +75,11 @@ def find_settings_file(start: Path) -> Optional[Path]:
 
 def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = None) -> Settings:
     cwd = (cwd or Path.cwd()).resolve()
-    env = dict(os.environ if env is None else env)
+    if env is None:
+        from f5quilt.repo import quiltrc  # without settings, the quiltrc's QUILT_* (quilt mode)
+        env = {**os.environ, **quiltrc.current()}
+    else:
+        env = dict(env)
     path = find_settings_file(cwd)
     if path is not None:
         return _from_file(path, cwd)

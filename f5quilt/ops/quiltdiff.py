@@ -1,0 +1,233 @@
+"""Quilt mode's diffs, as GNU quilt 0.66 makes them (patchfns' diff_file, refresh, diff).
+
+Without an f5quilt.yaml, `refresh` and `diff` write what quilt writes: GNU diff
+run on the ``.pc/`` backup and the working file, labelled ``DIR.orig/F`` and
+``DIR/F`` (``-p 1``, DIR the tree's folder name), ``F.orig``/``F`` (``-p 0``) or
+``a/F``/``b/F`` (``-p ab``), each with the file's mtime unless
+``--no-timestamps``/``QUILT_NO_DIFF_TIMESTAMPS``, and an ``Index:`` line and
+``====`` separator unless ``--no-index``/``QUILT_NO_DIFF_INDEX``; options from
+``QUILT_DIFF_OPTS`` and ``-u``/``-U N``/``-c``/``-C N``. With an f5quilt.yaml,
+authoring.py's churn-free refresh stays.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from f5quilt.errors import F5QuiltError
+from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none
+from f5quilt.model.patch import patch_header, split_lines
+from f5quilt.output import Reporter
+from f5quilt.repo.pcdir import digest
+from f5quilt.repo.workspace import Workspace
+
+EPOCH = "1970-01-01 00:00:00.000000000 +0000"
+
+
+@dataclass
+class DiffStyle:
+    strip: str = "1"                       # "0", "1" or "ab"
+    timestamps: bool = True
+    index: bool = True
+    options: List[str] = field(default_factory=lambda: ["-u"])
+    sort: bool = False
+
+
+def style(variables: Dict[str, str], *, strip: Optional[str], no_timestamps: bool, no_index: bool,
+          fmt: List[str], sort: bool = False) -> DiffStyle:
+    """The style from the quiltrc's variables and the command's options."""
+    if strip is not None and strip not in ("0", "1", "ab"):
+        raise F5QuiltError(f"Cannot refresh patches with -p{strip}, please specify -p0, -p1, or -pab instead")
+    try:
+        opts = shlex.split(variables.get("QUILT_DIFF_OPTS", ""))
+    except ValueError as exc:
+        raise F5QuiltError(f"QUILT_DIFF_OPTS: {exc}") from None
+    return DiffStyle(strip=strip or "1",
+                     timestamps=not (no_timestamps or variables.get("QUILT_NO_DIFF_TIMESTAMPS")),
+                     index=not (no_index or variables.get("QUILT_NO_DIFF_INDEX")),
+                     options=opts + (fmt or ["-u"]), sort=sort)
+
+
+def _mtime(path: Path) -> str:
+    """``date +'%Y-%m-%d %H:%M:%S.%N %z' -r FILE``."""
+    ns = path.stat().st_mtime_ns
+    secs, frac = divmod(ns, 1_000_000_000)
+    local = time.localtime(secs)
+    return f"{time.strftime('%Y-%m-%d %H:%M:%S', local)}.{frac:09d} {time.strftime('%z', local)}"
+
+
+def diff_file(tree: Path, rel: str, old: Optional[Path], new: Optional[Path], st: DiffStyle) -> bytes:
+    """One file's diff as quilt's diff_file() prints it (b"" when equal)."""
+    if st.strip == "ab":
+        old_hdr, new_hdr = f"a/{rel}", f"b/{rel}"
+    elif st.strip == "0":
+        old_hdr, new_hdr = f"{rel}.orig", rel
+    else:
+        old_hdr, new_hdr = f"{tree.name}.orig/{rel}", f"{tree.name}/{rel}"
+    index = new_hdr
+    old_date = new_date = ""
+    if old is not None and old.is_file() and old.stat().st_size > 0:
+        old_file = str(old)
+        if st.timestamps:
+            old_date = "\t" + _mtime(old)
+    else:
+        old_file = old_hdr = "/dev/null"
+        if st.timestamps:
+            old_date = "\t" + EPOCH
+    if new is not None and os.path.lexists(new):
+        new_file = str(new)
+        if st.timestamps:
+            new_date = "\t" + _mtime(new)
+    else:
+        if st.strip == "0":
+            old_hdr = new_hdr
+        new_file = new_hdr = "/dev/null"
+        if st.timestamps:
+            new_date = "\t" + EPOCH
+    r = subprocess.run(["diff", *st.options, "--label", old_hdr + old_date, "--label", new_hdr + new_date,
+                        old_file, new_file], capture_output=True, cwd=tree)
+    if r.returncode not in (0, 1):
+        raise F5QuiltError(r.stderr.decode("utf-8", "replace").rstrip("\n")
+                           + f"\nDiff failed on file '{rel}', aborting")
+    if not r.stdout:
+        return b""
+    first = r.stdout.split(b"\n", 1)[0]
+    if first.startswith(b"Binary files ") and first.endswith(b" differ"):
+        raise F5QuiltError(first.decode("utf-8", "replace") + f"\nDiff failed on file '{rel}', aborting")
+    if not st.index:
+        return r.stdout
+    return (f"Index: {index}\n" + "=" * 67 + "\n").encode("utf-8", "surrogateescape") + r.stdout
+
+
+def files_in_order(ws: Workspace, name: str, st: DiffStyle) -> List[str]:
+    """quilt's files_in_patch_ordered: the patch file's order first, then the others, sorted."""
+    files = sorted(ws.stack.backup_files(name))
+    if st.sort:
+        return files
+    ordered: List[str] = []
+    try:
+        from f5quilt.engine.apply import strip_path
+        entry = ws.entry(name)
+        patch = ws.load(name)
+        for fp in patch.files:
+            for raw in (fp.old_name, fp.new_name):
+                if raw == "/dev/null":
+                    continue
+                rel = strip_path(raw, entry.strip, ws.display(name), fp.line)
+                if rel in files and rel not in ordered:
+                    ordered.append(rel)
+    except F5QuiltError:
+        pass
+    return ordered + [f for f in files if f not in ordered]
+
+
+def patch_body(ws: Workspace, name: str, st: DiffStyle, files: Optional[List[str]] = None,
+               reverse: bool = False) -> bytes:
+    """The diffs of ``name``'s files: its backups against what it left (the next
+    patch's backup where a later patch changed the file, else the tree)."""
+    applied = ws.stack.applied()
+    later = applied[applied.index(name) + 1:] if name in applied else []
+    out = []
+    for rel in files if files is not None else files_in_order(ws, name, st):
+        holder = next((p for p in later if (ws.stack.backup_dir(p) / rel).exists()), None)
+        new = ws.stack.backup_dir(holder) / rel if holder else check_inside(ws.tree, rel)
+        old = ws.stack.backup_dir(name) / rel
+        if reverse:
+            old, new = new, old
+        out.append(diff_file(ws.tree, rel, old, new, st))
+    return b"".join(out)
+
+
+def trailing_ws_warnings(body: bytes, strip: int) -> List[str]:
+    """quilt's remove-trailing-ws -n: the added lines that end in white space, per file."""
+    warnings: List[str] = []
+    current: Optional[str] = None
+    lines: List[int] = []
+    newline = 0
+
+    def flush() -> None:
+        if current is not None and lines:
+            nums = ", ".join(str(n) for n in lines)
+            warnings.append(f"Warning: trailing whitespace in line{'s' if len(lines) > 1 else ''} "
+                            f"{nums} of {current}")
+    for raw in split_lines(body):
+        line = raw.decode("utf-8", "surrogateescape").rstrip("\n")
+        if line.startswith("+++ "):
+            flush()
+            path = line[4:].split("\t", 1)[0]
+            parts = path.split("/")
+            current = "/".join(parts[strip:]) if strip else path
+            lines = []
+        elif line.startswith("@@ "):
+            try:
+                newline = int(line.split("+", 1)[1].split(",")[0].split(" ")[0])
+            except (IndexError, ValueError):
+                newline = 0
+        elif line.startswith("+") and current is not None:
+            if line[1:] != line[1:].rstrip(" \t"):
+                lines.append(newline)
+            newline += 1
+        elif line.startswith(" ") and current is not None:
+            newline += 1
+    flush()
+    return warnings
+
+
+def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bool,
+            backup: bool = False, diffstat: bool = False) -> int:
+    """quilt's refresh (inside the caller's transaction)."""
+    from f5quilt.ops.authoring import later_touching
+    if later_touching(ws, name) and not force:
+        raise F5QuiltError(f"More recent patches modify files in patch {ws.display(name)}. "
+                           "Enforce refresh with -f.")
+    body = patch_body(ws, name, st)
+    num = 0 if st.strip == "0" else 1
+    for warning in trailing_ws_warnings(body, num):
+        out.warn(warning)
+    path = ws.patch_file(name)
+    existing = read_bytes_or_none(path)
+    data = patch_header(existing or b"")
+    if diffstat and body:
+        data = _with_diffstat(data, body, num, ws)
+    data += body
+    if existing == data:
+        out.info(f"Patch {ws.display(name)} is unchanged")
+    else:
+        mode = path.stat().st_mode if path.exists() else DEFAULT_MODE
+        if backup and existing is not None:
+            ws.fs.write(path.with_name(path.name + "~"), existing, mode)
+        ws.fs.write(path, data, mode)
+        out.info(f"Refreshed patch {ws.display(name)}" if body else f"Nothing in patch {ws.display(name)}")
+    ws.forget_patch(name)
+    ws.fs.write(ws.stack.backup_dir(name) / ".timestamp", b"")
+    ws.fs.unlink(ws.stack.refresh_marker(name))
+    ws.stack.set_conflicts(name, None)
+    entry = ws.series.get(name)
+    if entry is not None and entry.strip != num and not entry.reverse:
+        entry.strip = num  # quilt's change_db_strip_level: the series remembers -p0
+        opts = entry.options_text()
+        ws.series.raw_lines[entry.line - 1] = name + (" " + opts if opts else "") + "\n"
+        ws.save_series()
+    from f5quilt.ops.authoring import before_after
+    _old, new = before_after(ws, name)
+    ws.stack.write_sums(name, {rel: digest(d) for rel, d in new.items()})
+    return 0
+
+
+def _with_diffstat(header: bytes, body: bytes, strip: int, ws: Workspace) -> bytes:
+    """``--diffstat``: a diffstat after the header (after a ``---`` line when it has none)."""
+    import shutil
+    if shutil.which("diffstat") is None:
+        raise F5QuiltError("refresh --diffstat: diffstat is not installed")
+    opts = shlex.split(os.environ.get("QUILT_DIFFSTAT_OPTS", ""))
+    r = subprocess.run(["diffstat", *opts, f"-p{strip}"], input=body, capture_output=True)
+    stat = r.stdout
+    text = header
+    if not text.endswith(b"\n") and text:
+        text += b"\n"
+    return text + b"---\n" + stat + b"\n"
