@@ -60,8 +60,10 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
 @click.option("-a", "--all", "all_", is_flag=True, help="Remove all applied patches.")
 @click.option("-f", "--force", is_flag=True,
               help="Remove even if files have changes not refreshed into the patch (they are lost).")
+@click.option("-R", "verify", is_flag=True,
+              help="quilt's 'always verify the patch removes cleanly': f5quilt always does (by content).")
 @verbosity
-def pop(target: Optional[str], all_: bool, force: bool, reporter: Reporter) -> int:
+def pop(target: Optional[str], all_: bool, force: bool, verify: bool, reporter: Reporter) -> int:
     """Remove the top patch, NUM patches, all (-a), or down to PATCH.
 
     Refuses when a file differs from what the patch left (edits not yet

@@ -263,7 +263,8 @@ def _new_patch(ws: Workspace, out: Reporter, given: str) -> None:
         name = name[len(prefix):]
     safe_relpath(name)
     if ws.series.get(name):
-        raise F5QuiltError(f"Patch {ws.display(name)} exists already, please choose a different name")
+        raise F5QuiltError(f"Patch {ws.display(name)} exists already"
+                           + (", please choose a different name" if ws.settings.settings_file else ""))
     top = ws.stack.top()
     ws.series.insert_after(top, SeriesEntry(name))
     ws.stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
@@ -379,7 +380,7 @@ def _rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
         new = new[len(prefix):]
     safe_relpath(new)
     if ws.series.get(new) or ws.patch_file(new).exists():
-        raise F5QuiltError(f"Patch {ws.display(new)} exists already, please choose a new name")
+        raise F5QuiltError(f"Patch {ws.display(new)} exists already, please choose a different name")
     applied = ws.stack.applied()
     src = ws.patch_file(old)
     if src.exists():

@@ -295,7 +295,7 @@ def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, forc
             status = EXIT_CONFLICT
             break
         if res.forced:
-            out.info(f"Applied patch {ws.display(name)} (forced; needs refresh)")
+            out.step(f"Applied patch {ws.display(name)} (forced; needs refresh)")
             status = EXIT_ERROR
             break
     return status

@@ -89,10 +89,15 @@ def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = No
 def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
     pc_name = _pc_name(env.get("QUILT_PC") or ".pc", "QUILT_PC")
     tree = cwd
-    for directory in [cwd, *cwd.parents]:
-        if (directory / pc_name).is_dir():
-            tree = directory
-            break
+    # quilt: the nearest directory holding the state folder or the patches folder
+    look_for = [pc_name]
+    if not os.path.isabs(env.get("QUILT_PATCHES") or "patches"):
+        look_for.append(env.get("QUILT_PATCHES") or "patches")
+    if not any((cwd / name).is_dir() for name in look_for):
+        for directory in cwd.parents:
+            if any((directory / name).is_dir() for name in look_for):
+                tree = directory
+                break
     patches_rel = env.get("QUILT_PATCHES") or None
     series_rel = env.get("QUILT_SERIES") or None
     pc = tree / pc_name
