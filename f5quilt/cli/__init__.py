@@ -34,6 +34,7 @@ COMMANDS = {
     "upstream": "upstreamcmds",
     "check": "checkcmd",
     "export": "gitcmds", "range-diff": "gitcmds",
+    "fork": "quiltcmds", "snapshot": "quiltcmds", "annotate": "quiltcmds",
 }
 
 

@@ -124,20 +124,21 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
 @click.option("-z", "unrefreshed", is_flag=True, help="Show only the edits not yet refreshed.")
 @_quilt_format_options
 @click.option("-R", "reverse", is_flag=True, help="quilt mode: the reverse diff.")
+@click.option("--snapshot", is_flag=True, help="quilt mode: diff against the snapshot (see snapshot).")
 @click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
               help="Accepted for quilt (QUILT_DIFF_ARGS); output is plain.")
+@verbosity
 def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], unrefreshed: bool,
          strip: Optional[str], unified: bool, unified_n: Optional[int], context_fmt: bool,
          context_n: Optional[int], no_timestamps: bool, no_index: bool, sort: bool, reverse: bool,
-         color: Optional[str]) -> int:
+         snapshot: bool, color: Optional[str], reporter: Reporter) -> int:
     """Show the diff of the top (or -P) patch as refresh would write it (FILES: only those)."""
     ws = Context.workspace()
-    if ws.settings.settings_file is not None or unrefreshed or combine:
-        if ws.settings.settings_file is not None:
-            _reject_quilt_options(ws, "diff", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
-                                  no_index=no_index, sort=sort, R=reverse)
+    if ws.settings.settings_file is not None:
+        _reject_quilt_options(ws, "diff", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
+                              no_index=no_index, sort=sort, R=reverse, snapshot=snapshot)
         if files:
-            raise F5QuiltError("diff FILE...: only in quilt mode, without -z/--combine")
+            raise F5QuiltError("diff FILE...: only in quilt mode (without f5quilt.yaml)")
         data = authoring.diff(ws, patch, combine=combine, unrefreshed=unrefreshed,
                               context=unified_n if unified_n is not None else 3)
     else:
@@ -145,11 +146,9 @@ def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], u
         target = authoring.applied_or_top(ws, patch)
         st = _quilt_style(ws, target, strip, no_timestamps, no_index,
                           _diff_format(unified, unified_n, context_fmt, context_n), sort)
-        names = quiltdiff.files_in_order(ws, target, st)
-        if files:
-            wanted = [authoring.tree_rel(ws, f) for f in files]
-            names = [n for n in names if n in wanted]
-        data = quiltdiff.patch_body(ws, target, st, names, reverse=reverse)
+        wanted = [authoring.tree_rel(ws, f) for f in files]
+        data = quiltdiff.quilt_diff(ws, reporter, target, st, files=wanted, combine=combine,
+                                    snapshot=snapshot, relative=unrefreshed, reverse=reverse)
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
     return 0

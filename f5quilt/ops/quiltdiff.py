@@ -231,3 +231,99 @@ def _with_diffstat(header: bytes, body: bytes, strip: int, ws: Workspace) -> byt
     if not text.endswith(b"\n") and text:
         text += b"\n"
     return text + b"---\n" + stat + b"\n"
+
+
+SNAP = ".snap"
+
+
+def quilt_diff(ws: Workspace, out: Reporter, last: str, st: DiffStyle, *, files: List[str],
+               combine: Optional[str] = None, snapshot: bool = False, relative: bool = False,
+               reverse: bool = False) -> bytes:
+    """quilt's diff: the top (or -P) patch, --combine'd from a patch, against --snapshot, or -z."""
+    import tempfile
+    applied = ws.stack.applied()
+    snap = ws.stack.backup_dir(SNAP)
+    if sum(map(bool, (combine, snapshot, relative))) > 1:
+        raise F5QuiltError("Options `--combine', `--snapshot', and `-z' cannot be combined.")
+    if snapshot and not snap.is_dir():
+        raise F5QuiltError("No snapshot to diff against")
+    names: List[str] = []
+    if snapshot and not files:
+        for dirpath, _dirs, fnames in os.walk(snap):
+            for fname in fnames:
+                names.append(os.path.relpath(os.path.join(dirpath, fname), snap).replace(os.sep, "/"))
+        names.sort()
+        combine = "-"
+    upto = applied[:applied.index(last) + 1]
+    if combine:
+        if combine == "-":
+            patches = upto
+        else:
+            first = ws.resolve_name(combine)
+            if first not in upto:
+                raise F5QuiltError(f"Patch {ws.display(first)} not applied before patch {ws.display(last)}")
+            patches = upto[upto.index(first):]
+    else:
+        patches = [last]
+    for p in patches:
+        for rel in files_in_order(ws, p, st):
+            if not files or rel in files:
+                names.append(rel)
+    names = sorted(set(names)) if st.sort else list(dict.fromkeys(names))
+    later = applied[applied.index(last) + 1:]
+    shadowed = False
+    chunks: List[bytes] = []
+    with tempfile.TemporaryDirectory(prefix="f5quilt-z-") as tmp:
+        recorded: Dict[str, Optional[bytes]] = {}
+        if relative:
+            from f5quilt.ops.authoring import as_recorded, before_after
+            old_all, _new = before_after(ws, last)
+            recorded = as_recorded(ws, last, old_all)
+        for rel in names:
+            old: Optional[Path]
+            if snapshot and (snap / rel).exists():
+                old = snap / rel
+            elif relative:
+                if rel not in recorded:
+                    continue
+                old = Path(tmp, "r", rel)
+                old.parent.mkdir(parents=True, exist_ok=True)
+                old.write_bytes(recorded[rel] or b"")
+            else:
+                first_mod = next((p for p in patches if (ws.stack.backup_dir(p) / rel).exists()), None)
+                if first_mod is None:
+                    if not snapshot:
+                        out.warn(f"File {rel} is not being modified")
+                    continue
+                old = ws.stack.backup_dir(first_mod) / rel
+            holder = next((p for p in later if (ws.stack.backup_dir(p) / rel).exists()), None)
+            new: Optional[Path] = ws.stack.backup_dir(holder) / rel if holder else check_inside(ws.tree, rel)
+            shadowed = shadowed or holder is not None
+            if reverse:
+                old, new = new, old
+            chunks.append(diff_file(ws.tree, rel, old, new, st))
+    if shadowed:
+        out.warn(f"Warning: more recent patches modify files in patch {ws.display(last)}")
+    return b"".join(chunks)
+
+
+def take_snapshot(ws: Workspace, *, remove: bool = False) -> None:
+    """quilt's snapshot (inside the caller's transaction): the files of every applied
+    patch as they are now, in .pc/.snap/ (an empty file for one that does not exist)."""
+    snap = ws.stack.backup_dir(SNAP)
+    if snap.is_dir():
+        for dirpath, _dirs, fnames in os.walk(snap):
+            for fname in fnames:
+                ws.fs.unlink(Path(dirpath) / fname, prune_to=ws.stack.backup_dir(SNAP).parent)
+    if remove:
+        return
+    ws.stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
+    seen: Dict[str, None] = {}
+    for p in ws.stack.applied():
+        for rel in sorted(ws.stack.backup_files(p)):
+            seen.setdefault(rel, None)
+    ws.fs.mkdirs(snap)
+    for rel in seen:
+        path = check_inside(ws.tree, rel)
+        data = read_bytes_or_none(path)
+        ws.fs.write(snap / rel, data or b"", path.stat().st_mode if data is not None else DEFAULT_MODE)

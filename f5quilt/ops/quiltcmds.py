@@ -1,0 +1,102 @@
+"""quilt's commands that f5quilt had not: fork, snapshot; each one transaction."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from f5quilt.errors import F5QuiltError
+from f5quilt.output import Reporter
+from f5quilt.repo.workspace import Workspace
+from f5quilt.ops.pushpop import recover
+
+
+def next_filename(name: str) -> str:
+    """quilt's next_filename: a.diff -> a-2.diff, a-2.diff -> a-3.diff, x -> x-2."""
+    base = re.sub(r"(\.gz|\.bz2|\.xz|\.lzma|\.lz)$", "", name)
+    base = re.sub(r"(\.diff?|\.patch)$", "", base)
+    m = re.search(r"-([0-9]+)$", base)
+    num = int(m.group(1)) if m else 1
+    stem = base[:m.start()] if m else base
+    return f"{stem}-{num + 1}{name[len(base):]}"
+
+
+def fork(ws: Workspace, out: Reporter, new: Optional[str]) -> str:
+    from f5quilt.ops.authoring import _rename_patch, named_or_top
+    recover(ws, out)
+    top = named_or_top(ws, None)
+    target = new or next_filename(top)
+    prefix = ws.settings.patches_display.rstrip("/") + "/"
+    if target.startswith(prefix):
+        target = target[len(prefix):]
+    if ws.series.get(target) or ws.patch_file(target).exists() or (ws.stack.pc / target).is_dir():
+        raise F5QuiltError(f"Patch {ws.display(target)} exists already, please choose a new name")
+    old_file = ws.patch_file(top)
+    data = old_file.read_bytes() if old_file.exists() else None
+    mode = old_file.stat().st_mode if old_file.exists() else None
+    with ws.transaction(f"fork {target}"):
+        _rename_patch(ws, Reporter(0), top, target)
+        if data is not None:
+            ws.fs.write(old_file, data, mode)  # the old patch file stays
+    out.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}")
+    return target
+
+
+def snapshot(ws: Workspace, out: Reporter, *, remove: bool = False) -> None:
+    from f5quilt.ops.quiltdiff import take_snapshot
+    recover(ws, out)
+    with ws.transaction("snapshot" + (" -d" if remove else "")):
+        take_snapshot(ws, remove=remove)
+
+
+def _hunks(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
+    """(old start, old count, new start, new count) of GNU diff's -U0 hunks, 0-based starts."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="f5quilt-annotate-") as tmp:
+        a, b = f"{tmp}/a", f"{tmp}/b"
+        with open(a, "wb") as fa, open(b, "wb") as fb:  # scratch files outside the tree
+            fa.write(old)
+            fb.write(new)
+        r = subprocess.run(["diff", "-U0", "-a", a, b], capture_output=True)
+    if r.returncode not in (0, 1):
+        raise F5QuiltError(r.stderr.decode("utf-8", "replace").strip())
+    out = []
+    for line in r.stdout.split(b"\n"):
+        m = re.match(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", line)
+        if m:
+            os_, oc = int(m.group(1)), int(m.group(2) or b"1")
+            ns, nc = int(m.group(3)), int(m.group(4) or b"1")
+            out.append((os_ - 1 if oc else os_, oc, ns - 1 if nc else ns, nc))
+    return out
+
+
+def annotate(ws: Workspace, given: Optional[str], rel: str) -> list[str]:
+    """quilt's annotate: each line of FILE with the number of the patch that last changed
+    it, then the numbered patches (those up to -P that touch FILE)."""
+    from f5quilt.model.patch import split_lines
+    from f5quilt.ops.authoring import applied_or_top, content_after
+    applied = ws.stack.applied()
+    last = applied_or_top(ws, given) if applied else None
+    upto = applied[:applied.index(last) + 1] if last else []
+    touching = [p for p in upto if (ws.stack.backup_dir(p) / rel).exists()]
+    if touching:
+        text = ws.stack.backup(touching[0], rel) or b""
+    else:
+        text = ws.read_tree(rel) or b""
+    lines = split_lines(text)
+    ann = [""] * len(lines)
+    for i, p in enumerate(touching, 1):
+        after = content_after(ws, applied, p, rel) or b""
+        new_lines = split_lines(after)
+        new_ann: list[str] = []
+        pos = 0
+        for os_, oc, ns, nc in _hunks(b"".join(lines), after):
+            new_ann.extend(ann[pos:os_])
+            new_ann.extend([str(i)] * nc)
+            pos = os_ + oc
+        new_ann.extend(ann[pos:])
+        lines, ann = new_lines, new_ann
+    out = [f"{a}\t{line.decode('utf-8', 'surrogateescape').rstrip(chr(10))}" for a, line in zip(ann, lines)]
+    out.append("")
+    out.extend(f"{i}\t{ws.display(p)}" for i, p in enumerate(touching, 1))
+    return out
