@@ -34,7 +34,8 @@ COMMANDS = {
     "upstream": "upstreamcmds",
     "check": "checkcmd",
     "export": "gitcmds", "range-diff": "gitcmds",
-    "fork": "quiltcmds", "snapshot": "quiltcmds", "annotate": "quiltcmds",
+    "fork": "quiltcmds", "snapshot": "quiltcmds", "annotate": "quiltcmds", "grep": "quiltcmds",
+    "graph": "quiltcmds", "upgrade": "quiltcmds",
 }
 
 

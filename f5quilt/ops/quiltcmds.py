@@ -100,3 +100,67 @@ def annotate(ws: Workspace, given: Optional[str], rel: str) -> list[str]:
     out.append("")
     out.extend(f"{i}\t{ws.display(p)}" for i, p in enumerate(touching, 1))
     return out
+
+
+def grep_files(ws: Workspace, paths: list[str]) -> list[str]:
+    """quilt's grep: the files under PATHS (default the tree), the patches folder and .pc/ left out."""
+    import os
+    skip = {os.path.realpath(ws.settings.patches), os.path.realpath(ws.stack.pc)}
+    out: list[str] = []
+    for top in paths or ["."]:
+        if os.path.isfile(top):
+            out.append(top)
+            continue
+        for dirpath, dirs, files in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if os.path.realpath(os.path.join(dirpath, d)) not in skip)
+            for fname in sorted(files):
+                full = os.path.join(dirpath, fname)
+                out.append(full[2:] if not paths and full.startswith("./") else full)
+    return out
+
+
+def graph(ws: Workspace, given: Optional[str], *, all_: bool = False, edge_files: bool = False) -> str:
+    """quilt's graph: the applied patches PATCH (default the top) depends on, as dot; --all:
+    every applied patch. An edge joins each patch to the nearest earlier one changing a same file."""
+    from f5quilt.ops.authoring import applied_or_top
+    applied = ws.stack.applied()
+    target = None if all_ else applied_or_top(ws, given)
+    upto = applied if all_ else applied[:applied.index(target or "") + 1]
+    files = {p: set(ws.stack.backup_files(p)) for p in upto}
+    edges: dict[tuple[str, str], set[str]] = {}
+    for i, p in enumerate(upto):
+        for rel in files[p]:
+            prev = next((q for q in reversed(upto[:i]) if rel in files[q]), None)
+            if prev is not None:
+                edges.setdefault((prev, p), set()).add(rel)
+    keep = set(upto)
+    if target is not None:
+        keep = {target}
+        for (a, b) in sorted(edges, key=lambda e: -upto.index(e[1])):
+            if b in keep:
+                keep.add(a)
+    nodes = [p for p in upto if p in keep]
+    ids = {p: f"n{i}" for i, p in enumerate(nodes)}
+    lines = ["digraph dependencies {"]
+    for p in nodes:
+        style = "style=bold," if p == target else ""
+        lines.append(f'\t{ids[p]} [{style}label="{p}"];')
+    for (a, b), rels in edges.items():
+        if a in ids and b in ids:
+            label = f' [label="{", ".join(sorted(rels))}"]' if edge_files else ""
+            lines.append(f"\t{ids[a]} -> {ids[b]}{label};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def upgrade(ws: Workspace, out: Reporter) -> None:
+    """quilt's upgrade: .pc/ in the version 2 format (the only one f5quilt and quilt 0.66 write)."""
+    version = ws.stack.pc / ".version"
+    if not ws.stack.pc.is_dir() or (version.is_file() and version.read_text().strip() == "2"):
+        out.info(f"The quilt meta-data in {ws.settings.pc_name}/ are already in the version 2 format; "
+                 "nothing to do")
+        return
+    recover(ws, out)
+    out.info("Converting meta-data to version 2")
+    with ws.transaction("upgrade"):
+        ws.fs.write(version, b"2\n")
