@@ -198,17 +198,25 @@ def files(name: Optional[str], reporter: Reporter) -> int:
 
 
 @cli.command()
-@click.argument("file")
+@click.argument("files", nargs=-1, required=True)
 @click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
               help="Accepted for quilt (QUILT_PATCHES_ARGS); output is plain.")
 @verbosity
-def patches(file: str, color: Optional[str], reporter: Reporter) -> int:
-    """List the patches in the series that touch FILE."""
+def patches(files: Tuple[str, ...], color: Optional[str], reporter: Reporter) -> int:
+    """List the patches in the series that touch FILE (any of FILES); -v marks the
+    top one with = and the other applied ones with +, as quilt's series -v."""
+    from f5quilt.output import VERBOSE
     ws = Context.workspace()
-    rel = authoring.tree_rel(ws, file)
+    rels = {authoring.tree_rel(ws, f) for f in files}
+    applied = ws.stack.applied()
+    top = applied[-1] if applied else None
     for name in ws.series.names:
-        if rel in authoring.patch_files(ws, name):
-            reporter.result(ws.display(name))
+        if rels & set(authoring.patch_files(ws, name)):
+            if reporter.level >= VERBOSE:
+                mark = "=" if name == top else ("+" if name in applied else " ")
+                reporter.result(f"{mark} {ws.display(name)}")
+            else:
+                reporter.result(ws.display(name))
     return 0
 
 

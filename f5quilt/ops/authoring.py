@@ -291,6 +291,7 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
     empty = ws.stack.existed_empty(name)
     status = 0
     for path in files:
+        _below_state(ws, path)
         rel = tree_rel(ws, path)
         backup = ws.stack.backup_dir(name) / rel
         if backup.exists():
@@ -312,6 +313,15 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
     if recorded_sums is not None:  # a patch quilt pushed has no hashes: pop re-applies it instead
         ws.stack.write_sums(name, sums)
     return status
+
+
+def _below_state(ws: Workspace, path: str) -> None:
+    """quilt's add refuses files in the patches folder or .pc/, with its wording."""
+    full = os.path.abspath(path)
+    for folder in (ws.settings.patches, ws.stack.pc):
+        if full.startswith(str(folder) + os.sep):
+            raise F5QuiltError(f"File {path} is located below "
+                               f"{os.path.relpath(folder, ws.settings.base)}/")
 
 
 def patch_files(ws: Workspace, name: str) -> List[str]:
@@ -486,6 +496,9 @@ def _revert_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> 
         rel = tree_rel(ws, path)
         if rel not in old:
             raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}")
+        if ws.read_tree(rel) == expect[rel]:
+            out.info(f"File {rel} is unchanged")
+            continue
         put_tree_file(ws, rel, expect[rel])
         out.info(f"Changes to {rel} in patch {ws.display(name)} reverted")
 

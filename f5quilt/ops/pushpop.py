@@ -132,7 +132,14 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
         raise F5QuiltError(f"The topmost patch {ws.display(top)} has unresolved conflicts; "
                            "resolve them and refresh it first.", exit_code=EXIT_CONFLICT)
     out.step(f"Applying patch {ws.display(name)}")
-    result = compute_push(ws, name, fuzz)
+    if out.quilt and not ws.patch_file(name).is_file():
+        from f5quilt.model.patch import parse_patch
+        result = PatchResult(parse_patch(b"", ws.display(name)))
+        out.step(f"Patch {ws.display(name)} does not exist; applied empty patch")
+    else:
+        result = compute_push(ws, name, fuzz)
+        if out.quilt and not result.changes:
+            out.step(f"Patch {ws.display(name)} appears to be empty; applied")
     conflicts: Dict[str, int] = {}
     if not result.ok and merge:
         conflicts = merge_failed_files(ws, name, result, merge_pre)
@@ -370,7 +377,10 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
                 out.info(f"{rel} has changes not in the patch")
             raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
                                "(refresh it or enforce with -f)")
-    out.step(f"Removing patch {ws.display(name)}")
+    if out.quilt and not any(True for _ in ws.stack.backup_files(name)):
+        out.step(f"Patch {ws.display(name)} appears to be empty, removing")
+    else:
+        out.step(f"Removing patch {ws.display(name)}")
     for rel in sorted(ws.stack.backup_files(name)):
         out.quilt_info(f"Restoring {rel}")
     with ws.transaction(f"pop {name}"):
