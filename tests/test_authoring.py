@@ -286,6 +286,7 @@ def test_fold_force_reports_and_saves_rejects(tree: Path, run: Runner, monkeypat
 
 
 def test_diff_combine_spans_patches(tree: Path, run: Runner) -> None:
+    f5_mode(tree)
     run(tree, "push")
     run(tree, "new", "p2.diff")
     run(tree, "add", "src/a.py", "src/b.py")

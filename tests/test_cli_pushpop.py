@@ -127,6 +127,11 @@ def test_pop_refuses_unrefreshed_edits_regardless_of_mtime(tree: Path, run: Runn
     f.write_text(f.read_text().replace("line 9", "line nine"))
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime: content still counts
     rc, out, err = run(tree, "pop")
+    # quilt mode: quilt's two lines
+    assert rc == 1 and "does not remove cleanly" in err and "Hint: `quilt diff -z'" in err
+    assert "line nine" in f.read_text()
+    (tree / "f5quilt.yaml").write_text("tree: .\n")  # f5quilt's own: the files named
+    rc, out, err = run(tree, "pop")
     assert rc == 1 and "does not remove cleanly" in err and "f.txt" in out
     assert "line nine" in f.read_text()
 
@@ -180,8 +185,14 @@ def test_symlink_out_of_tree_is_refused(tmp_path: Path, run: Runner) -> None:
 def test_missing_patch_file_and_malformed_patch(tree: Path, run: Runner) -> None:
     (tree / "patches/series").write_text("p1.diff\nmissing.diff\n")
     run(tree, "push")
+    (tree / "f5quilt.yaml").write_text("tree: .\n")
     rc, _, err = run(tree, "push")
     assert rc == 1 and "patches/series:2: names patches/missing.diff, which does not exist" in err
+    (tree / "f5quilt.yaml").unlink()
+    # quilt mode: as quilt, a missing patch file is an empty patch
+    rc, out, _ = run(tree, "push")
+    assert rc == 0 and "Patch patches/missing.diff does not exist; applied empty patch" in out
+    assert run(tree, "pop")[0] == 0
     (tree / "patches/series").write_text("broken.diff\n")
     (tree / "patches/broken.diff").write_text("--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n line 1\n")
     run(tree, "pop", "-a")

@@ -17,9 +17,10 @@ def _names(ws: Workspace, names: List[str], reporter: Reporter) -> None:
         reporter.result(ws.display(name))
 
 
-def _quilt_exit(ws: Workspace) -> dict[str, int]:
+def _none_applied(ws: Workspace) -> NothingToDo:
     """quilt's applied and previous fail (exit 1) with nothing applied; f5quilt says 2."""
-    return {"exit_code": 1} if ws.settings.settings_file is None else {}
+    from f5quilt.ops.authoring import _none_applied as none_applied
+    return none_applied(ws)
 
 
 @cli.command()
@@ -47,7 +48,7 @@ def applied(reporter: Reporter) -> int:
     ws = Context.workspace()
     names = ws.stack.applied()
     if not names:
-        raise NothingToDo("No patches applied", **_quilt_exit(ws))
+        raise _none_applied(ws)
     _names(ws, names, reporter)
     return 0
 
@@ -72,7 +73,8 @@ def top(reporter: Reporter) -> int:
     ws = Context.workspace()
     name = ws.stack.top()
     if name is None:
-        raise NothingToDo("No patches applied")
+        quilt_empty = ws.settings.settings_file is None and not ws.series.entries
+        raise NothingToDo("No patches in series" if quilt_empty else "No patches applied")
     reporter.result(ws.display(name))
     return 0
 
@@ -98,7 +100,7 @@ def previous(reporter: Reporter) -> int:
     applied = ws.stack.applied()
     if len(applied) < 2:
         if not applied:
-            raise NothingToDo("No patches applied", **_quilt_exit(ws))
+            raise _none_applied(ws)
         raise NothingToDo("No previous patch")
     reporter.result(ws.display(applied[-2]))
     return 0

@@ -28,8 +28,9 @@ CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 
 def _none_applied(ws: Workspace) -> NothingToDo:
     # quilt's refresh, diff, files, applied and previous fail (1) with nothing applied
-    return NothingToDo("No patches applied",
-                       **({"exit_code": 1} if ws.settings.settings_file is None else {}))
+    if ws.settings.settings_file is None:
+        return NothingToDo("No patches applied" if ws.series.entries else "No patches in series", exit_code=1)
+    return NothingToDo("No patches applied")
 
 
 def applied_or_top(ws: Workspace, given: Optional[str]) -> str:

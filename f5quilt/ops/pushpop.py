@@ -373,6 +373,10 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     if not force:
         bad = pop_check(ws, name)
         if bad:
+            if out.quilt:
+                raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
+                                   "(refresh it or enforce with -f)\n"
+                                   "Hint: `quilt diff -z' will show the pending changes.")
             for rel in bad:
                 out.info(f"{rel} has changes not in the patch")
             raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
@@ -381,8 +385,11 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
         out.step(f"Patch {ws.display(name)} appears to be empty, removing")
     else:
         out.step(f"Removing patch {ws.display(name)}")
+    bdir = ws.stack.backup_dir(name)
     for rel in sorted(ws.stack.backup_files(name)):
-        out.quilt_info(f"Restoring {rel}")
+        # quilt's backup-files: an empty backup (a file the patch created) is removed
+        gone = out.quilt and (bdir / rel).stat().st_size == 0 and rel not in ws.stack.existed_empty(name)
+        out.quilt_info(f"{'Removing' if gone else 'Restoring'} {rel}")
     with ws.transaction(f"pop {name}"):
         _finish_pop(ws, name)
     if out.quilt:

@@ -22,7 +22,7 @@ from f5quilt.errors import F5QuiltError
 SYSTEM_QUILTRC = "/etc/quilt.quiltrc"
 
 # what bash prints after sourcing: NAME=VALUE\0 for every QUILT_* variable (and EDITOR)
-_DUMP = ('. "$1" </dev/null >/dev/null || exit 97; '
+_DUMP = ('. "$1" </dev/null >/dev/null; '
          'for v in ${!QUILT_*} EDITOR; do [ -n "${!v+x}" ] && printf "%s=%s\\0" "$v" "${!v}"; done; exit 0')
 
 _current: Optional[Dict[str, str]] = None
@@ -55,7 +55,7 @@ def source(path: Path, env: Dict[str, str]) -> Dict[str, str]:
                            "(pass --quiltrc - to read none)")
     r = subprocess.run([bash, "--noprofile", "--norc", "-c", _DUMP, "bash", str(path)],
                        env=env, capture_output=True, stdin=subprocess.DEVNULL)
-    if r.returncode != 0:
+    if r.returncode != 0 or r.stderr:
         detail = r.stderr.decode("utf-8", "replace").strip().splitlines()
         raise F5QuiltError(f"{path}: the quiltrc failed when sourced by bash"
                            + (f": {detail[-1]}" if detail else ""))
