@@ -85,3 +85,59 @@ def upgrade(reporter: Reporter) -> int:
     """Bring .pc/ to quilt's version 2 format (the only one f5quilt reads or writes)."""
     quiltcmds.upgrade(Context.workspace(), reporter)
     return 0
+
+
+@cli.command()
+@click.argument("range_", nargs=-1, metavar="[FIRST_PATCH [LAST_PATCH]]")
+@click.option("--mbox", "mbox_file", required=True, metavar="FILE",
+              help="Write the messages to FILE, an mbox (f5quilt sends no mail: quilt's --send is not there).")
+@click.option("--prefix", default="patch", show_default=True, help="The subject prefix: [PREFIX n/N].")
+@click.option("--subject", help="The introduction's subject.")
+@click.option("-m", "message", help="The introduction's text.")
+@click.option("-M", "message_file", type=click.Path(dir_okay=False), help="The introduction's text, from a file.")
+@click.option("--sender", help="The envelope sender (default LOGNAME@host).")
+@click.option("--from", "from_", help="The From: header (default the sender).")
+@click.option("--to", multiple=True, help="A To: recipient (repeatable).")
+@click.option("--cc", multiple=True, help="A Cc: recipient (repeatable).")
+@click.option("--bcc", multiple=True, help="Accepted; an mbox has no Bcc.")
+@click.option("--charset", default="UTF-8", help="Accepted; messages are UTF-8.")
+@click.option("--signature", type=click.Path(allow_dash=True), help="A signature file, or - for none.")
+@click.option("--reply-to", help="Not supported (quilt threads under that message).")
+@verbosity
+def mail(range_: tuple[str, ...], mbox_file: str, prefix: str, subject: Optional[str], message: Optional[str],
+         message_file: Optional[str], sender: Optional[str], from_: Optional[str], to: tuple[str, ...],
+         cc: tuple[str, ...], bcc: tuple[str, ...], charset: str, signature: Optional[str],
+         reply_to: Optional[str], reporter: Reporter) -> int:
+    """Write the series (or FIRST_PATCH..LAST_PATCH, - for the first/last) as mail: an
+    introduction [PREFIX 0/N] and one message per patch, its subject from the header
+    (Subject:, DESC/EDESC, or a short first paragraph), as quilt's mail --mbox."""
+    import os
+    import socket
+    from pathlib import Path
+    from f5quilt.errors import F5QuiltError
+    ws = Context.workspace(repair=False)
+    if reply_to:
+        raise F5QuiltError("mail --reply-to is not supported")
+    if len(range_) > 2:
+        raise F5QuiltError("Usage: quilt mail {--mbox file} [options] [first_patch [last_patch]]")
+    names = ws.series.names
+    if range_:
+        first = names[0] if range_[0] == "-" else ws.resolve_name(range_[0])
+        last = first if len(range_) < 2 else (names[-1] if range_[1] == "-" else ws.resolve_name(range_[1]))
+        names = names[names.index(first):names.index(last) + 1]
+    if message_file:
+        message = Path(message_file).read_text()
+    sig: Optional[str] = None
+    if signature and signature != "-":
+        sig = Path(signature).read_text().rstrip("\n")
+    elif signature is None and Path(os.path.expanduser("~/.signature")).is_file():
+        sig = Path(os.path.expanduser("~/.signature")).read_text().rstrip("\n")
+    if not sender:
+        host = socket.getfqdn()
+        sender = f"{os.environ.get('LOGNAME') or os.environ.get('USER') or 'root'}@{host}"
+        if "." not in host:
+            raise F5QuiltError("Could not determine the envelope sender address. Please use --sender.")
+    data = quiltcmds.mbox(ws, names, sender=sender, prefix=prefix, subject=subject, message=message,
+                          sender_from=from_, to=list(to), cc=list(cc), signature=sig)
+    Path(mbox_file).write_bytes(data)  # an output file the user names, outside the series' state
+    return 0

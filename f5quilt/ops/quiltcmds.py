@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Dict, Optional
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.output import Reporter
@@ -164,3 +164,123 @@ def upgrade(ws: Workspace, out: Reporter) -> None:
     out.info("Converting meta-data to version 2")
     with ws.transaction("upgrade"):
         ws.fs.write(version, b"2\n")
+
+
+# -- mail --------------------------------------------------------------------
+_SUBJECT_PREFIX = re.compile(r"^\s*((re|aw|fwd?|fw)\s*:\s*|\[[^\]]*\]\s*)+", re.I)
+
+
+def patch_subject(header: str) -> Optional[str]:
+    """quilt's subject of a patch: a Subject: header (continuation lines kept), else a
+    DESC..EDESC block, else a first paragraph shorter than 150 characters."""
+    lines = header.split("\n")
+    for i, line in enumerate(lines):
+        if line.lower().startswith("subject:"):
+            value = [line.split(":", 1)[1].strip()]
+            for more in lines[i + 1:]:
+                if not more.startswith((" ", "\t")):
+                    break
+                value.append(more)
+            return "\n".join(value)
+    text = header.lstrip("\n")
+    if text.startswith("DESC\n") and "\nEDESC" in text:
+        return " ".join(text[5:text.index("\nEDESC")].split())
+    first = text.split("\n\n", 1)[0]
+    if first and len(first) < 150:
+        return _SUBJECT_PREFIX.sub("", " ".join(first.split()))
+    return None
+
+
+def _address(value: str) -> str:
+    """An address as quilt's edmail writes it: the name quoted when it must be, a
+    non-ASCII name as an RFC 2047 q-word."""
+    import email.utils
+    name, addr = email.utils.parseaddr(value)
+    if not addr:
+        return value
+    if name and not name.isascii():
+        raw = name.encode("utf-8")
+        word = "".join(chr(b) if chr(b).isalnum() and b < 128 else f"={b:02X}" for b in raw)
+        return f"=?UTF-8?q?{word}?= <{addr}>"
+    return email.utils.formataddr((name, addr))
+
+
+def _recipients(header: str, field: str) -> list[str]:
+    """To: the header's To: lines; Cc: its Signed-off-by/Acked-by/Cc lines (quilt's rule)."""
+    names = ("to",) if field == "to" else ("signed-off-by", "acked-by", "cc")
+    out: list[str] = []
+    for line in header.split("\n"):
+        m = re.match(r"^([A-Za-z-]+):\s*(.+)$", line)
+        if m and m.group(1).lower() in names:
+            value = _address(m.group(2).strip())
+            if value not in out:
+                out.append(value)
+    return out
+
+
+def mbox(ws: Workspace, patches: list[str], *, sender: str, prefix: str, subject: Optional[str],
+         message: Optional[str], sender_from: Optional[str], to: list[str], cc: list[str],
+         signature: Optional[str]) -> bytes:
+    """quilt's ``mail --mbox``: an introduction ([PREFIX 0/N]) and one message per patch
+    ([PREFIX n/N] its subject, threaded under the introduction), the patch file as body."""
+    import email.utils
+    import time as _time
+    from f5quilt.model.patch import patch_header
+    subjects: Dict[str, str] = {}
+    for name in patches:
+        data = ws.patch_file(name).read_bytes() if ws.patch_file(name).is_file() else b""
+        header = patch_header(data).decode("utf-8", "replace")
+        sub = patch_subject(header)
+        if not sub:
+            raise F5QuiltError(f"Unable to extract a subject header from {ws.display(name)}")
+        subjects[name] = _SUBJECT_PREFIX.sub("", sub).strip()
+    seen: Dict[str, list[str]] = {}
+    for name, sub in subjects.items():
+        seen.setdefault(sub, []).append(name)
+    dups = [n for names in seen.values() if len(names) > 1 for n in names]
+    if dups:
+        raise F5QuiltError(f"Patches {', '.join(ws.display(n) for n in dups)} have duplicate subject headers.",
+                           exit_code=1)
+    if not subject:
+        raise F5QuiltError("Introduction has no subject header")
+    total = len(patches)
+    width = len(str(total))
+    address = re.sub(r".*<([^<>]+)>.*", r"\1", sender)
+    start = int(_time.time())
+    domain = address.split("@", 1)[-1] or "localhost"
+    intro_id = f"<{start}.0.quilt@{domain}>"
+    out: list[str] = []
+
+    def message_text(num: int, sub: str, body: str, extra_to: list[str], extra_cc: list[str],
+                     msgid: str) -> str:
+        date = email.utils.formatdate(start + num, localtime=True)
+        lines = [f"From {address} {_time.strftime('%a %b %d %H:%M:%S %Y', _time.localtime(start + num))}",
+                 f"Message-ID: {msgid}", "User-Agent: f5quilt (quilt mail)", f"Date: {date}",
+                 f"From: {sender_from or sender}"]
+        all_to = list(dict.fromkeys(to + extra_to))
+        if all_to:
+            lines.append("To: " + ",\n ".join(all_to))
+        all_cc = [c for c in dict.fromkeys(cc + extra_cc) if c not in all_to]
+        if all_cc:
+            lines.append("Cc: " + ",\n ".join(all_cc))
+        if num:
+            lines += [f"References: {intro_id}", f"In-Reply-To: {intro_id}"]
+        lines += [f"Subject: [{prefix} {num:0{width}d}/{total}] {sub}", "MIME-Version: 1.0",
+                  "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: 8bit", ""]
+        text = "\n".join(lines) + "\n"
+        body_lines = [(">" + l if re.match(r"^>*From ", l) else l) for l in body.split("\n")]
+        return text + "\n".join(body_lines).rstrip("\n") + "\n\n"
+
+    intro_body = (message + "\n" if message else "") + (f"\n-- \n{signature}\n" if signature else "")
+    out.append(message_text(0, subject, intro_body, [], [], intro_id))
+    for num, name in enumerate(patches, 1):
+        data = ws.patch_file(name).read_bytes().decode("utf-8", "surrogateescape") \
+            if ws.patch_file(name).is_file() else ""
+        header = patch_header(data.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+        body_header = re.sub(r"(?im)^subject:.*\n(?:[ \t].*\n)*", "", header, count=1).lstrip("\n")
+        body = body_header + data[len(header):]
+        if signature:
+            body += f"\n-- \n{signature}\n"
+        out.append(message_text(num, subjects[name], body, _recipients(header, "to"), _recipients(header, "cc"),
+                                f"<{start}.{num}.quilt@{domain}>"))
+    return "".join(out).encode("utf-8", "surrogateescape")
