@@ -100,13 +100,14 @@ def upgrade(reporter: Reporter) -> int:
 @click.option("--to", multiple=True, help="A To: recipient (repeatable).")
 @click.option("--cc", multiple=True, help="A Cc: recipient (repeatable).")
 @click.option("--bcc", multiple=True, help="Accepted; an mbox has no Bcc.")
-@click.option("--charset", default="UTF-8", help="Accepted; messages are UTF-8.")
+@click.option("--charset", default=None,
+              help="The charset named in the headers (default UTF-8 in a UTF-8 locale, else ISO-8859-15, as quilt).")
 @click.option("--signature", type=click.Path(allow_dash=True), help="A signature file, or - for none.")
 @click.option("--reply-to", help="Not supported (quilt threads under that message).")
 @verbosity
 def mail(range_: tuple[str, ...], mbox_file: str, prefix: str, subject: Optional[str], message: Optional[str],
          message_file: Optional[str], sender: Optional[str], from_: Optional[str], to: tuple[str, ...],
-         cc: tuple[str, ...], bcc: tuple[str, ...], charset: str, signature: Optional[str],
+         cc: tuple[str, ...], bcc: tuple[str, ...], charset: Optional[str], signature: Optional[str],
          reply_to: Optional[str], reporter: Reporter) -> int:
     """Write the series (or FIRST_PATCH..LAST_PATCH, - for the first/last) as mail: an
     introduction [PREFIX 0/N] and one message per patch, its subject from the header
@@ -138,6 +139,8 @@ def mail(range_: tuple[str, ...], mbox_file: str, prefix: str, subject: Optional
         if "." not in host:
             raise F5QuiltError("Could not determine the envelope sender address. Please use --sender.")
     data = quiltcmds.mbox(ws, names, sender=sender, prefix=prefix, subject=subject, message=message,
-                          sender_from=from_, to=list(to), cc=list(cc), signature=sig)
+                          sender_from=from_, to=list(to), cc=list(cc), signature=sig,
+                          charset=charset or ("UTF-8" if (os.environ.get("LC_ALL") or os.environ.get("LANG") or "")
+                                              .upper().endswith((".UTF-8", ".UTF8")) else "ISO-8859-15"))
     Path(mbox_file).write_bytes(data)  # an output file the user names, outside the series' state
     return 0

@@ -191,7 +191,7 @@ def patch_subject(header: str) -> Optional[str]:
     return None
 
 
-def _address(value: str) -> str:
+def _address(value: str, charset: str = "UTF-8") -> str:
     """An address as quilt's edmail writes it: the name quoted when it must be, a
     non-ASCII name as an RFC 2047 q-word."""
     import email.utils
@@ -201,18 +201,18 @@ def _address(value: str) -> str:
     if name and not name.isascii():
         raw = name.encode("utf-8")
         word = "".join(chr(b) if chr(b).isalnum() and b < 128 else f"={b:02X}" for b in raw)
-        return f"=?UTF-8?q?{word}?= <{addr}>"
+        return f"=?{charset}?q?{word}?= <{addr}>"
     return email.utils.formataddr((name, addr))
 
 
-def _recipients(header: str, field: str) -> list[str]:
+def _recipients(header: str, field: str, charset: str) -> list[str]:
     """To: the header's To: lines; Cc: its Signed-off-by/Acked-by/Cc lines (quilt's rule)."""
     names = ("to",) if field == "to" else ("signed-off-by", "acked-by", "cc")
     out: list[str] = []
     for line in header.split("\n"):
         m = re.match(r"^([A-Za-z-]+):\s*(.+)$", line)
         if m and m.group(1).lower() in names:
-            value = _address(m.group(2).strip())
+            value = _address(m.group(2).strip(), charset)
             if value not in out:
                 out.append(value)
     return out
@@ -220,7 +220,7 @@ def _recipients(header: str, field: str) -> list[str]:
 
 def mbox(ws: Workspace, patches: list[str], *, sender: str, prefix: str, subject: Optional[str],
          message: Optional[str], sender_from: Optional[str], to: list[str], cc: list[str],
-         signature: Optional[str]) -> bytes:
+         signature: Optional[str], charset: str = "UTF-8") -> bytes:
     """quilt's ``mail --mbox``: an introduction ([PREFIX 0/N]) and one message per patch
     ([PREFIX n/N] its subject, threaded under the introduction), the patch file as body."""
     import email.utils
@@ -233,7 +233,7 @@ def mbox(ws: Workspace, patches: list[str], *, sender: str, prefix: str, subject
         sub = patch_subject(header)
         if not sub:
             raise F5QuiltError(f"Unable to extract a subject header from {ws.display(name)}")
-        subjects[name] = _SUBJECT_PREFIX.sub("", sub).strip()
+        subjects[name] = sub.strip()
     seen: Dict[str, list[str]] = {}
     for name, sub in subjects.items():
         seen.setdefault(sub, []).append(name)
@@ -266,7 +266,7 @@ def mbox(ws: Workspace, patches: list[str], *, sender: str, prefix: str, subject
         if num:
             lines += [f"References: {intro_id}", f"In-Reply-To: {intro_id}"]
         lines += [f"Subject: [{prefix} {num:0{width}d}/{total}] {sub}", "MIME-Version: 1.0",
-                  "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: 8bit", ""]
+                  f"Content-Type: text/plain; charset={charset}", "Content-Transfer-Encoding: 8bit", ""]
         text = "\n".join(lines) + "\n"
         body_lines = [(">" + l if re.match(r"^>*From ", l) else l) for l in body.split("\n")]
         return text + "\n".join(body_lines).rstrip("\n") + "\n\n"
@@ -281,6 +281,6 @@ def mbox(ws: Workspace, patches: list[str], *, sender: str, prefix: str, subject
         body = body_header + data[len(header):]
         if signature:
             body += f"\n-- \n{signature}\n"
-        out.append(message_text(num, subjects[name], body, _recipients(header, "to"), _recipients(header, "cc"),
+        out.append(message_text(num, subjects[name], body, _recipients(header, "to", charset), _recipients(header, "cc", charset),
                                 f"<{start}.{num}.quilt@{domain}>"))
     return "".join(out).encode("utf-8", "surrogateescape")
