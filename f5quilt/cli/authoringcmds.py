@@ -82,11 +82,14 @@ def _reject_quilt_options(ws: Any, command: str, **given: Any) -> None:
 @click.option("--diffstat", is_flag=True, help="quilt mode: put a diffstat after the header.")
 @click.option("--backup", is_flag=True, help="quilt mode: keep the old patch as PATCH~.")
 @click.option("--strip-trailing-whitespace", is_flag=True, help="Accepted for quilt; white space is kept.")
+@click.option("-z", "fork_name", is_flag=False, flag_value="", default=None, metavar="[NEW_NAME]",
+              help="quilt mode: put the edits since the last refresh into a new patch after the top one "
+                   "(NEW_NAME, default NAME-2), leaving the top patch as it was.")
 @verbosity
 def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[str], unified: bool,
             unified_n: Optional[int], context_fmt: bool, context_n: Optional[int], no_timestamps: bool,
             no_index: bool, sort: bool, diffstat: bool, backup: bool, strip_trailing_whitespace: bool,
-            reporter: Reporter) -> int:
+            fork_name: Optional[str], reporter: Reporter) -> int:
     """Fold the edits in the tree into the top patch (or NAME).
 
     With an f5quilt.yaml the output is churn-free: the header is kept byte
@@ -106,7 +109,7 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
         return authoring.refresh(ws, reporter, name, force=force, normalize=normalize)
     if ws.settings.settings_file is not None:
         _reject_quilt_options(ws, "refresh", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
-                              no_index=no_index, sort=sort, diffstat=diffstat, backup=backup)
+                              no_index=no_index, sort=sort, diffstat=diffstat, backup=backup, z=fork_name)
         return authoring.refresh(ws, reporter, name, force=force, normalize=normalize)
     from f5quilt.ops import pushpop, quiltdiff
     pushpop.recover(ws, reporter)
@@ -114,6 +117,10 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
         target = authoring.applied_or_top(ws, name)
         st = _quilt_style(ws, target, strip, no_timestamps, no_index,
                           _diff_format(unified, unified_n, context_fmt, context_n), sort)
+        if fork_name is not None:
+            if name is not None:
+                raise F5QuiltError("Can only refresh the topmost patch with -z currently")
+            return quiltdiff.refresh_fork(ws, reporter, target, st, fork_name or None)
         return quiltdiff.refresh(ws, reporter, target, st, force=force, backup=backup, diffstat=diffstat)
 
 
@@ -246,7 +253,10 @@ def header(name: Optional[str], append: bool, replace: bool, edit_: bool) -> int
         data = sys.stdin.buffer.read()
         text = current + data if append else data
     authoring.set_header(ws, patch, text)
-    click.echo(f"Replaced header of patch {ws.display(patch)}")
+    if append:
+        click.echo(f"Appended text to header of patch {ws.display(patch)}")
+    else:
+        click.echo(f"Replaced header of patch {ws.display(patch)}")
     return 0
 
 

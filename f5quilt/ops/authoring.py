@@ -350,8 +350,8 @@ def set_header(ws: Workspace, name: str, header: bytes) -> None:
     body = data[len(patch_header(data)):]
     if header and not header.endswith(b"\n"):
         header += b"\n"
-    if body and header and not header.endswith(b"\n\n"):
-        header += b"\n"
+    if body and header and not header.endswith(b"\n\n") and ws.settings.settings_file is not None:
+        header += b"\n"  # quilt stores the header as given; f5quilt keeps a blank line before the diff
     with ws.transaction(f"header -r {name}"):
         ws.fs.write(path, header + body, path.stat().st_mode if path.exists() else DEFAULT_MODE)
 

@@ -327,3 +327,52 @@ def take_snapshot(ws: Workspace, *, remove: bool = False) -> None:
         path = check_inside(ws.tree, rel)
         data = read_bytes_or_none(path)
         ws.fs.write(snap / rel, data or b"", path.stat().st_mode if data is not None else DEFAULT_MODE)
+
+
+def refresh_fork(ws: Workspace, out: Reporter, top: str, st: DiffStyle, new_name: Optional[str]) -> int:
+    """quilt's ``refresh -z[NAME]``: the edits since the top patch's last refresh become a
+    new patch after it (NAME, or quilt's NAME-2), applied; the top patch is left as it was."""
+    import tempfile
+    from f5quilt.model.series import SeriesEntry
+    from f5quilt.ops.authoring import as_recorded, before_after
+    from f5quilt.ops.quiltcmds import next_filename
+    target = new_name or next_filename(top)
+    prefix = ws.settings.patches_display.rstrip("/") + "/"
+    if target.startswith(prefix):
+        target = target[len(prefix):]
+    if ws.series.get(target) or ws.patch_file(target).exists():
+        raise F5QuiltError(f"Patch {ws.display(target)} exists already")
+    old, _now = before_after(ws, top)
+    recorded = as_recorded(ws, top, old)
+    files = files_in_order(ws, top, st)
+    with tempfile.TemporaryDirectory(prefix="f5quilt-fork-") as tmp:
+        chunks = []
+        for rel in files:
+            base: Optional[Path] = None
+            if recorded.get(rel) is not None:
+                base = Path(tmp, rel)
+                base.parent.mkdir(parents=True, exist_ok=True)
+                base.write_bytes(recorded[rel] or b"")
+            chunks.append(diff_file(ws.tree, rel, base, check_inside(ws.tree, rel), st))
+    body = b"".join(chunks)
+    if not body:
+        raise F5QuiltError(f"Nothing in patch {ws.display(target)}")
+    entry = ws.entry(top)
+    ws.fs.write(ws.patch_file(target), body, DEFAULT_MODE)
+    ws.series.insert_after(top, SeriesEntry(target, strip=entry.strip, reverse=entry.reverse))
+    ws.save_series()
+    bdir = ws.stack.backup_dir(target)
+    empty = set()
+    for rel in files:
+        data = recorded.get(rel)
+        mode = (check_inside(ws.tree, rel).stat().st_mode
+                if data is not None and check_inside(ws.tree, rel).exists() else DEFAULT_MODE)
+        ws.fs.write(bdir / rel, data or b"", mode)
+        if data == b"":
+            empty.add(rel)
+    ws.fs.write(bdir / ".timestamp", b"")
+    ws.stack.write_applied(ws.stack.applied() + [target])
+    ws.stack.set_existed_empty(target, empty)
+    ws.stack.write_sums(target, {rel: digest(ws.read_tree(rel)) for rel in files})
+    out.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}")
+    return 0
