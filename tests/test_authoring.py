@@ -150,7 +150,7 @@ def test_files_patches_header(tree: Path, run: Runner, monkeypatch: pytest.Monke
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"New description\n")))
     assert run(tree, "header", "-r")[0] == 0
     text = (tree / "patches/p1.diff").read_text()
-    assert text.startswith("New description\n\n--- a/src/a.py")
+    assert text.startswith("New description\n--- a/src/a.py")  # quilt mode: stored as given, as quilt
 
 
 def test_delete_rename_import(tree: Path, run: Runner) -> None:
