@@ -17,6 +17,7 @@ from .common import Context, verbosity
 
 
 def _run_editor(paths: list[str]) -> None:
+    sys.stdout.flush()  # what was said comes before the editor's own output
     editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
     r = subprocess.run(["sh", "-c", f'{editor} "$@"', editor, *paths])
     if r.returncode != 0:
@@ -333,7 +334,9 @@ def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], f
 @verbosity
 def fold(strip: int, fuzz: int, force: bool, reporter: Reporter) -> int:
     """Apply the patch on standard input to the top patch's files (then refresh)."""
-    authoring.fold(Context.workspace(), reporter, sys.stdin.buffer.read(), strip=strip, fuzz=fuzz, force=force)
+    ws = Context.workspace()
+    reporter.quilt = ws.settings.settings_file is None
+    authoring.fold(ws, reporter, sys.stdin.buffer.read(), strip=strip, fuzz=fuzz, force=force)
     return 0
 
 

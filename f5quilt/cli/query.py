@@ -93,14 +93,27 @@ def next_(reporter: Reporter) -> int:
 
 
 @cli.command()
+@click.argument("patch", required=False)
 @verbosity
-def previous(reporter: Reporter) -> int:
-    """Print the name of the patch below the top one."""
+def previous(patch: Optional[str], reporter: Reporter) -> int:
+    """Print the name of the patch below the top one (or before PATCH in the series)."""
     ws = Context.workspace()
+    quilt = ws.settings.settings_file is None
+    if patch is not None:
+        names = ws.series.names
+        i = names.index(ws.resolve_name(patch))
+        if i == 0:
+            if quilt:
+                return 2  # quilt prints nothing
+            raise NothingToDo("No previous patch")
+        reporter.result(ws.display(names[i - 1]))
+        return 0
     applied = ws.stack.applied()
     if len(applied) < 2:
         if not applied:
             raise _none_applied(ws)
+        if quilt:
+            return 2  # quilt prints nothing
         raise NothingToDo("No previous patch")
     reporter.result(ws.display(applied[-2]))
     return 0

@@ -472,7 +472,7 @@ def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, f
     name = applied_or_top(ws, None)
     patch = parse_patch(data, "<stdin>")
     result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>")
-    report_result(out, result)
+    report_result(out, result, force)
     if not result.ok and not force:
         raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
     _add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes
@@ -480,7 +480,8 @@ def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, f
     for rel, change in result.changes.items():
         put_tree_file(ws, rel, change.after)
         write_rejects(ws, change, out)
-    out.info(f"Folded patch into {ws.display(name)}; refresh it to record the change")
+    if not out.quilt:  # quilt says only what GNU patch says
+        out.info(f"Folded patch into {ws.display(name)}; refresh it to record the change")
 
 
 def revert_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:

@@ -123,7 +123,31 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
                 if alt.exists():
                     series = alt
                     break
-    return Settings(tree=tree, patches=patches, series=series, pc_name=pc_name, base=cwd)
+    return Settings(tree=tree, patches=patches, series=series, pc_name=pc_name, base=cwd,
+                    fuzz=_patch_opts_fuzz(env.get("QUILT_PATCH_OPTS", "")))
+
+
+def _patch_opts_fuzz(opts: str) -> int:
+    """Quilt mode's fuzz: GNU patch's default (2), or the -F N/--fuzz=N of QUILT_PATCH_OPTS."""
+    import shlex
+    try:
+        words = shlex.split(opts)
+    except ValueError:
+        raise F5QuiltError(f"QUILT_PATCH_OPTS: cannot read {opts!r}") from None
+    fuzz = 2
+    for i, word in enumerate(words):
+        value = None
+        if word.startswith("--fuzz="):
+            value = word.split("=", 1)[1]
+        elif word in ("-F", "--fuzz") and i + 1 < len(words):
+            value = words[i + 1]
+        elif word.startswith("-F") and len(word) > 2:
+            value = word[2:]
+        if value is not None:
+            if not value.isdigit():
+                raise F5QuiltError(f"QUILT_PATCH_OPTS: bad fuzz {value!r}")
+            fuzz = int(value)
+    return fuzz
 
 
 def _remembered(path: Path) -> Optional[str]:
