@@ -82,7 +82,8 @@ def _reject_quilt_options(ws: Any, command: str, **given: Any) -> None:
 @_quilt_format_options
 @click.option("--diffstat", is_flag=True, help="quilt mode: put a diffstat after the header.")
 @click.option("--backup", is_flag=True, help="quilt mode: keep the old patch as PATCH~.")
-@click.option("--strip-trailing-whitespace", is_flag=True, help="Accepted for quilt; white space is kept.")
+@click.option("--strip-trailing-whitespace", is_flag=True,
+              help="quilt mode: take white space at the end of added lines out of the patch.")
 @click.option("-z", "fork_name", is_flag=False, flag_value="", default=None, metavar="[NEW_NAME]",
               help="quilt mode: put the edits since the last refresh into a new patch after the top one "
                    "(NEW_NAME, default NAME-2), leaving the top patch as it was.")
@@ -122,7 +123,8 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
             if name is not None:
                 raise F5QuiltError("Can only refresh the topmost patch with -z currently")
             return quiltdiff.refresh_fork(ws, reporter, target, st, fork_name or None)
-        return quiltdiff.refresh(ws, reporter, target, st, force=force, backup=backup, diffstat=diffstat)
+        return quiltdiff.refresh(ws, reporter, target, st, force=force, backup=backup, diffstat=diffstat,
+                                 strip_ws=strip_trailing_whitespace)
 
 
 @cli.command()
@@ -155,8 +157,16 @@ def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], u
         st = _quilt_style(ws, target, strip, no_timestamps, no_index,
                           _diff_format(unified, unified_n, context_fmt, context_n), sort)
         wanted = [authoring.tree_rel(ws, f) for f in files]
+        warnings: list[str] = []
         data = quiltdiff.quilt_diff(ws, reporter, target, st, files=wanted, combine=combine,
-                                    snapshot=snapshot, relative=unrefreshed, reverse=reverse)
+                                    snapshot=snapshot, relative=unrefreshed, reverse=reverse,
+                                    warnings=warnings)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        for text in warnings:
+            reporter.warn(text)
+        return 0
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
     return 0
@@ -190,6 +200,22 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
     """Add FILES to the top patch, then open them in $EDITOR."""
     ws = Context.workspace()
     status = authoring.add_files(ws, reporter, list(files))
+    if ws.settings.settings_file is None:
+        # quilt runs the editor in the tree's root, on tree-relative names
+        rels = [authoring.tree_rel(ws, f) for f in files]
+        here = os.getcwd()
+        os.chdir(ws.tree)
+        try:
+            _run_editor(rels)
+        finally:
+            os.chdir(here)
+        gone = [rel for rel in rels if not (ws.tree / rel).exists()
+                and (ws.stack.backup_dir(ws.stack.top() or "") / rel).stat().st_size == 0]
+        if gone:  # quilt: a file the editor did not create leaves the patch again
+            authoring.remove_files(ws, Reporter(0), [str(ws.tree / rel) for rel in gone])
+            for rel in gone:
+                reporter.info(f"File {rel} removed from patch {ws.display(ws.stack.top() or '')}")
+        return 0 if status in (0, 2) else status
     _run_editor(list(files))
     return 0 if status in (0, 2) else status
 
@@ -198,10 +224,19 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
 @click.argument("name", required=False)
 @verbosity
 def files(name: Optional[str], reporter: Reporter) -> int:
-    """List the files the top patch (or NAME) touches."""
+    """List the files the top patch (or NAME) touches; -v marks those it creates (+)
+    and deletes (-), as quilt's files -v."""
+    from f5quilt.output import VERBOSE
     ws = Context.workspace()
-    for rel in authoring.patch_files(ws, authoring.named_or_top(ws, name)):
-        reporter.result(rel)
+    patch = authoring.named_or_top(ws, name)
+    applied = patch in ws.stack.applied()
+    for rel in authoring.patch_files(ws, patch):
+        if reporter.level >= VERBOSE and applied:
+            old, new = ws.stack.backup(patch, rel), authoring.content_after(ws, ws.stack.applied(), patch, rel)
+            mark = "+" if old is None and new is not None else ("-" if new is None else " ")
+            reporter.result(f"{mark} {rel}")
+        else:
+            reporter.result(rel)
     return 0
 
 

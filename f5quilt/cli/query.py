@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import click
 
-from f5quilt.errors import NothingToDo
+from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 from . import cli
@@ -42,11 +42,17 @@ def series(verbose: bool, color: Optional[str]) -> int:
 
 
 @cli.command()
+@click.argument("patch", required=False)
 @verbosity
-def applied(reporter: Reporter) -> int:
-    """List applied patches."""
+def applied(patch: Optional[str], reporter: Reporter) -> int:
+    """List applied patches (up to PATCH)."""
     ws = Context.workspace()
     names = ws.stack.applied()
+    if patch is not None:
+        name = ws.resolve_name(patch)
+        if name not in names:
+            raise F5QuiltError(f"Patch {ws.display(name)} is not applied")
+        names = names[:names.index(name) + 1]
     if not names:
         raise _none_applied(ws)
     _names(ws, names, reporter)
@@ -54,10 +60,16 @@ def applied(reporter: Reporter) -> int:
 
 
 @cli.command()
+@click.argument("patch", required=False)
 @verbosity
-def unapplied(reporter: Reporter) -> int:
-    """List patches not yet applied."""
+def unapplied(patch: Optional[str], reporter: Reporter) -> int:
+    """List patches not yet applied (or those after PATCH in the series)."""
     ws = Context.workspace()
+    if patch is not None:
+        series = ws.series.names
+        after = series[series.index(ws.resolve_name(patch)) + 1:]
+        _names(ws, after, reporter)
+        return 0
     names = ws.unapplied()
     if not names:
         top = ws.stack.top()

@@ -60,11 +60,18 @@ def grep(args: tuple[str, ...]) -> int:
     if not rest:
         raise F5QuiltError("Usage: quilt grep [-h|options] {pattern} [files ...]")
     pattern, paths = rest[0], rest[1:]
-    files = quiltcmds.grep_files(ws, paths)
-    if not files:
-        return 1
-    h = [] if "-h" in opts else ["-H"]
-    return subprocess.run(["grep", *h, *opts, "--", pattern, *files]).returncode
+    import os
+    here = os.getcwd()
+    if not paths:
+        os.chdir(ws.tree)  # quilt greps from the tree's root
+    try:
+        files = quiltcmds.grep_files(ws, paths)
+        if not files:
+            return 1
+        h = [] if "-h" in opts else ["-H"]
+        return subprocess.run(["grep", *h, *opts, "--", pattern, *files]).returncode
+    finally:
+        os.chdir(here)
 
 
 @cli.command()

@@ -115,7 +115,7 @@ def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool) -> Non
             n, total = len(change.rejected), len(change.reports)
             failed = f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED"
             if out.level < NORMAL:
-                out.step(failed)
+                out.step(f"{failed} -- saving rejects to file {change.path}.rej" if force else failed)
             elif force:
                 out.info(f"{failed} -- saving rejects to file {change.path}.rej")
             else:
@@ -270,6 +270,10 @@ def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: 
     if not ws.series.entries:
         raise NothingToDo("No patches in series")
     todo = ws.unapplied()
+    if count == 0 and out.quilt:
+        raise NothingToDo("No patch applied")
+    if target is not None and not all_ and ws.resolve_name(target) in ws.stack.applied():
+        raise NothingToDo(f"Patch {ws.display(ws.resolve_name(target))} is currently applied")
     if not todo:
         top = ws.stack.top()
         raise NothingToDo(f"File series fully applied, ends at patch {ws.display(top or '')}")
@@ -401,7 +405,9 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
         count: Optional[int] = None, force: bool = False, command: Optional[str] = None) -> int:
     recover(ws, out)
     applied = ws.stack.applied()
-    if not applied:
+    if target is not None and out.quilt:
+        ws.resolve_name(target)  # quilt: "is not in series" comes first
+    if not applied or (count == 0 and out.quilt):
         raise NothingToDo("No patch removed")
     if ws.stack.needs_refresh(applied[-1]) and not force:
         raise F5QuiltError(f"Patch {ws.display(applied[-1])} needs to be refreshed first.")

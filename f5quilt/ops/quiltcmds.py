@@ -76,7 +76,7 @@ def annotate(ws: Workspace, given: Optional[str], rel: str) -> list[str]:
     from f5quilt.model.patch import split_lines
     from f5quilt.ops.authoring import applied_or_top, content_after
     applied = ws.stack.applied()
-    last = applied_or_top(ws, given) if applied else None
+    last = applied_or_top(ws, given)  # quilt: "No patches applied" (exit 1) when none is
     upto = applied[:applied.index(last) + 1] if last else []
     touching = [p for p in upto if (ws.stack.backup_dir(p) / rel).exists()]
     if touching:

@@ -143,7 +143,18 @@ def patch_body(ws: Workspace, name: str, st: DiffStyle, files: Optional[List[str
     return b"".join(out)
 
 
-def trailing_ws_warnings(body: bytes, strip: int) -> List[str]:
+def strip_trailing_ws(body: bytes) -> bytes:
+    """quilt's remove-trailing-ws: white space at the end of added lines taken out of the patch."""
+    out = []
+    for raw in split_lines(body):
+        if raw.startswith(b"+") and not raw.startswith(b"+++ "):
+            end = b"\n" if raw.endswith(b"\n") else b""
+            raw = raw[:len(raw) - len(end)].rstrip(b" \t") + end
+        out.append(raw)
+    return b"".join(out)
+
+
+def trailing_ws_warnings(body: bytes, strip: int, verb: str = "Warning: trailing whitespace in") -> List[str]:
     """quilt's remove-trailing-ws -n: the added lines that end in white space, per file."""
     warnings: List[str] = []
     current: Optional[str] = None
@@ -152,9 +163,8 @@ def trailing_ws_warnings(body: bytes, strip: int) -> List[str]:
 
     def flush() -> None:
         if current is not None and lines:
-            nums = ", ".join(str(n) for n in lines)
-            warnings.append(f"Warning: trailing whitespace in line{'s' if len(lines) > 1 else ''} "
-                            f"{nums} of {current}")
+            nums = ",".join(str(n) for n in lines)
+            warnings.append(f"{verb} line{'s' if len(lines) > 1 else ''} {nums} of {current}")
     for raw in split_lines(body):
         line = raw.decode("utf-8", "surrogateescape").rstrip("\n")
         if line.startswith("+++ "):
@@ -179,7 +189,7 @@ def trailing_ws_warnings(body: bytes, strip: int) -> List[str]:
 
 
 def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bool,
-            backup: bool = False, diffstat: bool = False) -> int:
+            backup: bool = False, diffstat: bool = False, strip_ws: bool = False) -> int:
     """quilt's refresh (inside the caller's transaction)."""
     from f5quilt.ops.authoring import later_touching
     if later_touching(ws, name) and not force:
@@ -187,6 +197,10 @@ def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bo
                            "Enforce refresh with -f.")
     body = patch_body(ws, name, st)
     num = 0 if st.strip == "0" else 1
+    if strip_ws:
+        for note in trailing_ws_warnings(body, num, "Removing trailing whitespace from"):
+            out.warn(note)
+        body = strip_trailing_ws(body)
     for warning in trailing_ws_warnings(body, num):
         out.warn(warning)
     path = ws.patch_file(name)
@@ -238,7 +252,7 @@ SNAP = ".snap"
 
 def quilt_diff(ws: Workspace, out: Reporter, last: str, st: DiffStyle, *, files: List[str],
                combine: Optional[str] = None, snapshot: bool = False, relative: bool = False,
-               reverse: bool = False) -> bytes:
+               reverse: bool = False, warnings: Optional[List[str]] = None) -> bytes:
     """quilt's diff: the top (or -P) patch, --combine'd from a patch, against --snapshot, or -z."""
     import tempfile
     applied = ws.stack.applied()
@@ -260,6 +274,8 @@ def quilt_diff(ws: Workspace, out: Reporter, last: str, st: DiffStyle, *, files:
             patches = upto
         else:
             first = ws.resolve_name(combine)
+            if first not in applied:
+                raise F5QuiltError(f"Patch {ws.display(first)} is not applied")
             if first not in upto:
                 raise F5QuiltError(f"Patch {ws.display(first)} not applied before patch {ws.display(last)}")
             patches = upto[upto.index(first):]
@@ -302,8 +318,12 @@ def quilt_diff(ws: Workspace, out: Reporter, last: str, st: DiffStyle, *, files:
             if reverse:
                 old, new = new, old
             chunks.append(diff_file(ws.tree, rel, old, new, st))
-    if shadowed:
-        out.warn(f"Warning: more recent patches modify files in patch {ws.display(last)}")
+    if shadowed:  # said after the diff, as quilt does
+        text = f"Warning: more recent patches modify files in patch {ws.display(last)}"
+        if warnings is not None:
+            warnings.append(text)
+        else:
+            out.warn(text)
     return b"".join(chunks)
 
 
