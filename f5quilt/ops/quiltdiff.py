@@ -12,12 +12,13 @@ authoring.py's churn-free refresh stays.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none
@@ -143,49 +144,66 @@ def patch_body(ws: Workspace, name: str, st: DiffStyle, files: Optional[List[str
     return b"".join(out)
 
 
-def strip_trailing_ws(body: bytes) -> bytes:
+_CTX_NEW = re.compile(rb"^--- (\d+)(,\d+)? ----")
+_CTX_OLD = re.compile(rb"^\*\*\* (\d+)(,\d+)? \*\*\*\*")
+
+
+def _added_lines(body: bytes, strip: int) -> Iterator[Tuple[int, str, int, bytes]]:
+    """(index in the patch, file, new line number, text) of each added line, unified
+    (+) or context (+ and ! in a hunk's new part)."""
+    current = ""
+    newline = 0
+    new_part = False
+    for i, raw in enumerate(split_lines(body)):
+        if raw.startswith(b"+++ ") or (raw.startswith(b"--- ") and not _CTX_NEW.match(raw)):
+            path = raw[4:].decode("utf-8", "surrogateescape").rstrip("\n").split("\t", 1)[0]
+            parts = path.split("/")
+            current = "/".join(parts[strip:]) if strip else path
+            new_part = False
+        elif raw.startswith(b"@@ "):
+            m = re.match(rb"^@@ -\S+ \+(\d+)", raw)
+            newline = int(m.group(1)) if m else 0
+            new_part = False
+        elif _CTX_NEW.match(raw):
+            newline = int(_CTX_NEW.match(raw).group(1))  # type: ignore[union-attr]
+            new_part = True
+        elif _CTX_OLD.match(raw) or raw.startswith(b"***************"):
+            new_part = False
+        elif new_part and raw[:2] in (b"+ ", b"! ", b"  "):
+            if raw[:2] != b"  ":
+                yield i, current, newline, raw[2:]
+            newline += 1
+        elif not new_part and raw.startswith(b"+"):
+            yield i, current, newline, raw[1:]
+            newline += 1
+        elif not new_part and raw.startswith(b" "):
+            newline += 1
+
+
+def _ws_end(raw: bytes) -> bool:
+    text = raw.rstrip(b"\n")
+    return text != text.rstrip(b" \t")
+
+
+def strip_trailing_ws(body: bytes, strip: int = 1) -> bytes:
     """quilt's remove-trailing-ws: white space at the end of added lines taken out of the patch."""
-    out = []
-    for raw in split_lines(body):
-        if raw.startswith(b"+") and not raw.startswith(b"+++ "):
-            end = b"\n" if raw.endswith(b"\n") else b""
-            raw = raw[:len(raw) - len(end)].rstrip(b" \t") + end
-        out.append(raw)
-    return b"".join(out)
+    lines = split_lines(body)
+    for i, _f, _n, text in list(_added_lines(body, strip)):
+        raw = lines[i]
+        marker = raw[:len(raw) - len(text)]
+        end = b"\n" if text.endswith(b"\n") else b""
+        lines[i] = marker + text[:len(text) - len(end)].rstrip(b" \t") + end
+    return b"".join(lines)
 
 
 def trailing_ws_warnings(body: bytes, strip: int, verb: str = "Warning: trailing whitespace in") -> List[str]:
     """quilt's remove-trailing-ws -n: the added lines that end in white space, per file."""
-    warnings: List[str] = []
-    current: Optional[str] = None
-    lines: List[int] = []
-    newline = 0
-
-    def flush() -> None:
-        if current is not None and lines:
-            nums = ",".join(str(n) for n in lines)
-            warnings.append(f"{verb} line{'s' if len(lines) > 1 else ''} {nums} of {current}")
-    for raw in split_lines(body):
-        line = raw.decode("utf-8", "surrogateescape").rstrip("\n")
-        if line.startswith("+++ "):
-            flush()
-            path = line[4:].split("\t", 1)[0]
-            parts = path.split("/")
-            current = "/".join(parts[strip:]) if strip else path
-            lines = []
-        elif line.startswith("@@ "):
-            try:
-                newline = int(line.split("+", 1)[1].split(",")[0].split(" ")[0])
-            except (IndexError, ValueError):
-                newline = 0
-        elif line.startswith("+") and current is not None:
-            if line[1:] != line[1:].rstrip(" \t"):
-                lines.append(newline)
-            newline += 1
-        elif line.startswith(" ") and current is not None:
-            newline += 1
-    flush()
-    return warnings
+    per_file: Dict[str, List[int]] = {}
+    for _i, name, num, raw in _added_lines(body, strip):
+        if _ws_end(raw):
+            per_file.setdefault(name, []).append(num)
+    return [f"{verb} line{'s' if len(nums) > 1 else ''} {','.join(map(str, nums))} of {name}"
+            for name, nums in per_file.items()]
 
 
 def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bool,
@@ -200,7 +218,7 @@ def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bo
     if strip_ws:
         for note in trailing_ws_warnings(body, num, "Removing trailing whitespace from"):
             out.warn(note)
-        body = strip_trailing_ws(body)
+        body = strip_trailing_ws(body, num)
     for warning in trailing_ws_warnings(body, num):
         out.warn(warning)
     path = ws.patch_file(name)
