@@ -128,7 +128,7 @@ for t in "${TESTS[@]}"; do
         HOME=/nonexistent LANG=C LC_ALL=C QUILT_DIR=/usr/share/quilt \
         QUILTRC="$WORK/test/test.quiltrc" P=patches/ _P=../patches/ QUILT_PC=.pc \
         TMPDIR=/tmp "${AS[@]}" timeout 300 ./run -q "$t.test") > "$OUT.d/$t.log" 2>&1 || true
-    summary=$(grep -Eo '^[0-9]+ commands \([0-9]+ passed, [0-9]+ failed\)' "$OUT.d/$t.log" | tail -1 || true)
+    summary=$(grep -aEo '^[0-9]+ commands \([0-9]+ passed, [0-9]+ failed\)' "$OUT.d/$t.log" | tail -1 || true)
     if [ -z "$summary" ]; then
         printf '%s\t0\t0\tfailed\n' "$t" >> "$OUT"
         continue

@@ -103,12 +103,6 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
     otherwise. Clears the needs-refresh mark of a forced push.
     """
     ws = Context.workspace()
-    top = name or ws.stack.top()
-    entry = ws.series.get(ws.resolve_name(top)) if top else None
-    if ws.settings.settings_file is None and entry is not None and entry.reverse:
-        # quilt writes a -R entry's patch forwards (then it no longer applies as -R);
-        # f5quilt keeps its form (a deliberate difference, docs/quilt-compat.md)
-        return authoring.refresh(ws, reporter, name, force=force, normalize=normalize)
     if ws.settings.settings_file is not None:
         _reject_quilt_options(ws, "refresh", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
                               no_index=no_index, sort=sort, diffstat=diffstat, backup=backup, z=fork_name)
@@ -335,12 +329,15 @@ def rename(new_name: str, patch: Optional[str], reporter: Reporter) -> int:
 @click.option("-P", "name", help="Store the (single) patch under this name.")
 @click.option("-p", "strip", type=int, default=None, help="Strip level recorded in the series (default 1).")
 @click.option("-f", "--force", is_flag=True, help="Overwrite a patch of the same name.")
+@click.option("-R", "reverse", is_flag=True, help="Record the patch as applied reversed (-R in the series).")
+@click.option("-d", "keep_header", type=click.Choice(["o", "a", "n"]), default=None,
+              help="With -f over a patch whose header differs: keep the old (o), all (a) or the new (n) header.")
 @click.option("--git", "git_range", metavar="RANGE",
               help="Import commits instead: RANGE as git rev-list takes it (A..B, or a branch from export --git).")
 @click.option("--repo", type=click.Path(file_okay=False), help="With --git: the repository (default: the series').")
 @verbosity
 def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], force: bool,
-            git_range: Optional[str], repo: Optional[str], reporter: Reporter) -> int:
+            reverse: bool, keep_header: Optional[str], git_range: Optional[str], repo: Optional[str], reporter: Reporter) -> int:
     """Import patch FILES into the series after the top patch (header kept).
 
     With --git RANGE, each commit of RANGE becomes a patch (header from the
@@ -350,9 +347,10 @@ def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], f
     if git_range is None:
         if not files:
             raise click.UsageError("import needs patch FILES (or --git RANGE)")
-        authoring.import_patches(Context.workspace(), reporter, list(files), name=name, force=force, strip=strip)
+        authoring.import_patches(Context.workspace(), reporter, list(files), name=name, force=force, strip=strip,
+                                 keep_header=keep_header, reverse=reverse)
         return 0
-    if files or name or strip is not None:
+    if files or name or strip is not None or reverse:
         raise click.UsageError("import --git takes no FILES, -P or -p")
     from f5quilt.ops import gitseries
     from pathlib import Path

@@ -340,20 +340,24 @@ def patch_files(ws: Workspace, name: str) -> List[str]:
 
 
 def header_of(ws: Workspace, name: str) -> bytes:
-    data = read_bytes_or_none(ws.patch_file(name)) or b""
+    from f5quilt.model.patch import decompress
+    path = ws.patch_file(name)
+    data = decompress(path.name, read_bytes_or_none(path) or b"", ws.display(name)) if path.exists() else b""
     return patch_header(data)
 
 
 def set_header(ws: Workspace, name: str, header: bytes) -> None:
+    from f5quilt.model.patch import compress, decompress
     path = ws.patch_file(name)
-    data = read_bytes_or_none(path) or b""
+    data = decompress(path.name, read_bytes_or_none(path) or b"", ws.display(name)) if path.exists() else b""
     body = data[len(patch_header(data)):]
     if header and not header.endswith(b"\n"):
         header += b"\n"
     if body and header and not header.endswith(b"\n\n") and ws.settings.settings_file is not None:
         header += b"\n"  # quilt stores the header as given; f5quilt keeps a blank line before the diff
     with ws.transaction(f"header -r {name}"):
-        ws.fs.write(path, header + body, path.stat().st_mode if path.exists() else DEFAULT_MODE)
+        ws.fs.write(path, compress(path.name, header + body),
+                    path.stat().st_mode if path.exists() else DEFAULT_MODE)
 
 
 def delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, backup: bool = False) -> None:
@@ -420,7 +424,8 @@ def _rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
 
 
 def import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Optional[str] = None,
-                   force: bool = False, strip: Optional[int] = None) -> None:
+                   force: bool = False, strip: Optional[int] = None, keep_header: Optional[str] = None,
+                   reverse: bool = False) -> None:
     if name and len(files) != 1:
         raise F5QuiltError("import -P takes exactly one patch file")
     if name is not None:
@@ -430,27 +435,85 @@ def import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Opti
             raise F5QuiltError(f"import -P {name}: the name must stay inside the patches folder") from None
     recover(ws, out)
     with ws.transaction("import " + " ".join(files)):
-        _import_patches(ws, out, files, name=name, force=force, strip=strip)
+        _import_patches(ws, out, files, name=name, force=force, strip=strip, keep_header=keep_header,
+                        reverse=reverse)
+
+
+def _headers_merged(ws: Workspace, target: str, data: bytes, keep: Optional[str]) -> bytes:
+    """quilt's import -f over a patch whose header differs: -d o (old), a (all), n (new)."""
+    from f5quilt.model.patch import decompress
+    path = ws.patch_file(target)
+    old = decompress(path.name, path.read_bytes(), ws.display(target)) if path.is_file() else b""
+    new = decompress(path.name, data, ws.display(target))
+    old_h, new_h = patch_header(old), patch_header(new)
+    if keep is None and not old_h:
+        keep = "n"
+    if keep is None and not new_h:
+        keep = "o"
+    if keep == "n":
+        return data
+    if keep is None and old_h != new_h:
+        import subprocess
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="f5quilt-import-") as tmp:
+            a, b = Path(tmp, "a"), Path(tmp, "b")
+            a.write_bytes(old_h)
+            b.write_bytes(new_h)
+            r = subprocess.run(["diff", "-u", str(a), str(b)], capture_output=True)
+        shown = b"\n".join(r.stdout.split(b"\n")[2:]).decode("utf-8", "replace").rstrip("\n")
+        raise F5QuiltError("Patch headers differ:\n" + shown +
+                           "\nPlease use -d {o|a|n} to specify which patch header(s) to keep.")
+    from f5quilt.model.patch import compress
+    if keep == "a":
+        merged = old_h + b"---\n" + new
+    elif keep == "o":
+        merged = old_h + new[len(new_h):]
+    else:  # the same header both sides
+        merged = new
+    return compress(path.name, merged)
 
 
 def _import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Optional[str],
-                    force: bool, strip: Optional[int]) -> None:
+                    force: bool, strip: Optional[int], keep_header: Optional[str] = None,
+                    reverse: bool = False) -> None:
     top = ws.stack.top()
+    quilt = ws.settings.settings_file is None
     for f in files:
         src = Path(f)
         target = safe_relpath(name or src.name)
         data = read_bytes_or_none(src)
         if data is None:
-            raise F5QuiltError(f"{f}: no such patch file")
-        top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=force, source=f)
-        out.info(f"Importing patch {f} (stored as {ws.display(target)})")
+            raise F5QuiltError(f"Patch {f} does not exist" if quilt else f"{f}: no such patch file")
+        if not quilt:
+            top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=force, source=f)
+            out.info(f"Importing patch {f} (stored as {ws.display(target)})")
+            continue
+        # quilt's import: its checks and words
+        if target in ws.stack.applied():
+            raise F5QuiltError(f"Patch {ws.display(target)} is applied")
+        if ws.series.get(target):
+            if os.path.realpath(src) == os.path.realpath(ws.patch_file(target)):
+                raise F5QuiltError(f"Patch {ws.display(target)} already exists in series.")
+            if not force:
+                raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
+            data = _headers_merged(ws, target, data, keep_header)
+            message = f"Replacing patch {ws.display(target)} with new version"
+        elif os.path.realpath(src) == os.path.realpath(ws.patch_file(target)):
+            message = f"Importing patch {ws.display(target)}"
+        else:
+            message = f"Importing patch {f} (stored as {ws.display(target)})"
+        top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=True, source=f,
+                          reverse=reverse)
+        out.info(message)
 
 
 def store_patch(ws: Workspace, target: str, data: bytes, after: Optional[str], *, strip: int = 1,
                 reverse: bool = False, force: bool = False, source: Optional[str] = None) -> Optional[str]:
     """Write patch file ``target`` and list it in the series after ``after`` (quilt's
     import); return the patch the next import goes after."""
-    parse_patch(data, source or ws.display(target))  # refuse a malformed patch before copying it
+    from f5quilt.model.patch import decompress
+    # refuse a malformed patch before copying it
+    parse_patch(decompress(target, data, source or ws.display(target)), source or ws.display(target))
     if ws.series.get(target) and not force:
         raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
     ws.fs.write(ws.patch_file(safe_relpath(target)), data, DEFAULT_MODE)

@@ -221,8 +221,10 @@ def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bo
         body = strip_trailing_ws(body, num)
     for warning in trailing_ws_warnings(body, num):
         out.warn(warning)
+    from f5quilt.model.patch import compress, decompress
     path = ws.patch_file(name)
-    existing = read_bytes_or_none(path)
+    stored = read_bytes_or_none(path)
+    existing = decompress(path.name, stored, ws.display(name)) if stored is not None else None
     data = patch_header(existing or b"")
     if diffstat and body:
         data = _with_diffstat(data, body, num, ws)
@@ -231,19 +233,24 @@ def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bo
         out.info(f"Patch {ws.display(name)} is unchanged")
     else:
         mode = path.stat().st_mode if path.exists() else DEFAULT_MODE
-        if backup and existing is not None:
-            ws.fs.write(path.with_name(path.name + "~"), existing, mode)
-        ws.fs.write(path, data, mode)
+        if backup and stored is not None:
+            ws.fs.write(path.with_name(path.name + "~"), stored, mode)
+        ws.fs.write(path, compress(path.name, data), mode)
         out.info(f"Refreshed patch {ws.display(name)}" if body else f"Nothing in patch {ws.display(name)}")
     ws.forget_patch(name)
     ws.fs.write(ws.stack.backup_dir(name) / ".timestamp", b"")
     ws.fs.unlink(ws.stack.refresh_marker(name))
     ws.stack.set_conflicts(name, None)
     entry = ws.series.get(name)
-    if entry is not None and entry.strip != num and not entry.reverse:
-        entry.strip = num  # quilt's change_db_strip_level: the series remembers -p0
+    if entry is not None and (entry.strip != num or entry.reverse):
+        # quilt's change_db_strip_level: the series says -p0 or nothing, and a -R patch,
+        # now written forwards, loses its -R; a comment on the line stays
+        entry.strip, entry.reverse = num, False
         opts = entry.options_text()
-        ws.series.raw_lines[entry.line - 1] = name + (" " + opts if opts else "") + "\n"
+        line = ws.series.raw_lines[entry.line - 1]
+        hash_at = line.find("#", len(name))
+        comment = " " + line[hash_at:].rstrip("\n") if hash_at >= 0 else ""
+        ws.series.raw_lines[entry.line - 1] = name + (" " + opts if opts else "") + comment + "\n"
         ws.save_series()
     from f5quilt.ops.authoring import before_after
     _old, new = before_after(ws, name)
