@@ -152,9 +152,15 @@ def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], u
                           _diff_format(unified, unified_n, context_fmt, context_n), sort)
         wanted = [authoring.tree_rel(ws, f) for f in files]
         warnings: list[str] = []
-        data = quiltdiff.quilt_diff(ws, reporter, target, st, files=wanted, combine=combine,
-                                    snapshot=snapshot, relative=unrefreshed, reverse=reverse,
-                                    warnings=warnings)
+        try:
+            data = quiltdiff.quilt_diff(ws, reporter, target, st, files=wanted, combine=combine,
+                                        snapshot=snapshot, relative=unrefreshed, reverse=reverse,
+                                        warnings=warnings)
+        except quiltdiff.DiffFailed as exc:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(exc.printed)
+            sys.stdout.flush()
+            raise
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

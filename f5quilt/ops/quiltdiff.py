@@ -30,6 +30,21 @@ from f5quilt.repo.workspace import Workspace
 EPOCH = "1970-01-01 00:00:00.000000000 +0000"
 
 
+class DiffFailed(F5QuiltError):
+    """GNU diff could not diff a file (binary, unreadable): what it printed comes first."""
+
+    def __init__(self, message: str, printed: bytes = b"") -> None:
+        super().__init__(message)
+        self.printed = printed
+
+
+def _arg(tree: Path, path: str) -> str:
+    """A path as quilt hands it to diff: relative, since quilt runs in the tree's root."""
+    if path.startswith(str(tree) + os.sep):
+        return path[len(str(tree)) + 1:]
+    return path
+
+
 @dataclass
 class DiffStyle:
     strip: str = "1"                       # "0", "1" or "ab"
@@ -91,15 +106,15 @@ def diff_file(tree: Path, rel: str, old: Optional[Path], new: Optional[Path], st
         if st.timestamps:
             new_date = "\t" + EPOCH
     r = subprocess.run(["diff", *st.options, "--label", old_hdr + old_date, "--label", new_hdr + new_date,
-                        old_file, new_file], capture_output=True, cwd=tree)
+                        _arg(tree, old_file), _arg(tree, new_file)], capture_output=True, cwd=tree)
     if r.returncode not in (0, 1):
-        raise F5QuiltError(r.stderr.decode("utf-8", "replace").rstrip("\n")
-                           + f"\nDiff failed on file '{rel}', aborting")
+        raise DiffFailed(r.stderr.decode("utf-8", "replace").rstrip("\n")
+                         + f"\nDiff failed on file '{rel}', aborting")
     if not r.stdout:
         return b""
     first = r.stdout.split(b"\n", 1)[0]
     if first.startswith(b"Binary files ") and first.endswith(b" differ"):
-        raise F5QuiltError(first.decode("utf-8", "replace") + f"\nDiff failed on file '{rel}', aborting")
+        raise DiffFailed(f"Diff failed on file '{rel}', aborting", printed=r.stdout)
     if not st.index:
         return r.stdout
     return (f"Index: {index}\n" + "=" * 67 + "\n").encode("utf-8", "surrogateescape") + r.stdout
@@ -342,7 +357,11 @@ def quilt_diff(ws: Workspace, out: Reporter, last: str, st: DiffStyle, *, files:
             shadowed = shadowed or holder is not None
             if reverse:
                 old, new = new, old
-            chunks.append(diff_file(ws.tree, rel, old, new, st))
+            try:
+                chunks.append(diff_file(ws.tree, rel, old, new, st))
+            except DiffFailed as exc:
+                exc.printed = b"".join(chunks) + exc.printed  # quilt's diff showed what came before
+                raise
     if shadowed:  # said after the diff, as quilt does
         text = f"Warning: more recent patches modify files in patch {ws.display(last)}"
         if warnings is not None:
