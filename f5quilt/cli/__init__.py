@@ -35,7 +35,7 @@ COMMANDS = {
     "check": "checkcmd",
     "export": "gitcmds", "range-diff": "gitcmds",
     "fork": "quiltcmds", "snapshot": "quiltcmds", "annotate": "quiltcmds", "grep": "quiltcmds",
-    "graph": "quiltcmds", "upgrade": "quiltcmds", "mail": "quiltcmds",
+    "graph": "quiltcmds", "upgrade": "quiltcmds", "mail": "quiltcmds", "setup": "quiltcmds",
 }
 
 

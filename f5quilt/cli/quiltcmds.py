@@ -1,4 +1,4 @@
-"""quilt's commands that f5quilt had not: fork, snapshot (more in ops/quiltcmds.py)."""
+"""quilt's commands that f5quilt had not (ops/quiltcmds.py does the work)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -150,4 +150,36 @@ def mail(range_: tuple[str, ...], mbox_file: str, prefix: str, subject: Optional
                           charset=charset or ("UTF-8" if (os.environ.get("LC_ALL") or os.environ.get("LANG") or "")
                                               .upper().endswith((".UTF-8", ".UTF8")) else "ISO-8859-15"))
     Path(mbox_file).write_bytes(data)  # an output file the user names, outside the series' state
+    return 0
+
+
+@cli.command()
+@click.argument("series_file")
+@click.option("-d", "prefix", default=".", help="Unpack into this folder (default: the current one).")
+@click.option("--sourcedir", help="Where the archives and patches are (default: the series file's folder).")
+@click.option("-v", "verbose", is_flag=True, help="Accepted for quilt.")
+@click.option("--fuzz", type=int, default=None, help="Accepted for quilt (used with spec files only).")
+@click.option("--slow", is_flag=True, help="Accepted for quilt (spec files only).")
+@click.option("--fast", is_flag=True, help="Accepted for quilt (spec files only).")
+def setup(series_file: str, prefix: str, sourcedir: Optional[str], verbose: bool, fuzz: Optional[int],
+          slow: bool, fast: bool) -> int:
+    """Set up a tree from a series file (quilt's setup): unpack each `# Source:` archive
+    and link `patches` and `series` in the `# Patchdir:` folder. RPM spec files are not
+    read (they need rpmbuild)."""
+    from pathlib import Path
+    from f5quilt.errors import F5QuiltError
+    from f5quilt.output import NORMAL
+    from f5quilt.repo.settings import Settings
+    from f5quilt.repo.workspace import Workspace
+    if series_file.endswith(".spec"):
+        raise F5QuiltError(f"{series_file}: spec files need rpmbuild; f5quilt's setup reads series files")
+    if not Path(series_file).is_file():
+        raise F5QuiltError(f"{series_file}: no such series file")
+    root = Path(prefix).resolve()
+    # the undo log goes to PREFIX/.f5quilt (quilt's setup leaves no .pc/ there; neither does this)
+    settings = Settings(tree=root, patches=root / "patches", series=root / "patches" / "series",
+                        base=Path.cwd(), settings_file=root / "f5quilt.yaml")
+    reporter = Reporter(NORMAL)
+    reporter.quilt = True
+    quiltcmds.setup(Workspace.open(settings), reporter, series_file, sourcedir=sourcedir)
     return 0

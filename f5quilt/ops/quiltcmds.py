@@ -1,7 +1,10 @@
-"""quilt's commands that f5quilt had not: fork, snapshot; each one transaction."""
+"""quilt's commands that f5quilt had not: fork, snapshot, annotate, grep, graph, upgrade,
+mail --mbox, setup; each that writes is one transaction."""
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Dict, Optional
 
 from f5quilt.errors import F5QuiltError
@@ -284,3 +287,85 @@ def mbox(ws: Workspace, patches: list[str], *, sender: str, prefix: str, subject
         out.append(message_text(num, subjects[name], body, _recipients(header, "to", charset), _recipients(header, "cc", charset),
                                 f"<{start}.{num}.quilt@{domain}>"))
     return "".join(out).encode("utf-8", "surrogateescape")
+
+
+# -- setup -------------------------------------------------------------------
+def read_setup_series(path: "os.PathLike[str]") -> tuple[list[str], Optional[str]]:
+    """The ``# Source:`` archives and the ``# Patchdir:`` of a series file (quilt's setup form)."""
+    sources: list[str] = []
+    patchdir: Optional[str] = None
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+        for line in fh:
+            m = re.match(r"^#\s*(Source|Patchdir):\s*(.*?)\s*$", line)
+            if m and m.group(2):
+                if m.group(1) == "Source":
+                    sources.append(m.group(2))
+                else:
+                    patchdir = m.group(2)
+    return sources, patchdir
+
+
+def _safe_members(tar: "tarfile.TarFile") -> list["tarfile.TarInfo"]:
+    from f5quilt.fsutil import safe_relpath
+    members = []
+    for m in tar.getmembers():
+        if m.name in (".", "./"):
+            continue
+        safe_relpath(m.name.lstrip("./") if m.name.startswith("./") else m.name)
+        if m.islnk() or m.issym():
+            if os.path.isabs(m.linkname) or ".." in Path(m.linkname).parts and m.islnk():
+                raise F5QuiltError(f"{m.name}: a link out of the archive")
+        if m.ischr() or m.isblk() or m.isfifo():
+            continue
+        members.append(m)
+    return members
+
+
+def setup(ws: Workspace, out: Reporter, series_file: str, *, sourcedir: Optional[str]) -> None:
+    """quilt's setup from a series file: unpack each ``# Source:`` archive into the tree
+    (one transaction: a scratch folder adopted into place), then link ``patches`` and
+    ``series`` (or quilt_patches/quilt_series) in the ``# Patchdir:`` to the patches' folder."""
+    import shutil
+    import tarfile
+    sources, patchdir = read_setup_series(series_file)
+    src_dir = sourcedir if sourcedir is not None else os.path.dirname(series_file)
+    archives = []
+    for name in sources:
+        shown = os.path.normpath(os.path.join(src_dir, name)) if src_dir else name
+        if not os.path.isfile(shown):
+            raise F5QuiltError(f"File {shown} not found")
+        archives.append(shown)
+    root = ws.tree
+    pdir = root / patchdir if patchdir else root
+    if patchdir and pdir.exists():
+        raise F5QuiltError(f"Directory {patchdir} exists")
+    recover(ws, out)
+    with ws.transaction(f"setup {series_file}"):
+        ws.fs.mkdirs(root)
+        tmp = ws.fs.scratch_dir(root / f".f5quilt-setup-{os.getpid()}")
+        try:
+            for shown in archives:
+                out.step(f"Unpacking archive {shown}")
+                try:
+                    with tarfile.open(shown, "r:*") as tar:
+                        tar.extractall(tmp, members=_safe_members(tar))
+                except (tarfile.TarError, OSError) as exc:
+                    raise F5QuiltError(f"{shown}: cannot unpack: {exc}") from None
+            target = tmp / patchdir if patchdir else tmp
+            target.mkdir(parents=True, exist_ok=True)
+            links = ("patches", "series")
+            if (target / "patches").exists() or (target / "series").exists():
+                shown_dir = f"{patchdir}/patches" if patchdir else "patches"
+                out.step(f"Directory {shown_dir} exists")
+                out.step("Trying alternative patches and series names...")
+                links = ("quilt_patches", "quilt_series")
+                (target / ".pc").mkdir(exist_ok=True)
+                (target / ".pc" / ".quilt_patches").write_text("quilt_patches\n")
+                (target / ".pc" / ".quilt_series").write_text("quilt_series\n")
+            final = root / patchdir if patchdir else root
+            os.symlink(os.path.relpath(os.path.abspath(src_dir or "."), final), target / links[0])
+            os.symlink(os.path.relpath(os.path.abspath(series_file), final), target / links[1])
+            for entry in sorted(os.listdir(tmp)):
+                ws.fs.adopt_dir(tmp / entry, root / entry)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -109,7 +109,8 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
     for name, value in (("QUILT_PATCHES", patches_rel), ("QUILT_SERIES", series_rel)):
         if value is not None and "\0" in value:
             raise F5QuiltError(f"{name}: a NUL byte in the path")
-    patches = (tree / (patches_rel or "patches")).resolve()
+    # like quilt, a patches folder that is a symlink keeps its name (setup's patches -> ..)
+    patches = Path(os.path.normpath(tree / (patches_rel or "patches")))
     if series_rel and os.path.isabs(series_rel):
         series = Path(series_rel)
     elif series_rel and "/" in series_rel:
