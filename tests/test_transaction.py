@@ -132,6 +132,10 @@ SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
     "header -r": (_applied_all, ["header", "-r"], "New header\n"),
     "undo": (_applied_all, ["undo"], ""),
     "redo": (_undone, ["redo"], ""),
+    "fork": (_applied_all, ["fork"], ""),
+    "snapshot": (_applied_all, ["snapshot"], ""),
+    "refresh -z": (_edited_top, ["refresh", "-z"], ""),
+    "import -f -d a": (_applied_all, ["import", "-f", "-d", "a", "ext.diff"], ""),
 }
 
 

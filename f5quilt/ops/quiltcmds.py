@@ -31,7 +31,8 @@ def fork(ws: Workspace, out: Reporter, new: Optional[str]) -> str:
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if target.startswith(prefix):
         target = target[len(prefix):]
-    if ws.series.get(target) or ws.patch_file(target).exists() or (ws.stack.pc / target).is_dir():
+    # empty folders (a rolled-back command may leave them) do not count
+    if ws.series.get(target) or ws.patch_file(target).exists() or any(True for _ in ws.stack.backup_files(target)):
         raise F5QuiltError(f"Patch {ws.display(target)} exists already, please choose a new name")
     old_file = ws.patch_file(top)
     data = old_file.read_bytes() if old_file.exists() else None
