@@ -60,6 +60,10 @@ class Settings:
     @property
     def patches_display(self) -> str:
         try:
+            if self.settings_file is None and self.base != self.tree and self.base.is_relative_to(self.tree):
+                # quilt in a subfolder: ../ up to the tree, then QUILT_PATCHES (../my/changes)
+                up = os.path.relpath(self.tree, self.base)
+                return os.path.join(up, self.quilt_patches)
             return os.path.relpath(self.patches, self.base)
         except ValueError:
             return str(self.patches)
@@ -101,11 +105,11 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
     patches_rel = env.get("QUILT_PATCHES") or None
     series_rel = env.get("QUILT_SERIES") or None
     pc = tree / pc_name
-    # like quilt, an existing .pc remembers where its patches are
-    if patches_rel is None and (pc / ".quilt_patches").is_file():
-        patches_rel = _remembered(pc / ".quilt_patches")
-    if series_rel is None and (pc / ".quilt_series").is_file():
-        series_rel = _remembered(pc / ".quilt_series")
+    # like quilt, an existing .pc remembers where its patches are (over QUILT_PATCHES/QUILT_SERIES)
+    if (pc / ".quilt_patches").is_file():
+        patches_rel = _remembered(pc / ".quilt_patches") or patches_rel
+    if (pc / ".quilt_series").is_file():
+        series_rel = _remembered(pc / ".quilt_series") or series_rel
     for name, value in (("QUILT_PATCHES", patches_rel), ("QUILT_SERIES", series_rel)):
         if value is not None and "\0" in value:
             raise F5QuiltError(f"{name}: a NUL byte in the path")
