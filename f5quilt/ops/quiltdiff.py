@@ -278,7 +278,8 @@ def _with_diffstat(header: bytes, body: bytes, strip: int, ws: Workspace) -> byt
     import shutil
     if shutil.which("diffstat") is None:
         raise F5QuiltError("refresh --diffstat: diffstat is not installed")
-    opts = shlex.split(os.environ.get("QUILT_DIFFSTAT_OPTS", ""))
+    from f5quilt.repo import quiltrc
+    opts = shlex.split(quiltrc.current().get("QUILT_DIFFSTAT_OPTS", ""))
     r = subprocess.run(["diffstat", *opts, f"-p{strip}"], input=body, capture_output=True)
     stat = r.stdout
     text = header
