@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.pushpop import recover
+
+if TYPE_CHECKING:
+    import tarfile
 
 
 def next_filename(name: str) -> str:
@@ -278,11 +281,11 @@ def mbox(ws: Workspace, patches: list[str], *, sender: str, prefix: str, subject
     intro_body = (message + "\n" if message else "") + (f"\n-- \n{signature}\n" if signature else "")
     out.append(message_text(0, subject, intro_body, [], [], intro_id))
     for num, name in enumerate(patches, 1):
-        data = ws.patch_file(name).read_bytes().decode("utf-8", "surrogateescape") \
+        whole = ws.patch_file(name).read_bytes().decode("utf-8", "surrogateescape") \
             if ws.patch_file(name).is_file() else ""
-        header = patch_header(data.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+        header = patch_header(whole.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
         body_header = re.sub(r"(?im)^subject:.*\n(?:[ \t].*\n)*", "", header, count=1).lstrip("\n")
-        body = body_header + data[len(header):]
+        body = body_header + whole[len(header):]
         if signature:
             body += f"\n-- \n{signature}\n"
         out.append(message_text(num, subjects[name], body, _recipients(header, "to", charset), _recipients(header, "cc", charset),
@@ -291,7 +294,7 @@ def mbox(ws: Workspace, patches: list[str], *, sender: str, prefix: str, subject
 
 
 # -- setup -------------------------------------------------------------------
-def read_setup_series(path: "os.PathLike[str]") -> tuple[list[str], Optional[str]]:
+def read_setup_series(path: str) -> tuple[list[str], Optional[str]]:
     """The ``# Source:`` archives and the ``# Patchdir:`` of a series file (quilt's setup form)."""
     sources: list[str] = []
     patchdir: Optional[str] = None
