@@ -44,6 +44,9 @@ class Reporter:
         self.err = err or sys.stderr
         self.colour = use_colour(self.out)
         self.lines: List[str] = []
+        # quilt mode (no f5quilt.yaml): -q hides only the chatter GNU patch's -s hides;
+        # quilt's own steps ("Applying patch", "Now at patch") still print
+        self.quilt = False
 
     def _paint(self, text: str, colour: Optional[str]) -> str:
         if colour and self.colour:
@@ -54,6 +57,16 @@ class Reporter:
         """Normal progress (quilt prints it; -q hides it)."""
         if self.level >= NORMAL:
             self.out.write(self._paint(text, colour) + "\n")
+
+    def step(self, text: str) -> None:
+        """A step of a command (Applying/Removing/Now at patch): -q hides it, but not in quilt mode."""
+        if self.level >= NORMAL or self.quilt:
+            self.out.write(text + "\n")
+
+    def quilt_info(self, text: str) -> None:
+        """What GNU quilt prints at normal verbosity and f5quilt only with -v."""
+        if self.level >= VERBOSE or (self.quilt and self.level >= NORMAL):
+            self.out.write(text + "\n")
 
     def verbose(self, text: str) -> None:
         if self.level >= VERBOSE:

@@ -21,7 +21,15 @@ def tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def f5_mode(tree: Path) -> Path:
+    """f5quilt's own conventions (churn-free refresh, git mode lines) need an f5quilt.yaml;
+    without one refresh writes what GNU quilt writes (test_quilt_mode.py)."""
+    (tree / "f5quilt.yaml").write_text("tree: .\n")
+    return tree
+
+
 def test_new_add_edit_refresh_loop(tree: Path, run: Runner) -> None:
+    f5_mode(tree)
     assert run(tree, "push")[0] == 0
     rc, out, _ = run(tree, "new", "p2.diff")
     assert rc == 0 and out == "Patch patches/p2.diff is now on top\n"
@@ -54,6 +62,7 @@ def test_edit_runs_the_editor(tree: Path, run: Runner, monkeypatch: pytest.Monke
 
 
 def test_refresh_keeps_header_and_is_churn_free(tree: Path, run: Runner) -> None:
+    f5_mode(tree)
     run(tree, "push")
     patch = tree / "patches/p1.diff"
     before = patch.read_bytes()
@@ -73,6 +82,8 @@ def test_refresh_keeps_header_and_is_churn_free(tree: Path, run: Runner) -> None
 
 def test_refresh_with_nothing_applied(tree: Path, run: Runner) -> None:
     rc, _, err = run(tree, "refresh")
+    assert rc == 1 and "No patches applied" in err  # quilt mode: quilt's exit code
+    rc, _, err = run(f5_mode(tree), "refresh")
     assert rc == 2 and "No patches applied" in err
 
 
@@ -139,7 +150,7 @@ def test_files_patches_header(tree: Path, run: Runner, monkeypatch: pytest.Monke
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"New description\n")))
     assert run(tree, "header", "-r")[0] == 0
     text = (tree / "patches/p1.diff").read_text()
-    assert text.startswith("New description\n\n--- a/src/a.py")
+    assert text.startswith("New description\n--- a/src/a.py")  # quilt mode: stored as given, as quilt
 
 
 def test_delete_rename_import(tree: Path, run: Runner) -> None:
@@ -198,6 +209,7 @@ def test_f5_layout_with_settings(tmp_path: Path, run: Runner) -> None:
 
 
 def test_refresh_records_executable_bits(tree: Path, run: Runner) -> None:
+    f5_mode(tree)
     run(tree, "push")
     run(tree, "new", "script.diff")
     run(tree, "add", "tool.sh", "src/b.py")
@@ -224,6 +236,7 @@ def test_refresh_keeps_the_series_entry_form(tmp_path: Path, run: Runner, option
         body = body.replace("--- a.txt", "--- a/a.txt").replace("+++ a.txt", "+++ b/a.txt")
     make_series(tmp_path, {"p.diff": body})
     (tmp_path / "patches/series").write_text(f"p.diff {options}\n")
+    f5_mode(tmp_path)
     assert run(tmp_path, "push")[0] == 0
     before = (tmp_path / "patches/p.diff").read_bytes()
     rc, out, _ = run(tmp_path, "refresh")
@@ -273,6 +286,7 @@ def test_fold_force_reports_and_saves_rejects(tree: Path, run: Runner, monkeypat
 
 
 def test_diff_combine_spans_patches(tree: Path, run: Runner) -> None:
+    f5_mode(tree)
     run(tree, "push")
     run(tree, "new", "p2.diff")
     run(tree, "add", "src/a.py", "src/b.py")

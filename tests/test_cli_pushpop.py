@@ -98,7 +98,8 @@ def test_failing_hunk_changes_nothing_and_names_patch_file_and_hunk(tree: Path, 
     rc, out, err = run(tree, "push")
     assert rc == 1
     assert "patching file g.txt" in out and "Hunk #1 FAILED at 1." in out
-    assert "Patch patches/p2.diff does not apply (try --fuzz=2 or --merge, or enforce with -f)" in err
+    # quilt mode: quilt's wording
+    assert "Patch patches/p2.diff does not apply (enforce with -f)" in err
     assert snapshot(tree) == before  # all or nothing: sub/new.txt not created either
 
 
@@ -125,6 +126,11 @@ def test_pop_refuses_unrefreshed_edits_regardless_of_mtime(tree: Path, run: Runn
     st = f.stat()
     f.write_text(f.read_text().replace("line 9", "line nine"))
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime: content still counts
+    rc, out, err = run(tree, "pop")
+    # quilt mode: quilt's two lines
+    assert rc == 1 and "does not remove cleanly" in err and "Hint: `quilt diff -z'" in err
+    assert "line nine" in f.read_text()
+    (tree / "f5quilt.yaml").write_text("tree: .\n")  # f5quilt's own: the files named
     rc, out, err = run(tree, "pop")
     assert rc == 1 and "does not remove cleanly" in err and "f.txt" in out
     assert "line nine" in f.read_text()
@@ -179,8 +185,14 @@ def test_symlink_out_of_tree_is_refused(tmp_path: Path, run: Runner) -> None:
 def test_missing_patch_file_and_malformed_patch(tree: Path, run: Runner) -> None:
     (tree / "patches/series").write_text("p1.diff\nmissing.diff\n")
     run(tree, "push")
+    (tree / "f5quilt.yaml").write_text("tree: .\n")
     rc, _, err = run(tree, "push")
     assert rc == 1 and "patches/series:2: names patches/missing.diff, which does not exist" in err
+    (tree / "f5quilt.yaml").unlink()
+    # quilt mode: as quilt, a missing patch file is an empty patch
+    rc, out, _ = run(tree, "push")
+    assert rc == 0 and "Patch patches/missing.diff does not exist; applied empty patch" in out
+    assert run(tree, "pop")[0] == 0
     (tree / "patches/series").write_text("broken.diff\n")
     (tree / "patches/broken.diff").write_text("--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n line 1\n")
     run(tree, "pop", "-a")
@@ -217,8 +229,12 @@ def test_sigkill_at_random_points_is_always_repairable(tree: Path) -> None:
 
 
 def test_quiet_and_colour(tree: Path, run: Runner) -> None:
+    # quilt mode: -q hides GNU patch's chatter, not quilt's steps (as quilt's -q)
     rc, out, _ = run(tree, "push", "-q")
-    assert rc == 0 and out == ""
+    assert rc == 0 and out == "Applying patch patches/p1.diff\nNow at patch patches/p1.diff\n"
+    rc, out, _ = run(tree, "pop", "-q")
+    assert rc == 0 and out == "Removing patch patches/p1.diff\nNo patches applied\n"
+    run(tree, "push")
     rc, out, _ = run(tree, "pop", "-v")
     assert "Restoring f.txt" in out and "\033[" not in out
 
@@ -254,7 +270,7 @@ def test_already_applied_patch_is_recognised(tree: Path, run: Runner) -> None:
     (tree / "f.txt").write_text(BASE["f.txt"].replace("line 3\n", "LINE 3\n"))
     before = snapshot(tree)
     rc, _, err = run(tree, "push")
-    assert rc == 1 and "it looks applied already: its reverse fits the tree" in err
+    assert rc == 1 and "Patch patches/p1.diff can be reverse-applied" in err
     assert snapshot(tree) == before
 
 

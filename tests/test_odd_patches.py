@@ -274,7 +274,11 @@ def test_pop_refuses_an_edited_binary_file(tmp_path: Path, run: Runner) -> None:
     assert run(root, "push")[0] == 0
     (root / "small.bin").write_bytes(b"edited\0")
     rc, out, err = run(root, "pop")
+    assert rc == 1 and "does not remove cleanly" in err  # quilt mode: quilt's words, no file list
+    (root / "f5quilt.yaml").write_text("tree: .\n")
+    rc, out, err = run(root, "pop")
     assert rc == 1 and "small.bin has changes not in the patch" in out
+    (root / "f5quilt.yaml").unlink()
     assert run(root, "pop", "-f")[0] == 0
     assert files(root) == present(OLD)
 

@@ -161,6 +161,10 @@ SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
     "header --git": (_applied_all, ["header", "--git", "--author", "A U <a@example.org>", "p1.diff"], ""),
     "new --author": (_applied_all, ["new", "--author", "A U <a@example.org>", "p3.diff"], ""),
     "rerere forget": (_recorded, ["rerere", "forget", "p2.diff"], ""),
+    "fork": (_applied_all, ["fork"], ""),
+    "snapshot": (_applied_all, ["snapshot"], ""),
+    "refresh -z": (_edited_top, ["refresh", "-z"], ""),
+    "import -f -d a": (_applied_all, ["import", "-f", "-d", "a", "ext.diff"], ""),
 }
 
 

@@ -36,6 +36,8 @@ COMMANDS = {
     "check": "checkcmd",
     "export": "gitcmds", "range-diff": "gitcmds",
     "guard": "guardcmds", "select": "guardcmds",
+    "fork": "quiltcmds", "snapshot": "quiltcmds", "annotate": "quiltcmds", "grep": "quiltcmds",
+    "graph": "quiltcmds", "upgrade": "quiltcmds", "mail": "quiltcmds", "setup": "quiltcmds",
 }
 
 
@@ -82,14 +84,38 @@ def _progress_on_a_terminal() -> None:
     output.progress_hook = bar
 
 
+def _quilt_mode_argv(argv: List[str]) -> List[str]:
+    """Without an f5quilt.yaml: quilt's ``--quiltrc FILE`` before the command, the quiltrc
+    read (repo/quiltrc.py), and its ``QUILT_<COMMAND>_ARGS`` put before the command's own."""
+    option: Optional[str] = None
+    rest = list(argv)
+    if rest and rest[0].startswith("--quiltrc"):
+        if rest[0] == "--quiltrc" and len(rest) > 1:
+            option, rest = rest[1], rest[2:]
+        elif rest[0].startswith("--quiltrc="):
+            option, rest = rest[0].split("=", 1)[1], rest[1:]
+    from f5quilt.repo import quiltrc
+    from f5quilt.repo.settings import find_settings_file
+    from pathlib import Path
+    quiltrc.reset()
+    if find_settings_file(Path.cwd().resolve()) is not None:
+        return rest
+    variables = quiltrc.load(option)
+    if rest and rest[0] in COMMANDS:
+        rest = [rest[0], *quiltrc.command_args(rest[0], variables), *rest[1:]]
+    return rest
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """The one error boundary: user errors are one line, bugs a report."""
     Context.argv = list(sys.argv[1:] if argv is None else argv)
     _progress_on_a_terminal()
     try:
+        argv = _quilt_mode_argv(Context.argv)
         rv: Any = cli.main(args=argv, prog_name="f5quilt", standalone_mode=False)
         return int(rv or 0)
     except F5QuiltError as exc:
+        sys.stdout.flush()  # what the command printed comes before its error, as in quilt
         Context.reporter_for_errors().error(exc.message)
         return exc.exit_code
     except BrokenPipeError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import click
 
@@ -17,10 +17,61 @@ from .common import Context, verbosity
 
 
 def _run_editor(paths: list[str]) -> None:
+    sys.stdout.flush()  # what was said comes before the editor's own output
     editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
     r = subprocess.run(["sh", "-c", f'{editor} "$@"', editor, *paths])
     if r.returncode != 0:
         raise F5QuiltError(f"editor {editor} exited with {r.returncode}")
+
+
+def _diff_format(unified: bool, unified_n: Optional[int], context_fmt: bool, context_n: Optional[int]) -> list[str]:
+    """quilt's -u / -U N / -c / -C N (the last given wins in quilt; here -U/-C over -u/-c)."""
+    if unified_n is not None:
+        return ["-U", str(unified_n)]
+    if context_n is not None:
+        return ["-C", str(context_n)]
+    if context_fmt:
+        return ["-c"]
+    return ["-u"]
+
+
+def _quilt_format_options(func: Any) -> Any:
+    """The options quilt's refresh and diff share (quilt mode: no f5quilt.yaml)."""
+    for opt in reversed([
+        click.option("-p", "strip", metavar="0|1|ab", default=None,
+                     help="quilt mode: file names as DIR.orig/F and DIR/F (1, the series' level by default), "
+                          "F.orig and F (0), or a/F and b/F (ab)."),
+        click.option("-u", "unified", is_flag=True, help="Unified diff (the default)."),
+        click.option("-U", "unified_n", type=int, default=None, metavar="N", help="Unified diff, N lines of context."),
+        click.option("-c", "context_fmt", is_flag=True, help="quilt mode: context diff."),
+        click.option("-C", "context_n", type=int, default=None, metavar="N", help="quilt mode: context diff, N lines."),
+        click.option("--no-timestamps", is_flag=True, help="quilt mode: no timestamps on the ---/+++ lines "
+                     "(QUILT_NO_DIFF_TIMESTAMPS)."),
+        click.option("--no-index", is_flag=True, help="quilt mode: no Index: line and ==== separator "
+                     "(QUILT_NO_DIFF_INDEX)."),
+        click.option("--sort", is_flag=True, help="quilt mode: files in sorted order, not the patch's."),
+    ]):
+        func = opt(func)
+    return func
+
+
+def _quilt_style(ws: Any, name: str, strip: Optional[str], no_timestamps: bool, no_index: bool,
+                 fmt: list[str], sort: bool) -> Any:
+    from f5quilt.ops import quiltdiff
+    from f5quilt.repo import quiltrc
+    if strip is None:
+        strip = str(ws.entry(name).strip)
+    return quiltdiff.style(quiltrc.current(), strip=strip, no_timestamps=no_timestamps,
+                           no_index=no_index, fmt=fmt, sort=sort)
+
+
+def _reject_quilt_options(ws: Any, command: str, **given: Any) -> None:
+    if ws.settings.settings_file is None:
+        return
+    used = [k for k, v in given.items() if v not in (None, False)]
+    if used:
+        raise F5QuiltError(f"{command}: --{used[0].replace('_', '-')} is quilt's output format; with "
+                           f"{ws.settings.settings_file.name} f5quilt writes a/ b/ names, no timestamps, no Index")
 
 
 @cli.command()
@@ -28,27 +79,94 @@ def _run_editor(paths: list[str]) -> None:
 @click.option("-f", "--force", is_flag=True, help="Refresh even if later applied patches touch the same files.")
 @click.option("--normalize", is_flag=True,
               help="Rewrite the diff in f5quilt's canonical form even when its effect is unchanged.")
+@_quilt_format_options
+@click.option("--diffstat", is_flag=True, help="quilt mode: put a diffstat after the header.")
+@click.option("--backup", is_flag=True, help="quilt mode: keep the old patch as PATCH~.")
+@click.option("--strip-trailing-whitespace", is_flag=True,
+              help="quilt mode: take white space at the end of added lines out of the patch.")
+@click.option("-z", "fork_name", is_flag=False, flag_value="", default=None, metavar="[NEW_NAME]",
+              help="quilt mode: put the edits since the last refresh into a new patch after the top one "
+                   "(NEW_NAME, default NAME-2), leaving the top patch as it was.")
 @verbosity
-def refresh(name: Optional[str], force: bool, normalize: bool, reporter: Reporter) -> int:
+def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[str], unified: bool,
+            unified_n: Optional[int], context_fmt: bool, context_n: Optional[int], no_timestamps: bool,
+            no_index: bool, sort: bool, diffstat: bool, backup: bool, strip_trailing_whitespace: bool,
+            fork_name: Optional[str], reporter: Reporter) -> int:
     """Fold the edits in the tree into the top patch (or NAME).
 
-    Output is churn-free: the header is kept byte for byte, a/ and b/
-    prefixes, no timestamps, no index lines (unless the settings' refresh:
-    index: true), files in a stable order. An unchanged patch is not
-    rewritten at all (not even reformatted, unless --normalize). Clears the
-    needs-refresh mark of a forced push.
+    With an f5quilt.yaml the output is churn-free: the header is kept byte
+    for byte, a/ and b/ prefixes, no timestamps, no index lines (unless the
+    settings' refresh: index: true), files in a stable order. An unchanged
+    patch is not rewritten at all (not even reformatted, unless --normalize).
+    Without one (quilt mode) it writes what GNU quilt writes: Index: lines,
+    DIR.orig/F names (-p), timestamps, unless the options or the quiltrc say
+    otherwise. Clears the needs-refresh mark of a forced push.
     """
-    return authoring.refresh(Context.workspace(), reporter, name, force=force, normalize=normalize)
+    ws = Context.workspace()
+    if ws.settings.settings_file is not None:
+        _reject_quilt_options(ws, "refresh", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
+                              no_index=no_index, sort=sort, diffstat=diffstat, backup=backup, z=fork_name)
+        return authoring.refresh(ws, reporter, name, force=force, normalize=normalize)
+    from f5quilt.ops import pushpop, quiltdiff
+    pushpop.recover(ws, reporter)
+    with ws.transaction(f"refresh {name or ''}".strip()):
+        target = authoring.applied_or_top(ws, name)
+        st = _quilt_style(ws, target, strip, no_timestamps, no_index,
+                          _diff_format(unified, unified_n, context_fmt, context_n), sort)
+        if fork_name is not None:
+            if name is not None:
+                raise F5QuiltError("Can only refresh the topmost patch with -z currently")
+            return quiltdiff.refresh_fork(ws, reporter, target, st, fork_name or None)
+        return quiltdiff.refresh(ws, reporter, target, st, force=force, backup=backup, diffstat=diffstat,
+                                 strip_ws=strip_trailing_whitespace)
 
 
 @cli.command()
+@click.argument("files", nargs=-1)
 @click.option("-P", "patch", help="Diff this applied patch instead of the top one.")
 @click.option("--combine", metavar="PATCH", help="Diff from PATCH (or - for the first) up to the top/-P patch.")
 @click.option("-z", "unrefreshed", is_flag=True, help="Show only the edits not yet refreshed.")
-@click.option("-U", "context", type=int, default=3, show_default=True, help="Lines of context.")
-def diff(patch: Optional[str], combine: Optional[str], unrefreshed: bool, context: int) -> int:
-    """Show the diff of the top (or -P) patch as refresh would write it."""
-    data = authoring.diff(Context.workspace(), patch, combine=combine, unrefreshed=unrefreshed, context=context)
+@_quilt_format_options
+@click.option("-R", "reverse", is_flag=True, help="quilt mode: the reverse diff.")
+@click.option("--snapshot", is_flag=True, help="quilt mode: diff against the snapshot (see snapshot).")
+@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
+              help="Accepted for quilt (QUILT_DIFF_ARGS); output is plain.")
+@verbosity
+def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], unrefreshed: bool,
+         strip: Optional[str], unified: bool, unified_n: Optional[int], context_fmt: bool,
+         context_n: Optional[int], no_timestamps: bool, no_index: bool, sort: bool, reverse: bool,
+         snapshot: bool, color: Optional[str], reporter: Reporter) -> int:
+    """Show the diff of the top (or -P) patch as refresh would write it (FILES: only those)."""
+    ws = Context.workspace()
+    if ws.settings.settings_file is not None:
+        _reject_quilt_options(ws, "diff", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
+                              no_index=no_index, sort=sort, R=reverse, snapshot=snapshot)
+        if files:
+            raise F5QuiltError("diff FILE...: only in quilt mode (without f5quilt.yaml)")
+        data = authoring.diff(ws, patch, combine=combine, unrefreshed=unrefreshed,
+                              context=unified_n if unified_n is not None else 3)
+    else:
+        from f5quilt.ops import quiltdiff
+        target = authoring.applied_or_top(ws, patch)
+        st = _quilt_style(ws, target, strip, no_timestamps, no_index,
+                          _diff_format(unified, unified_n, context_fmt, context_n), sort)
+        wanted = [authoring.tree_rel(ws, f) for f in files]
+        warnings: list[str] = []
+        try:
+            data = quiltdiff.quilt_diff(ws, reporter, target, st, files=wanted, combine=combine,
+                                        snapshot=snapshot, relative=unrefreshed, reverse=reverse,
+                                        warnings=warnings)
+        except quiltdiff.DiffFailed as exc:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(exc.printed)
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        for text in warnings:
+            reporter.warn(text)
+        return 0
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
     return 0
@@ -94,6 +212,22 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
     """Add FILES to the top patch, then open them in $EDITOR."""
     ws = Context.workspace()
     status = authoring.add_files(ws, reporter, list(files))
+    if ws.settings.settings_file is None:
+        # quilt runs the editor in the tree's root, on tree-relative names
+        rels = [authoring.tree_rel(ws, f) for f in files]
+        here = os.getcwd()
+        os.chdir(ws.tree)
+        try:
+            _run_editor(rels)
+        finally:
+            os.chdir(here)
+        gone = [rel for rel in rels if not (ws.tree / rel).exists()
+                and (ws.stack.backup_dir(ws.stack.top() or "") / rel).stat().st_size == 0]
+        if gone:  # quilt: a file the editor did not create leaves the patch again
+            authoring.remove_files(ws, Reporter(0), [str(ws.tree / rel) for rel in gone])
+            for rel in gone:
+                reporter.info(f"File {rel} removed from patch {ws.display(ws.stack.top() or '')}")
+        return 0 if status in (0, 2) else status
     _run_editor(list(files))
     return 0 if status in (0, 2) else status
 
@@ -103,7 +237,9 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print {\"patch\", \"files\"} as JSON.")
 @verbosity
 def files(name: Optional[str], as_json: bool, reporter: Reporter) -> int:
-    """List the files the top patch (or NAME) touches."""
+    """List the files the top patch (or NAME) touches; -v marks those it creates (+)
+    and deletes (-), as quilt's files -v."""
+    from f5quilt.output import VERBOSE
     ws = Context.workspace()
     patch = authoring.named_or_top(ws, name)
     found = authoring.patch_files(ws, patch)
@@ -111,26 +247,42 @@ def files(name: Optional[str], as_json: bool, reporter: Reporter) -> int:
         import json
         click.echo(json.dumps({"patch": patch, "files": found}, indent=2))
         return 0
+    applied = patch in ws.stack.applied()
     for rel in found:
-        reporter.result(rel)
+        if reporter.level >= VERBOSE and applied:
+            old, new = ws.stack.backup(patch, rel), authoring.content_after(ws, ws.stack.applied(), patch, rel)
+            mark = "+" if old is None and new is not None else ("-" if new is None else " ")
+            reporter.result(f"{mark} {rel}")
+        else:
+            reporter.result(rel)
     return 0
 
 
 @cli.command()
-@click.argument("file")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
+              help="Accepted for quilt (QUILT_PATCHES_ARGS); output is plain.")
 @click.option("--json", "as_json", is_flag=True, help="Print {\"file\", \"patches\"} as JSON.")
 @verbosity
-def patches(file: str, as_json: bool, reporter: Reporter) -> int:
-    """List the patches in the series that touch FILE."""
+def patches(files: Tuple[str, ...], color: Optional[str], as_json: bool, reporter: Reporter) -> int:
+    """List the patches in the series that touch FILE (any of FILES); -v marks the
+    top one with = and the other applied ones with +, as quilt's series -v."""
+    from f5quilt.output import VERBOSE
     ws = Context.workspace()
-    rel = authoring.tree_rel(ws, file)
-    names = [name for name in ws.series.names if rel in authoring.patch_files(ws, name)]
+    rels = [authoring.tree_rel(ws, f) for f in files]
+    applied = ws.stack.applied()
+    top = applied[-1] if applied else None
+    names = [name for name in ws.series.names if set(rels) & set(authoring.patch_files(ws, name))]
     if as_json:
         import json
-        click.echo(json.dumps({"file": rel, "patches": names}, indent=2))
+        click.echo(json.dumps({"file": rels[0] if len(rels) == 1 else rels, "patches": names}, indent=2))
         return 0
     for name in names:
-        reporter.result(ws.display(name))
+        if reporter.level >= VERBOSE:
+            mark = "=" if name == top else ("+" if name in applied else " ")
+            reporter.result(f"{mark} {ws.display(name)}")
+        else:
+            reporter.result(ws.display(name))
     return 0
 
 
@@ -182,7 +334,10 @@ def header(name: Optional[str], append: bool, replace: bool, edit_: bool, git_st
         data = sys.stdin.buffer.read()
         text = current + data if append else data
     authoring.set_header(ws, patch, text)
-    click.echo(f"Replaced header of patch {ws.display(patch)}")
+    if append:
+        click.echo(f"Appended text to header of patch {ws.display(patch)}")
+    else:
+        click.echo(f"Replaced header of patch {ws.display(patch)}")
     return 0
 
 
@@ -225,12 +380,15 @@ def rename(new_name: str, patch: Optional[str], reporter: Reporter) -> int:
 @click.option("-P", "name", help="Store the (single) patch under this name.")
 @click.option("-p", "strip", type=int, default=None, help="Strip level recorded in the series (default 1).")
 @click.option("-f", "--force", is_flag=True, help="Overwrite a patch of the same name.")
+@click.option("-R", "reverse", is_flag=True, help="Record the patch as applied reversed (-R in the series).")
+@click.option("-d", "keep_header", type=click.Choice(["o", "a", "n"]), default=None,
+              help="With -f over a patch whose header differs: keep the old (o), all (a) or the new (n) header.")
 @click.option("--git", "git_range", metavar="RANGE",
               help="Import commits instead: RANGE as git rev-list takes it (A..B, or a branch from export --git).")
 @click.option("--repo", type=click.Path(file_okay=False), help="With --git: the repository (default: the series').")
 @verbosity
 def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], force: bool,
-            git_range: Optional[str], repo: Optional[str], reporter: Reporter) -> int:
+            reverse: bool, keep_header: Optional[str], git_range: Optional[str], repo: Optional[str], reporter: Reporter) -> int:
     """Import patch FILES into the series after the top patch (header kept).
 
     With --git RANGE, each commit of RANGE becomes a patch (header from the
@@ -240,9 +398,10 @@ def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], f
     if git_range is None:
         if not files:
             raise click.UsageError("import needs patch FILES (or --git RANGE)")
-        authoring.import_patches(Context.workspace(), reporter, list(files), name=name, force=force, strip=strip)
+        authoring.import_patches(Context.workspace(), reporter, list(files), name=name, force=force, strip=strip,
+                                 keep_header=keep_header, reverse=reverse)
         return 0
-    if files or name or strip is not None:
+    if files or name or strip is not None or reverse:
         raise click.UsageError("import --git takes no FILES, -P or -p")
     from f5quilt.ops import gitseries
     from pathlib import Path
@@ -259,7 +418,9 @@ def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], f
 @verbosity
 def fold(strip: int, fuzz: int, force: bool, reporter: Reporter) -> int:
     """Apply the patch on standard input to the top patch's files (then refresh)."""
-    authoring.fold(Context.workspace(), reporter, sys.stdin.buffer.read(), strip=strip, fuzz=fuzz, force=force)
+    ws = Context.workspace()
+    reporter.quilt = ws.settings.settings_file is None
+    authoring.fold(ws, reporter, sys.stdin.buffer.read(), strip=strip, fuzz=fuzz, force=force)
     return 0
 
 

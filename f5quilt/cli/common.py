@@ -45,6 +45,21 @@ def _lock(directory: Path) -> None:
         ctx.call_on_close(lambda: os.close(fd))  # closing the descriptor releases the lock
 
 
+# quilt's commands that run without a series file (quilt sets skip_series_check in them)
+_NO_SERIES_NEEDED = {"new", "import", "setup", "upgrade"}
+_QUILT_COMMANDS = {"add", "annotate", "applied", "delete", "diff", "edit", "files", "fold", "fork", "graph",
+                   "grep", "header", "mail", "next", "patches", "pop", "previous", "push", "refresh",
+                   "remove", "rename", "revert", "series", "snapshot", "top", "unapplied"}
+
+
+def _quilt_series_check(settings: Any) -> None:
+    """Quilt mode: quilt's commands stop at once without a series file, as quilt does."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.info_name if ctx is not None else None
+    if settings.settings_file is None and command in _QUILT_COMMANDS and not settings.series.is_file():
+        raise F5QuiltError("No series file found")
+
+
 class Context:
     argv: List[str] = []
     @staticmethod
@@ -67,6 +82,7 @@ class Context:
         settings = load_settings(cwd)
         if repair:
             _lock(settings.settings_file.parent if settings.settings_file else settings.tree)
+        _quilt_series_check(settings)
         ws = Workspace.open(settings)
         if repair:
             recover(ws, Context.reporter_for_errors())

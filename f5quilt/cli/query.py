@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any, List
+from typing import Any, List, Optional
 
 import click
 
-from f5quilt.errors import NothingToDo
+from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 from . import cli
@@ -25,12 +25,20 @@ def _json(data: Any) -> None:
 JSON_HELP = "Print JSON (schema in docs/commands.md); patch names bare, without the patches folder."
 
 
+def _none_applied(ws: Workspace) -> NothingToDo:
+    """quilt's applied and previous fail (exit 1) with nothing applied; f5quilt says 2."""
+    from f5quilt.ops.authoring import _none_applied as none_applied
+    return none_applied(ws)
+
+
 @cli.command()
 @click.option("-v", "--verbose", is_flag=True,
               help="Mark applied patches with = (top) and +, those the selected guards skip with G; "
                    "show each patch's guards.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-def series(verbose: bool, as_json: bool) -> int:
+@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
+              help="Accepted for quilt (QUILT_SERIES_ARGS); output is plain.")
+def series(verbose: bool, as_json: bool, color: Optional[str]) -> int:
     """List all patches in the series file."""
     ws = Context.workspace()
     applied = ws.stack.applied()
@@ -55,27 +63,39 @@ def series(verbose: bool, as_json: bool) -> int:
 
 
 @cli.command()
+@click.argument("patch", required=False)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @verbosity
-def applied(as_json: bool, reporter: Reporter) -> int:
-    """List applied patches."""
+def applied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
+    """List applied patches (up to PATCH)."""
     ws = Context.workspace()
     names = ws.stack.applied()
+    if patch is not None:
+        name = ws.resolve_name(patch)
+        if name not in names:
+            raise F5QuiltError(f"Patch {ws.display(name)} is not applied")
+        names = names[:names.index(name) + 1]
     if as_json:
         _json(names)
     if not names:
-        raise NothingToDo("No patches applied")
+        raise _none_applied(ws)
     if not as_json:
         _names(ws, names, reporter)
     return 0
 
 
 @cli.command()
+@click.argument("patch", required=False)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @verbosity
-def unapplied(as_json: bool, reporter: Reporter) -> int:
-    """List patches not yet applied."""
+def unapplied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
+    """List patches not yet applied (or those after PATCH in the series)."""
     ws = Context.workspace()
+    if patch is not None:
+        series = ws.series.names
+        after = series[series.index(ws.resolve_name(patch)) + 1:]
+        _names(ws, after, reporter)
+        return 0
     names = ws.unapplied()
     if as_json:
         _json(names)
@@ -97,7 +117,8 @@ def top(as_json: bool, reporter: Reporter) -> int:
     if as_json:
         _json({"top": name})
     if name is None:
-        raise NothingToDo("No patches applied")
+        quilt_empty = ws.settings.settings_file is None and not ws.series.entries
+        raise NothingToDo("No patches in series" if quilt_empty else "No patches applied")
     if not as_json:
         reporter.result(ws.display(name))
     return 0
@@ -117,12 +138,27 @@ def next_(reporter: Reporter) -> int:
 
 
 @cli.command()
+@click.argument("patch", required=False)
 @verbosity
-def previous(reporter: Reporter) -> int:
-    """Print the name of the patch below the top one."""
+def previous(patch: Optional[str], reporter: Reporter) -> int:
+    """Print the name of the patch below the top one (or before PATCH in the series)."""
     ws = Context.workspace()
+    quilt = ws.settings.settings_file is None
+    if patch is not None:
+        names = ws.series.names
+        i = names.index(ws.resolve_name(patch))
+        if i == 0:
+            if quilt:
+                return 2  # quilt prints nothing
+            raise NothingToDo("No previous patch")
+        reporter.result(ws.display(names[i - 1]))
+        return 0
     applied = ws.stack.applied()
     if len(applied) < 2:
-        raise NothingToDo("No patches applied" if not applied else "No previous patch")
+        if not applied:
+            raise _none_applied(ws)
+        if quilt:
+            return 2  # quilt prints nothing
+        raise NothingToDo("No previous patch")
     reporter.result(ws.display(applied[-2]))
     return 0

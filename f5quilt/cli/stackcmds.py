@@ -32,9 +32,11 @@ def _target(arg: Optional[str]) -> tuple[Optional[int], Optional[str]]:
 @click.option("-f", "--force", is_flag=True,
               help="Apply even with failing hunks: leave .rej files and mark the patch as needing refresh.")
 @click.option("--dry-run", is_flag=True, help="Check the next patch applies; change nothing.")
+@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
+              help="Colour the hunk messages: auto (on a terminal, the default), always or never.")
 @verbosity
 def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, force: bool,
-         dry_run: bool, reporter: Reporter) -> int:
+         dry_run: bool, color: Optional[str], reporter: Reporter) -> int:
     """Apply the next patch, NUM patches, all (-a), or up to PATCH.
 
     Each patch is applied all or nothing: a hunk that does not fit leaves
@@ -42,6 +44,9 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
     only when asked.
     """
     ws = Context.workspace(stale_tree="refuse")
+    reporter.quilt = ws.settings.settings_file is None
+    if color in ("always", "never"):
+        reporter.colour = color == "always"
     count, name = _target(target)
     if all_ and target:
         raise F5QuiltError("push: -a and a patch name exclude each other")
@@ -55,13 +60,16 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
 @click.option("-a", "--all", "all_", is_flag=True, help="Remove all applied patches.")
 @click.option("-f", "--force", is_flag=True,
               help="Remove even if files have changes not refreshed into the patch (they are lost).")
+@click.option("-R", "verify", is_flag=True,
+              help="quilt's 'always verify the patch removes cleanly': f5quilt always does (by content).")
 @verbosity
-def pop(target: Optional[str], all_: bool, force: bool, reporter: Reporter) -> int:
+def pop(target: Optional[str], all_: bool, force: bool, verify: bool, reporter: Reporter) -> int:
     """Remove the top patch, NUM patches, all (-a), or down to PATCH.
 
     Refuses when a file differs from what the patch left (edits not yet
     refreshed), judged by content, not mtimes.
     """
     ws = Context.workspace()
+    reporter.quilt = ws.settings.settings_file is None
     count, name = _target(target)
     return stack.pop(ws, reporter, target=name, all_=all_, count=count, force=force)

@@ -406,4 +406,40 @@ def load_patch(path: Path, display: Optional[str] = None) -> Patch:
         raise PatchFormatError(display or path, None, "patch file not found") from None
     except IsADirectoryError:
         raise PatchFormatError(display or path, None, "is a directory, not a patch") from None
-    return parse_patch(data, display or path)
+    return parse_patch(decompress(path.name, data, display or path), display or path)
+
+
+COMPRESSED = (".gz", ".bz2", ".xz", ".lzma")
+
+
+def decompress(name: str, data: bytes, display: object = None) -> bytes:
+    """A patch file named ``*.gz``/``.bz2``/``.xz``/``.lzma`` read as quilt reads it (uncompressed)."""
+    import bz2
+    import gzip
+    import lzma
+    try:
+        if name.endswith(".gz"):
+            return gzip.decompress(data)
+        if name.endswith(".bz2"):
+            return bz2.decompress(data)
+        if name.endswith((".xz", ".lzma")):
+            return lzma.decompress(data)
+    except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+        raise PatchFormatError(str(display or name), None, f"cannot decompress: {exc}") from None
+    return data
+
+
+def compress(name: str, data: bytes) -> bytes:
+    """The reverse of decompress(): what quilt writes back into a compressed patch file."""
+    import bz2
+    import gzip
+    import lzma
+    if name.endswith(".gz"):
+        return gzip.compress(data, mtime=0)
+    if name.endswith(".bz2"):
+        return bz2.compress(data)
+    if name.endswith(".xz"):
+        return lzma.compress(data)
+    if name.endswith(".lzma"):
+        return lzma.compress(data, format=lzma.FORMAT_ALONE)
+    return data

@@ -27,10 +27,17 @@ from f5quilt.repo.pcdir import digest
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 
 
+def _none_applied(ws: Workspace) -> NothingToDo:
+    # quilt's refresh, diff, files, applied and previous fail (1) with nothing applied
+    if ws.settings.settings_file is None:
+        return NothingToDo("No patches applied" if ws.series.entries else "No patches in series", exit_code=1)
+    return NothingToDo("No patches applied")
+
+
 def applied_or_top(ws: Workspace, given: Optional[str]) -> str:
     applied = ws.stack.applied()
     if not applied:
-        raise NothingToDo("No patches applied")
+        raise _none_applied(ws)
     if given is None:
         return applied[-1]
     name = ws.resolve_name(given)
@@ -44,7 +51,7 @@ def named_or_top(ws: Workspace, given: Optional[str]) -> str:
         return ws.resolve_name(given)
     top = ws.stack.top()
     if top is None:
-        raise NothingToDo("No patches applied")
+        raise _none_applied(ws)
     return top
 
 
@@ -327,7 +334,8 @@ def _new_patch(ws: Workspace, out: Reporter, given: str) -> None:
         name = name[len(prefix):]
     safe_relpath(name)
     if ws.series.get(name):
-        raise F5QuiltError(f"Patch {ws.display(name)} exists already, please choose a different name")
+        raise F5QuiltError(f"Patch {ws.display(name)} exists already"
+                           + (", please choose a different name" if ws.settings.settings_file else ""))
     top = ws.stack.top()
     ws.series.insert_after(top, SeriesEntry(name))
     ws.stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
@@ -354,6 +362,7 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
     empty = ws.stack.existed_empty(name)
     status = 0
     for path in files:
+        _below_state(ws, path)
         rel = tree_rel(ws, path)
         backup = ws.stack.backup_dir(name) / rel
         if backup.exists():
@@ -377,6 +386,15 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
     return status
 
 
+def _below_state(ws: Workspace, path: str) -> None:
+    """quilt's add refuses files in the patches folder or .pc/, with its wording."""
+    full = os.path.abspath(path)
+    for folder in (ws.settings.patches, ws.stack.pc):
+        if full.startswith(str(folder) + os.sep):
+            raise F5QuiltError(f"File {path} is located below "
+                               f"{os.path.relpath(folder, ws.settings.base)}/")
+
+
 def patch_files(ws: Workspace, name: str) -> List[str]:
     if name in ws.stack.applied():
         return sorted(ws.stack.backup_files(name))
@@ -392,20 +410,24 @@ def patch_files(ws: Workspace, name: str) -> List[str]:
 
 
 def header_of(ws: Workspace, name: str) -> bytes:
-    data = read_bytes_or_none(ws.patch_file(name)) or b""
+    from f5quilt.model.patch import decompress
+    path = ws.patch_file(name)
+    data = decompress(path.name, read_bytes_or_none(path) or b"", ws.display(name)) if path.exists() else b""
     return patch_header(data)
 
 
 def set_header(ws: Workspace, name: str, header: bytes) -> None:
+    from f5quilt.model.patch import compress, decompress
     path = ws.patch_file(name)
-    data = read_bytes_or_none(path) or b""
+    data = decompress(path.name, read_bytes_or_none(path) or b"", ws.display(name)) if path.exists() else b""
     body = data[len(patch_header(data)):]
     if header and not header.endswith(b"\n"):
         header += b"\n"
-    if body and header and not header.endswith(b"\n\n"):
-        header += b"\n"
+    if body and header and not header.endswith(b"\n\n") and ws.settings.settings_file is not None:
+        header += b"\n"  # quilt stores the header as given; f5quilt keeps a blank line before the diff
     with ws.transaction(f"header -r {name}"):
-        ws.fs.write(path, header + body, path.stat().st_mode if path.exists() else DEFAULT_MODE)
+        ws.fs.write(path, compress(path.name, header + body),
+                    path.stat().st_mode if path.exists() else DEFAULT_MODE)
 
 
 def delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, backup: bool = False) -> None:
@@ -443,7 +465,7 @@ def _rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
         new = new[len(prefix):]
     safe_relpath(new)
     if ws.series.get(new) or ws.patch_file(new).exists():
-        raise F5QuiltError(f"Patch {ws.display(new)} exists already, please choose a new name")
+        raise F5QuiltError(f"Patch {ws.display(new)} exists already, please choose a different name")
     applied = ws.stack.applied()
     src = ws.patch_file(old)
     if src.exists():
@@ -472,7 +494,8 @@ def _rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
 
 
 def import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Optional[str] = None,
-                   force: bool = False, strip: Optional[int] = None) -> None:
+                   force: bool = False, strip: Optional[int] = None, keep_header: Optional[str] = None,
+                   reverse: bool = False) -> None:
     if name and len(files) != 1:
         raise F5QuiltError("import -P takes exactly one patch file")
     if name is not None:
@@ -482,27 +505,85 @@ def import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Opti
             raise F5QuiltError(f"import -P {name}: the name must stay inside the patches folder") from None
     recover(ws, out)
     with ws.transaction("import " + " ".join(files)):
-        _import_patches(ws, out, files, name=name, force=force, strip=strip)
+        _import_patches(ws, out, files, name=name, force=force, strip=strip, keep_header=keep_header,
+                        reverse=reverse)
+
+
+def _headers_merged(ws: Workspace, target: str, data: bytes, keep: Optional[str]) -> bytes:
+    """quilt's import -f over a patch whose header differs: -d o (old), a (all), n (new)."""
+    from f5quilt.model.patch import decompress
+    path = ws.patch_file(target)
+    old = decompress(path.name, path.read_bytes(), ws.display(target)) if path.is_file() else b""
+    new = decompress(path.name, data, ws.display(target))
+    old_h, new_h = patch_header(old), patch_header(new)
+    if keep is None and not old_h:
+        keep = "n"
+    if keep is None and not new_h:
+        keep = "o"
+    if keep == "n":
+        return data
+    if keep is None and old_h != new_h:
+        import subprocess
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="f5quilt-import-") as tmp:
+            a, b = Path(tmp, "a"), Path(tmp, "b")
+            a.write_bytes(old_h)
+            b.write_bytes(new_h)
+            r = subprocess.run(["diff", "-u", str(a), str(b)], capture_output=True)
+        shown = b"\n".join(r.stdout.split(b"\n")[2:]).decode("utf-8", "replace").rstrip("\n")
+        raise F5QuiltError("Patch headers differ:\n" + shown +
+                           "\nPlease use -d {o|a|n} to specify which patch header(s) to keep.")
+    from f5quilt.model.patch import compress
+    if keep == "a":
+        merged = old_h + b"---\n" + new
+    elif keep == "o":
+        merged = old_h + new[len(new_h):]
+    else:  # the same header both sides
+        merged = new
+    return compress(path.name, merged)
 
 
 def _import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Optional[str],
-                    force: bool, strip: Optional[int]) -> None:
+                    force: bool, strip: Optional[int], keep_header: Optional[str] = None,
+                    reverse: bool = False) -> None:
     top = ws.stack.top()
+    quilt = ws.settings.settings_file is None
     for f in files:
         src = Path(f)
         target = safe_relpath(name or src.name)
         data = read_bytes_or_none(src)
         if data is None:
-            raise F5QuiltError(f"{f}: no such patch file")
-        top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=force, source=f)
-        out.info(f"Importing patch {f} (stored as {ws.display(target)})")
+            raise F5QuiltError(f"Patch {f} does not exist" if quilt else f"{f}: no such patch file")
+        if not quilt:
+            top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=force, source=f)
+            out.info(f"Importing patch {f} (stored as {ws.display(target)})")
+            continue
+        # quilt's import: its checks and words
+        if target in ws.stack.applied():
+            raise F5QuiltError(f"Patch {ws.display(target)} is applied")
+        if ws.series.get(target):
+            if os.path.realpath(src) == os.path.realpath(ws.patch_file(target)):
+                raise F5QuiltError(f"Patch {ws.display(target)} already exists in series.")
+            if not force:
+                raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
+            data = _headers_merged(ws, target, data, keep_header)
+            message = f"Replacing patch {ws.display(target)} with new version"
+        elif os.path.realpath(src) == os.path.realpath(ws.patch_file(target)):
+            message = f"Importing patch {ws.display(target)}"
+        else:
+            message = f"Importing patch {f} (stored as {ws.display(target)})"
+        top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=True, source=f,
+                          reverse=reverse)
+        out.info(message)
 
 
 def store_patch(ws: Workspace, target: str, data: bytes, after: Optional[str], *, strip: int = 1,
                 reverse: bool = False, force: bool = False, source: Optional[str] = None) -> Optional[str]:
     """Write patch file ``target`` and list it in the series after ``after`` (quilt's
     import); return the patch the next import goes after."""
-    parse_patch(data, source or ws.display(target))  # refuse a malformed patch before copying it
+    from f5quilt.model.patch import decompress
+    # refuse a malformed patch before copying it
+    parse_patch(decompress(target, data, source or ws.display(target)), source or ws.display(target))
     if ws.series.get(target) and not force:
         raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
     ws.fs.write(ws.patch_file(safe_relpath(target)), data, DEFAULT_MODE)
@@ -524,7 +605,7 @@ def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, f
     name = applied_or_top(ws, None)
     patch = parse_patch(data, "<stdin>")
     result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>")
-    report_result(out, result)
+    report_result(out, result, force)
     if not result.ok and not force:
         raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
     _add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes
@@ -532,7 +613,8 @@ def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, f
     for rel, change in result.changes.items():
         put_tree_file(ws, rel, change.after)
         write_rejects(ws, change, out)
-    out.info(f"Folded patch into {ws.display(name)}; refresh it to record the change")
+    if not out.quilt:  # quilt says only what GNU patch says
+        out.info(f"Folded patch into {ws.display(name)}; refresh it to record the change")
 
 
 def _files_of_top(ws: Workspace, out: Reporter, files: List[str], given: Optional[str], verb: str,
@@ -555,6 +637,9 @@ def _revert_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> 
         rel = tree_rel(ws, path)
         if rel not in old:
             raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}")
+        if ws.read_tree(rel) == expect[rel]:
+            out.info(f"File {rel} is unchanged")
+            continue
         put_tree_file(ws, rel, expect[rel])
         out.info(f"Changes to {rel} in patch {ws.display(name)} reverted")
 

@@ -18,7 +18,7 @@ from f5quilt.engine.apply import FileChange, PatchResult, apply_patch
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
 from f5quilt.fsutil import DEFAULT_MODE, check_inside
 from f5quilt.engine.locate import APPLIED, Landing
-from f5quilt.output import QUIET, Reporter, with_progress
+from f5quilt.output import NORMAL, QUIET, Reporter, with_progress
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.workspace import Workspace
 
@@ -89,9 +89,12 @@ def compute_push(ws: Workspace, name: str, fuzz: int, reverse: bool = False) -> 
     return apply_patch(patch, ws.read_tree, strip=entry.strip, fuzz=fuzz, display=ws.display(name))
 
 
-def report_result(out: Reporter, result: PatchResult) -> None:
+def report_result(out: Reporter, result: PatchResult, force: bool = False) -> None:
     for note in result.notes:
         out.info(f"({note})")
+    if out.quilt:
+        _report_as_gnu_patch(out, result, force)
+        return
     for change in result.changes.values():
         # a context-free hunk is worth a word only where it could have moved: not in a new file
         quiet = (Landing.EXACT, Landing.OFFSET, Landing.FUZZ) + ((Landing.NO_CONTEXT,) if change.before is None else ())
@@ -109,6 +112,24 @@ def report_result(out: Reporter, result: PatchResult) -> None:
             out.verbose(f"patching file {change.path}")
 
 
+def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool) -> None:
+    """Quilt mode: GNU patch's lines, file by file, as quilt shows them (-q: patch -s)."""
+    for change in result.changes.values():
+        out.info(f"patching file {change.path}")
+        for rep in change.reports:
+            if rep.status != APPLIED or rep.offset or rep.fuzz:
+                out.info(rep.message())
+        if change.rejected:
+            n, total = len(change.rejected), len(change.reports)
+            failed = f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED"
+            if out.level < NORMAL:
+                out.step(f"{failed} -- saving rejects to file {change.path}.rej" if force else failed)
+            elif force:
+                out.info(f"{failed} -- saving rejects to file {change.path}.rej")
+            else:
+                out.info(f"{failed} -- rejects in file {change.path}")
+
+
 def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: bool = False,
              dry_run: bool = False, merge: bool = False,
              merge_pre: Optional[Callable[[str], Optional[bytes]]] = None) -> PushResult:
@@ -118,18 +139,34 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     if top and ws.stack.conflicts(top):
         raise F5QuiltError(f"The topmost patch {ws.display(top)} has unresolved conflicts; "
                            "resolve them and refresh it first.", exit_code=EXIT_CONFLICT)
-    out.info(f"Applying patch {ws.display(name)}")
-    result = compute_push(ws, name, fuzz)
+    out.step(f"Applying patch {ws.display(name)}")
+    if out.quilt and not ws.patch_file(name).is_file():
+        from f5quilt.model.patch import parse_patch
+        result = PatchResult(parse_patch(b"", ws.display(name)))
+        out.step(f"Patch {ws.display(name)} does not exist; applied empty patch")
+    else:
+        result = compute_push(ws, name, fuzz)
+        if out.quilt and not result.changes:
+            out.step(f"Patch {ws.display(name)} appears to be empty; applied")
     conflicts: Dict[str, int] = {}
     if merge and (not result.ok or any(r.offset or r.fuzz for c in result.changes.values() for r in c.reports)):
         conflicts = merge_failed_files(ws, name, result, merge_pre)
-    report_result(out, result)
+    report_result(out, result, force)
     if not force:
         dirty = unrefreshed_files(ws, list(result.changes))
         if dirty:
             rel, owner = sorted(dirty.items())[0]
             raise F5QuiltError(f"{rel} has changes not refreshed into {ws.display(owner)}; "
                                "refresh it first (or push -f)")
+    if result.rejected_count and not force and out.quilt:
+        try:
+            if compute_push(ws, name, 0, reverse=True).ok:
+                raise PatchDoesNotApply(f"Patch {ws.display(name)} can be reverse-applied")
+        except PatchDoesNotApply:
+            raise
+        except F5QuiltError:
+            pass
+        raise PatchDoesNotApply(f"Patch {ws.display(name)} does not apply (enforce with -f)")
     if result.rejected_count and not force:
         for change in result.changes.values():
             if change.rejected:
@@ -195,6 +232,8 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
     name = rel.encode("utf-8", "surrogateescape")
     rej = b"--- " + name + b"\n+++ " + name + b"\n" + b"".join(h.to_bytes() for h in change.rejected)
     ws.fs.write(check_inside(ws.tree, rel + ".rej"), rej, DEFAULT_MODE)
+    if out.quilt:
+        return  # said in GNU patch's order by report_result
     total = len(change.reports)
     out.info(f"{len(change.rejected)} out of {total} hunk{'s' if total != 1 else ''} "
              f"FAILED -- saving rejects to file {rel}.rej")
@@ -230,9 +269,12 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
             ws.fs.savepoint()
         status = _push_planned(ws, out, target=target, all_=all_, count=count, fuzz=fuzz,
                                force=force, dry_run=dry_run, merge=merge)
+    if out.quilt and status:
+        return status  # quilt stops at a forced push or conflicts: no "Now at patch"
     if not dry_run:
-        out.info("")
-        out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
+        if not out.quilt:
+            out.info("")
+        out.step(f"Now at patch {ws.display(ws.stack.top() or '')}")
     return status
 
 
@@ -241,6 +283,10 @@ def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: 
     if not ws.series.entries:
         raise NothingToDo("No patches in series")
     todo = ws.unapplied()
+    if count == 0 and out.quilt:
+        raise NothingToDo("No patch applied")
+    if target is not None and not all_ and ws.resolve_name(target) in ws.stack.applied():
+        raise NothingToDo(f"Patch {ws.display(ws.resolve_name(target))} is currently applied")
     if not todo:
         top = ws.stack.top()
         raise NothingToDo(f"File series fully applied, ends at patch {ws.display(top or '')}")
@@ -300,6 +346,8 @@ def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, forc
     steps = with_progress(plan, "Pushing") if out.level == QUIET and len(plan) > 1 else plan
     for name in steps:
         res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
+        if out.quilt and not res.forced and not res.conflicts:
+            out.info("")  # quilt: a blank line after each patch
         if res.conflicts:
             left = sorted(set(res.conflicts) - set(res.replayed))
             if left:
@@ -311,7 +359,7 @@ def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, forc
             status = EXIT_CONFLICT
             break
         if res.forced:
-            out.info(f"Applied patch {ws.display(name)} (forced; needs refresh)")
+            out.step(f"Applied patch {ws.display(name)} (forced; needs refresh)")
             status = EXIT_ERROR
             break
     return status
@@ -380,6 +428,10 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     if not force:
         bad = pop_check(ws, name)
         if bad:
+            if out.quilt:
+                raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
+                                   "(refresh it or enforce with -f)\n"
+                                   "Hint: `quilt diff -z' will show the pending changes.")
             for rel in bad:
                 out.info(f"{rel} has changes not in the patch")
             raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
@@ -388,11 +440,19 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     if conflicted:
         out.warn(f"warning: {ws.display(name)} has unresolved conflicts in {', '.join(sorted(conflicted))}; "
                  "popping it drops the merge, markers and any resolution (`f5quilt undo` brings them back)")
-    out.info(f"Removing patch {ws.display(name)}")
+    if out.quilt and not any(True for _ in ws.stack.backup_files(name)):
+        out.step(f"Patch {ws.display(name)} appears to be empty, removing")
+    else:
+        out.step(f"Removing patch {ws.display(name)}")
+    bdir = ws.stack.backup_dir(name)
     for rel in sorted(ws.stack.backup_files(name)):
-        out.verbose(f"Restoring {rel}")
+        # quilt's backup-files: an empty backup (a file the patch created) is removed
+        gone = out.quilt and (bdir / rel).stat().st_size == 0 and rel not in ws.stack.existed_empty(name)
+        out.quilt_info(f"{'Removing' if gone else 'Restoring'} {rel}")
     with ws.transaction(f"pop {name}"):
         _finish_pop(ws, name)
+    if out.quilt:
+        out.info("")  # quilt: a blank line after each patch
     return name
 
 
@@ -400,7 +460,9 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
         count: Optional[int] = None, force: bool = False, command: Optional[str] = None) -> int:
     recover(ws, out)
     applied = ws.stack.applied()
-    if not applied:
+    if target is not None and out.quilt:
+        ws.resolve_name(target)  # quilt: "is not in series" comes first
+    if not applied or (count == 0 and out.quilt):
         raise NothingToDo("No patch removed")
     if ws.stack.needs_refresh(applied[-1]) and not force:
         raise F5QuiltError(f"Patch {ws.display(applied[-1])} needs to be refreshed first.")
@@ -419,9 +481,10 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
         steps = with_progress(range(n), "Popping") if out.level == QUIET and n > 1 else range(n)
         for _ in steps:
             pop_one(ws, out, force=force)
-    out.info("")
+    if not out.quilt:
+        out.info("")
     top = ws.stack.top()
-    out.info(f"Now at patch {ws.display(top)}" if top else "No patches applied")
+    out.step(f"Now at patch {ws.display(top)}" if top else "No patches applied")
     return 0
 
 

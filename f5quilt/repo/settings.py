@@ -71,6 +71,10 @@ class Settings:
     @property
     def patches_display(self) -> str:
         try:
+            if self.settings_file is None and self.base != self.tree and self.base.is_relative_to(self.tree):
+                # quilt in a subfolder: ../ up to the tree, then QUILT_PATCHES (../my/changes)
+                up = os.path.relpath(self.tree, self.base)
+                return os.path.join(up, self.quilt_patches)
             return os.path.relpath(self.patches, self.base)
         except ValueError:
             return str(self.patches)
@@ -86,7 +90,11 @@ def find_settings_file(start: Path) -> Optional[Path]:
 
 def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = None) -> Settings:
     cwd = (cwd or Path.cwd()).resolve()
-    env = dict(os.environ if env is None else env)
+    if env is None:
+        from f5quilt.repo import quiltrc  # without settings, the quiltrc's QUILT_* (quilt mode)
+        env = {**os.environ, **quiltrc.current()}
+    else:
+        env = dict(env)
     path = find_settings_file(cwd)
     if path is not None:
         return _from_file(path, cwd)
@@ -96,22 +104,28 @@ def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = No
 def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
     pc_name = _pc_name(env.get("QUILT_PC") or ".pc", "QUILT_PC")
     tree = cwd
-    for directory in [cwd, *cwd.parents]:
-        if (directory / pc_name).is_dir():
-            tree = directory
-            break
+    # quilt: the nearest directory holding the state folder or the patches folder
+    look_for = [pc_name]
+    if not os.path.isabs(env.get("QUILT_PATCHES") or "patches"):
+        look_for.append(env.get("QUILT_PATCHES") or "patches")
+    if not any((cwd / name).is_dir() for name in look_for):
+        for directory in cwd.parents:
+            if any((directory / name).is_dir() for name in look_for):
+                tree = directory
+                break
     patches_rel = env.get("QUILT_PATCHES") or None
     series_rel = env.get("QUILT_SERIES") or None
     pc = tree / pc_name
-    # like quilt, an existing .pc remembers where its patches are
-    if patches_rel is None and (pc / ".quilt_patches").is_file():
-        patches_rel = _remembered(pc / ".quilt_patches")
-    if series_rel is None and (pc / ".quilt_series").is_file():
-        series_rel = _remembered(pc / ".quilt_series")
+    # like quilt, an existing .pc remembers where its patches are (over QUILT_PATCHES/QUILT_SERIES)
+    if (pc / ".quilt_patches").is_file():
+        patches_rel = _remembered(pc / ".quilt_patches") or patches_rel
+    if (pc / ".quilt_series").is_file():
+        series_rel = _remembered(pc / ".quilt_series") or series_rel
     for name, value in (("QUILT_PATCHES", patches_rel), ("QUILT_SERIES", series_rel)):
         if value is not None and "\0" in value:
             raise F5QuiltError(f"{name}: a NUL byte in the path")
-    patches = (tree / (patches_rel or "patches")).resolve()
+    # like quilt, a patches folder that is a symlink keeps its name (setup's patches -> ..)
+    patches = Path(os.path.normpath(tree / (patches_rel or "patches")))
     if series_rel and os.path.isabs(series_rel):
         series = Path(series_rel)
     elif series_rel and "/" in series_rel:
@@ -125,7 +139,31 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
                 if alt.exists():
                     series = alt
                     break
-    return Settings(tree=tree, patches=patches, series=series, pc_name=pc_name, base=cwd)
+    return Settings(tree=tree, patches=patches, series=series, pc_name=pc_name, base=cwd,
+                    fuzz=_patch_opts_fuzz(env.get("QUILT_PATCH_OPTS", "")))
+
+
+def _patch_opts_fuzz(opts: str) -> int:
+    """Quilt mode's fuzz: GNU patch's default (2), or the -F N/--fuzz=N of QUILT_PATCH_OPTS."""
+    import shlex
+    try:
+        words = shlex.split(opts)
+    except ValueError:
+        raise F5QuiltError(f"QUILT_PATCH_OPTS: cannot read {opts!r}") from None
+    fuzz = 2
+    for i, word in enumerate(words):
+        value = None
+        if word.startswith("--fuzz="):
+            value = word.split("=", 1)[1]
+        elif word in ("-F", "--fuzz") and i + 1 < len(words):
+            value = words[i + 1]
+        elif word.startswith("-F") and len(word) > 2:
+            value = word[2:]
+        if value is not None:
+            if not value.isdigit():
+                raise F5QuiltError(f"QUILT_PATCH_OPTS: bad fuzz {value!r}")
+            fuzz = int(value)
+    return fuzz
 
 
 def _remembered(path: Path) -> Optional[str]:

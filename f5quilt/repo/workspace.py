@@ -177,6 +177,13 @@ class Workspace:
         for name in candidates:
             if self.series.get(name):
                 return name
+        # quilt's find_patch: the name with .patch/.diff/.dif and a compression suffix, when one fits
+        import re
+        for name in candidates[:2] if self.settings.settings_file is None else []:
+            pattern = re.compile(re.escape(name) + r"(|\.patch|\.diff?)(|\.gz|\.bz2|\.xz|\.lzma|\.lz)$")
+            found = [n for n in self.series.names if pattern.match(n)]
+            if len(found) == 1:
+                return found[0]
         raise F5QuiltError(f"Patch {given} is not in series")
 
     def read_tree(self, rel: str) -> Optional[bytes]:

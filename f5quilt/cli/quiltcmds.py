@@ -1,0 +1,185 @@
+"""quilt's commands that f5quilt had not (ops/quiltcmds.py does the work)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from f5quilt.ops import quiltcmds
+from f5quilt.output import Reporter
+from . import cli
+from .common import Context, verbosity
+
+
+@cli.command()
+@click.argument("new_name", required=False)
+@verbosity
+def fork(new_name: Optional[str], reporter: Reporter) -> int:
+    """Fork the top patch: it goes on under NEW_NAME (default: NAME-2, NAME-3...) in the
+    series and .pc/, and the old patch file stays for the series of others that use it."""
+    quiltcmds.fork(Context.workspace(), reporter, new_name)
+    return 0
+
+
+@cli.command()
+@click.option("-d", "remove", is_flag=True, help="Only remove the current snapshot.")
+@verbosity
+def snapshot(remove: bool, reporter: Reporter) -> int:
+    """Take a snapshot of the tree's patched files (in .pc/.snap), for `diff --snapshot`."""
+    quiltcmds.snapshot(Context.workspace(), reporter, remove=remove)
+    return 0
+
+
+@cli.command()
+@click.argument("file")
+@click.option("-P", "patch", help="Annotate as the file is after this patch.")
+def annotate(file: str, patch: Optional[str]) -> int:
+    """Print FILE with, before each line, the number of the applied patch that last
+    changed it; the numbered patches follow (quilt's annotate)."""
+    from f5quilt.ops.authoring import tree_rel
+    ws = Context.workspace()
+    for line in quiltcmds.annotate(ws, patch, tree_rel(ws, file)):
+        click.echo(line)
+    return 0
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def grep(args: tuple[str, ...]) -> int:
+    """Search the tree's files with grep, the patches folder and .pc/ left out:
+    grep [GREP-OPTIONS] PATTERN [FILE|DIR...] (quilt's grep; options go to grep)."""
+    import subprocess
+    from f5quilt.errors import F5QuiltError
+    ws = Context.workspace(repair=False)
+    opts: list[str] = []
+    rest = list(args)
+    while rest and rest[0].startswith("-") and rest[0] != "--":
+        opts.append(rest.pop(0))
+    if rest and rest[0] == "--":
+        rest.pop(0)
+    if not rest:
+        raise F5QuiltError("Usage: quilt grep [-h|options] {pattern} [files ...]")
+    pattern, paths = rest[0], rest[1:]
+    import os
+    here = os.getcwd()
+    if not paths:
+        os.chdir(ws.tree)  # quilt greps from the tree's root
+    try:
+        files = quiltcmds.grep_files(ws, paths)
+        if not files:
+            return 1
+        h = [] if "-h" in opts else ["-H"]
+        return subprocess.run(["grep", *h, *opts, "--", pattern, *files]).returncode
+    finally:
+        os.chdir(here)
+
+
+@cli.command()
+@click.argument("patch", required=False)
+@click.option("--all", "all_", is_flag=True, help="Every applied patch, not only what PATCH depends on.")
+@click.option("--edge-labels", type=click.Choice(["files"]), default=None, help="Label edges with the files.")
+def graph(patch: Optional[str], all_: bool, edge_labels: Optional[str]) -> int:
+    """Print the dependencies between applied patches as a dot graph (quilt's graph, without
+    --lines and -T: pipe it into `dot -Tpng`)."""
+    click.echo(quiltcmds.graph(Context.workspace(repair=False), patch, all_=all_,
+                               edge_files=edge_labels == "files"), nl=False)
+    return 0
+
+
+@cli.command()
+@verbosity
+def upgrade(reporter: Reporter) -> int:
+    """Bring .pc/ to quilt's version 2 format (the only one f5quilt reads or writes)."""
+    quiltcmds.upgrade(Context.workspace(), reporter)
+    return 0
+
+
+@cli.command()
+@click.argument("range_", nargs=-1, metavar="[FIRST_PATCH [LAST_PATCH]]")
+@click.option("--mbox", "mbox_file", required=True, metavar="FILE",
+              help="Write the messages to FILE, an mbox (f5quilt sends no mail: quilt's --send is not there).")
+@click.option("--prefix", default="patch", show_default=True, help="The subject prefix: [PREFIX n/N].")
+@click.option("--subject", help="The introduction's subject.")
+@click.option("-m", "message", help="The introduction's text.")
+@click.option("-M", "message_file", type=click.Path(dir_okay=False), help="The introduction's text, from a file.")
+@click.option("--sender", help="The envelope sender (default LOGNAME@host).")
+@click.option("--from", "from_", help="The From: header (default the sender).")
+@click.option("--to", multiple=True, help="A To: recipient (repeatable).")
+@click.option("--cc", multiple=True, help="A Cc: recipient (repeatable).")
+@click.option("--bcc", multiple=True, help="Accepted; an mbox has no Bcc.")
+@click.option("--charset", default=None,
+              help="The charset named in the headers (default UTF-8 in a UTF-8 locale, else ISO-8859-15, as quilt).")
+@click.option("--signature", type=click.Path(allow_dash=True), help="A signature file, or - for none.")
+@click.option("--reply-to", help="Not supported (quilt threads under that message).")
+@verbosity
+def mail(range_: tuple[str, ...], mbox_file: str, prefix: str, subject: Optional[str], message: Optional[str],
+         message_file: Optional[str], sender: Optional[str], from_: Optional[str], to: tuple[str, ...],
+         cc: tuple[str, ...], bcc: tuple[str, ...], charset: Optional[str], signature: Optional[str],
+         reply_to: Optional[str], reporter: Reporter) -> int:
+    """Write the series (or FIRST_PATCH..LAST_PATCH, - for the first/last) as mail: an
+    introduction [PREFIX 0/N] and one message per patch, its subject from the header
+    (Subject:, DESC/EDESC, or a short first paragraph), as quilt's mail --mbox."""
+    import os
+    import socket
+    from pathlib import Path
+    from f5quilt.errors import F5QuiltError
+    ws = Context.workspace(repair=False)
+    if reply_to:
+        raise F5QuiltError("mail --reply-to is not supported")
+    if len(range_) > 2:
+        raise F5QuiltError("Usage: quilt mail {--mbox file} [options] [first_patch [last_patch]]")
+    names = ws.series.names
+    if range_:
+        first = names[0] if range_[0] == "-" else ws.resolve_name(range_[0])
+        last = first if len(range_) < 2 else (names[-1] if range_[1] == "-" else ws.resolve_name(range_[1]))
+        names = names[names.index(first):names.index(last) + 1]
+    if message_file:
+        message = Path(message_file).read_text()
+    sig: Optional[str] = None
+    if signature and signature != "-":
+        sig = Path(signature).read_text().rstrip("\n")
+    elif signature is None and Path(os.path.expanduser("~/.signature")).is_file():
+        sig = Path(os.path.expanduser("~/.signature")).read_text().rstrip("\n")
+    if not sender:
+        host = socket.getfqdn()
+        sender = f"{os.environ.get('LOGNAME') or os.environ.get('USER') or 'root'}@{host}"
+        if "." not in host:
+            raise F5QuiltError("Could not determine the envelope sender address. Please use --sender.")
+    data = quiltcmds.mbox(ws, names, sender=sender, prefix=prefix, subject=subject, message=message,
+                          sender_from=from_, to=list(to), cc=list(cc), signature=sig,
+                          charset=charset or ("UTF-8" if (os.environ.get("LC_ALL") or os.environ.get("LANG") or "")
+                                              .upper().endswith((".UTF-8", ".UTF8")) else "ISO-8859-15"))
+    Path(mbox_file).write_bytes(data)  # an output file the user names, outside the series' state
+    return 0
+
+
+@cli.command()
+@click.argument("series_file")
+@click.option("-d", "prefix", default=".", help="Unpack into this folder (default: the current one).")
+@click.option("--sourcedir", help="Where the archives and patches are (default: the series file's folder).")
+@click.option("-v", "verbose", is_flag=True, help="Accepted for quilt.")
+@click.option("--fuzz", type=int, default=None, help="Accepted for quilt (used with spec files only).")
+@click.option("--slow", is_flag=True, help="Accepted for quilt (spec files only).")
+@click.option("--fast", is_flag=True, help="Accepted for quilt (spec files only).")
+def setup(series_file: str, prefix: str, sourcedir: Optional[str], verbose: bool, fuzz: Optional[int],
+          slow: bool, fast: bool) -> int:
+    """Set up a tree from a series file (quilt's setup): unpack each `# Source:` archive
+    and link `patches` and `series` in the `# Patchdir:` folder. RPM spec files are not
+    read (they need rpmbuild)."""
+    from pathlib import Path
+    from f5quilt.errors import F5QuiltError
+    from f5quilt.output import NORMAL
+    from f5quilt.repo.settings import Settings
+    from f5quilt.repo.workspace import Workspace
+    if series_file.endswith(".spec"):
+        raise F5QuiltError(f"{series_file}: spec files need rpmbuild; f5quilt's setup reads series files")
+    if not Path(series_file).is_file():
+        raise F5QuiltError(f"{series_file}: no such series file")
+    root = Path(prefix).resolve()
+    # the undo log goes to PREFIX/.f5quilt (quilt's setup leaves no .pc/ there; neither does this)
+    settings = Settings(tree=root, patches=root / "patches", series=root / "patches" / "series",
+                        base=Path.cwd(), settings_file=root / "f5quilt.yaml")
+    reporter = Reporter(NORMAL)
+    reporter.quilt = True
+    quiltcmds.setup(Workspace.open(settings), reporter, series_file, sourcedir=sourcedir)
+    return 0

@@ -1,0 +1,103 @@
+"""quilt's configuration file, read as quilt reads it (quilt mode only: no f5quilt.yaml).
+
+quilt sources the first of ``--quiltrc FILE`` (``-`` for none), ``$QUILTRC``,
+``~/.quiltrc``, ``/etc/quilt.quiltrc`` with bash; so does f5quilt: the file is
+sourced by ``bash`` in a clean shell (stdin closed, its output dropped) and the
+``QUILT_*`` variables it leaves (the environment's included, as in quilt) are
+what f5quilt honours. Real quiltrcs are shell code (Debian's tests ``$LESS``;
+the Debian developers' one walks up to ``debian/``), which an assignment parser
+would misread; bash reads them all. A quiltrc that fails is a one-line error.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from f5quilt.errors import F5QuiltError
+
+SYSTEM_QUILTRC = "/etc/quilt.quiltrc"
+
+# what bash prints after sourcing: NAME=VALUE\0 for every QUILT_* variable (and EDITOR)
+_DUMP = ('. "$1" </dev/null >/dev/null; '
+         'for v in ${!QUILT_*} EDITOR; do [ -n "${!v+x}" ] && printf "%s=%s\\0" "$v" "${!v}"; done; exit 0')
+
+_current: Optional[Dict[str, str]] = None
+
+
+def locate(option: Optional[str], env: Dict[str, str]) -> Optional[Path]:
+    """The quiltrc quilt would read: ``--quiltrc`` (``-``: none), ``$QUILTRC``, ~/.quiltrc, /etc."""
+    if option is not None:
+        return None if option == "-" else Path(option)
+    if "QUILTRC" in env:
+        value = env["QUILTRC"]
+        return None if value in ("", "-") else Path(value)
+    home = env.get("HOME")
+    if home and Path(home, ".quiltrc").is_file():
+        return Path(home, ".quiltrc")
+    if Path(SYSTEM_QUILTRC).is_file():
+        return Path(SYSTEM_QUILTRC)
+    return None
+
+
+def source(path: Path, env: Dict[str, str]) -> Dict[str, str]:
+    """The QUILT_* variables after bash sources ``path`` (with ``env`` as its environment)."""
+    if not path.is_file():
+        if str(path) == os.devnull:
+            return {k: v for k, v in env.items() if k.startswith("QUILT_")}
+        raise F5QuiltError(f"{path}: quiltrc not found")
+    bash = shutil.which("bash")
+    if bash is None:
+        raise F5QuiltError(f"{path}: a quiltrc is a bash fragment and bash is not installed "
+                           "(pass --quiltrc - to read none)")
+    r = subprocess.run([bash, "--noprofile", "--norc", "-c", _DUMP, "bash", str(path)],
+                       env=env, capture_output=True, stdin=subprocess.DEVNULL)
+    if r.returncode != 0 or r.stderr:
+        detail = r.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise F5QuiltError(f"{path}: the quiltrc failed when sourced by bash"
+                           + (f": {detail[-1]}" if detail else ""))
+    out: Dict[str, str] = {}
+    for item in r.stdout.split(b"\0"):
+        if b"=" in item:
+            key, _, value = item.partition(b"=")
+            out[key.decode()] = value.decode("utf-8", "surrogateescape")
+    return out
+
+
+def load(option: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Read the quiltrc (once per process) and remember its variables for ``current()``."""
+    global _current
+    env = dict(os.environ if env is None else env)
+    path = locate(option, env)
+    _current = source(path, env) if path is not None else {
+        k: v for k, v in env.items() if k.startswith("QUILT_")}
+    return _current
+
+
+def current() -> Dict[str, str]:
+    """The variables of the quiltrc read by ``load``; the environment's QUILT_* when none was."""
+    if _current is None:
+        return {k: v for k, v in os.environ.items() if k.startswith("QUILT_")}
+    return _current
+
+
+def reset() -> None:
+    global _current
+    _current = None
+
+
+def command_args(command: str, variables: Dict[str, str]) -> List[str]:
+    """``QUILT_<COMMAND>_ARGS``, split as the shell splits it (quilt puts it before the arguments)."""
+    value = variables.get(f"QUILT_{command.upper().replace('-', '_')}_ARGS", "")
+    try:
+        return shlex.split(value)
+    except ValueError as exc:
+        raise F5QuiltError(f"QUILT_{command.upper()}_ARGS: {exc}") from None
+
+
+def flag(variables: Dict[str, str], name: str) -> bool:
+    """A yes/no variable as quilt tests it: set and not empty."""
+    return bool(variables.get(name))
