@@ -24,7 +24,7 @@ os.environ.pop("QUILT_PATCHES", None)
 os.environ.pop("QUILT_SERIES", None)
 os.environ.pop("QUILT_PC", None)
 # quilt mode reads the quiltrc as quilt does; the tests read none unless they say so
-os.environ["QUILTRC"] = os.devnull
+os.environ["QUILTRC"] = str(Path(__file__).resolve().parent / "data" / "quiltrc-deterministic")
 
 
 def write_tree(root: Path, files: Dict[str, bytes | str]) -> None:

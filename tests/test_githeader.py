@@ -114,7 +114,7 @@ def test_new_with_git_header_and_refresh_keeps_the_header(repo: Path, run: Runne
     (repo / "g.txt").write_text("XX\n")
     assert run(repo, "refresh")[0] == 0
     after = (repo / "patches/02-fix-g.patch").read_bytes()
-    assert after.startswith(odd.encode() + b"diff --git a/g.txt b/g.txt\n") and after.endswith(b"+XX\n")
+    assert after.startswith(odd.encode() + b"--- a/g.txt\n") and after.endswith(b"+XX\n")  # quilt mode: quilt's diff
     # new --git: git's identity; the new is one log entry (one undo)
     assert run(repo, "new", "--git", "03.patch")[0] == 0
     assert (repo / "patches/03.patch").read_text().startswith("From: Test <test@example.invalid>\n")  # git var: GIT_AUTHOR_* first

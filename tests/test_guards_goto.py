@@ -56,7 +56,7 @@ def test_goto_pushes_then_pops_and_each_is_one_undo(tree: Path, run: Runner) -> 
 
 
 def test_goto_that_fails_keeps_the_patches_pushed_before(tree: Path, run: Runner) -> None:
-    (tree / "patches/p3.diff").write_text(P3.replace(" B\n", " Q\n"))
+    (tree / "patches/p3.diff").write_text(P3.replace("-c\n", "-q\n"))  # a removed line that is not there
     rc, out, err = run(tree, "goto", "p4.diff")
     assert rc == 1 and "Patch patches/p3.diff does not apply" in err
     assert (tree / ".pc/applied-patches").read_text() == "p1.diff\np2.diff\n"  # as quilt push would

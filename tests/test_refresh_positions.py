@@ -23,7 +23,7 @@ PATCH = """Header text, kept
 
 
 def test_refresh_after_offset_and_fuzz_push_rewrites_only_positions(tmp_path: Path, run: Runner) -> None:
-    write_tree(tmp_path, {"m.py": FILE})
+    write_tree(tmp_path, {"m.py": FILE, "f5quilt.yaml": "tree: .\n"})  # f5quilt's refresh (quilt mode: quilt's)
     make_series(tmp_path, {"a.diff": PATCH})
     rc, out, _ = run(tmp_path, "push", "--fuzz", "1")
     assert rc == 0 and "offset 2 lines" in out and "with fuzz 1" in out
@@ -45,7 +45,7 @@ def test_refresh_after_offset_and_fuzz_push_rewrites_only_positions(tmp_path: Pa
 def test_offset_of_a_later_hunk_counts_the_lines_earlier_hunks_added(tmp_path: Path, run: Runner) -> None:
     patch = ("--- a/m.py\n+++ b/m.py\n@@ -1,4 +1,5 @@\n line 1\n line 2\n+new\n line 3\n line 4\n"
              "@@ -10,3 +11,3 @@\n line 10\n-line 11\n+LINE 11\n line 12\n")
-    write_tree(tmp_path, {"m.py": FILE})
+    write_tree(tmp_path, {"m.py": FILE, "f5quilt.yaml": "tree: .\n"})  # f5quilt's refresh (quilt mode: quilt's)
     make_series(tmp_path, {"a.diff": patch})
     assert run(tmp_path, "push")[0] == 0
     assert run(tmp_path, "refresh")[0] == 0
@@ -57,7 +57,7 @@ def test_offset_of_a_later_hunk_counts_the_lines_earlier_hunks_added(tmp_path: P
 
 
 def test_normalize_still_rewrites_everything(tmp_path: Path, run: Runner) -> None:
-    write_tree(tmp_path, {"m.py": FILE})
+    write_tree(tmp_path, {"m.py": FILE, "f5quilt.yaml": "tree: .\n"})  # f5quilt's refresh (quilt mode: quilt's)
     make_series(tmp_path, {"a.diff": PATCH.replace(" lineX 12", " line 12")})
     assert run(tmp_path, "push")[0] == 0
     assert run(tmp_path, "refresh", "--normalize")[0] == 0

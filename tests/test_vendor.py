@@ -220,7 +220,8 @@ def test_quiet_push_and_pop_of_a_series_show_a_progress_bar_on_a_terminal(tmp_pa
     from helpers import ROOT, make_series
     if shutil.which("script") is None:
         pytest.skip("script(1) is needed for a terminal")
-    write_tree(tmp_path, {"m.py": "".join(f"line {i}\n" for i in range(1, 60))})
+    # f5quilt's terse -q (quilt mode keeps quilt's "Applying patch" lines under -q)
+    write_tree(tmp_path, {"m.py": "".join(f"line {i}\n" for i in range(1, 60)), "f5quilt.yaml": "tree: .\n"})
     make_series(tmp_path, {f"p{k}.diff": f"--- a/m.py\n+++ b/m.py\n@@ -{4 * k - 1},3 +{4 * k - 1},3 @@\n"
                            f" line {4 * k - 1}\n-line {4 * k}\n+LINE {4 * k}\n line {4 * k + 1}\n"
                            for k in range(1, 8)})
