@@ -87,6 +87,9 @@ def test_refresh_round_trip_on_real_series(debian_trees: Path, tmp_path: Path, p
     work = tmp_path / "work"
     shutil.copytree(src, work, symlinks=True)
     monkeypatch.setenv("QUILT_PATCHES", "debian/patches")
+    from f5quilt.repo import quiltrc
+    quiltrc.reset()  # the ops below run in-process: read this environment's quiltrc, not an earlier test's
+    quiltrc.load()
     quiet = Reporter(QUIET)
 
     def ws() -> Workspace:
