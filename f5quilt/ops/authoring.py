@@ -398,6 +398,11 @@ def _below_state(ws: Workspace, path: str) -> None:
 def patch_files(ws: Workspace, name: str) -> List[str]:
     if name in ws.stack.applied():
         return sorted(ws.stack.backup_files(name))
+    return mentioned_files(ws, name)
+
+
+def mentioned_files(ws: Workspace, name: str) -> List[str]:
+    """The tree files patch ``name``'s file names (both sides, stripped as its series entry says)."""
     entry = ws.entry(name)
     patch = ws.load(name)
     from f5quilt.engine.apply import strip_path

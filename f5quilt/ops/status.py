@@ -24,18 +24,11 @@ from f5quilt.repo.workspace import Workspace
 
 def _recorded_files(ws: Workspace, name: str) -> List[str]:
     """The files a patch file mentions (empty when it cannot be read)."""
-    from f5quilt.engine.apply import strip_path
+    from f5quilt.ops.authoring import mentioned_files
     if not ws.patch_file(name).is_file():
         return []
     try:
-        patch = ws.load(name)
-        entry = ws.entry(name)
-        out = set()
-        for fp in patch.files:
-            for raw in (fp.old_name, fp.new_name):
-                if raw != "/dev/null":
-                    out.add(strip_path(raw, entry.strip, ws.display(name), fp.line))
-        return sorted(out)
+        return mentioned_files(ws, name)
     except F5QuiltError:
         return []
 

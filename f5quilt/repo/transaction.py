@@ -30,7 +30,6 @@ nothing read from state or patches can steer a write out of the tree.
 """
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -171,7 +170,6 @@ class Transaction:
         self._dirs_ok: set = set()
         self.savepoints: List[int] = []
         self._seen: Dict[Tuple[str, str], Dict[str, Any]] = {}
-        self._order: List[Tuple[str, str]] = []
         self._after: Dict[Tuple[str, str], Optional[str]] = {}  # sha1 of what was written, None: removed
         self._made_state: List[Path] = []
         self.kind = "do"
@@ -209,16 +207,6 @@ class Transaction:
         os.write(self._fd, (json.dumps(entry) + "\n").encode())
         self._count += 1
 
-    def _store(self, data: bytes) -> str:
-        digest = sha1(data)
-        obj = self.dir / "objects" / digest
-        if not obj.exists():
-            tmp = obj.with_name(TMP_PREFIX + digest)
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, obj)
-        return digest
-
     def _before(self, path: Path) -> Tuple[str, str]:
         """Journal the before-image of ``path`` the first time it is changed."""
         key = self.roots.locate(path)
@@ -236,7 +224,6 @@ class Transaction:
             entry["before"] = name
         self._journal(entry)
         self._seen[key] = entry
-        self._order.append(key)
         self.changed = True
         return key
 
@@ -458,9 +445,6 @@ class Transaction:
             except OSError:
                 pass
 
-    @staticmethod
-    def _read_journal(d: Path) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
-        return read_journal(d)
 
 
 def read_journal(d: Path) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
@@ -712,7 +696,3 @@ def describe(entry: LogEntry) -> Dict[str, List[str]]:
         else:
             groups["state"].append(rel)
     return groups
-
-
-def is_no_space(exc: OSError) -> bool:
-    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
