@@ -121,6 +121,19 @@ def plan_steps(args):
         steps += [(label(names) + "* no compile", names, opt_ins(names, skip=("04",))),
                   (label(names) + "*", names, opt_ins(names))]
         return steps
+    if args.steps == "ablate":  # the series with and without one patch, A B B A, defaults then opt-ins but compile
+        nums = [n.split("-")[0] for n in names]
+        if args.ablate not in nums:
+            sys.exit(f"--ablate {args.ablate}: no such patch in patches/series ({' '.join(nums)})")
+        without = [n for n in names if n.split("-")[0] != args.ablate]
+        steps = [("pristine", [], opt_ins([]))]
+        for star, skip in (("", None), ("*", ("04",))):
+            for rnd, order in ((1, (without, names)), (2, (names, without))):
+                for sel in order:
+                    opts = opt_ins([]) if skip is None else opt_ins(sel, skip=skip)
+                    tag = label(sel) + star + ("" if skip is None else " nc") + f" #{rnd}"
+                    steps.append((tag, sel, opts))
+        return steps
     prefixes = [[], names] if args.steps == "ends" else [names[:k] for k in range(len(names) + 1)]
     steps = []
     for p in prefixes:
@@ -143,7 +156,7 @@ def run_step(args, tree, step_label, options, ckpt, out):
     job = {"tree": str(tree), "label": step_label, "options": options, "ckpt": ckpt, "cases": cases(args),
            "nfe": args.nfe, "runs": args.runs, "warmup": args.warmup, "ref_seconds": args.ref_seconds,
            "device": args.device, "small": args.small, "threads": args.threads,
-           "phase_runs": args.phase_runs}
+           "phase_runs": args.phase_runs, "trace_dwconv": args.trace_dwconv}
     job_file = Path(str(out) + ".job")
     job_file.write_text(json.dumps(job))
     t0 = time.perf_counter()
@@ -170,9 +183,12 @@ def main():
     ap.add_argument("--phase-runs", type=int, default=3,
                     help="extra instrumented calls per case (synced timers on sampling, vocoder, text): where time goes")
     ap.add_argument("--device", default="cuda", help="cuda (falls back to cpu when unavailable), cpu, ...")
-    ap.add_argument("--steps", choices=["prefixes", "ends", "final"], default="prefixes",
+    ap.add_argument("--steps", choices=["prefixes", "ends", "final", "ablate"], default="prefixes",
                     help="prefixes: pristine and every prefix of the series; ends: pristine and the full series; "
-                         "final: pristine, the full series with defaults, with its opt-ins but compile, with all")
+                         "final: pristine, the full series with defaults, with its opt-ins but compile, with all; "
+                         "ablate: pristine, then the series without --ablate and with it in A B B A order, with "
+                         "defaults and then with the opt-ins but compile ('nc')")
+    ap.add_argument("--ablate", default="06", help="the patch number --steps ablate leaves out (default 06)")
     ap.add_argument("--defaults", action="store_true",
                     help="run every step with the patches' defaults (opt-ins off) instead of their opt-ins on")
     ap.add_argument("--small", action="store_true", help="tiny random model and vocoder, to check the plumbing")
@@ -180,6 +196,9 @@ def main():
     ap.add_argument("--sdist", help=f"f5_tts-{F5_VERSION}.tar.gz (default: $F5QUILT_CACHE/sdist, downloaded)")
     ap.add_argument("--threads", type=int, help="torch.set_num_threads in the workers")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--trace-dwconv", action="store_true",
+                    help="time every call of the text blocks' depthwise conv module (a tree without 06) and print "
+                         "its input's shape, strides and dtype: what patch 06 avoids")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -234,6 +253,10 @@ def main():
             if c.get("phases_ms"):
                 print(f"{step_label} {cname} phases (ms/call): "
                       + ", ".join(f"{k} {v:.1f}" for k, v in sorted(c["phases_ms"].items())))
+        for cname, c in r["cases"].items():
+            for i, t in enumerate(c.get("dwconv_trace", [])):
+                print(f"{step_label} {cname} dwconv {i:>3}: {t['dtype']} shape {t['shape']} stride {t['stride']} "
+                      f"ptr%256 {t['ptr_mod_256']} {t['ms']:.2f} ms")
         if r.get("graph_stats"):
             print(f"{step_label}: graph sampler {r['graph_stats']}")
     if args.json:
@@ -346,7 +369,23 @@ def worker(job, out_path):
             torch.cuda.synchronize()
 
     quiet = lambda *a, **k: None  # noqa: E731
+    trace = []  # --trace-dwconv: every call of a text ConvNeXtV2 block's depthwise conv module, synced and timed
+    if job.get("trace_dwconv"):
+        def pre(mod, inputs):
+            sync()
+            mod._f5_t0 = time.perf_counter()
+
+        def post(mod, inputs, output):
+            sync()
+            x = inputs[0]
+            trace.append({"shape": list(x.shape), "stride": list(x.stride()), "dtype": str(x.dtype),
+                          "ptr_mod_256": x.data_ptr() % 256, "ms": (time.perf_counter() - mod._f5_t0) * 1e3})
+
+        for blk in getattr(model.transformer.text_embed, "text_blocks", []):
+            blk.dwconv.register_forward_pre_hook(pre)
+            blk.dwconv.register_forward_hook(post)
     for case in job["cases"]:
+        del trace[:]
         ref = h.write_ref_wav(tmp / f"ref_{case['name']}.wav", seconds=job["ref_seconds"], sr=case["ref_sr"],
                               channels=case["ref_channels"])
         fix_duration = job["ref_seconds"] + case["seconds"]
@@ -369,6 +408,8 @@ def worker(job, out_path):
         out["cases"][case["name"]] = {"times": times, "audio_seconds": len(wav) / sr,
                                       "wave_rms": float((wav.astype("float64") ** 2).mean() ** 0.5),
                                       "wave_head": [float(x) for x in wav[:2000:50]]}
+        if trace:
+            out["cases"][case["name"]]["dwconv_trace"] = list(trace)
         if job.get("phase_runs"):  # separate, instrumented calls (extra syncs): where the time goes
             with phase_timers(U, model, vocoder, sync) as acc:
                 for _ in range(job["phase_runs"]):
