@@ -32,6 +32,7 @@ Quick check (CPU): python3 benchmarks/f5_rtf.py --small --device cpu --seconds 1
 """
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -121,14 +122,17 @@ def plan_steps(args):
         steps += [(label(names) + "* no compile", names, opt_ins(names, skip=("04",))),
                   (label(names) + "*", names, opt_ins(names))]
         return steps
-    if args.steps == "ablate":  # the series with and without one patch, A B B A, defaults then opt-ins but compile
+    if args.steps == "ablate":  # the series with and without some patches, A B .. B A, defaults then opt-ins but compile
         nums = [n.split("-")[0] for n in names]
-        if args.ablate not in nums:
-            sys.exit(f"--ablate {args.ablate}: no such patch in patches/series ({' '.join(nums)})")
-        without = [n for n in names if n.split("-")[0] != args.ablate]
+        for a in args.ablate:
+            if a not in nums:
+                sys.exit(f"--ablate {a}: no such patch in patches/series ({' '.join(nums)})")
+        variants = [names] + [[n for n in names if n.split("-")[0] not in drop]
+                              for k in range(1, len(args.ablate) + 1) for drop in itertools.combinations(args.ablate, k)]
         steps = [("pristine", [], opt_ins([]))]
-        for star, skip in (("", None), ("*", ("04",))):
-            for rnd, order in ((1, (without, names)), (2, (names, without))):
+        modes = (("", None),) if args.defaults else (("", None), ("*", ("04",)))
+        for star, skip in modes:
+            for rnd, order in ((1, variants[1:] + variants[:1]), (2, variants[:1] + variants[1:][::-1])):
                 for sel in order:
                     opts = opt_ins([]) if skip is None else opt_ins(sel, skip=skip)
                     tag = label(sel) + star + ("" if skip is None else " nc") + f" #{rnd}"
@@ -186,9 +190,11 @@ def main():
     ap.add_argument("--steps", choices=["prefixes", "ends", "final", "ablate"], default="prefixes",
                     help="prefixes: pristine and every prefix of the series; ends: pristine and the full series; "
                          "final: pristine, the full series with defaults, with its opt-ins but compile, with all; "
-                         "ablate: pristine, then the series without --ablate and with it in A B B A order, with "
-                         "defaults and then with the opt-ins but compile ('nc')")
-    ap.add_argument("--ablate", default="06", help="the patch number --steps ablate leaves out (default 06)")
+                         "ablate: pristine, then the series without each --ablate patch (and all of them) and "
+                         "with them, A B .. B A, with defaults and then with the opt-ins but compile ('nc')")
+    ap.add_argument("--ablate", nargs="+", default=["06"],
+                    help="the patch numbers --steps ablate leaves out, each and together (default 06); with "
+                         "--defaults only the defaults are run")
     ap.add_argument("--defaults", action="store_true",
                     help="run every step with the patches' defaults (opt-ins off) instead of their opt-ins on")
     ap.add_argument("--small", action="store_true", help="tiny random model and vocoder, to check the plumbing")

@@ -153,11 +153,18 @@ class DecodeOnlyVocoder:
         return self._voc.decode(mel)
 
 
+POOLS = {"n": 0}  # thread pools infer_batch_process made
+
+
 def _sequential_executor(U):
     """infer_batch_process runs batches in a thread pool that shares torch's RNG: one worker makes it deterministic."""
     from concurrent.futures import ThreadPoolExecutor
 
-    U.ThreadPoolExecutor = lambda *a, **k: ThreadPoolExecutor(max_workers=1)
+    def one_worker(*a, **k):
+        POOLS["n"] += 1
+        return ThreadPoolExecutor(max_workers=1)
+
+    U.ThreadPoolExecutor = one_worker
 
 
 def run_scenario(sc, state):
@@ -171,7 +178,7 @@ def run_scenario(sc, state):
         model, voc = state["model"], state["vocoder"]
         kwargs = dict(sc.get("kwargs", {}))
         torch.manual_seed(sc.get("seed", 0))
-        before = LOAD_CALLS["n"]
+        before, pools_before = LOAD_CALLS["n"], POOLS["n"]
         t0 = time.perf_counter()
         ref = sc["ref"]
         if sc.get("ref_as_bytesio"):
@@ -192,7 +199,7 @@ def run_scenario(sc, state):
         )
         out.update(
             wave=_to_tensor(wav), sr=sr, spec=_to_tensor(spec), loads=LOAD_CALLS["n"] - before,
-            seconds=time.perf_counter() - t0,
+            seconds=time.perf_counter() - t0, pools=POOLS["n"] - pools_before,
         )
         if hasattr(U, "ref_audio_tensor_cache_info"):
             out["cache_info"] = U.ref_audio_tensor_cache_info()
@@ -204,6 +211,7 @@ def run_scenario(sc, state):
         audio, sr = _sf_load(sc["ref"])
         kwargs = dict(sc.get("kwargs", {}))
         torch.manual_seed(sc.get("seed", 0))
+        pools_before = POOLS["n"]
         wav, sr, spec = next(
             U.infer_batch_process(
                 (audio, sr),
@@ -217,7 +225,7 @@ def run_scenario(sc, state):
                 **kwargs,
             )
         )
-        out.update(wave=_to_tensor(wav), sr=sr, spec=_to_tensor(spec))
+        out.update(wave=_to_tensor(wav), sr=sr, spec=_to_tensor(spec), pools=POOLS["n"] - pools_before)
     elif kind == "api":
         # the real F5TTS class, with load_model/load_vocoder stubbed to hand over the tiny random models
         import f5_tts.api as api
@@ -327,6 +335,20 @@ def run_scenario(sc, state):
         finally:
             F.conv1d = real_conv1d
         out.update(conv_input_dtypes=seen, maxdiff=float((half - full).abs().max()), peak=float(full.abs().max()))
+    elif kind == "calling_thread_executor":
+        # patch 07's executor: runs a call at once in the caller's thread; an exception comes out of result()
+        import threading
+
+        ex = U.CallingThreadExecutor()
+        with ex:
+            same = ex.submit(threading.get_ident).result() == threading.get_ident()
+            fut = ex.submit(lambda: 1 / 0)
+        try:
+            fut.result()
+            raised = None
+        except ZeroDivisionError as exc:
+            raised = type(exc).__name__
+        out.update(same_thread=same, done_at_submit=fut.done(), raised=raised)
     elif kind == "reset_dynamo":
         torch._dynamo.reset()
         torch._dynamo.utils.counters.clear()

@@ -264,3 +264,19 @@ def test_text_convnext_depthwise_conv_runs_in_fp32(f5_trees, f5_run):
     assert q["conv_input_dtypes"] == ["torch.float32", "torch.float32"]  # patched: in fp32
     # the block's output stays close to its fp32 twin (bf16 elsewhere: LayerNorm, Linear, GRN)
     assert q["maxdiff"] < 0.05 * q["peak"]
+
+
+# --- 07 one batch on CUDA in the calling thread ------------------------------------------------------------
+
+
+def test_calling_thread_executor_runs_in_the_caller_and_defers_exceptions(f5_trees, f5_run):
+    q = f5_run(f5_trees[1], [{"name": "x", "kind": "calling_thread_executor"}])["x"]
+    assert {k: q[k] for k in ("same_thread", "done_at_submit", "raised")} == {
+        "same_thread": True, "done_at_submit": True, "raised": "ZeroDivisionError"}
+
+
+def test_cpu_and_multi_batch_calls_keep_their_thread_pool(pristine, patched):
+    # on the CPU (and for more than one batch anywhere) infer_batch_process makes its pool as upstream does
+    for name in ("ip_mono", "ibp_two_batches"):
+        assert pristine[name]["pools"] == 1, name
+        assert patched[name]["pools"] == 1, name
