@@ -258,7 +258,10 @@ def _record_sums(ws: Workspace, name: str, paths: List[str]) -> None:
 
 def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
          count: Optional[int] = None, fuzz: int = 0, force: bool = False,
-         dry_run: bool = False, merge: bool = False, command: Optional[str] = None) -> int:
+         dry_run: bool = False, merge: bool = False, command: Optional[str] = None,
+         refresh: Optional[Callable[[], object]] = None) -> int:
+    """Push patches; with ``refresh`` (``push --refresh``) each one is refreshed right after it
+    is pushed, and a savepoint follows, so an error later keeps it pushed and refreshed."""
     ws.require_series()
     recover(ws, out)
     with ws.transaction(command or "push"):
@@ -268,7 +271,7 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
             ws.reload()
             ws.fs.savepoint()
         status = _push_planned(ws, out, target=target, all_=all_, count=count, fuzz=fuzz,
-                               force=force, dry_run=dry_run, merge=merge)
+                               force=force, dry_run=dry_run, merge=merge, refresh=refresh)
     if out.quilt and status:
         return status  # quilt stops at a forced push or conflicts: no "Now at patch"
     if not dry_run:
@@ -279,7 +282,8 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
 
 
 def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: bool,
-                  count: Optional[int], fuzz: int, force: bool, dry_run: bool, merge: bool) -> int:
+                  count: Optional[int], fuzz: int, force: bool, dry_run: bool, merge: bool,
+                  refresh: Optional[Callable[[], object]] = None) -> int:
     if not ws.series.entries:
         raise NothingToDo("No patches in series")
     todo = ws.unapplied()
@@ -308,7 +312,7 @@ def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: 
             push_one(ws, name, out, fuzz=fuzz, force=force, dry_run=True, merge=merge)
             out.info(f"Patch {ws.display(name)} applies (dry run)")
         return 0
-    return _push_plan(ws, out, plan, fuzz=fuzz, force=force, merge=merge)
+    return _push_plan(ws, out, plan, fuzz=fuzz, force=force, merge=merge, refresh=refresh)
 
 
 def skip_guarded(ws: Workspace, out: Reporter, todo: List[str], plan: List[str], *,
@@ -340,12 +344,16 @@ def skip_guarded(ws: Workspace, out: Reporter, todo: List[str], plan: List[str],
     return kept
 
 
-def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool) -> int:
+def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool,
+               refresh: Optional[Callable[[], object]] = None) -> int:
     status = 0
     # -q on a terminal: a progress bar instead of silence over a long series
     steps = with_progress(plan, "Pushing") if out.level == QUIET and len(plan) > 1 else plan
     for name in steps:
         res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
+        if refresh is not None and not res.forced and not res.conflicts:
+            refresh()  # quilt's push --refresh: the patch as it now sits on the tree
+            ws.fs.savepoint()
         if out.quilt and not res.forced and not res.conflicts:
             out.info("")  # quilt: a blank line after each patch
         if res.conflicts:
@@ -457,7 +465,9 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
 
 
 def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
-        count: Optional[int] = None, force: bool = False, command: Optional[str] = None) -> int:
+        count: Optional[int] = None, force: bool = False, command: Optional[str] = None,
+        refresh: Optional[Callable[[], object]] = None) -> int:
+    """Pop patches; with ``refresh`` (``pop --refresh``) each is refreshed just before it is popped."""
     recover(ws, out)
     applied = ws.stack.applied()
     if target is not None and out.quilt:
@@ -480,6 +490,9 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
     with ws.transaction(command or "pop"):
         steps = with_progress(range(n), "Popping") if out.level == QUIET and n > 1 else range(n)
         for _ in steps:
+            if refresh is not None:
+                refresh()
+                ws.fs.savepoint()
             pop_one(ws, out, force=force)
     if not out.quilt:
         out.info("")
