@@ -286,6 +286,10 @@ def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: 
                   refresh: Optional[Callable[[], object]] = None) -> int:
     if not ws.series.entries:
         raise NothingToDo("No patches in series")
+    if ws.applied_out_of_order():
+        # pushing now would build on a stack the series no longer describes
+        raise F5QuiltError(f"The series file ({ws.settings.series.name}) no longer matches the "
+                           "applied patches; pop them (pop -a), then push again")
     todo = ws.unapplied()
     if count == 0 and out.quilt:
         raise NothingToDo("No patch applied")

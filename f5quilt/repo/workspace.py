@@ -313,6 +313,34 @@ class Workspace:
         if not self.settings.series.exists():
             raise F5QuiltError(f"No series file found ({self.settings.series})")
 
+    def series_altered(self) -> bool:
+        """quilt 0.68's consistency check: the patches applied below the top are not the
+        series' patches before it, in the same order (the series was edited by hand)."""
+        applied = self.stack.applied()
+        if not applied:
+            return False
+        names = self.series.names
+        top = applied[-1]
+        before = names[:names.index(top)] if top in names else names
+        guarded = {e.name for e in self.series.entries if e.guards}
+        if guarded:
+            # f5quilt's guards (comments quilt ignores) may have skipped a patch: not an edit
+            below = set(applied)
+            before = [n for n in before if n in below or n not in guarded]
+        return applied[:-1] != before
+
+    def applied_out_of_order(self) -> bool:
+        """f5quilt mode's form of that check, which guards allow to skip patches: an applied
+        patch the series no longer has, or two in another order than the series'."""
+        position = {name: i for i, name in enumerate(self.series.names)}
+        last = -1
+        for name in self.stack.applied():
+            here = position.get(name, -1)
+            if here <= last:
+                return True
+            last = here
+        return False
+
     def unapplied(self) -> List[str]:
         applied = self.stack.applied()
         names = self.series.names
