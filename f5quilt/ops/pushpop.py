@@ -286,8 +286,9 @@ def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: 
                   refresh: Optional[Callable[[], object]] = None) -> int:
     if not ws.series.entries:
         raise NothingToDo("No patches in series")
-    if ws.applied_out_of_order():
-        # pushing now would build on a stack the series no longer describes
+    if ws.series_altered():
+        # pushing now would build on a stack the series no longer describes (quilt mode's
+        # commands have said quilt's words already, as the workspace opened)
         raise F5QuiltError(f"The series file ({ws.settings.series.name}) no longer matches the "
                            "applied patches; pop them (pop -a), then push again")
     todo = ws.unapplied()

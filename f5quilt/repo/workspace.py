@@ -315,7 +315,8 @@ class Workspace:
 
     def series_altered(self) -> bool:
         """quilt 0.68's consistency check: the patches applied below the top are not the
-        series' patches before it, in the same order (the series was edited by hand)."""
+        series' patches before it, in the same order (the series was edited by hand).
+        A patch with guards may be missing: the selected guards may have skipped it."""
         applied = self.stack.applied()
         if not applied:
             return False
@@ -328,18 +329,6 @@ class Workspace:
             below = set(applied)
             before = [n for n in before if n in below or n not in guarded]
         return applied[:-1] != before
-
-    def applied_out_of_order(self) -> bool:
-        """f5quilt mode's form of that check, which guards allow to skip patches: an applied
-        patch the series no longer has, or two in another order than the series'."""
-        position = {name: i for i, name in enumerate(self.series.names)}
-        last = -1
-        for name in self.stack.applied():
-            here = position.get(name, -1)
-            if here <= last:
-                return True
-            last = here
-        return False
 
     def unapplied(self) -> List[str]:
         applied = self.stack.applied()
