@@ -623,8 +623,9 @@ def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, f
     name = applied_or_top(ws, None)
     patch = parse_patch(data, "<stdin>")
     # quilt's fold runs `patch -d SUBDIR`: from a subfolder of the tree, names are relative to it
-    result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>", directory=cwd_in_tree(ws))
-    report_result(out, result, force)
+    directory = cwd_in_tree(ws)
+    result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>", directory=directory)
+    report_result(out, result, force, directory)
     if not result.ok and not force:
         raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
     _add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes

@@ -89,11 +89,13 @@ def compute_push(ws: Workspace, name: str, fuzz: int, reverse: bool = False) -> 
     return apply_patch(patch, ws.read_tree, strip=entry.strip, fuzz=fuzz, display=ws.display(name))
 
 
-def report_result(out: Reporter, result: PatchResult, force: bool = False) -> None:
+def report_result(out: Reporter, result: PatchResult, force: bool = False, directory: str = "") -> None:
+    """GNU patch's lines for ``result``; quilt mode names files relative to ``directory``
+    (``patch -d DIR`` does: fold from a subfolder)."""
     for note in result.notes:
         out.info(f"({note})")
     if out.quilt:
-        _report_as_gnu_patch(out, result, force)
+        _report_as_gnu_patch(out, result, force, directory)
         return
     for change in result.changes.values():
         # a context-free hunk is worth a word only where it could have moved: not in a new file
@@ -112,10 +114,11 @@ def report_result(out: Reporter, result: PatchResult, force: bool = False) -> No
             out.verbose(f"patching file {change.path}")
 
 
-def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool) -> None:
+def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool, directory: str = "") -> None:
     """Quilt mode: GNU patch's lines, file by file, as quilt shows them (-q: patch -s)."""
     for change in result.changes.values():
-        out.info(f"patching file {change.path}")
+        path = change.path[len(directory) + 1:] if directory else change.path
+        out.info(f"patching file {path}")
         for rep in change.reports:
             if rep.status != APPLIED or rep.offset or rep.fuzz:
                 out.info(rep.message())
@@ -123,11 +126,11 @@ def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool) -> Non
             n, total = len(change.rejected), len(change.reports)
             failed = f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED"
             if out.level < NORMAL:
-                out.step(f"{failed} -- saving rejects to file {change.path}.rej" if force else failed)
+                out.step(f"{failed} -- saving rejects to file {path}.rej" if force else failed)
             elif force:
-                out.info(f"{failed} -- saving rejects to file {change.path}.rej")
+                out.info(f"{failed} -- saving rejects to file {path}.rej")
             else:
-                out.info(f"{failed} -- rejects in file {change.path}")
+                out.info(f"{failed} -- rejects in file {path}")
 
 
 def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: bool = False,
