@@ -134,6 +134,11 @@ def _undone(t: Path) -> None:
     ok(cli(t, "undo"))
 
 
+def _offset_series(t: Path) -> None:
+    """p1.diff now applies two lines further down: push --refresh rewrites where it sits."""
+    (t / "f.txt").write_text("head 1\nhead 2\n" + BASE["f.txt"])
+
+
 def _guarded(t: Path) -> None:
     ok(cli(t, "guard", "p2.diff", "+cuda"))
     ok(cli(t, "select", "cpu"))
@@ -165,6 +170,8 @@ SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
     "snapshot": (_applied_all, ["snapshot"], ""),
     "refresh -z": (_edited_top, ["refresh", "-z"], ""),
     "import -f -d a": (_applied_all, ["import", "-f", "-d", "a", "ext.diff"], ""),
+    "push -a --refresh": (_offset_series, ["push", "-a", "--refresh"], ""),
+    "pop -a --refresh": (_edited_top, ["pop", "-a", "--refresh"], ""),
 }
 
 

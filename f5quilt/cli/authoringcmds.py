@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 import click
 
@@ -107,8 +107,20 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
         _reject_quilt_options(ws, "refresh", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
                               no_index=no_index, sort=sort, diffstat=diffstat, backup=backup, z=fork_name)
         return authoring.refresh(ws, reporter, name, force=force, normalize=normalize)
-    from f5quilt.ops import pushpop, quiltdiff
+    from f5quilt.ops import pushpop
     pushpop.recover(ws, reporter)
+    return _quilt_refresh(ws, reporter, name, force=force, strip=strip, unified=unified, unified_n=unified_n,
+                          context_fmt=context_fmt, context_n=context_n, no_timestamps=no_timestamps,
+                          no_index=no_index, sort=sort, diffstat=diffstat, backup=backup,
+                          strip_trailing_whitespace=strip_trailing_whitespace, fork_name=fork_name)
+
+
+def _quilt_refresh(ws: Any, reporter: Reporter, name: Optional[str], *, force: bool, strip: Optional[str],
+                   unified: bool, unified_n: Optional[int], context_fmt: bool, context_n: Optional[int],
+                   no_timestamps: bool, no_index: bool, sort: bool, diffstat: bool, backup: bool,
+                   strip_trailing_whitespace: bool, fork_name: Optional[str], **_ignored: Any) -> int:
+    """quilt mode's refresh, in the caller's transaction when there is one (push/pop --refresh)."""
+    from f5quilt.ops import quiltdiff
     with ws.transaction(f"refresh {name or ''}".strip()):
         target = authoring.applied_or_top(ws, name)
         st = _quilt_style(ws, target, strip, no_timestamps, no_index,
@@ -120,6 +132,30 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
         return quiltdiff.refresh(ws, reporter, target, st, force=force, backup=backup, diffstat=diffstat,
                                  strip_ws=strip_trailing_whitespace)
 
+
+
+def refresh_hook(ws: Any, reporter: Reporter) -> Callable[[], object]:
+    """What ``push --refresh`` and ``pop --refresh`` run on the top patch, inside their own
+    transaction: f5quilt's refresh; in quilt mode, quilt's ``quilt refresh $QUILT_REFRESH_ARGS``
+    (the quiltrc's options parsed by the refresh command itself, a patch name among them ignored)."""
+    if ws.settings.settings_file is not None:
+        return lambda: authoring.refresh_top(ws, reporter)
+    from f5quilt.output import QUIET, VERBOSE
+    from f5quilt.repo import quiltrc
+    args = quiltrc.command_args("refresh", quiltrc.current())
+    params = dict(refresh.make_context("refresh", args).params) if args else {}
+    for key, default in (("force", False), ("strip", None), ("unified", False), ("unified_n", None),
+                         ("context_fmt", False), ("context_n", None), ("no_timestamps", False),
+                         ("no_index", False), ("sort", False), ("diffstat", False), ("backup", False),
+                         ("strip_trailing_whitespace", False), ("fork_name", None)):
+        params.setdefault(key, default)
+    # quilt runs its refresh without push's -q/-v: only the quiltrc's count
+    level = QUIET if params.get("quiet") else VERBOSE if params.get("verbose") else NORMAL
+    colour = reporter.colour
+    reporter = Reporter(level, out=reporter.out, err=reporter.err)
+    reporter.quilt, reporter.colour = True, colour
+    params.pop("name", None)
+    return lambda: _quilt_refresh(ws, reporter, None, **params)
 
 @cli.command()
 @click.argument("files", nargs=-1)

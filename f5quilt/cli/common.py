@@ -52,6 +52,22 @@ _QUILT_COMMANDS = {"add", "annotate", "applied", "delete", "diff", "edit", "file
                    "remove", "rename", "revert", "series", "snapshot", "top", "unapplied"}
 
 
+# quilt 0.68 checks the series against .pc/applied-patches in every command but these
+_NO_CONSISTENCY_CHECK = {"pop", "setup", "upgrade"}
+ALTERED_SERIES = "The series file no longer matches the applied patches. Please run 'quilt pop -a'."
+
+
+def _quilt_consistency_check(ws: Workspace) -> None:
+    """Quilt mode: quilt 0.68's check that the series file still matches the applied patches
+    (patchfns' consistency_check). Without quilt's mtime shortcut (the series file newer than
+    applied-patches), which a pop defeats: checking costs two lists already read."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.info_name if ctx is not None else None
+    if (ws.settings.settings_file is None and command not in _NO_CONSISTENCY_CHECK
+            and command in _QUILT_COMMANDS | _NO_SERIES_NEEDED | {"goto"} and ws.series_altered()):
+        raise F5QuiltError(ALTERED_SERIES)
+
+
 def _quilt_series_check(settings: Any) -> None:
     """Quilt mode: quilt's commands stop at once without a series file, as quilt does."""
     ctx = click.get_current_context(silent=True)
@@ -88,6 +104,7 @@ class Context:
             recover(ws, Context.reporter_for_errors())
             ws = Workspace.open(ws.settings)
         ws.command_line = " ".join(Context.argv)
+        _quilt_consistency_check(ws)
         if stale_tree != "ignore":
             stale = ws.tree_mismatch()
             if stale and stale_tree == "refuse":

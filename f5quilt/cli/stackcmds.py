@@ -1,13 +1,14 @@
 """push and pop."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import click
 
 from f5quilt.ops import pushpop as stack
 from f5quilt.errors import F5QuiltError
 from f5quilt.output import Reporter
+from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context, verbosity
 
@@ -18,6 +19,16 @@ def _target(arg: Optional[str]) -> tuple[Optional[int], Optional[str]]:
     if arg.isdigit():
         return int(arg), None
     return None, arg
+
+
+def _refresh_excludes(*, force: bool, refresh: bool) -> None:
+    if force and refresh:
+        raise F5QuiltError("Options -f and --refresh are mutually exclusive")
+
+
+def refresh_hook(ws: Workspace, reporter: Reporter) -> Callable[[], object]:
+    from .authoringcmds import refresh_hook as hook  # only when asked: push/pop load fast
+    return hook(ws, reporter)
 
 
 @cli.command()
@@ -32,11 +43,14 @@ def _target(arg: Optional[str]) -> tuple[Optional[int], Optional[str]]:
 @click.option("-f", "--force", is_flag=True,
               help="Apply even with failing hunks: leave .rej files and mark the patch as needing refresh.")
 @click.option("--dry-run", is_flag=True, help="Check the next patch applies; change nothing.")
+@click.option("--refresh", "refresh", is_flag=True,
+              help="Refresh each patch right after it is pushed (quilt mode: with QUILT_REFRESH_ARGS); "
+                   "one transaction, undone in one step.")
 @click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
               help="Colour the hunk messages: auto (on a terminal, the default), always or never.")
 @verbosity
 def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, force: bool,
-         dry_run: bool, color: Optional[str], reporter: Reporter) -> int:
+         dry_run: bool, refresh: bool, color: Optional[str], reporter: Reporter) -> int:
     """Apply the next patch, NUM patches, all (-a), or up to PATCH.
 
     Each patch is applied all or nothing: a hunk that does not fit leaves
@@ -47,12 +61,16 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
     reporter.quilt = ws.settings.settings_file is None
     if color in ("always", "never"):
         reporter.colour = color == "always"
+    _refresh_excludes(force=force, refresh=refresh)
+    if refresh and dry_run:
+        raise F5QuiltError("Options --dry-run and --refresh are mutually exclusive")
     count, name = _target(target)
     if all_ and target:
         raise F5QuiltError("push: -a and a patch name exclude each other")
     return stack.push(ws, reporter, target=name, all_=all_, count=count,
                       fuzz=ws.settings.fuzz if fuzz is None else fuzz,
-                      force=force, dry_run=dry_run, merge=merge)
+                      force=force, dry_run=dry_run, merge=merge,
+                      refresh=refresh_hook(ws, reporter) if refresh else None)
 
 
 @cli.command()
@@ -62,8 +80,11 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
               help="Remove even if files have changes not refreshed into the patch (they are lost).")
 @click.option("-R", "verify", is_flag=True,
               help="quilt's 'always verify the patch removes cleanly': f5quilt always does (by content).")
+@click.option("--refresh", "refresh", is_flag=True,
+              help="Refresh each patch just before it is popped (quilt mode: with QUILT_REFRESH_ARGS); "
+                   "one transaction, undone in one step.")
 @verbosity
-def pop(target: Optional[str], all_: bool, force: bool, verify: bool, reporter: Reporter) -> int:
+def pop(target: Optional[str], all_: bool, force: bool, verify: bool, refresh: bool, reporter: Reporter) -> int:
     """Remove the top patch, NUM patches, all (-a), or down to PATCH.
 
     Refuses when a file differs from what the patch left (edits not yet
@@ -71,5 +92,7 @@ def pop(target: Optional[str], all_: bool, force: bool, verify: bool, reporter: 
     """
     ws = Context.workspace()
     reporter.quilt = ws.settings.settings_file is None
+    _refresh_excludes(force=force, refresh=refresh)
     count, name = _target(target)
-    return stack.pop(ws, reporter, target=name, all_=all_, count=count, force=force)
+    return stack.pop(ws, reporter, target=name, all_=all_, count=count, force=force,
+                     refresh=refresh_hook(ws, reporter) if refresh else None)

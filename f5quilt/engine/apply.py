@@ -7,6 +7,7 @@ touches the disk, so ``push``, ``check`` and the 3-way merge share it.
 """
 from __future__ import annotations
 
+import posixpath
 import stat
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -96,9 +97,13 @@ def _mode_bits(git_mode: Optional[str], patch: str, line: int, path: str) -> Opt
 
 
 def apply_patch(patch: Patch, reader: Reader, *, strip: int = 1, fuzz: int = 0,
-                display: Optional[str] = None) -> PatchResult:
-    """Apply every file of ``patch`` in memory; raise on unusable input."""
+                display: Optional[str] = None, directory: str = "") -> PatchResult:
+    """Apply every file of ``patch`` in memory; raise on unusable input.
+
+    ``directory`` (tree-relative, ``/``-separated) is GNU patch's ``-d DIR``: the patch's
+    names are relative to it (quilt's fold in a subfolder); the result's are the tree's."""
     name = display or patch.path
+    within = _within(directory, name)
     result = PatchResult(patch)
     current: Dict[str, Optional[bytes]] = {}
 
@@ -115,7 +120,10 @@ def apply_patch(patch: Patch, reader: Reader, *, strip: int = 1, fuzz: int = 0,
             result.notes.append(f"line {fp.line}: ignored a 'Binary files ... differ' line "
                                 "without data, as GNU patch does")
             continue
-        source, dest = choose_paths(fp, strip, name, lambda p: read(p) is not None)
+        source, dest = choose_paths(fp, strip, name, lambda p: read(within(p, fp.line)) is not None)
+        if directory:
+            source = within(source, fp.line) if source is not None else None
+            dest = within(dest, fp.line)
         result.notes.extend(fp.notes)
         src_data = read(source) if source is not None else None
         if source is not None and src_data is None:
@@ -160,6 +168,19 @@ def apply_patch(patch: Patch, reader: Reader, *, strip: int = 1, fuzz: int = 0,
                 result.changes[source].after = None
                 current[source] = None
     return result
+
+
+def _within(directory: str, name: str) -> Callable[[str, int], str]:
+    """A patch's name below ``directory``, as a tree-relative name (never above the tree)."""
+    if not directory:
+        return lambda path, line: path
+
+    def join(path: str, line: int) -> str:
+        joined = posixpath.normpath(f"{directory}/{path}")
+        if joined == ".." or joined.startswith("../") or joined.startswith("/"):
+            raise F5QuiltError(f"{name}:{line}: {path}: outside the tree")
+        return joined
+    return join
 
 
 def _binary_after(fp: FilePatch, before: bytes, name: str, dest: str, notes: List[str]) -> bytes:

@@ -68,6 +68,14 @@ def tree_rel(ws: Workspace, path: str) -> str:
     return rel
 
 
+def cwd_in_tree(ws: Workspace) -> str:
+    """The current directory relative to the tree (``a/b``); "" at its root or outside it."""
+    cwd, tree = os.path.abspath(os.getcwd()), str(ws.tree)
+    if not cwd.startswith(tree + os.sep):
+        return ""
+    return os.path.relpath(cwd, tree).replace(os.sep, "/")
+
+
 def as_recorded(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) -> Dict[str, Optional[bytes]]:
     """Each of the patch's files as the patch file (its last refresh) says it should be."""
     return recorded_after(ws, name, old)
@@ -250,6 +258,11 @@ def refresh(ws: Workspace, out: Reporter, given: Optional[str] = None, *, force:
     recover(ws, out)
     with ws.transaction(f"refresh {given or ''}".strip()):
         return _refresh(ws, out, given, force=force, normalize=normalize)
+
+
+def refresh_top(ws: Workspace, out: Reporter) -> int:
+    """Refresh the top patch inside the caller's transaction (push/pop --refresh)."""
+    return _refresh(ws, out, None, force=False, normalize=False)
 
 
 def _refresh(ws: Workspace, out: Reporter, given: Optional[str], *, force: bool, normalize: bool) -> int:
@@ -609,8 +622,10 @@ def fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int = 1, fuzz: int
 def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, force: bool) -> None:
     name = applied_or_top(ws, None)
     patch = parse_patch(data, "<stdin>")
-    result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>")
-    report_result(out, result, force)
+    # quilt's fold runs `patch -d SUBDIR`: from a subfolder of the tree, names are relative to it
+    directory = cwd_in_tree(ws)
+    result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>", directory=directory)
+    report_result(out, result, force, directory)
     if not result.ok and not force:
         raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
     _add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes

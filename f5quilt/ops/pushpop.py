@@ -89,11 +89,13 @@ def compute_push(ws: Workspace, name: str, fuzz: int, reverse: bool = False) -> 
     return apply_patch(patch, ws.read_tree, strip=entry.strip, fuzz=fuzz, display=ws.display(name))
 
 
-def report_result(out: Reporter, result: PatchResult, force: bool = False) -> None:
+def report_result(out: Reporter, result: PatchResult, force: bool = False, directory: str = "") -> None:
+    """GNU patch's lines for ``result``; quilt mode names files relative to ``directory``
+    (``patch -d DIR`` does: fold from a subfolder)."""
     for note in result.notes:
         out.info(f"({note})")
     if out.quilt:
-        _report_as_gnu_patch(out, result, force)
+        _report_as_gnu_patch(out, result, force, directory)
         return
     for change in result.changes.values():
         # a context-free hunk is worth a word only where it could have moved: not in a new file
@@ -112,10 +114,11 @@ def report_result(out: Reporter, result: PatchResult, force: bool = False) -> No
             out.verbose(f"patching file {change.path}")
 
 
-def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool) -> None:
+def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool, directory: str = "") -> None:
     """Quilt mode: GNU patch's lines, file by file, as quilt shows them (-q: patch -s)."""
     for change in result.changes.values():
-        out.info(f"patching file {change.path}")
+        path = change.path[len(directory) + 1:] if directory else change.path
+        out.info(f"patching file {path}")
         for rep in change.reports:
             if rep.status != APPLIED or rep.offset or rep.fuzz:
                 out.info(rep.message())
@@ -123,11 +126,11 @@ def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool) -> Non
             n, total = len(change.rejected), len(change.reports)
             failed = f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED"
             if out.level < NORMAL:
-                out.step(f"{failed} -- saving rejects to file {change.path}.rej" if force else failed)
+                out.step(f"{failed} -- saving rejects to file {path}.rej" if force else failed)
             elif force:
-                out.info(f"{failed} -- saving rejects to file {change.path}.rej")
+                out.info(f"{failed} -- saving rejects to file {path}.rej")
             else:
-                out.info(f"{failed} -- rejects in file {change.path}")
+                out.info(f"{failed} -- rejects in file {path}")
 
 
 def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: bool = False,
@@ -258,7 +261,10 @@ def _record_sums(ws: Workspace, name: str, paths: List[str]) -> None:
 
 def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
          count: Optional[int] = None, fuzz: int = 0, force: bool = False,
-         dry_run: bool = False, merge: bool = False, command: Optional[str] = None) -> int:
+         dry_run: bool = False, merge: bool = False, command: Optional[str] = None,
+         refresh: Optional[Callable[[], object]] = None) -> int:
+    """Push patches; with ``refresh`` (``push --refresh``) each one is refreshed right after it
+    is pushed, and a savepoint follows, so an error later keeps it pushed and refreshed."""
     ws.require_series()
     recover(ws, out)
     with ws.transaction(command or "push"):
@@ -268,7 +274,7 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
             ws.reload()
             ws.fs.savepoint()
         status = _push_planned(ws, out, target=target, all_=all_, count=count, fuzz=fuzz,
-                               force=force, dry_run=dry_run, merge=merge)
+                               force=force, dry_run=dry_run, merge=merge, refresh=refresh)
     if out.quilt and status:
         return status  # quilt stops at a forced push or conflicts: no "Now at patch"
     if not dry_run:
@@ -279,9 +285,15 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
 
 
 def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: bool,
-                  count: Optional[int], fuzz: int, force: bool, dry_run: bool, merge: bool) -> int:
+                  count: Optional[int], fuzz: int, force: bool, dry_run: bool, merge: bool,
+                  refresh: Optional[Callable[[], object]] = None) -> int:
     if not ws.series.entries:
         raise NothingToDo("No patches in series")
+    if ws.series_altered():
+        # pushing now would build on a stack the series no longer describes (quilt mode's
+        # commands have said quilt's words already, as the workspace opened)
+        raise F5QuiltError(f"The series file ({ws.settings.series.name}) no longer matches the "
+                           "applied patches; pop them (pop -a), then push again")
     todo = ws.unapplied()
     if count == 0 and out.quilt:
         raise NothingToDo("No patch applied")
@@ -308,7 +320,7 @@ def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: 
             push_one(ws, name, out, fuzz=fuzz, force=force, dry_run=True, merge=merge)
             out.info(f"Patch {ws.display(name)} applies (dry run)")
         return 0
-    return _push_plan(ws, out, plan, fuzz=fuzz, force=force, merge=merge)
+    return _push_plan(ws, out, plan, fuzz=fuzz, force=force, merge=merge, refresh=refresh)
 
 
 def skip_guarded(ws: Workspace, out: Reporter, todo: List[str], plan: List[str], *,
@@ -340,12 +352,16 @@ def skip_guarded(ws: Workspace, out: Reporter, todo: List[str], plan: List[str],
     return kept
 
 
-def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool) -> int:
+def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool,
+               refresh: Optional[Callable[[], object]] = None) -> int:
     status = 0
     # -q on a terminal: a progress bar instead of silence over a long series
     steps = with_progress(plan, "Pushing") if out.level == QUIET and len(plan) > 1 else plan
     for name in steps:
         res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
+        if refresh is not None and not res.forced and not res.conflicts:
+            refresh()  # quilt's push --refresh: the patch as it now sits on the tree
+            ws.fs.savepoint()
         if out.quilt and not res.forced and not res.conflicts:
             out.info("")  # quilt: a blank line after each patch
         if res.conflicts:
@@ -457,7 +473,9 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
 
 
 def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
-        count: Optional[int] = None, force: bool = False, command: Optional[str] = None) -> int:
+        count: Optional[int] = None, force: bool = False, command: Optional[str] = None,
+        refresh: Optional[Callable[[], object]] = None) -> int:
+    """Pop patches; with ``refresh`` (``pop --refresh``) each is refreshed just before it is popped."""
     recover(ws, out)
     applied = ws.stack.applied()
     if target is not None and out.quilt:
@@ -480,6 +498,9 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
     with ws.transaction(command or "pop"):
         steps = with_progress(range(n), "Popping") if out.level == QUIET and n > 1 else range(n)
         for _ in steps:
+            if refresh is not None:
+                refresh()
+                ws.fs.savepoint()
             pop_one(ws, out, force=force)
     if not out.quilt:
         out.info("")

@@ -313,6 +313,23 @@ class Workspace:
         if not self.settings.series.exists():
             raise F5QuiltError(f"No series file found ({self.settings.series})")
 
+    def series_altered(self) -> bool:
+        """quilt 0.68's consistency check: the patches applied below the top are not the
+        series' patches before it, in the same order (the series was edited by hand).
+        A patch with guards may be missing: the selected guards may have skipped it."""
+        applied = self.stack.applied()
+        if not applied:
+            return False
+        names = self.series.names
+        top = applied[-1]
+        before = names[:names.index(top)] if top in names else names
+        guarded = {e.name for e in self.series.entries if e.guards}
+        if guarded:
+            # f5quilt's guards (comments quilt ignores) may have skipped a patch: not an edit
+            below = set(applied)
+            before = [n for n in before if n in below or n not in guarded]
+        return applied[:-1] != before
+
     def unapplied(self) -> List[str]:
         applied = self.stack.applied()
         names = self.series.names
