@@ -161,3 +161,27 @@ def test_mail_mbox_subjects_and_recipients_as_quilt(tmp_path: Path) -> None:
     (ft / "patches/3.diff").write_text("Subject: Re: [patch] first one\n\n" + body)
     rc, out = run("f5", ft, tmp_path / "quiltrc", *args)
     assert rc == 1 and "have duplicate subject headers" in out
+
+
+def test_context_diff_patch_pushed_refreshed_popped_as_quilt(tmp_path: Path) -> None:
+    """A `diff -c` patch (new, changed and deleted files, a missing final newline): GNU quilt
+    and f5quilt push it to the same tree, and refresh writes it back unified, the same bytes."""
+    old = "".join(f"line {n}\n" for n in range(1, 21))
+    new = old.replace("line 5\n", "line five\n").replace("line 15\n", "")
+    src = tmp_path / "src"
+    write_tree(src / "a", {"f.txt": old, "gone.txt": "bye\n"})
+    write_tree(src / "b", {"f.txt": new, "new.txt": "hello\nworld"})
+    data = subprocess.run(["diff", "-crN", "a", "b"], cwd=src, capture_output=True,
+                          env=dict(os.environ, TZ="UTC")).stdout
+    assert b"\n***************\n" in data
+    qt, ft = both(tmp_path, {"f.txt": old, "gone.txt": "bye\n"})
+    for tree in (qt, ft):
+        (tree / "patches/ctx.diff").write_bytes(b"Header.\n\n" + data)
+        (tree / "patches/series").write_text("ctx.diff\n")
+    for args in (["push"], ["files"], ["patches", "new.txt"], ["pop"], ["push", "-q"], ["refresh"]):
+        same(tmp_path, qt, ft, *args)
+    trees_equal(qt, ft)
+    assert b"\n***************\n" not in (ft / "patches/ctx.diff").read_bytes()
+    for args in (["pop"], ["push"], ["refresh", "-c"], ["pop"]):
+        same(tmp_path, qt, ft, *args)
+    trees_equal(qt, ft)
