@@ -185,3 +185,28 @@ def test_context_diff_patch_pushed_refreshed_popped_as_quilt(tmp_path: Path) -> 
     for args in (["pop"], ["push"], ["refresh", "-c"], ["pop"]):
         same(tmp_path, qt, ft, *args)
     trees_equal(qt, ft)
+
+
+def test_names_with_spaces_read_as_quilt_reads_them(tmp_path: Path) -> None:
+    """quilt's own reading of a patch's names (to the first tab) for the patches it has not
+    applied (`files`, `patches`) and for the order of `diff`; GNU patch's reading on push."""
+    qt, ft = both(tmp_path, {"foo": "foo\n", "foo bar": "foo\n"})
+    patch = ("Index: b/a: b [c]\n===\n--- /dev/null\n+++ b/a: b [c]\n@@ -0,0 +1 @@\n+new line\n"
+             "--- a/foo bar\n+++ b/foo bar\n@@ -1 +1 @@\n-foo\n+bar\n"
+             "*** a/ctx\tThu Jan  1 00:00:00 1970\n--- b/ctx\tThu Jan  1 00:00:00 2026\n"
+             "***************\n*** 0 ****\n--- 1 ----\n+ c\n")
+    for tree in (qt, ft):
+        (tree / "patches/test.diff").write_text(patch)
+        (tree / "patches/series").write_text("test.diff\n")
+    for args in (["files", "test.diff"], ["patches", "foo bar"], ["patches", "a: b [c]"],
+                 ["patches", "a:"], ["patches", "1"], ["patches", "ctx"]):
+        same(tmp_path, qt, ft, *args)
+    run("quilt", qt, tmp_path / "quiltrc", "push")
+    assert run("f5", ft, tmp_path / "quiltrc", "push")[0] == 0
+    trees_equal(qt, ft)
+    for tree in (qt, ft):
+        (tree / "foo").write_text("changed\n")
+        (tree / "a:").write_text("changed\n")
+    for args in (["diff"], ["diff", "-z"], ["files"], ["refresh"], ["pop"]):
+        same(tmp_path, qt, ft, *args)
+    trees_equal(qt, ft)

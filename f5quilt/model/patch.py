@@ -520,3 +520,35 @@ def compress(name: str, data: bytes) -> bytes:
     if name.endswith(".lzma"):
         return lzma.compress(data, format=lzma.FORMAT_ALONE)
     return data
+
+
+_QUILT_NAME_LINE = re.compile(rb"^[ \t]*(\+\+\+|---|\*\*\*)[ \t]+\S+(?:[ \t]+(\S+))?")
+
+
+def quilt_file_names(data: bytes, strip: Union[int, str]) -> List[str]:
+    """The files a patch names, read as quilt's own ``filenames_in_patch`` reads them (an awk
+    script over the ``+++``/``---``/``***`` lines: the name runs to the first tab, spaces
+    included; a name without enough ``/`` is kept whole), in the patch's order. quilt uses it
+    for the patches it has not applied (``files``, ``patches``) and for the order of ``diff``;
+    GNU patch may read a name otherwise (it ends an untabbed name at a space)."""
+    levels = 1 if strip == "ab" else int(strip)
+    seen: List[str] = []
+    for raw in split_lines(data):
+        m = _QUILT_NAME_LINE.match(raw)
+        if not m:
+            continue
+        third = m.group(2)
+        if (m.group(1) == b"---" and third == b"----") or (m.group(1) == b"***" and third == b"****"):
+            continue
+        line = raw.rstrip(b"\n").split(b"\t", 1)[0]
+        if len(line) < 4 or line[3:4] != b" ":
+            continue
+        name = line[4:]
+        if not name or name == b"/dev/null":
+            continue
+        for _ in range(levels):
+            name = re.sub(rb"^[^/]+/", b"", name, count=1)
+        text = name.decode(ENCODING, ERRORS)
+        if text not in seen:
+            seen.append(text)
+    return seen

@@ -127,16 +127,8 @@ def files_in_order(ws: Workspace, name: str, st: DiffStyle) -> List[str]:
         return files
     ordered: List[str] = []
     try:
-        from f5quilt.engine.apply import strip_path
-        entry = ws.entry(name)
-        patch = ws.load(name)
-        for fp in patch.files:
-            for raw in (fp.old_name, fp.new_name):
-                if raw == "/dev/null":
-                    continue
-                rel = strip_path(raw, entry.strip, ws.display(name), fp.line)
-                if rel in files and rel not in ordered:
-                    ordered.append(rel)
+        from f5quilt.ops.authoring import quilt_names
+        ordered = [rel for rel in quilt_names(ws, name) if rel in files]
     except F5QuiltError:
         pass
     return ordered + [f for f in files if f not in ordered]
