@@ -210,3 +210,42 @@ def test_push_pop_refresh_of_a_context_patch(tmp_path: Path, run: Runner) -> Non
     assert b"\n***************\n" not in refreshed and b"\n@@ -2,7 +2,7 @@\n" in refreshed
     assert run(tree, "pop")[0] == 0 and run(tree, "push")[0] == 0
     assert (tree / "f.txt").read_text() == new
+
+
+def test_context_patch_in_f5quilt_mode(tmp_path: Path, run: Runner) -> None:
+    """With an f5quilt.yaml: push, pop, an unchanged refresh that leaves the context diff as it
+    is (churn-free), and a refresh after an edit that writes it unified."""
+    old = "".join(f"line {n}\n" for n in range(1, 21))
+    write_tree(tmp_path / "a", {"f.txt": old})
+    write_tree(tmp_path / "b", {"f.txt": old.replace("line 5\n", "line five\n")})
+    data = subprocess.run(["diff", "-cr", "a", "b"], cwd=tmp_path, capture_output=True, env=ENV).stdout
+    tree = tmp_path / "t"
+    write_tree(tree, {"f.txt": old, "f5quilt.yaml": "tree: .\n", "patches/series": "ctx.diff\n",
+                      "patches/ctx.diff": data})
+    assert run(tree, "push")[0] == 0 and (tree / "f.txt").read_text() == old.replace("line 5\n", "line five\n")
+    assert run(tree, "refresh")[0] == 0
+    assert (tree / "patches/ctx.diff").read_bytes() == data  # same effect: not rewritten
+    (tree / "f.txt").write_text(old.replace("line 5\n", "line FIVE\n"))
+    assert run(tree, "refresh")[0] == 0
+    assert (tree / "patches/ctx.diff").read_text() == (
+        "diff --git a/f.txt b/f.txt\n--- a/f.txt\n+++ b/f.txt\n"
+        "@@ -2,7 +2,7 @@ line 1\n line 2\n line 3\n line 4\n-line 5\n+line FIVE\n line 6\n line 7\n line 8\n")
+    assert run(tree, "pop")[0] == 0 and (tree / "f.txt").read_text() == old
+
+
+def test_p0_context_diff_of_orig_file_as_gnu_patch(tmp_path: Path) -> None:
+    """``diff -c f.orig f`` applied with -p0 (quilt's ``-p0`` series entries): the name that exists wins."""
+    old = "".join(f"{n}\n" for n in range(1, 12))
+    write_tree(tmp_path / "src", {"dir/f.c.orig": old, "dir/f.c": old.replace("6\n", "six\n")})
+    data = subprocess.run(["diff", "-c", "dir/f.c.orig", "dir/f.c"], cwd=tmp_path / "src",
+                          capture_output=True, env=ENV).stdout
+    (tmp_path / "p.diff").write_bytes(data)
+    for side in ("gnu", "f5"):
+        write_tree(tmp_path / side, {"dir/f.c": old})
+    r = subprocess.run(["patch", "-p0", "-F0", "-s", "-f", "--no-backup-if-mismatch", "-i", str(tmp_path / "p.diff")],
+                       cwd=tmp_path / "gnu", capture_output=True, env=ENV)
+    assert r.returncode == 0
+    res = apply_patch(parse_patch(data, "p.diff"), lambda rel: (tmp_path / "f5" / rel).read_bytes()
+                      if (tmp_path / "f5" / rel).is_file() else None, strip=0)
+    assert {rel: ch.after for rel, ch in res.changes.items()} == {"dir/f.c": (tmp_path / "gnu/dir/f.c").read_bytes()}
+    assert files_of(tmp_path / "gnu") == {"dir/f.c": old.replace("6\n", "six\n").encode()}
