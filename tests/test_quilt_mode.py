@@ -210,3 +210,19 @@ def test_names_with_spaces_read_as_quilt_reads_them(tmp_path: Path) -> None:
     for args in (["diff"], ["diff", "-z"], ["files"], ["refresh"], ["pop"]):
         same(tmp_path, qt, ft, *args)
     trees_equal(qt, ft)
+
+
+def test_two_sections_for_one_file_said_per_section(tmp_path: Path) -> None:
+    """GNU patch says `patching file f` for each file section, a file two sections patch
+    twice, each with its own hunk numbers and offsets."""
+    f = "".join(f"{n}\n" for n in range(1, 31))
+    qt, ft = both(tmp_path, {"f": f, "g": "g\n"})
+    patch = ("--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n-1\n+one\n 2\n"
+             "--- a/g\n+++ b/g\n@@ -1 +1 @@\n-g\n+G\n"
+             "--- a/f\n+++ b/f\n@@ -10,2 +10,2 @@\n 10\n-11\n+eleven\n@@ -20,2 +20,2 @@\n 22\n-23\n+x\n")
+    for tree in (qt, ft):
+        (tree / "patches/p.diff").write_text(patch)
+        (tree / "patches/series").write_text("p.diff\n")
+    for args in (["push"], ["pop"], ["push", "-q"]):
+        same(tmp_path, qt, ft, *args)
+    trees_equal(qt, ft)
