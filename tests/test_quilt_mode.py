@@ -161,3 +161,68 @@ def test_mail_mbox_subjects_and_recipients_as_quilt(tmp_path: Path) -> None:
     (ft / "patches/3.diff").write_text("Subject: Re: [patch] first one\n\n" + body)
     rc, out = run("f5", ft, tmp_path / "quiltrc", *args)
     assert rc == 1 and "have duplicate subject headers" in out
+
+
+def test_context_diff_patch_pushed_refreshed_popped_as_quilt(tmp_path: Path) -> None:
+    """A `diff -c` patch (new, changed and deleted files, a missing final newline): GNU quilt
+    and f5quilt push it to the same tree, and refresh writes it back unified, the same bytes."""
+    old = "".join(f"line {n}\n" for n in range(1, 21))
+    new = old.replace("line 5\n", "line five\n").replace("line 15\n", "")
+    src = tmp_path / "src"
+    write_tree(src / "a", {"f.txt": old, "gone.txt": "bye\n"})
+    write_tree(src / "b", {"f.txt": new, "new.txt": "hello\nworld"})
+    data = subprocess.run(["diff", "-crN", "a", "b"], cwd=src, capture_output=True,
+                          env=dict(os.environ, TZ="UTC")).stdout
+    assert b"\n***************\n" in data
+    qt, ft = both(tmp_path, {"f.txt": old, "gone.txt": "bye\n"})
+    for tree in (qt, ft):
+        (tree / "patches/ctx.diff").write_bytes(b"Header.\n\n" + data)
+        (tree / "patches/series").write_text("ctx.diff\n")
+    for args in (["push"], ["files"], ["patches", "new.txt"], ["pop"], ["push", "-q"], ["refresh"]):
+        same(tmp_path, qt, ft, *args)
+    trees_equal(qt, ft)
+    assert b"\n***************\n" not in (ft / "patches/ctx.diff").read_bytes()
+    for args in (["pop"], ["push"], ["refresh", "-c"], ["pop"]):
+        same(tmp_path, qt, ft, *args)
+    trees_equal(qt, ft)
+
+
+def test_names_with_spaces_read_as_quilt_reads_them(tmp_path: Path) -> None:
+    """quilt's own reading of a patch's names (to the first tab) for the patches it has not
+    applied (`files`, `patches`) and for the order of `diff`; GNU patch's reading on push."""
+    qt, ft = both(tmp_path, {"foo": "foo\n", "foo bar": "foo\n"})
+    patch = ("Index: b/a: b [c]\n===\n--- /dev/null\n+++ b/a: b [c]\n@@ -0,0 +1 @@\n+new line\n"
+             "--- a/foo bar\n+++ b/foo bar\n@@ -1 +1 @@\n-foo\n+bar\n"
+             "*** a/ctx\tThu Jan  1 00:00:00 1970\n--- b/ctx\tThu Jan  1 00:00:00 2026\n"
+             "***************\n*** 0 ****\n--- 1 ----\n+ c\n")
+    for tree in (qt, ft):
+        (tree / "patches/test.diff").write_text(patch)
+        (tree / "patches/series").write_text("test.diff\n")
+    for args in (["files", "test.diff"], ["patches", "foo bar"], ["patches", "a: b [c]"],
+                 ["patches", "a:"], ["patches", "1"], ["patches", "ctx"]):
+        same(tmp_path, qt, ft, *args)
+    run("quilt", qt, tmp_path / "quiltrc", "push")
+    assert run("f5", ft, tmp_path / "quiltrc", "push")[0] == 0
+    trees_equal(qt, ft)
+    for tree in (qt, ft):
+        (tree / "foo").write_text("changed\n")
+        (tree / "a:").write_text("changed\n")
+    for args in (["diff"], ["diff", "-z"], ["files"], ["refresh"], ["pop"]):
+        same(tmp_path, qt, ft, *args)
+    trees_equal(qt, ft)
+
+
+def test_two_sections_for_one_file_said_per_section(tmp_path: Path) -> None:
+    """GNU patch says `patching file f` for each file section, a file two sections patch
+    twice, each with its own hunk numbers and offsets."""
+    f = "".join(f"{n}\n" for n in range(1, 31))
+    qt, ft = both(tmp_path, {"f": f, "g": "g\n"})
+    patch = ("--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n-1\n+one\n 2\n"
+             "--- a/g\n+++ b/g\n@@ -1 +1 @@\n-g\n+G\n"
+             "--- a/f\n+++ b/f\n@@ -10,2 +10,2 @@\n 10\n-11\n+eleven\n@@ -20,2 +20,2 @@\n 22\n-23\n+x\n")
+    for tree in (qt, ft):
+        (tree / "patches/p.diff").write_text(patch)
+        (tree / "patches/series").write_text("p.diff\n")
+    for args in (["push"], ["pop"], ["push", "-q"]):
+        same(tmp_path, qt, ft, *args)
+    trees_equal(qt, ft)

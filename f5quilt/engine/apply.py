@@ -42,6 +42,9 @@ class PatchResult:
     patch: Patch
     changes: Dict[str, FileChange] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
+    # each file section applied, in the patch's order: (path, index of its first report and
+    # of its first rejected hunk in the FileChange; two sections may patch one file)
+    sections: List[Tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -155,6 +158,7 @@ def apply_patch(patch: Patch, reader: Reader, *, strip: int = 1, fuzz: int = 0,
             change = FileChange(dest, read(dest), after, file_line=fp.line)
             result.changes[dest] = change
         change.after = after
+        result.sections.append((dest, len(change.reports), len(change.rejected)))
         change.reports.extend(fres.reports)
         change.rejected.extend(fres.rejected)
         if fp.new_mode and (fp.creates or fp.new_mode != fp.old_mode):

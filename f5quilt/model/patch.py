@@ -22,16 +22,19 @@ from unidiff.patch import Hunk as UHunk
 from unidiff.patch import PatchedFile, PatchSet
 
 from f5quilt.model.binpatch import BinaryHunk, BinaryPatchError, parse_binary
+from f5quilt.model import contextdiff
 from f5quilt.errors import PatchFormatError
 from f5quilt.model.gnunames import cut_away, fetchname, parse_c_string, parse_git_header
 
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"  # decode any byte, re-encode it unchanged
 DEV_NULL = "/dev/null"
-EPOCH_RE = re.compile(r"^19(69-12-31|70-01-01) ")
+# the epoch (GNU patch: "the file does not exist"), in diff -u's and in diff -c's (ctime's) format
+EPOCH_RE = re.compile(r"^(19(69-12-31|70-01-01) |[A-Z][a-z]{2} (Dec 31 .* 1969|Jan  1 .* 1970)$)")
 
 # quilt's patch_header(): the header ends at the first line that starts a diff
 HEADER_END_RE = re.compile(rb"^(---|\*\*\*|Index:)[ \t][^ \t]|^diff -")
+UNIFIED_HUNK_RE = re.compile(rb"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 INDEX_RE = re.compile(r"^index ([0-9a-f]+)\.\.([0-9a-f]+)")
 
 
@@ -236,7 +239,18 @@ def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
     """Parse a patch file's bytes; raise PatchFormatError naming path:line."""
     raw_lines = split_lines(data)
     text_lines = [raw.decode(ENCODING, ERRORS) for raw in raw_lines]
-    counted = _Counted(_for_unidiff(text_lines))
+    # no line of stars, no context diff: the usual case costs one search of the bytes
+    has_stars = data.startswith(contextdiff.STARS) or b"\n" + contextdiff.STARS in data
+    context_files = _context_files(raw_lines, path) if has_stars else []
+    for_unidiff = _for_unidiff(text_lines)
+    if context_files:
+        # unidiff reads unified and git diffs only: it sees a neutral line in place of
+        # each line of a context diff (the line numbers stay)
+        for_unidiff = list(for_unidiff)
+        for first, end, _fp in context_files:
+            for i in range(first, end):
+                for_unidiff[i] = CONTEXT_PLACEHOLDER
+    counted = _Counted(for_unidiff)
     try:
         patchset = PatchSet(counted)
     except UnidiffParseError as exc:
@@ -244,8 +258,14 @@ def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
     files: List[FilePatch] = []
     for pf in patchset:
         files.append(_file_patch(pf, text_lines, path))
+    if context_files:
+        files.extend(fp for _first, _end, fp in context_files)
+        files.sort(key=lambda f: f.line)
+    from_context = {id(fp) for _first, _end, fp in context_files}
     for n, fp in enumerate(files):
         end = files[n + 1].line - 1 if n + 1 < len(files) else len(raw_lines)
+        if id(fp) in from_context:
+            continue
         if not fp.binary or fp.git:
             _header_names(fp, raw_lines, end, path)
         if fp.binary and fp.git:
@@ -261,6 +281,63 @@ def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
         raise PatchFormatError(path, first, "diff header without any hunk")
     crlf = bool(text_lines) and all(x.endswith("\r\n") for x in text_lines)
     return Patch(str(path), patch_header(data), files, crlf)
+
+
+CONTEXT_PLACEHOLDER = "\x00f5quilt: a line of a context diff\n"
+
+
+def _context_files(raw_lines: Sequence[bytes],
+                   path: Union[str, Path]) -> List[Tuple[int, int, FilePatch]]:
+    """The context-diff file sections (``diff -c``): (first index, end index, FilePatch),
+    names and timestamps read as GNU patch reads them (``*** `` old, ``--- `` new)."""
+    out: List[Tuple[int, int, FilePatch]] = []
+    i = 0
+    old_left = new_left = 0  # of the unified hunk being read: its lines are never a header
+    while i < len(raw_lines):
+        line = raw_lines[i]
+        if old_left > 0 or new_left > 0:
+            tag = line[:1]
+            if tag in (b" ", b"\n", b"\r"):
+                old_left, new_left = old_left - 1, new_left - 1
+            elif tag == b"-":
+                old_left -= 1
+            elif tag == b"+":
+                new_left -= 1
+            elif tag != b"\\":
+                old_left = new_left = 0
+                continue
+            i += 1
+            continue
+        m = UNIFIED_HUNK_RE.match(line)
+        if m:
+            old_left, new_left = int(m.group(1) or 1), int(m.group(2) or 1)
+            i += 1
+            continue
+        if not contextdiff.starts_at(raw_lines, i):
+            i += 1
+            continue
+        section = contextdiff.parse_section(raw_lines, i, path)
+        fp = FilePatch(old_name="", new_name="", line=section.new_line)
+        for h in section.hunks:
+            fp.hunks.append(Hunk(h.old_start, h.old_len, h.new_start, h.new_len, h.section, h.lines, h.line))
+        noted = False
+        for index, side in ((i, "old"), (i + 1, "new")):
+            rest = raw_lines[index][4:]
+            name, stamp, ok = fetchname(rest)
+            if not ok:
+                raise PatchFormatError(path, index + 1, "malformed quoted file name")
+            dropped = cut_away(rest)
+            text_stamp = stamp.decode(ENCODING, ERRORS) if stamp and dropped is None else None
+            setattr(fp, f"{side}_timestamp", text_stamp)
+            setattr(fp, f"{side}_name", DEV_NULL if name is None else name.decode(ENCODING, ERRORS))
+            if name is not None and dropped is not None and not noted:
+                noted = True
+                fp.notes.append(f"line {index + 1}: the file name is {name.decode(ENCODING, ERRORS)!r}, "
+                                f"as GNU patch reads it: {dropped.decode(ENCODING, ERRORS)!r} after it is "
+                                "not part of it (only a tab separates a name with spaces from a timestamp)")
+        out.append((i, section.end, fp))
+        i = section.end
+    return out
 
 
 def _header_names(fp: FilePatch, raw_lines: Sequence[bytes], end: int,
@@ -443,3 +520,35 @@ def compress(name: str, data: bytes) -> bytes:
     if name.endswith(".lzma"):
         return lzma.compress(data, format=lzma.FORMAT_ALONE)
     return data
+
+
+_QUILT_NAME_LINE = re.compile(rb"^[ \t]*(\+\+\+|---|\*\*\*)[ \t]+\S+(?:[ \t]+(\S+))?")
+
+
+def quilt_file_names(data: bytes, strip: Union[int, str]) -> List[str]:
+    """The files a patch names, read as quilt's own ``filenames_in_patch`` reads them (an awk
+    script over the ``+++``/``---``/``***`` lines: the name runs to the first tab, spaces
+    included; a name without enough ``/`` is kept whole), in the patch's order. quilt uses it
+    for the patches it has not applied (``files``, ``patches``) and for the order of ``diff``;
+    GNU patch may read a name otherwise (it ends an untabbed name at a space)."""
+    levels = 1 if strip == "ab" else int(strip)
+    seen: List[str] = []
+    for raw in split_lines(data):
+        m = _QUILT_NAME_LINE.match(raw)
+        if not m:
+            continue
+        third = m.group(2)
+        if (m.group(1) == b"---" and third == b"----") or (m.group(1) == b"***" and third == b"****"):
+            continue
+        line = raw.rstrip(b"\n").split(b"\t", 1)[0]
+        if len(line) < 4 or line[3:4] != b" ":
+            continue
+        name = line[4:]
+        if not name or name == b"/dev/null":
+            continue
+        for _ in range(levels):
+            name = re.sub(rb"^[^/]+/", b"", name, count=1)
+        text = name.decode(ENCODING, ERRORS)
+        if text not in seen:
+            seen.append(text)
+    return seen

@@ -409,9 +409,24 @@ def _below_state(ws: Workspace, path: str) -> None:
 
 
 def patch_files(ws: Workspace, name: str) -> List[str]:
+    """The files of ``name`` for ``files`` and ``patches``: an applied patch's backups; for
+    one not applied, the names its file gives (quilt mode: read as quilt reads them)."""
     if name in ws.stack.applied():
         return sorted(ws.stack.backup_files(name))
+    if ws.settings.settings_file is None:
+        return sorted(quilt_names(ws, name))
     return mentioned_files(ws, name)
+
+
+def quilt_names(ws: Workspace, name: str) -> List[str]:
+    """quilt's filenames_in_patch: the names patch ``name``'s file gives, quilt's way, in order."""
+    from f5quilt.model.patch import decompress, quilt_file_names
+    path = ws.patch_file(name)
+    data = read_bytes_or_none(path)
+    if data is None:
+        ws.load(name)  # the error that names the series line
+        return []
+    return quilt_file_names(decompress(path.name, data, ws.display(name)), ws.entry(name).strip)
 
 
 def mentioned_files(ws: Workspace, name: str) -> List[str]:

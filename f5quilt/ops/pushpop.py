@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from f5quilt.engine.apply import FileChange, PatchResult, apply_patch
+from f5quilt.model.patch import Hunk
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
 from f5quilt.fsutil import DEFAULT_MODE, check_inside
-from f5quilt.engine.locate import APPLIED, Landing
+from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt.output import NORMAL, QUIET, Reporter, with_progress
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.workspace import Workspace
@@ -114,16 +115,37 @@ def report_result(out: Reporter, result: PatchResult, force: bool = False, direc
             out.verbose(f"patching file {change.path}")
 
 
+def _gnu_sections(result: PatchResult) -> List[Tuple[FileChange, List[HunkReport], List[Hunk]]]:
+    """What GNU patch reports on, in its order: each file section (a file two sections patch
+    is said twice, each time with its own hunks), or each change when no file has two."""
+    paths = [path for path, _r, _j in result.sections]
+    if len(set(paths)) == len(paths):
+        return [(c, c.reports, c.rejected) for c in result.changes.values()]
+    bounds: Dict[str, List[Tuple[int, int]]] = {}
+    for path, r0, j0 in result.sections:
+        bounds.setdefault(path, []).append((r0, j0))
+    out = []
+    seen: Dict[str, int] = {}
+    for path, r0, j0 in result.sections:
+        change = result.changes[path]
+        k = seen[path] = seen.get(path, -1) + 1
+        r1, j1 = bounds[path][k + 1] if k + 1 < len(bounds[path]) else (len(change.reports), len(change.rejected))
+        out.append((change, change.reports[r0:r1], change.rejected[j0:j1]))
+    out.extend((c, c.reports, c.rejected) for p, c in result.changes.items() if p not in bounds)
+    return out
+
+
 def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool, directory: str = "") -> None:
-    """Quilt mode: GNU patch's lines, file by file, as quilt shows them (-q: patch -s)."""
-    for change in result.changes.values():
+    """Quilt mode: GNU patch's lines, file section by file section, as quilt shows them (-q: patch -s);
+    names relative to ``directory`` (fold's ``patch -d``)."""
+    for change, reports, rejected in _gnu_sections(result):
         path = change.path[len(directory) + 1:] if directory else change.path
         out.info(f"patching file {path}")
-        for rep in change.reports:
+        for rep in reports:
             if rep.status != APPLIED or rep.offset or rep.fuzz:
                 out.info(rep.message())
-        if change.rejected:
-            n, total = len(change.rejected), len(change.reports)
+        if rejected:
+            n, total = len(rejected), len(reports)
             failed = f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED"
             if out.level < NORMAL:
                 out.step(f"{failed} -- saving rejects to file {path}.rej" if force else failed)

@@ -127,16 +127,8 @@ def files_in_order(ws: Workspace, name: str, st: DiffStyle) -> List[str]:
         return files
     ordered: List[str] = []
     try:
-        from f5quilt.engine.apply import strip_path
-        entry = ws.entry(name)
-        patch = ws.load(name)
-        for fp in patch.files:
-            for raw in (fp.old_name, fp.new_name):
-                if raw == "/dev/null":
-                    continue
-                rel = strip_path(raw, entry.strip, ws.display(name), fp.line)
-                if rel in files and rel not in ordered:
-                    ordered.append(rel)
+        from f5quilt.ops.authoring import quilt_names
+        ordered = [rel for rel in quilt_names(ws, name) if rel in files]
     except F5QuiltError:
         pass
     return ordered + [f for f in files if f not in ordered]
@@ -249,7 +241,7 @@ def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bo
     else:
         mode = path.stat().st_mode if path.exists() else DEFAULT_MODE
         if backup and stored is not None:
-            ws.fs.write(path.with_name(path.name + "~"), stored, mode)
+            _backup_patch(ws, path, stored, mode)
         ws.fs.write(path, compress(path.name, data), mode)
         out.info(f"Refreshed patch {ws.display(name)}" if body else f"Nothing in patch {ws.display(name)}")
     ws.forget_patch(name)
@@ -271,6 +263,19 @@ def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bo
     _old, new = before_after(ws, name)
     ws.stack.write_sums(name, {rel: digest(d) for rel, d in new.items()})
     return 0
+
+
+def _backup_patch(ws: Workspace, path: Path, stored: bytes, mode: int) -> None:
+    """``--backup``: the old patch kept as PATCH~. quilt moves it there with mv, and when
+    that fails stops with mv's message; so does quilt mode (nothing is changed)."""
+    backup = path.with_name(path.name + "~")
+    try:
+        ws.fs.write(backup, stored, mode)
+    except OSError as exc:
+        def shown(p: Path) -> str:
+            return os.path.relpath(p, ws.tree) if str(p).startswith(str(ws.tree) + os.sep) else str(p)
+        raise F5QuiltError(f"mv: cannot move '{shown(path)}' to '{shown(backup)}': "
+                           f"{exc.strerror or exc}") from None
 
 
 def _with_diffstat(header: bytes, body: bytes, strip: int, ws: Workspace) -> bytes:
