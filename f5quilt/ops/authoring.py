@@ -374,8 +374,14 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
                 raise F5QuiltError(f"File {rel} modified by patch {ws.display(p)}")
         data = ws.read_tree(rel)
         target = check_inside(ws.tree, rel)
-        # a copy, never a hard link: the user is about to edit the file in place
-        ws.fs.write(backup, data or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
+        if data is not None and os.lstat(target).st_nlink > 1:
+            # quilt's backup-files -b -L: the backup keeps the inode (and its other hard
+            # links), the tree gets a file of its own, so an edit in place shows nowhere else
+            ws.fs.link(target, backup, data)
+            ws.fs.unshare(target, data)
+        else:
+            # a copy, never a hard link: the user is about to edit the file in place
+            ws.fs.write(backup, data or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
         if data == b"":
             empty.add(rel)
         sums[rel] = digest(data)
@@ -663,12 +669,14 @@ def _remove_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> 
         if not backup.exists():
             raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}")
         target = check_inside(ws.tree, rel)
-        data = backup.read_bytes()
-        if not data and rel not in empty:
+        if backup.stat().st_size == 0 and rel not in empty:
             ws.fs.unlink(target, prune_to=ws.tree)
+            ws.fs.unlink(backup, prune_to=ws.stack.backup_dir(name))
         else:
-            ws.fs.write(target, data, backup.stat().st_mode)
-        ws.fs.unlink(backup, prune_to=ws.stack.backup_dir(name))
+            # as quilt's backup-files -r and pop: the backup (its inode, with any other
+            # hard links it kept) goes back into place
+            ws.fs.move(backup, target)
+            ws.fs.prune(backup.parent, ws.stack.backup_dir(name))
         empty.discard(rel)
         sums.pop(rel, None)
         out.info(f"File {rel} removed from patch {ws.display(name)}")

@@ -456,6 +456,17 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     return name
 
 
+def unshare_top(ws: Workspace) -> None:
+    """quilt's pop: the files of the patch now on top get a link count of one, so an edit
+    in place cannot show through another hard link (files added but not changed, links
+    made since)."""
+    top = ws.stack.top()
+    if top is None or not ws.stack.backup_dir(top).is_dir():
+        return
+    for rel in ws.stack.backup_files(top):
+        ws.fs.unshare(check_inside(ws.tree, rel))
+
+
 def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
         count: Optional[int] = None, force: bool = False, command: Optional[str] = None) -> int:
     recover(ws, out)
@@ -481,6 +492,7 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
         steps = with_progress(range(n), "Popping") if out.level == QUIET and n > 1 else range(n)
         for _ in steps:
             pop_one(ws, out, force=force)
+        unshare_top(ws)
     if not out.quilt:
         out.info("")
     top = ws.stack.top()
