@@ -68,6 +68,20 @@ def tree_rel(ws: Workspace, path: str) -> str:
     return rel
 
 
+def query_rel(ws: Workspace, path: str) -> Optional[str]:
+    """A FILE argument of a query that only reads (``patches``, ``diff FILE``): None for a
+    name outside the tree in quilt mode, which no patch can touch (quilt prints nothing
+    for it, as for any file no patch touches). With ``f5quilt.yaml`` the tree is a folder
+    of the repository, and a name outside it is most likely one relative to the wrong
+    folder: refused there, naming the tree, as by every writing command."""
+    if ws.settings.settings_file is None:
+        full = os.path.abspath(path)
+        tree = str(ws.tree)
+        if full != tree and not full.startswith(tree + os.sep):
+            return None
+    return tree_rel(ws, path)
+
+
 def as_recorded(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) -> Dict[str, Optional[bytes]]:
     """Each of the patch's files as the patch file (its last refresh) says it should be."""
     return recorded_after(ws, name, old)
