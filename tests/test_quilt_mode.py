@@ -209,3 +209,23 @@ def test_hard_links_as_quilt(tmp_path: Path) -> None:
         assert (ft / "foo2").read_bytes() == (qt / "foo2").read_bytes(), f"after {args}"
         assert (ft / "bar2").read_bytes() == (qt / "bar2").read_bytes(), f"after {args}"
     trees_equal(qt, ft)
+
+
+def test_pop_unshares_the_new_top_as_quilt(tmp_path: Path) -> None:
+    """After pop, quilt gives the new top patch's files one link (backup-files -L), links
+    made after `add` included, whether or not the backups have links of their own."""
+    for linked in (True, False):
+        (tmp_path / str(linked)).mkdir()
+        qt, ft = both(tmp_path / str(linked), {"foo": "foo\n"})
+        rc = tmp_path / str(linked) / "quiltrc"
+        for tree in (qt, ft):
+            if linked:
+                os.link(tree / "foo", tree / "foo2")
+            for args in (["new", "a.diff"], ["add", "foo"]):
+                assert run("quilt" if tree == qt else "f5", tree, rc, *args)[0] == 0
+            os.link(tree / "foo", tree / "foo3")
+            for args in (["new", "b.diff"], ["pop"]):
+                assert run("quilt" if tree == qt else "f5", tree, rc, *args)[0] == 0
+        counts = [[os.stat(t / n).st_nlink for n in ("foo", "foo3")] for t in (qt, ft)]
+        assert counts[1] == counts[0], (linked, counts)
+        assert counts[0] == [1, 1]

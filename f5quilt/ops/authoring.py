@@ -462,12 +462,13 @@ def delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, 
 
 
 def _delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, backup: bool) -> None:
-    from f5quilt.ops.pushpop import pop_one
+    from f5quilt.ops.pushpop import pop_one, unshare_top
     applied = ws.stack.applied()
     if name in applied:
         if applied[-1] != name:
             raise F5QuiltError(f"Patch {ws.display(name)} is currently applied")
         pop_one(ws, out)
+        unshare_top(ws)  # as quilt's delete, which runs its pop
     ws.series.remove(name)
     ws.save_series()
     out.info(f"Removed patch {ws.display(name)}")

@@ -457,9 +457,9 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
 
 
 def unshare_top(ws: Workspace) -> None:
-    """quilt's pop: the files of the patch now on top get a link count of one, so an edit
-    in place cannot show through another hard link (files added but not changed, links
-    made since)."""
+    """quilt's pop (``backup-files -L``): the files of the patch now on top get a link count
+    of one, so an edit in place cannot show through another hard link (a file added but
+    not changed, a link made since). Measured with quilt 0.66: whatever its backups' links."""
     top = ws.stack.top()
     if top is None or not ws.stack.backup_dir(top).is_dir():
         return
