@@ -97,6 +97,18 @@ def test_add_outside_the_tree_is_refused(tree: Path, run: Runner) -> None:
     assert rc == 1
 
 
+def test_patches_outside_the_tree(tree: Path, run: Runner) -> None:
+    """quilt mode: a name outside the tree is in no patch (nothing printed, as quilt);
+    with f5quilt.yaml the tree is a folder of the repository: refused, naming the tree."""
+    run(tree, "push")
+    rc, out, err = run(tree, "patches", "/dev/null", "src/a.py")
+    assert (rc, out) == (0, "patches/p1.diff\n"), err
+    rc, out, err = run(tree, "patches", "../elsewhere.py")
+    assert (rc, out, err) == (0, "", "")
+    rc, out, err = run(f5_mode(tree), "patches", "/dev/null", "src/a.py")
+    assert rc == 1 and out == "" and "/dev/null: not inside the tree" in err
+
+
 def test_add_refuses_file_of_a_later_applied_patch(tree: Path, run: Runner) -> None:
     run(tree, "push")
     run(tree, "new", "p2.diff")

@@ -226,3 +226,71 @@ def test_two_sections_for_one_file_said_per_section(tmp_path: Path) -> None:
     for args in (["push"], ["pop"], ["push", "-q"]):
         same(tmp_path, qt, ft, *args)
     trees_equal(qt, ft)
+
+
+def test_names_outside_the_tree_in_queries_and_writes(tmp_path: Path) -> None:
+    """A read-only query on a name outside the tree prints nothing, as quilt (no patch can
+    touch it); writing commands still refuse it, with exit 1 as quilt's own refusal."""
+    qt, ft = both(tmp_path, {"a": "a\n"})
+    for args in (["new", "t.diff"], ["add", "a"]):
+        same(tmp_path, qt, ft, *args)
+    for tree in (qt, ft):
+        (tree / "a").write_text("b\n")
+    same(tmp_path, qt, ft, "refresh")
+    for args in (["patches", "--", "/dev/null", "dev/null", "null", "---"], ["patches", "../x"],
+                 ["patches", "/dev/null", "a"], ["diff", "/dev/null"], ["diff", "../x", "/dev/null"]):
+        same(tmp_path, qt, ft, *args)
+    for args in (["revert", "/dev/null"], ["remove", "../x"]):
+        a = run("quilt", qt, tmp_path / "quiltrc", *args)
+        b = run("f5", ft, tmp_path / "quiltrc", *args)
+        assert a[0] == b[0] == 1 and "not inside the tree" in b[1], (a, b)
+    trees_equal(qt, ft)
+
+
+def test_hard_links_as_quilt(tmp_path: Path) -> None:
+    """quilt's backup-files -L: link counts of the tree files and their backups, and what an
+    edit in place shows through another name, after add, refresh, pop, push, remove."""
+    qt, ft = both(tmp_path, {"foo": "foo\n", "bar": "bar\n"})
+    for tree in (qt, ft):
+        os.link(tree / "foo", tree / "foo2")
+        os.link(tree / "bar", tree / "bar2")
+
+    def links(tree: Path) -> List[int]:
+        return [os.stat(p).st_nlink if p.exists() else 0
+                for p in (tree / "foo", tree / "foo2", tree / "bar", tree / ".pc/a.diff/foo",
+                          tree / ".pc/b.diff/foo", tree / ".pc/b.diff/bar")]
+
+    steps: List[List[str]] = [["new", "a.diff"], ["add", "foo"], ["edit foo"], ["refresh"],
+                              ["new", "b.diff"], ["add", "foo", "bar"], ["edit foo"], ["refresh"],
+                              ["pop"], ["pop"], ["push", "-a"], ["remove", "bar"], ["pop", "-a"]]
+    for args in steps:
+        if args == ["edit foo"]:
+            for tree in (qt, ft):
+                with open(tree / "foo", "a") as fh:  # in place, as `echo x >> foo`
+                    fh.write("more\n")
+        else:
+            same(tmp_path, qt, ft, *args)
+        assert links(ft) == links(qt), f"after {args}"
+        assert (ft / "foo2").read_bytes() == (qt / "foo2").read_bytes(), f"after {args}"
+        assert (ft / "bar2").read_bytes() == (qt / "bar2").read_bytes(), f"after {args}"
+    trees_equal(qt, ft)
+
+
+def test_pop_unshares_the_new_top_as_quilt(tmp_path: Path) -> None:
+    """After pop, quilt gives the new top patch's files one link (backup-files -L), links
+    made after `add` included, whether or not the backups have links of their own."""
+    for linked in (True, False):
+        (tmp_path / str(linked)).mkdir()
+        qt, ft = both(tmp_path / str(linked), {"foo": "foo\n"})
+        rc = tmp_path / str(linked) / "quiltrc"
+        for tree in (qt, ft):
+            if linked:
+                os.link(tree / "foo", tree / "foo2")
+            for args in (["new", "a.diff"], ["add", "foo"]):
+                assert run("quilt" if tree == qt else "f5", tree, rc, *args)[0] == 0
+            os.link(tree / "foo", tree / "foo3")
+            for args in (["new", "b.diff"], ["pop"]):
+                assert run("quilt" if tree == qt else "f5", tree, rc, *args)[0] == 0
+        counts = [[os.stat(t / n).st_nlink for n in ("foo", "foo3")] for t in (qt, ft)]
+        assert counts[1] == counts[0], (linked, counts)
+        assert counts[0] == [1, 1]

@@ -627,3 +627,90 @@ def test_kill_upstream_fetch_replace_at_every_point(tmp_path: Path) -> None:
     (repo / "f5quilt.yaml").write_text("tree: tree\npatches: patches\nupstream:\n  path: ../v2\n")
     points = kill_every_point(repo, tmp_path, ["upstream", "fetch", "--replace"], "", ("status",), tag="replace-")
     assert points > 5
+
+
+# -- hard links: quilt's backup-files -L, and a log that never shares an inode with a live file
+def _linked_tree(root: Path) -> Path:
+    """p1 and p2 pushed; k.txt, not in any patch, has a second name outside the tree's patches."""
+    quilt_tree(root)
+    ok(cli(root, "push", "-a"))
+    (root / "k.txt").write_text("kept\n")
+    os.chmod(root / "k.txt", 0o640)
+    os.link(root / "k.txt", root / "elsewhere.txt")
+    return root
+
+
+def test_add_breaks_a_hard_link_as_quilt_does(tmp_path: Path) -> None:
+    t = _linked_tree(tmp_path / "t")
+    before_ino = os.stat(t / "k.txt").st_ino
+    ok(cli(t, "add", "k.txt"))
+    backup = t / ".pc/p2.diff/k.txt"
+    # the backup keeps the inode and its other name; the tree file is a file of its own
+    assert os.stat(backup).st_ino == before_ino and os.path.samefile(backup, t / "elsewhere.txt")
+    assert os.stat(backup).st_nlink == 2  # no third link kept by f5quilt's log
+    assert os.stat(t / "k.txt").st_nlink == 1
+    assert stat.S_IMODE(os.stat(t / "k.txt").st_mode) == 0o640
+    with open(t / "k.txt", "w") as fh:  # an edit in place, as `echo x > k.txt`
+        fh.write("changed\n")
+    assert (t / "elsewhere.txt").read_text() == "kept\n"
+    ok(cli(t, "refresh"))
+    r = cli(t, "pop")
+    assert r.returncode == 0, r.stderr
+    # pop puts the backup's inode back: the two names are one file again
+    assert os.path.samefile(t / "k.txt", t / "elsewhere.txt")
+    assert os.stat(t / "k.txt").st_nlink == 2
+    assert (t / "k.txt").read_text() == "kept\n"
+
+
+def test_remove_puts_the_inode_back(tmp_path: Path) -> None:
+    t = _linked_tree(tmp_path / "t")
+    ok(cli(t, "add", "k.txt"))
+    (t / "k.txt").write_text("changed\n")
+    ok(cli(t, "remove", "k.txt"))
+    assert os.path.samefile(t / "k.txt", t / "elsewhere.txt") and os.stat(t / "k.txt").st_nlink == 2
+    assert (t / "k.txt").read_text() == "kept\n"
+
+
+def test_pop_leaves_no_link_into_the_log(tmp_path: Path) -> None:
+    """The backup pop moves back is a tree file again: the log holds a copy, not a link,
+    so an edit in place there cannot change what undo would put back."""
+    t = quilt_tree(tmp_path / "t")
+    ok(cli(t, "push", "-a"))
+    ok(cli(t, "pop", "-a"))
+    for name in ("f.txt", "g.txt", "h.txt"):
+        assert os.stat(t / name).st_nlink == 1, name
+    with open(t / "g.txt", "a") as fh:
+        fh.write("edited in place\n")
+    r = cli(t, "undo")  # undo of the pop would lose the edit: it must see it
+    assert r.returncode == 1 and "g.txt" in r.stderr, r.stdout + r.stderr
+    assert (t / "g.txt").read_text().endswith("edited in place\n")
+    assert (t / ".pc/applied-patches").exists() is False or "p2.diff" not in (t / ".pc/applied-patches").read_text()
+
+
+@pytest.mark.kill
+def test_kill_add_of_a_hard_linked_file(tmp_path: Path) -> None:
+    """A killed `add` of a file with two names is rolled back to the very inode: the two
+    names are one file again, with no link left in f5quilt's journal or log."""
+    ref = _linked_tree(tmp_path / "ref")
+    before = state_of(ref)
+    ticks = tmp_path / "ticks"
+    ok(cli(ref, "add", "k.txt", ticks=ticks))
+    after = state_of(ref)
+    total = int(ticks.read_text())
+    assert total > 3
+    for n in range(1, total + 1):
+        t = _linked_tree(tmp_path / f"k{n}")
+        r = cli(t, "add", "k.txt", kill_at=n)
+        assert r.returncode == -9, f"kill point {n} of {total} not reached: {r.stderr}"
+        if n % 3 == 2:
+            for m in (1, 2, 3):  # the recovery killed in turn
+                cli(t, "series", kill_at=m)
+        r2 = cli(t, "series")
+        assert state_of(t) == before, f"kill point {n}: not restored ({r2.stderr})"
+        assert os.path.samefile(t / "k.txt", t / "elsewhere.txt"), f"kill point {n}: link lost"
+        assert os.stat(t / "k.txt").st_nlink == 2, f"kill point {n}: a link left behind"
+        assert stat.S_IMODE(os.stat(t / "k.txt").st_mode) == 0o640
+        r3 = cli(t, "add", "k.txt")  # and the command then runs as if never interrupted
+        assert state_of(t) == after, f"kill point {n}: rerun differs ({r3.stderr})"
+        assert os.stat(t / "elsewhere.txt").st_nlink == 2 and os.stat(t / "k.txt").st_nlink == 1
+        shutil.rmtree(t)

@@ -186,7 +186,9 @@ def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], u
         target = authoring.applied_or_top(ws, patch)
         st = _quilt_style(ws, target, strip, no_timestamps, no_index,
                           _diff_format(unified, unified_n, context_fmt, context_n), sort)
-        wanted = [authoring.tree_rel(ws, f) for f in files]
+        wanted = [rel for rel in (authoring.query_rel(ws, f) for f in files) if rel is not None]
+        if files and not wanted:
+            return 0  # quilt: names outside the tree are in no patch, nothing to show
         warnings: list[str] = []
         try:
             data = quiltdiff.quilt_diff(ws, reporter, target, st, files=wanted, combine=combine,
@@ -305,7 +307,7 @@ def patches(files: Tuple[str, ...], color: Optional[str], as_json: bool, reporte
     top one with = and the other applied ones with +, as quilt's series -v."""
     from f5quilt.output import VERBOSE
     ws = Context.workspace()
-    rels = [authoring.tree_rel(ws, f) for f in files]
+    rels = [rel for rel in (authoring.query_rel(ws, f) for f in files) if rel is not None]
     applied = ws.stack.applied()
     top = applied[-1] if applied else None
     names = [name for name in ws.series.names if set(rels) & set(authoring.patch_files(ws, name))]

@@ -76,6 +76,20 @@ def cwd_in_tree(ws: Workspace) -> str:
     return os.path.relpath(cwd, tree).replace(os.sep, "/")
 
 
+def query_rel(ws: Workspace, path: str) -> Optional[str]:
+    """A FILE argument of a query that only reads (``patches``, ``diff FILE``): None for a
+    name outside the tree in quilt mode, which no patch can touch (quilt prints nothing
+    for it, as for any file no patch touches). With ``f5quilt.yaml`` the tree is a folder
+    of the repository, and a name outside it is most likely one relative to the wrong
+    folder: refused there, naming the tree, as by every writing command."""
+    if ws.settings.settings_file is None:
+        full = os.path.abspath(path)
+        tree = str(ws.tree)
+        if full != tree and not full.startswith(tree + os.sep):
+            return None
+    return tree_rel(ws, path)
+
+
 def as_recorded(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) -> Dict[str, Optional[bytes]]:
     """Each of the patch's files as the patch file (its last refresh) says it should be."""
     return recorded_after(ws, name, old)
@@ -387,8 +401,14 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
                 raise F5QuiltError(f"File {rel} modified by patch {ws.display(p)}")
         data = ws.read_tree(rel)
         target = check_inside(ws.tree, rel)
-        # a copy, never a hard link: the user is about to edit the file in place
-        ws.fs.write(backup, data or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
+        if data is not None and os.lstat(target).st_nlink > 1:
+            # quilt's backup-files -b -L: the backup keeps the inode (and its other hard
+            # links), the tree gets a file of its own, so an edit in place shows nowhere else
+            ws.fs.link(target, backup, data)
+            ws.fs.unshare(target, data)
+        else:
+            # a copy, never a hard link: the user is about to edit the file in place
+            ws.fs.write(backup, data or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
         if data == b"":
             empty.add(rel)
         sums[rel] = digest(data)
@@ -470,12 +490,13 @@ def delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, 
 
 
 def _delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, backup: bool) -> None:
-    from f5quilt.ops.pushpop import pop_one
+    from f5quilt.ops.pushpop import pop_one, unshare_top
     applied = ws.stack.applied()
     if name in applied:
         if applied[-1] != name:
             raise F5QuiltError(f"Patch {ws.display(name)} is currently applied")
         pop_one(ws, out)
+        unshare_top(ws)  # as quilt's delete, which runs its pop
     ws.series.remove(name)
     ws.save_series()
     out.info(f"Removed patch {ws.display(name)}")
@@ -693,12 +714,14 @@ def _remove_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> 
         if not backup.exists():
             raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}")
         target = check_inside(ws.tree, rel)
-        data = backup.read_bytes()
-        if not data and rel not in empty:
+        if backup.stat().st_size == 0 and rel not in empty:
             ws.fs.unlink(target, prune_to=ws.tree)
+            ws.fs.unlink(backup, prune_to=ws.stack.backup_dir(name))
         else:
-            ws.fs.write(target, data, backup.stat().st_mode)
-        ws.fs.unlink(backup, prune_to=ws.stack.backup_dir(name))
+            # as quilt's backup-files -r and pop: the backup (its inode, with any other
+            # hard links it kept) goes back into place
+            ws.fs.move(backup, target)
+            ws.fs.prune(backup.parent, ws.stack.backup_dir(name))
         empty.discard(rel)
         sums.pop(rel, None)
         out.info(f"File {rel} removed from patch {ws.display(name)}")

@@ -494,6 +494,17 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     return name
 
 
+def unshare_top(ws: Workspace) -> None:
+    """quilt's pop (``backup-files -L``): the files of the patch now on top get a link count
+    of one, so an edit in place cannot show through another hard link (a file added but
+    not changed, a link made since). Measured with quilt 0.66: whatever its backups' links."""
+    top = ws.stack.top()
+    if top is None or not ws.stack.backup_dir(top).is_dir():
+        return
+    for rel in ws.stack.backup_files(top):
+        ws.fs.unshare(check_inside(ws.tree, rel))
+
+
 def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
         count: Optional[int] = None, force: bool = False, command: Optional[str] = None,
         refresh: Optional[Callable[[], object]] = None) -> int:
@@ -524,6 +535,7 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
                 refresh()
                 ws.fs.savepoint()
             pop_one(ws, out, force=force)
+        unshare_top(ws)
     if not out.quilt:
         out.info("")
     top = ws.stack.top()

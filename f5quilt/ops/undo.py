@@ -67,7 +67,7 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, o
                 after = sha1(entry.object(after[1:]))
             current = _current(path)
             target = before if backwards else after
-            if target is not None and re.fullmatch(r"b\d+", target):  # an object by position
+            if target is not None and re.fullmatch(r"[bc]\d+", target):  # an object by position
                 target = sha1(entry.object(target))
             if current == target:
                 continue  # already what it should become: nothing to check, nothing to lose

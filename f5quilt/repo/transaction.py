@@ -266,6 +266,24 @@ class Transaction:
         os.replace(tmp, path)
         self._after[key] = sha1(data)
 
+    def unshare(self, path: Path, data: Optional[bytes] = None) -> bool:
+        """Give ``path`` an inode of its own when it shares one with other hard links:
+        a new file with the same content, mode and times (quilt's backup-files -L, ``cp -p``
+        then ``mv``), so an edit in place no longer shows through the other names.
+        ``data``: its content when the caller has it already. True when it was shared."""
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return False
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink < 2:
+            return False
+        if data is None:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        self.write(path, data, stat.S_IMODE(st.st_mode))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        return True
+
     def write_text(self, path: Path, text: str) -> None:
         self.write(path, text.encode("utf-8", "surrogateescape"))
 
@@ -380,15 +398,21 @@ class Transaction:
             self._cleanup_made()
             return None
         ops: List[Dict[str, Any]] = []
-        for e in read_journal(self.dir)[1]:
+        entries = read_journal(self.dir)[1]
+        copied = self._unshare_objects(entries)
+        for e in entries:
             if e.get("op") != "file":
                 ops.append(e)
                 continue
+            if e.get("before") in copied:
+                e = {**e, "before": copied[e["before"]]}
             key = (e["root"], e["rel"])
             path = self.roots.path(*key)
             mode = _file_mode(path) if os.path.lexists(path) else None
             if key in self._after:
                 after_digest = self._after[key]
+                if after_digest is not None and after_digest.startswith("=") and after_digest[1:] in copied:
+                    after_digest = "=" + copied[after_digest[1:]]
             else:
                 after_digest = None if mode is None else sha1(path.read_bytes())
             ops.append({**e, "after": after_digest, "mode_after": mode})
@@ -402,8 +426,42 @@ class Transaction:
         seq = next_seq(log)
         _tick()
         os.rename(self.dir, log / f"{seq:08d}")
+        for name in copied:  # the log keeps the copies; a kill here only leaves a spare link
+            try:
+                os.unlink(log / f"{seq:08d}" / "objects" / name)
+            except FileNotFoundError:
+                pass
         prune_log(log, self.keep)
         return seq
+
+    def _unshare_objects(self, entries: List[Dict[str, Any]]) -> Dict[str, str]:
+        """Copies of the before-images that share their inode with a file still in use.
+
+        While the command runs, a before-image is a hard link to the file's inode, so a
+        rollback puts back the very inode (and with it every other hard link to it). The
+        log must not keep such a link to a file that lives on (a backup moved back into the
+        tree, a tree file hard-linked elsewhere, the original inode kept as the backup):
+        an edit in place there would change the log's copy too, and quilt's link counts
+        would show it. Such objects are copied (``cN``); the journal keeps naming ``bN``
+        until the commit point, the manifest names the copy, and the link goes after.
+        """
+        copied: Dict[str, str] = {}
+        objects = self.dir / "objects"
+        for e in entries:
+            b = e.get("before") if e.get("op") == "file" else None
+            if not b or b in copied:
+                continue
+            obj = objects / b
+            try:
+                shared = os.stat(obj).st_nlink > 1
+            except FileNotFoundError:
+                continue
+            if shared:
+                name = "c" + b[1:]
+                _tick()
+                shutil.copyfile(obj, objects / name)
+                copied[b] = name
+        return copied
 
     def savepoint(self) -> None:
         """A consistent point (one patch fully pushed): an error later rolls back to here."""
@@ -485,7 +543,7 @@ def _check_entry(e: Dict[str, Any], where: str) -> None:
         raise TransactionError(f"{where}: unknown journal entry {op!r}")
     if op == "file" and e.get("before") is not None:
         b = e["before"]
-        if not (isinstance(b, str) and (re.fullmatch(r"b\d{1,9}", b) or re.fullmatch(r"[0-9a-f]{40}", b))):
+        if not (isinstance(b, str) and (re.fullmatch(r"[bc]\d{1,9}", b) or re.fullmatch(r"[0-9a-f]{40}", b))):
             raise TransactionError(f"{where}: malformed object name {b!r}")
 
 
@@ -638,7 +696,7 @@ def read_log(state: Path) -> List[LogEntry]:
         for o in m["ops"]:
             _check_entry(o, str(where))
             after = o.get("after") if o.get("op") == "file" else None
-            if after is not None and not (isinstance(after, str) and re.fullmatch(r"[0-9a-f]{40}|=b\d{1,9}", after)):
+            if after is not None and not (isinstance(after, str) and re.fullmatch(r"[0-9a-f]{40}|=[bc]\d{1,9}", after)):
                 raise TransactionError(f"{where}: malformed object name {after!r}")
         try:
             targets = [int(t) for t in m.get("targets", [])]
