@@ -46,7 +46,7 @@ def fetch(cache: Path) -> Path:
     """The trees of PACKAGES under cache/debian/trees, fetching the ones not there yet."""
     out = cache / "debian" / "trees"
     manifest = out / "MANIFEST"
-    listed = set()
+    listed: set[str] = set()
     if manifest.exists():
         listed = {line.split("\t")[0] for line in manifest.read_text().splitlines()
                   if line and not line.startswith("#")}
