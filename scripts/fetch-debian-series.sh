@@ -1,14 +1,16 @@
 #!/bin/bash
-# fetch-debian-series.sh - download Debian bookworm "3.0 (quilt)" source packages with long
-# patch series and extract them UNPATCHED (dpkg-source --skip-patches), as a
-# real-world corpus for testing f5quilt against GNU quilt.
+# fetch-debian-series.sh - download Debian bookworm source packages with quilt series
+# ("3.0 (quilt)", or "1.0" with a debian/patches/series that debian/rules
+# applies with quilt) and extract them UNPATCHED (dpkg-source --skip-patches),
+# as a real-world corpus for testing f5quilt against GNU quilt.
 #
 # Usage (as root, Debian bookworm):
 #   fetch-debian-series.sh CACHE_DIR OUT_DIR [PKG[=VERSION] ...]
 #
 #   CACHE_DIR  where .dsc/.orig/.debian tarballs are kept (reused if present)
 #   OUT_DIR    each package is extracted to OUT_DIR/PKG (replaced if present),
-#              patches NOT applied; OUT_DIR/MANIFEST lists what was extracted.
+#              patches NOT applied; OUT_DIR/MANIFEST lists what was extracted
+#              (lines of packages not named this time are kept).
 #   PKG        defaults to the list below.  "PKG=VERSION" pins a version;
 #              if that version is no longer in the archive the current
 #              candidate is used instead (set STRICT=1 to fail instead).
@@ -25,6 +27,11 @@ DEFAULT_PKGS=(
     "cron=3.0pl1-162"              # 76 patches, cron.orig/ cron/ prefixes, Index: lines
     "openssh=1:9.2p1-2+deb12u10"   # 53 patches, git format-patch style
     "procmail=3.22-27"             # 32 patches, plain a/ b/ diffs named 00..31
+    # the odd cases (docs/quilt-compat.md, "Real Debian series"):
+    "clamsmtp=1.10-17.2"           # 5 patches, format 1.0: timestamps after spaces, fuzz 2, offsets
+    "python3.11=3.11.2-6+deb12u8"  # 83 patches: file names with spaces (Misc/NEWS.d/next/Core and Builtins/)
+    "glibc=2.36-9+deb12u14"        # 109 patches: "Binary files /dev/null and b/X differ" under
+                                   # new file mode, a hunk longer than its header counts
 )
 
 die() { echo "fetch.sh: error: $*" >&2; exit 1; }
@@ -141,11 +148,17 @@ fetch_one() {   # SPEC -> prints path of the .dsc in $CACHE
 
 # ---------------------------------------------------------------- extract ---
 MANIFEST="$OUT/MANIFEST"
-printf '# package\tversion\tpatches\tdsc-sha256\n' > "$MANIFEST"
+kept=$(mktemp)
+if [ -f "$MANIFEST" ]; then
+    names=" ${PKGS[*]%%=*} "
+    awk -v names="$names" '!/^#/ && index(names, " " $1 " ") == 0' "$MANIFEST" > "$kept"
+fi
+{ printf '# package\tversion\tpatches\tdsc-sha256\n'; cat "$kept"; } > "$MANIFEST"
+rm -f "$kept"
 for spec in "${PKGS[@]}"; do
     pkg=${spec%%=*}
     dsc=$(fetch_one "$spec")
-    grep -q '^Format: 3.0 (quilt)' "$dsc" || die "$dsc is not 3.0 (quilt)"
+    grep -qE '^Format: (3\.0 \(quilt\)|1\.0)$' "$dsc" || die "$dsc is neither 3.0 (quilt) nor 1.0"
     realver=$(awk '/^Version:/{print $2; exit}' "$dsc")
     tmp=$(mktemp -d "$OUT/.extract.XXXXXX")
     # dpkg-source leaves orig-tarball symlinks next to the target: use a tmp dir
@@ -154,6 +167,7 @@ for spec in "${PKGS[@]}"; do
     rm -rf "${OUT:?}/$pkg"
     mv "$tmp/$pkg" "$OUT/$pkg"
     rm -rf "$tmp"
+    [ -f "$OUT/$pkg/debian/patches/series" ] || die "$pkg: no debian/patches/series"
     n=$(grep -cvE '^[[:space:]]*(#|$)' "$OUT/$pkg/debian/patches/series" || true)
     printf '%s\t%s\t%s\t%s\n' "$pkg" "$realver" "$n" \
         "$(sha256sum "$dsc" | cut -d' ' -f1)" >> "$MANIFEST"

@@ -5,7 +5,8 @@ This layer adds what f5quilt needs and unidiff does not give (see
 FINDINGS.md): byte-faithful lines (CRLF kept, ``\\ No newline at end of
 file`` folded into the line it marks), ``index`` blob ids, copies told
 apart from renames, binary patches flagged, hunks with more lines than
-their header counts rejected, and every error tied to a patch line.
+their header counts rejected (ignored past the counts in quilt mode, as GNU
+patch does), and every error tied to a patch line.
 """
 from __future__ import annotations
 
@@ -235,8 +236,13 @@ def _for_unidiff(text_lines: List[str]) -> List[str]:
     return out
 
 
-def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
-    """Parse a patch file's bytes; raise PatchFormatError naming path:line."""
+def parse_patch(data: bytes, path: Union[str, Path], lenient_counts: bool = False) -> Patch:
+    """Parse a patch file's bytes; raise PatchFormatError naming path:line.
+
+    A hunk with more lines than its ``@@`` header counts is refused, unless
+    ``lenient_counts`` (quilt mode): then, as GNU patch does, the hunk ends
+    where its counts say and the lines after it are ignored, with a note.
+    """
     raw_lines = split_lines(data)
     text_lines = [raw.decode(ENCODING, ERRORS) for raw in raw_lines]
     # no line of stars, no context diff: the usual case costs one search of the bytes
@@ -257,7 +263,7 @@ def parse_patch(data: bytes, path: Union[str, Path]) -> Patch:
         raise PatchFormatError(path, counted.consumed, str(exc).split(":")[0].strip()) from None
     files: List[FilePatch] = []
     for pf in patchset:
-        files.append(_file_patch(pf, text_lines, path))
+        files.append(_file_patch(pf, text_lines, path, lenient_counts))
     if context_files:
         files.extend(fp for _first, _end, fp in context_files)
         files.sort(key=lambda f: f.line)
@@ -355,9 +361,11 @@ def _header_names(fp: FilePatch, raw_lines: Sequence[bytes], end: int,
     if fp.git:
         names = parse_git_header(raw_lines[fp.line - 1][len(b"diff --git "):])
         if names is not None:
-            if fp.old_name != DEV_NULL and not (fp.rename or fp.copy):
+            # GNU patch ignores the names of "rename from"/"copy from" lines (git leaves
+            # out their prefix): those of diff --git, then of ---/+++, hold
+            if fp.old_name != DEV_NULL:
                 fp.old_name = text(names[0])
-            if fp.new_name != DEV_NULL and not (fp.rename or fp.copy):
+            if fp.new_name != DEV_NULL:
                 fp.new_name = text(names[1])
         stop = min([end] + [h.line - 1 for h in fp.hunks])
         heads = [i for i in range(fp.line, stop) if raw_lines[i][:4] in (b"--- ", b"+++ ")]
@@ -382,8 +390,7 @@ def _header_names(fp: FilePatch, raw_lines: Sequence[bytes], end: int,
         if name is None:
             setattr(fp, f"{side}_name", DEV_NULL)
             continue
-        if not (fp.rename or fp.copy):
-            setattr(fp, f"{side}_name", text(name))
+        setattr(fp, f"{side}_name", text(name))
         if dropped is not None and not noted:
             noted = True
             fp.notes.append(f"line {index + 1}: the file name is {text(name)!r}, as GNU patch reads it: "
@@ -405,7 +412,7 @@ def _binary_data(fp: FilePatch, raw_lines: Sequence[bytes], end: int,
 
 
 def _file_patch(pf: PatchedFile, text_lines: Sequence[str],
-                path: Union[str, Path]) -> FilePatch:
+                path: Union[str, Path], lenient_counts: bool = False) -> FilePatch:
     info = [str(x) for x in (pf.patch_info or [])]
     fp = FilePatch(
         # a patch saved with CRLF line ends must not make "a.txt\r" a file name
@@ -432,7 +439,7 @@ def _file_patch(pf: PatchedFile, text_lines: Sequence[str],
         if x.startswith("rename to ") or x.startswith("copy to "):
             fp.new_name = "b/" + _unquote(x.split(" ", 2)[2].rstrip("\r\n"))
     for uh in pf:
-        fp.hunks.append(_hunk(uh, text_lines, path))
+        fp.hunks.append(_hunk(uh, text_lines, path, fp.notes if lenient_counts else None))
     extended = fp.rename or fp.copy or fp.binary or fp.old_mode or fp.new_mode
     if not fp.hunks and not extended:
         raise PatchFormatError(path, fp.line, f"no hunk for {fp.new_name or fp.old_name}")
@@ -440,7 +447,7 @@ def _file_patch(pf: PatchedFile, text_lines: Sequence[str],
 
 
 def _hunk(uh: UHunk, text_lines: Sequence[str],
-          path: Union[str, Path]) -> Hunk:
+          path: Union[str, Path], notes: Optional[List[str]] = None) -> Hunk:
     lines: List[Tuple[str, bytes]] = []
     last_no = 0
     first_no: Optional[int] = None
@@ -469,6 +476,11 @@ def _hunk(uh: UHunk, text_lines: Sequence[str],
             nxt = text_lines[last_no + 1] if last_no + 1 < len(text_lines) else ""
         if nxt[:1] in ("+", "-", " ") and not re.match(r"^(--- |\+\+\+ |-- ?\r?$)", nxt) \
                 and nxt.strip() != "":
+            if notes is not None:  # GNU patch: the hunk ends at its counts, the rest is garbage
+                notes.append(f"line {last_no + 1}: ignored the lines after the hunk at line {header_line}, "
+                             "which its header does not count (as GNU patch does)")
+                return Hunk(uh.source_start, uh.source_length, uh.target_start,
+                            uh.target_length, uh.section_header or "", lines, header_line)
             raise PatchFormatError(
                 path, last_no + 1,
                 f"hunk at line {header_line} has more lines than its header counts")
@@ -476,14 +488,14 @@ def _hunk(uh: UHunk, text_lines: Sequence[str],
                 uh.target_length, uh.section_header or "", lines, header_line)
 
 
-def load_patch(path: Path, display: Optional[str] = None) -> Patch:
+def load_patch(path: Path, display: Optional[str] = None, lenient_counts: bool = False) -> Patch:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise PatchFormatError(display or path, None, "patch file not found") from None
     except IsADirectoryError:
         raise PatchFormatError(display or path, None, "is a directory, not a patch") from None
-    return parse_patch(decompress(path.name, data, display or path), display or path)
+    return parse_patch(decompress(path.name, data, display or path), display or path, lenient_counts)
 
 
 COMPRESSED = (".gz", ".bz2", ".xz", ".lzma")

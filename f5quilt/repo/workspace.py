@@ -147,7 +147,9 @@ class Workspace:
                 series = os.path.relpath(self.settings.series, self.settings.base)
                 raise F5QuiltError(f"{series}:{entry.line}: names {self.display(name)}, "
                                    "which does not exist")
-            self._patch_cache[name] = load_patch(path, self.display(name))
+            # quilt mode reads a hunk's counts as GNU patch does: lines past them are ignored
+            self._patch_cache[name] = load_patch(path, self.display(name),
+                                                 lenient_counts=self.settings.settings_file is None)
         return self._patch_cache[name]
 
     def oriented(self, name: str) -> Patch:
