@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+import random
 from typing import Dict, List, Optional, Tuple
 
 import pytest
@@ -78,3 +79,19 @@ def git(*args: str, cwd: Optional[Path] = None) -> str:
 
 def f5quilt_cmd(*args: str) -> List[str]:
     return [sys.executable, "-m", "f5quilt", *args]
+
+
+def random_edit(rng: random.Random, lines: List[str], n: int, words: List[str]) -> List[str]:
+    """``lines`` after ``n`` random edits (insert, delete or replace a line by one of ``words``):
+    the drift of the differential tests against GNU patch."""
+    out = list(lines)
+    for _ in range(n):
+        i = rng.randrange(len(out) + 1)
+        op = rng.random()
+        if op < 0.4:
+            out.insert(i, rng.choice(words) + "\n")
+        elif out and op < 0.7:
+            del out[min(i, len(out) - 1)]
+        elif out:
+            out[min(i, len(out) - 1)] = rng.choice(words) + "\n"
+    return out

@@ -21,27 +21,13 @@ import pytest
 from f5quilt.engine.apply import apply_patch
 from f5quilt.errors import F5QuiltError, PatchFormatError
 from f5quilt.model.patch import parse_patch
-from helpers import Runner, snapshot, write_tree
+from helpers import Runner, random_edit, snapshot, write_tree
 
 pytestmark = pytest.mark.skipif(shutil.which("patch") is None or shutil.which("diff") is None,
                                 reason="GNU patch and GNU diff not installed")
 
 WORDS = ["a", "b", "c", "x", "y", "{", "}", "", "  indented", "- dash", "! bang", "+ plus", "*** stars"]
 ENV = dict(os.environ, TZ="UTC", LC_ALL="C")
-
-
-def edit(rng: random.Random, lines: List[str], n: int) -> List[str]:
-    out = list(lines)
-    for _ in range(n):
-        i = rng.randrange(len(out) + 1)
-        op = rng.random()
-        if op < 0.4:
-            out.insert(i, rng.choice(WORDS) + "\n")
-        elif out and op < 0.7:
-            del out[min(i, len(out) - 1)]
-        elif out:
-            out[min(i, len(out) - 1)] = rng.choice(WORDS) + "\n"
-    return out
 
 
 def random_file(rng: random.Random) -> List[str]:
@@ -86,7 +72,7 @@ def test_same_trees_as_gnu_patch_on_diff_c_output(tmp_path: Path) -> None:
     for case in range(150):
         work = tmp_path / str(case)
         old: Dict[str, List[str]] = {f"d/f{k}.txt": random_file(rng) for k in range(rng.randint(1, 3))}
-        new = {k: edit(rng, v, rng.randint(1, 4)) for k, v in old.items()}
+        new = {k: random_edit(rng, v, rng.randint(1, 4), WORDS) for k, v in old.items()}
         if rng.random() < 0.25:
             new["d/created.txt"] = random_file(rng)
         if rng.random() < 0.2 and len(new) > 1:

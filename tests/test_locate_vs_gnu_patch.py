@@ -18,24 +18,11 @@ import pytest
 from f5quilt.engine.apply import apply_patch
 from f5quilt.errors import F5QuiltError
 from f5quilt.model.patch import parse_patch
+from helpers import random_edit
 
 pytestmark = pytest.mark.skipif(shutil.which("patch") is None, reason="GNU patch not installed")
 
 WORDS = ["a", "b", "c", "x", "y", "{", "}", ""]
-
-
-def edit(rng: random.Random, lines: List[str], n: int) -> List[str]:
-    out = list(lines)
-    for _ in range(n):
-        i = rng.randrange(len(out) + 1)
-        op = rng.random()
-        if op < 0.4:
-            out.insert(i, rng.choice(WORDS) + "\n")
-        elif out and op < 0.7:
-            del out[min(i, len(out) - 1)]
-        elif out:
-            out[min(i, len(out) - 1)] = rng.choice(WORDS) + "\n"
-    return out
 
 
 def unified(old: List[str], new: List[str], context: int) -> str:
@@ -53,11 +40,11 @@ def test_same_result_as_gnu_patch_wherever_both_apply(tmp_path: Path, fuzz: int)
         base = [rng.choice(WORDS) + "\n" for _ in range(rng.randint(1, 25))]
         if rng.random() < 0.3:
             base[-1] = base[-1].rstrip("\n") or "z"
-        new = edit(rng, base, rng.randint(1, 3))
+        new = random_edit(rng, base, rng.randint(1, 3), WORDS)
         text = unified(base, new, rng.choice([1, 2, 3]))
         if not text:
             continue
-        drifted = edit(rng, base, rng.randint(0, 3)) if rng.random() < 0.8 else base
+        drifted = random_edit(rng, base, rng.randint(0, 3), WORDS) if rng.random() < 0.8 else base
         (tmp_path / "f").write_text("".join(drifted))
         (tmp_path / "p").write_text(text)
         r = subprocess.run(["patch", "-p1", f"-F{fuzz}", "--no-backup-if-mismatch", "-r", "-", "-s", "-i", "p"],
