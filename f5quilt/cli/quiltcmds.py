@@ -154,32 +154,40 @@ def mail(range_: tuple[str, ...], mbox_file: str, prefix: str, subject: Optional
 
 
 @cli.command()
-@click.argument("series_file")
-@click.option("-d", "prefix", default=".", help="Unpack into this folder (default: the current one).")
-@click.option("--sourcedir", help="Where the archives and patches are (default: the series file's folder).")
-@click.option("-v", "verbose", is_flag=True, help="Accepted for quilt.")
-@click.option("--fuzz", type=int, default=None, help="Accepted for quilt (used with spec files only).")
-@click.option("--slow", is_flag=True, help="Accepted for quilt (spec files only).")
-@click.option("--fast", is_flag=True, help="Accepted for quilt (spec files only).")
-def setup(series_file: str, prefix: str, sourcedir: Optional[str], verbose: bool, fuzz: Optional[int],
+@click.argument("series_file", metavar="{SPECFILE|SERIESFILE}")
+@click.option("-d", "prefix", default=None, help="Unpack into this folder (default: the current one).")
+@click.option("--sourcedir", help="Where the archives and patches are (default: the series file's folder; "
+              "for a spec file the current one).")
+@click.option("-v", "verbose", is_flag=True, help="Show what the spec file's %prep does.")
+@click.option("--fuzz", type=int, default=None, help="Accepted for quilt (rpm's fuzz when applying; "
+              "setup applies nothing).")
+@click.option("--slow", is_flag=True, help="Accepted for quilt (f5quilt reads spec files as --slow does).")
+@click.option("--fast", is_flag=True, help="Accepted for quilt.")
+def setup(series_file: str, prefix: Optional[str], sourcedir: Optional[str], verbose: bool, fuzz: Optional[int],
           slow: bool, fast: bool) -> int:
-    """Set up a tree from a series file (quilt's setup): unpack each `# Source:` archive
-    and link `patches` and `series` in the `# Patchdir:` folder. RPM spec files are not
-    read (they need rpmbuild)."""
+    """Set up a tree from a series file or an RPM spec file (quilt's setup). Series file:
+    unpack each `# Source:` archive and link `patches` and `series` in the `# Patchdir:`
+    folder. Spec file (read without rpmbuild): unpack the archives its %prep unpacks, and
+    in the patches' folder link `patches` to the sources and write `series` with the
+    patches %prep applies and their -p/-R options; what f5quilt cannot evaluate in the
+    spec (shell that unpacks or patches, %(...), Lua, %ifarch) is an error naming the line."""
     from pathlib import Path
     from f5quilt.errors import F5QuiltError
     from f5quilt.output import NORMAL
     from f5quilt.repo.settings import Settings
     from f5quilt.repo.workspace import Workspace
-    if series_file.endswith(".spec"):
-        raise F5QuiltError(f"{series_file}: spec files need rpmbuild; f5quilt's setup reads series files")
     if not Path(series_file).is_file():
-        raise F5QuiltError(f"{series_file}: no such series file")
-    root = Path(prefix).resolve()
+        raise F5QuiltError(f"{series_file}: no such {'spec' if series_file.endswith('.spec') else 'series'} file")
+    root = Path(prefix or ".").resolve()
     # the undo log goes to PREFIX/.f5quilt (quilt's setup leaves no .pc/ there; neither does this)
     settings = Settings(tree=root, patches=root / "patches", series=root / "patches" / "series",
                         base=Path.cwd(), settings_file=root / "f5quilt.yaml")
     reporter = Reporter(NORMAL)
     reporter.quilt = True
+    if series_file.endswith(".spec"):
+        quiltcmds.setup_spec(Workspace.open(settings), reporter, series_file,
+                             prefix=prefix.rstrip("/") + "/" if prefix else "",
+                             sourcedir=sourcedir.rstrip("/") + "/" if sourcedir else "", verbose=verbose)
+        return 0
     quiltcmds.setup(Workspace.open(settings), reporter, series_file, sourcedir=sourcedir)
     return 0

@@ -373,3 +373,108 @@ def setup(ws: Workspace, out: Reporter, series_file: str, *, sourcedir: Optional
                 ws.fs.adopt_dir(tmp / entry, root / entry)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _quilt_symlink_target(target: str, link: str) -> str:
+    """The target quilt's create_symlink gives LINK for TARGET (both as given, relative to
+    the current folder): absolute when either is, else relative from the link's folder."""
+    if target.startswith("/") or link.startswith("/"):
+        return target if target.startswith("/") else os.getcwd() + "/" + target
+    rel = os.path.relpath(os.path.normpath(os.path.join(os.getcwd(), target or ".")),
+                          os.path.dirname(os.path.normpath(os.path.join(os.getcwd(), link))))
+    return rel
+
+
+def setup_spec(ws: Workspace, out: Reporter, spec_file: str, *, prefix: str, sourcedir: str,
+               verbose: bool = False) -> None:
+    """quilt 0.66's setup from an RPM spec file (its default "slow" mode), the spec read
+    without rpmbuild (f5quilt.model.rpmspec): each archive %prep unpacks, unpacked where
+    %prep unpacks it; in each folder where patches are applied a ``patches`` link to the
+    source folder, ``.pc/`` and a ``series`` file listing them with their -p/-R options.
+    PREFIX and SOURCEDIR are quilt's: "" or a folder with a trailing slash."""
+    import shutil
+    import tarfile
+    from f5quilt.model.rpmspec import read_spec
+    try:
+        text = Path(spec_file).read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:
+        raise F5QuiltError(f"{spec_file}: {exc.strerror}") from None
+    records = read_spec(spec_file, text, sourcedir.rstrip("/") or ".")
+    if verbose:
+        for r in records:
+            out.step(f"{r.tag} {r.dir} {r.name}{' ' + r.opts if r.opts else ''}")
+    bad: list[str] = []
+    last = None
+    for r in records:  # check_for_existing_directories
+        if r.dir != "." and r.dir != last and os.path.lexists(prefix + r.dir):
+            bad.append(f"Directory {prefix}{r.dir} exists")
+        last = r.dir
+    for r in records:
+        if r.tag == "tar" and not os.path.isfile(sourcedir + r.name):
+            bad.append(f"File {sourcedir}{r.name} not found")
+            break
+    if bad:
+        raise F5QuiltError("\n".join(bad))
+    patchdirs = list(dict.fromkeys(r.dir for r in records if r.tag == "patch"))
+    root = ws.tree
+    recover(ws, out)
+    with ws.transaction(f"setup {spec_file}"):
+        ws.fs.mkdirs(root)
+        tmp = ws.fs.scratch_dir(root / f".f5quilt-setup-{os.getpid()}")
+        try:
+            for r in records:
+                if r.tag != "tar":
+                    continue
+                shown = sourcedir + r.name
+                out.step(f"Unpacking archive {shown}")
+                dest = tmp / r.dir
+                dest.mkdir(parents=True, exist_ok=True)
+                try:
+                    with tarfile.open(shown, "r:*") as tar:
+                        tar.extractall(dest, members=_safe_members(tar))
+                except (tarfile.TarError, OSError) as exc:
+                    raise F5QuiltError(f"{shown}: cannot unpack: {exc}") from None
+            names = ("patches", "series")
+            clash = [d for d in patchdirs if (tmp / d / "patches").exists() or (tmp / d / "series").exists()
+                     or os.path.lexists(root / d / "patches") or os.path.lexists(root / d / "series")]
+            if clash:
+                for d in clash:
+                    for what, n in (("Directory", "patches"), ("File", "series")):
+                        if (tmp / d / n).exists() or os.path.lexists(root / d / n):
+                            out.step(f"{what} {prefix}{d}/{n} exists")
+                out.step("Trying alternative patches and series names...")
+                names = ("quilt_patches", "quilt_series")
+                for d in patchdirs:
+                    if (tmp / d / names[0]).exists() or (tmp / d / names[1]).exists():
+                        raise F5QuiltError(f"Directory {prefix}{d}/{names[0]} exists")
+            tar_dir, tar_file = "", ""
+            started: set[str] = set()
+            for r in records:
+                if r.tag == "tar":
+                    tar_dir, tar_file = ("" if r.dir == "." else r.dir), r.name
+                    continue
+                pdir = tmp / r.dir
+                pdir.mkdir(parents=True, exist_ok=True)
+                if r.dir not in started:
+                    started.add(r.dir)
+                    link = f"{prefix}{r.dir}/{names[0]}"
+                    os.symlink(_quilt_symlink_target(sourcedir, link), pdir / names[0])
+                    pc = pdir / ".pc"
+                    if not pc.exists():
+                        pc.mkdir()
+                        (pc / ".version").write_text("2\n")
+                        (pc / ".quilt_patches").write_text(names[0] + "\n")
+                        (pc / ".quilt_series").write_text(names[1] + "\n")
+                    head = ["# Patch series file for quilt, created by quilt setup"]
+                    if tar_dir:
+                        head.append(f"# Sourcedir: {tar_dir}")
+                    if tar_file:
+                        head.append(f"# Source: {tar_file}")
+                    head += [f"# Patchdir: {r.dir}", "#"]
+                    (pdir / names[1]).write_text("\n".join(head) + "\n")
+                with open(pdir / names[1], "a") as fh:  # the scratch folder, adopted below
+                    fh.write(f"{r.name} {r.opts}".rstrip(" ") + "\n" if r.opts else f"{r.name}\n")
+            for entry in sorted(os.listdir(tmp)):
+                ws.fs.adopt_dir(tmp / entry, root / entry)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
