@@ -76,13 +76,45 @@ def grep(args: tuple[str, ...]) -> int:
 
 @cli.command()
 @click.argument("patch", required=False)
-@click.option("--all", "all_", is_flag=True, help="Every applied patch, not only what PATCH depends on.")
+@click.option("--all", "all_", is_flag=True, help="Every applied patch and its dependencies.")
+@click.option("--reduce", is_flag=True, help="Leave out transitive edges (through graphviz's tred).")
+@click.option("--lines", is_flag=False, flag_value="2", default=None, metavar="[=NUM]",
+              help="A dependency is an overlap of the changed lines, with NUM lines of context (default 2).")
 @click.option("--edge-labels", type=click.Choice(["files"]), default=None, help="Label edges with the files.")
-def graph(patch: Optional[str], all_: bool, edge_labels: Optional[str]) -> int:
-    """Print the dependencies between applied patches as a dot graph (quilt's graph, without
-    --lines and -T: pipe it into `dot -Tpng`)."""
-    click.echo(quiltcmds.graph(Context.workspace(repair=False), patch, all_=all_,
-                               edge_files=edge_labels == "files"), nl=False)
+@click.option("-T", "fmt", type=click.Choice(["ps"]), default=None, help="PostScript output (through graphviz's dot).")
+def graph(patch: Optional[str], all_: bool, reduce: bool, lines: Optional[str], edge_labels: Optional[str],
+          fmt: Optional[str]) -> int:
+    """Print the dependencies between applied patches as a dot graph (quilt's graph): a
+    patch depends on another if both touch the same file or, with --lines, if their
+    changes overlap. Without --all: the patches PATCH (default the top) depends on and
+    that depend on it."""
+    import shutil
+    import subprocess
+    import sys
+    from f5quilt.errors import F5QuiltError
+    from f5quilt.output import NORMAL
+    if patch is not None and all_:
+        raise F5QuiltError("Usage: quilt graph [--all] [--reduce] [--lines[=num]] [--edge-labels=files] "
+                           "[-T ps] [patch]", exit_code=1)
+    if lines is not None and not lines.isdigit():  # getopt's "lines::": `--lines PATCH` is no value
+        if patch is not None:
+            raise F5QuiltError(f"--lines={lines}: not a number", exit_code=1)
+        patch, lines = lines, "2"
+    for wanted, tool, option in ((fmt, "dot", "-T"), (reduce, "tred", "--reduce")):
+        if wanted and shutil.which(tool) is None:
+            raise F5QuiltError(f"You have to install '{tool}' (from package graphviz) to use "
+                               f"'quilt graph {option}'")
+    text = quiltcmds.graph(Context.workspace(repair=False), patch, all_=all_,
+                           edge_files=edge_labels == "files", lines=int(lines) if lines is not None else None,
+                           out=Reporter(NORMAL)).encode("utf-8", "surrogateescape")
+    for wanted, cmd in ((reduce, ["tred"]), (fmt, ["dot", f"-T{fmt}"])):
+        if wanted:
+            r = subprocess.run(cmd, input=text, stdout=subprocess.PIPE)
+            if r.returncode:
+                raise F5QuiltError(f"{cmd[0]} failed (exit status {r.returncode})")
+            text = r.stdout
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text)
     return 0
 
 

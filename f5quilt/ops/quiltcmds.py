@@ -126,38 +126,125 @@ def grep_files(ws: Workspace, paths: list[str]) -> list[str]:
     return out
 
 
-def graph(ws: Workspace, given: Optional[str], *, all_: bool = False, edge_files: bool = False) -> str:
-    """quilt's graph: the applied patches PATCH (default the top) depends on, as dot; --all:
-    every applied patch. An edge joins each patch to the nearest earlier one changing a same file."""
+_HUNK_RANGES = re.compile(r"^@@ -(\d+)(?:,(\d+)?) \+(\d+)(?:,(\d+)?) @@")
+
+
+def _graph_ranges(ws: Workspace, nodes: list[str], n: int, rel: str, lines: int,
+                  files: list[set[str]]) -> tuple[list[int], list[int]]:
+    """quilt's dependency-graph compute_ranges: the hunks of ``diff -U LINES`` between the
+    file as patch N found it and as the next patch changing it (or the tree) found it:
+    (new-side ranges, old-side ranges), each a flat list of start, end."""
+    import subprocess
+    file1 = str(ws.stack.pc / nodes[n] / rel)
+    nxt = next((k for k in range(n + 1, len(nodes)) if rel in files[k]), None)
+    file2 = str(ws.stack.pc / nodes[nxt] / rel) if nxt is not None else str(ws.tree / rel)
+
+    def empty(path: str) -> bool:
+        return os.path.isfile(path) and os.path.getsize(path) == 0
+    if empty(file1):
+        if empty(file2):
+            return [], []
+        file1 = "/dev/null"
+    elif empty(file2):
+        file2 = "/dev/null"
+    r = subprocess.run(["diff", f"-U{lines}", file1, file2], capture_output=True, cwd=ws.tree)
+    left: list[int] = []
+    right: list[int] = []
+    for line in r.stdout.decode("utf-8", "surrogateescape").split("\n"):
+        m = _HUNK_RANGES.match(line)
+        if m:
+            left += [int(m.group(3)), int(m.group(3)) + int(m.group(4) or 0)]
+            right += [int(m.group(1)), int(m.group(1)) + int(m.group(2) or 0)]
+    return left, right
+
+
+def _overlap(a: list[int], b: list[int]) -> bool:
+    """quilt's is_a_conflict over two flat lists of ranges."""
+    a, b = list(a), list(b)
+    while a and b:
+        if a[0] < b[0]:
+            if len(b) % 2:
+                return True
+            a.pop(0)
+        elif a[0] > b[0]:
+            if len(a) % 2:
+                return True
+            b.pop(0)
+        else:
+            if len(a) % 2 == len(b) % 2:
+                return True
+            a.pop(0)
+            b.pop(0)
+    return False
+
+
+def graph(ws: Workspace, given: Optional[str], *, all_: bool = False, edge_files: bool = False,
+          lines: Optional[int] = None, out: Optional[Reporter] = None) -> str:
+    """quilt's graph (its scripts/dependency-graph): the applied patches as dot nodes
+    n<number>, an edge from each patch to the latest earlier one changing a same file
+    (with LINES: the latest whose changed lines, with LINES of context, overlap); without
+    --all only the files of PATCH (default the top) count, and it is drawn bold. Nodes
+    without edges are left out; a patch's node is grey when it has none."""
+    import math
     from f5quilt.ops.authoring import applied_or_top
     applied = ws.stack.applied()
-    target = None if all_ else applied_or_top(ws, given)
-    upto = applied if all_ else applied[:applied.index(target or "") + 1]
-    files = {p: set(ws.stack.backup_files(p)) for p in upto}
-    edges: dict[tuple[str, str], set[str]] = {}
-    for i, p in enumerate(upto):
-        for rel in files[p]:
-            prev = next((q for q in reversed(upto[:i]) if rel in files[q]), None)
-            if prev is not None:
-                edges.setdefault((prev, p), set()).add(rel)
-    keep = set(upto)
-    if target is not None:
-        keep = {target}
-        for (a, b) in sorted(edges, key=lambda e: -upto.index(e[1])):
-            if b in keep:
-                keep.add(a)
-    nodes = [p for p in upto if p in keep]
-    ids = {p: f"n{i}" for i, p in enumerate(nodes)}
-    lines = ["digraph dependencies {"]
-    for p in nodes:
-        style = "style=bold," if p == target else ""
-        lines.append(f'\t{ids[p]} [{style}label="{p}"];')
-    for (a, b), rels in edges.items():
-        if a in ids and b in ids:
-            label = f' [label="{", ".join(sorted(rels))}"]' if edge_files else ""
-            lines.append(f"\t{ids[a]} -> {ids[b]}{label};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    selected = None if all_ else applied_or_top(ws, given)
+    nodes: list[str] = []
+    files: list[set[str]] = []
+    for p in applied:
+        if not ws.stack.backup_dir(p).is_dir():
+            if out is not None:
+                out.warn(f"{ws.settings.pc_name}/{p} does not exist; skipping")
+            continue
+        nodes.append(p)
+        files.append(set(ws.stack.backup_files(p)))
+    attrs: list[list[str]] = [[] for _ in nodes]
+    used: set[int] = set()
+    if selected is not None:
+        sel = nodes.index(selected)
+        used.add(sel)
+        attrs[sel].append("style=bold")
+        files = [f & files[sel] for f in files]
+    ranges: dict[tuple[int, str], tuple[list[int], list[int]]] = {}
+
+    def rng(n: int, rel: str) -> tuple[list[int], list[int]]:
+        if not ranges.get((n, rel)):
+            ranges[(n, rel)] = _graph_ranges(ws, nodes, n, rel, lines or 0, files)
+        return ranges[(n, rel)]
+    seen: dict[str, list[int]] = {}
+    edges: dict[tuple[int, int], list[str]] = {}
+    for number in range(len(nodes)):
+        for rel in sorted(files[number]):
+            if rel in seen:
+                earlier = seen[rel]
+                hit: Optional[int] = None
+                if lines is not None:
+                    for k in reversed(earlier):
+                        if _overlap(rng(number, rel)[1], rng(k, rel)[0]):
+                            hit = k
+                            break
+                else:
+                    hit = earlier[-1]
+                if hit is not None:
+                    edges.setdefault((number, hit), []).append(rel)
+                    used.update((number, hit))
+            seen.setdefault(rel, []).append(number)
+    for n in range(len(nodes)):
+        if n not in used:
+            attrs[n].append("color=grey")
+        attrs[n].append(f'label="{nodes[n]}"')
+    text = ["digraph dependencies {"]
+    for n in range(len(nodes)):
+        if n in used:
+            text.append(f"\tn{n} [{','.join(attrs[n])}];")
+    for (frm, to) in sorted(edges, key=lambda e: e[0] * 10000 + e[1]):
+        eattrs = []
+        if edge_files:
+            eattrs.append('label="' + "\\n".join(edges[(frm, to)]) + '"')
+        eattrs.append(f'len="{math.log(abs(to - frm) + 3):.2f}"')
+        text.append(f"\tn{to} -> n{frm} [{','.join(eattrs)}];")
+    text.append("}")
+    return "\n".join(text) + "\n"
 
 
 def upgrade(ws: Workspace, out: Reporter) -> None:
