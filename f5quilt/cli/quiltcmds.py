@@ -1,6 +1,7 @@
 """quilt's commands that f5quilt had not (ops/quiltcmds.py does the work)."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import click
@@ -128,8 +129,9 @@ def upgrade(reporter: Reporter) -> int:
 
 @cli.command()
 @click.argument("range_", nargs=-1, metavar="[FIRST_PATCH [LAST_PATCH]]")
-@click.option("--mbox", "mbox_file", required=True, metavar="FILE",
-              help="Write the messages to FILE, an mbox (f5quilt sends no mail: quilt's --send is not there).")
+@click.option("--mbox", "mbox_file", metavar="FILE", help="Write the messages to FILE, an mbox.")
+@click.option("--send", is_flag=True, help="Send the messages: ${QUILT_SENDMAIL:-sendmail} "
+              "${QUILT_SENDMAIL_ARGS--f SENDER} RECIPIENTS... (the quiltrc's or the environment's).")
 @click.option("--prefix", default="patch", show_default=True, help="The subject prefix: [PREFIX n/N].")
 @click.option("--subject", help="The introduction's subject.")
 @click.option("-m", "message", help="The introduction's text.")
@@ -138,50 +140,72 @@ def upgrade(reporter: Reporter) -> int:
 @click.option("--from", "from_", help="The From: header (default the sender).")
 @click.option("--to", multiple=True, help="A To: recipient (repeatable).")
 @click.option("--cc", multiple=True, help="A Cc: recipient (repeatable).")
-@click.option("--bcc", multiple=True, help="Accepted; an mbox has no Bcc.")
+@click.option("--bcc", multiple=True, help="A Bcc: recipient (repeatable).")
 @click.option("--charset", default=None,
               help="The charset named in the headers (default UTF-8 in a UTF-8 locale, else ISO-8859-15, as quilt).")
 @click.option("--signature", type=click.Path(allow_dash=True), help="A signature file, or - for none.")
-@click.option("--reply-to", help="Not supported (quilt threads under that message).")
+@click.option("--reply-to", metavar="MESSAGE", help="Reply to the message in this file (In-Reply-To:, "
+              "References:, Subject: Re: its subject).")
 @verbosity
-def mail(range_: tuple[str, ...], mbox_file: str, prefix: str, subject: Optional[str], message: Optional[str],
-         message_file: Optional[str], sender: Optional[str], from_: Optional[str], to: tuple[str, ...],
-         cc: tuple[str, ...], bcc: tuple[str, ...], charset: Optional[str], signature: Optional[str],
-         reply_to: Optional[str], reporter: Reporter) -> int:
-    """Write the series (or FIRST_PATCH..LAST_PATCH, - for the first/last) as mail: an
-    introduction [PREFIX 0/N] and one message per patch, its subject from the header
-    (Subject:, DESC/EDESC, or a short first paragraph), as quilt's mail --mbox."""
+def mail(range_: tuple[str, ...], mbox_file: Optional[str], send: bool, prefix: str, subject: Optional[str],
+         message: Optional[str], message_file: Optional[str], sender: Optional[str], from_: Optional[str],
+         to: tuple[str, ...], cc: tuple[str, ...], bcc: tuple[str, ...], charset: Optional[str],
+         signature: Optional[str], reply_to: Optional[str], reporter: Reporter) -> int:
+    """Mail the series (or FIRST_PATCH..LAST_PATCH, - for the first/last) as quilt's mail:
+    an introduction [PREFIX 0/N] and one message per patch, its subject from the header
+    (Subject:, DESC/EDESC, or a short first paragraph), To:/Cc: from its To:/Signed-off-by:
+    lines; into an mbox (--mbox) or through sendmail (--send)."""
     import os
     import socket
     from pathlib import Path
     from f5quilt.errors import F5QuiltError
+    from f5quilt.repo import quiltrc
+    usage = ("Usage: quilt mail {--mbox file|--send} [-m text] [-M file] [--prefix prefix] [--sender ...] "
+             "[--from ...] [--to ...] [--cc ...] [--bcc ...] [--subject ...] [--reply-to message] "
+             "[--charset ...] [--signature file] [first_patch [last_patch]]")
+    if len(range_) > 2 or not (mbox_file or send):
+        raise F5QuiltError(usage, exit_code=1)
+    if mbox_file and send:
+        raise F5QuiltError("mail: --mbox and --send: choose one", exit_code=1)
+    if message and message_file:
+        raise F5QuiltError("Introduction message already specified", exit_code=1)
     ws = Context.workspace(repair=False)
-    if reply_to:
-        raise F5QuiltError("mail --reply-to is not supported")
-    if len(range_) > 2:
-        raise F5QuiltError("Usage: quilt mail {--mbox file} [options] [first_patch [last_patch]]")
     names = ws.series.names
     if range_:
         first = names[0] if range_[0] == "-" else ws.resolve_name(range_[0])
         last = first if len(range_) < 2 else (names[-1] if range_[1] == "-" else ws.resolve_name(range_[1]))
+        if names.index(first) > names.index(last):
+            raise F5QuiltError(f"Patch {ws.display(first)} not applied before patch {ws.display(last)}",
+                               exit_code=1)
         names = names[names.index(first):names.index(last) + 1]
     if message_file:
-        message = Path(message_file).read_text()
+        message = Path(message_file).read_text().rstrip("\n")
     sig: Optional[str] = None
     if signature and signature != "-":
         sig = Path(signature).read_text().rstrip("\n")
     elif signature is None and Path(os.path.expanduser("~/.signature")).is_file():
         sig = Path(os.path.expanduser("~/.signature")).read_text().rstrip("\n")
     if not sender:
-        host = socket.getfqdn()
-        sender = f"{os.environ.get('LOGNAME') or os.environ.get('USER') or 'root'}@{host}"
+        try:
+            host = Path("/etc/mailname").read_text().strip()
+        except OSError:
+            host = socket.getfqdn()
         if "." not in host:
+            host = socket.gethostname()
+        sender = f"{os.environ.get('LOGNAME') or os.environ.get('USER') or 'root'}@{host}"
+        if not re.match(r"^.*@.*\..*$", sender):
             raise F5QuiltError("Could not determine the envelope sender address. Please use --sender.")
-    data = quiltcmds.mbox(ws, names, sender=sender, prefix=prefix, subject=subject, message=message,
-                          sender_from=from_, to=list(to), cc=list(cc), signature=sig,
-                          charset=charset or ("UTF-8" if (os.environ.get("LC_ALL") or os.environ.get("LANG") or "")
-                                              .upper().endswith((".UTF-8", ".UTF8")) else "ISO-8859-15"))
-    Path(mbox_file).write_bytes(data)  # an output file the user names, outside the series' state
+    env = {**os.environ, **quiltrc.current()}
+    locale = env.get("LC_ALL") or env.get("LANG") or ""
+    messages = quiltcmds.mail_messages(
+        ws, names, sender=sender, prefix=prefix, subject=subject, message=message, sender_from=from_,
+        to=list(to), cc=list(cc), bcc=list(bcc), signature=sig, reply_to=reply_to,
+        charset=charset or ("UTF-8" if locale.endswith(".UTF-8") else "ISO-8859-15"))
+    if send:
+        quiltcmds.send(messages, sender, reporter, env)
+    else:
+        assert mbox_file is not None
+        Path(mbox_file).write_bytes(quiltcmds.mbox(messages, sender))  # an output file the user names
     return 0
 
 
