@@ -65,7 +65,7 @@ mkdir -p "$d"
 n=$(ls "$d" | wc -l)
 { echo "ARGS: $*"; cat; } > "$d/$n"
 """
-PATCHES = {"1.diff": "Subject: [PATCH] Re: first one\n\nSigned-off-by: A. B. <ab@x.org>\nTo: Some One <one@x.org>\n"
+PATCHES = {"1.diff": "Subject: [PATCH] Re: first one\n  continued\n\nSigned-off-by: A. B. <ab@x.org>\nTo: Some One <one@x.org>\n"
                      "Reviewed-by: Ü Name <u@x.org>\n\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-x\n+y\n",
            "2.diff": "DESC\nsecond\nsplit\nEDESC\nFrom a body\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-y\n+z\n",
            "3.diff": "A short first paragraph.\n\nCc: c@x.org\n\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-z\n+w\n"}

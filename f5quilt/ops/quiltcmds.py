@@ -334,8 +334,8 @@ def _mail_parts(header: str, whole: str) -> tuple[Optional[str], str]:
                 body = "\n".join(lines[k + 1:])
     if not subject:
         return None, ""
-    if subject[:1] in (" ", "\t"):  # quilt's sed is anchored before the space after "Subject:"
-        return _join(subject), body
+    if subject[:1] in (" ", "\t"):  # quilt's sed is anchored before the space after "Subject:";
+        return subject.lstrip(" \t").rstrip("\n"), body  # continuation lines kept, as quilt's header
     return _SUBJECT_PREFIX.sub("", _join(subject)) or None, body
 
 
@@ -421,7 +421,7 @@ def mail_messages(ws: Workspace, patches: list[str], *, sender: str, prefix: str
         parts[name] = (sub, body, header)
     seen: Dict[str, list[str]] = {}
     for name in patches:
-        seen.setdefault(parts[name][0], []).append(name)
+        seen.setdefault(_join(parts[name][0]), []).append(name)
     dups = [n for names in sorted(seen.items()) if len(names[1]) > 1 for n in names[1]]
     if dups:
         raise F5QuiltError(f"Patches {', '.join(ws.display(n) for n in dups)} have duplicate subject headers.",
