@@ -187,3 +187,17 @@ def test_setup_spec_create_dir_and_sourcedir(tmp_path: Path) -> None:
                                   "# Source: extra-data.tar.bz2\n# Patchdir: top/extra\n#\n"
                                   "fix-main.patch -p2 -R\nreadme.patch -p2 -R\n")
     assert os.readlink(tmp_path / "w/top/extra/patches") == "../../../SOURCES"
+
+
+@pytest.mark.kill
+def test_setup_spec_killed_at_every_point_is_rolled_back(tmp_path: Path) -> None:
+    from test_transaction import kill_every_point
+    template = tmp_path / "template"
+    template.mkdir()
+    sources(template)
+    (template / "hello.spec").write_text(HELLO)
+    (template / "bad.spec").write_text(HELLO.replace("%patch1 -p0", "%(true)"))
+    # the next setup (one that then fails on its spec) rolls the killed one back first
+    points = kill_every_point(template, tmp_path, ["setup", "-d", "out", "hello.spec"], "",
+                              next_cmd=("setup", "-d", "out", "bad.spec"))
+    assert points > 3

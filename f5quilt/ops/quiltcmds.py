@@ -564,6 +564,7 @@ def setup(ws: Workspace, out: Reporter, series_file: str, *, sourcedir: Optional
     ``series`` (or quilt_patches/quilt_series) in the ``# Patchdir:`` to the patches' folder."""
     import shutil
     import tarfile
+    recover(ws, out)  # first: a killed setup's half-unpacked folders go before "Directory X exists"
     sources, patchdir = read_setup_series(series_file)
     src_dir = sourcedir if sourcedir is not None else os.path.dirname(series_file)
     archives = []
@@ -576,7 +577,6 @@ def setup(ws: Workspace, out: Reporter, series_file: str, *, sourcedir: Optional
     pdir = root / patchdir if patchdir else root
     if patchdir and pdir.exists():
         raise F5QuiltError(f"Directory {patchdir} exists")
-    recover(ws, out)
     with ws.transaction(f"setup {series_file}"):
         ws.fs.mkdirs(root)
         tmp = ws.fs.scratch_dir(root / f".f5quilt-setup-{os.getpid()}")
@@ -628,6 +628,7 @@ def setup_spec(ws: Workspace, out: Reporter, spec_file: str, *, prefix: str, sou
     import shutil
     import tarfile
     from f5quilt.model.rpmspec import read_spec
+    recover(ws, out)  # first: a killed setup's half-unpacked folders go before "Directory X exists"
     try:
         text = Path(spec_file).read_text(encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
@@ -650,7 +651,6 @@ def setup_spec(ws: Workspace, out: Reporter, spec_file: str, *, prefix: str, sou
         raise F5QuiltError("\n".join(bad))
     patchdirs = list(dict.fromkeys(r.dir for r in records if r.tag == "patch"))
     root = ws.tree
-    recover(ws, out)
     with ws.transaction(f"setup {spec_file}"):
         ws.fs.mkdirs(root)
         tmp = ws.fs.scratch_dir(root / f".f5quilt-setup-{os.getpid()}")
