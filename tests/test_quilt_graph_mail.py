@@ -42,12 +42,21 @@ def test_graph_as_quilt(tmp_path: Path) -> None:
     for args in (["graph"], ["graph", "--all"], ["graph", "--all", "--lines"], ["graph", "--all", "--lines=0"],
                  ["graph", "--all", "--lines=5"], ["graph", "--lines", "c.diff"], ["graph", "--edge-labels=files"],
                  ["graph", "--all", "--edge-labels=files", "--lines=1"], ["graph", "a.diff"], ["graph", "b.diff"],
-                 ["graph", "e.diff"], ["graph", "nosuch.diff"]):
+                 ["graph", "e.diff"], ["graph", "--lines"], ["graph", "nosuch.diff"]):
         same(tmp_path, qt, ft, *args)
     rc, out = same(tmp_path, qt, ft, "graph", "--all", "--lines")
     assert "n0 -> n2" in out and "n1 -> n2" not in out  # c overlaps a's lines, not b's
     rc, out = same(tmp_path, qt, ft, "graph", "--all")
     assert "n1 -> n2" in out and "n0 -> n2" not in out  # by file: the latest patch changing f
+
+
+@pytest.mark.skipif(shutil.which("dot") is None or shutil.which("tred") is None, reason="graphviz not installed")
+def test_graph_reduce_and_ps_through_graphviz(tmp_path: Path) -> None:
+    qt, ft = stack(tmp_path)
+    for args in (["graph", "--all", "--reduce"], ["graph", "--reduce", "--lines", "--edge-labels=files"],
+                 ["graph", "--all", "-T", "ps"], ["graph", "--all", "--reduce", "-T", "ps"]):
+        rc, out = same(tmp_path, qt, ft, *args)
+        assert rc == 0 and (out.startswith("%!PS") if "ps" in args else "digraph" in out)
 
 
 @pytest.mark.skipif(shutil.which("dot") is not None, reason="graphviz installed: quilt runs it")

@@ -229,8 +229,9 @@ def graph(ws: Workspace, given: Optional[str], *, all_: bool = False, edge_files
                     edges.setdefault((number, hit), []).append(rel)
                     used.update((number, hit))
             seen.setdefault(rel, []).append(number)
+    ends = {n for e in edges for n in e}
     for n in range(len(nodes)):
-        if n not in used:
+        if n not in used or n not in ends:  # quilt greys a node with no edge: the selected one too
             attrs[n].append("color=grey")
         attrs[n].append(f'label="{nodes[n]}"')
     text = ["digraph dependencies {"]
