@@ -201,3 +201,22 @@ def test_setup_spec_killed_at_every_point_is_rolled_back(tmp_path: Path) -> None
     points = kill_every_point(template, tmp_path, ["setup", "-d", "out", "hello.spec"], "",
                               next_cmd=("setup", "-d", "out", "bad.spec"))
     assert points > 3
+
+
+def test_setup_spec_zip_source_global_and_string_if(tmp_path: Path) -> None:
+    import zipfile
+    sources(tmp_path)
+    with zipfile.ZipFile(tmp_path / "docs-1.0.zip", "w") as zf:
+        zf.writestr("docs/index.txt", "index\n")
+    spec = (HELLO.replace("Source1:        extra-data.tar.bz2", "%if \"%{name}\" == \"hello\"\n"
+                          "Source1:        docs-1.0.zip\n%else\nSource1:        extra-data.tar.bz2\n%endif")
+            .replace("%global debug_package %{nil}", "%global debug_package %{nil}\n"
+                     "%global shortcommit %(c=abcdef; echo ${c:0:3})"))
+    (tmp_path / "z.spec").write_text(spec)
+    rc, out = f5(tmp_path, "setup", "z.spec")
+    assert (rc, out) == (0, "Unpacking archive hello-1.2.tar.gz\nUnpacking archive docs-1.0.zip\n")
+    assert (tmp_path / "hello-1.2/docs/index.txt").read_text() == "index\n"
+    # the %global that needs a shell is an error only where it is used, naming its line
+    (tmp_path / "z2.spec").write_text(spec.replace("%setup -q -a 1", "%setup -q -n hello-%{shortcommit}"))
+    rc, out = f5(tmp_path, "setup", "-d", "o2", "z2.spec")
+    assert rc == 1 and out.startswith("z2.spec:2: shell expansion")

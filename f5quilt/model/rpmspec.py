@@ -45,6 +45,7 @@ class Spec:
     sources: Dict[int, str] = field(default_factory=dict)
     patches: Dict[int, str] = field(default_factory=dict)
     line: int = 0
+    broken: Dict[str, F5QuiltError] = field(default_factory=dict)
 
     def fail(self, what: str) -> "F5QuiltError":
         return F5QuiltError(f"{self.path}:{self.line}: {what}; f5quilt reads spec files without rpmbuild "
@@ -59,6 +60,8 @@ class Spec:
             if num in table:
                 return os.path.join(self.macros.get("_sourcedir", "."), table[num])
             return None
+        if name in self.broken:
+            raise self.broken[name]
         if name in self.macros:
             return self.macros[name]
         if name in _BUILTIN_EMPTY:
@@ -130,6 +133,9 @@ class Spec:
     # -- %if -------------------------------------------------------------------
     def condition(self, expr: str) -> bool:
         text = self.expand(expr).strip()
+        m = re.fullmatch(r'"([^"]*)"\s*(==|!=)\s*"([^"]*)"', text)
+        if m:
+            return (m.group(1) == m.group(3)) == (m.group(2) == "==")
         if not re.fullmatch(r"[0-9\s()!<>=&|\"]*", text) or not text:
             raise self.fail(f"the condition %if {expr.strip()}")
         py = text.replace("&&", " and ").replace("||", " or ").replace('"', "")
@@ -243,7 +249,15 @@ def read_spec(path: str, text: str, sourcedir: str) -> List[Record]:
             if "(" in parts[1]:
                 raise spec.fail(f"the parametric macro {parts[1]}")
             body = parts[2] if len(parts) > 2 else ""
-            spec.macros[parts[1]] = spec.expand(body) if word == "%global" else body
+            if word == "%global":
+                try:
+                    body = spec.expand(body)
+                except F5QuiltError as exc:  # an error only where the macro is used
+                    spec.broken[parts[1]] = exc
+                    spec.macros.pop(parts[1], None)
+                    continue
+            spec.broken.pop(parts[1], None)
+            spec.macros[parts[1]] = body
             continue
         if word in ("%bcond_with", "%bcond_without"):
             name = line.split()[1]

@@ -609,6 +609,20 @@ def setup(ws: Workspace, out: Reporter, series_file: str, *, sourcedir: Optional
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _unzip(archive: str, dest: Path) -> None:
+    """A zip archive unpacked into DEST, member names checked (nothing lands outside)."""
+    import zipfile
+    from f5quilt.fsutil import safe_relpath
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            safe_relpath(info.filename.rstrip("/"))
+        zf.extractall(dest)
+        for info in zf.infolist():  # unzip keeps the Unix modes
+            mode = (info.external_attr >> 16) & 0o777
+            if mode and not info.is_dir():
+                os.chmod(dest / info.filename, mode)
+
+
 def _quilt_symlink_target(target: str, link: str) -> str:
     """The target quilt's create_symlink gives LINK for TARGET (both as given, relative to
     the current folder): absolute when either is, else relative from the link's folder."""
@@ -628,6 +642,7 @@ def setup_spec(ws: Workspace, out: Reporter, spec_file: str, *, prefix: str, sou
     PREFIX and SOURCEDIR are quilt's: "" or a folder with a trailing slash."""
     import shutil
     import tarfile
+    import zipfile
     from f5quilt.model.rpmspec import read_spec
     recover(ws, out)  # first: a killed setup's half-unpacked folders go before "Directory X exists"
     try:
@@ -664,9 +679,12 @@ def setup_spec(ws: Workspace, out: Reporter, spec_file: str, *, prefix: str, sou
                 dest = tmp / r.dir
                 dest.mkdir(parents=True, exist_ok=True)
                 try:
-                    with tarfile.open(shown, "r:*") as tar:
-                        tar.extractall(dest, members=_safe_members(tar))
-                except (tarfile.TarError, OSError) as exc:
+                    if r.name.lower().endswith(".zip"):  # rpm's %setup runs unzip for these
+                        _unzip(shown, dest)
+                    else:
+                        with tarfile.open(shown, "r:*") as tar:
+                            tar.extractall(dest, members=_safe_members(tar))
+                except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
                     raise F5QuiltError(f"{shown}: cannot unpack: {exc}") from None
             names = ("patches", "series")
             clash = [d for d in patchdirs if (tmp / d / "patches").exists() or (tmp / d / "series").exists()
