@@ -146,7 +146,7 @@ class Spec:
             raise self.fail(f"the condition %if {expr.strip()}") from None
 
 
-def _opts(spec: Spec, args: List[str], spec_: str) -> Tuple[Dict[str, List[str]], List[str]]:
+def _opts(spec: Spec, args: List[str], spec_: str, what: str) -> Tuple[Dict[str, List[str]], List[str]]:
     """getopt over ARGS with SPEC_ (``"qcDTn:a:b:"``): {letter: [values]}, positional args."""
     takes = {spec_[k] for k in range(len(spec_)) if k + 1 < len(spec_) and spec_[k + 1] == ":"}
     known = set(spec_.replace(":", ""))
@@ -160,7 +160,7 @@ def _opts(spec: Spec, args: List[str], spec_: str) -> Tuple[Dict[str, List[str]]
             while k < len(a):
                 letter = a[k]
                 if letter not in known:
-                    raise spec.fail(f"the option -{letter} of {spec_ and args[0:0] or ''}macro")
+                    raise spec.fail(f"the option -{letter} of {what}")
                 if letter in takes:
                     value = a[k + 1:]
                     if not value:
@@ -303,7 +303,8 @@ def _prep(spec: Spec, prep: List[Tuple[int, str]]) -> List[Record]:
     def patch(n: int, opts: Dict[str, List[str]]) -> None:
         if n not in spec.patches:
             raise spec.fail(f"Patch{n} is not defined")
-        strip = opts.get("p", ["0" if False else "1"])[-1] if "p" in opts else None
+        # no -p: quilt's wrapper records none either (the series then means -p1, as quilt's does)
+        strip = opts["p"][-1] if "p" in opts else None
         extra: List[str] = []
         if strip is not None and strip != "1":
             extra.append(f"-p{strip}")
@@ -356,22 +357,22 @@ def _prep(spec: Spec, prep: List[Tuple[int, str]]) -> List[Record]:
             continue
         word = args[0]
         if raw.strip().startswith("%setup"):
-            opts, rest = _opts(spec, args[1:], "qcDTn:a:b:")
+            opts, rest = _opts(spec, args[1:], "qcDTn:a:b:", "%setup")
             setup(opts)
         elif raw.strip().startswith("%autosetup"):
-            opts, rest = _opts(spec, args[1:], "vcDNTn:a:b:p:S:")
+            opts, rest = _opts(spec, args[1:], "vcDNTn:a:b:p:S:", "%autosetup")
             if "S" in opts and opts["S"][-1] not in ("patch", ""):
                 raise spec.fail(f"%autosetup -S {opts['S'][-1]}")
             setup(opts)
             if "N" not in opts:
                 autopatch({k: v for k, v in opts.items() if k == "p"}, [])
         elif raw.strip().startswith("%autopatch"):
-            opts, rest = _opts(spec, args[1:], "vqp:m:M:")
+            opts, rest = _opts(spec, args[1:], "vqp:m:M:", "%autopatch")
             autopatch(opts, rest)
         elif re.match(r"^%\{?patch", raw.strip()):
             m = re.match(r"^%\{?patch(\d*)\}?", raw.strip())
             assert m
-            opts, rest = _opts(spec, args[1:], "ERzsqfp:P:b:F:d:o:")
+            opts, rest = _opts(spec, args[1:], "ERzsqfp:P:b:F:d:o:", "%patch")
             nums = [int(x) for x in opts.pop("P", [])] + [int(x) for x in rest]
             if m.group(1):
                 nums.insert(0, int(m.group(1)))
