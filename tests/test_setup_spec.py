@@ -126,25 +126,29 @@ def test_setup_spec_same_as_gnu_quilt(tmp_path: Path) -> None:
     quilt's wrapper does not see, so its header lacks the Sourcedir/Source lines; the slow
     default unpacks nothing at all there): same tree, same patches, same options."""
     # (%autosetup: quilt 0.66 records rpm 4.18's patches as unmatched md5sums, so only %setup/%patch)
-    for spec, text in (("hello.spec", HELLO),):
+    c_spec = (HELLO.replace("%setup -q -a 1", "%setup -q -c -n top -T -a 1\ncd extra")
+              .replace("%patch0 -p1\n%patch1 -p0\n", "%patch -P 0 -P 1 -p2 -R\n"))
+    for spec, text, srcdir, top in (("hello.spec", HELLO, "", "hello-1.2"), ("c.spec", c_spec, "SOURCES", "top/extra")):
         for side in ("q", "f"):
             d = tmp_path / side / spec
-            d.mkdir(parents=True)
-            sources(d)
-            (d / "hello-1.2.tar.gz").rename(d / "hello-1.2.tar.gz")
+            (d / srcdir).mkdir(parents=True)
+            sources(d / srcdir)
             (d / spec).write_text(text)
-        r = subprocess.run(["quilt", "setup", "--fast", "-d", "out", spec], cwd=tmp_path / "q" / spec,
+        opts = ["--sourcedir", srcdir] if srcdir else []
+        r = subprocess.run(["quilt", "setup", "--fast", *opts, "-d", "out", spec], cwd=tmp_path / "q" / spec,
                            capture_output=True, text=True, env=dict(os.environ, QUILTRC="/dev/null"))
         assert r.returncode == 0, r.stdout + r.stderr
-        rc, out = f5(tmp_path / "f" / spec, "setup", "-d", "out", spec)
+        rc, out = f5(tmp_path / "f" / spec, "setup", *opts, "-d", "out", spec)
         assert rc == 0, out
         q, f = tree(tmp_path / "q" / spec / "out"), tree(tmp_path / "f" / spec / "out")
-        strip = lambda s: b"".join(l for l in s.splitlines(True) if not l.startswith((b"# Source", b"# Sourcedir")))
+
+        def strip(s: bytes) -> bytes:
+            return b"".join(l for l in s.splitlines(True) if not l.startswith((b"# Source", b"# Sourcedir")))
         q = {k: strip(v) if k.endswith("series") else v for k, v in q.items()}
         f = {k: strip(v) if k.endswith("series") else v for k, v in f.items()}
-        assert f == q
-        assert os.readlink(tmp_path / "q" / spec / "out/hello-1.2/patches") == \
-            os.readlink(tmp_path / "f" / spec / "out/hello-1.2/patches")
+        assert f == q and f"{top}/series" in f
+        assert os.readlink(tmp_path / "q" / spec / "out" / top / "patches") == \
+            os.readlink(tmp_path / "f" / spec / "out" / top / "patches")
 
 
 def test_setup_autosetup_conditionals(tmp_path: Path) -> None:
