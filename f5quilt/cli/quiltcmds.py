@@ -1,6 +1,7 @@
 """quilt's commands that f5quilt had not (ops/quiltcmds.py does the work)."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import click
@@ -76,13 +77,45 @@ def grep(args: tuple[str, ...]) -> int:
 
 @cli.command()
 @click.argument("patch", required=False)
-@click.option("--all", "all_", is_flag=True, help="Every applied patch, not only what PATCH depends on.")
+@click.option("--all", "all_", is_flag=True, help="Every applied patch and its dependencies.")
+@click.option("--reduce", is_flag=True, help="Leave out transitive edges (through graphviz's tred).")
+@click.option("--lines", is_flag=False, flag_value="2", default=None, metavar="[=NUM]",
+              help="A dependency is an overlap of the changed lines, with NUM lines of context (default 2).")
 @click.option("--edge-labels", type=click.Choice(["files"]), default=None, help="Label edges with the files.")
-def graph(patch: Optional[str], all_: bool, edge_labels: Optional[str]) -> int:
-    """Print the dependencies between applied patches as a dot graph (quilt's graph, without
-    --lines and -T: pipe it into `dot -Tpng`)."""
-    click.echo(quiltcmds.graph(Context.workspace(repair=False), patch, all_=all_,
-                               edge_files=edge_labels == "files"), nl=False)
+@click.option("-T", "fmt", type=click.Choice(["ps"]), default=None, help="PostScript output (through graphviz's dot).")
+def graph(patch: Optional[str], all_: bool, reduce: bool, lines: Optional[str], edge_labels: Optional[str],
+          fmt: Optional[str]) -> int:
+    """Print the dependencies between applied patches as a dot graph (quilt's graph): a
+    patch depends on another if both touch the same file or, with --lines, if their
+    changes overlap. Without --all: the patches PATCH (default the top) depends on and
+    that depend on it."""
+    import shutil
+    import subprocess
+    import sys
+    from f5quilt.errors import F5QuiltError
+    from f5quilt.output import NORMAL
+    if patch is not None and all_:
+        raise F5QuiltError("Usage: quilt graph [--all] [--reduce] [--lines[=num]] [--edge-labels=files] "
+                           "[-T ps] [patch]", exit_code=1)
+    if lines is not None and not lines.isdigit():  # getopt's "lines::": `--lines PATCH` is no value
+        if patch is not None:
+            raise F5QuiltError(f"--lines={lines}: not a number", exit_code=1)
+        patch, lines = lines, "2"
+    for wanted, tool, option in ((fmt, "dot", "-T"), (reduce, "tred", "--reduce")):
+        if wanted and shutil.which(tool) is None:
+            raise F5QuiltError(f"You have to install '{tool}' (from package graphviz) to use "
+                               f"'quilt graph {option}'")
+    text = quiltcmds.graph(Context.workspace(repair=False), patch, all_=all_,
+                           edge_files=edge_labels == "files", lines=int(lines) if lines is not None else None,
+                           out=Reporter(NORMAL)).encode("utf-8", "surrogateescape")
+    for wanted, cmd in ((reduce, ["tred"]), (fmt, ["dot", f"-T{fmt}"])):
+        if wanted:
+            r = subprocess.run(cmd, input=text, stdout=subprocess.PIPE)
+            if r.returncode:
+                raise F5QuiltError(f"{cmd[0]} failed (exit status {r.returncode})")
+            text = r.stdout
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text)
     return 0
 
 
@@ -96,8 +129,9 @@ def upgrade(reporter: Reporter) -> int:
 
 @cli.command()
 @click.argument("range_", nargs=-1, metavar="[FIRST_PATCH [LAST_PATCH]]")
-@click.option("--mbox", "mbox_file", required=True, metavar="FILE",
-              help="Write the messages to FILE, an mbox (f5quilt sends no mail: quilt's --send is not there).")
+@click.option("--mbox", "mbox_file", metavar="FILE", help="Write the messages to FILE, an mbox.")
+@click.option("--send", is_flag=True, help="Send the messages: ${QUILT_SENDMAIL:-sendmail} "
+              "${QUILT_SENDMAIL_ARGS--f SENDER} RECIPIENTS... (the quiltrc's or the environment's).")
 @click.option("--prefix", default="patch", show_default=True, help="The subject prefix: [PREFIX n/N].")
 @click.option("--subject", help="The introduction's subject.")
 @click.option("-m", "message", help="The introduction's text.")
@@ -106,80 +140,110 @@ def upgrade(reporter: Reporter) -> int:
 @click.option("--from", "from_", help="The From: header (default the sender).")
 @click.option("--to", multiple=True, help="A To: recipient (repeatable).")
 @click.option("--cc", multiple=True, help="A Cc: recipient (repeatable).")
-@click.option("--bcc", multiple=True, help="Accepted; an mbox has no Bcc.")
+@click.option("--bcc", multiple=True, help="A Bcc: recipient (repeatable).")
 @click.option("--charset", default=None,
               help="The charset named in the headers (default UTF-8 in a UTF-8 locale, else ISO-8859-15, as quilt).")
 @click.option("--signature", type=click.Path(allow_dash=True), help="A signature file, or - for none.")
-@click.option("--reply-to", help="Not supported (quilt threads under that message).")
+@click.option("--reply-to", metavar="MESSAGE", help="Reply to the message in this file (In-Reply-To:, "
+              "References:, Subject: Re: its subject).")
 @verbosity
-def mail(range_: tuple[str, ...], mbox_file: str, prefix: str, subject: Optional[str], message: Optional[str],
-         message_file: Optional[str], sender: Optional[str], from_: Optional[str], to: tuple[str, ...],
-         cc: tuple[str, ...], bcc: tuple[str, ...], charset: Optional[str], signature: Optional[str],
-         reply_to: Optional[str], reporter: Reporter) -> int:
-    """Write the series (or FIRST_PATCH..LAST_PATCH, - for the first/last) as mail: an
-    introduction [PREFIX 0/N] and one message per patch, its subject from the header
-    (Subject:, DESC/EDESC, or a short first paragraph), as quilt's mail --mbox."""
+def mail(range_: tuple[str, ...], mbox_file: Optional[str], send: bool, prefix: str, subject: Optional[str],
+         message: Optional[str], message_file: Optional[str], sender: Optional[str], from_: Optional[str],
+         to: tuple[str, ...], cc: tuple[str, ...], bcc: tuple[str, ...], charset: Optional[str],
+         signature: Optional[str], reply_to: Optional[str], reporter: Reporter) -> int:
+    """Mail the series (or FIRST_PATCH..LAST_PATCH, - for the first/last) as quilt's mail:
+    an introduction [PREFIX 0/N] and one message per patch, its subject from the header
+    (Subject:, DESC/EDESC, or a short first paragraph), To:/Cc: from its To:/Signed-off-by:
+    lines; into an mbox (--mbox) or through sendmail (--send)."""
     import os
     import socket
     from pathlib import Path
     from f5quilt.errors import F5QuiltError
+    from f5quilt.repo import quiltrc
+    usage = ("Usage: quilt mail {--mbox file|--send} [-m text] [-M file] [--prefix prefix] [--sender ...] "
+             "[--from ...] [--to ...] [--cc ...] [--bcc ...] [--subject ...] [--reply-to message] "
+             "[--charset ...] [--signature file] [first_patch [last_patch]]")
+    if len(range_) > 2 or not (mbox_file or send):
+        raise F5QuiltError(usage, exit_code=1)
+    if mbox_file and send:
+        raise F5QuiltError("mail: --mbox and --send: choose one", exit_code=1)
+    if message and message_file:
+        raise F5QuiltError("Introduction message already specified", exit_code=1)
     ws = Context.workspace(repair=False)
-    if reply_to:
-        raise F5QuiltError("mail --reply-to is not supported")
-    if len(range_) > 2:
-        raise F5QuiltError("Usage: quilt mail {--mbox file} [options] [first_patch [last_patch]]")
     names = ws.series.names
     if range_:
         first = names[0] if range_[0] == "-" else ws.resolve_name(range_[0])
         last = first if len(range_) < 2 else (names[-1] if range_[1] == "-" else ws.resolve_name(range_[1]))
+        if names.index(first) > names.index(last):
+            raise F5QuiltError(f"Patch {ws.display(first)} not applied before patch {ws.display(last)}",
+                               exit_code=1)
         names = names[names.index(first):names.index(last) + 1]
     if message_file:
-        message = Path(message_file).read_text()
+        message = Path(message_file).read_text().rstrip("\n")
     sig: Optional[str] = None
     if signature and signature != "-":
         sig = Path(signature).read_text().rstrip("\n")
     elif signature is None and Path(os.path.expanduser("~/.signature")).is_file():
         sig = Path(os.path.expanduser("~/.signature")).read_text().rstrip("\n")
     if not sender:
-        host = socket.getfqdn()
-        sender = f"{os.environ.get('LOGNAME') or os.environ.get('USER') or 'root'}@{host}"
+        try:
+            host = Path("/etc/mailname").read_text().strip()
+        except OSError:
+            host = socket.getfqdn()
         if "." not in host:
+            host = socket.gethostname()
+        sender = f"{os.environ.get('LOGNAME') or os.environ.get('USER') or 'root'}@{host}"
+        if not re.match(r"^.*@.*\..*$", sender):
             raise F5QuiltError("Could not determine the envelope sender address. Please use --sender.")
-    data = quiltcmds.mbox(ws, names, sender=sender, prefix=prefix, subject=subject, message=message,
-                          sender_from=from_, to=list(to), cc=list(cc), signature=sig,
-                          charset=charset or ("UTF-8" if (os.environ.get("LC_ALL") or os.environ.get("LANG") or "")
-                                              .upper().endswith((".UTF-8", ".UTF8")) else "ISO-8859-15"))
-    Path(mbox_file).write_bytes(data)  # an output file the user names, outside the series' state
+    env = {**os.environ, **quiltrc.current()}
+    locale = env.get("LC_ALL") or env.get("LANG") or ""
+    messages = quiltcmds.mail_messages(
+        ws, names, sender=sender, prefix=prefix, subject=subject, message=message, sender_from=from_,
+        to=list(to), cc=list(cc), bcc=list(bcc), signature=sig, reply_to=reply_to,
+        charset=charset or ("UTF-8" if locale.endswith(".UTF-8") else "ISO-8859-15"))
+    if send:
+        quiltcmds.send(messages, sender, reporter, env)
+    else:
+        assert mbox_file is not None
+        Path(mbox_file).write_bytes(quiltcmds.mbox(messages, sender))  # an output file the user names
     return 0
 
 
 @cli.command()
-@click.argument("series_file")
-@click.option("-d", "prefix", default=".", help="Unpack into this folder (default: the current one).")
-@click.option("--sourcedir", help="Where the archives and patches are (default: the series file's folder).")
-@click.option("-v", "verbose", is_flag=True, help="Accepted for quilt.")
-@click.option("--fuzz", type=int, default=None, help="Accepted for quilt (used with spec files only).")
-@click.option("--slow", is_flag=True, help="Accepted for quilt (spec files only).")
-@click.option("--fast", is_flag=True, help="Accepted for quilt (spec files only).")
-def setup(series_file: str, prefix: str, sourcedir: Optional[str], verbose: bool, fuzz: Optional[int],
+@click.argument("series_file", metavar="{SPECFILE|SERIESFILE}")
+@click.option("-d", "prefix", default=None, help="Unpack into this folder (default: the current one).")
+@click.option("--sourcedir", help="Where the archives and patches are (default: the series file's folder; "
+              "for a spec file the current one).")
+@click.option("-v", "verbose", is_flag=True, help="Show what the spec file's %prep does.")
+@click.option("--fuzz", type=int, default=None, help="Accepted for quilt (rpm's fuzz when applying; "
+              "setup applies nothing).")
+@click.option("--slow", is_flag=True, help="Accepted for quilt (f5quilt reads spec files as --slow does).")
+@click.option("--fast", is_flag=True, help="Accepted for quilt.")
+def setup(series_file: str, prefix: Optional[str], sourcedir: Optional[str], verbose: bool, fuzz: Optional[int],
           slow: bool, fast: bool) -> int:
-    """Set up a tree from a series file (quilt's setup): unpack each `# Source:` archive
-    and link `patches` and `series` in the `# Patchdir:` folder. RPM spec files are not
-    read (they need rpmbuild)."""
+    """Set up a tree from a series file or an RPM spec file (quilt's setup). Series file:
+    unpack each `# Source:` archive and link `patches` and `series` in the `# Patchdir:`
+    folder. Spec file (read without rpmbuild): unpack the archives its %prep unpacks, and
+    in the patches' folder link `patches` to the sources and write `series` with the
+    patches %prep applies and their -p/-R options; what f5quilt cannot evaluate in the
+    spec (shell that unpacks or patches, %(...), Lua, %ifarch) is an error naming the line."""
     from pathlib import Path
     from f5quilt.errors import F5QuiltError
     from f5quilt.output import NORMAL
     from f5quilt.repo.settings import Settings
     from f5quilt.repo.workspace import Workspace
-    if series_file.endswith(".spec"):
-        raise F5QuiltError(f"{series_file}: spec files need rpmbuild; f5quilt's setup reads series files")
     if not Path(series_file).is_file():
-        raise F5QuiltError(f"{series_file}: no such series file")
-    root = Path(prefix).resolve()
+        raise F5QuiltError(f"{series_file}: no such {'spec' if series_file.endswith('.spec') else 'series'} file")
+    root = Path(prefix or ".").resolve()
     # the undo log goes to PREFIX/.f5quilt (quilt's setup leaves no .pc/ there; neither does this)
     settings = Settings(tree=root, patches=root / "patches", series=root / "patches" / "series",
                         base=Path.cwd(), settings_file=root / "f5quilt.yaml")
     reporter = Reporter(NORMAL)
     reporter.quilt = True
+    if series_file.endswith(".spec"):
+        quiltcmds.setup_spec(Workspace.open(settings), reporter, series_file,
+                             prefix=prefix.rstrip("/") + "/" if prefix else "",
+                             sourcedir=sourcedir.rstrip("/") + "/" if sourcedir else "", verbose=verbose)
+        return 0
     quiltcmds.setup(Workspace.open(settings), reporter, series_file, sourcedir=sourcedir)
     return 0
