@@ -59,9 +59,17 @@ def test_graph_reduce_and_ps_through_graphviz(tmp_path: Path) -> None:
         assert rc == 0 and (out.startswith("%!PS") if "ps" in args else "digraph" in out)
 
 
-@pytest.mark.skipif(shutil.which("dot") is not None, reason="graphviz installed: quilt runs it")
-def test_graph_needs_graphviz_for_ps_and_reduce(tmp_path: Path) -> None:
+def test_graph_needs_graphviz_for_ps_and_reduce(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     qt, ft = stack(tmp_path)
+    # both tools run with a PATH that has everything but graphviz's dot and tred
+    farm = tmp_path / "bin-without-graphviz"
+    farm.mkdir()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if os.path.isdir(folder):
+            for entry in os.scandir(folder):
+                if entry.name not in ("dot", "tred") and not os.path.lexists(farm / entry.name):
+                    (farm / entry.name).symlink_to(entry.path)
+    monkeypatch.setenv("PATH", str(farm))
     for args in (["graph", "-T", "ps"], ["graph", "--reduce"]):
         rc, out = same(tmp_path, qt, ft, *args)
         assert rc == 1 and "graphviz" in out
