@@ -627,3 +627,54 @@ def test_kill_upstream_fetch_replace_at_every_point(tmp_path: Path) -> None:
     (repo / "f5quilt.yaml").write_text("tree: tree\npatches: patches\nupstream:\n  path: ../v2\n")
     points = kill_every_point(repo, tmp_path, ["upstream", "fetch", "--replace"], "", ("status",), tag="replace-")
     assert points > 5
+
+
+# -- init under SIGKILL ----------------------------------------------------
+UP = {"pkg/__init__.py": "VERSION = 1\n", "pkg/core.py": "".join(f"core {i}\n" for i in range(1, 6)),
+      "README": "upstream\n"}
+INIT_FORMS = {
+    "--path DIR": ["init", "--path", "../up"],
+    "--path ARCHIVE": ["init", "--path", "../up.tar.gz"],
+    "--path DIR --tree/--patches nested": ["init", "--path", "../up", "--tree", "vendor/deep/up",
+                                           "--patches", "q/patches"],
+}
+
+
+def _init_template(tmp_path: Path) -> Path:
+    import tarfile
+    write_tree(tmp_path / "up", UP)
+    with tarfile.open(tmp_path / "up.tar.gz", "w:gz") as tf:
+        tf.add(tmp_path / "up", arcname="up-1.0")
+    template = tmp_path / "template"
+    write_tree(template, {".gitignore": "*.pyc\n", "notes.txt": "mine\n", "vendor/keep.txt": "k\n"})
+    return template
+
+
+@pytest.mark.kill
+@pytest.mark.parametrize("form", list(INIT_FORMS))
+def test_kill_init_at_every_point(form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A killed init: any next command (quilt mode, no f5quilt.yaml yet, or f5quilt mode)
+    rolls it back to the bare repository; init again then finishes as if never interrupted."""
+    monkeypatch.setenv("F5QUILT_CACHE", str(tmp_path / "cache"))  # the download cache is shared
+    template = _init_template(tmp_path)
+    argv = INIT_FORMS[form]
+    for next_cmd in (("series",), ("status",), tuple(argv)):
+        tag = f"{next_cmd[0]}-"
+        if next_cmd[0] == "init":
+            # init again: repairs, then finishes: every point ends in the finished state
+            ref = tmp_path / "init-ref"
+            shutil.copytree(template, ref, symlinks=True)
+            ticks = tmp_path / "init-ticks"
+            ok(cli(ref, *argv, ticks=ticks))
+            after = state_of(ref)
+            total = int(ticks.read_text())
+            for n in points_to_try(total):
+                t = tmp_path / f"init-k{n}"
+                shutil.copytree(template, t, symlinks=True)
+                assert cli(t, *argv, kill_at=n).returncode == -9
+                r = cli(t, *argv)
+                assert r.returncode == 0, f"kill point {n}: {r.stderr}"
+                assert state_of(t) == after, f"kill point {n}: init again differs"
+                shutil.rmtree(t)
+        else:
+            assert kill_every_point(template, tmp_path, argv, "", next_cmd, tag=tag) > 5
