@@ -106,10 +106,11 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
                            "(edit it, or `f5quilt rebase --onto NEW_PIN` to move the pin)")
     tree_rel = tree or default_tree(pin)
     patches_rel = patches or "patches"
+    from f5quilt.fsutil import safe_user_name
     for what, rel in (("--tree", tree_rel), ("--patches", patches_rel)):
-        p = Path(rel)
-        if p.is_absolute() or ".." in p.parts or rel in ("", "."):
-            raise F5QuiltError(f"init: {what} {rel!r} must be a folder inside the repository", exit_code=2)
+        if rel.strip("/") in ("", "."):
+            raise F5QuiltError(f"init {what} {rel!r}: refused, it must be a folder inside the repository")
+        safe_user_name(base, rel, f"init {what}")
     tree_path = (base / tree_rel).resolve()
     if tree_path.exists():
         raise F5QuiltError(f"init: {tree_rel} exists already; remove it or choose another --tree")
