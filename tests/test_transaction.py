@@ -77,15 +77,18 @@ def cli(cwd: Path, *args: str, kill_at: int = 0, stdin: str = "",
 QUILT_META = {".pc/.version", ".pc/.quilt_patches", ".pc/.quilt_series"}
 
 
-def state_of(root: Path, quilt_meta: bool = True) -> Dict[str, Tuple[str, int]]:
+def state_of(root: Path, quilt_meta: bool = True, folders: bool = False) -> Dict[str, Tuple[str, int]]:
     """Hash and mode of every file, f5quilt's own log excepted (it records the commands).
     ``quilt_meta=False``: without .pc/'s format files, which stay once f5quilt's log lives in
-    .pc/ (GNU quilt refuses a .pc/ without them)."""
+    .pc/ (GNU quilt refuses a .pc/ without them). ``folders``: every folder too (an empty
+    one a rollback left counts), f5quilt's state folder excepted."""
     out: Dict[str, Tuple[str, int]] = {}
     for dirpath, dirs, files in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
         if rel_dir.endswith(".f5quilt") or "/.f5quilt" in "/" + rel_dir:
             dirs[:] = [d for d in dirs if d not in ("log",)]
+        elif folders and rel_dir != ".":
+            out[Path(rel_dir).as_posix() + "/"] = ("dir", stat.S_IMODE(os.lstat(dirpath).st_mode))
         for name in files:
             full = Path(dirpath) / name
             st = full.lstat()
@@ -94,6 +97,9 @@ def state_of(root: Path, quilt_meta: bool = True) -> Dict[str, Tuple[str, int]]:
             out[full.relative_to(root).as_posix()] = (hashlib.sha1(full.read_bytes()).hexdigest(),
                                                       stat.S_IMODE(st.st_mode))
     return out
+
+
+_state_of = state_of
 
 
 def quilt_tree(root: Path) -> Path:
@@ -188,9 +194,12 @@ def points_to_try(total: int) -> List[int]:
 
 
 def kill_every_point(template: Path, work: Path, argv: List[str], stdin: str,
-                     next_cmd: Tuple[str, ...] = ("series",), tag: str = "") -> int:
+                     next_cmd: Tuple[str, ...] = ("series",), tag: str = "", folders: bool = False) -> int:
     """Kill ``argv`` before each of its file-system changes; each time the next command
-    must restore the state before it exactly. Returns the number of points tried."""
+    must restore the state before it exactly (``folders``: empty folders included).
+    Returns the number of points tried."""
+    def state_of(root: Path) -> Dict[str, Tuple[str, int]]:
+        return _state_of(root, folders=folders)
     ref = work / f"{tag}ref"
     shutil.copytree(template, ref, symlinks=True)
     before = state_of(ref)
@@ -678,3 +687,42 @@ def test_kill_init_at_every_point(form: str, tmp_path: Path, monkeypatch: pytest
                 shutil.rmtree(t)
         else:
             assert kill_every_point(template, tmp_path, argv, "", next_cmd, tag=tag) > 5
+
+
+# -- rename and fork into subfolders: a rollback leaves no empty folder ----------
+def _in_subfolder(t: Path) -> None:
+    """p2.diff lives in old/sub/: the rename out of it prunes old/sub/ in .pc/ and patches/."""
+    ok(cli(t, "push", "-a"))
+    ok(cli(t, "rename", "old/sub/p2.diff"))
+
+
+SUBFOLDER_SCENARIOS: Dict[str, Tuple[Setup, List[str]]] = {
+    "rename into sub/dir": (_applied_all, ["rename", "sub/dir/p.diff"]),
+    "rename out of old/sub": (_in_subfolder, ["rename", "sub/dir/p.diff"]),
+    "fork into sub/dir": (_applied_all, ["fork", "sub/dir/p.diff"]),
+    "fork out of old/sub": (_in_subfolder, ["fork", "sub/dir/p.diff"]),
+    "new sub/dir": (_applied_all, ["new", "sub/dir/p.diff"]),
+    "delete -r old/sub": (_in_subfolder, ["delete", "-r", "old/sub/p2.diff"]),
+}
+
+
+@pytest.mark.kill
+@pytest.mark.parametrize("name", list(SUBFOLDER_SCENARIOS))
+def test_kill_in_subfolders_leaves_no_empty_folder(name: str, tmp_path: Path) -> None:
+    setup, argv = SUBFOLDER_SCENARIOS[name]
+    template = quilt_tree(tmp_path / "template")
+    setup(template)
+    assert kill_every_point(template, tmp_path, argv, "", folders=True) > 3
+
+
+@pytest.mark.parametrize("argv", [["rename", "sub/dir/p.diff"], ["fork", "sub/dir/p.diff"],
+                                  ["new", "sub/dir/p.diff"]])
+def test_undo_into_a_subfolder_leaves_no_empty_folder(argv: List[str], tmp_path: Path) -> None:
+    t = quilt_tree(tmp_path / "t")
+    ok(cli(t, "push", "-a"))
+    before = state_of(t, folders=True)
+    ok(cli(t, *argv))
+    assert (t / "patches/sub/dir").is_dir() or (t / ".pc/sub/dir").is_dir()
+    r = cli(t, "undo")
+    assert r.returncode == 0, r.stderr
+    assert state_of(t, folders=True) == before

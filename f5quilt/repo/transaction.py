@@ -493,7 +493,11 @@ def _check_entry(e: Dict[str, Any], where: str) -> None:
 
 
 def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
-    """Put back the before-state of ``entries`` (newest first); each step is idempotent."""
+    """Put back the before-state of ``entries`` (newest first); each step is idempotent.
+    A folder the transaction made is removed once empty: a write journals its file before
+    the folders it makes, so a folder may still hold that file when its own entry is undone;
+    those are tried again at the end, deepest first."""
+    busy: List[Path] = []
     for e in reversed(entries):
         op = e["op"]
         _tick()
@@ -525,8 +529,10 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
             path = roots.path(e["root"], e["rel"])
             try:
                 path.rmdir()
-            except OSError:
+            except FileNotFoundError:
                 pass
+            except OSError:
+                busy.append(path)
         elif op == "rmdir":
             path = roots.path(e["root"], e["rel"])
             path.mkdir(parents=True, exist_ok=True)
@@ -550,6 +556,11 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
                 os.rename(held, path)
         elif op == "scratch":
             shutil.rmtree(roots.path(e["root"], e["rel"]), ignore_errors=True)
+    for path in sorted(busy, key=lambda p: len(p.parts), reverse=True):
+        try:
+            path.rmdir()  # only if empty: never anything the transaction did not make
+        except OSError:
+            pass
 
 
 def rollback_dir(d: Path, roots: Roots) -> str:
