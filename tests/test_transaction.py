@@ -21,48 +21,20 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from helpers import ROOT, Runner, make_series, write_tree
+from helpers import BETA_HUNK, GREEK, ROOT, Runner, created_hunk, make_series, numbered, upper_hunk, write_tree
 
-BASE = {"f.txt": "".join(f"line {i}\n" for i in range(1, 11)), "g.txt": "alpha\nbeta\ngamma\n",
-        "h.txt": "doomed\n", "empty.txt": ""}
-P1 = """Description: first
-
---- a/f.txt
-+++ b/f.txt
-@@ -2,3 +2,3 @@
- line 2
--line 3
-+LINE 3
- line 4
---- a/empty.txt
+BASE = {"f.txt": numbered(10), "g.txt": GREEK, "h.txt": "doomed\n", "empty.txt": ""}
+P1 = "Description: first\n\n" + upper_hunk("f.txt", 3) + """--- a/empty.txt
 +++ b/empty.txt
 @@ -0,0 +1 @@
 +filled
 """
-P2 = """--- a/g.txt
-+++ b/g.txt
-@@ -1,3 +1,3 @@
- alpha
--beta
-+BETA
- gamma
---- /dev/null
-+++ b/sub/dir/new.txt
-@@ -0,0 +1 @@
-+created
---- a/h.txt
+P2 = BETA_HUNK + created_hunk("sub/dir/new.txt") + """--- a/h.txt
 +++ /dev/null
 @@ -1 +0,0 @@
 -doomed
 """
-EXT = """--- a/f.txt
-+++ b/f.txt
-@@ -8,3 +8,3 @@
- line 8
--line 9
-+LINE 9
- line 10
-"""
+EXT = upper_hunk("f.txt", 9)
 
 
 def cli(cwd: Path, *args: str, kill_at: int = 0, stdin: str = "",
@@ -249,15 +221,8 @@ def settings_repo(root: Path, v1: Dict[str, str]) -> Path:
     return root / "repo"
 
 
-V1 = {"m.py": "".join(f"line {i}\n" for i in range(1, 31)), "keep.txt": "k\n"}
-PM = """--- a/m.py
-+++ b/m.py
-@@ -9,3 +9,3 @@
- line 9
--line 10
-+LINE 10
- line 11
-"""
+V1 = {"m.py": numbered(30), "keep.txt": "k\n"}
+PM = upper_hunk("m.py", 10)
 
 
 @pytest.mark.kill
@@ -550,14 +515,7 @@ def test_disk_full_during_refresh_is_one_line(tmp_path: Path, run: Runner,
     assert state_of(t) == before
 
 
-PC = """--- a/m.py
-+++ b/m.py
-@@ -9,3 +9,3 @@
- line 9
--line 10
-+LINE 10
- line 11
-"""
+PC = PM  # the patch a rebase stops on: upstream changed its line too
 
 
 def _stopped_rebase(tmp_path: Path) -> Path:
