@@ -602,6 +602,7 @@ UP = {"pkg/__init__.py": "VERSION = 1\n", "pkg/core.py": "".join(f"core {i}\n" f
 INIT_FORMS = {
     "--path DIR": ["init", "--path", "../up"],
     "--path ARCHIVE": ["init", "--path", "../up.tar.gz"],
+    "--pypi (a cached sdist: offline)": ["init", "--pypi", "up==1.0"],
     "--path DIR --tree/--patches nested": ["init", "--path", "../up", "--tree", "vendor/deep/up",
                                            "--patches", "q/patches"],
 }
@@ -624,6 +625,8 @@ def test_kill_init_at_every_point(form: str, tmp_path: Path, monkeypatch: pytest
     rolls it back to the bare repository; init again then finishes as if never interrupted."""
     monkeypatch.setenv("F5QUILT_CACHE", str(tmp_path / "cache"))  # the download cache is shared
     template = _init_template(tmp_path)
+    (tmp_path / "cache/sdist").mkdir(parents=True)
+    shutil.copy(tmp_path / "up.tar.gz", tmp_path / "cache/sdist/up-1.0.tar.gz")
     argv = INIT_FORMS[form]
     for next_cmd in (("series",), ("status",), tuple(argv)):
         tag = f"{next_cmd[0]}-"
