@@ -68,6 +68,26 @@ def safe_relpath(name: str, patch: str = "", line: Optional[int] = None) -> str:
     return str(PurePosixPath(*parts))
 
 
+def safe_user_name(root: Path, name: str, what: str) -> str:
+    """A name a user typed that becomes a path under ``root`` (a patch name, a folder of
+    init): plain and relative, no ``..``, and no symlinked folder (or file) below ``root``,
+    which would send the write elsewhere. The error names the argument: ``what`` ``name``."""
+    try:
+        rel = safe_relpath(name)
+    except UnsafePath as exc:
+        reason = str(exc).rpartition(": ")[2]
+        raise UnsafePath(f"{what} {name!r}: refused, {reason}: a name must stay inside "
+                         f"{root.name or root}/") from None
+    cur = root
+    for part in PurePosixPath(rel).parts:
+        cur = cur / part
+        if cur.is_symlink():
+            raise UnsafePath(f"{what} {name!r}: refused, {cur} is a symlink")
+        if not cur.exists():
+            break
+    return rel
+
+
 def check_inside(root: Path, rel: str, patch: str = "") -> Path:
     """The absolute path of ``rel`` under ``root``; refuse symlinks leading out."""
     target = root / rel

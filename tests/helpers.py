@@ -73,6 +73,27 @@ def make_series(root: Path, patches: Dict[str, str], order: Optional[List[str]] 
     (pdir / "series").write_text("".join(n + "\n" for n in (order or list(patches))))
 
 
+# -- patches shared by the transaction and push/pop tests ------------------------
+GREEK = "alpha\nbeta\ngamma\n"
+BETA_HUNK = "--- a/g.txt\n+++ b/g.txt\n@@ -1,3 +1,3 @@\n alpha\n-beta\n+BETA\n gamma\n"
+
+
+def numbered(n: int) -> str:
+    """``line 1`` ... ``line n``, one a line: a file the hunks below change."""
+    return "".join(f"line {i}\n" for i in range(1, n + 1))
+
+
+def upper_hunk(path: str, n: int) -> str:
+    """A patch of a ``numbered`` file: ``line n`` becomes ``LINE n``, one line of context each side."""
+    return (f"--- a/{path}\n+++ b/{path}\n@@ -{n - 1},3 +{n - 1},3 @@\n"
+            f" line {n - 1}\n-line {n}\n+LINE {n}\n line {n + 1}\n")
+
+
+def created_hunk(path: str) -> str:
+    """A patch creating ``path`` with one line, ``created``."""
+    return f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1 @@\n+created\n"
+
+
 def git(*args: str, cwd: Optional[Path] = None) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 

@@ -6,33 +6,12 @@ from pathlib import Path
 import click
 import pytest
 
-from helpers import Runner, make_series, snapshot, write_tree
+from helpers import BETA_HUNK, GREEK, Runner, created_hunk, make_series, numbered, snapshot, upper_hunk, write_tree
 
-BASE = {"f.txt": "".join(f"line {i}\n" for i in range(1, 11)),
-        "g.txt": "alpha\nbeta\ngamma\n"}
+BASE = {"f.txt": numbered(10), "g.txt": GREEK}
 
-P1 = """Description: first
-
---- a/f.txt
-+++ b/f.txt
-@@ -2,3 +2,3 @@
- line 2
--line 3
-+LINE 3
- line 4
-"""
-P2 = """--- a/g.txt
-+++ b/g.txt
-@@ -1,3 +1,3 @@
- alpha
--beta
-+BETA
- gamma
---- /dev/null
-+++ b/sub/new.txt
-@@ -0,0 +1 @@
-+created
-"""
+P1 = "Description: first\n\n" + upper_hunk("f.txt", 3)
+P2 = BETA_HUNK + created_hunk("sub/new.txt")
 
 
 @pytest.fixture

@@ -21,48 +21,20 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from helpers import ROOT, Runner, make_series, write_tree
+from helpers import BETA_HUNK, GREEK, ROOT, Runner, created_hunk, make_series, numbered, upper_hunk, write_tree
 
-BASE = {"f.txt": "".join(f"line {i}\n" for i in range(1, 11)), "g.txt": "alpha\nbeta\ngamma\n",
-        "h.txt": "doomed\n", "empty.txt": ""}
-P1 = """Description: first
-
---- a/f.txt
-+++ b/f.txt
-@@ -2,3 +2,3 @@
- line 2
--line 3
-+LINE 3
- line 4
---- a/empty.txt
+BASE = {"f.txt": numbered(10), "g.txt": GREEK, "h.txt": "doomed\n", "empty.txt": ""}
+P1 = "Description: first\n\n" + upper_hunk("f.txt", 3) + """--- a/empty.txt
 +++ b/empty.txt
 @@ -0,0 +1 @@
 +filled
 """
-P2 = """--- a/g.txt
-+++ b/g.txt
-@@ -1,3 +1,3 @@
- alpha
--beta
-+BETA
- gamma
---- /dev/null
-+++ b/sub/dir/new.txt
-@@ -0,0 +1 @@
-+created
---- a/h.txt
+P2 = BETA_HUNK + created_hunk("sub/dir/new.txt") + """--- a/h.txt
 +++ /dev/null
 @@ -1 +0,0 @@
 -doomed
 """
-EXT = """--- a/f.txt
-+++ b/f.txt
-@@ -8,3 +8,3 @@
- line 8
--line 9
-+LINE 9
- line 10
-"""
+EXT = upper_hunk("f.txt", 9)
 
 
 def cli(cwd: Path, *args: str, kill_at: int = 0, stdin: str = "",
@@ -77,15 +49,18 @@ def cli(cwd: Path, *args: str, kill_at: int = 0, stdin: str = "",
 QUILT_META = {".pc/.version", ".pc/.quilt_patches", ".pc/.quilt_series"}
 
 
-def state_of(root: Path, quilt_meta: bool = True) -> Dict[str, Tuple[str, int]]:
+def state_of(root: Path, quilt_meta: bool = True, folders: bool = False) -> Dict[str, Tuple[str, int]]:
     """Hash and mode of every file, f5quilt's own log excepted (it records the commands).
     ``quilt_meta=False``: without .pc/'s format files, which stay once f5quilt's log lives in
-    .pc/ (GNU quilt refuses a .pc/ without them)."""
+    .pc/ (GNU quilt refuses a .pc/ without them). ``folders``: every folder too (an empty
+    one a rollback left counts), f5quilt's state folder excepted."""
     out: Dict[str, Tuple[str, int]] = {}
     for dirpath, dirs, files in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
         if rel_dir.endswith(".f5quilt") or "/.f5quilt" in "/" + rel_dir:
             dirs[:] = [d for d in dirs if d not in ("log",)]
+        elif folders and rel_dir != ".":
+            out[Path(rel_dir).as_posix() + "/"] = ("dir", stat.S_IMODE(os.lstat(dirpath).st_mode))
         for name in files:
             full = Path(dirpath) / name
             st = full.lstat()
@@ -94,6 +69,9 @@ def state_of(root: Path, quilt_meta: bool = True) -> Dict[str, Tuple[str, int]]:
             out[full.relative_to(root).as_posix()] = (hashlib.sha1(full.read_bytes()).hexdigest(),
                                                       stat.S_IMODE(st.st_mode))
     return out
+
+
+_state_of = state_of
 
 
 def quilt_tree(root: Path) -> Path:
@@ -188,9 +166,12 @@ def points_to_try(total: int) -> List[int]:
 
 
 def kill_every_point(template: Path, work: Path, argv: List[str], stdin: str,
-                     next_cmd: Tuple[str, ...] = ("series",), tag: str = "") -> int:
+                     next_cmd: Tuple[str, ...] = ("series",), tag: str = "", folders: bool = False) -> int:
     """Kill ``argv`` before each of its file-system changes; each time the next command
-    must restore the state before it exactly. Returns the number of points tried."""
+    must restore the state before it exactly (``folders``: empty folders included).
+    Returns the number of points tried."""
+    def state_of(root: Path) -> Dict[str, Tuple[str, int]]:
+        return _state_of(root, folders=folders)
     ref = work / f"{tag}ref"
     shutil.copytree(template, ref, symlinks=True)
     before = state_of(ref)
@@ -240,15 +221,8 @@ def settings_repo(root: Path, v1: Dict[str, str]) -> Path:
     return root / "repo"
 
 
-V1 = {"m.py": "".join(f"line {i}\n" for i in range(1, 31)), "keep.txt": "k\n"}
-PM = """--- a/m.py
-+++ b/m.py
-@@ -9,3 +9,3 @@
- line 9
--line 10
-+LINE 10
- line 11
-"""
+V1 = {"m.py": numbered(30), "keep.txt": "k\n"}
+PM = upper_hunk("m.py", 10)
 
 
 @pytest.mark.kill
@@ -541,14 +515,7 @@ def test_disk_full_during_refresh_is_one_line(tmp_path: Path, run: Runner,
     assert state_of(t) == before
 
 
-PC = """--- a/m.py
-+++ b/m.py
-@@ -9,3 +9,3 @@
- line 9
--line 10
-+LINE 10
- line 11
-"""
+PC = PM  # the patch a rebase stops on: upstream changed its line too
 
 
 def _stopped_rebase(tmp_path: Path) -> Path:
@@ -714,3 +681,96 @@ def test_kill_add_of_a_hard_linked_file(tmp_path: Path) -> None:
         assert state_of(t) == after, f"kill point {n}: rerun differs ({r3.stderr})"
         assert os.stat(t / "elsewhere.txt").st_nlink == 2 and os.stat(t / "k.txt").st_nlink == 1
         shutil.rmtree(t)
+
+
+# -- init under SIGKILL ----------------------------------------------------
+UP = {"pkg/__init__.py": "VERSION = 1\n", "pkg/core.py": "".join(f"core {i}\n" for i in range(1, 6)),
+      "README": "upstream\n"}
+INIT_FORMS = {
+    "--path DIR": ["init", "--path", "../up"],
+    "--path ARCHIVE": ["init", "--path", "../up.tar.gz"],
+    "--pypi (a cached sdist: offline)": ["init", "--pypi", "up==1.0"],
+    "--path DIR --tree/--patches nested": ["init", "--path", "../up", "--tree", "vendor/deep/up",
+                                           "--patches", "q/patches"],
+}
+
+
+def _init_template(tmp_path: Path) -> Path:
+    import tarfile
+    write_tree(tmp_path / "up", UP)
+    with tarfile.open(tmp_path / "up.tar.gz", "w:gz") as tf:
+        tf.add(tmp_path / "up", arcname="up-1.0")
+    template = tmp_path / "template"
+    write_tree(template, {".gitignore": "*.pyc\n", "notes.txt": "mine\n", "vendor/keep.txt": "k\n"})
+    return template
+
+
+@pytest.mark.kill
+@pytest.mark.parametrize("form", list(INIT_FORMS))
+def test_kill_init_at_every_point(form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A killed init: any next command (quilt mode, no f5quilt.yaml yet, or f5quilt mode)
+    rolls it back to the bare repository; init again then finishes as if never interrupted."""
+    monkeypatch.setenv("F5QUILT_CACHE", str(tmp_path / "cache"))  # the download cache is shared
+    template = _init_template(tmp_path)
+    (tmp_path / "cache/sdist").mkdir(parents=True)
+    shutil.copy(tmp_path / "up.tar.gz", tmp_path / "cache/sdist/up-1.0.tar.gz")
+    argv = INIT_FORMS[form]
+    for next_cmd in (("series",), ("status",), tuple(argv)):
+        tag = f"{next_cmd[0]}-"
+        if next_cmd[0] == "init":
+            # init again: repairs, then finishes: every point ends in the finished state
+            ref = tmp_path / "init-ref"
+            shutil.copytree(template, ref, symlinks=True)
+            ticks = tmp_path / "init-ticks"
+            ok(cli(ref, *argv, ticks=ticks))
+            after = state_of(ref)
+            total = int(ticks.read_text())
+            for n in points_to_try(total):
+                t = tmp_path / f"init-k{n}"
+                shutil.copytree(template, t, symlinks=True)
+                assert cli(t, *argv, kill_at=n).returncode == -9
+                r = cli(t, *argv)
+                assert r.returncode == 0, f"kill point {n}: {r.stderr}"
+                assert state_of(t) == after, f"kill point {n}: init again differs"
+                shutil.rmtree(t)
+        else:
+            assert kill_every_point(template, tmp_path, argv, "", next_cmd, tag=tag) > 5
+
+
+# -- rename and fork into subfolders: a rollback leaves no empty folder ----------
+def _in_subfolder(t: Path) -> None:
+    """p2.diff lives in old/sub/: the rename out of it prunes old/sub/ in .pc/ and patches/."""
+    ok(cli(t, "push", "-a"))
+    ok(cli(t, "rename", "old/sub/p2.diff"))
+
+
+SUBFOLDER_SCENARIOS: Dict[str, Tuple[Setup, List[str]]] = {
+    "rename into sub/dir": (_applied_all, ["rename", "sub/dir/p.diff"]),
+    "rename out of old/sub": (_in_subfolder, ["rename", "sub/dir/p.diff"]),
+    "fork into sub/dir": (_applied_all, ["fork", "sub/dir/p.diff"]),
+    "fork out of old/sub": (_in_subfolder, ["fork", "sub/dir/p.diff"]),
+    "new sub/dir": (_applied_all, ["new", "sub/dir/p.diff"]),
+    "delete -r old/sub": (_in_subfolder, ["delete", "-r", "old/sub/p2.diff"]),
+}
+
+
+@pytest.mark.kill
+@pytest.mark.parametrize("name", list(SUBFOLDER_SCENARIOS))
+def test_kill_in_subfolders_leaves_no_empty_folder(name: str, tmp_path: Path) -> None:
+    setup, argv = SUBFOLDER_SCENARIOS[name]
+    template = quilt_tree(tmp_path / "template")
+    setup(template)
+    assert kill_every_point(template, tmp_path, argv, "", folders=True) > 3
+
+
+@pytest.mark.parametrize("argv", [["rename", "sub/dir/p.diff"], ["fork", "sub/dir/p.diff"],
+                                  ["new", "sub/dir/p.diff"]])
+def test_undo_into_a_subfolder_leaves_no_empty_folder(argv: List[str], tmp_path: Path) -> None:
+    t = quilt_tree(tmp_path / "t")
+    ok(cli(t, "push", "-a"))
+    before = state_of(t, folders=True)
+    ok(cli(t, *argv))
+    assert (t / "patches/sub/dir").is_dir() or (t / ".pc/sub/dir").is_dir()
+    r = cli(t, "undo")
+    assert r.returncode == 0, r.stderr
+    assert state_of(t, folders=True) == before

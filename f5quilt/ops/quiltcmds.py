@@ -34,6 +34,8 @@ def fork(ws: Workspace, out: Reporter, new: Optional[str]) -> str:
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if target.startswith(prefix):
         target = target[len(prefix):]
+    from f5quilt.fsutil import safe_user_name
+    safe_user_name(ws.settings.patches, target, "fork")
     # empty folders (a rolled-back command may leave them) do not count
     if ws.series.get(target) or ws.patch_file(target).exists() or any(True for _ in ws.stack.backup_files(target)):
         raise F5QuiltError(f"Patch {ws.display(target)} exists already, please choose a new name")
@@ -575,6 +577,9 @@ def setup(ws: Workspace, out: Reporter, series_file: str, *, sourcedir: Optional
             raise F5QuiltError(f"File {shown} not found")
         archives.append(shown)
     root = ws.tree
+    if patchdir:
+        from f5quilt.fsutil import safe_user_name
+        patchdir = safe_user_name(root, patchdir, f"{series_file}: # Patchdir:")
     pdir = root / patchdir if patchdir else root
     if patchdir and pdir.exists():
         raise F5QuiltError(f"Directory {patchdir} exists")

@@ -84,6 +84,16 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
          command_line: str = "") -> int:
     """Set up ``base`` (the repository root) for a vendored tree; one transaction."""
     from f5quilt.ops.pushpop import recover
+    from f5quilt.repo.workspace import STATE_NAME
+    from f5quilt.repo.transaction import repair_unsettled
+    try:
+        # an init killed before its f5quilt.yaml appeared, or while its rollback removed it
+        command = repair_unsettled(base / STATE_NAME) if not (base / SETTINGS_NAME).exists() else None
+    except OSError as exc:
+        from f5quilt.repo.transaction import os_error
+        raise os_error(exc, "repairing an interrupted command") from None
+    if command:
+        out.warn(f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it")
     existing = find_settings_file(base)
     if existing == base / SETTINGS_NAME and (base / ".f5quilt" / "txn").exists():
         # an init killed after it wrote the settings: roll it back, as any command would
@@ -96,10 +106,11 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
                            "(edit it, or `f5quilt rebase --onto NEW_PIN` to move the pin)")
     tree_rel = tree or default_tree(pin)
     patches_rel = patches or "patches"
+    from f5quilt.fsutil import safe_user_name
     for what, rel in (("--tree", tree_rel), ("--patches", patches_rel)):
-        p = Path(rel)
-        if p.is_absolute() or ".." in p.parts or rel in ("", "."):
-            raise F5QuiltError(f"init: {what} {rel!r} must be a folder inside the repository", exit_code=2)
+        if rel.strip("/") in ("", "."):
+            raise F5QuiltError(f"init {what} {rel!r}: refused, it must be a folder inside the repository")
+        safe_user_name(base, rel, f"init {what}")
     tree_path = (base / tree_rel).resolve()
     if tree_path.exists():
         raise F5QuiltError(f"init: {tree_rel} exists already; remove it or choose another --tree")
@@ -118,7 +129,6 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
                         settings_file=settings_file, upstream=pin.to_settings(), base=base)
     ws = Workspace(settings, AppliedStack(tree_path, settings.pc_name), load_series(settings.series))
     ws.command_line = command_line or f"init {pin.describe()}"
-    recover(ws, out)  # an init killed before it wrote anything
     with ws.transaction(f"init {pin.describe()}") as fs:
         fs.write_text(settings_file, _settings_text(tree_rel, patches_rel, pin, base))
         if not settings.series.exists():

@@ -192,8 +192,11 @@ class Transaction:
         tmp = self.state / f"{TMP_PREFIX}txn"
         shutil.rmtree(tmp, ignore_errors=True)
         (tmp / "objects").mkdir(parents=True)
+        # the roots travel with the journal: a journal whose settings file is gone (an init
+        # killed before or while writing it) can still be rolled back (repair_unsettled)
         header = {"command": self.command, "time": time.time(),
-                  "made": [str(m) for m in self._made_state]}
+                  "made": [str(m) for m in self._made_state],
+                  "roots": {name: str(path) for name, path in self.roots.dirs.items()}}
         (tmp / "journal").write_text(json.dumps(header) + "\n")
         _tick()
         os.rename(tmp, self.dir)  # the journal appears whole, header first
@@ -548,7 +551,11 @@ def _check_entry(e: Dict[str, Any], where: str) -> None:
 
 
 def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
-    """Put back the before-state of ``entries`` (newest first); each step is idempotent."""
+    """Put back the before-state of ``entries`` (newest first); each step is idempotent.
+    A folder the transaction made is removed once empty: a write journals its file before
+    the folders it makes, so a folder may still hold that file when its own entry is undone;
+    those are tried again at the end, deepest first."""
+    busy: List[Path] = []
     for e in reversed(entries):
         op = e["op"]
         _tick()
@@ -580,8 +587,10 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
             path = roots.path(e["root"], e["rel"])
             try:
                 path.rmdir()
-            except OSError:
+            except FileNotFoundError:
                 pass
+            except OSError:
+                busy.append(path)
         elif op == "rmdir":
             path = roots.path(e["root"], e["rel"])
             path.mkdir(parents=True, exist_ok=True)
@@ -605,6 +614,11 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
                 os.rename(held, path)
         elif op == "scratch":
             shutil.rmtree(roots.path(e["root"], e["rel"]), ignore_errors=True)
+    for path in sorted(busy, key=lambda p: len(p.parts), reverse=True):
+        try:
+            path.rmdir()  # only if empty: never anything the transaction did not make
+        except OSError:
+            pass
 
 
 def rollback_dir(d: Path, roots: Roots) -> str:
@@ -618,12 +632,53 @@ def rollback_dir(d: Path, roots: Roots) -> str:
     shutil.rmtree(dead, ignore_errors=True)
     os.rename(d, dead)
     shutil.rmtree(dead, ignore_errors=True)
-    for made in header.get("made", []):
+    _remove_made(header.get("made", []))
+    return command
+
+
+def _header_made(d: Path) -> List[str]:
+    try:
+        made = read_journal(d)[0].get("made", [])
+    except (OSError, TransactionError):
+        return []
+    return [m for m in made if isinstance(m, str)] if isinstance(made, list) else []
+
+
+def _remove_made(made: Any) -> None:
+    """The state folders a transaction made, if still empty (never anything else)."""
+    for m in made if isinstance(made, list) else []:
+        if not isinstance(m, str) or "\0" in m:
+            continue
         try:
-            Path(made).rmdir()
+            Path(m).rmdir()
         except OSError:
             pass
-    return command
+
+
+def repair_unsettled(state: Path) -> Optional[str]:
+    """Roll back a journal in ``state`` whose settings file is missing: an ``init`` killed
+    before its f5quilt.yaml appeared (or while rolling back, after removing it). The roots
+    come from the journal's header, and each must lie inside the folder holding ``state``;
+    None when there is nothing to repair."""
+    if not state.is_dir():
+        return None
+    d, tmp = state / TXN, state / f"{TMP_PREFIX}txn"
+    source = d if (d / "journal").is_file() else (tmp if (tmp / "journal").is_file() else None)
+    if source is None:
+        return repair(state, Roots({"state": state}))
+    base = os.path.realpath(state.parent)
+    recorded = read_journal(source)[0].get("roots")
+    dirs: Dict[str, Path] = {}
+    if isinstance(recorded, dict):
+        for name, where in recorded.items():
+            real = os.path.realpath(where) if isinstance(where, str) and "\0" not in where else ""
+            if not isinstance(name, str) or not (real == base or real.startswith(base + os.sep)):
+                raise TransactionError(f"{source / 'journal'}:1: root {name!r} lies outside {state.parent}")
+            dirs[name] = Path(where)
+    elif source is d:
+        raise TransactionError(f"{source / 'journal'}: an interrupted command with no settings file "
+                               "and no recorded roots: remove it by hand")
+    return repair(state, Roots(dirs))
 
 
 def repair(state: Path, roots: Roots) -> Optional[str]:
@@ -636,7 +691,10 @@ def repair(state: Path, roots: Roots) -> Optional[str]:
             shutil.rmtree(dead, ignore_errors=True)
     tmp = state / f"{TMP_PREFIX}txn"
     if tmp.exists():
+        # killed before the journal appeared: nothing was changed but the state folders it made
+        made = _header_made(tmp)
         shutil.rmtree(tmp, ignore_errors=True)
+        _remove_made(made)
     d = state / TXN
     if not d.is_dir():
         return None

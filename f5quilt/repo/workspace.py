@@ -21,11 +21,12 @@ from f5quilt.model.series import Series, SeriesEntry, load_series
 from f5quilt.output import Reporter
 from f5quilt.repo.pcdir import AppliedStack, _NoWrites
 from f5quilt.repo.settings import Settings
-from f5quilt.repo.transaction import Roots, Transaction, os_error, repair
+from f5quilt.repo.transaction import Roots, Transaction, os_error, repair, repair_unsettled
 
 if TYPE_CHECKING:
     from f5quilt.repo.upstream import Pin, Upstream
 
+STATE_NAME = ".f5quilt"  # beside f5quilt.yaml (in .pc/ without settings)
 TREE_PIN = "tree-pin.json"  # in the state dir: which pin built the tree
 
 
@@ -51,7 +52,7 @@ class Workspace:
         """f5quilt's own state (journal, log): beside the settings, outside the tree a rebase
         replaces; without settings inside .pc/, where GNU quilt never looks."""
         if self.settings.settings_file is not None:
-            return self.settings.settings_file.parent / ".f5quilt"
+            return self.settings.settings_file.parent / STATE_NAME
         return self.stack.pc / ".f5quilt"
 
     def roots(self) -> Roots:
@@ -342,3 +343,19 @@ class Workspace:
             raise F5QuiltError(f"Applied patch {self.display(top)} is not in the series "
                                f"({self.settings.series})")
         return names[names.index(top) + 1:]
+
+
+def repair_without_settings(start: Path) -> Optional[str]:
+    """No f5quilt.yaml from ``start`` up: roll back what an ``init`` killed before its
+    settings file appeared (or while its rollback removed it) left in ``.f5quilt/`` of the
+    folder it ran in. Its name, or None; one stat a folder when there is nothing."""
+    for directory in [start, *start.parents]:
+        state = directory / STATE_NAME
+        if state.is_dir() and not (directory / "f5quilt.yaml").exists():
+            try:
+                command = repair_unsettled(state)
+            except OSError as exc:
+                raise os_error(exc, "repairing an interrupted command") from None
+            if command:
+                return command
+    return None
