@@ -193,8 +193,8 @@ def _from_file(path: Path, cwd: Path) -> Settings:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise F5QuiltError(f"{path}{line}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise F5QuiltError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
         raise F5QuiltError(f"{path}:1: settings must be a mapping")
     unknown = set(data) - KNOWN_KEYS

@@ -40,7 +40,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from f5quilt.errors import F5QuiltError, UnsafePath
 from f5quilt.fsutil import DEFAULT_MODE, TMP_PREFIX
@@ -167,7 +167,7 @@ class Transaction:
         self.dir = state / TXN
         self._fd: Optional[int] = None
         self._count = 0
-        self._dirs_ok: set = set()
+        self._dirs_ok: Set[str] = set()
         self.savepoints: List[int] = []
         self._seen: Dict[Tuple[str, str], Dict[str, Any]] = {}
         self._after: Dict[Tuple[str, str], Optional[str]] = {}  # sha1 of what was written, None: removed
