@@ -587,10 +587,25 @@ class RangeEntry:
     interdiff: List[str] = field(default_factory=list)
 
 
+def _pin_in(raw: Optional[bytes], settings_file: Path, where: str) -> Any:
+    """The upstream pinned by an older copy of the settings file (``raw``, shown as ``where``),
+    or None when there is no copy or it pins nothing."""
+    if raw is None:
+        return None
+    import yaml
+    from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
+    try:
+        conf = yaml.safe_load(raw.decode(ENC, ERRORS)) or {}
+    except yaml.YAMLError:
+        raise F5QuiltError(f"{where}: invalid YAML") from None
+    if not (isinstance(conf, dict) and isinstance(conf.get("upstream"), dict) and conf["upstream"]):
+        return None
+    base_dir = settings_file.parent
+    return Upstream(parse_pin(conf["upstream"], base_dir, where), default_cache(base_dir))
+
+
 def revision_source(ws: Any, git: Git, rev: str) -> Tuple[SeriesSource, Any]:
     """The series (and the pin) as revision ``rev`` of the repository has them."""
-    from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
-
     root = git.root
     if root is None:
         raise F5QuiltError("range-diff needs the repository that holds the series (not a bare one)")
@@ -620,17 +635,10 @@ def revision_source(ws: Any, git: Git, rev: str) -> Tuple[SeriesSource, Any]:
 
     upstream = ws.upstream()
     if settings.settings_file is not None:
-        raw = git.show(rev, rel(settings.settings_file))
-        if raw is not None:
-            import yaml
-            try:
-                conf = yaml.safe_load(raw.decode(ENC, ERRORS)) or {}
-            except yaml.YAMLError:
-                raise F5QuiltError(f"{rev}:{rel(settings.settings_file)}: invalid YAML") from None
-            if isinstance(conf, dict) and isinstance(conf.get("upstream"), dict) and conf["upstream"]:
-                base_dir = settings.settings_file.parent
-                upstream = Upstream(parse_pin(conf["upstream"], base_dir, f"{rev}:{rel(settings.settings_file)}"),
-                                    default_cache(base_dir))
+        pinned = _pin_in(git.show(rev, rel(settings.settings_file)), settings.settings_file,
+                         f"{rev}:{rel(settings.settings_file)}")
+        if pinned is not None:
+            upstream = pinned
     source = SeriesSource(selected_names(ws, entries), lambda n: by_name[n], data,
                           lambda n: f"{rev}:{patches_rel}/{n}")
     return source, upstream
@@ -746,7 +754,6 @@ def logged_state(ws: Any, entries: List[Any], at: int) -> Callable[[Path], Optio
 
 def logged_source(ws: Any, read: Callable[[Path], Optional[bytes]], label: str) -> Tuple[SeriesSource, Any]:
     """The series (and the pin) a ``logged_state`` reader holds."""
-    from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
 
     settings = ws.settings
     text = read(settings.series) or b""
@@ -763,17 +770,8 @@ def logged_source(ws: Any, read: Callable[[Path], Optional[bytes]], label: str) 
 
     upstream = None
     if settings.settings_file is not None:
-        raw = read(settings.settings_file)
-        if raw is not None:
-            import yaml
-            where = f"{label}:{settings.settings_file.name}"
-            try:
-                conf = yaml.safe_load(raw.decode(ENC, ERRORS)) or {}
-            except yaml.YAMLError:
-                raise F5QuiltError(f"{where}: invalid YAML") from None
-            if isinstance(conf, dict) and isinstance(conf.get("upstream"), dict) and conf["upstream"]:
-                base_dir = settings.settings_file.parent
-                upstream = Upstream(parse_pin(conf["upstream"], base_dir, where), default_cache(base_dir))
+        upstream = _pin_in(read(settings.settings_file), settings.settings_file,
+                           f"{label}:{settings.settings_file.name}")
     if upstream is None:
         raise F5QuiltError(f"{label}: no upstream pin in the settings; a rebase needs one")
     source = SeriesSource(selected_names(ws, entries), lambda n: by_name[n], data,
