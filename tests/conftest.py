@@ -1,12 +1,25 @@
 """Fixtures shared by the tests (helpers live in helpers.py)."""
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
-from helpers import Runner
+from helpers import ROOT, Runner
 
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Runner:
     monkeypatch.setenv("NO_COLOR", "1")
     return Runner(capsys, monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def debian_trees() -> Path:
+    """The Debian source trees with long or odd series (benchmarks/push_pop_vs_quilt.py's
+    fetch: same packages, same cache, $F5QUILT_CACHE or .cache/), fetched once a session."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from push_pop_vs_quilt import fetch
+    return fetch(Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve())

@@ -116,3 +116,17 @@ def random_edit(rng: random.Random, lines: List[str], n: int, words: List[str]) 
         elif out:
             out[min(i, len(out) - 1)] = rng.choice(words) + "\n"
     return out
+
+
+def git_upstream_v1_v2(path: Path) -> str:
+    """A git repository at ``path`` whose a.txt is "v1" at tag v1 and "v2" on main after it;
+    returns v1's commit."""
+    write_tree(path, {"a.txt": "v1\n"})
+    git("init", "-q", "-b", "main", cwd=path)
+    git("add", "-A", cwd=path)
+    git("commit", "-qm", "v1", cwd=path)
+    git("tag", "v1", cwd=path)
+    commit = git("rev-parse", "HEAD", cwd=path).strip()
+    (path / "a.txt").write_text("v2\n")
+    git("commit", "-qam", "v2", cwd=path)
+    return commit

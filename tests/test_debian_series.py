@@ -7,30 +7,19 @@ scripts/fetch-debian-series.sh into $F5QUILT_CACHE (default .cache/).
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import sys
 from pathlib import Path
 from typing import List
 
 import pytest
 
-from helpers import ROOT
 from test_quilt_interop import f5q, files_only, quilt
 
 pytestmark = [pytest.mark.debian, pytest.mark.quilt,
               pytest.mark.skipif(shutil.which("quilt") is None or shutil.which("apt-get") is None,
                                  reason="needs GNU quilt and apt (.ci/run installs them)")]
 
-CACHE = Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve()
-
-
-@pytest.fixture(scope="session")
-def debian_trees() -> Path:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from push_pop_vs_quilt import fetch  # the benchmark's fetch: same packages, same cache
-    return fetch(CACHE)
 
 
 def packages() -> List[str]:

@@ -459,15 +459,12 @@ def test_f5_117_series_round_trips_and_its_rebase_shows_in_range_diff(tmp_path: 
 @pytest.mark.debian
 @pytest.mark.parametrize("pkg", ["grub2", "cron", "openssh", "procmail"])
 def test_debian_series_export_import_and_am(pkg: str, tmp_path: Path, run: Runner,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                            monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     """367 real patches in four styles (gbp pq, Index:+timestamps, format-patch, plain): commits, tree,
     byte-identical import (the notes), git am of the mbox."""
-    import sys
     if shutil.which("apt-get") is None:
         pytest.skip("needs apt (.ci/run installs it)")
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from push_pop_vs_quilt import fetch
-    trees = fetch(Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve())
+    trees = request.getfixturevalue("debian_trees")  # conftest: fetched once a session
     monkeypatch.setenv("QUILT_PATCHES", "debian/patches")
     src = tmp_path / pkg
     shutil.copytree(trees / pkg, src, symlinks=True)

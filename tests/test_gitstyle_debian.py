@@ -2,30 +2,23 @@
 GNU quilt and git."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
 
 import pytest
 
-from helpers import ROOT, Runner, git
+from helpers import Runner, git
 from test_quilt_interop import f5q, files_only, quilt
 
 pytestmark = [pytest.mark.debian, pytest.mark.quilt,
               pytest.mark.skipif(shutil.which("quilt") is None or shutil.which("apt-get") is None,
                                  reason="needs GNU quilt and apt (.ci/run installs them)")]
 
-CACHE = Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve()
-
-
 @pytest.fixture(scope="module")
-def trees() -> Path:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from push_pop_vs_quilt import fetch
-    return fetch(CACHE)
+def trees(debian_trees: Path) -> Path:
+    return debian_trees
 
 
 def series_names(src: Path) -> List[str]:

@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict
 
 import pytest
 
@@ -22,20 +22,26 @@ CACHE = Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve()
 HELPER = '\n\ndef vendored_marker():\n    """Added by the team."""\n    return "vendored"\n'
 
 
-def test_a_teams_day(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+def json_of(run: Runner, docs: Dict[str, Any], cwd: Path, *args: str, rc: int = 0) -> Any:
+    """``f5quilt ARGS --json`` in ``cwd``: its exit code must be ``rc``; its output, checked
+    against the command's schema in docs/commands.md when it has one, decoded."""
     import jsonschema
+    code, out, err = run(cwd, *args, "--json")
+    assert code == rc, err
+    data = json.loads(out)
+    if args[0] in docs:
+        jsonschema.validate(data, docs[args[0]])
+    return data
+
+
+def test_a_teams_day(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     from test_json_output import schemas
     from test_precommit import PRE_COMMIT, hook_repo
     monkeypatch.setenv("F5QUILT_CACHE", str(CACHE))
     docs = schemas()
 
     def js(cwd: Path, *args: str, rc: int = 0) -> Any:
-        code, out, err = run(cwd, *args, "--json")
-        assert code == rc, err
-        data = json.loads(out)
-        if args[0] in docs:
-            jsonschema.validate(data, docs[args[0]])
-        return data
+        return json_of(run, docs, cwd, *args, rc=rc)
 
     # -- setting up -----------------------------------------------------------
     repo = tmp_path / "team"
@@ -166,7 +172,6 @@ def test_the_projects_own_f5_series(tmp_path: Path, run: Runner, monkeypatch: py
     """The same outputs on this repository's own payload (F5-TTS 1.1.22 and its series)."""
     import shutil
 
-    import jsonschema
     from test_json_output import schemas
     monkeypatch.setenv("F5QUILT_CACHE", str(CACHE))
     docs = schemas()
@@ -176,12 +181,7 @@ def test_the_projects_own_f5_series(tmp_path: Path, run: Runner, monkeypatch: py
     names = (repo / "patches/series").read_text().split()
 
     def js(*args: str, rc: int = 0) -> Any:
-        code, out, err = run(repo, *args, "--json")
-        assert code == rc, err
-        data = json.loads(out)
-        if args[0] in docs:
-            jsonschema.validate(data, docs[args[0]])
-        return data
+        return json_of(run, docs, repo, *args, rc=rc)
 
     st = js("status")
     assert st["tree_exists"] is False and st["applied"] == 0 and st["series"] == len(names)

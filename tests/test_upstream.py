@@ -84,15 +84,9 @@ def test_broken_archive_leaves_no_half_tree(tmp_path: Path, run: Runner, monkeyp
 
 
 def test_git_pin_reads_pristine_from_git_objects(tmp_path: Path) -> None:
-    from helpers import git
+    from helpers import git_upstream_v1_v2
     src = tmp_path / "up"
-    write_tree(src, {"a.txt": "v1\n"})
-    git("init", "-q", "-b", "main", cwd=src)
-    git("add", "-A", cwd=src)
-    git("commit", "-qm", "v1", cwd=src)
-    git("tag", "v1", cwd=src)
-    (src / "a.txt").write_text("v2\n")
-    git("commit", "-qam", "v2", cwd=src)
+    git_upstream_v1_v2(src)
     up = Upstream(Pin("git", str(src), "v1"), tmp_path / "cache")
     assert up.reader()("a.txt") == b"v1\n"
     up.materialize(tmp_path / "tree")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Runner, git, snapshot, write_tree
+from helpers import Runner, git, git_upstream_v1_v2, snapshot, write_tree
 from f5quilt.repo.upstream import sha256_of
 
 
@@ -80,14 +80,7 @@ def test_init_usage_and_fetch_errors_change_nothing(tmp_path: Path, repo: Path, 
 
 def test_init_git_pin_records_the_resolved_commit(tmp_path: Path, repo: Path, run: Runner) -> None:
     up = tmp_path / "up"
-    write_tree(up, {"a.txt": "v1\n"})
-    git("init", "-q", "-b", "main", cwd=up)
-    git("add", "-A", cwd=up)
-    git("commit", "-qm", "v1", cwd=up)
-    git("tag", "v1", cwd=up)
-    commit = git("rev-parse", "HEAD", cwd=up).strip()
-    (up / "a.txt").write_text("v2\n")
-    git("commit", "-qam", "v2", cwd=up)
+    commit = git_upstream_v1_v2(up)
     rc, out, err = run(repo, "init", "--git", f"{up}@v1")
     assert rc == 0, err
     text = (repo / "f5quilt.yaml").read_text()
