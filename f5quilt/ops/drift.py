@@ -1,6 +1,7 @@
 """What the tree holds beyond pristine + the applied patches (status, check, rebase)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from f5quilt.engine.vtree import Overlay
@@ -69,3 +70,46 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
             why = "edited outside any patch"
         drift.append({"file": rel, "why": why})
     return drift
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """Work that lives only in the tree: a file and why no patch holds it."""
+
+    file: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.why}"
+
+
+def tree_upstream(ws: Workspace) -> Any:
+    """The upstream the tree was built from (its recorded pin), else the settings' pin; None
+    without settings (quilt mode has no pristine)."""
+    up = ws.upstream()
+    built = ws.tree_pin() if up is not None else None
+    if up is None or built is None:
+        return up
+    from f5quilt.repo.upstream import Upstream
+    return Upstream(built, up.cache)
+
+
+def unrecorded_work(ws: Workspace, up: Any = None) -> List[Unrecorded]:
+    """What replacing or deleting the tree would lose: edits not refreshed into their patch,
+    edits outside any patch, files no patch knows. Ground truth is pristine + the applied
+    patches (``up``: the pin the tree was built from; default the settings' pin)."""
+    from f5quilt.ops.pushpop import unrefreshed_files
+
+    if not ws.tree.is_dir():
+        return []
+    found: List[Unrecorded] = []
+    touched = sorted({rel for n in ws.stack.applied() for rel in ws.stack.backup_files(n)})
+    for rel, owner in sorted(unrefreshed_files(ws, touched).items()):
+        found.append(Unrecorded(rel, f"changes not refreshed into {ws.display(owner)}"))
+    up = up if up is not None else ws.upstream()
+    if up is not None:
+        seen = {u.file for u in found}
+        for d in tree_drift(ws, up.reader(), up):
+            if d["file"] not in seen and "not refreshed" not in d["why"]:
+                found.append(Unrecorded(d["file"], d["why"]))
+    return found

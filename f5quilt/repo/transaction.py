@@ -711,8 +711,22 @@ def next_seq(log: Path) -> int:
 
 
 def prune_log(log: Path, keep: int) -> None:
+    """Drop the oldest entries beyond ``keep``, except what redo still needs: an undone
+    entry's after-images exist nowhere else (the entry just undone among them), and the undo
+    entry that says it is undone."""
     entries = sorted((p for p in log.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
-    for old in entries[:max(0, len(entries) - keep)]:
+    doomed = entries[:max(0, len(entries) - keep)]
+    if not doomed:
+        return
+    try:
+        logged = read_log(log.parent)
+    except TransactionError:
+        return  # an entry we cannot read: drop nothing (the command that reads it says why)
+    _undoable, redoable = undo_redo_stacks(logged)
+    needed = set(redoable) | {e.seq for e in logged if e.kind == "undo" and set(e.targets) & set(redoable)}
+    for old in doomed:
+        if int(old.name) in needed:
+            continue
         dead = log / (DEAD + old.name)
         os.rename(old, dead)
         shutil.rmtree(dead, ignore_errors=True)
@@ -770,6 +784,7 @@ def undo_redo_stacks(entries: List[LogEntry]) -> Tuple[List[int], List[int]]:
     """Replay the log: which entries can be undone and redone (the next one last in each)."""
     undoable: List[int] = []
     redoable: List[int] = []
+    present = {e.seq for e in entries}
     for e in entries:
         if e.kind == "do":
             undoable.append(e.seq)
@@ -778,6 +793,8 @@ def undo_redo_stacks(entries: List[LogEntry]) -> Tuple[List[int], List[int]]:
             for t in e.targets:
                 if t in undoable:
                     undoable.remove(t)
+                    redoable.append(t)
+                elif t not in present:  # pruned by an older f5quilt: redo must say so, not pick another
                     redoable.append(t)
         elif e.kind == "redo":
             for t in e.targets:

@@ -1,0 +1,109 @@
+"""Issue 18: work a user wrote is in the tree, a patch or the stash; never only in the
+pruned log. Each test reproduces one way work was lost with exit 0 before."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import ROOT, Runner, make_series, numbered, upper_hunk, write_tree
+
+V1 = {"m.py": numbered(30), "keep.txt": "k\n"}
+V2 = {"m.py": "head\n" + numbered(30), "keep.txt": "k\n"}
+PM = upper_hunk("m.py", 10)
+
+
+def repo_at(tmp_path: Path, keep: int = 50, extra: str = "") -> Path:
+    write_tree(tmp_path / "v1", V1)
+    write_tree(tmp_path / "v2", V2)
+    write_tree(tmp_path / "repo", {"f5quilt.yaml": "tree: tree\npatches: patches\nupstream:\n  path: ../v1\n"
+                                   f"log: {{keep: {keep}}}\n" + extra})
+    make_series(tmp_path / "repo", {"pm.diff": PM})
+    return tmp_path / "repo"
+
+
+def test_undo_of_the_fetching_push_refuses_over_unrecorded_edits(tmp_path: Path, run: Runner) -> None:
+    repo = repo_at(tmp_path, keep=2)
+    assert run(repo, "push", "-a")[0] == 0  # fetches the tree, then pushes
+    (repo / "tree/keep.txt").write_text("my work\n")
+    rc, out, err = run(repo, "undo")
+    assert rc == 1 and "keep.txt: edited outside any patch" in err and "--force" in err
+    assert (repo / "tree/keep.txt").read_text() == "my work\n"
+    # forced: the edit goes to a named stash, which outlives the log's pruning
+    rc, out, err = run(repo, "undo", "--force")
+    assert rc == 0, err
+    assert not (repo / "tree").exists()
+    for _ in range(3):  # keep: 2 prunes the undo's log entry, not the stash
+        assert run(repo, "push")[0] == 0
+        assert run(repo, "pop")[0] == 0
+    rc, out, err = run(repo, "stash", "list", "--json")
+    entries = json.loads(out)
+    assert [f["file"] for f in entries[0]["files"]] == ["keep.txt"]
+    assert run(repo, "push", "-a")[0] == 0
+    rc, out, err = run(repo, "stash", "apply")
+    assert rc == 0, err
+    assert (repo / "tree/keep.txt").read_text() == "my work\n"
+
+
+def test_undo_of_a_finished_rebase_refuses_over_later_edits(tmp_path: Path, run: Runner) -> None:
+    repo = repo_at(tmp_path)
+    assert run(repo, "push", "-a")[0] == 0
+    assert run(repo, "rebase", "--onto", "../v2")[0] == 0
+    (repo / "tree/keep.txt").write_text("after the rebase\n")
+    rc, out, err = run(repo, "undo")
+    assert rc == 1 and "keep.txt" in err
+    assert (repo / "tree/keep.txt").read_text() == "after the rebase\n"
+    rc, out, err = run(repo, "undo", "-f")
+    assert rc == 0, err
+    rc, out, err = run(repo, "stash", "show")
+    assert rc == 0 and "keep.txt: edited outside any patch" in out
+    rc, out, err = run(repo, "stash", "show", "-p")
+    assert "+after the rebase" in out
+
+
+def test_forced_rebase_and_replace_stash_the_work(tmp_path: Path, run: Runner) -> None:
+    repo = repo_at(tmp_path)
+    assert run(repo, "push", "-a")[0] == 0
+    (repo / "tree/notes.txt").write_text("mine\n")
+    assert run(repo, "rebase", "--onto", "../v2", "--force")[0] == 0
+    rc, out, err = run(repo, "stash", "list", "--json")
+    assert json.loads(out)[0]["files"][0]["file"] == "notes.txt"
+    (repo / "tree/keep.txt").write_text("edit\n")
+    (repo / "f5quilt.yaml").write_text((repo / "f5quilt.yaml").read_text().replace("../v2", "../v1"))
+    rc, out, err = run(repo, "upstream", "fetch", "--replace")
+    assert rc == 1 and "keep.txt" in err
+    rc, out, err = run(repo, "upstream", "fetch", "--replace", "--force")
+    assert rc == 0, err
+    assert (repo / "tree/keep.txt").read_text() == "k\n"
+    entries = json.loads(run(repo, "stash", "list", "--json")[1])
+    assert [e["id"] for e in entries] == [1, 2]
+    assert run(repo, "stash", "drop", "2")[0] == 0
+    assert [e["id"] for e in json.loads(run(repo, "stash", "list", "--json")[1])] == [1]
+
+
+def test_small_keep_never_prunes_the_undone_entry(tmp_path: Path, run: Runner) -> None:
+    """keep: 1 used to prune the entry undo had just undone; redo then redid an older command."""
+    repo = repo_at(tmp_path, keep=1)
+    assert run(repo, "push", "-a")[0] == 0
+    header = subprocess.run([sys.executable, "-m", "f5quilt", "header", "-a", "pm.diff"], cwd=repo,
+                            input="why this patch\n", text=True, capture_output=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert header.returncode == 0, header.stderr
+    text = (repo / "patches/pm.diff").read_text()
+    assert "why this patch" in text
+    assert run(repo, "undo")[0] == 0
+    assert "why this patch" not in (repo / "patches/pm.diff").read_text()
+    rc, out, err = run(repo, "redo")
+    assert rc == 0, err
+    assert (repo / "patches/pm.diff").read_text() == text
+    assert "header" in out
+
+
+def test_log_entries_beyond_keep_go_once_redo_cannot_reach_them(tmp_path: Path, run: Runner) -> None:
+    repo = repo_at(tmp_path, keep=2)
+    for _ in range(3):
+        assert run(repo, "push")[0] == 0
+        assert run(repo, "pop")[0] == 0
+    assert len(json.loads(run(repo, "log", "--json")[1])) == 2
