@@ -107,3 +107,40 @@ def test_log_entries_beyond_keep_go_once_redo_cannot_reach_them(tmp_path: Path, 
         assert run(repo, "push")[0] == 0
         assert run(repo, "pop")[0] == 0
     assert len(json.loads(run(repo, "log", "--json")[1])) == 2
+
+
+def test_add_over_unrefreshed_edits_of_a_lower_patch_refuses(tmp_path: Path, run: Runner) -> None:
+    """add used to copy the edited file into the new patch's backup: status went quiet and a
+    later rebase ended, exit 0, without the edit."""
+    repo = repo_at(tmp_path)
+    assert run(repo, "push", "-a")[0] == 0
+    m = repo / "tree/m.py"
+    m.write_text(m.read_text() + "unrefreshed\n")
+    assert run(repo, "new", "second.diff")[0] == 0
+    rc, out, err = run(repo, "add", "tree/m.py")
+    assert rc == 1 and "changes not refreshed into patch patches/pm.diff" in err
+    assert run(repo, "files")[1] == ""  # nothing added
+    rc, out, err = run(repo, "status", "--json")
+    assert "m.py" in out  # still flagged
+    rc, out, err = run(repo, "rebase", "--onto", "../v2")
+    assert rc == 1 and "m.py" in err
+
+
+def test_edit_before_add_goes_into_the_patch(tmp_path: Path, run: Runner) -> None:
+    """An edit made before `add` was invisible to status (the backup held it) and
+    `fetch --replace` did not refuse; now the backup is pristine and refresh records the edit."""
+    repo = repo_at(tmp_path)
+    assert run(repo, "push", "-a")[0] == 0
+    (repo / "tree/keep.txt").write_text("edited first\n")
+    assert run(repo, "new", "second.diff")[0] == 0
+    rc, out, err = run(repo, "add", "tree/keep.txt")
+    assert rc == 0, err
+    assert "edited before it was added" in out + err
+    rc, out, err = run(repo, "status", "--json")
+    assert "keep.txt" in out
+    rc, out, err = run(repo, "upstream", "fetch", "--replace")
+    assert rc == 1 and "keep.txt" in err
+    assert run(repo, "refresh")[0] == 0
+    assert "+edited first" in (repo / "patches/second.diff").read_text()
+    assert run(repo, "pop")[0] == 0
+    assert (repo / "tree/keep.txt").read_text() == "k\n"

@@ -21,7 +21,7 @@ from f5quilt.output import Reporter
 from f5quilt.model.patch import parse_patch, patch_header, split_lines
 from f5quilt.model.series import SeriesEntry
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.pushpop import recorded_after, recover, report_result, write_rejects
+from f5quilt.ops.pushpop import recorded_after, recover, report_result, unrefreshed_files, write_rejects
 from f5quilt.repo.pcdir import digest
 
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
@@ -388,6 +388,8 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
     sums = recorded_sums or {}
     empty = ws.stack.existed_empty(name)
     status = 0
+    pristine: Optional[Callable[[str], Optional[bytes]]] = None
+    owned: Optional[Dict[str, str]] = None
     for path in files:
         _below_state(ws, path)
         rel = tree_rel(ws, path)
@@ -401,6 +403,32 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
                 raise F5QuiltError(f"File {rel} modified by patch {ws.display(p)}")
         data = ws.read_tree(rel)
         target = check_inside(ws.tree, rel)
+        # the backup is the ground truth (pristine + the applied patches), never whatever the
+        # tree holds: an edit made before `add` belongs to this patch, and one not refreshed
+        # into a lower patch must not vanish into this one's backup (status would go quiet)
+        if ws.settings.settings_file is not None:
+            if owned is None:
+                owned = {r: n for n in ws.stack.applied() for r in ws.stack.backup_files(n)}
+            if rel in owned:
+                lower = unrefreshed_files(ws, [rel]).get(rel)
+                if lower is not None:
+                    raise F5QuiltError(f"File {rel} has changes not refreshed into patch {ws.display(lower)}: "
+                                       f"refresh {ws.display(lower)} first (or revert them), then add it")
+            else:
+                if pristine is None:
+                    from f5quilt.ops.drift import tree_upstream
+                    up = tree_upstream(ws)
+                    pristine = up.reader() if up is not None else (lambda r: data)
+                truth = pristine(rel)
+                if truth != data:
+                    out.info(f"File {rel} was edited before it was added: the edit goes into "
+                             f"patch {ws.display(name)} (its backup is the pristine file)")
+                    ws.fs.write(backup, truth or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
+                    if truth == b"":
+                        empty.add(rel)
+                    sums[rel] = digest(truth)  # what a refreshed patch leaves: the edit shows as unrefreshed
+                    out.info(f"File {rel} added to patch {ws.display(name)}")
+                    continue
         if data is not None and os.lstat(target).st_nlink > 1:
             # quilt's backup-files -b -L: the backup keeps the inode (and its other hard
             # links), the tree gets a file of its own, so an edit in place shows nowhere else
