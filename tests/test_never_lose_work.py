@@ -7,6 +7,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable, Tuple
+
+import pytest
 
 from helpers import ROOT, Runner, make_series, numbered, upper_hunk, write_tree
 
@@ -144,3 +147,65 @@ def test_edit_before_add_goes_into_the_patch(tmp_path: Path, run: Runner) -> Non
     assert "+edited first" in (repo / "patches/second.diff").read_text()
     assert run(repo, "pop")[0] == 0
     assert (repo / "tree/keep.txt").read_text() == "k\n"
+
+
+# -- an editor saving while a command runs -------------------------------------
+def _count_ticks(monkeypatch: "pytest.MonkeyPatch", action: "Callable[[], object]") -> int:
+    from f5quilt.repo import transaction
+    ticks = [0]
+
+    def count() -> None:
+        ticks[0] += 1
+    monkeypatch.setattr(transaction, "_tick", count)
+    action()
+    return ticks[0]
+
+
+@pytest.mark.parametrize("argv,edited", [(("pop", "--refresh"), True), (("pop",), False),
+                                          (("push",), False), (("refresh",), True)])
+@pytest.mark.parametrize("save", ["in-place", "rename"])
+def test_a_save_during_a_command_stays_in_the_tree(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch,
+                                                   argv: Tuple[str, ...], edited: bool, save: str) -> None:
+    """Issue 18: 57 of 320 in-place saves made while a command ran ended up only in the log
+    (pop --refresh 40 of 70). An editor saves m.py at every file-system step of the command in
+    turn; each time the saved bytes must be in the tree or a patch afterwards."""
+    from f5quilt.repo import transaction
+
+    def fresh(n: int) -> Path:
+        repo = repo_at(tmp_path / str(n))
+        assert run(repo, "push", "-a")[0] == 0
+        if argv[0] == "push":
+            assert run(repo, "pop")[0] == 0
+        if edited:
+            m = repo / "tree/m.py"
+            m.write_text(m.read_text() + "unrefreshed\n")
+        return repo
+
+    probe = fresh(0)
+    total = _count_ticks(monkeypatch, lambda: run(probe, *argv))
+    assert total > 5
+    for n in range(1, total + 1):
+        repo = fresh(n)
+        target = repo / "tree/m.py"
+        marker = f"# saved at step {n}\n"
+        ticks = [0]
+
+        def editor() -> None:
+            ticks[0] += 1
+            if ticks[0] != n:
+                return
+            if save == "in-place":
+                with open(target, "a") as fh:
+                    fh.write(marker)
+            else:
+                tmp = target.with_name(".m.py.swp")
+                tmp.write_text(target.read_text() + marker)
+                os.replace(tmp, target)
+        monkeypatch.setattr(transaction, "_tick", editor)
+        rc, out, err = run(repo, *argv)
+        monkeypatch.setattr(transaction, "_tick", lambda: None)
+        homes = [target.read_text() if target.exists() else ""] + \
+            [p.read_text() for p in (repo / "patches").glob("*.diff")]
+        assert any(marker.strip() in h for h in homes), (n, rc, err)
+        assert rc in (0, 1) and "Traceback" not in err, (n, err)  # done, or refused in one line
+        assert run(repo, "status")[0] in (0, 1)  # the next command finds a sound state

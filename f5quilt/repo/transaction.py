@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from f5quilt.errors import F5QuiltError, UnsafePath
-from f5quilt.fsutil import DEFAULT_MODE, TMP_PREFIX
+from f5quilt.fsutil import DEFAULT_MODE, TMP_PREFIX, Stamp, stamp_of
 
 TXN = "txn"
 LOG = "log"
@@ -84,6 +84,15 @@ def sha1(data: bytes) -> str:
 
 class TransactionError(F5QuiltError):
     pass
+
+
+class ConcurrentEdit(F5QuiltError):
+    """A file changed by another program (an editor's save) while the command ran: the
+    command stops and rolls back, so the save stays in the tree, never only in the log."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} changed while f5quilt was running (saved by another program?); "
+                         "nothing was changed: run the command again")
 
 
 def os_error(exc: OSError, what: str) -> F5QuiltError:
@@ -177,6 +186,13 @@ class Transaction:
         self.group: Optional[str] = None
         self.active = False
         self.changed = False
+        # tree files as the command first read them (Workspace.read_tree): changed since, a
+        # file may not be replaced; and each before-image's stamp when it was linked
+        self.observed: Dict[str, Optional[Stamp]] = {}
+        self._stamps: Dict[Tuple[str, str], Optional[Stamp]] = {}
+        self._linked: Dict[Tuple[str, str], Optional[Stamp]] = {}
+        self._moved: Set[Tuple[str, str]] = set()  # sources of move: their before-image lives on
+        self._raced: Set[Tuple[str, str]] = set()  # saved by another program: a rollback spares them
 
     # -- life cycle ----------------------------------------------------
     def begin(self) -> "Transaction":
@@ -214,21 +230,54 @@ class Transaction:
         """Journal the before-image of ``path`` the first time it is changed."""
         key = self.roots.locate(path)
         if key in self._seen:
+            self._unchanged(key, path)
             return key
         mode = _file_mode(path)
         entry: Dict[str, Any] = {"op": "file", "root": key[0], "rel": key[1], "mode": mode, "before": None}
+        held: Optional[Stamp] = None  # the stamp of the very file the journal keeps
         if mode is not None:
             name = f"b{self._count}"
             _tick()
             try:
                 os.link(path, self.dir / "objects" / name)  # replaced, never written in place: the link keeps it
+                held = stamp_of(self.dir / "objects" / name)
+                self._linked[key] = held
             except OSError:
+                held = stamp_of(path)
                 shutil.copyfile(path, self.dir / "objects" / name)
             entry["before"] = name
+        full = os.path.abspath(path)
+        if full in self.observed and held != self.observed[full]:
+            self._race(key, path)  # saved since the command read it: its decision is stale
+        self._stamps[key] = held
         self._journal(entry)
         self._seen[key] = entry
         self.changed = True
         return key
+
+    def _unchanged(self, key: Tuple[str, str], path: Path) -> None:
+        """Just before a path is replaced or removed: it is still what the journal holds (or
+        what this command last wrote), not a save another program made in between."""
+        if key in self._stamps and stamp_of(path) != self._stamps[key]:
+            self._race(key, path)
+
+    def _race(self, key: Tuple[str, str], path: Path) -> None:
+        self._raced.add(key)
+        raise ConcurrentEdit(path)
+
+    def _wrote(self, key: Tuple[str, str], path: Path) -> None:
+        self._stamps[key] = stamp_of(path)
+
+    def check_before_images(self) -> None:
+        """Before the commit: no before-image was written in place after it was linked (an
+        editor holding the file open saved into the inode the command had replaced)."""
+        for key, entry in self._seen.items():
+            name = entry.get("before")
+            if name is None or key not in self._linked or key in self._moved:
+                continue  # a moved file's inode is live elsewhere: a save into it is in the tree
+            now, then = stamp_of(self.dir / "objects" / name), self._linked[key]
+            if now is not None and then is not None and now[1:] != then[1:]:
+                raise ConcurrentEdit(self.roots.path(*key))  # the rollback puts the saved inode back
 
     def mkdirs(self, directory: Path) -> None:
         self._mkdirs(directory)
@@ -266,7 +315,9 @@ class Transaction:
             fh.write(data)
         os.chmod(tmp, mode)
         _tick()
+        self._unchanged(key, path)
         os.replace(tmp, path)
+        self._wrote(key, path)
         self._after[key] = sha1(data)
 
     def unshare(self, path: Path, data: Optional[bytes] = None) -> bool:
@@ -285,6 +336,7 @@ class Transaction:
                 data = fh.read()
         self.write(path, data, stat.S_IMODE(st.st_mode))
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        self._wrote(self.roots.locate(path), path)
         return True
 
     def write_text(self, path: Path, text: str) -> None:
@@ -300,12 +352,14 @@ class Transaction:
                 data = fh.read()
         if dst.exists():
             _tick()
+            self._unchanged(key, dst)
             os.unlink(dst)
         _tick()
         try:
             os.link(src, dst)
         except OSError:
             self.write(dst, data, _file_mode(src))
+        self._wrote(key, dst)
         self._after[key] = sha1(data)
 
     def move(self, src: Path, dst: Path) -> None:
@@ -314,7 +368,11 @@ class Transaction:
         dkey = self._before(dst)
         self._mkdirs(dst.parent)
         _tick()
+        self._unchanged(dkey, dst)
         os.replace(src, dst)
+        self._wrote(dkey, dst)
+        self._wrote(skey, src)
+        self._moved.add(skey)
         source = self._seen[skey]["before"]
         # dst now holds what src held: the before-image of src, by reference (hashed if undo asks)
         self._after[dkey] = self._after.get(skey, f"={source}" if source else None)
@@ -328,7 +386,9 @@ class Transaction:
             return
         key = self._before(path)
         _tick()
+        self._unchanged(key, path)
         os.unlink(path)
+        self._wrote(key, path)
         self._after[key] = None
         if prune_to is not None:
             self.prune(path.parent, prune_to)
@@ -473,12 +533,16 @@ class Transaction:
     def _forget_dirs(self) -> None:
         self._dirs_ok.clear()
         self.roots._checked.clear()
+        # a whole folder moved (a tree swapped by rebase or fetch): what was read or written
+        # under the old one says nothing about the files now there
+        self.observed.clear()
+        self._stamps.clear()
 
     def rollback_to(self, point: int) -> None:
         self._forget_dirs()
         entries = read_journal(self.dir)[1]
         later = entries[point:]
-        undo_entries(self.dir, later, self.roots)
+        undo_entries(self.dir, later, self.roots, frozenset(self._raced))
         for e in later:
             if e.get("op") == "file":
                 self._after.pop((e["root"], e["rel"]), None)
@@ -486,7 +550,7 @@ class Transaction:
     def rollback(self) -> None:
         self.active = False
         self._close()
-        rollback_dir(self.dir, self.roots)
+        rollback_dir(self.dir, self.roots, frozenset(self._raced))
 
     def _close(self) -> None:
         if self._fd is not None:
@@ -550,7 +614,8 @@ def _check_entry(e: Dict[str, Any], where: str) -> None:
             raise TransactionError(f"{where}: malformed object name {b!r}")
 
 
-def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
+def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots,
+                 spare: "frozenset[Tuple[str, str]]" = frozenset()) -> None:
     """Put back the before-state of ``entries`` (newest first); each step is idempotent.
     A folder the transaction made is removed once empty: a write journals its file before
     the folders it makes, so a folder may still hold that file when its own entry is undone;
@@ -561,6 +626,8 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
         _tick()
         if op == "file":
             path = roots.path(e["root"], e["rel"])
+            if (e["root"], e["rel"]) in spare:
+                continue
             leftover = path.with_name(TMP_PREFIX + path.name[:200])  # a write killed before its rename
             if os.path.lexists(leftover):
                 os.unlink(leftover)
@@ -621,12 +688,13 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
             pass
 
 
-def rollback_dir(d: Path, roots: Roots) -> str:
-    """Undo every change the journal in ``d`` announces, newest first; returns the command."""
+def rollback_dir(d: Path, roots: Roots, spare: "frozenset[Tuple[str, str]]" = frozenset()) -> str:
+    """Undo every change the journal in ``d`` announces, newest first; returns the command.
+    ``spare``: files another program saved while the command ran, left as that save made them."""
     header, entries = read_journal(d)
     for i, e in enumerate(entries):
         _check_entry(e, f"{d / 'journal'}:{i + 2}")
-    undo_entries(d, entries, roots)
+    undo_entries(d, entries, roots, spare)
     command = str(header.get("command", "?"))
     dead = d.with_name(DEAD + d.name)
     shutil.rmtree(dead, ignore_errors=True)

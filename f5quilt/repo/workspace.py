@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional
 
 from f5quilt.errors import F5QuiltError
-from f5quilt.fsutil import check_inside, read_bytes_or_none, safe_relpath
+from f5quilt.fsutil import Stamp, check_inside, read_bytes_or_none, read_stamped, safe_relpath
 from f5quilt.model.patch import Patch, load_patch
 from f5quilt.model.series import Series, SeriesEntry, load_series
 from f5quilt.output import Reporter
 from f5quilt.repo.pcdir import AppliedStack, _NoWrites
 from f5quilt.repo.settings import Settings
-from f5quilt.repo.transaction import Roots, Transaction, os_error, repair, repair_unsettled
+from f5quilt.repo.transaction import ConcurrentEdit, Roots, Transaction, os_error, repair, repair_unsettled
 
 if TYPE_CHECKING:
     from f5quilt.repo.upstream import Pin, Upstream
@@ -38,6 +38,7 @@ class Workspace:
     _patch_cache: Dict[str, Patch] = field(default_factory=dict)
 
     txn: Optional[Transaction] = None
+    observed: Dict[str, Optional[Stamp]] = field(default_factory=dict)  # tree files read, as first read
     command_line: str = ""  # what the log calls the command (the CLI sets it from argv)
 
     @classmethod
@@ -92,6 +93,7 @@ class Workspace:
         txn = Transaction(self.state_dir, self.roots(), self.command_line or command,
                           keep=self.settings.log_keep)
         txn.group = group
+        txn.observed = self.observed
         try:
             txn.begin()
         except OSError as exc:
@@ -119,8 +121,12 @@ class Workspace:
             raise
         else:
             try:
+                txn.check_before_images()
                 self._quilt_readable(txn)
                 txn.commit()
+            except ConcurrentEdit:
+                txn.rollback()  # the save is in a before-image: the rollback puts it back
+                raise
             except OSError as exc:
                 txn.rollback()
                 raise os_error(exc, command) from None
@@ -190,8 +196,13 @@ class Workspace:
         raise F5QuiltError(f"Patch {given} is not in series")
 
     def read_tree(self, rel: str) -> Optional[bytes]:
+        """A tree file's bytes (None: absent). What the command first read of each file is
+        remembered: the transaction refuses to replace a file that changed since (an editor
+        saved it while the command ran), so that save never ends up only in the log."""
         path = check_inside(self.tree, safe_relpath(rel))
-        return read_bytes_or_none(path)
+        data, stamp = read_stamped(path)
+        self.observed.setdefault(os.path.abspath(path), stamp)
+        return data
 
     def upstream(self) -> "Optional[Upstream]":
         from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
