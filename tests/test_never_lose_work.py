@@ -209,3 +209,23 @@ def test_a_save_during_a_command_stays_in_the_tree(tmp_path: Path, run: Runner, 
         assert any(marker.strip() in h for h in homes), (n, rc, err)
         assert rc in (0, 1) and "Traceback" not in err, (n, err)  # done, or refused in one line
         assert run(repo, "status")[0] in (0, 1)  # the next command finds a sound state
+
+
+def test_push_over_an_edit_outside_any_patch_refuses(tmp_path: Path, run: Runner) -> None:
+    """The push used to bury the edit in the patch's backup: status went quiet and
+    `fetch --replace` rebuilt the tree without it, exit 0."""
+    repo = repo_at(tmp_path)
+    assert run(repo, "push", "-a")[0] == 0
+    assert run(repo, "pop")[0] == 0
+    m = repo / "tree/m.py"
+    m.write_text(m.read_text() + "typed\n")
+    rc, out, err = run(repo, "push")
+    assert rc == 1 and "m.py has edits made outside any patch" in err
+    assert m.read_text().endswith("typed\n") and run(repo, "applied")[0] == 2
+    # forced, the backup holds the edit: every command that would lose it says so
+    assert run(repo, "push", "-f")[0] == 0
+    rc, out, err = run(repo, "status")
+    assert "m.py: edited outside any patch before patches/pm.diff was pushed" in out + err
+    rc, out, err = run(repo, "upstream", "fetch", "--replace")
+    assert rc == 1 and "m.py" in err
+    assert m.read_text().endswith("typed\n")

@@ -94,6 +94,32 @@ def tree_upstream(ws: Workspace) -> Any:
     return Upstream(built, up.cache)
 
 
+_UNKNOWN = "?"  # what a patch quilt pushed left: it records no content hashes
+
+
+def polluted_backups(ws: Workspace, pristine: Any, names: Optional[List[str]] = None) -> List[Unrecorded]:
+    """Backups that are not pristine + the applied patches below them: an edit made outside
+    any patch before a patch was pushed sits in that patch's backup, where nothing that
+    compares the tree with the backups can see it (and a rebase or a replaced tree loses it).
+    ``names``: only these patches' backups (push checks the one it is about to make)."""
+    from f5quilt.repo.pcdir import digest
+
+    left: Dict[str, Optional[str]] = {}  # what the patches so far leave in each file
+    found: List[Unrecorded] = []
+    for name in ws.stack.applied():
+        files = list(ws.stack.backup_files(name))
+        if names is None or name in names:
+            for rel in files:
+                want = left[rel] if rel in left else digest(pristine(rel))
+                if want != _UNKNOWN and digest(ws.stack.backup(name, rel)) != want:
+                    found.append(Unrecorded(rel, f"edited outside any patch before {ws.display(name)} was "
+                                                 "pushed (its backup holds the edit)"))
+        sums = ws.stack.read_sums(name)
+        for rel in files:
+            left[rel] = sums.get(rel, _UNKNOWN) if sums is not None else _UNKNOWN
+    return found
+
+
 def unrecorded_work(ws: Workspace, up: Any = None) -> List[Unrecorded]:
     """What replacing or deleting the tree would lose: edits not refreshed into their patch,
     edits outside any patch, files no patch knows. Ground truth is pristine + the applied
@@ -108,8 +134,10 @@ def unrecorded_work(ws: Workspace, up: Any = None) -> List[Unrecorded]:
         found.append(Unrecorded(rel, f"changes not refreshed into {ws.display(owner)}"))
     up = up if up is not None else ws.upstream()
     if up is not None:
+        pristine = up.reader()
         seen = {u.file for u in found}
-        for d in tree_drift(ws, up.reader(), up):
+        for d in tree_drift(ws, pristine, up):
             if d["file"] not in seen and "not refreshed" not in d["why"]:
                 found.append(Unrecorded(d["file"], d["why"]))
+        found += polluted_backups(ws, pristine)
     return found

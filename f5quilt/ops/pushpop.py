@@ -183,6 +183,7 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
             rel, owner = sorted(dirty.items())[0]
             raise F5QuiltError(f"{rel} has changes not refreshed into {ws.display(owner)}; "
                                "refresh it first (or push -f)")
+
     if result.rejected_count and not force and out.quilt:
         try:
             if compute_push(ws, name, 0, reverse=True).ok:
@@ -207,6 +208,13 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
         except F5QuiltError:
             pass
         raise PatchDoesNotApply(f"Patch {ws.display(name)} does not apply ({hint})")
+    # the backup this push makes must be the ground truth; --merge is a deliberate merge into a
+    # drifted tree (the drift stays visible: status, and rebase/fetch --replace refuse over it)
+    outside = None if force or merge else _edited_outside(ws, result)
+    if outside:
+        raise F5QuiltError(f"{outside} has edits made outside any patch: the push would bury them in "
+                           f"{ws.display(name)}'s backup; record them (f5quilt new NAME; f5quilt add "
+                           f"{outside}; f5quilt refresh) or revert them first (or push -f)")
     if dry_run:
         return PushResult(name, result, forced=bool(result.rejected_count), conflicts=conflicts)
     replayed: List[str] = []
@@ -216,6 +224,29 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     _commit_push(ws, name, result, force and bool(result.rejected_count), conflicts, out)
     return PushResult(name, result, forced=force and bool(result.rejected_count), conflicts=conflicts,
                       replayed=replayed)
+
+
+def _edited_outside(ws: Workspace, result: PatchResult) -> Optional[str]:
+    """The first file the push would back up that holds edits outside any patch: with
+    settings, the backup must be the ground truth (pristine + the applied patches). Files an
+    applied patch owns are the unrefreshed check's; only the others are read from pristine."""
+    if ws.settings.settings_file is None:
+        return None
+    owned = {rel for n in ws.stack.applied() for rel in ws.stack.backup_files(n)}
+    rest = [rel for rel in sorted(result.changes) if rel not in owned]
+    if not rest:
+        return None
+    pristine = ws.memo.get("pristine")
+    if pristine is None:
+        from f5quilt.ops.drift import tree_upstream
+        up = tree_upstream(ws)
+        if up is None:
+            return None
+        pristine = ws.memo["pristine"] = up.reader()
+    for rel in rest:
+        if result.changes[rel].before != pristine(rel):
+            return rel
+    return None
 
 
 def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,

@@ -12,7 +12,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import Stamp, check_inside, read_bytes_or_none, read_stamped, safe_relpath
@@ -39,6 +39,7 @@ class Workspace:
 
     txn: Optional[Transaction] = None
     observed: Dict[str, Optional[Stamp]] = field(default_factory=dict)  # tree files read, as first read
+    memo: Dict[str, Any] = field(default_factory=dict)  # what one command computes once (the pristine reader)
     command_line: str = ""  # what the log calls the command (the CLI sets it from argv)
 
     @classmethod
