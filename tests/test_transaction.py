@@ -468,7 +468,6 @@ def test_settings_encoding_error_names_the_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("where,content", [
-    (".pc/.f5quilt/txn/journal", "[1, 2]\n"),
     (".pc/.f5quilt/sums/p1.diff.json", "[1]\n"),
     (".pc/.f5quilt/sums/p1.diff.json", '{"../x": null}\n'),
     (".pc/.f5quilt/conflicts/p1.diff.json", "{not json\n"),

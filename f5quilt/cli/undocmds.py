@@ -56,7 +56,10 @@ def log_(as_json: bool, limit: int) -> int:
     in f5quilt's own state, where GNU quilt never looks. Entries marked
     (undone) can be redone.
     """
-    lines = undo_core.log_lines(Context.workspace(repair=False))
+    notes: list[str] = []
+    lines = undo_core.log_lines(Context.workspace(repair=False), notes)
+    for note in notes:
+        Context.reporter_for_errors().warn(note)
     if limit:
         lines = lines[-limit:]
     if as_json:

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from f5quilt.engine.apply import apply_patch
 from f5quilt.errors import F5QuiltError, NothingToDo
-from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath, safe_user_name
+from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
 from f5quilt.engine.gitdiff import diff_files
 from f5quilt.output import Reporter
 from f5quilt.model.patch import parse_patch, patch_header, split_lines
@@ -359,7 +359,7 @@ def _new_patch(ws: Workspace, out: Reporter, given: str) -> None:
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if name.startswith(prefix):
         name = name[len(prefix):]
-    safe_user_name(ws.settings.patches, name, "new")
+    ws.patch_name(name, "new")
     if ws.series.get(name):
         raise F5QuiltError(f"Patch {ws.display(name)} exists already"
                            + (", please choose a different name" if ws.settings.settings_file else ""))
@@ -545,7 +545,7 @@ def _rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if new.startswith(prefix):
         new = new[len(prefix):]
-    safe_user_name(ws.settings.patches, new, "rename")
+    ws.patch_name(new, "rename")
     if ws.series.get(new) or ws.patch_file(new).exists():
         raise F5QuiltError(f"Patch {ws.display(new)} exists already, please choose a different name")
     applied = ws.stack.applied()
@@ -581,7 +581,7 @@ def import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Opti
     if name and len(files) != 1:
         raise F5QuiltError("import -P takes exactly one patch file")
     if name is not None:
-        safe_user_name(ws.settings.patches, name, "import -P")
+        ws.patch_name(name, "import -P")
     recover(ws, out)
     with ws.transaction("import " + " ".join(files)):
         _import_patches(ws, out, files, name=name, force=force, strip=strip, keep_header=keep_header,
@@ -663,6 +663,7 @@ def store_patch(ws: Workspace, target: str, data: bytes, after: Optional[str], *
     from f5quilt.model.patch import decompress
     # refuse a malformed patch before copying it
     parse_patch(decompress(target, data, source or ws.display(target)), source or ws.display(target))
+    ws.patch_name(target, "import")
     if ws.series.get(target) and not force:
         raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
     ws.fs.write(ws.patch_file(safe_relpath(target)), data, DEFAULT_MODE)

@@ -1,6 +1,7 @@
 """What the tree holds beyond pristine + the applied patches (status, check, rebase)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
@@ -90,6 +91,8 @@ def tree_upstream(ws: Workspace) -> Any:
     built = ws.tree_pin() if up is not None else None
     if up is None or built is None:
         return up
+    if built.kind == "path" and not os.path.exists(built.spec):
+        return up  # an older record's absolute path, from before the project moved
     from f5quilt.repo.upstream import Upstream
     return Upstream(built, up.cache)
 

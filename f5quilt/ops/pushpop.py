@@ -21,6 +21,7 @@ from f5quilt.fsutil import DEFAULT_MODE, check_inside
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt.output import NORMAL, QUIET, Reporter, with_progress
 from f5quilt.repo.pcdir import digest
+from f5quilt.repo.transaction import Quarantined
 from f5quilt.repo.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -39,7 +40,9 @@ def recover(ws: Workspace, out: Reporter) -> None:
     if ws.txn is not None:  # inside this process's own transaction: nothing was interrupted
         return
     command = ws.repair()
-    if command:
+    if isinstance(command, Quarantined):
+        out.warn(command)
+    elif command:
         out.warn(f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it")
         ws.stack._applied = None
 

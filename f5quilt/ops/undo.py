@@ -36,8 +36,9 @@ class LogLine:
                 "command": self.command, "kind": self.kind, "changed": self.changed, "undone": self.undone}
 
 
-def log_lines(ws: Workspace) -> List[LogLine]:
-    entries = read_log(ws.state_dir)
+def log_lines(ws: Workspace, notes: Optional[List[str]] = None) -> List[LogLine]:
+    """The log as lines; ``notes`` receives a line for each malformed entry set aside."""
+    entries = read_log(ws.state_dir, notes if notes is not None else [])
     _undoable, redoable = undo_redo_stacks(entries)
     return [LogLine(e.seq, e.time, e.command, e.kind, describe(e), e.seq in redoable) for e in entries]
 
@@ -150,7 +151,10 @@ def _replaces_tree(entry: LogEntry) -> bool:
 
 def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool, force: bool = False) -> int:
     recover(ws, out)
-    entries = read_log(ws.state_dir)
+    notes: List[str] = []
+    entries = read_log(ws.state_dir, notes)
+    for note in notes:
+        out.warn(note)
     undoable, redoable = undo_redo_stacks(entries)
     pool = undoable if backwards else redoable
     verb = "undo" if backwards else "redo"

@@ -596,22 +596,47 @@ def read_journal(d: Path) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
     return header, entries
 
 
-def _check_entry(e: Dict[str, Any], where: str) -> None:
+_ROOT_OPS = ("file", "mkdir", "rmdir", "adopt", "discard", "scratch")
+_OBJECT = re.compile(r"[bc]\d{1,9}|[0-9a-f]{40}")
+
+
+def _check_entry(e: Dict[str, Any], where: str, roots: Optional[Roots] = None) -> None:
+    """A journal or log entry, every field its interpreter reads checked for type (and, with
+    ``roots``, each root known): malformed state is refused before any of it is run."""
     op = e.get("op")
-    if op in ("file", "mkdir", "rmdir", "adopt", "discard", "scratch"):
+
+    def root_ok(root: Any) -> None:
+        if not isinstance(root, str) or (roots is not None and root not in roots.dirs):
+            raise TransactionError(f"{where}: unknown root {root!r}")
+
+    def mode_ok(key: str) -> None:
+        m = e.get(key)
+        if m is not None and (not isinstance(m, int) or isinstance(m, bool) or not 0 <= m < 1 << 32):
+            raise TransactionError(f"{where}: malformed {key} {m!r}")
+
+    if op in _ROOT_OPS:
+        root_ok(e.get("root"))
         valid_rel(e.get("rel"), where)
     elif op == "rename":
         for side in ("src", "dst"):
             v = e.get(side)
             if not (isinstance(v, list) and len(v) == 2):
                 raise TransactionError(f"{where}: malformed rename entry")
+            root_ok(v[0])
             valid_rel(v[1], where)
     else:
         raise TransactionError(f"{where}: unknown journal entry {op!r}")
-    if op == "file" and e.get("before") is not None:
-        b = e["before"]
-        if not (isinstance(b, str) and (re.fullmatch(r"[bc]\d{1,9}", b) or re.fullmatch(r"[0-9a-f]{40}", b))):
+    if op in ("file", "mkdir", "rmdir"):
+        mode_ok("mode")
+    if op == "file":
+        mode_ok("mode_after")
+        b = e.get("before")
+        if b is not None and not (isinstance(b, str) and _OBJECT.fullmatch(b)):
             raise TransactionError(f"{where}: malformed object name {b!r}")
+    if op == "discard":
+        slot = e.get("slot")
+        if not isinstance(slot, int) or isinstance(slot, bool) or not 0 <= slot < 1 << 31:
+            raise TransactionError(f"{where}: malformed slot {slot!r}")
 
 
 def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots,
@@ -621,6 +646,7 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots,
     the folders it makes, so a folder may still hold that file when its own entry is undone;
     those are tried again at the end, deepest first."""
     busy: List[Path] = []
+    _gate(entries, roots)
     for e in reversed(entries):
         op = e["op"]
         _tick()
@@ -670,9 +696,16 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots,
         elif op == "adopt":
             path = roots.path(e["root"], e["rel"])
             if path.exists():
-                dead = path.with_name(DEAD + path.name)
+                # into the state folder, whose .dead-* the next repair removes: a kill inside
+                # rmtree leaves nothing behind for good (beside the tree it would)
+                dead = d.parent / f"{DEAD}adopt-{e['root']}-{hashlib.sha1(e['rel'].encode()).hexdigest()[:12]}"
                 shutil.rmtree(dead, ignore_errors=True)
-                os.rename(path, dead)
+                try:
+                    os.rename(path, dead)
+                except OSError:  # another file system: beside the folder, as before
+                    dead = path.with_name(DEAD + path.name)
+                    shutil.rmtree(dead, ignore_errors=True)
+                    os.rename(path, dead)
                 shutil.rmtree(dead, ignore_errors=True)
         elif op == "discard":
             path = roots.path(e["root"], e["rel"])
@@ -688,20 +721,48 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots,
             pass
 
 
+def checked_journal(d: Path, roots: Roots) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+    """The journal in ``d``, every entry schema-checked and every path through the gate."""
+    header, entries = read_journal(d)
+    for i, e in enumerate(entries):
+        _check_entry(e, f"{d / 'journal'}:{i + 2}", roots)
+    _gate(entries, roots)
+    return header, entries
+
+
+def _gate(entries: List[Dict[str, Any]], roots: Roots) -> None:
+    """The one path gate, for replayed entries too: none may steer a change through a
+    symlink out of its root (``Roots.locate``, as every forward change)."""
+    for e in entries:
+        for root, rel in ([e["src"], e["dst"]] if e["op"] == "rename" else [[e["root"], e["rel"]]]):
+            roots.locate(roots.path(root, rel))
+
+
 def rollback_dir(d: Path, roots: Roots, spare: "frozenset[Tuple[str, str]]" = frozenset()) -> str:
     """Undo every change the journal in ``d`` announces, newest first; returns the command.
     ``spare``: files another program saved while the command ran, left as that save made them."""
-    header, entries = read_journal(d)
-    for i, e in enumerate(entries):
-        _check_entry(e, f"{d / 'journal'}:{i + 2}")
+    header, entries = checked_journal(d, roots)
     undo_entries(d, entries, roots, spare)
     command = str(header.get("command", "?"))
     dead = d.with_name(DEAD + d.name)
     shutil.rmtree(dead, ignore_errors=True)
     os.rename(d, dead)
     shutil.rmtree(dead, ignore_errors=True)
-    _remove_made(header.get("made", []))
+    _remove_made(header.get("made", []), d.parent.parent)
     return command
+
+
+class Quarantined(str):
+    """What ``repair`` says when the journal it found was malformed: the line to show. The
+    journal was set aside, unrun (a journal shipped in a tarball, a hand edit)."""
+
+
+def _quarantine(state: Path, d: Path, why: str) -> Quarantined:
+    q = state / "quarantine"
+    q.mkdir(exist_ok=True)
+    dest = q / f"{d.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    os.rename(d, dest)
+    return Quarantined(f"warning: {why}; set aside in {dest}, nothing of it was run")
 
 
 def _header_made(d: Path) -> List[str]:
@@ -712,10 +773,15 @@ def _header_made(d: Path) -> List[str]:
     return [m for m in made if isinstance(m, str)] if isinstance(made, list) else []
 
 
-def _remove_made(made: Any) -> None:
-    """The state folders a transaction made, if still empty (never anything else)."""
+def _remove_made(made: Any, base: Path) -> None:
+    """The state folders a transaction made, if still empty (never anything else, never
+    outside ``base``, the folder holding the state)."""
+    real_base = os.path.realpath(base)
     for m in made if isinstance(made, list) else []:
         if not isinstance(m, str) or "\0" in m:
+            continue
+        real = os.path.realpath(m)
+        if real != real_base and not real.startswith(real_base + os.sep):
             continue
         try:
             Path(m).rmdir()
@@ -762,13 +828,17 @@ def repair(state: Path, roots: Roots) -> Optional[str]:
         # killed before the journal appeared: nothing was changed but the state folders it made
         made = _header_made(tmp)
         shutil.rmtree(tmp, ignore_errors=True)
-        _remove_made(made)
+        _remove_made(made, state.parent)
     d = state / TXN
     if not d.is_dir():
         return None
     if not (d / "journal").is_file():
         shutil.rmtree(d, ignore_errors=True)
         return "?"
+    try:
+        checked_journal(d, roots)
+    except (TransactionError, UnsafePath) as exc:
+        return _quarantine(state, d, exc.message)
     return rollback_dir(d, roots)
 
 
@@ -786,10 +856,7 @@ def prune_log(log: Path, keep: int) -> None:
     doomed = entries[:max(0, len(entries) - keep)]
     if not doomed:
         return
-    try:
-        logged = read_log(log.parent)
-    except TransactionError:
-        return  # an entry we cannot read: drop nothing (the command that reads it says why)
+    logged = read_log(log.parent, notes=[])  # a malformed entry is set aside, never counted
     _undoable, redoable = undo_redo_stacks(logged)
     needed = set(redoable) | {e.seq for e in logged if e.kind == "undo" and set(e.targets) & set(redoable)}
     for old in doomed:
@@ -819,33 +886,49 @@ class LogEntry:
         return [o for o in self.ops if o.get("op") == "file"]
 
 
-def read_log(state: Path) -> List[LogEntry]:
+def read_log(state: Path, notes: Optional[List[str]] = None) -> List[LogEntry]:
+    """The log's entries, oldest first. A malformed entry is never replayed: with ``notes``
+    it is set aside into ``<state>/quarantine/`` and a line saying so is added there;
+    without, it is an error."""
     log = state / LOG
     if not log.is_dir():
         return []
     out = []
     for p in sorted((p for p in log.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
-        where = p / "manifest.json"
         try:
-            m = json.loads(where.read_text())
-        except (OSError, ValueError, UnicodeDecodeError):
-            raise TransactionError(f"{where}: unreadable log entry") from None
-        if not isinstance(m, dict) or not isinstance(m.get("ops"), list) \
-                or not all(isinstance(o, dict) for o in m["ops"]):
-            raise TransactionError(f"{where}: malformed log entry")
-        for o in m["ops"]:
-            _check_entry(o, str(where))
-            after = o.get("after") if o.get("op") == "file" else None
-            if after is not None and not (isinstance(after, str) and re.fullmatch(r"[0-9a-f]{40}|=[bc]\d{1,9}", after)):
-                raise TransactionError(f"{where}: malformed object name {after!r}")
-        try:
-            targets = [int(t) for t in m.get("targets", [])]
-            out.append(LogEntry(int(p.name), p, str(m.get("command", "?")), float(m.get("time", 0)),
-                                str(m.get("kind", "do")), targets, m["ops"],
-                                str(m["group"]) if m.get("group") else None))
-        except (TypeError, ValueError):
-            raise TransactionError(f"{where}: malformed log entry") from None
+            out.append(_log_entry(p))
+        except TransactionError as exc:
+            if notes is None:
+                raise
+            notes.append(_quarantine(state, p, exc.message))
     return out
+
+
+def _log_entry(p: Path) -> LogEntry:
+    where = p / "manifest.json"
+    try:
+        m = json.loads(where.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise TransactionError(f"{where}: unreadable log entry") from None
+    if not isinstance(m, dict) or not isinstance(m.get("ops"), list) \
+            or not all(isinstance(o, dict) for o in m["ops"]):
+        raise TransactionError(f"{where}: malformed log entry")
+    for o in m["ops"]:
+        _check_entry(o, str(where))
+        after = o.get("after") if o.get("op") == "file" else None
+        if after is not None and not (isinstance(after, str) and re.fullmatch(r"[0-9a-f]{40}|=[bc]\d{1,9}", after)):
+            raise TransactionError(f"{where}: malformed object name {after!r}")
+    targets, group = m.get("targets", []), m.get("group")
+    if not isinstance(targets, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in targets) \
+            or not isinstance(m.get("command", ""), str) or not isinstance(m.get("kind", "do"), str) \
+            or m.get("kind", "do") not in ("do", "undo", "redo") or not (group is None or isinstance(group, str)) \
+            or not isinstance(m.get("time", 0), (int, float)) or isinstance(m.get("time", 0), bool):
+        raise TransactionError(f"{where}: malformed log entry")
+    try:
+        return LogEntry(int(p.name), p, str(m.get("command", "?")), float(m.get("time", 0)),
+                        str(m.get("kind", "do")), list(targets), m["ops"], group or None)
+    except (TypeError, ValueError, OverflowError):
+        raise TransactionError(f"{where}: malformed log entry") from None
 
 
 def undo_redo_stacks(entries: List[LogEntry]) -> Tuple[List[int], List[int]]:
