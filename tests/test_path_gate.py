@@ -246,3 +246,33 @@ def test_a_huge_source_date_epoch_is_one_line(tmp_path: Path) -> None:
                        capture_output=True, text=True,
                        env=dict(os.environ, PYTHONPATH=str(ROOT), SOURCE_DATE_EPOCH="9" * 30))
     assert r.returncode == 1 and "SOURCE_DATE_EPOCH" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_symlinks_in_a_release_are_carried_and_compared_as_links(tmp_path: Path) -> None:
+    """One symlink in a vendored release made status, check --tree, rebase and fetch --replace
+    fail ("refusing path: it is a symlink")."""
+    for v, extra in (("v1", ""), ("v2", "head\n")):
+        write_tree(tmp_path / v, {"m.py": numbered(30) + extra, "sub/a.txt": "x\n"})
+        (tmp_path / v / "link.py").symlink_to("m.py")
+        (tmp_path / v / "subdir").symlink_to("sub")
+        (tmp_path / v / "dangling").symlink_to("nowhere")
+    repo = tmp_path / "repo"
+    write_tree(repo, {"f5quilt.yaml": "tree: tree\npatches: patches\nupstream:\n  path: ../v1\n"})
+    make_series(repo, {"pm.diff": upper_hunk("m.py", 10)})
+    assert cli(repo, "push", "-a").returncode == 0
+    assert os.readlink(repo / "tree/dangling") == "nowhere"
+    for argv in (("status",), ("check", "--tree")):
+        r = cli(repo, *argv)
+        assert r.returncode == 0 and "refusing" not in r.stderr and "attention" not in r.stdout, (argv, r.stdout + r.stderr)
+    (repo / "tree/dangling").unlink()
+    (repo / "tree/dangling").symlink_to("m.py")  # retargeted by hand: work outside any patch
+    r = cli(repo, "status")
+    assert "dangling: a symlink retargeted outside any patch (to m.py)" in r.stdout
+    assert cli(repo, "upstream", "fetch", "--replace").returncode == 1
+    (repo / "tree/dangling").unlink()
+    (repo / "tree/dangling").symlink_to("nowhere")
+    r = cli(repo, "upstream", "fetch", "--replace")
+    assert r.returncode == 0, r.stderr
+    r = cli(repo, "rebase", "--onto", "../v2")
+    assert r.returncode == 0, r.stderr
+    assert os.readlink(repo / "tree/subdir") == "sub" and os.readlink(repo / "tree/link.py") == "m.py"

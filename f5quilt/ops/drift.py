@@ -44,12 +44,28 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
                 overlay.apply(apply_patch(patch, overlay, strip=ent.strip, fuzz=2, display=ws.display(applied)))
         return digest(overlay(rel))
 
-    from f5quilt.repo.upstream import list_files
+    from f5quilt.repo.upstream import list_files, list_links
 
     tree_files = set(list_files(ws.tree))
-    pristine_files = set(list_files(up.ensure_pristine())) if up is not None else set()
+    pristine_root = up.ensure_pristine() if up is not None else None
+    pristine_files = set(list_files(pristine_root)) if pristine_root is not None else set()
     drift: List[Dict[str, str]] = []
     ignored = ws.settings.ignored()  # __pycache__/, *.pyc and the settings' ignore: patterns
+    # symlinks (a release may ship them) are compared as links: their targets, never followed
+    tree_links = list_links(ws.tree)
+    pristine_links = list_links(pristine_root) if pristine_root is not None else {}
+    for rel in sorted(set(tree_links) | set(pristine_links)):
+        if rel in owner or ignored(rel) or tree_links.get(rel) == pristine_links.get(rel):
+            continue
+        if rel not in tree_links:
+            why = "missing (deleted outside any patch)" if rel not in tree_files else "a symlink replaced by a file"
+        elif rel not in pristine_links:
+            why = "a symlink not in pristine + applied patches (made outside any patch)"
+        else:
+            why = f"a symlink retargeted outside any patch (to {tree_links[rel]})"
+        drift.append({"file": rel, "why": why})
+    tree_files -= set(pristine_links)
+    pristine_files -= set(tree_links)
     for rel in sorted(tree_files | pristine_files | set(owner)):
         if rel not in owner and ignored(rel):
             continue
