@@ -239,10 +239,16 @@ def drop_patch(ws: Workspace, out: Reporter, name: str, state: Dict[str, Any]) -
     state.setdefault("skipped", []).append(name)
     src = ws.patch_file(name)
     if src.is_file():
-        dst = dropped_dir(ws) / name
-        ws.fs.write(dst, src.read_bytes(), src.stat().st_mode)
+        data = src.read_bytes()
+        kept, n = name, 1
+        # an earlier rebase may have dropped another patch of this name: keep both
+        while os.path.lexists(dropped_dir(ws) / kept):
+            n += 1
+            kept = f"{name}.{n}"
+        dst = dropped_dir(ws) / kept
+        ws.fs.write(dst, data, src.stat().st_mode)
         ws.fs.unlink(src, prune_to=ws.settings.patches)
-        state.setdefault("moved", []).append(name)
+        state.setdefault("moved", []).append(kept)  # the name in dropped/, which --abort removes
         shown = os.path.relpath(dst, ws.settings.base)
         hint = ""
         if _in_git(ws.settings.patches):
