@@ -229,3 +229,19 @@ def test_push_over_an_edit_outside_any_patch_refuses(tmp_path: Path, run: Runner
     rc, out, err = run(repo, "upstream", "fetch", "--replace")
     assert rc == 1 and "m.py" in err
     assert m.read_text().endswith("typed\n")
+
+
+def test_pop_refuses_a_damaged_backup(tmp_path: Path, run: Runner) -> None:
+    """A .pc/ backup truncated to half gave a silent `pop -a` whose tree differed from pristine."""
+    repo = repo_at(tmp_path)
+    assert run(repo, "push", "-a")[0] == 0
+    backup = repo / "tree/.pc/pm.diff/m.py"
+    data = backup.read_bytes()
+    os.unlink(backup)  # its own inode: the tree's file is not a link to it after push
+    backup.write_bytes(data[:len(data) // 2])
+    pushed = (repo / "tree/m.py").read_bytes()
+    rc, out, err = run(repo, "pop", "-a")
+    assert rc == 1 and "tree/.pc/pm.diff/m.py: the backup changed since push made it" in err, err
+    assert (repo / "tree/m.py").read_bytes() == pushed and run(repo, "applied")[0] == 0
+    rc, out, err = run(repo, "status")
+    assert "m.py" in out

@@ -390,6 +390,7 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
     status = 0
     pristine: Optional[Callable[[str], Optional[bytes]]] = None
     owned: Optional[Dict[str, str]] = None
+    made: Dict[str, Optional[str]] = {}
     for path in files:
         _below_state(ws, path)
         rel = tree_rel(ws, path)
@@ -424,6 +425,7 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
                     out.info(f"File {rel} was edited before it was added: the edit goes into "
                              f"patch {ws.display(name)} (its backup is the pristine file)")
                     ws.fs.write(backup, truth or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
+                    made[rel] = digest(truth)
                     if truth == b"":
                         empty.add(rel)
                     sums[rel] = digest(truth)  # what a refreshed patch leaves: the edit shows as unrefreshed
@@ -440,8 +442,11 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
         if data == b"":
             empty.add(rel)
         sums[rel] = digest(data)
+        made[rel] = digest(data)
         out.info(f"File {rel} added to patch {ws.display(name)}")
     ws.stack.set_existed_empty(name, empty)
+    if made:  # what each new backup holds: pop trusts it only while it still does
+        ws.stack.write_backup_sums(name, {**ws.stack.read_backup_sums(name), **made})
     if recorded_sums is not None:  # a patch quilt pushed has no hashes: pop re-applies it instead
         ws.stack.write_sums(name, sums)
     return status

@@ -113,29 +113,41 @@ def tree_upstream(ws: Workspace) -> Any:
     return Upstream(built, up.cache)
 
 
-_UNKNOWN = "?"  # what a patch quilt pushed left: it records no content hashes
+UNKNOWN = "?"  # what a patch quilt pushed left: it records no content hashes
+
+
+def backup_truth(ws: Workspace, pristine: Any) -> Dict[str, Dict[str, Optional[str]]]:
+    """What each applied patch's backups should hold, by digest: pristine for the lowest
+    patch touching a file, else what the patch below left (its recorded hashes). One pass
+    over the applied patches; ``UNKNOWN`` where a patch quilt pushed recorded nothing."""
+    from f5quilt.repo.pcdir import digest
+
+    left: Dict[str, Optional[str]] = {}  # what the patches so far leave in each file
+    truth: Dict[str, Dict[str, Optional[str]]] = {}
+    for name in ws.stack.applied():
+        files = list(ws.stack.backup_files(name))
+        truth[name] = {rel: left[rel] if rel in left else digest(pristine(rel)) for rel in files}
+        sums = ws.stack.read_sums(name)
+        for rel in files:
+            left[rel] = sums.get(rel, UNKNOWN) if sums is not None else UNKNOWN
+    return truth
 
 
 def polluted_backups(ws: Workspace, pristine: Any, names: Optional[List[str]] = None) -> List[Unrecorded]:
     """Backups that are not pristine + the applied patches below them: an edit made outside
     any patch before a patch was pushed sits in that patch's backup, where nothing that
     compares the tree with the backups can see it (and a rebase or a replaced tree loses it).
-    ``names``: only these patches' backups (push checks the one it is about to make)."""
+    ``names``: only these patches' backups."""
     from f5quilt.repo.pcdir import digest
 
-    left: Dict[str, Optional[str]] = {}  # what the patches so far leave in each file
     found: List[Unrecorded] = []
-    for name in ws.stack.applied():
-        files = list(ws.stack.backup_files(name))
-        if names is None or name in names:
-            for rel in files:
-                want = left[rel] if rel in left else digest(pristine(rel))
-                if want != _UNKNOWN and digest(ws.stack.backup(name, rel)) != want:
-                    found.append(Unrecorded(rel, f"edited outside any patch before {ws.display(name)} was "
-                                                 "pushed (its backup holds the edit)"))
-        sums = ws.stack.read_sums(name)
-        for rel in files:
-            left[rel] = sums.get(rel, _UNKNOWN) if sums is not None else _UNKNOWN
+    for name, wants in backup_truth(ws, pristine).items():
+        if names is not None and name not in names:
+            continue
+        for rel, want in wants.items():
+            if want != UNKNOWN and digest(ws.stack.backup(name, rel)) != want:
+                found.append(Unrecorded(rel, f"edited outside any patch before {ws.display(name)} was "
+                                             "pushed (its backup holds the edit)"))
     return found
 
 

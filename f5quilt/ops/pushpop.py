@@ -8,6 +8,7 @@ finished command is recorded in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from dataclasses import dataclass, field
@@ -258,12 +259,14 @@ def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
     stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
     bdir = stack.backup_dir(name)
     empty = set()
+    made: Dict[str, Optional[str]] = {}
     for rel in result.changes:
         src = check_inside(ws.tree, rel)
         dst = bdir / rel
         if dst.exists():
             continue
         before = result.changes[rel].before
+        made[rel] = digest(before)
         if before is not None:
             fs.link(src, dst, before)  # the tree file is replaced, never written in place
             if before == b"":
@@ -280,6 +283,7 @@ def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
     stack.set_conflicts(name, conflicts or None)
     stack.set_existed_empty(name, empty)
     _record_sums(ws, name, list(result.changes))
+    stack.write_backup_sums(name, made)
     fs.savepoint()
 
 
@@ -494,10 +498,23 @@ def pop_check(ws: Workspace, name: str) -> List[str]:
     return [rel for rel in suspects if ws.read_tree(rel) != recorded.get(rel)]
 
 
+def _damaged_backup(ws: Workspace, name: str) -> Optional[str]:
+    """The first backup of ``name`` that no longer holds what push (or add) put there
+    (truncated, edited by hand), as a path: pop would otherwise restore it silently."""
+    for rel, want in sorted(ws.stack.read_backup_sums(name).items()):
+        if (ws.stack.backup_dir(name) / rel).is_file() and digest(ws.stack.backup(name, rel)) != want:
+            return os.path.relpath(ws.stack.backup_dir(name) / rel, ws.settings.base)
+    return None
+
+
 def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     name = ws.stack.top()
     assert name is not None
     if not force:
+        damaged = _damaged_backup(ws, name)
+        if damaged:
+            raise F5QuiltError(f"{damaged}: the backup changed since push made it (damaged?): popping would "
+                               "put it in the tree; restore it, or pop -f")
         bad = pop_check(ws, name)
         if bad:
             if out.quilt:
