@@ -61,8 +61,12 @@ def build_f5_trees(work: Path):
 
 @pytest.fixture(scope="session")
 def f5_trees(tmp_path_factory):
-    """(pristine_root, patched_root): F5-TTS 1.1.22 as released, and with patches/series applied."""
-    return build_f5_trees(tmp_path_factory.mktemp("f5trees"))
+    """(pristine_root, patched_root): F5-TTS 1.1.22 as released, and with patches/series applied.
+
+    $F5QUILT_F5_PATCHED_TREE replaces the patched tree by a tree made elsewhere: benchmarks/payload_mutants.py
+    runs these tests on the series with one line of one patch broken, and each such mutant must fail a test."""
+    pristine, patched = build_f5_trees(tmp_path_factory.mktemp("f5trees"))
+    return pristine, Path(os.environ.get("F5QUILT_F5_PATCHED_TREE", patched))
 
 
 @pytest.fixture(scope="session")

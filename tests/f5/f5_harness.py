@@ -153,6 +153,33 @@ class DecodeOnlyVocoder:
         return self._voc.decode(mel)
 
 
+class SimulatedFailure(RuntimeError):
+    pass
+
+
+def failing_forward(module, n):
+    """Context: module's nth forward call raises SimulatedFailure (once), as an out-of-memory error mid-sample would."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def ctx():
+        real, calls = module.forward, [0]
+
+        def forward(*a, **k):
+            calls[0] += 1
+            if calls[0] == n:
+                raise SimulatedFailure(f"forward call {n} failed (simulated)")
+            return real(*a, **k)
+
+        module.forward = forward
+        try:
+            yield
+        finally:
+            del module.forward
+
+    return ctx()
+
+
 POOLS = {"n": 0}  # thread pools infer_batch_process made
 
 
@@ -185,7 +212,9 @@ def run_scenario(sc, state):
             import io
 
             ref = io.BytesIO(open(ref, "rb").read())
-        wav, sr, spec = U.infer_process(
+        if sc.get("force_calling_thread"):  # patched tree: the branch a one-batch CUDA call takes (07)
+            U._in_calling_thread = lambda n_batches, device: n_batches == 1
+        call = lambda: U.infer_process(  # noqa: E731
             ref,
             sc.get("ref_text", "A short reference. "),
             sc.get("gen_text", "Hello there."),
@@ -197,6 +226,21 @@ def run_scenario(sc, state):
             device="cpu",
             **kwargs,
         )
+        if sc.get("fail_at_forward"):  # the DiT raises in its Nth forward pass of this call (an OOM, a Ctrl-C)
+            with failing_forward(model.transformer, sc["fail_at_forward"]):
+                try:
+                    call()
+                except SimulatedFailure as exc:
+                    out.update(raised=str(exc), loads=LOAD_CALLS["n"] - before)
+                    return out
+            raise AssertionError("the call did not raise")
+        try:
+            wav, sr, spec = call()
+        except Exception as exc:
+            if not sc.get("record_error"):
+                raise
+            out.update(error=f"{type(exc).__name__}: {exc}"[:300])
+            return out
         out.update(
             wave=_to_tensor(wav), sr=sr, spec=_to_tensor(spec), loads=LOAD_CALLS["n"] - before,
             seconds=time.perf_counter() - t0, pools=POOLS["n"] - pools_before,
@@ -349,6 +393,10 @@ def run_scenario(sc, state):
         except ZeroDivisionError as exc:
             raised = type(exc).__name__
         out.update(same_thread=same, done_at_submit=fut.done(), raised=raised)
+    elif kind == "calling_thread_decision":
+        # 07: which calls run in the calling thread (decided from the device, so testable without a GPU)
+        out.update(cuda_1=U._in_calling_thread(1, "cuda"), cuda_2=U._in_calling_thread(2, "cuda"),
+                   cpu_1=U._in_calling_thread(1, "cpu"), cuda0_1=U._in_calling_thread(1, torch.device("cuda", 0)))
     elif kind == "reset_dynamo":
         torch._dynamo.reset()
         torch._dynamo.utils.counters.clear()

@@ -45,6 +45,10 @@ def common_scenarios(ref):
          "seed": SEED + 2},
         {"name": "ibp_two_batches", "kind": "infer_batch_process", "ref": ref["stereo"], "nfe": NFE,
          "batches": ["First part of the text.", "And the second part."]},
+        {"name": "ip_fixed_len", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED,
+         "kwargs": {"fix_duration": 2.5}},
+        {"name": "ip_other_len", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED,
+         "gen_text": "A longer sentence, so that the call samples another number of frames."},
         {"name": "api_default", "kind": "api", "calls": [
             {"ref": ref["mono"], "seed": SEED},
             {"ref": ref["mono"], "seed": SEED, "file_spec": str(ref["dir"] / "spec.png")},
@@ -75,7 +79,21 @@ def patched(f5_trees, f5_run, ref_wavs):
          "calls": [{"ref": ref["mono"], "seed": SEED}]},
         {"name": "ip_graphs_cpu", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED,
          "kwargs": {"cuda_graphs": True}},
-    ])
+    ] + calling_thread_after_a_failure(ref))
+
+
+def calling_thread_after_a_failure(ref):
+    """07's CUDA branch forced on the CPU (one batch in the calling thread, kept for the rest of the process):
+    a call raises in its second DiT pass, then calls of the same length (other text) and of another length."""
+    same = {"kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "force_calling_thread": True}
+    return [
+        dict(same, name="ct_fails", seed=SEED + 5, gen_text="Words the failed request had.",
+             kwargs={"fix_duration": 2.5}, fail_at_forward=2),
+        dict(same, name="ct_fixed_len", seed=SEED, kwargs={"fix_duration": 2.5}, record_error=True),
+        dict(same, name="ct_other_len", seed=SEED, record_error=True,
+             gen_text="A longer sentence, so that the call samples another number of frames."),
+        dict(same, name="ct_mono", seed=SEED, record_error=True),
+    ]
 
 
 # --- the series leaves the default output alone ------------------------------------------------------------
@@ -270,9 +288,26 @@ def test_text_convnext_depthwise_conv_runs_in_fp32(f5_trees, f5_run):
 
 
 def test_calling_thread_executor_runs_in_the_caller_and_defers_exceptions(f5_trees, f5_run):
-    q = f5_run(f5_trees[1], [{"name": "x", "kind": "calling_thread_executor"}])["x"]
+    r = f5_run(f5_trees[1], [{"name": "x", "kind": "calling_thread_executor"},
+                             {"name": "d", "kind": "calling_thread_decision"}])
+    q = r["x"]
     assert {k: q[k] for k in ("same_thread", "done_at_submit", "raised")} == {
         "same_thread": True, "done_at_submit": True, "raised": "ZeroDivisionError"}
+    # which calls take that path: one batch on a CUDA device, decided from the device (so testable on the CPU)
+    assert {k: v for k, v in r["d"].items() if k != "stats"} == {
+        "cuda_1": True, "cuda_2": False, "cpu_1": False, "cuda0_1": True}
+
+
+def test_failed_call_in_the_calling_thread_leaves_no_stale_text_cache(pristine, patched):
+    # CFM.sample clears the DiT's per-thread text cache in a finally: after a call that raised mid-sample, a call of
+    # the same length does not get the failed request's text and a call of another length does not raise
+    assert patched["ct_fails"]["raised"] == "forward call 2 failed (simulated)"
+    for name, twin in (("ct_fixed_len", "ip_fixed_len"), ("ct_other_len", "ip_other_len"), ("ct_mono", "ip_mono")):
+        assert "error" not in patched[name], (name, patched[name].get("error"))
+        assert patched[name]["pools"] == 0, name  # it ran in the calling thread
+        assert values(patched[name]["wave"]) == values(pristine[twin]["wave"]), name
+        assert values(patched[name]["spec"]) == values(pristine[twin]["spec"]), name
+    assert patched["ip_fixed_len"]["wave"]["shape"] != patched["ip_other_len"]["wave"]["shape"]
 
 
 def test_cpu_and_multi_batch_calls_keep_their_thread_pool(pristine, patched):

@@ -1,0 +1,123 @@
+"""Mutation check of the F5-TTS payload's tests: break the one line that matters in a patch, the tests must fail.
+
+Usage (from the repository root; the F5 stack as for tests/f5):
+    F5QUILT_F5_PYTHON=.venv-f5/bin/python python3 benchmarks/payload_mutants.py [--only NAME ...] [--list]
+
+The script builds the patched tree once (`python -m f5quilt push -a` of patches/series onto the pin, as the
+tests' fixture does), then for each mutant copies that tree, replaces one exact piece of text in one file (it
+must occur exactly once, so a mutant cannot silently stop applying when the series changes), and runs
+`pytest -m f5 -x` on the tests named for it with $F5QUILT_F5_PATCHED_TREE pointing at the copy. A mutant is
+caught when pytest reports a failed test; it survives when they pass. Exit status 1 when any survives or a run
+does not end in failed/passed tests (an error collecting, a crash of pytest itself).
+
+A mutant's tests are the ones that are meant to catch it (-k selection), so the check stays within minutes on
+a 2-core machine; `--all-tests` runs the whole f5 set for each mutant instead.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+REPO = Path(__file__).resolve().parent.parent
+UTILS = "src/f5_tts/infer/utils_infer.py"
+CFM = "src/f5_tts/model/cfm.py"
+GRAPH = "src/f5_tts/infer/graph_sampler.py"
+MODULES = "src/f5_tts/model/modules.py"
+
+# name: (patch, file, text in the patched tree, its mutation, -k expression of the tests meant to catch it)
+MUTANTS = {
+    "07-forced-off": (
+        "07", UTILS,
+        '    return n_batches == 1 and torch.device(device).type == "cuda"\n',
+        "    return False\n",
+        "calling_thread",
+    ),
+    "07-no-finally": (
+        "07", CFM,
+        "        finally:\n            self.transformer.clear_cache()\n",
+        "        except BaseException:\n            raise\n        self.transformer.clear_cache()\n",
+        "failed_call",
+    ),
+}
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, text=True, capture_output=True, **kw)
+
+
+def build_patched_tree(work: Path) -> Path:
+    sys.path.insert(0, str(REPO / "tests" / "f5"))
+    sys.path.insert(0, str(REPO))
+    os.environ["PYTHONPATH"] = str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")  # this f5quilt pushes
+    from conftest import build_f5_trees  # the fixture's own builder: same tree the tests use
+
+    return build_f5_trees(work)[1]
+
+
+def mutate(tree: Path, into: Path, path: str, old: str, new: str) -> None:
+    shutil.copytree(tree, into)
+    f = into / path
+    text = f.read_text()
+    n = text.count(old)
+    if n != 1:
+        raise SystemExit(f"{path}: the mutant's text occurs {n} times in the patched tree (want 1): {old!r}")
+    f.write_text(text.replace(old, new))
+
+
+def outcome(res: subprocess.CompletedProcess) -> tuple[str, str]:
+    out = res.stdout + res.stderr
+    summary = next((ln for ln in reversed(out.splitlines()) if re.search(r"\d+ (passed|failed|error)", ln)), "")
+    failed = re.findall(r"^FAILED (\S+)", out, re.M)
+    if res.returncode == 1 and failed:
+        return "caught", failed[0].split("::")[-1]
+    if res.returncode == 0:
+        return "SURVIVED", summary.strip("= ")
+    return "ERROR", (summary or out[-400:]).strip("= ")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", nargs="*", help="mutant names (default: all)")
+    ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--all-tests", action="store_true", help="run every f5 test against each mutant")
+    args = ap.parse_args()
+    names = args.only or list(MUTANTS)
+    if args.list:
+        for name in names:
+            patch, path, _, _, tests = MUTANTS[name]
+            print(f"{name:24} patch {patch}  {path}  tests -k {tests!r}")
+        return 0
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               F5QUILT_REQUIRE_F5="1")
+    worst = 0
+    with tempfile.TemporaryDirectory(prefix="f5mutants-") as tmp:
+        work = Path(tmp)
+        (work / "trees").mkdir()
+        tree = build_patched_tree(work / "trees")
+        print(f"{'mutant':24} {'patch':5} {'result':8} {'seconds':>7}  first failing test / summary")
+        for name in names:
+            patch, path, old, new, tests = MUTANTS[name]
+            into = work / name
+            mutate(tree, into, path, old, new)
+            cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "f5", "tests/f5"]
+            if not args.all_tests:
+                cmd += ["-k", tests]
+            t0 = time.perf_counter()
+            res = run(cmd, cwd=REPO, env=dict(env, F5QUILT_F5_PATCHED_TREE=str(into)))
+            verdict, detail = outcome(res)
+            print(f"{name:24} {patch:5} {verdict:8} {time.perf_counter() - t0:7.0f}  {detail}", flush=True)
+            if verdict != "caught":
+                worst = 1
+            shutil.rmtree(into)
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())
