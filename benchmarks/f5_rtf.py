@@ -2,7 +2,7 @@
 """Real-time factor of F5-TTS 1.1.22 inference: pristine, then each prefix of patches/series, in one run.
 
 Steps: "pristine", then the tree with the first patch, the first two, ... (labels "01", "01-02*", ...), each
-with the opt-ins of the patches it holds turned on (a "*" says so; see OPT_INS: 03 skip_spectrogram, 04
+with the opt-ins of the patches it holds turned on (a "*" says so; see OPT_INS: 04
 compile_for_inference(), 05 cuda_graphs; 01 and 06 have none), and the full series without 04's compile;
 --defaults runs every step with the patches' defaults instead; --steps final: pristine, the full series with
 its defaults, with its opt-ins but compile, with all. Each step runs in its own subprocess that imports f5_tts from its
@@ -95,7 +95,6 @@ def label(names):
 
 # what each patch's opt-in is; a prefix step turns on the opt-ins of the patches it holds
 OPT_INS = {
-    "03": {"kwargs": {"skip_spectrogram": True}},
     "04": {"compile": True},
     "05": {"kwargs": {"cuda_graphs": True}},
 }
@@ -361,7 +360,7 @@ def worker(job, out_path):
            "model_dtype": str(next(model.parameters()).dtype), "cases": {}}
 
     options = job["options"]
-    extra = dict(options["kwargs"])  # the opt-ins of infer_process (patches 02, 03, 05)
+    extra = dict(options["kwargs"])  # the opt-ins of infer_process (patch 05)
     out["options"] = options
     t0 = time.perf_counter()
     if options["compile"]:  # patch 04's opt-in

@@ -69,12 +69,6 @@ def patched(f5_trees, f5_run, ref_wavs):
     ref = ref_wavs
     return f5_run(f5_trees[1], common_scenarios(ref) + [
         {"name": "ip_mono_again", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED},
-        {"name": "ip_skip", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED,
-         "kwargs": {"skip_spectrogram": True}},
-        {"name": "ibp_two_batches_skip", "kind": "infer_batch_process", "ref": ref["stereo"], "nfe": NFE,
-         "batches": ["First part of the text.", "And the second part."], "kwargs": {"skip_spectrogram": True}},
-        {"name": "api_no_spec", "kind": "api", "calls": [{"ref": ref["mono"], "seed": SEED,
-                                                           "return_spectrogram": False}]},
         {"name": "api_graphs_cpu", "kind": "api", "init": {"cuda_graphs": True},
          "calls": [{"ref": ref["mono"], "seed": SEED}]},
         {"name": "ip_graphs_cpu", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED,
@@ -164,18 +158,6 @@ def test_cache_keyed_on_content_and_bounded_by_bytes(f5_trees, f5_run, tmp_path)
     assert ops[11] == ops[9]  # and nothing cached or counted
     assert ops[14] == {"hits": 0, "misses": 0, "size": 0, "bytes": 0, "maxbytes": 0}
     assert res["c"]["loads"] == 8  # a, b, c, a, a (rewritten), BytesIO, b, b
-
-
-# --- 03 opt-in: skip the spectrogram -----------------------------------------------------------------------
-
-
-def test_skip_spectrogram_opt_in(pristine, patched):
-    assert patched["ip_skip"]["spec"] is None
-    assert values(patched["ip_skip"]["wave"]) == values(pristine["ip_mono"]["wave"])
-    assert patched["ibp_two_batches_skip"]["spec"] is None
-    assert values(patched["ibp_two_batches_skip"]["wave"]) == values(pristine["ibp_two_batches"]["wave"])
-    assert patched["api_no_spec"]["call0"]["spec"] is None
-    assert values(patched["api_no_spec"]["call0"]["wave"]) == values(pristine["api_default"]["call0"]["wave"])
 
 
 # --- 04 torch.compile on the modules that run ------------------------------------------------------------
