@@ -33,6 +33,18 @@ MODULES = "src/f5_tts/model/modules.py"
 
 # name: (patch, file, text in the patched tree, its mutation, -k expression of the tests meant to catch it)
 MUTANTS = {
+    "01-key-without-content": (
+        "01", UTILS,
+        "        key = (hashlib.sha256(data).hexdigest(), float(target_rms)",
+        "        key = (path, float(target_rms)",
+        "cache or rewritten",
+    ),
+    "01-decode-file-again": (
+        "01", UTILS,
+        "        ref_audio = io.BytesIO(data)  # decode what was hashed",
+        "        pass  # decode what was hashed",
+        "cache or rewritten",
+    ),
     "07-forced-off": (
         "07", UTILS,
         '    return n_batches == 1 and torch.device(device).type == "cuda"\n',

@@ -98,12 +98,15 @@ def f5_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def ref_wavs(tmp_path_factory, f5_run):
-    """Reference clips: mono 24 kHz, and stereo 44.1 kHz (downmix + resample path)."""
+    """Reference clips: mono 24 kHz, and stereo 44.1 kHz (downmix + resample path); mono_b, another voice of
+    mono's length; voice, a copy of mono that a test rewrites with mono_b's bytes between two calls."""
     d = tmp_path_factory.mktemp("refs")
     code = (
         "import sys; sys.path.insert(0, %r); import f5_harness as h; "
-        "h.write_ref_wav(%r); h.write_ref_wav(%r, sr=44100, channels=2, seed=1, seconds=1.2)"
-        % (str(HERE), str(d / "mono.wav"), str(d / "stereo.wav"))
+        "h.write_ref_wav(%r); h.write_ref_wav(%r, sr=44100, channels=2, seed=1, seconds=1.2); "
+        "h.write_ref_wav(%r, seed=3); h.write_ref_wav(%r)"
+        % (str(HERE), str(d / "mono.wav"), str(d / "stereo.wav"), str(d / "mono_b.wav"), str(d / "voice.wav"))
     )
     subprocess.run([f5_python(), "-c", code], check=True)
-    return {"mono": str(d / "mono.wav"), "stereo": str(d / "stereo.wav"), "dir": d}
+    return {"mono": str(d / "mono.wav"), "stereo": str(d / "stereo.wav"), "mono_b": str(d / "mono_b.wav"),
+            "voice": str(d / "voice.wav"), "dir": d}

@@ -31,8 +31,14 @@ import torchaudio  # noqa: E402
 LOAD_CALLS = {"n": 0}
 
 
+REWRITE_ON_LOAD = []  # (path, seconds, seed): rewrite that file when the next load starts (a writer racing a reader)
+
+
 def _sf_load(path, *args, **kwargs):
     LOAD_CALLS["n"] += 1
+    while REWRITE_ON_LOAD:
+        target, seconds, seed = REWRITE_ON_LOAD.pop()
+        write_ref_wav(target, seconds=seconds, seed=seed)
     src = path if hasattr(path, "read") else str(path)  # file-like objects, as torchaudio.load takes them
     data, sr = sf.read(src, dtype="float32", always_2d=True)
     return torch.from_numpy(np.ascontiguousarray(data.T)), sr
@@ -320,6 +326,8 @@ def run_scenario(sc, state):
                 write_ref_wav(op[1], seconds=op[2], seed=op[3])
                 assert os.stat(op[1]).st_size == st.st_size
                 os.utime(op[1], ns=(st.st_atime_ns, st.st_mtime_ns))
+            elif op[0] == "rewrite_during_next_load":  # the file changes after it was hashed, before its decode
+                REWRITE_ON_LOAD.append((op[1], op[2], op[3]))
             elif op[0] == "load_bytesio":
                 import io
 
@@ -393,6 +401,12 @@ def run_scenario(sc, state):
         except ZeroDivisionError as exc:
             raised = type(exc).__name__
         out.update(same_thread=same, done_at_submit=fut.done(), raised=raised)
+    elif kind == "copy_keep_stat":
+        # rewrite dst with src's bytes (same size), its mtime put back: only the content says it changed
+        st = os.stat(sc["dst"])
+        with open(sc["src"], "rb") as f, open(sc["dst"], "wb") as g:
+            g.write(f.read())
+        os.utime(sc["dst"], ns=(st.st_atime_ns, st.st_mtime_ns))
     elif kind == "calling_thread_decision":
         # 07: which calls run in the calling thread (decided from the device, so testable without a GPU)
         out.update(cuda_1=U._in_calling_thread(1, "cuda"), cuda_2=U._in_calling_thread(2, "cuda"),

@@ -45,6 +45,7 @@ def common_scenarios(ref):
          "seed": SEED + 2},
         {"name": "ibp_two_batches", "kind": "infer_batch_process", "ref": ref["stereo"], "nfe": NFE,
          "batches": ["First part of the text.", "And the second part."]},
+        {"name": "ip_mono_b", "kind": "infer_process", "ref": ref["mono_b"], "nfe": NFE, "seed": SEED},
         {"name": "ip_fixed_len", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED,
          "kwargs": {"fix_duration": 2.5}},
         {"name": "ip_other_len", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED,
@@ -69,6 +70,9 @@ def patched(f5_trees, f5_run, ref_wavs):
     ref = ref_wavs
     return f5_run(f5_trees[1], common_scenarios(ref) + [
         {"name": "ip_mono_again", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED},
+        {"name": "voice_before", "kind": "infer_process", "ref": ref["voice"], "nfe": NFE, "seed": SEED},
+        {"name": "voice_rewrite", "kind": "copy_keep_stat", "src": ref["mono_b"], "dst": ref["voice"]},
+        {"name": "voice_after", "kind": "infer_process", "ref": ref["voice"], "nfe": NFE, "seed": SEED},
         {"name": "api_graphs_cpu", "kind": "api", "init": {"cuda_graphs": True},
          "calls": [{"ref": ref["mono"], "seed": SEED}]},
         {"name": "ip_graphs_cpu", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED,
@@ -127,6 +131,32 @@ def test_cache_bypassed_for_file_like(patched):
     assert patched["ip_bytesio"]["loads"] == 1
     sizes = [patched[n]["cache_info"]["size"] for n in ("ip_mono", "ip_stereo", "ip_bytesio")]
     assert sizes == [1, 2, 2]
+
+
+def test_reference_file_rewritten_between_calls_gives_the_new_voice(pristine, patched):
+    # voice.wav holds mono's bytes, then mono_b's (same size, mtime put back): each call sounds as pristine on that file
+    assert values(patched["voice_before"]["wave"]) == values(pristine["ip_mono"]["wave"])
+    assert values(patched["voice_after"]["wave"]) == values(pristine["ip_mono_b"]["wave"])
+    assert values(pristine["ip_mono_b"]["wave"]) != values(pristine["ip_mono"]["wave"])
+
+
+def test_cache_entry_holds_the_bytes_that_were_hashed(f5_trees, f5_run, tmp_path):
+    # a writer replaces the file after load_ref_audio hashed it and before it decoded it: the entry made under the
+    # old content's key must hold the old content's audio (a re-read of the file would file the new audio there)
+    a = str(tmp_path / "a.wav")
+    res = f5_run(f5_trees[1], [
+        {"name": "mk", "kind": "cache", "ops": [["touch", a, 0.5, 1]]},
+        {"name": "c", "kind": "cache", "ops": [
+            ["clear"], ["load", a],                                           # 0: content 1
+            ["clear"], ["rewrite_during_next_load", a, 0.5, 2], ["load", a],  # 1: hashed 1, file now 2
+            ["rewrite_same_stat", a, 0.5, 1], ["load", a], ["info"],           # 2, 3: content 1 again: a hit
+            ["rewrite_same_stat", a, 0.5, 2], ["load", a], ["info"],           # 4, 5: content 2: a miss
+        ]},
+    ])
+    ops = res["c"]["ops"]
+    assert values(ops[1]["audio"]) == values(ops[0]["audio"])
+    assert ops[3]["hits"] == 1 and values(ops[2]["audio"]) == values(ops[0]["audio"])
+    assert ops[5]["misses"] == 2 and values(ops[4]["audio"]) != values(ops[0]["audio"])
 
 
 def test_cache_keyed_on_content_and_bounded_by_bytes(f5_trees, f5_run, tmp_path):
