@@ -31,7 +31,9 @@ CFM = "src/f5_tts/model/cfm.py"
 GRAPH = "src/f5_tts/infer/graph_sampler.py"
 MODULES = "src/f5_tts/model/modules.py"
 
-# name: (patch, file, text in the patched tree, its mutation, -k expression of the tests meant to catch it)
+# name: (patch, file, text in the patched tree, its mutation, -k expression of the tests meant to catch it[, prefix])
+# A prefix ("04") builds the series only up to that patch: 04's fallback clears the text cache that 07's finally
+# in CFM.sample clears too, so only the series without 07 (what 04 must be right on) shows 04's line matters.
 MUTANTS = {
     "01-key-without-content": (
         "01", UTILS,
@@ -44,6 +46,12 @@ MUTANTS = {
         "        ref_audio = io.BytesIO(data)  # decode what was hashed",
         "        pass  # decode what was hashed",
         "cache or rewritten",
+    ),
+    "04-fallback-keeps-cache": (
+        "04", UTILS,
+        "        if clear_cache is not None:\n            clear_cache()\n",
+        "        if clear_cache is not None:\n            pass\n",
+        "compile_failing_in_the_warmup", "04",
     ),
     "07-forced-off": (
         "07", UTILS,
@@ -64,13 +72,13 @@ def run(cmd, **kw):
     return subprocess.run(cmd, text=True, capture_output=True, **kw)
 
 
-def build_patched_tree(work: Path) -> Path:
+def build_patched_tree(work: Path, upto: str | None = None) -> Path:
     sys.path.insert(0, str(REPO / "tests" / "f5"))
     sys.path.insert(0, str(REPO))
     os.environ["PYTHONPATH"] = str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")  # this f5quilt pushes
     from conftest import build_f5_trees  # the fixture's own builder: same tree the tests use
 
-    return build_f5_trees(work)[1]
+    return build_f5_trees(work, upto)[1]
 
 
 def mutate(tree: Path, into: Path, path: str, old: str, new: str) -> None:
@@ -88,7 +96,8 @@ def outcome(res: subprocess.CompletedProcess) -> tuple[str, str]:
     summary = next((ln for ln in reversed(out.splitlines()) if re.search(r"\d+ (passed|failed|error)", ln)), "")
     failed = re.findall(r"^FAILED (\S+)", out, re.M)
     if res.returncode == 1 and failed:
-        return "caught", failed[0].split("::")[-1]
+        why = next((ln[1:].strip() for ln in out.splitlines() if ln.startswith("E ")), "")
+        return "caught", f"{failed[0].split('::')[-1]}: {why[:110]}"
     if res.returncode == 0:
         return "SURVIVED", summary.strip("= ")
     return "ERROR", (summary or out[-400:]).strip("= ")
@@ -103,8 +112,9 @@ def main() -> int:
     names = args.only or list(MUTANTS)
     if args.list:
         for name in names:
-            patch, path, _, _, tests = MUTANTS[name]
-            print(f"{name:24} patch {patch}  {path}  tests -k {tests!r}")
+            patch, path, _, _, tests, *prefix = MUTANTS[name]
+            upto = f"  on the series up to {prefix[0]}" if prefix else ""
+            print(f"{name:24} patch {patch}  {path}  tests -k {tests!r}{upto}")
         return 0
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                F5QUILT_REQUIRE_F5="1")
@@ -112,10 +122,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="f5mutants-") as tmp:
         work = Path(tmp)
         (work / "trees").mkdir()
-        tree = build_patched_tree(work / "trees")
+        trees = {}
         print(f"{'mutant':24} {'patch':5} {'result':8} {'seconds':>7}  first failing test / summary")
         for name in names:
-            patch, path, old, new, tests = MUTANTS[name]
+            patch, path, old, new, tests, *prefix = MUTANTS[name]
+            upto = prefix[0] if prefix else None
+            if upto not in trees:
+                (work / f"trees-{upto}").mkdir()
+                trees[upto] = build_patched_tree(work / f"trees-{upto}", upto)
+            tree = trees[upto]
             into = work / name
             mutate(tree, into, path, old, new)
             cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "f5", "tests/f5"]

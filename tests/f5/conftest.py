@@ -37,9 +37,12 @@ def f5_python() -> str:
     return os.environ.get("F5QUILT_F5_PYTHON", sys.executable)
 
 
-def build_f5_trees(work: Path):
+def build_f5_trees(work: Path, upto: str | None = None):
     """Pristine: the pin materialized by f5quilt. Patched: `python -m f5quilt push -a` of patches/series
-    into a fresh tree (fetched by push itself), with an offset or fuzz treated as an error."""
+    (a copy, in the project push writes in; up to the patch whose name starts with upto, if given) into a fresh
+    tree (fetched by push itself), with an offset or fuzz treated as an error."""
+    import shutil
+
     import yaml
 
     from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
@@ -47,7 +50,12 @@ def build_f5_trees(work: Path):
     pin = yaml.safe_load((REPO / "f5quilt.yaml").read_text())["upstream"]
     repo = work / "repo"
     repo.mkdir()
-    (repo / "f5quilt.yaml").write_text(yaml.safe_dump({"tree": "patched", "patches": str(PATCHES), "upstream": pin}))
+    shutil.copytree(PATCHES, repo / "patches")
+    if upto is not None:
+        names = (PATCHES / "series").read_text().split()
+        end = next(i for i, n in enumerate(names) if n.startswith(upto))
+        (repo / "patches" / "series").write_text("".join(n + "\n" for n in names[: end + 1]))
+    (repo / "f5quilt.yaml").write_text(yaml.safe_dump({"tree": "patched", "patches": "patches", "upstream": pin}))
     env = dict(os.environ, F5QUILT_CACHE=str(cache_dir().resolve()), NO_COLOR="1")
     res = subprocess.run([sys.executable, "-m", "f5quilt", "push", "-a"], cwd=repo, env=env,
                          capture_output=True, text=True)

@@ -262,19 +262,29 @@ def run_scenario(sc, state):
         kwargs = dict(sc.get("kwargs", {}))
         torch.manual_seed(sc.get("seed", 0))
         pools_before = POOLS["n"]
-        wav, sr, spec = next(
-            U.infer_batch_process(
-                (audio, sr),
-                sc.get("ref_text", "A short reference. "),
-                sc["batches"],
-                model,
-                voc,
-                progress=None,
-                nfe_step=sc.get("nfe", 4),
-                device="cpu",
-                **kwargs,
-            )
+        gen = U.infer_batch_process(
+            (audio, sr),
+            sc.get("ref_text", "A short reference. "),
+            sc["batches"],
+            model,
+            voc,
+            progress=None,
+            nfe_step=sc.get("nfe", 4),
+            device="cpu",
+            **kwargs,
         )
+        try:
+            if kwargs.get("streaming"):  # chunks of (wave, sr), in the calling thread
+                chunks = list(gen)
+                wav, sr, spec = np.concatenate([c for c, _ in chunks]), chunks[0][1], None
+                out["chunks"] = len(chunks)
+            else:
+                wav, sr, spec = next(gen)
+        except Exception as exc:
+            if not sc.get("record_error"):
+                raise
+            out.update(error=f"{type(exc).__name__}: {exc}"[:300])
+            return out
         out.update(wave=_to_tensor(wav), sr=sr, spec=_to_tensor(spec), pools=POOLS["n"] - pools_before)
     elif kind == "api":
         # the real F5TTS class, with load_model/load_vocoder stubbed to hand over the tiny random models
@@ -411,6 +421,15 @@ def run_scenario(sc, state):
         # 07: which calls run in the calling thread (decided from the device, so testable without a GPU)
         out.update(cuda_1=U._in_calling_thread(1, "cuda"), cuda_2=U._in_calling_thread(2, "cuda"),
                    cpu_1=U._in_calling_thread(1, "cpu"), cuda0_1=U._in_calling_thread(1, torch.device("cuda", 0)))
+    elif kind == "compile_fails_in_warmup":
+        # 04 with a backend that raises when dynamo hands it the first block's graph: inside the warm-up's sample()
+        def failing_backend(gm, example_inputs):
+            raise RuntimeError("compile failed (simulated)")
+
+        messages = []
+        ok = U.compile_for_inference(state["model"], state["vocoder"], "vocos", device="cpu",
+                                     backend=failing_backend, show_info=messages.append)
+        out.update(compiled=ok, messages=messages)
     elif kind == "reset_dynamo":
         torch._dynamo.reset()
         torch._dynamo.utils.counters.clear()

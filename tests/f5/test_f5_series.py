@@ -50,6 +50,7 @@ def common_scenarios(ref):
          "kwargs": {"fix_duration": 2.5}},
         {"name": "ip_other_len", "kind": "infer_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED,
          "gen_text": "A longer sentence, so that the call samples another number of frames."},
+    ] + streaming_scenarios(ref) + [
         {"name": "api_default", "kind": "api", "calls": [
             {"ref": ref["mono"], "seed": SEED},
             {"ref": ref["mono"], "seed": SEED, "file_spec": str(ref["dir"] / "spec.png")},
@@ -57,6 +58,17 @@ def common_scenarios(ref):
         {"name": "api_decode_only", "kind": "api", "decode_only_vocoder": True, "calls": [
             {"ref": ref["mono"], "seed": SEED},
         ]},
+    ]
+
+
+def streaming_scenarios(ref):
+    """Streaming calls (upstream runs them in the calling thread): one of the warm-up's length (compile_for_inference
+    warms up on 1 s of reference, "Warm up. " and an 18-byte text; other words of the same length here), one longer."""
+    same = {"kind": "infer_batch_process", "ref": ref["mono"], "nfe": NFE, "seed": SEED, "record_error": True,
+            "kwargs": {"streaming": True, "chunk_size": 1024}}
+    return [
+        dict(same, name="st_warm_len", ref_text="Warm up. ", batches=["Here is a new one."]),
+        dict(same, name="st_other_len", batches=["A longer sentence, so another number of frames is sampled."]),
     ]
 
 
@@ -231,6 +243,24 @@ def test_compile_fallback_when_torch_compile_raises(f5_trees, f5_run, pristine, 
     assert not any(r["transformer_blocks_compiled"]) and not any(r["vocoder_blocks_compiled"])
     assert r["stats"] == {}
     assert values(r["call0"]["wave"]) == values(pristine["api_default"]["call0"]["wave"])
+
+
+def test_compile_failing_in_the_warmup_leaves_no_stale_text_cache(f5_trees, f5_run, pristine, ref_wavs):
+    # the compile error shows inside the warm-up's sample(), after the DiT cached the warm-up's text in this thread:
+    # the eager fallback must clear it, or streaming calls here (the calling thread) fail or speak the warm-up's text
+    r = f5_run(f5_trees[1], [{"name": "boom", "kind": "compile_fails_in_warmup"}] + streaming_scenarios(ref_wavs))
+    assert r["boom"]["compiled"] is False
+    assert "compile failed (simulated)" in r["boom"]["messages"][-1]
+    for name in ("st_warm_len", "st_other_len"):
+        assert "error" not in r[name], r[name]["error"]
+        assert r[name]["chunks"] > 1
+        assert values(r[name]["wave"]) == values(pristine[name]["wave"]), name
+
+
+def test_streaming_equals_pristine(pristine, patched):
+    for name in ("st_warm_len", "st_other_len"):
+        assert "error" not in pristine[name] and "error" not in patched[name]
+        assert values(patched[name]["wave"]) == values(pristine[name]["wave"]), name
 
 
 def test_compile_fallback_for_unexpected_vocoder_layout(f5_trees, f5_run, pristine, ref_wavs):
