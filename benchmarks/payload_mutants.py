@@ -7,7 +7,7 @@ The script builds the patched tree once (`python -m f5quilt push -a` of patches/
 tests' fixture does), then for each mutant copies that tree, replaces one exact piece of text in one file (it
 must occur exactly once, so a mutant cannot silently stop applying when the series changes), and runs
 `pytest -m f5 -x` on the tests named for it with $F5QUILT_F5_PATCHED_TREE pointing at the copy. A mutant is
-caught when pytest reports a failed test; it survives when they pass. Exit status 1 when any survives or a run
+caught when pytest reports a failed test (or a test's fixture failing); it survives when they pass. Exit status 1 when any survives or a run
 does not end in failed/passed tests (an error collecting, a crash of pytest itself).
 
 A mutant's tests are the ones that are meant to catch it (-k selection), so the check stays within minutes on
@@ -53,6 +53,36 @@ MUTANTS = {
         "        if clear_cache is not None:\n            pass\n",
         "compile_failing_in_the_warmup", "04",
     ),
+    "05-replay-without-copy": (
+        "05", GRAPH,
+        "                for name, value in inputs.items():\n                    static[name].copy_(value)\n",
+        "                for name, value in inputs.items():\n                    pass\n",
+        "graph_sampler",
+    ),
+    "05-key-without-weights": (
+        "05", GRAPH,
+        "                if weights != self._weights:",
+        "                if False:",
+        "graph_sampler",
+    ),
+    "05-no-key-bias": (
+        "05", GRAPH,
+        "h = block(h, tt, mask=m, rope=rope, attn_bias=bias)",
+        "h = block(h, tt, mask=m, rope=rope)",
+        "graph_sampler",
+    ),
+    "05-options-ignored": (
+        "05", GRAPH,
+        'options = [k for k, v in other.items() if k != "t_inter" and v is not None and v is not False]',
+        "options = []",
+        "graph_sampler",
+    ),
+    "05-any-model": (
+        "05", GRAPH,
+        "        missing = [part for part in _DIT_PARTS if not hasattr(tr, part)]\n        if missing:",
+        "        missing = [part for part in _DIT_PARTS if not hasattr(tr, part)]\n        if False:",
+        "graph_sampler",
+    ),
     "07-forced-off": (
         "07", UTILS,
         '    return n_batches == 1 and torch.device(device).type == "cuda"\n',
@@ -94,7 +124,7 @@ def mutate(tree: Path, into: Path, path: str, old: str, new: str) -> None:
 def outcome(res: subprocess.CompletedProcess) -> tuple[str, str]:
     out = res.stdout + res.stderr
     summary = next((ln for ln in reversed(out.splitlines()) if re.search(r"\d+ (passed|failed|error)", ln)), "")
-    failed = re.findall(r"^FAILED (\S+)", out, re.M)
+    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", out, re.M)  # a failed test, or its fixture failing
     if res.returncode == 1 and failed:
         why = next((ln[1:].strip() for ln in out.splitlines() if ln.startswith("E ")), "")
         return "caught", f"{failed[0].split('::')[-1]}: {why[:110]}"

@@ -61,10 +61,13 @@ def randomize_(module, seed, scale=0.05):
     return module
 
 
-def build_model(arch=None, seed=0, ckpt=None, device="cpu"):
+TINY_UNETT = dict(dim=64, depth=2, heads=2, dim_head=32, ff_mult=2, text_dim=32, conv_layers=0, pe_attn_head=1)
+
+
+def build_model(arch=None, seed=0, ckpt=None, device="cpu", backbone="DiT"):
     from importlib.resources import files
 
-    from f5_tts.model import CFM, DiT
+    from f5_tts.model import CFM, DiT, UNetT
     from f5_tts.model.utils import get_tokenizer
 
     arch = dict(TINY if arch is None else arch)
@@ -76,7 +79,7 @@ def build_model(arch=None, seed=0, ckpt=None, device="cpu"):
     vocab_char_map, vocab_size = get_tokenizer(vocab_file, "custom")
     torch.manual_seed(seed)
     model = CFM(
-        transformer=DiT(**arch, text_num_embeds=vocab_size, mel_dim=100),
+        transformer=(UNetT if backbone == "UNetT" else DiT)(**arch, text_num_embeds=vocab_size, mel_dim=100),
         mel_spec_kwargs=dict(
             n_fft=1024,
             hop_length=256,
@@ -184,6 +187,21 @@ def failing_forward(module, n):
             del module.forward
 
     return ctx()
+
+
+def graphs_on_cpu(sampler):
+    """GraphSampler's graph path on the CPU: a stand-in for torch.cuda.CUDAGraph whose replay() runs the loop on the
+    static buffers, so the capture/replay logic (keys, copying each call's inputs in, LRU) runs without a GPU."""
+    import types
+
+    def record(static, cfg_strength):
+        static["out"] = sampler._loop(static, cfg_strength)
+        return types.SimpleNamespace(replay=lambda: static["out"].copy_(sampler._loop(static, cfg_strength)))
+
+    sampler.graphs_enabled = lambda device: sampler.disabled_reason is None
+    sampler._warm_up = sampler._loop
+    sampler._record = record
+    return sampler
 
 
 POOLS = {"n": 0}  # thread pools infer_batch_process made
@@ -355,24 +373,79 @@ def run_scenario(sc, state):
 
         from f5_tts.infer.graph_sampler import GraphSampler
 
-        model = build_model()
+        model = build_model(backbone=sc.get("backbone", "DiT"))
         cond = 0.1 * torch.randn(1, 24000, generator=torch.Generator().manual_seed(0))
         res = []
+        procs = [b.attn.processor for b in getattr(model.transformer, "transformer_blocks", [])]
+        seen = []  # the processors' attn_mask_enabled as attention runs: the sampler must not flip it model-wide
+        for b in getattr(model.transformer, "transformer_blocks", []):
+            b.attn.register_forward_pre_hook(lambda mod, args: seen.append(mod.processor.attn_mask_enabled))
+        sampler = None
         for case in sc["cases"]:
-            sampler = GraphSampler(model, bucket=case["bucket"], use_graphs=False)
+            if case.get("new_sampler", True) or sampler is None:
+                sampler = GraphSampler(model, bucket=case["bucket"], use_graphs=case.get("use_graphs", False))
+                if case.get("use_graphs"):
+                    graphs_on_cpu(sampler)
             if case.get("no_attention_mask"):  # negative control: padded keys left visible to attention
-                sampler._masked_attention = contextlib.nullcontext
-            kw = dict(cond=cond, text=["Hello there, this is a test."], duration=case["frames"], steps=sc.get("nfe", 6),
-                      cfg_strength=case.get("cfg", 2.0), sway_sampling_coef=-1)
+                sampler._attention_bias = lambda mask, dtype: None
+            if case.get("to_dtype"):  # model.half() on a GPU; float64 here (the CPU has no fast half)
+                model.to(getattr(torch, case["to_dtype"]))
+            if case.get("reload_weights"):  # load_state_dict: the same tensors, new values (version bumped)
+                with torch.no_grad():
+                    model.load_state_dict({k: v * 1.01 for k, v in model.state_dict().items()})
+            extra = {}
+            if case.get("edit_mask"):
+                extra["edit_mask"] = torch.arange(model.mel_spec(cond).shape[-1])[None, :] % 7 != 3  # cond frames
+            text = case.get("text", "Hello there, this is a test.")
+            kw = dict(cond=cond, text=[text], duration=case["frames"], steps=sc.get("nfe", 6),
+                      cfg_strength=case.get("cfg", 2.0), sway_sampling_coef=-1, **extra)
             with torch.inference_mode():
-                torch.manual_seed(7)
+                torch.manual_seed(case.get("seed", 7))
                 ref, _ = model.sample(**kw)
-                torch.manual_seed(7)
+                torch.manual_seed(case.get("seed", 7))
                 got, traj = sampler.sample(**kw)
-            res.append(dict(case, shape=list(got.shape), ref_shape=list(ref.shape),
+            res.append(dict(case, shape=list(got.shape), ref_shape=list(ref.shape), dtype=str(got.dtype),
                             maxdiff=float((got - ref).abs().max()), peak=float(ref.abs().max()),
-                            traj_none=traj is None, stats=dict(sampler.stats)))
-        out["cases"] = res
+                            traj_none=traj is None, stats=dict(sampler.stats), graphs=len(sampler.graphs),
+                            unsupported=sampler.unsupported_model()))
+        out.update(cases=res, attn_mask_enabled_seen=sorted(set(seen)), procs_after=[p.attn_mask_enabled for p in procs])
+    elif kind == "sampler_threads":
+        # two threads call one GraphSampler (graphs on the CPU stand-in): each result equals CFM.sample alone
+        import threading
+
+        from f5_tts.infer.graph_sampler import GraphSampler
+
+        model = build_model()
+        cond = 0.1 * torch.randn(1, 24000, generator=torch.Generator().manual_seed(0))
+        sampler = graphs_on_cpu(GraphSampler(model, bucket=64, use_graphs=True))
+        jobs = [(frames, seed) for frames in (100, 120, 170) for seed in (1, 2)]
+
+        def kw(frames):
+            return dict(cond=cond, text=["Two threads, one model."], duration=frames, steps=4, cfg_strength=2.0,
+                        sway_sampling_coef=-1)
+
+        with torch.inference_mode():
+            refs = {j: model.sample(**kw(j[0]), seed=j[1])[0] for j in jobs}
+        got, errors = {}, []
+
+        def worker(my_jobs):
+            try:
+                with torch.inference_mode():
+                    for _ in range(2):
+                        for j in my_jobs:
+                            got.setdefault(j, []).append(sampler.sample(**kw(j[0]), seed=j[1])[0])
+            except Exception as exc:  # noqa: BLE001
+                errors.append(repr(exc))
+
+        threads = [threading.Thread(target=worker, args=(jobs[i::2],)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        out.update(errors=errors, stats=dict(sampler.stats),
+                   maxdiff=max(float((g - refs[j]).abs().max()) for j, gs in got.items() for g in gs),
+                   calls=sum(len(gs) for gs in got.values()))
+        return out
     elif kind == "convnext_half":
         # the text ConvNeXtV2 block in half precision: which dtype its depthwise conv runs in, and its output
         import torch.nn.functional as F

@@ -283,11 +283,41 @@ def test_compile_rejects_per_block_cuda_graphs(f5_trees, f5_run, mode):
 # --- 05 CUDA-graph sampler: the bucketed, masked loop equals CFM.sample ------------------------------------
 
 
-def test_graph_sampler_bucketed_loop_equals_cfm_sample(f5_trees, f5_run):
+def replay_cases():
+    """One sampler, graphs on the CPU stand-in (f5_harness.graphs_on_cpu), bucket 64: what each call must do."""
+    one = {"bucket": 64, "use_graphs": True, "new_sampler": False}
+    return [
+        dict(one, frames=100, new_sampler=True, expect="capture"),            # bucket 128
+        dict(one, frames=120, seed=8, text="Other words, same bucket.", expect="replay"),
+        dict(one, frames=100, seed=9, expect="replay"),
+        dict(one, frames=200, expect="capture"),                              # bucket 256
+        dict(one, frames=110, cfg=0.0, expect="capture"),                     # no CFG: another graph
+        dict(one, frames=120, to_dtype="float64", expect="capture"),          # .half()/.float()/.to(): new weights
+        dict(one, frames=120, seed=10, expect="replay"),
+        dict(one, frames=120, reload_weights=True, expect="capture"),         # load_state_dict: same tensors
+        dict(one, frames=120, edit_mask=True, expect="fallback"),             # sample()'s edit_mask: sample()
+    ]
+
+
+@pytest.fixture(scope="module")
+def sampler_runs(f5_trees, f5_run):
+    """GraphSampler against CFM.sample, in one subprocess of the patched tree."""
     cases = [{"frames": n, "bucket": b, "cfg": cfg}
              for n in (100, 150, 255, 300) for b in (64, 256) for cfg in (2.0, 0.0)]
     cases += [{"frames": 256, "bucket": 256}, {"frames": 128, "bucket": 64}, {"frames": 200, "bucket": 1}]
-    r = f5_run(f5_trees[1], [{"name": "s", "kind": "sampler", "nfe": 6, "cases": cases}])["s"]
+    return f5_run(f5_trees[1], [
+        {"name": "bucketed", "kind": "sampler", "nfe": 6, "cases": cases},
+        {"name": "control", "kind": "sampler", "nfe": 6, "cases": [
+            {"frames": 150, "bucket": 256, "no_attention_mask": True}, {"frames": 150, "bucket": 256}]},
+        {"name": "replay", "kind": "sampler", "nfe": 4, "cases": replay_cases()},
+        {"name": "e2tts", "kind": "sampler", "nfe": 4, "backbone": "UNetT", "cases": [
+            {"frames": 150, "bucket": 64}, {"frames": 150, "bucket": 64, "use_graphs": True}]},
+        {"name": "threads", "kind": "sampler_threads"},
+    ])
+
+
+def test_graph_sampler_bucketed_loop_equals_cfm_sample(sampler_runs):
+    r = sampler_runs["bucketed"]
     for c in r["cases"]:
         assert c["shape"] == c["ref_shape"] == [1, c["frames"], 100]
         assert c["traj_none"] and c["stats"]["eager"] == 1 and c["stats"]["fallback"] == 0
@@ -296,15 +326,51 @@ def test_graph_sampler_bucketed_loop_equals_cfm_sample(f5_trees, f5_run):
             assert c["maxdiff"] == 0.0, c
         else:
             assert c["maxdiff"] < SAMPLER_ATOL, c
+    # the padding is masked by a key bias handed to attention, not by switching the processors' masking on for
+    # every caller of the model while the sampler runs
+    assert r["attn_mask_enabled_seen"] == [False]
+    assert r["procs_after"] == [False, False]
 
 
-def test_graph_sampler_needs_the_attention_mask(f5_trees, f5_run):
+def test_graph_sampler_needs_the_attention_mask(sampler_runs):
     # negative control: without masking padded keys in attention, padding changes the real frames
-    cases = [{"frames": 150, "bucket": 256, "no_attention_mask": True}, {"frames": 150, "bucket": 256}]
-    r = f5_run(f5_trees[1], [{"name": "s", "kind": "sampler", "nfe": 6, "cases": cases}])["s"]
-    unmasked, masked = r["cases"]
+    unmasked, masked = sampler_runs["control"]["cases"]
     assert unmasked["maxdiff"] > 1000 * SAMPLER_ATOL
     assert masked["maxdiff"] < SAMPLER_ATOL
+
+
+def test_graph_sampler_captures_replays_and_falls_back_as_documented(sampler_runs):
+    before = {"captures": 0, "replays": 0, "eager": 0, "fallback": 0}
+    for c in sampler_runs["replay"]["cases"]:
+        after = c["stats"]
+        step = {k: after[k] - before[k] for k in before}
+        want = {"capture": {"captures": 1, "replays": 0, "eager": 1, "fallback": 0},
+                "replay": {"captures": 0, "replays": 1, "eager": 0, "fallback": 0},
+                "fallback": {"captures": 0, "replays": 0, "eager": 0, "fallback": 1}}[c["expect"]]
+        assert step == want, c
+        # each call's own inputs: a replay that reused the capture's noise, text or length would differ
+        assert c["maxdiff"] < SAMPLER_ATOL, c
+        if c["expect"] == "fallback":
+            assert c["maxdiff"] == 0.0
+        before = after
+    cases = sampler_runs["replay"]["cases"]
+    assert [c["dtype"] for c in cases[5:]] == ["torch.float64"] * 4
+    assert cases[5]["graphs"] == 1  # the fp32 graphs were dropped with the fp32 weights
+
+
+def test_graph_sampler_falls_back_for_e2tts(sampler_runs):
+    # E2TTS's UNetT is not a DiT: sample() runs unchanged, with the bucketed loop asked for and with graphs
+    for c in sampler_runs["e2tts"]["cases"]:
+        assert c["maxdiff"] == 0.0 and c["stats"]["fallback"] >= 1 and c["stats"]["eager"] == 0, c
+        assert c["unsupported"].startswith("UNetT is not a DiT"), c["unsupported"]
+
+
+def test_graph_sampler_two_threads_one_model(sampler_runs):
+    r = sampler_runs["threads"]
+    assert r["errors"] == []
+    assert r["calls"] == 12
+    assert r["stats"]["captures"] == 2 and r["stats"]["replays"] == 10  # buckets 128 and 192
+    assert r["maxdiff"] < SAMPLER_ATOL
 
 
 def test_graph_sampler_falls_back_to_cfm_sample_off_cuda(pristine, patched):
