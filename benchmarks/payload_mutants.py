@@ -83,6 +83,18 @@ MUTANTS = {
         "        missing = [part for part in _DIT_PARTS if not hasattr(tr, part)]\n        if False:",
         "graph_sampler",
     ),
+    "06-forced-off": (
+        "06", MODULES,
+        "        if x.dtype in (torch.float16, torch.bfloat16):",
+        "        if False:",
+        "depthwise",
+    ),
+    "06-result-left-fp32": (
+        "06", MODULES,
+        "            ).to(residual.dtype)",
+        "            )",
+        "depthwise",
+    ),
     "07-forced-off": (
         "07", UTILS,
         '    return n_batches == 1 and torch.device(device).type == "cuda"\n',

@@ -470,6 +470,25 @@ def run_scenario(sc, state):
         finally:
             F.conv1d = real_conv1d
         out.update(conv_input_dtypes=seen, maxdiff=float((half - full).abs().max()), peak=float(full.abs().max()))
+        # the conv stage itself (what the block hands its LayerNorm) against the exact conv of the same half inputs
+        # and weights (float64), in units of the half dtype's ulp at the exact value: 06 claims a correctly rounded
+        # fp32 result, at most 1 ulp away
+        for name, dtype, mant, emin in (("fp16", torch.float16, 10, -14), ("bf16", torch.bfloat16, 7, -126)):
+            b = ConvNeXtV2Block(32, 64)
+            randomize_(b, seed=5, scale=0.3)
+            b = b.to(dtype)
+            xh = torch.randn(1, 50, 32, generator=torch.Generator().manual_seed(6)).to(dtype)
+            staged = []
+            b.norm.register_forward_pre_hook(lambda mod, args: staged.append(args[0].detach().clone()))
+            with torch.inference_mode():
+                b(xh)
+            conv = b.dwconv
+            exact = F.conv1d(xh.double().transpose(1, 2), conv.weight.double(), conv.bias.double(),
+                             padding=conv.padding, groups=conv.groups).transpose(1, 2)
+            _, e = torch.frexp(exact)
+            ulp = torch.pow(2.0, torch.clamp(e.double() - 1, min=emin) - mant)
+            out[f"conv_ulps_{name}"] = float(((staged[0].double() - exact).abs() / ulp).max())
+            out[f"conv_dtype_{name}"] = str(staged[0].dtype)
     elif kind == "calling_thread_executor":
         # patch 07's executor: runs a call at once in the caller's thread; an exception comes out of result()
         import threading
