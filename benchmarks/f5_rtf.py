@@ -159,7 +159,7 @@ def run_step(args, tree, step_label, options, ckpt, out):
     job = {"tree": str(tree), "label": step_label, "options": options, "ckpt": ckpt, "cases": cases(args),
            "nfe": args.nfe, "runs": args.runs, "warmup": args.warmup, "ref_seconds": args.ref_seconds,
            "device": args.device, "small": args.small, "threads": args.threads,
-           "phase_runs": args.phase_runs, "trace_dwconv": args.trace_dwconv}
+           "phase_runs": args.phase_runs, "trace_dwconv": args.trace_dwconv, "vary": args.vary_lengths}
     job_file = Path(str(out) + ".job")
     job_file.write_text(json.dumps(job))
     t0 = time.perf_counter()
@@ -197,6 +197,10 @@ def main():
     ap.add_argument("--defaults", action="store_true",
                     help="run every step with the patches' defaults (opt-ins off) instead of their opt-ins on")
     ap.add_argument("--small", action="store_true", help="tiny random model and vocoder, to check the plumbing")
+    ap.add_argument("--vary-lengths", action="store_true",
+                    help="every call (warm-up and timed) a length of its own, within +-20%% of the case's: traffic, "
+                         "not the warm-up's lengths again (new cuDNN plans, graph captures and buckets are paid); "
+                         "each time is scaled to the case's length, so RTF = median of the calls' RTFs")
     ap.add_argument("--ckpt", help="F5TTS_v1_Base checkpoint (.safetensors/.pt) instead of random weights")
     ap.add_argument("--sdist", help=f"f5_tts-{F5_VERSION}.tar.gz (default: $F5QUILT_CACHE/sdist, downloaded)")
     ap.add_argument("--threads", type=int, help="torch.set_num_threads in the workers")
@@ -393,22 +397,28 @@ def worker(job, out_path):
         del trace[:]
         ref = h.write_ref_wav(tmp / f"ref_{case['name']}.wav", seconds=job["ref_seconds"], sr=case["ref_sr"],
                               channels=case["ref_channels"])
-        fix_duration = job["ref_seconds"] + case["seconds"]
+        n_call = itertools.count()
 
-        def call():
+        def call(vary=job.get("vary")):
+            # --vary-lengths: the i-th call of the case is case seconds x (0.8 .. 1.2), golden-ratio spread, so no two
+            # calls (warm-up included) share a length; the first call always has the case's own length
+            i = next(n_call)
+            scale = 1.0 + 0.4 * ((i * 0.6180339887) % 1.0 - 0.5) if vary else 1.0
             torch.manual_seed(0)
             sync()
             t0 = time.perf_counter()
             wav, sr, _ = U.infer_process(ref, REF_TEXT, GEN_TEXT, model, vocoder, show_info=quiet, progress=None,
-                                         nfe_step=job["nfe"], fix_duration=fix_duration, device=device, **extra)
+                                         nfe_step=job["nfe"], fix_duration=job["ref_seconds"] + case["seconds"] * scale,
+                                         device=device, **extra)
             sync()
-            return time.perf_counter() - t0, wav, sr
+            dt = time.perf_counter() - t0
+            return (dt * case["seconds"] / (len(wav) / sr) if vary else dt), wav, sr
 
         for _ in range(job["warmup"]):
             call()
         times = []
         for _ in range(job["runs"]):
-            dt, wav, sr = call()
+            dt, wav, sr = call(vary=job.get("vary") and len(times) + 1 < job["runs"])
             times.append(dt)
         out["cases"][case["name"]] = {"times": times, "audio_seconds": len(wav) / sr,
                                       "wave_rms": float((wav.astype("float64") ** 2).mean() ** 0.5),

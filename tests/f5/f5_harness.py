@@ -46,6 +46,9 @@ def _sf_load(path, *args, **kwargs):
 
 torchaudio.load = _sf_load
 
+# F5_HARNESS_DEVICE=cuda runs the same scenarios on a GPU (benchmarks/gpu_smoke.sh); the tests' default is the CPU
+DEVICE = os.environ.get("F5_HARNESS_DEVICE", "cpu")
+
 TINY = dict(dim=64, depth=2, heads=2, ff_mult=2, text_dim=32, conv_layers=2)
 TINY_VOCOS = dict(dim=64, intermediate_dim=128, num_layers=2)
 # charactr/vocos-mel-24khz config.yaml
@@ -64,12 +67,13 @@ def randomize_(module, seed, scale=0.05):
 TINY_UNETT = dict(dim=64, depth=2, heads=2, dim_head=32, ff_mult=2, text_dim=32, conv_layers=0, pe_attn_head=1)
 
 
-def build_model(arch=None, seed=0, ckpt=None, device="cpu", backbone="DiT"):
+def build_model(arch=None, seed=0, ckpt=None, device=None, backbone="DiT"):
     from importlib.resources import files
 
     from f5_tts.model import CFM, DiT, UNetT
     from f5_tts.model.utils import get_tokenizer
 
+    device = device or DEVICE
     arch = dict(TINY if arch is None else arch)
     vocab_file = str(files("f5_tts").joinpath("infer/examples/vocab.txt"))
     if ckpt:
@@ -95,12 +99,13 @@ def build_model(arch=None, seed=0, ckpt=None, device="cpu", backbone="DiT"):
     return model.eval().to(device)
 
 
-def build_vocoder(cfg=None, seed=1, device="cpu"):
+def build_vocoder(cfg=None, seed=1, device=None):
     from vocos import Vocos
     from vocos.feature_extractors import MelSpectrogramFeatures
     from vocos.heads import ISTFTHead
     from vocos.models import VocosBackbone
 
+    device = device or DEVICE
     cfg = dict(TINY_VOCOS if cfg is None else cfg)
     torch.manual_seed(seed)
     voc = Vocos(
@@ -247,7 +252,7 @@ def run_scenario(sc, state):
             show_info=noop,
             progress=None,
             nfe_step=sc.get("nfe", 4),
-            device="cpu",
+            device=DEVICE,
             **kwargs,
         )
         if sc.get("fail_at_forward"):  # the DiT raises in its Nth forward pass of this call (an OOM, a Ctrl-C)
@@ -288,7 +293,7 @@ def run_scenario(sc, state):
             voc,
             progress=None,
             nfe_step=sc.get("nfe", 4),
-            device="cpu",
+            device=DEVICE,
             **kwargs,
         )
         try:
@@ -314,7 +319,7 @@ def run_scenario(sc, state):
             api.load_vocoder = lambda *a, **k: build_vocoder()
         api.load_model = lambda *a, **k: build_model()
         t0 = time.perf_counter()
-        tts = api.F5TTS(ckpt_file="unused", device="cpu", **sc.get("init", {}))
+        tts = api.F5TTS(ckpt_file="unused", device=DEVICE, **sc.get("init", {}))
         out["init_seconds"] = time.perf_counter() - t0
         out["compiled"] = getattr(tts, "compiled", None)
         compiled = lambda mods: [getattr(m, "_compiled_call_impl", None) is not None for m in mods]  # noqa: E731
@@ -341,7 +346,7 @@ def run_scenario(sc, state):
         ops = []
         for op in sc["ops"]:
             if op[0] == "load":
-                r = U.load_ref_audio(op[1], device="cpu")
+                r = U.load_ref_audio(op[1], device=DEVICE)
                 ops.append(dict(audio=r.audio.clone(), rms=float(r.rms), duration=r.duration, id=id(r.audio)))
             elif op[0] == "bytes":
                 U.ref_audio_tensor_cache_bytes = op[1]
@@ -359,7 +364,7 @@ def run_scenario(sc, state):
             elif op[0] == "load_bytesio":
                 import io
 
-                r = U.load_ref_audio(io.BytesIO(open(op[1], "rb").read()), device="cpu")
+                r = U.load_ref_audio(io.BytesIO(open(op[1], "rb").read()), device=DEVICE)
                 ops.append(dict(audio=r.audio.clone(), duration=r.duration))
             elif op[0] == "info":
                 ops.append(U.ref_audio_tensor_cache_info())
@@ -374,7 +379,7 @@ def run_scenario(sc, state):
         from f5_tts.infer.graph_sampler import GraphSampler
 
         model = build_model(backbone=sc.get("backbone", "DiT"))
-        cond = 0.1 * torch.randn(1, 24000, generator=torch.Generator().manual_seed(0))
+        cond = 0.1 * torch.randn(1, 24000, generator=torch.Generator().manual_seed(0)).to(DEVICE)
         res = []
         procs = [b.attn.processor for b in getattr(model.transformer, "transformer_blocks", [])]
         seen = []  # the processors' attn_mask_enabled as attention runs: the sampler must not flip it model-wide
@@ -384,7 +389,7 @@ def run_scenario(sc, state):
         for case in sc["cases"]:
             if case.get("new_sampler", True) or sampler is None:
                 sampler = GraphSampler(model, bucket=case["bucket"], use_graphs=case.get("use_graphs", False))
-                if case.get("use_graphs"):
+                if case.get("use_graphs") and DEVICE == "cpu":
                     graphs_on_cpu(sampler)
             if case.get("no_attention_mask"):  # negative control: padded keys left visible to attention
                 sampler._attention_bias = lambda mask, dtype: None
@@ -395,7 +400,8 @@ def run_scenario(sc, state):
                     model.load_state_dict({k: v * 1.01 for k, v in model.state_dict().items()})
             extra = {}
             if case.get("edit_mask"):
-                extra["edit_mask"] = torch.arange(model.mel_spec(cond).shape[-1])[None, :] % 7 != 3  # cond frames
+                cond_frames = model.mel_spec(cond).shape[-1]
+                extra["edit_mask"] = torch.arange(cond_frames, device=DEVICE)[None, :] % 7 != 3
             text = case.get("text", "Hello there, this is a test.")
             kw = dict(cond=cond, text=[text], duration=case["frames"], steps=sc.get("nfe", 6),
                       cfg_strength=case.get("cfg", 2.0), sway_sampling_coef=-1, **extra)
@@ -416,8 +422,10 @@ def run_scenario(sc, state):
         from f5_tts.infer.graph_sampler import GraphSampler
 
         model = build_model()
-        cond = 0.1 * torch.randn(1, 24000, generator=torch.Generator().manual_seed(0))
-        sampler = graphs_on_cpu(GraphSampler(model, bucket=64, use_graphs=True))
+        cond = 0.1 * torch.randn(1, 24000, generator=torch.Generator().manual_seed(0)).to(DEVICE)
+        sampler = GraphSampler(model, bucket=64, use_graphs=True)
+        if DEVICE == "cpu":
+            graphs_on_cpu(sampler)
         jobs = [(frames, seed) for frames in (100, 120, 170) for seed in (1, 2)]
 
         def kw(frames):
@@ -430,7 +438,8 @@ def run_scenario(sc, state):
 
         def worker(my_jobs):
             try:
-                with torch.inference_mode():
+                stream = torch.cuda.Stream() if DEVICE.startswith("cuda") else None  # a server's per-request streams
+                with torch.inference_mode(), (torch.cuda.stream(stream) if stream else _nullcontext()):
                     for _ in range(2):
                         for j in my_jobs:
                             got.setdefault(j, []).append(sampler.sample(**kw(j[0]), seed=j[1])[0])
@@ -519,7 +528,7 @@ def run_scenario(sc, state):
             raise RuntimeError("compile failed (simulated)")
 
         messages = []
-        ok = U.compile_for_inference(state["model"], state["vocoder"], "vocos", device="cpu",
+        ok = U.compile_for_inference(state["model"], state["vocoder"], "vocos", device=DEVICE,
                                      backend=failing_backend, show_info=messages.append)
         out.update(compiled=ok, messages=messages)
     elif kind == "reset_dynamo":
