@@ -7,8 +7,8 @@ The script builds the patched tree once (`python -m f5quilt push -a` of patches/
 tests' fixture does), then for each mutant copies that tree, replaces one exact piece of text in one file (it
 must occur exactly once, so a mutant cannot silently stop applying when the series changes), and runs
 `pytest -m f5 -x` on the tests named for it with $F5QUILT_F5_PATCHED_TREE pointing at the copy. A mutant is
-caught when pytest reports a failed test (or a test's fixture failing); it survives when they pass. Exit status 1 when any survives or a run
-does not end in failed/passed tests (an error collecting, a crash of pytest itself).
+caught when pytest reports a failed test (or a test's fixture failing); it survives when they pass. Exit
+status 1 when any survives or a run does not end in failed/passed tests (a collection error, pytest crashing).
 
 A mutant's tests are the ones that are meant to catch it (-k selection), so the check stays within minutes on
 a 2-core machine; `--all-tests` runs the whole f5 set for each mutant instead.

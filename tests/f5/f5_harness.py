@@ -373,9 +373,8 @@ def run_scenario(sc, state):
         out["ops"] = ops
         out["loads"] = LOAD_CALLS["n"]
     elif kind == "sampler":
-        # GraphSampler's bucketed, masked loop run eagerly (use_graphs=False) against CFM.sample, same RNG stream
-        import contextlib
-
+        # GraphSampler against CFM.sample, same RNG stream: its bucketed, masked loop run eagerly (use_graphs=False),
+        # or its graph path (use_graphs=True: the CPU stand-in for CUDA graphs, real ones on CUDA)
         from f5_tts.infer.graph_sampler import GraphSampler
 
         model = build_model(backbone=sc.get("backbone", "DiT"))
@@ -414,7 +413,8 @@ def run_scenario(sc, state):
                             maxdiff=float((got - ref).abs().max()), peak=float(ref.abs().max()),
                             traj_none=traj is None, stats=dict(sampler.stats), graphs=len(sampler.graphs),
                             unsupported=sampler.unsupported_model()))
-        out.update(cases=res, attn_mask_enabled_seen=sorted(set(seen)), procs_after=[p.attn_mask_enabled for p in procs])
+        out.update(cases=res, attn_mask_enabled_seen=sorted(set(seen)),
+                   procs_after=[p.attn_mask_enabled for p in procs])
     elif kind == "sampler_threads":
         # two threads call one GraphSampler (graphs on the CPU stand-in): each result equals CFM.sample alone
         import threading
