@@ -11,7 +11,8 @@ caught when pytest reports a failed test (or a test's fixture failing); it survi
 status 1 when any survives or a run does not end in failed/passed tests (a collection error, pytest crashing).
 
 A mutant's tests are the ones that are meant to catch it (-k selection), so the check stays within minutes on
-a 2-core machine; `--all-tests` runs the whole f5 set for each mutant instead.
+a 2-core machine; `--all-tests` runs the whole f5 set for each mutant instead. Each selection first runs on the
+unbroken tree (same prefix), where it must pass ("(unbroken) passes"); --no-baseline skips that.
 """
 
 import argparse
@@ -150,6 +151,8 @@ def main() -> int:
     ap.add_argument("--only", nargs="*", help="mutant names (default: all)")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
     ap.add_argument("--all-tests", action="store_true", help="run every f5 test against each mutant")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip running each selection on the unbroken tree first (it must pass)")
     args = ap.parse_args()
     names = args.only or list(MUTANTS)
     if args.list:
@@ -163,9 +166,18 @@ def main() -> int:
     worst = 0
     with tempfile.TemporaryDirectory(prefix="f5mutants-") as tmp:
         work = Path(tmp)
-        (work / "trees").mkdir()
         trees = {}
         print(f"{'mutant':24} {'patch':5} {'result':8} {'seconds':>7}  first failing test / summary")
+
+        def pytest_on(tree, tests):
+            cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "f5", "tests/f5"]
+            if not args.all_tests:
+                cmd += ["-k", tests]
+            t0 = time.perf_counter()
+            res = run(cmd, cwd=REPO, env=dict(env, F5QUILT_F5_PATCHED_TREE=str(tree)))
+            return res, time.perf_counter() - t0
+
+        baselines = set()
         for name in names:
             patch, path, old, new, tests, *prefix = MUTANTS[name]
             upto = prefix[0] if prefix else None
@@ -173,15 +185,21 @@ def main() -> int:
                 (work / f"trees-{upto}").mkdir()
                 trees[upto] = build_patched_tree(work / f"trees-{upto}", upto)
             tree = trees[upto]
+            if not args.no_baseline and (upto, tests) not in baselines:
+                # the same tests on the unbroken tree must pass, or a "caught" would say nothing
+                baselines.add((upto, tests))
+                res, dt = pytest_on(tree, tests)
+                verdict, detail = outcome(res)
+                ok = "passes" if verdict == "SURVIVED" else "FAILS"
+                print(f"{'(unbroken, up to ' + upto + ')' if upto else '(unbroken)':24} {'':5} {ok:8} {dt:7.0f}  "
+                      f"-k {tests!r}: {detail}", flush=True)
+                if ok != "passes":
+                    worst = 1
             into = work / name
             mutate(tree, into, path, old, new)
-            cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "f5", "tests/f5"]
-            if not args.all_tests:
-                cmd += ["-k", tests]
-            t0 = time.perf_counter()
-            res = run(cmd, cwd=REPO, env=dict(env, F5QUILT_F5_PATCHED_TREE=str(into)))
+            res, dt = pytest_on(into, tests)
             verdict, detail = outcome(res)
-            print(f"{name:24} {patch:5} {verdict:8} {time.perf_counter() - t0:7.0f}  {detail}", flush=True)
+            print(f"{name:24} {patch:5} {verdict:8} {dt:7.0f}  {detail}", flush=True)
             if verdict != "caught":
                 worst = 1
             shutil.rmtree(into)
