@@ -2,7 +2,7 @@
 """Real-time factor of F5-TTS 1.1.22 inference: pristine, then each prefix of patches/series, in one run.
 
 Steps: "pristine", then the tree with the first patch, the first two, ... (labels "01", "01-02*", ...), each
-with the opt-ins of the patches it holds turned on (a "*" says so; see OPT_INS: 03 skip_spectrogram, 04
+with the opt-ins of the patches it holds turned on (a "*" says so; see OPT_INS: 04
 compile_for_inference(), 05 cuda_graphs; 01 and 06 have none), and the full series without 04's compile;
 --defaults runs every step with the patches' defaults instead; --steps final: pristine, the full series with
 its defaults, with its opt-ins but compile, with all. Each step runs in its own subprocess that imports f5_tts from its
@@ -95,7 +95,6 @@ def label(names):
 
 # what each patch's opt-in is; a prefix step turns on the opt-ins of the patches it holds
 OPT_INS = {
-    "03": {"kwargs": {"skip_spectrogram": True}},
     "04": {"compile": True},
     "05": {"kwargs": {"cuda_graphs": True}},
 }
@@ -160,7 +159,7 @@ def run_step(args, tree, step_label, options, ckpt, out):
     job = {"tree": str(tree), "label": step_label, "options": options, "ckpt": ckpt, "cases": cases(args),
            "nfe": args.nfe, "runs": args.runs, "warmup": args.warmup, "ref_seconds": args.ref_seconds,
            "device": args.device, "small": args.small, "threads": args.threads,
-           "phase_runs": args.phase_runs, "trace_dwconv": args.trace_dwconv}
+           "phase_runs": args.phase_runs, "trace_dwconv": args.trace_dwconv, "vary": args.vary_lengths}
     job_file = Path(str(out) + ".job")
     job_file.write_text(json.dumps(job))
     t0 = time.perf_counter()
@@ -198,6 +197,10 @@ def main():
     ap.add_argument("--defaults", action="store_true",
                     help="run every step with the patches' defaults (opt-ins off) instead of their opt-ins on")
     ap.add_argument("--small", action="store_true", help="tiny random model and vocoder, to check the plumbing")
+    ap.add_argument("--vary-lengths", action="store_true",
+                    help="every call (warm-up and timed) a length of its own, within +-20%% of the case's: traffic, "
+                         "not the warm-up's lengths again (new cuDNN plans, graph captures and buckets are paid); "
+                         "each time is scaled to the case's length, so RTF = median of the calls' RTFs")
     ap.add_argument("--ckpt", help="F5TTS_v1_Base checkpoint (.safetensors/.pt) instead of random weights")
     ap.add_argument("--sdist", help=f"f5_tts-{F5_VERSION}.tar.gz (default: $F5QUILT_CACHE/sdist, downloaded)")
     ap.add_argument("--threads", type=int, help="torch.set_num_threads in the workers")
@@ -361,7 +364,7 @@ def worker(job, out_path):
            "model_dtype": str(next(model.parameters()).dtype), "cases": {}}
 
     options = job["options"]
-    extra = dict(options["kwargs"])  # the opt-ins of infer_process (patches 02, 03, 05)
+    extra = dict(options["kwargs"])  # the opt-ins of infer_process (patch 05)
     out["options"] = options
     t0 = time.perf_counter()
     if options["compile"]:  # patch 04's opt-in
@@ -394,22 +397,28 @@ def worker(job, out_path):
         del trace[:]
         ref = h.write_ref_wav(tmp / f"ref_{case['name']}.wav", seconds=job["ref_seconds"], sr=case["ref_sr"],
                               channels=case["ref_channels"])
-        fix_duration = job["ref_seconds"] + case["seconds"]
+        n_call = itertools.count()
 
-        def call():
+        def call(vary=job.get("vary")):
+            # --vary-lengths: the i-th call of the case is case seconds x (0.8 .. 1.2), golden-ratio spread, so no two
+            # calls (warm-up included) share a length; the first call always has the case's own length
+            i = next(n_call)
+            scale = 1.0 + 0.4 * ((i * 0.6180339887) % 1.0 - 0.5) if vary else 1.0
             torch.manual_seed(0)
             sync()
             t0 = time.perf_counter()
             wav, sr, _ = U.infer_process(ref, REF_TEXT, GEN_TEXT, model, vocoder, show_info=quiet, progress=None,
-                                         nfe_step=job["nfe"], fix_duration=fix_duration, device=device, **extra)
+                                         nfe_step=job["nfe"], fix_duration=job["ref_seconds"] + case["seconds"] * scale,
+                                         device=device, **extra)
             sync()
-            return time.perf_counter() - t0, wav, sr
+            dt = time.perf_counter() - t0
+            return (dt * case["seconds"] / (len(wav) / sr) if vary else dt), wav, sr
 
         for _ in range(job["warmup"]):
             call()
         times = []
         for _ in range(job["runs"]):
-            dt, wav, sr = call()
+            dt, wav, sr = call(vary=job.get("vary") and len(times) + 1 < job["runs"])
             times.append(dt)
         out["cases"][case["name"]] = {"times": times, "audio_seconds": len(wav) / sr,
                                       "wave_rms": float((wav.astype("float64") ** 2).mean() ** 0.5),

@@ -38,9 +38,12 @@ def f5_python() -> str:
     return os.environ.get("F5QUILT_F5_PYTHON", sys.executable)
 
 
-def build_f5_trees(work: Path):
+def build_f5_trees(work: Path, upto: str | None = None):
     """Pristine: the pin materialized by f5quilt. Patched: `python -m f5quilt push -a` of patches/series
-    into a fresh tree (fetched by push itself), with an offset or fuzz treated as an error."""
+    (a copy, in the project push writes in; up to the patch whose name starts with upto, if given) into a fresh
+    tree (fetched by push itself), with an offset or fuzz treated as an error."""
+    import shutil
+
     import yaml
 
     from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
@@ -49,6 +52,10 @@ def build_f5_trees(work: Path):
     repo = work / "repo"
     repo.mkdir()
     shutil.copytree(PATCHES, repo / "patches")  # settings' folders lie inside the project (issue 18)
+    if upto is not None:
+        names = (PATCHES / "series").read_text().split()
+        end = next(i for i, n in enumerate(names) if n.startswith(upto))
+        (repo / "patches" / "series").write_text("".join(n + "\n" for n in names[: end + 1]))
     (repo / "f5quilt.yaml").write_text(yaml.safe_dump({"tree": "patched", "patches": "patches", "upstream": pin}))
     env = dict(os.environ, F5QUILT_CACHE=str(cache_dir().resolve()), NO_COLOR="1")
     res = subprocess.run([sys.executable, "-m", "f5quilt", "push", "-a"], cwd=repo, env=env,
@@ -63,8 +70,12 @@ def build_f5_trees(work: Path):
 
 @pytest.fixture(scope="session")
 def f5_trees(tmp_path_factory):
-    """(pristine_root, patched_root): F5-TTS 1.1.22 as released, and with patches/series applied."""
-    return build_f5_trees(tmp_path_factory.mktemp("f5trees"))
+    """(pristine_root, patched_root): F5-TTS 1.1.22 as released, and with patches/series applied.
+
+    $F5QUILT_F5_PATCHED_TREE replaces the patched tree by a tree made elsewhere: benchmarks/payload_mutants.py
+    runs these tests on the series with one line of one patch broken, and each such mutant must fail a test."""
+    pristine, patched = build_f5_trees(tmp_path_factory.mktemp("f5trees"))
+    return pristine, Path(os.environ.get("F5QUILT_F5_PATCHED_TREE", patched))
 
 
 @pytest.fixture(scope="session")
@@ -96,12 +107,15 @@ def f5_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def ref_wavs(tmp_path_factory, f5_run):
-    """Reference clips: mono 24 kHz, and stereo 44.1 kHz (downmix + resample path)."""
+    """Reference clips: mono 24 kHz, and stereo 44.1 kHz (downmix + resample path); mono_b, another voice of
+    mono's length; voice, a copy of mono that a test rewrites with mono_b's bytes between two calls."""
     d = tmp_path_factory.mktemp("refs")
     code = (
         "import sys; sys.path.insert(0, %r); import f5_harness as h; "
-        "h.write_ref_wav(%r); h.write_ref_wav(%r, sr=44100, channels=2, seed=1, seconds=1.2)"
-        % (str(HERE), str(d / "mono.wav"), str(d / "stereo.wav"))
+        "h.write_ref_wav(%r); h.write_ref_wav(%r, sr=44100, channels=2, seed=1, seconds=1.2); "
+        "h.write_ref_wav(%r, seed=3); h.write_ref_wav(%r)"
+        % (str(HERE), str(d / "mono.wav"), str(d / "stereo.wav"), str(d / "mono_b.wav"), str(d / "voice.wav"))
     )
     subprocess.run([f5_python(), "-c", code], check=True)
-    return {"mono": str(d / "mono.wav"), "stereo": str(d / "stereo.wav"), "dir": d}
+    return {"mono": str(d / "mono.wav"), "stereo": str(d / "stereo.wav"), "mono_b": str(d / "mono_b.wav"),
+            "voice": str(d / "voice.wav"), "dir": d}
