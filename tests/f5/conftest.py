@@ -42,8 +42,6 @@ def build_f5_trees(work: Path, upto: str | None = None):
     """Pristine: the pin materialized by f5quilt. Patched: `python -m f5quilt push -a` of patches/series
     (a copy, in the project push writes in; up to the patch whose name starts with upto, if given) into a fresh
     tree (fetched by push itself), with an offset or fuzz treated as an error."""
-    import shutil
-
     import yaml
 
     from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
