@@ -34,6 +34,7 @@ COMMANDS = {
     "rebase": "rebasecmds", "status": "rebasecmds",
     "upstream": "upstreamcmds", "rerere": "rererecmds",
     "check": "checkcmd",
+    "exec": "depcmds",
     "export": "gitcmds", "range-diff": "gitcmds",
     "guard": "guardcmds", "select": "guardcmds",
     "fork": "quiltcmds", "snapshot": "quiltcmds", "annotate": "quiltcmds", "grep": "quiltcmds",

@@ -1,0 +1,61 @@
+"""Commands for a patched Python dependency: exec, install, capture, absorb, restore."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional, Tuple
+
+import click
+
+from f5quilt.output import QUIET, Reporter
+from . import cli
+from .common import Context, verbosity
+
+
+@cli.command("exec", context_settings={"ignore_unknown_options": True})
+@click.option("--json", "as_json", is_flag=True, help="Print each step and the first failure as JSON.")
+@click.option("--keep-going", is_flag=True, help="Run CMD after every patch, not only up to the first failure.")
+@click.option("--no-base", is_flag=True, help="Do not run CMD at the base (no patch applied) first.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARG]...")
+@verbosity
+def exec_(command: Tuple[str, ...], as_json: bool, keep_going: bool, no_base: bool, reporter: Reporter) -> int:
+    """Run CMD with each patch pushed in turn (as git rebase --exec).
+
+    Pops every patch, runs CMD at the base, then pushes the patches of the
+    series one by one (guarded-out ones skipped) and runs CMD after each,
+    in the current directory, without a shell. It stops at the first
+    patch that breaks CMD (exit non-zero) or does not apply, names it, and
+    puts the tree back as it was: the same patches applied, every file as
+    before (the walk is one transaction rolled back at the end, so nothing
+    is logged and a killed exec is undone by the next command).
+
+    Refuses while the tree holds edits no patch records (refresh, capture
+    or revert them first). Exit 0 when CMD passed everywhere, 1 when a
+    patch (or the base) breaks it.
+    """
+    from f5quilt.ops.execseries import exec_series
+    ws = Context.workspace(stale_tree="refuse")
+    out = Reporter(QUIET, out=reporter.err, err=reporter.err) if as_json else reporter
+    result = exec_series(ws, out, list(command), cwd=Path.cwd(), keep_going=keep_going, base=not no_base,
+                         stdout_to_stderr=as_json)
+    broken = result.first_broken
+    if as_json:
+        click.echo(json.dumps({"command": list(command), "steps": [s.to_json(ws) for s in result.steps],
+                               "first_broken": broken.to_json(ws) if broken else None,
+                               "top": ws.display(result.restored_top) if result.restored_top else None},
+                              indent=2))
+        return 0 if broken is None else 1
+    if broken is None:
+        reporter.info(f"{' '.join(command)} passed at the base and after each of {len(result.steps) - 1} "
+                      "patches" if result.steps and result.steps[0].patch is None else
+                      f"{' '.join(command)} passed after each of {len(result.steps)} patches")
+    elif broken.patch is None:
+        reporter.error(f"{' '.join(command)} fails at the base already (exit {broken.returncode}), "
+                       "before any patch")
+    elif broken.returncode is None:
+        reporter.error(f"Patch {ws.display(broken.patch)} does not apply: {broken.error}")
+    else:
+        reporter.error(f"Patch {ws.display(broken.patch)} breaks {' '.join(command)} (exit {broken.returncode})")
+    top = result.restored_top
+    reporter.step(f"Now at patch {ws.display(top)}" if top else "No patches applied")
+    return 0 if broken is None else 1
