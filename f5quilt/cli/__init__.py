@@ -34,7 +34,7 @@ COMMANDS = {
     "rebase": "rebasecmds", "status": "rebasecmds",
     "upstream": "upstreamcmds", "rerere": "rererecmds",
     "check": "checkcmd",
-    "exec": "depcmds",
+    "exec": "depcmds", "install": "depcmds",
     "export": "gitcmds", "range-diff": "gitcmds",
     "guard": "guardcmds", "select": "guardcmds",
     "fork": "quiltcmds", "snapshot": "quiltcmds", "annotate": "quiltcmds", "grep": "quiltcmds",

@@ -78,6 +78,8 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     if tree_check:
         from f5quilt.ops.drift import tree_drift
         drift = tree_drift(ws, base, up)
+    from f5quilt.ops.install import installed_mismatches
+    installed = [] if onto else installed_mismatches(ws)  # said, never failing the check
     ok = not any(r.status in NOT_LANDING for r in results) and not drift
     if strict and any(r.status != CLEAN for r in results):
         ok = False
@@ -89,6 +91,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
             "unlisted": unlisted,
             "drift": drift,
             "skipped": [{"patch": n, "guard": why} for n, why in skipped.items()],
+            "installed": installed,
         }, indent=2))
         return 0 if ok else EXIT_ERROR
     for rel in unlisted:
@@ -124,8 +127,15 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
                     (reporter.error if strict else reporter.info)(f"{shown}: {h['file']}: {h['message']}")
         else:
             reporter.verbose(f"{shown}: clean")
+        for h in r.hunks:  # -v: where each hunk landed, as --json says
+            if h["status"] == "applied":
+                reporter.verbose(f"  {h['file']}: hunk #{h['hunk']} {h['landing']} at line {h['line']}"
+                                 + (f", offset {h['offset']}" if h["offset"] else "")
+                                 + (f", fuzz {h['fuzz']}" if h["fuzz"] else ""))
     for d in drift:
         reporter.error(f"{os.path.relpath(ws.tree, ws.settings.base)}/{d['file']}: {d['why']}")
+    for item in installed:
+        reporter.warn(f"note: {item['why']}")
     against = up.pin.describe() if up else "the unpatched tree"
     n = len(results)
     if ok:

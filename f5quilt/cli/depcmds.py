@@ -59,3 +59,38 @@ def exec_(command: Tuple[str, ...], as_json: bool, keep_going: bool, no_base: bo
     top = result.restored_top
     reporter.step(f"Now at patch {ws.display(top)}" if top else "No patches applied")
     return 0 if broken is None else 1
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--python", "python", metavar="PYTHON",
+              help="The interpreter whose pip builds and installs (default: the one running f5quilt).")
+@click.option("--target", type=click.Path(file_okay=False, path_type=Path),
+              help="Install into this folder (pip install --target) instead of the environment.")
+@click.option("--wheel-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Only build: write the wheel into this folder, install nothing.")
+@click.option("--no-build-isolation", is_flag=True,
+              help="Build with what the interpreter has (offline), not in pip's isolated environment.")
+@verbosity
+def install(name: Optional[str], python: Optional[str], target: Optional[Path], wheel_dir: Optional[Path],
+            no_build_isolation: bool, reporter: Reporter) -> int:
+    """Build the patched tree into a wheel and install it.
+
+    Builds a wheel (PEP 517, `python -m pip wheel --no-deps`) from a copy of
+    the tree as it stands (pristine + the applied patches; the tree itself
+    gets no build/ or egg-info) and installs it with pip into the active
+    interpreter's environment (--python, or --target DIR; --wheel-dir DIR
+    only builds). The wheel's dist-info carries f5quilt.json: the pin and a
+    hash of the applied patches; status and check say when an installed
+    copy is no longer the series. NAME: the upstream (its tree's folder or
+    project name). Refuses while the tree holds edits no patch records.
+    Exit 0 installed, 1 error (pip's last error line is shown).
+    """
+    import sys
+    from f5quilt.ops.install import install as install_core
+    if target is not None and wheel_dir is not None:
+        raise click.UsageError("give --target or --wheel-dir, not both")
+    ws = Context.workspace()
+    install_core(ws, reporter, python=python or sys.executable, target=target, wheel_dir=wheel_dir,
+                 build_isolation=not no_build_isolation, name=name)
+    return 0

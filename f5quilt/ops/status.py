@@ -88,6 +88,8 @@ def status_report(ws: Workspace) -> Dict[str, Any]:
         for d in tree_drift(ws, up.reader(), up):
             if "not refreshed" not in d["why"]:
                 attention.append({"kind": "outside", "file": d["file"], "why": d["why"]})
+    from f5quilt.ops.install import installed_mismatches
+    attention.extend(installed_mismatches(ws))
     return {
         "upstream": up.pin.describe() if up else None,
         "tree": os.path.relpath(ws.tree, ws.settings.base),
