@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import click
 
 from f5quilt.output import QUIET, Reporter
+from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context, verbosity
 
@@ -93,4 +94,74 @@ def install(name: Optional[str], python: Optional[str], target: Optional[Path], 
     ws = Context.workspace()
     install_core(ws, reporter, python=python or sys.executable, target=target, wheel_dir=wheel_dir,
                  build_isolation=not no_build_isolation, name=name)
+    return 0
+
+
+def _tree_files(ws: Workspace, files: Tuple[str, ...]) -> Optional[List[str]]:
+    """FILE arguments (relative to the current directory) as paths in the tree."""
+    from f5quilt.ops.authoring import tree_rel
+    return [tree_rel(ws, f) for f in files] if files else None
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("files", nargs=-1, type=click.Path())
+@verbosity
+def capture(name: str, files: Tuple[str, ...], reporter: Reporter) -> int:
+    """Make a new patch on top of the edits made without `add`.
+
+    Every file that differs from pristine + the applied patches (what
+    `status` lists as edited outside any patch, created, deleted, or not
+    refreshed) -- or only FILES -- goes into a new patch NAME on top,
+    written at once; the tree keeps its content. One transaction: `f5quilt
+    undo` takes it back. Exit 0 done, 2 nothing to capture, 1 error.
+    """
+    from f5quilt.ops.capture import capture as capture_core
+    ws = Context.workspace(stale_tree="refuse")
+    capture_core(ws, reporter, name, _tree_files(ws, files))
+    return 0
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option("-n", "--dry-run", is_flag=True, help="Say where each file's changes would go; write nothing.")
+@verbosity
+def absorb(files: Tuple[str, ...], dry_run: bool, reporter: Reporter) -> int:
+    """Move each edit into the applied patch that last changed its lines.
+
+    As `git absorb`/`jj absorb`: for each changed region of each edited file
+    (or only FILES), the applied patch that last wrote those lines takes the
+    change and is refreshed; the tree is unchanged. Refuses, in one line
+    naming the file and lines, a change to lines no patch wrote (capture
+    it), to lines several patches wrote, or into a patch that a later patch
+    follows in the same file. One transaction. Exit 0 done, 2 nothing to
+    absorb, 1 refused or error.
+    """
+    from f5quilt.ops.capture import absorb as absorb_core, absorb_plan
+    ws = Context.workspace(stale_tree="refuse")
+    if dry_run:
+        plan = absorb_plan(ws, _tree_files(ws, files))
+        for name, rels in plan.items():
+            for rel in rels:
+                reporter.info(f"{rel} -> {ws.display(name)}")
+        return 0 if plan else 2
+    absorb_core(ws, reporter, _tree_files(ws, files))
+    return 0
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@verbosity
+def restore(files: Tuple[str, ...], reporter: Reporter) -> int:
+    """Put FILES back as pristine + the applied patches say.
+
+    Undoes edits that no patch holds (which `revert` cannot: it works on the
+    top patch's files) as well as unrefreshed ones: each file gets the
+    content the last applied patch holding it leaves (its patch file), or
+    the pristine release's. One transaction: `f5quilt undo` brings the
+    edits back. Exit 0 done, 2 a file holds no edits, 1 error.
+    """
+    from f5quilt.ops.capture import restore as restore_core
+    ws = Context.workspace(stale_tree="refuse")
+    restore_core(ws, reporter, _tree_files(ws, files) or [])
     return 0
