@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Optional
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
 
 import click
 
@@ -31,6 +32,19 @@ def unpatched_reader(ws: Workspace) -> Any:
     return read
 
 
+def series_files_among(ws: Workspace, files: Tuple[str, ...]) -> bool:
+    """Whether any of ``files`` (relative to the current directory) is the settings file, the
+    series file or inside the patches folder, wherever the settings put them."""
+    watched = [ws.settings.patches.resolve(), ws.settings.series.resolve()]
+    if ws.settings.settings_file is not None:
+        watched.append(ws.settings.settings_file.resolve())
+    for name in files:
+        path = Path(os.path.abspath(name))
+        if any(path == w or w in path.parents for w in watched):
+            return True
+    return False
+
+
 @cli.command()
 @click.option("--strict", is_flag=True, help="Fail on any offset or fuzz, not only on failing hunks.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
@@ -40,9 +54,13 @@ def unpatched_reader(ws: Workspace) -> Any:
 @click.option("--onto", metavar="NEW_PIN",
               help="Forecast a rebase: check against NEW_PIN instead, 3-way merging in memory what does not "
                    "fit (states merge, conflict, contained).")
+@click.option("--if-changed", is_flag=True,
+              help="Check only when one of FILES (the pre-commit hook passes the staged ones) is the "
+                   "settings, the series or in the patches folder the settings name; else exit 0.")
+@click.argument("files", nargs=-1, type=click.Path())
 @verbosity
 def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], onto: Optional[str],
-          reporter: Reporter) -> int:
+          if_changed: bool, files: Tuple[str, ...], reporter: Reporter) -> int:
     """Prove the series applies to the pinned upstream, touching no tree.
 
     Applies every patch in memory, in order, onto the pristine release the
@@ -54,7 +72,11 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     and a patch NEW_PIN already has is reported (contained). Exit 0 when
     everything applies (with --strict: exactly), 1 otherwise.
     """
+    if files and not if_changed:
+        raise click.UsageError("FILES are for --if-changed (the pre-commit hook)")
     ws = Context.workspace(repair=False)  # check writes nothing, not even a repair
+    if if_changed and not series_files_among(ws, files):
+        return 0
     if not ws.settings.series.exists():
         raise F5QuiltError(f"No series file found ({ws.settings.series})")
     up = ws.upstream()
