@@ -113,6 +113,15 @@ def unrecorded_edits(ws: Workspace, up: Optional[Upstream] = None) -> List[str]:
     return found
 
 
+def _same_pin(old: Pin, new: Pin) -> bool:
+    """Whether NEW_PIN names the release the series is on (a rebase would be a no-op)."""
+    if (old.kind, old.spec, old.ref) != (new.kind, new.spec, new.ref):
+        return False
+    if old.kind == "git":  # a branch moves: the same ref may be a new commit, unless it is one
+        return old.commit is not None and old.commit in (new.commit, new.ref)
+    return all(a is None or b is None or a == b for a, b in ((old.commit, new.commit), (old.sha256, new.sha256)))
+
+
 def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
           keep_contained: bool = False) -> int:
     if _load_state(ws):
@@ -120,6 +129,8 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
     old_up = ws.upstream()
     if old_up is None or ws.settings.settings_file is None:
         raise F5QuiltError("rebase needs an upstream pin in f5quilt.yaml")
+    if _same_pin(old_up.pin, new_pin):
+        raise NothingToDo(f"The series is pinned to {new_pin.describe()} already: nothing to rebase")
     ws.ensure_tree(out)
     recover(ws, out)
     stale = ws.tree_mismatch()
