@@ -21,3 +21,21 @@ def test_rebase_onto_the_current_pin_says_nothing_to_do_and_logs_nothing(tmp_pat
     rc, out, err = run(repo, "rebase", "--onto", str(tmp_path / "proj-1.0"))
     assert rc == 2 and "nothing to rebase" in err, out + err
     assert snapshot(repo) == before and log_entries(repo) == log
+
+
+def test_new_without_settings_says_quilt_mode_once_on_a_terminal(tmp_path: Path, run: Runner,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import f5quilt.cli.authoringcmds as cmds
+    monkeypatch.setattr(cmds, "_on_a_terminal", lambda: True)
+    (tmp_path / "a").mkdir()
+    rc, out, err = run(tmp_path / "a", "new", "-q", "a.patch")
+    assert rc == 0 and err == ""  # -q: errors only
+    (tmp_path / "b").mkdir()
+    rc, out, err = run(tmp_path / "b", "new", "b.patch")
+    assert rc == 0 and len(err.splitlines()) == 1
+    assert err.startswith("quilt mode (no f5quilt.yaml here or above): making patches/ and .pc/ in ")
+    rc, out, err = run(tmp_path / "b", "new", "c.patch")
+    assert rc == 0 and err == ""  # said once: the folders exist now
+    monkeypatch.setattr(cmds, "_on_a_terminal", lambda: False)
+    (tmp_path / "c").mkdir()
+    assert run(tmp_path / "c", "new", "d.patch")[2] == ""  # scripts and quilt's own suite: quilt's output
