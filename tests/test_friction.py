@@ -39,3 +39,11 @@ def test_new_without_settings_says_quilt_mode_once_on_a_terminal(tmp_path: Path,
     monkeypatch.setattr(cmds, "_on_a_terminal", lambda: False)
     (tmp_path / "c").mkdir()
     assert run(tmp_path / "c", "new", "d.patch")[2] == ""  # scripts and quilt's own suite: quilt's output
+
+
+def test_a_patch_named_by_its_number_gets_a_suggestion(tmp_path: Path, run: Runner) -> None:
+    repo = project(tmp_path, run)
+    rc, out, err = run(repo, "goto", "01")
+    assert rc == 1 and err.strip() == "Patch 01 is not in series; did you mean patches/01-five.patch?"
+    rc, out, err = run(repo, "push", "patches/0")
+    assert "did you mean patches/01-five.patch or patches/02-twenty.patch?" in err
