@@ -47,3 +47,17 @@ def test_a_patch_named_by_its_number_gets_a_suggestion(tmp_path: Path, run: Runn
     assert rc == 1 and err.strip() == "Patch 01 is not in series; did you mean patches/01-five.patch?"
     rc, out, err = run(repo, "push", "patches/0")
     assert "did you mean patches/01-five.patch or patches/02-twenty.patch?" in err
+
+
+def test_check_tree_on_a_stale_tree_says_stale_instead_of_listing_upstreams_changes(
+        tmp_path: Path, run: Runner) -> None:
+    repo = project(tmp_path, run)
+    write_tree(tmp_path / "proj-1.1", {"mod.py": numbered(30), "other.py": numbered(10) + "line 11\n"})
+    settings = repo / "f5quilt.yaml"
+    settings.write_text(settings.read_text().replace("path: ../proj-1.0", "path: ../proj-1.1"))
+    rc, out, err = run(repo, "check", "--tree")
+    assert rc == 1
+    assert "other.py" not in err, err  # upstream's change, not an edit
+    assert "third_party/proj-1.0: stale tree: third_party/proj-1.0 holds" in err
+    data = json.loads(run(repo, "check", "--tree", "--json")[1])
+    assert [d["file"] for d in data["drift"]] == ["third_party/proj-1.0"]

@@ -97,7 +97,10 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
                            merge_base=merge_base)
     unlisted = unlisted_patch_files(ws.settings.patches, ws.series)
     drift: List[Dict[str, str]] = []
-    if tree_check:
+    stale = ws.tree_mismatch() if tree_check else None
+    if stale:  # against another release every file upstream changed would read as an edit
+        drift = [{"file": os.path.relpath(ws.tree, ws.settings.base), "why": f"stale tree: {stale}"}]
+    elif tree_check:
         from f5quilt.ops.drift import tree_drift
         drift = tree_drift(ws, base, up)
     from f5quilt.ops.install import installed_mismatches
@@ -155,7 +158,8 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
                                  + (f", offset {h['offset']}" if h["offset"] else "")
                                  + (f", fuzz {h['fuzz']}" if h["fuzz"] else ""))
     for d in drift:
-        reporter.error(f"{os.path.relpath(ws.tree, ws.settings.base)}/{d['file']}: {d['why']}")
+        shown = d["file"] if stale else f"{os.path.relpath(ws.tree, ws.settings.base)}/{d['file']}"
+        reporter.error(f"{shown}: {d['why']}")
     for item in installed:
         reporter.warn(f"note: {item['why']}")
     against = up.pin.describe() if up else "the unpatched tree"
@@ -166,6 +170,6 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
         bad = sum(1 for r in results if r.status in NOT_LANDING or (strict and r.status != CLEAN))
         if bad:
             reporter.error(f"{bad} of {n} patches do not apply{' exactly' if strict else ''} to {against}")
-        if drift:
+        if drift and not stale:
             reporter.error(f"{len(drift)} file(s) in the tree differ from {against} + applied patches")
     return 0 if ok else EXIT_ERROR
