@@ -61,3 +61,10 @@ def test_check_tree_on_a_stale_tree_says_stale_instead_of_listing_upstreams_chan
     assert "third_party/proj-1.0: stale tree: third_party/proj-1.0 holds" in err
     data = json.loads(run(repo, "check", "--tree", "--json")[1])
     assert [d["file"] for d in data["drift"]] == ["third_party/proj-1.0"]
+
+
+def test_check_verbose_shows_where_each_hunk_landed(tmp_path: Path, run: Runner) -> None:
+    repo = project(tmp_path, run)
+    rc, out, err = run(repo, "check", "-v")
+    assert rc == 0
+    assert "  mod.py: hunk #1 exact at line 2" in out and "  mod.py: hunk #1 exact at line 17" in out
