@@ -68,3 +68,23 @@ def test_check_verbose_shows_where_each_hunk_landed(tmp_path: Path, run: Runner)
     rc, out, err = run(repo, "check", "-v")
     assert rc == 0
     assert "  mod.py: hunk #1 exact at line 2" in out and "  mod.py: hunk #1 exact at line 17" in out
+
+
+def test_range_diff_rebase_shows_a_much_changed_patch_as_changed_not_dropped_and_added(
+        tmp_path: Path, run: Runner) -> None:
+    repo = project(tmp_path, run)
+    assert run(repo, "pop", "-a")[0] == 0
+    def release(n: int) -> str:  # lines 14-26 renamed upstream: 02's context is all new
+        return "".join(f"row {i} of the new release\n" if 14 <= i <= 26 else f"line {i}\n" for i in range(1, n + 1))
+    write_tree(tmp_path / "proj-2.0", {"mod.py": release(30), "other.py": numbered(10)})
+    rc, out, err = run(repo, "rebase", "--onto", str(tmp_path / "proj-2.0"))
+    assert rc == 3, out + err
+    mod = repo / "third_party/proj-1.0/mod.py"
+    mod.write_text(release(30).replace("line 5\n", "LINE 5\n")
+                   .replace("row 20 of the new release\n", "A COMPLETELY DIFFERENT TWENTIETH ROW\n"))
+    rc, out, err = run(repo, "rebase", "--continue")
+    assert rc == 0, out + err
+    rc, out, err = run(repo, "range-diff", "--rebase")
+    assert "changed:   02-twenty.patch" in out, out
+    assert "dropped" not in out.replace("0 dropped", "") and "added:" not in out
+    assert "+A COMPLETELY DIFFERENT TWENTIETH ROW" in out
