@@ -88,3 +88,20 @@ def test_range_diff_rebase_shows_a_much_changed_patch_as_changed_not_dropped_and
     assert "changed:   02-twenty.patch" in out, out
     assert "dropped" not in out.replace("0 dropped", "") and "added:" not in out
     assert "+A COMPLETELY DIFFERENT TWENTIETH ROW" in out
+
+
+@pytest.mark.slow_network
+def test_a_download_ends_with_a_summary_line_and_shows_pips_progress_on_a_terminal(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from f5quilt import output
+    from f5quilt.repo.upstream import Pin, Upstream
+    lines: list = []  # type: ignore[type-arg]
+    monkeypatch.setattr(output, "progress_hook", None)  # not a terminal: quiet pip, one summary line
+    Upstream(Pin("pypi", "packaging==24.1"), tmp_path / "c1").archive(lines.append)
+    assert lines[0] == "Downloading packaging==24.1 from PyPI"
+    assert lines[1].startswith("Downloaded packaging-24.1.tar.gz (") and lines[1].endswith(" s)")
+    assert "Saved" not in capfd.readouterr().err
+    monkeypatch.setattr(output, "progress_hook", lambda items, label: items)  # a terminal
+    Upstream(Pin("pypi", "packaging==24.1"), tmp_path / "c2").archive(lines.append)
+    shown = capfd.readouterr()
+    assert "packaging-24.1.tar.gz" in shown.err and shown.out == ""  # pip's progress, on stderr
