@@ -129,7 +129,7 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
     old_up = ws.upstream()
     if old_up is None or ws.settings.settings_file is None:
         raise F5QuiltError("rebase needs an upstream pin in f5quilt.yaml")
-    if _same_pin(old_up.pin, new_pin):
+    if _same_pin(old_up.pin, new_pin) and not (ws.tree.is_dir() and ws.tree_mismatch()):  # stale: said below
         raise NothingToDo(f"The series is pinned to {new_pin.describe()} already: nothing to rebase")
     ws.ensure_tree(out)
     recover(ws, out)
