@@ -108,7 +108,7 @@ def _tree_files(ws: Workspace, files: Tuple[str, ...]) -> Optional[List[str]]:
 @click.argument("files", nargs=-1, type=click.Path())
 @verbosity
 def capture(name: str, files: Tuple[str, ...], reporter: Reporter) -> int:
-    """Make a new patch on top of the edits made without `add`.
+    """Turn the edits made without `add` into a new patch on top.
 
     Every file that differs from pristine + the applied patches (what
     `status` lists as edited outside any patch, created, deleted, or not
