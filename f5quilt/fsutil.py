@@ -5,7 +5,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 from f5quilt.errors import F5QuiltError, UnsafePath
 
@@ -102,13 +102,32 @@ def check_inside(root: Path, rel: str, patch: str = "") -> Path:
     return target
 
 
+Stamp = Tuple[int, int, int]  # inode, size, mtime in ns: what another program's save changes
+
+
+def stamp_of(path: Union[str, Path]) -> Optional[Stamp]:
+    """``path``'s stamp (not following a symlink), None when it does not exist."""
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def read_bytes_or_none(path: Union[str, Path]) -> Optional[bytes]:
     """A file's bytes, None when it does not exist; a one-line error for what is not a file."""
+    return read_stamped(path)[0]
+
+
+def read_stamped(path: Union[str, Path]) -> Tuple[Optional[bytes], Optional[Stamp]]:
+    """``read_bytes_or_none`` and the stamp of what was read (taken before reading, so a save
+    during the read shows as a change)."""
     try:
         with open(path, "rb") as fh:
-            return fh.read()
+            st = os.fstat(fh.fileno())
+            return fh.read(), (st.st_ino, st.st_size, st.st_mtime_ns)
     except FileNotFoundError:
-        return None
+        return None, None
     except IsADirectoryError:
         raise F5QuiltError(f"{path}: is a directory, not a file") from None
     except NotADirectoryError:

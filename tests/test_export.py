@@ -225,14 +225,19 @@ def test_import_goes_after_the_top_patch_and_refuses_a_taken_name(repo: Path, ru
     assert git("status", "--porcelain", cwd=repo) == ""  # byte for byte what was committed
 
 
-def test_import_of_ordinary_commits_writes_git_style_headers(tmp_path: Path, run: Runner) -> None:
-    up = tmp_path / "up"
+def _shouting_repo(up: Path, message: str) -> None:
+    """A git repository: a start commit, then one changing a.txt's line two (``message``)."""
     write_tree(up, {"a.txt": "one\ntwo\n"})
     git("init", "-q", cwd=up)
     git("add", "-A", cwd=up)
     git("commit", "-q", "-m", "start", cwd=up)
     (up / "a.txt").write_text("one\nTWO\n")
-    git("commit", "-q", "-am", "Shout two\n\nBecause.\n\nSigned-off-by: Test <test@example.invalid>", cwd=up)
+    git("commit", "-q", "-am", message, cwd=up)
+
+
+def test_import_of_ordinary_commits_writes_git_style_headers(tmp_path: Path, run: Runner) -> None:
+    up = tmp_path / "up"
+    _shouting_repo(up, "Shout two\n\nBecause.\n\nSigned-off-by: Test <test@example.invalid>")
     (up / "a.txt").write_text("ONE\nTWO\n")
     git("commit", "-q", "-am", "Shout one", cwd=up)
     tree = tmp_path / "tree"
@@ -250,6 +255,19 @@ def test_import_of_ordinary_commits_writes_git_style_headers(tmp_path: Path, run
     rc, _, err = run(tree, "import", "--git", "nope..HEAD", "--repo", str(up))
     assert rc == 1 and "nope..HEAD: not a revision range" in err
     assert (tree / "patches/series").read_text() == "shout-two.patch\nshout-one.patch\n"
+
+
+def test_import_never_overwrites_an_unlisted_patch_file(tmp_path: Path, run: Runner) -> None:
+    """Issue 18: a patch named after the commit subject overwrote a patch file the series does
+    not list (work in progress, say), exit 0."""
+    up = tmp_path / "up"
+    _shouting_repo(up, "Shout two")
+    tree = tmp_path / "tree"
+    write_tree(tree, {"patches/shout-two.patch": "my draft\n"})
+    rc, out, err = run(tree, "import", "--git", "HEAD~1..HEAD", "--repo", str(up))
+    assert rc == 0, err
+    assert (tree / "patches/shout-two.patch").read_text() == "my draft\n"
+    assert (tree / "patches/series").read_text() == "shout-two-2.patch\n"
 
 
 def test_git_am_of_the_mbox_onto_the_pristine_commit_gives_the_same_tree(repo: Path, run: Runner,

@@ -75,3 +75,19 @@ def test_usage_errors_exit_2_and_git_errors_are_one_line(repo: Path, run: Runner
     rc, _, err = run(repo, "rebase", "--onto", f"{up}@no-such-ref")
     assert rc == 1 and len(err.strip().splitlines()) == 1, err
     assert "no-such-ref" in err and "Traceback" not in err
+
+
+def test_a_second_rebase_keeps_an_earlier_dropped_patch_of_the_same_name(repo: Path, run: Runner,
+                                                                          tmp_path: Path) -> None:
+    """Issue 18: the second drop of a patch named p1.diff overwrote the first in dropped/."""
+    earlier = repo / ".f5quilt/dropped/p1.diff"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("the p1.diff an earlier rebase dropped\n")
+    assert run(repo, "push", "-a")[0] == 0
+    rc, out, err = run(repo, "rebase", "--onto", "../v2")
+    assert rc == 3, out + err
+    assert earlier.read_text() == "the p1.diff an earlier rebase dropped\n"
+    assert (repo / ".f5quilt/dropped/p1.diff.2").read_text() == P1
+    assert run(repo, "rebase", "--abort")[0] == 0
+    assert earlier.read_text() == "the p1.diff an earlier rebase dropped\n"
+    assert not (repo / ".f5quilt/dropped/p1.diff.2").exists()

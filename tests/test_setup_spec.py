@@ -224,3 +224,68 @@ def test_setup_spec_zip_source_global_and_string_if(tmp_path: Path) -> None:
     (tmp_path / "z2.spec").write_text(spec.replace("%setup -q -a 1", "%setup -q -n hello-%{shortcommit}"))
     rc, out = f5(tmp_path, "setup", "-d", "o2", "z2.spec")
     assert rc == 1 and out.startswith("z2.spec:2: shell expansion")
+
+
+# -- issue 18: escapes and tracebacks, each against a canary folder outside --------------------
+@pytest.mark.parametrize("prep, what", [
+    ("%setup -q -n ../../X\n", "%setup -n '../../X' leads outside"),
+    ("%setup -q\ncd ../..\n%patch0 -p1\n", "cd 'hello-1.2/../..' leads outside"),
+    ("%setup -q\n%patch0 -p1 -d ../..\n", "%patch -d 'hello-1.2/../..' leads outside"),
+    ("%setup -q -c -n /ABS\n", "%setup -n '/ABS' leads outside"),
+    ("%setup -q -a x1\n", "%setup -a 'x1' is not a number"),
+    ("%setup -q\n%patch -P zero\n", "%patch -P 'zero' is not a number"),
+    ("%setup -q\n%autopatch -m many\n", "%autopatch -m 'many' is not a number"),
+])
+def test_setup_spec_never_leaves_the_tree(tmp_path: Path, prep: str, what: str) -> None:
+    work = tmp_path / "a/b/work"
+    work.mkdir(parents=True)
+    sources(work)
+    (work / "bad.spec").write_text(HELLO.split("%prep\n")[0] + "%prep\n" + prep)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    rc, out = f5(work, "setup", "bad.spec")
+    assert rc == 1 and what in out and out.count("\n") == 1 and "Traceback" not in out, out
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("preamble, what", [
+    ("%bcond_with\n", "%bcond_with without a name"),
+    ("%undefine\n", "%undefine without a name"),
+    ("Name: he\0llo\n", "a NUL byte in Name:"),
+])
+def test_setup_spec_odd_preambles_are_one_line(tmp_path: Path, preamble: str, what: str) -> None:
+    sources(tmp_path)
+    (tmp_path / "bad.spec").write_text(preamble + HELLO)
+    rc, out = f5(tmp_path, "setup", "bad.spec")
+    assert rc == 1 and what in out and out.count("\n") == 1 and "Traceback" not in out, out
+
+
+def _symlink_tarball(path: Path, top: str) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        link = tarfile.TarInfo(f"{top}/out")
+        link.type, link.linkname = tarfile.SYMTYPE, "../../../canary"
+        tar.addfile(link)
+        data = b"planted\n"
+        evil = tarfile.TarInfo(f"{top}/out/evil.txt")
+        evil.size = len(data)
+        import io
+        tar.addfile(evil, io.BytesIO(data))
+
+
+def test_setup_never_unpacks_through_a_symlink_member(tmp_path: Path) -> None:
+    canary = tmp_path / "canary"
+    canary.mkdir()
+    work = tmp_path / "w"
+    work.mkdir()
+    _symlink_tarball(work / "hello-1.2.tar.gz", "hello-1.2")
+    (work / "fix-main.patch").write_text(MAIN_PATCH)
+    (work / "readme.patch").write_text(README_PATCH)
+    (work / "bad.spec").write_text(HELLO.replace("Source1:        extra-data.tar.bz2\n", "")
+                                   .replace("%setup -q -a 1", "%setup -q"))
+    rc, out = f5(work, "setup", "bad.spec")
+    assert rc == 1 and "through the symlink hello-1.2/out" in out, out
+    assert list(canary.iterdir()) == [] and not (work / "hello-1.2").exists()
+    # the series form of setup reads the same archive
+    (work / "series").write_text("# Source: hello-1.2.tar.gz\nfix-main.patch\n")
+    rc, out = f5(work, "setup", "series")
+    assert rc == 1 and "through the symlink" in out, out
+    assert list(canary.iterdir()) == []

@@ -30,7 +30,7 @@ COMMANDS = {
     "revert": "authoringcmds", "remove": "authoringcmds",
     "series": "query", "applied": "query", "unapplied": "query", "top": "query", "next": "query",
     "previous": "query",
-    "undo": "undocmds", "redo": "undocmds", "log": "undocmds",
+    "undo": "undocmds", "redo": "undocmds", "log": "undocmds", "stash": "stashcmds",
     "rebase": "rebasecmds", "status": "rebasecmds",
     "upstream": "upstreamcmds", "rerere": "rererecmds",
     "check": "checkcmd",
@@ -117,7 +117,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return int(rv or 0)
     except F5QuiltError as exc:
         sys.stdout.flush()  # what the command printed comes before its error, as in quilt
-        Context.reporter_for_errors().error(exc.message)
+        shown = Context.reporter_for_errors()
+        for line in exc.detail.splitlines():  # what the error is about, one line each (files...)
+            shown.error(line)
+        shown.error(exc.message)
         return exc.exit_code
     except BrokenPipeError:
         return 1

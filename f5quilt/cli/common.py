@@ -99,9 +99,12 @@ class Context:
         if repair:
             _lock(settings.settings_file.parent if settings.settings_file else settings.tree)
             if settings.settings_file is None:  # an init killed before its f5quilt.yaml appeared
+                from f5quilt.repo.transaction import Quarantined
                 from f5quilt.repo.workspace import repair_without_settings
                 command = repair_without_settings((cwd or Path.cwd()).resolve())
-                if command:
+                if isinstance(command, Quarantined):
+                    Context.reporter_for_errors().warn(command)
+                elif command:
                     Context.reporter_for_errors().warn(
                         f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it")
         _quilt_series_check(settings)

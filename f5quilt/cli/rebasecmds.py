@@ -21,7 +21,7 @@ from .common import Context, verbosity
 @click.option("--abort", is_flag=True, help="Restore the old pin, old tree and old patches, byte for byte.")
 @click.option("--force", is_flag=True,
               help="Start even though the tree holds unrecorded edits or unknown files "
-                   "(the old tree is kept in the log: `f5quilt undo` brings it back).")
+                   "(they are kept in a stash entry first: `f5quilt stash list`).")
 @click.option("--keep-contained", is_flag=True,
               help="Stop at a patch the new release already contains instead of dropping it.")
 @verbosity

@@ -12,10 +12,16 @@ from . import cli
 from .common import Context, verbosity
 
 
+FORCE = click.option("-f", "--force", is_flag=True,
+                     help="Where the whole tree is replaced (a fetch, a rebase) and it holds edits no patch "
+                          "records: go ahead, keeping them in a stash (f5quilt stash list).")
+
+
 @cli.command()
 @click.argument("steps", type=click.IntRange(1), default=1, required=False)
+@FORCE
 @verbosity
-def undo(steps: int, reporter: Reporter) -> int:
+def undo(steps: int, force: bool, reporter: Reporter) -> int:
     """Undo the last STEPS commands that changed anything (default 1).
 
     Restores the series, .pc/, the patch files, the settings and the tree
@@ -23,16 +29,21 @@ def undo(steps: int, reporter: Reporter) -> int:
     Refuses, listing the files, when a file changed after that command
     without being recorded: nothing unrecorded is ever discarded. Undo of a
     refresh restores the old patch file and keeps the edits in the tree.
+    Undo of a command that built or replaced the whole tree refuses while
+    the tree holds unrecorded work; --force stashes that work first.
     """
-    return undo_core.undo(Context.workspace(), reporter, steps)
+    return undo_core.undo(Context.workspace(), reporter, steps, force)
 
 
 @cli.command()
 @click.argument("steps", type=click.IntRange(1), default=1, required=False)
+@FORCE
 @verbosity
-def redo(steps: int, reporter: Reporter) -> int:
-    """Redo the last STEPS undone commands (default 1)."""
-    return undo_core.redo(Context.workspace(), reporter, steps)
+def redo(steps: int, force: bool, reporter: Reporter) -> int:
+    """Redo the last STEPS undone commands (default 1), by their log ids.
+
+    An undone entry is never pruned from the log while it can be redone."""
+    return undo_core.redo(Context.workspace(), reporter, steps, force)
 
 
 @cli.command("log")
@@ -45,7 +56,10 @@ def log_(as_json: bool, limit: int) -> int:
     in f5quilt's own state, where GNU quilt never looks. Entries marked
     (undone) can be redone.
     """
-    lines = undo_core.log_lines(Context.workspace(repair=False))
+    notes: list[str] = []
+    lines = undo_core.log_lines(Context.workspace(repair=False), notes)
+    for note in notes:
+        Context.reporter_for_errors().warn(note)
     if limit:
         lines = lines[-limit:]
     if as_json:

@@ -19,8 +19,10 @@ def upstream() -> None:
 @click.option("--replace", is_flag=True,
               help="Rebuild an existing tree from the pin (after the pin moved) and push again what was "
                    "applied; refused while the tree holds edits no patch records.")
+@click.option("-f", "--force", is_flag=True,
+              help="With --replace: go ahead over unrecorded edits, keeping them in a stash (f5quilt stash).")
 @verbosity
-def fetch(cache_only: bool, replace: bool, reporter: Reporter) -> int:
+def fetch(cache_only: bool, replace: bool, force: bool, reporter: Reporter) -> int:
     """Materialize the pinned release into the (missing) tree.
 
     Downloads are cached and checked against the pin's sha256 (a warm cache
@@ -38,7 +40,7 @@ def fetch(cache_only: bool, replace: bool, reporter: Reporter) -> int:
         raise click.UsageError("--cache-only and --replace exclude each other")
     if replace:
         from f5quilt.ops.vendor import replace_tree
-        return replace_tree(ws, reporter)
+        return replace_tree(ws, reporter, force=force)
     if cache_only:
         path = up.ensure_pristine(reporter.info)
         reporter.info(f"Pristine {up.pin.describe()} in {path}")

@@ -93,7 +93,10 @@ def choose_paths(fp: FilePatch, strip: int, patch: str, exists: Callable[[str], 
 def _mode_bits(git_mode: Optional[str], patch: str, line: int, path: str) -> Optional[int]:
     if not git_mode:
         return None
-    value = int(git_mode, 8)
+    try:
+        value = int(git_mode, 8)
+    except ValueError:
+        raise F5QuiltError(f"{patch}:{line}: {path}: malformed file mode {git_mode!r}") from None
     if stat.S_ISLNK(value) or (value >> 12) == 0o16:
         raise F5QuiltError(f"{patch}:{line}: {path}: symlinks and submodules are not supported")
     return stat.S_IMODE(value)

@@ -259,6 +259,8 @@ def read_spec(path: str, text: str, sourcedir: str) -> List[Record]:
             spec.broken.pop(parts[1], None)
             spec.macros[parts[1]] = body
             continue
+        if word in ("%bcond_with", "%bcond_without", "%undefine") and len(line.split()) < 2:
+            raise spec.fail(f"{word} without a name")
         if word in ("%bcond_with", "%bcond_without"):
             name = line.split()[1]
             if word == "%bcond_without":
@@ -271,6 +273,8 @@ def read_spec(path: str, text: str, sourcedir: str) -> List[Record]:
             m = re.match(r"^(Name|Version|Release|Epoch|Source|Patch)(\d*)\s*:\s*(.*?)\s*$", line, re.I)
             if m:
                 tag, n, value = m.group(1).lower(), m.group(2), spec.expand(m.group(3))
+                if "\0" in value:
+                    raise spec.fail(f"a NUL byte in {m.group(1)}:")
                 if tag in ("name", "version", "release", "epoch"):
                     if section == "preamble":
                         spec.macros[tag] = value
@@ -295,6 +299,19 @@ def _prep(spec: Spec, prep: List[Tuple[int, str]]) -> List[Record]:
     records: List[Record] = []
     cwd = "."
 
+    def number(text: str, what: str) -> int:
+        if not re.fullmatch(r"\d{1,9}", text):
+            raise spec.fail(f"{what} {text!r} is not a number")
+        return int(text)
+
+    def inside(folder: str, what: str) -> str:
+        """A folder %prep works in: inside the build folder, never ``..`` or absolute (quilt
+        setup would unpack or write there, outside the tree)."""
+        norm = os.path.normpath(folder)
+        if os.path.isabs(norm) or norm == ".." or norm.startswith("../") or "\0" in norm:
+            raise spec.fail(f"{what} {folder!r} leads outside the build folder")
+        return norm
+
     def source(n: int) -> str:
         if n not in spec.sources:
             raise spec.fail(f"Source{n} is not defined")
@@ -312,7 +329,7 @@ def _prep(spec: Spec, prep: List[Tuple[int, str]]) -> List[Record]:
             extra.append("-R")
         where = cwd
         if "d" in opts:
-            where = os.path.normpath(os.path.join(cwd, opts["d"][-1]))
+            where = inside(os.path.join(cwd, opts["d"][-1]), "%patch -d")
         records.append(Record("patch", where, spec.patches[n], " ".join(extra)))
 
     def setup(opts: Dict[str, List[str]]) -> None:
@@ -320,9 +337,10 @@ def _prep(spec: Spec, prep: List[Tuple[int, str]]) -> List[Record]:
         name = opts["n"][-1] if "n" in opts else f"{spec.lookup('name')}-{spec.lookup('version')}"
         if spec.lookup("name") is None and "n" not in opts:
             raise spec.fail("%setup without -n and no Name:/Version:")
+        name = inside(name, "%setup -n" if "n" in opts else "%setup's folder")
         cwd = "."
         for b in opts.get("b", []):
-            records.append(Record("tar", ".", source(int(b))))
+            records.append(Record("tar", ".", source(number(b, "%setup -b"))))
         if "c" in opts:
             cwd = name
             if "T" not in opts:
@@ -332,14 +350,14 @@ def _prep(spec: Spec, prep: List[Tuple[int, str]]) -> List[Record]:
                 records.append(Record("tar", ".", source(0)))
             cwd = name
         for a in opts.get("a", []):
-            records.append(Record("tar", name, source(int(a))))
+            records.append(Record("tar", name, source(number(a, "%setup -a"))))
 
     def autopatch(opts: Dict[str, List[str]], nums: List[str]) -> None:
-        chosen = sorted(spec.patches) if not nums else [int(x) for x in nums]
+        chosen = sorted(spec.patches) if not nums else [number(x, "%autopatch") for x in nums]
         if "m" in opts:
-            chosen = [n for n in chosen if n >= int(opts["m"][-1])]
+            chosen = [n for n in chosen if n >= number(opts["m"][-1], "%autopatch -m")]
         if "M" in opts:
-            chosen = [n for n in chosen if n <= int(opts["M"][-1])]
+            chosen = [n for n in chosen if n <= number(opts["M"][-1], "%autopatch -M")]
         for n in chosen:
             patch(n, {k: v for k, v in opts.items() if k == "p"})
 
@@ -373,13 +391,13 @@ def _prep(spec: Spec, prep: List[Tuple[int, str]]) -> List[Record]:
             m = re.match(r"^%\{?patch(\d*)\}?", raw.strip())
             assert m
             opts, rest = _opts(spec, args[1:], "ERzsqfp:P:b:F:d:o:", "%patch")
-            nums = [int(x) for x in opts.pop("P", [])] + [int(x) for x in rest]
+            nums = [number(x, "%patch -P") for x in opts.pop("P", [])] + [number(x, "%patch") for x in rest]
             if m.group(1):
                 nums.insert(0, int(m.group(1)))
             for n in nums or [0]:
                 patch(n, opts)
         elif word == "cd" and len(args) == 2 and "$" not in args[1] and not os.path.isabs(args[1]):
-            cwd = os.path.normpath(os.path.join(cwd, args[1]))
+            cwd = inside(os.path.join(cwd, args[1]), "cd")
         elif raw.strip().startswith("%"):
             raise spec.fail(f"the %prep macro {raw.strip().split()[0]}")
         elif any(a.split("/")[-1] in _UNFOLLOWED or "`" in a or "$(" in a for a in args if a not in ("|",)):

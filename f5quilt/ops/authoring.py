@@ -15,13 +15,13 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from f5quilt.engine.apply import apply_patch
 from f5quilt.errors import F5QuiltError, NothingToDo
-from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath, safe_user_name
+from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
 from f5quilt.engine.gitdiff import diff_files
 from f5quilt.output import Reporter
 from f5quilt.model.patch import parse_patch, patch_header, split_lines
 from f5quilt.model.series import SeriesEntry
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.pushpop import recorded_after, recover, report_result, write_rejects
+from f5quilt.ops.pushpop import recorded_after, recover, report_result, unrefreshed_files, write_rejects
 from f5quilt.repo.pcdir import digest
 
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
@@ -359,7 +359,7 @@ def _new_patch(ws: Workspace, out: Reporter, given: str) -> None:
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if name.startswith(prefix):
         name = name[len(prefix):]
-    safe_user_name(ws.settings.patches, name, "new")
+    ws.patch_name(name, "new")
     if ws.series.get(name):
         raise F5QuiltError(f"Patch {ws.display(name)} exists already"
                            + (", please choose a different name" if ws.settings.settings_file else ""))
@@ -388,6 +388,9 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
     sums = recorded_sums or {}
     empty = ws.stack.existed_empty(name)
     status = 0
+    pristine: Optional[Callable[[str], Optional[bytes]]] = None
+    owned: Optional[Dict[str, str]] = None
+    made: Dict[str, Optional[str]] = {}
     for path in files:
         _below_state(ws, path)
         rel = tree_rel(ws, path)
@@ -401,6 +404,33 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
                 raise F5QuiltError(f"File {rel} modified by patch {ws.display(p)}")
         data = ws.read_tree(rel)
         target = check_inside(ws.tree, rel)
+        # the backup is the ground truth (pristine + the applied patches), never whatever the
+        # tree holds: an edit made before `add` belongs to this patch, and one not refreshed
+        # into a lower patch must not vanish into this one's backup (status would go quiet)
+        if ws.settings.settings_file is not None:
+            if owned is None:
+                owned = {r: n for n in ws.stack.applied() for r in ws.stack.backup_files(n)}
+            if rel in owned:
+                lower = unrefreshed_files(ws, [rel]).get(rel)
+                if lower is not None:
+                    raise F5QuiltError(f"File {rel} has changes not refreshed into patch {ws.display(lower)}: "
+                                       f"refresh {ws.display(lower)} first (or revert them), then add it")
+            else:
+                if pristine is None:
+                    from f5quilt.ops.drift import tree_upstream
+                    up = tree_upstream(ws)
+                    pristine = up.reader() if up is not None else (lambda r: data)
+                truth = pristine(rel)
+                if truth != data:
+                    out.info(f"File {rel} was edited before it was added: the edit goes into "
+                             f"patch {ws.display(name)} (its backup is the pristine file)")
+                    ws.fs.write(backup, truth or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
+                    made[rel] = digest(truth)
+                    if truth == b"":
+                        empty.add(rel)
+                    sums[rel] = digest(truth)  # what a refreshed patch leaves: the edit shows as unrefreshed
+                    out.info(f"File {rel} added to patch {ws.display(name)}")
+                    continue
         if data is not None and os.lstat(target).st_nlink > 1:
             # quilt's backup-files -b -L: the backup keeps the inode (and its other hard
             # links), the tree gets a file of its own, so an edit in place shows nowhere else
@@ -412,8 +442,11 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
         if data == b"":
             empty.add(rel)
         sums[rel] = digest(data)
+        made[rel] = digest(data)
         out.info(f"File {rel} added to patch {ws.display(name)}")
     ws.stack.set_existed_empty(name, empty)
+    if made:  # what each new backup holds: pop trusts it only while it still does
+        ws.stack.write_backup_sums(name, {**ws.stack.read_backup_sums(name), **made})
     if recorded_sums is not None:  # a patch quilt pushed has no hashes: pop re-applies it instead
         ws.stack.write_sums(name, sums)
     return status
@@ -517,7 +550,7 @@ def _rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if new.startswith(prefix):
         new = new[len(prefix):]
-    safe_user_name(ws.settings.patches, new, "rename")
+    ws.patch_name(new, "rename")
     if ws.series.get(new) or ws.patch_file(new).exists():
         raise F5QuiltError(f"Patch {ws.display(new)} exists already, please choose a different name")
     applied = ws.stack.applied()
@@ -553,7 +586,7 @@ def import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Opti
     if name and len(files) != 1:
         raise F5QuiltError("import -P takes exactly one patch file")
     if name is not None:
-        safe_user_name(ws.settings.patches, name, "import -P")
+        ws.patch_name(name, "import -P")
     recover(ws, out)
     with ws.transaction("import " + " ".join(files)):
         _import_patches(ws, out, files, name=name, force=force, strip=strip, keep_header=keep_header,
@@ -635,6 +668,7 @@ def store_patch(ws: Workspace, target: str, data: bytes, after: Optional[str], *
     from f5quilt.model.patch import decompress
     # refuse a malformed patch before copying it
     parse_patch(decompress(target, data, source or ws.display(target)), source or ws.display(target))
+    ws.patch_name(target, "import")
     if ws.series.get(target) and not force:
         raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
     ws.fs.write(ws.patch_file(safe_relpath(target)), data, DEFAULT_MODE)

@@ -58,7 +58,7 @@ def exec_series(ws: Workspace, out: Reporter, command: List[str], *, cwd: Path,
     ``stdout_to_stderr`` (--json): the command's output goes to stderr, the report alone to stdout."""
     from f5quilt.ops.guards import guarded_out
     from f5quilt.ops.pushpop import pop_one, push_one, recover
-    from f5quilt.ops.rebase import unrecorded_edits
+    from f5quilt.ops.drift import unrecorded_work
 
     ws.require_series()
     recover(ws, out)
@@ -67,7 +67,7 @@ def exec_series(ws: Workspace, out: Reporter, command: List[str], *, cwd: Path,
     if ws.series_altered():
         raise F5QuiltError(f"The series file ({ws.settings.series.name}) no longer matches the "
                            "applied patches; pop them (pop -a), then push again")
-    edits = unrecorded_edits(ws)
+    edits = unrecorded_work(ws)
     if edits:
         raise F5QuiltError(f"{edits[0]}; refresh, capture or revert it first (exec pops and pushes every patch)")
     for name in ws.stack.applied():

@@ -46,6 +46,8 @@ def _now() -> Date:
     """Now, or SOURCE_DATE_EPOCH (UTC) where the reproducible-builds convention sets it."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     if epoch.isdigit():
+        if int(epoch) > 253402300799:  # 9999-12-31T23:59:59Z: what a Date: header can say
+            raise F5QuiltError(f"SOURCE_DATE_EPOCH={epoch[:20]}: out of range (after the year 9999)")
         return int(epoch), 0
     ts = int(time.time())
     off = time.localtime(ts).tm_gmtoff // 60

@@ -534,12 +534,15 @@ def import_commits(ws: Any, git: Git, revs: Sequence[str], out: Reporter, *, for
         if name is None or not _valid_name(name):
             name = slug(rc.commit.message.split("\n", 1)[0])
             stem, n = name[: -len(".patch")], 2
-            while name in taken:
+            while name in taken or ws.patch_file(name).exists():  # never over an unlisted patch file
                 name, n = f"{stem}-{n}.patch", n + 1
         elif name in [w[0] for w in wanted]:
             raise F5QuiltError(f"two commits of {' '.join(revs)} are patch {ws.display(name)}")
         elif ws.series.get(name) and not force:
             raise F5QuiltError(f"Patch {ws.display(name)} exists. Replace with -f.")
+        elif ws.patch_file(name).exists() and not force:
+            raise F5QuiltError(f"{ws.display(name)} exists (a file the series does not list); "
+                               "move it away or replace it with -f")
         taken.add(name)
         entry = parse_series_lines([f"{name} {imported.options}\n"], ws.settings.series)[0] \
             if imported.options else SeriesEntry(name)

@@ -97,7 +97,7 @@ def install(ws: Workspace, out: Reporter, *, python: str, target: Optional[Path]
     """Build the patched tree into a wheel with ``python -m pip wheel``; install it into
     ``python``'s environment (or ``target``), or only keep it in ``wheel_dir``."""
     from f5quilt import __version__
-    from f5quilt.ops.rebase import unrecorded_edits
+    from f5quilt.ops.drift import unrecorded_work
 
     if not ws.tree.is_dir():
         raise F5QuiltError(f"tree {os.path.relpath(ws.tree, ws.settings.base)} does not exist; "
@@ -107,7 +107,7 @@ def install(ws: Workspace, out: Reporter, *, python: str, target: Optional[Path]
     stale = ws.tree_mismatch()
     if stale:
         raise F5QuiltError(stale)
-    edits = unrecorded_edits(ws)
+    edits = unrecorded_work(ws)
     if edits:
         raise F5QuiltError(f"{edits[0]}; refresh, capture or revert it first "
                            "(the installed copy would be neither the pin nor the series)")

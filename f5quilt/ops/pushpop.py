@@ -8,6 +8,7 @@ finished command is recorded in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from f5quilt.fsutil import DEFAULT_MODE, check_inside
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt.output import NORMAL, QUIET, Reporter, with_progress
 from f5quilt.repo.pcdir import digest
+from f5quilt.repo.transaction import Quarantined
 from f5quilt.repo.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -39,7 +41,9 @@ def recover(ws: Workspace, out: Reporter) -> None:
     if ws.txn is not None:  # inside this process's own transaction: nothing was interrupted
         return
     command = ws.repair()
-    if command:
+    if isinstance(command, Quarantined):
+        out.warn(command)
+    elif command:
         out.warn(f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it")
         ws.stack._applied = None
 
@@ -183,6 +187,7 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
             rel, owner = sorted(dirty.items())[0]
             raise F5QuiltError(f"{rel} has changes not refreshed into {ws.display(owner)}; "
                                "refresh it first (or push -f)")
+
     if result.rejected_count and not force and out.quilt:
         try:
             if compute_push(ws, name, 0, reverse=True).ok:
@@ -207,6 +212,13 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
         except F5QuiltError:
             pass
         raise PatchDoesNotApply(f"Patch {ws.display(name)} does not apply ({hint})")
+    # the backup this push makes must be the ground truth; --merge is a deliberate merge into a
+    # drifted tree (the drift stays visible: status, and rebase/fetch --replace refuse over it)
+    outside = None if force or merge else _edited_outside(ws, result)
+    if outside:
+        raise F5QuiltError(f"{outside} has edits made outside any patch: the push would bury them in "
+                           f"{ws.display(name)}'s backup; record them (f5quilt new NAME; f5quilt add "
+                           f"{outside}; f5quilt refresh) or revert them first (or push -f)")
     if dry_run:
         return PushResult(name, result, forced=bool(result.rejected_count), conflicts=conflicts)
     replayed: List[str] = []
@@ -218,18 +230,43 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
                       replayed=replayed)
 
 
+def _edited_outside(ws: Workspace, result: PatchResult) -> Optional[str]:
+    """The first file the push would back up that holds edits outside any patch: with
+    settings, the backup must be the ground truth (pristine + the applied patches). Files an
+    applied patch owns are the unrefreshed check's; only the others are read from pristine."""
+    if ws.settings.settings_file is None:
+        return None
+    owned = {rel for n in ws.stack.applied() for rel in ws.stack.backup_files(n)}
+    rest = [rel for rel in sorted(result.changes) if rel not in owned]
+    if not rest:
+        return None
+    pristine = ws.memo.get("pristine")
+    if pristine is None:
+        from f5quilt.ops.drift import tree_upstream
+        up = tree_upstream(ws)
+        if up is None:
+            return None
+        pristine = ws.memo["pristine"] = up.reader()
+    for rel in rest:
+        if result.changes[rel].before != pristine(rel):
+            return rel
+    return None
+
+
 def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
                  conflicts: Dict[str, int], out: Reporter) -> None:
     fs, stack = ws.fs, ws.stack
     stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
     bdir = stack.backup_dir(name)
     empty = set()
+    made: Dict[str, Optional[str]] = {}
     for rel in result.changes:
         src = check_inside(ws.tree, rel)
         dst = bdir / rel
         if dst.exists():
             continue
         before = result.changes[rel].before
+        made[rel] = digest(before)
         if before is not None:
             fs.link(src, dst, before)  # the tree file is replaced, never written in place
             if before == b"":
@@ -246,6 +283,7 @@ def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
     stack.set_conflicts(name, conflicts or None)
     stack.set_existed_empty(name, empty)
     _record_sums(ws, name, list(result.changes))
+    stack.write_backup_sums(name, made)
     fs.savepoint()
 
 
@@ -460,10 +498,23 @@ def pop_check(ws: Workspace, name: str) -> List[str]:
     return [rel for rel in suspects if ws.read_tree(rel) != recorded.get(rel)]
 
 
+def _damaged_backup(ws: Workspace, name: str) -> Optional[str]:
+    """The first backup of ``name`` that no longer holds what push (or add) put there
+    (truncated, edited by hand), as a path: pop would otherwise restore it silently."""
+    for rel, want in sorted(ws.stack.read_backup_sums(name).items()):
+        if (ws.stack.backup_dir(name) / rel).is_file() and digest(ws.stack.backup(name, rel)) != want:
+            return os.path.relpath(ws.stack.backup_dir(name) / rel, ws.settings.base)
+    return None
+
+
 def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     name = ws.stack.top()
     assert name is not None
     if not force:
+        damaged = _damaged_backup(ws, name)
+        if damaged:
+            raise F5QuiltError(f"{damaged}: the backup changed since push made it (damaged?): popping would "
+                               "put it in the tree; restore it, or pop -f")
         bad = pop_check(ws, name)
         if bad:
             if out.quilt:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Dict, Optional
 
 from f5quilt.errors import F5QuiltError
@@ -34,8 +34,7 @@ def fork(ws: Workspace, out: Reporter, new: Optional[str]) -> str:
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if target.startswith(prefix):
         target = target[len(prefix):]
-    from f5quilt.fsutil import safe_user_name
-    safe_user_name(ws.settings.patches, target, "fork")
+    ws.patch_name(target, "fork")
     # empty folders (a rolled-back command may leave them) do not count
     if ws.series.get(target) or ws.patch_file(target).exists() or any(True for _ in ws.stack.backup_files(target)):
         raise F5QuiltError(f"Patch {ws.display(target)} exists already, please choose a new name")
@@ -548,13 +547,20 @@ def read_setup_series(path: str) -> tuple[list[str], Optional[str]]:
 def _safe_members(tar: "tarfile.TarFile") -> list["tarfile.TarInfo"]:
     from f5quilt.fsutil import safe_relpath
     members = []
+    links: set[str] = set()  # symlink members: nothing may be unpacked through one
     for m in tar.getmembers():
         if m.name in (".", "./"):
             continue
-        safe_relpath(m.name.lstrip("./") if m.name.startswith("./") else m.name)
+        rel = safe_relpath(m.name.lstrip("./") if m.name.startswith("./") else m.name)
+        parts = PurePosixPath(os.path.normpath(rel)).parts
+        through = next(("/".join(parts[:k]) for k in range(1, len(parts)) if "/".join(parts[:k]) in links), None)
+        if through is not None:
+            raise F5QuiltError(f"{m.name}: unpacked through the symlink {through} of the archive; refused")
         if m.islnk() or m.issym():
             if os.path.isabs(m.linkname) or ".." in Path(m.linkname).parts and m.islnk():
                 raise F5QuiltError(f"{m.name}: a link out of the archive")
+        if m.issym():
+            links.add("/".join(parts))
         if m.ischr() or m.isblk() or m.isfifo():
             continue
         members.append(m)

@@ -96,23 +96,6 @@ def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
     ws.fs.write_text(state_dir(ws) / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
 
 
-def unrecorded_edits(ws: Workspace, up: Optional[Upstream] = None) -> List[str]:
-    """What a rebase would lose: edits not refreshed, edits outside any patch, unknown files.
-    ``up``: the pin the tree was built from (default: the settings' pin)."""
-    from f5quilt.ops.drift import tree_drift
-    from f5quilt.ops.pushpop import unrefreshed_files
-    found = []
-    touched = sorted({rel for n in ws.stack.applied() for rel in ws.stack.backup_files(n)})
-    for rel, owner in sorted(unrefreshed_files(ws, touched).items()):
-        found.append(f"{rel}: changes not refreshed into {ws.display(owner)}")
-    up = up or ws.upstream()
-    if up is not None and ws.tree.is_dir():
-        for d in tree_drift(ws, up.reader(), up):
-            if "not refreshed" not in d["why"]:
-                found.append(f"{d['file']}: {d['why']}")
-    return found
-
-
 def _same_pin(old: Pin, new: Pin) -> bool:
     """Whether NEW_PIN names the release the series is on (a rebase would be a no-op)."""
     if (old.kind, old.spec, old.ref) != (new.kind, new.spec, new.ref):
@@ -139,14 +122,15 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
     for name in ws.stack.applied():
         if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
             raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it first")
-    lost = unrecorded_edits(ws)
+    from f5quilt.ops.drift import unrecorded_work
+    lost = unrecorded_work(ws)
     if lost and not force:
         for line in lost:
-            out.error(line)
+            out.error(str(line))
         raise F5QuiltError(
             f"{len(lost)} unrecorded change(s) in the tree would not survive the rebase: record them "
             "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh) or refresh, or rebase --force "
-            "(the old tree is then kept in the log: f5quilt undo brings it back)")
+            "(they are then kept in a stash: f5quilt stash list)")
     new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent))
     new_up.ensure_pristine(out.info)  # fetch before touching anything
     _clean_leftovers(ws)
@@ -154,6 +138,10 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
     group = f"rebase-{int(time.time() * 1000)}"
     with ws.transaction(f"rebase --onto {new_pin.describe()}", group=group) as txn:
         fs = txn
+        if lost:  # forced: the work goes where no pruning reaches it
+            from f5quilt.ops.stash import stash_work
+            sid = stash_work(ws, txn, lost, f"rebase --onto {new_pin.describe()}")
+            out.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})")
         for name in ws.series.names:
             src = ws.patch_file(name)
             if src.exists():
@@ -262,10 +250,16 @@ def drop_patch(ws: Workspace, out: Reporter, name: str, state: Dict[str, Any]) -
     state.setdefault("skipped", []).append(name)
     src = ws.patch_file(name)
     if src.is_file():
-        dst = dropped_dir(ws) / name
-        ws.fs.write(dst, src.read_bytes(), src.stat().st_mode)
+        data = src.read_bytes()
+        kept, n = name, 1
+        # an earlier rebase may have dropped another patch of this name: keep both
+        while os.path.lexists(dropped_dir(ws) / kept):
+            n += 1
+            kept = f"{name}.{n}"
+        dst = dropped_dir(ws) / kept
+        ws.fs.write(dst, data, src.stat().st_mode)
         ws.fs.unlink(src, prune_to=ws.settings.patches)
-        state.setdefault("moved", []).append(name)
+        state.setdefault("moved", []).append(kept)  # the name in dropped/, which --abort removes
         shown = os.path.relpath(dst, ws.settings.base)
         hint = ""
         if _in_git(ws.settings.patches):

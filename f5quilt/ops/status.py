@@ -84,10 +84,13 @@ def status_report(ws: Workspace) -> Dict[str, Any]:
                                   "why": f"changes not refreshed into {ws.display(owner)}"})
     if tree_exists and up is not None and not state and not stale:
         # mid-rebase the tree is on the new release; a stale tree is on another one
-        from f5quilt.ops.drift import tree_drift
-        for d in tree_drift(ws, up.reader(), up):
+        from f5quilt.ops.drift import polluted_backups, tree_drift
+        pristine = up.reader()
+        for d in tree_drift(ws, pristine, up):
             if "not refreshed" not in d["why"]:
                 attention.append({"kind": "outside", "file": d["file"], "why": d["why"]})
+        for u in polluted_backups(ws, pristine):
+            attention.append({"kind": "outside", "file": u.file, "why": u.why})
     from f5quilt.ops.install import installed_mismatches
     attention.extend(installed_mismatches(ws))
     return {

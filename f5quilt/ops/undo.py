@@ -12,7 +12,9 @@ from typing import Any, Dict, List, Optional
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
+from f5quilt.ops.drift import Unrecorded, tree_upstream, unrecorded_work
 from f5quilt.ops.pushpop import recover
+from f5quilt.ops.stash import LosesWork, stash_work
 from f5quilt.repo.transaction import LogEntry, Transaction, describe, read_log, sha1, undo_redo_stacks
 
 
@@ -34,8 +36,9 @@ class LogLine:
                 "command": self.command, "kind": self.kind, "changed": self.changed, "undone": self.undone}
 
 
-def log_lines(ws: Workspace) -> List[LogLine]:
-    entries = read_log(ws.state_dir)
+def log_lines(ws: Workspace, notes: Optional[List[str]] = None) -> List[LogLine]:
+    """The log as lines; ``notes`` receives a line for each malformed entry set aside."""
+    entries = read_log(ws.state_dir, notes if notes is not None else [])
     _undoable, redoable = undo_redo_stacks(entries)
     return [LogLine(e.seq, e.time, e.command, e.kind, describe(e), e.seq in redoable) for e in entries]
 
@@ -134,9 +137,24 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, o
                                 f"{len(stale)} file(s) changed since; refresh or revert them first")
 
 
-def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool) -> int:
+def _replaces_tree(entry: LogEntry) -> bool:
+    """Whether replaying ``entry`` (either way) swaps whole folders of the tree: a fetch, a
+    rebase, ``fetch --replace``. Files replaced one by one are checked by ``_replay`` itself."""
+    for op in entry.ops:
+        kind = op.get("op")
+        if kind in ("adopt", "discard") and op.get("root") == "tree":
+            return True
+        if kind == "rename" and "tree" in (op["src"][0], op["dst"][0]):
+            return True
+    return False
+
+
+def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool, force: bool = False) -> int:
     recover(ws, out)
-    entries = read_log(ws.state_dir)
+    notes: List[str] = []
+    entries = read_log(ws.state_dir, notes)
+    for note in notes:
+        out.warn(note)
     undoable, redoable = undo_redo_stacks(entries)
     pool = undoable if backwards else redoable
     verb = "undo" if backwards else "redo"
@@ -149,10 +167,19 @@ def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool) -> int:
         if not pool:
             break
         seq = pool.pop()
+        if seq not in by_seq:  # redo is by entry id: never another command in its place
+            raise F5QuiltError(f"cannot {verb}: log entry {seq} is no longer in the log")
         picked.append(seq)
         group = by_seq[seq].group
-        while group and pool and by_seq[pool[-1]].group == group:
+        while group and pool and pool[-1] in by_seq and by_seq[pool[-1]].group == group:
             picked.append(pool.pop())
+    # a whole tree replaced (undo of a fetch or a rebase, redo of fetch --replace) would take
+    # any work that lives only in the tree with it: refuse, or with --force stash it first
+    lost: List[Unrecorded] = []
+    if any(_replaces_tree(by_seq[seq]) for seq in picked) and ws.tree.is_dir():
+        lost = unrecorded_work(ws, tree_upstream(ws))
+        if lost and not force:
+            raise LosesWork(lost, f"{verb} of `{by_seq[picked[0]].command}`")
     # undoing a rebase puts the old tree back and keeps the rebased one, edits and all, in the
     # log: the files inside it need no check and no restoring one by one
     replaced = backwards and any(op.get("op") == "adopt" and op.get("root") == "tree" and op.get("rel") == "."
@@ -161,6 +188,9 @@ def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool) -> int:
     with ws.transaction(f"{verb} {steps}" if steps != 1 else verb) as txn:
         txn.kind = verb
         txn.targets = picked
+        if lost:
+            sid = stash_work(ws, txn, lost, f"{verb} of `{by_seq[picked[0]].command}`")
+            out.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})")
         for seq in picked:
             _replay(ws, txn, by_seq[seq], backwards, out, skip)
     for seq in picked:
@@ -173,9 +203,9 @@ def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool) -> int:
     return 0
 
 
-def undo(ws: Workspace, out: Reporter, steps: int = 1) -> int:
-    return _move(ws, out, steps, backwards=True)
+def undo(ws: Workspace, out: Reporter, steps: int = 1, force: bool = False) -> int:
+    return _move(ws, out, steps, backwards=True, force=force)
 
 
-def redo(ws: Workspace, out: Reporter, steps: int = 1) -> int:
-    return _move(ws, out, steps, backwards=False)
+def redo(ws: Workspace, out: Reporter, steps: int = 1, force: bool = False) -> int:
+    return _move(ws, out, steps, backwards=False, force=force)

@@ -154,10 +154,11 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
 
 
 # -- upstream fetch --replace ------------------------------------------------
-def replace_tree(ws: Workspace, out: Reporter) -> int:
+def replace_tree(ws: Workspace, out: Reporter, *, force: bool = False) -> int:
     """Rebuild the tree from the pin the settings name, then push again what was applied."""
     from f5quilt.ops.pushpop import _push_plan, recover
-    from f5quilt.ops.rebase import in_progress, unrecorded_edits
+    from f5quilt.ops.drift import Unrecorded, tree_upstream, unrecorded_work
+    from f5quilt.ops.rebase import in_progress
 
     recover(ws, out)
     up = ws.upstream()
@@ -166,25 +167,28 @@ def replace_tree(ws: Workspace, out: Reporter) -> int:
     if in_progress(ws):
         raise F5QuiltError("a rebase is in progress: use rebase --continue, --skip or --abort")
     applied: List[str] = []
+    lost: "List[Unrecorded]" = []
     if ws.tree.is_dir():
-        built = ws.tree_pin()
-        base = Upstream(built, up.cache) if built is not None else up
         for name in ws.stack.applied():
             if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
                 raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it "
                                    "(refresh, or pop -f) before the tree is replaced")
-        lost = unrecorded_edits(ws, base)
-        if lost:
+        lost = unrecorded_work(ws, tree_upstream(ws))
+        if lost and not force:
             for line in lost:
-                out.error(line)
+                out.error(str(line))
             raise F5QuiltError(
                 f"{len(lost)} unrecorded change(s) in the tree would be lost: record them "
                 "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh) or undo them, then "
-                "`f5quilt upstream fetch --replace` again")
+                "`f5quilt upstream fetch --replace` again (or --force: they are kept in a stash)")
         applied = ws.stack.applied()
     up.ensure_pristine(out.info)  # fetch (and check) before touching anything
     rel = os.path.relpath(ws.tree, ws.settings.base)
     with ws.transaction(f"upstream fetch --replace {up.pin.describe()}") as fs:
+        if lost:  # forced: the work goes where no pruning reaches it
+            from f5quilt.ops.stash import stash_work
+            sid = stash_work(ws, fs, lost, "upstream fetch --replace")
+            out.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})")
         if ws.tree.is_dir():
             fs.discard_dir(ws.tree)  # kept in the log: `f5quilt undo` brings the old tree back
         out.info(f"Replacing {rel} with {up.pin.describe()}")

@@ -192,6 +192,17 @@ class AppliedStack:
         cached = self._sums[name]
         return None if cached is None else dict(cached)
 
+    # what each backup held when it was made: pop trusts a backup only while it still does
+    def _backup_sums_path(self, name: str) -> Path:
+        return self.f5 / "bsums" / (name + ".json")
+
+    def write_backup_sums(self, name: str, sums: Dict[str, Optional[str]]) -> None:
+        self.fs.write_text(self._backup_sums_path(name), json.dumps(sums, sort_keys=True, indent=0) + "\n")
+
+    def read_backup_sums(self, name: str) -> Dict[str, Optional[str]]:
+        path = self._backup_sums_path(name)
+        return self._rel_map(path, self._read_json(path), str) or {}
+
     # a file that existed and was empty before a patch: quilt's backup (empty) cannot say so
     def _empty_path(self, name: str) -> Path:
         return self.f5 / "empty" / (name + ".json")
@@ -236,7 +247,7 @@ class AppliedStack:
                 self.fs.prune(Path(dirpath), bdir.parent)
         self._sums.pop(name, None)
         for path in (self.refresh_marker(name), self._sums_path(name), self.conflict_path(name),
-                     self._empty_path(name)):
+                     self._empty_path(name), self._backup_sums_path(name)):
             if os.path.lexists(path):
                 self.fs.unlink(path, prune_to=self.f5 if path != self.refresh_marker(name) else self.pc)
         # prune now-empty parent dirs of nested patch names (quilt does too)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError
 
@@ -180,6 +180,14 @@ def _remembered(path: Path) -> Optional[str]:
     return text
 
 
+def _line_of(text: str, key: Optional[str]) -> int:
+    """The line of a top-level ``key:`` in the settings text (1 when absent)."""
+    for i, line in enumerate(text.splitlines(), 1):
+        if key and line.startswith(f"{key}:"):
+            return i
+    return 1
+
+
 def _from_file(path: Path, cwd: Path) -> Settings:
     import yaml  # only when a settings file exists: keeps quilt-mode start-up light
 
@@ -215,6 +223,16 @@ def _from_file(path: Path, cwd: Path) -> Settings:
         raise F5QuiltError(f"{path}: log must be a mapping like {{keep: {DEFAULT_LOG_KEEP}}} (keep >= 1)")
     patches = (root / str(data.get("patches", "patches"))).resolve()
     series = patches / str(data.get("series", "series"))
+    # every folder f5quilt writes resolves inside the project (no `../x`, no absolute path, no
+    # symlink leading out): settings from a clone or a tarball cannot steer writes elsewhere
+    real_root = os.path.realpath(root)
+    folders: List[Tuple[Optional[str], Path]] = [("tree", tree), ("patches", patches), (None, root / ".f5quilt")]
+    for name, folder in folders:
+        real = os.path.realpath(folder)
+        if real != real_root and not real.startswith(real_root + os.sep):
+            what = f"{name} {data.get(name)}" if name else ".f5quilt (a symlink)"
+            raise F5QuiltError(f"{path}:{_line_of(text, name)}: {what} leads outside {root}; "
+                               "f5quilt writes only inside the project")
     fuzz = data.get("fuzz", 0)
     if not isinstance(fuzz, int) or isinstance(fuzz, bool) or fuzz < 0:
         raise F5QuiltError(f"{path}: fuzz must be a non-negative integer")

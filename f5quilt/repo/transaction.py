@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from f5quilt.errors import F5QuiltError, UnsafePath
-from f5quilt.fsutil import DEFAULT_MODE, TMP_PREFIX
+from f5quilt.fsutil import DEFAULT_MODE, TMP_PREFIX, Stamp, stamp_of
 
 TXN = "txn"
 LOG = "log"
@@ -84,6 +84,15 @@ def sha1(data: bytes) -> str:
 
 class TransactionError(F5QuiltError):
     pass
+
+
+class ConcurrentEdit(F5QuiltError):
+    """A file changed by another program (an editor's save) while the command ran: the
+    command stops and rolls back, so the save stays in the tree, never only in the log."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} changed while f5quilt was running (saved by another program?); "
+                         "nothing was changed: run the command again")
 
 
 def os_error(exc: OSError, what: str) -> F5QuiltError:
@@ -177,6 +186,13 @@ class Transaction:
         self.group: Optional[str] = None
         self.active = False
         self.changed = False
+        # tree files as the command first read them (Workspace.read_tree): changed since, a
+        # file may not be replaced; and each before-image's stamp when it was linked
+        self.observed: Dict[str, Optional[Stamp]] = {}
+        self._stamps: Dict[Tuple[str, str], Optional[Stamp]] = {}
+        self._linked: Dict[Tuple[str, str], Optional[Stamp]] = {}
+        self._moved: Set[Tuple[str, str]] = set()  # sources of move: their before-image lives on
+        self._raced: Set[Tuple[str, str]] = set()  # saved by another program: a rollback spares them
 
     # -- life cycle ----------------------------------------------------
     def begin(self) -> "Transaction":
@@ -214,21 +230,54 @@ class Transaction:
         """Journal the before-image of ``path`` the first time it is changed."""
         key = self.roots.locate(path)
         if key in self._seen:
+            self._unchanged(key, path)
             return key
         mode = _file_mode(path)
         entry: Dict[str, Any] = {"op": "file", "root": key[0], "rel": key[1], "mode": mode, "before": None}
+        held: Optional[Stamp] = None  # the stamp of the very file the journal keeps
         if mode is not None:
             name = f"b{self._count}"
             _tick()
             try:
                 os.link(path, self.dir / "objects" / name)  # replaced, never written in place: the link keeps it
+                held = stamp_of(self.dir / "objects" / name)
+                self._linked[key] = held
             except OSError:
+                held = stamp_of(path)
                 shutil.copyfile(path, self.dir / "objects" / name)
             entry["before"] = name
+        full = os.path.abspath(path)
+        if full in self.observed and held != self.observed[full]:
+            self._race(key, path)  # saved since the command read it: its decision is stale
+        self._stamps[key] = held
         self._journal(entry)
         self._seen[key] = entry
         self.changed = True
         return key
+
+    def _unchanged(self, key: Tuple[str, str], path: Path) -> None:
+        """Just before a path is replaced or removed: it is still what the journal holds (or
+        what this command last wrote), not a save another program made in between."""
+        if key in self._stamps and stamp_of(path) != self._stamps[key]:
+            self._race(key, path)
+
+    def _race(self, key: Tuple[str, str], path: Path) -> None:
+        self._raced.add(key)
+        raise ConcurrentEdit(path)
+
+    def _wrote(self, key: Tuple[str, str], path: Path) -> None:
+        self._stamps[key] = stamp_of(path)
+
+    def check_before_images(self) -> None:
+        """Before the commit: no before-image was written in place after it was linked (an
+        editor holding the file open saved into the inode the command had replaced)."""
+        for key, entry in self._seen.items():
+            name = entry.get("before")
+            if name is None or key not in self._linked or key in self._moved:
+                continue  # a moved file's inode is live elsewhere: a save into it is in the tree
+            now, then = stamp_of(self.dir / "objects" / name), self._linked[key]
+            if now is not None and then is not None and now[1:] != then[1:]:
+                raise ConcurrentEdit(self.roots.path(*key))  # the rollback puts the saved inode back
 
     def mkdirs(self, directory: Path) -> None:
         self._mkdirs(directory)
@@ -266,7 +315,9 @@ class Transaction:
             fh.write(data)
         os.chmod(tmp, mode)
         _tick()
+        self._unchanged(key, path)
         os.replace(tmp, path)
+        self._wrote(key, path)
         self._after[key] = sha1(data)
 
     def unshare(self, path: Path, data: Optional[bytes] = None) -> bool:
@@ -285,6 +336,7 @@ class Transaction:
                 data = fh.read()
         self.write(path, data, stat.S_IMODE(st.st_mode))
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        self._wrote(self.roots.locate(path), path)
         return True
 
     def write_text(self, path: Path, text: str) -> None:
@@ -300,12 +352,14 @@ class Transaction:
                 data = fh.read()
         if dst.exists():
             _tick()
+            self._unchanged(key, dst)
             os.unlink(dst)
         _tick()
         try:
             os.link(src, dst)
         except OSError:
             self.write(dst, data, _file_mode(src))
+        self._wrote(key, dst)
         self._after[key] = sha1(data)
 
     def move(self, src: Path, dst: Path) -> None:
@@ -314,7 +368,11 @@ class Transaction:
         dkey = self._before(dst)
         self._mkdirs(dst.parent)
         _tick()
+        self._unchanged(dkey, dst)
         os.replace(src, dst)
+        self._wrote(dkey, dst)
+        self._wrote(skey, src)
+        self._moved.add(skey)
         source = self._seen[skey]["before"]
         # dst now holds what src held: the before-image of src, by reference (hashed if undo asks)
         self._after[dkey] = self._after.get(skey, f"={source}" if source else None)
@@ -328,7 +386,9 @@ class Transaction:
             return
         key = self._before(path)
         _tick()
+        self._unchanged(key, path)
         os.unlink(path)
+        self._wrote(key, path)
         self._after[key] = None
         if prune_to is not None:
             self.prune(path.parent, prune_to)
@@ -473,12 +533,16 @@ class Transaction:
     def _forget_dirs(self) -> None:
         self._dirs_ok.clear()
         self.roots._checked.clear()
+        # a whole folder moved (a tree swapped by rebase or fetch): what was read or written
+        # under the old one says nothing about the files now there
+        self.observed.clear()
+        self._stamps.clear()
 
     def rollback_to(self, point: int) -> None:
         self._forget_dirs()
         entries = read_journal(self.dir)[1]
         later = entries[point:]
-        undo_entries(self.dir, later, self.roots)
+        undo_entries(self.dir, later, self.roots, frozenset(self._raced))
         for e in later:
             if e.get("op") == "file":
                 self._after.pop((e["root"], e["rel"]), None)
@@ -486,7 +550,7 @@ class Transaction:
     def rollback(self) -> None:
         self.active = False
         self._close()
-        rollback_dir(self.dir, self.roots)
+        rollback_dir(self.dir, self.roots, frozenset(self._raced))
 
     def _close(self) -> None:
         if self._fd is not None:
@@ -532,35 +596,64 @@ def read_journal(d: Path) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
     return header, entries
 
 
-def _check_entry(e: Dict[str, Any], where: str) -> None:
+_ROOT_OPS = ("file", "mkdir", "rmdir", "adopt", "discard", "scratch")
+_OBJECT = re.compile(r"[bc]\d{1,9}|[0-9a-f]{40}")
+
+
+def _check_entry(e: Dict[str, Any], where: str, roots: Optional[Roots] = None) -> None:
+    """A journal or log entry, every field its interpreter reads checked for type (and, with
+    ``roots``, each root known): malformed state is refused before any of it is run."""
     op = e.get("op")
-    if op in ("file", "mkdir", "rmdir", "adopt", "discard", "scratch"):
+
+    def root_ok(root: Any) -> None:
+        if not isinstance(root, str) or (roots is not None and root not in roots.dirs):
+            raise TransactionError(f"{where}: unknown root {root!r}")
+
+    def mode_ok(key: str) -> None:
+        m = e.get(key)
+        if m is not None and (not isinstance(m, int) or isinstance(m, bool) or not 0 <= m < 1 << 32):
+            raise TransactionError(f"{where}: malformed {key} {m!r}")
+
+    if op in _ROOT_OPS:
+        root_ok(e.get("root"))
         valid_rel(e.get("rel"), where)
     elif op == "rename":
         for side in ("src", "dst"):
             v = e.get(side)
             if not (isinstance(v, list) and len(v) == 2):
                 raise TransactionError(f"{where}: malformed rename entry")
+            root_ok(v[0])
             valid_rel(v[1], where)
     else:
         raise TransactionError(f"{where}: unknown journal entry {op!r}")
-    if op == "file" and e.get("before") is not None:
-        b = e["before"]
-        if not (isinstance(b, str) and (re.fullmatch(r"[bc]\d{1,9}", b) or re.fullmatch(r"[0-9a-f]{40}", b))):
+    if op in ("file", "mkdir", "rmdir"):
+        mode_ok("mode")
+    if op == "file":
+        mode_ok("mode_after")
+        b = e.get("before")
+        if b is not None and not (isinstance(b, str) and _OBJECT.fullmatch(b)):
             raise TransactionError(f"{where}: malformed object name {b!r}")
+    if op == "discard":
+        slot = e.get("slot")
+        if not isinstance(slot, int) or isinstance(slot, bool) or not 0 <= slot < 1 << 31:
+            raise TransactionError(f"{where}: malformed slot {slot!r}")
 
 
-def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
+def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots,
+                 spare: "frozenset[Tuple[str, str]]" = frozenset()) -> None:
     """Put back the before-state of ``entries`` (newest first); each step is idempotent.
     A folder the transaction made is removed once empty: a write journals its file before
     the folders it makes, so a folder may still hold that file when its own entry is undone;
     those are tried again at the end, deepest first."""
     busy: List[Path] = []
+    _gate(entries, roots)
     for e in reversed(entries):
         op = e["op"]
         _tick()
         if op == "file":
             path = roots.path(e["root"], e["rel"])
+            if (e["root"], e["rel"]) in spare:
+                continue
             leftover = path.with_name(TMP_PREFIX + path.name[:200])  # a write killed before its rename
             if os.path.lexists(leftover):
                 os.unlink(leftover)
@@ -603,9 +696,16 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
         elif op == "adopt":
             path = roots.path(e["root"], e["rel"])
             if path.exists():
-                dead = path.with_name(DEAD + path.name)
+                # into the state folder, whose .dead-* the next repair removes: a kill inside
+                # rmtree leaves nothing behind for good (beside the tree it would)
+                dead = d.parent / f"{DEAD}adopt-{e['root']}-{hashlib.sha1(e['rel'].encode()).hexdigest()[:12]}"
                 shutil.rmtree(dead, ignore_errors=True)
-                os.rename(path, dead)
+                try:
+                    os.rename(path, dead)
+                except OSError:  # another file system: beside the folder, as before
+                    dead = path.with_name(DEAD + path.name)
+                    shutil.rmtree(dead, ignore_errors=True)
+                    os.rename(path, dead)
                 shutil.rmtree(dead, ignore_errors=True)
         elif op == "discard":
             path = roots.path(e["root"], e["rel"])
@@ -621,19 +721,48 @@ def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots) -> None:
             pass
 
 
-def rollback_dir(d: Path, roots: Roots) -> str:
-    """Undo every change the journal in ``d`` announces, newest first; returns the command."""
+def checked_journal(d: Path, roots: Roots) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+    """The journal in ``d``, every entry schema-checked and every path through the gate."""
     header, entries = read_journal(d)
     for i, e in enumerate(entries):
-        _check_entry(e, f"{d / 'journal'}:{i + 2}")
-    undo_entries(d, entries, roots)
+        _check_entry(e, f"{d / 'journal'}:{i + 2}", roots)
+    _gate(entries, roots)
+    return header, entries
+
+
+def _gate(entries: List[Dict[str, Any]], roots: Roots) -> None:
+    """The one path gate, for replayed entries too: none may steer a change through a
+    symlink out of its root (``Roots.locate``, as every forward change)."""
+    for e in entries:
+        for root, rel in ([e["src"], e["dst"]] if e["op"] == "rename" else [[e["root"], e["rel"]]]):
+            roots.locate(roots.path(root, rel))
+
+
+def rollback_dir(d: Path, roots: Roots, spare: "frozenset[Tuple[str, str]]" = frozenset()) -> str:
+    """Undo every change the journal in ``d`` announces, newest first; returns the command.
+    ``spare``: files another program saved while the command ran, left as that save made them."""
+    header, entries = checked_journal(d, roots)
+    undo_entries(d, entries, roots, spare)
     command = str(header.get("command", "?"))
     dead = d.with_name(DEAD + d.name)
     shutil.rmtree(dead, ignore_errors=True)
     os.rename(d, dead)
     shutil.rmtree(dead, ignore_errors=True)
-    _remove_made(header.get("made", []))
+    _remove_made(header.get("made", []), d.parent.parent)
     return command
+
+
+class Quarantined(str):
+    """What ``repair`` says when the journal it found was malformed: the line to show. The
+    journal was set aside, unrun (a journal shipped in a tarball, a hand edit)."""
+
+
+def _quarantine(state: Path, d: Path, why: str) -> Quarantined:
+    q = state / "quarantine"
+    q.mkdir(exist_ok=True)
+    dest = q / f"{d.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    os.rename(d, dest)
+    return Quarantined(f"warning: {why}; set aside in {dest}, nothing of it was run")
 
 
 def _header_made(d: Path) -> List[str]:
@@ -644,10 +773,15 @@ def _header_made(d: Path) -> List[str]:
     return [m for m in made if isinstance(m, str)] if isinstance(made, list) else []
 
 
-def _remove_made(made: Any) -> None:
-    """The state folders a transaction made, if still empty (never anything else)."""
+def _remove_made(made: Any, base: Path) -> None:
+    """The state folders a transaction made, if still empty (never anything else, never
+    outside ``base``, the folder holding the state)."""
+    real_base = os.path.realpath(base)
     for m in made if isinstance(made, list) else []:
         if not isinstance(m, str) or "\0" in m:
+            continue
+        real = os.path.realpath(m)
+        if real != real_base and not real.startswith(real_base + os.sep):
             continue
         try:
             Path(m).rmdir()
@@ -694,13 +828,17 @@ def repair(state: Path, roots: Roots) -> Optional[str]:
         # killed before the journal appeared: nothing was changed but the state folders it made
         made = _header_made(tmp)
         shutil.rmtree(tmp, ignore_errors=True)
-        _remove_made(made)
+        _remove_made(made, state.parent)
     d = state / TXN
     if not d.is_dir():
         return None
     if not (d / "journal").is_file():
         shutil.rmtree(d, ignore_errors=True)
         return "?"
+    try:
+        checked_journal(d, roots)
+    except (TransactionError, UnsafePath) as exc:
+        return _quarantine(state, d, exc.message)
     return rollback_dir(d, roots)
 
 
@@ -711,8 +849,19 @@ def next_seq(log: Path) -> int:
 
 
 def prune_log(log: Path, keep: int) -> None:
+    """Drop the oldest entries beyond ``keep``, except what redo still needs: an undone
+    entry's after-images exist nowhere else (the entry just undone among them), and the undo
+    entry that says it is undone."""
     entries = sorted((p for p in log.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
-    for old in entries[:max(0, len(entries) - keep)]:
+    doomed = entries[:max(0, len(entries) - keep)]
+    if not doomed:
+        return
+    logged = read_log(log.parent, notes=[])  # a malformed entry is set aside, never counted
+    _undoable, redoable = undo_redo_stacks(logged)
+    needed = set(redoable) | {e.seq for e in logged if e.kind == "undo" and set(e.targets) & set(redoable)}
+    for old in doomed:
+        if int(old.name) in needed:
+            continue
         dead = log / (DEAD + old.name)
         os.rename(old, dead)
         shutil.rmtree(dead, ignore_errors=True)
@@ -737,39 +886,56 @@ class LogEntry:
         return [o for o in self.ops if o.get("op") == "file"]
 
 
-def read_log(state: Path) -> List[LogEntry]:
+def read_log(state: Path, notes: Optional[List[str]] = None) -> List[LogEntry]:
+    """The log's entries, oldest first. A malformed entry is never replayed: with ``notes``
+    it is set aside into ``<state>/quarantine/`` and a line saying so is added there;
+    without, it is an error."""
     log = state / LOG
     if not log.is_dir():
         return []
     out = []
     for p in sorted((p for p in log.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
-        where = p / "manifest.json"
         try:
-            m = json.loads(where.read_text())
-        except (OSError, ValueError, UnicodeDecodeError):
-            raise TransactionError(f"{where}: unreadable log entry") from None
-        if not isinstance(m, dict) or not isinstance(m.get("ops"), list) \
-                or not all(isinstance(o, dict) for o in m["ops"]):
-            raise TransactionError(f"{where}: malformed log entry")
-        for o in m["ops"]:
-            _check_entry(o, str(where))
-            after = o.get("after") if o.get("op") == "file" else None
-            if after is not None and not (isinstance(after, str) and re.fullmatch(r"[0-9a-f]{40}|=[bc]\d{1,9}", after)):
-                raise TransactionError(f"{where}: malformed object name {after!r}")
-        try:
-            targets = [int(t) for t in m.get("targets", [])]
-            out.append(LogEntry(int(p.name), p, str(m.get("command", "?")), float(m.get("time", 0)),
-                                str(m.get("kind", "do")), targets, m["ops"],
-                                str(m["group"]) if m.get("group") else None))
-        except (TypeError, ValueError):
-            raise TransactionError(f"{where}: malformed log entry") from None
+            out.append(_log_entry(p))
+        except TransactionError as exc:
+            if notes is None:
+                raise
+            notes.append(_quarantine(state, p, exc.message))
     return out
+
+
+def _log_entry(p: Path) -> LogEntry:
+    where = p / "manifest.json"
+    try:
+        m = json.loads(where.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise TransactionError(f"{where}: unreadable log entry") from None
+    if not isinstance(m, dict) or not isinstance(m.get("ops"), list) \
+            or not all(isinstance(o, dict) for o in m["ops"]):
+        raise TransactionError(f"{where}: malformed log entry")
+    for o in m["ops"]:
+        _check_entry(o, str(where))
+        after = o.get("after") if o.get("op") == "file" else None
+        if after is not None and not (isinstance(after, str) and re.fullmatch(r"[0-9a-f]{40}|=[bc]\d{1,9}", after)):
+            raise TransactionError(f"{where}: malformed object name {after!r}")
+    targets, group = m.get("targets", []), m.get("group")
+    if not isinstance(targets, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in targets) \
+            or not isinstance(m.get("command", ""), str) or not isinstance(m.get("kind", "do"), str) \
+            or m.get("kind", "do") not in ("do", "undo", "redo") or not (group is None or isinstance(group, str)) \
+            or not isinstance(m.get("time", 0), (int, float)) or isinstance(m.get("time", 0), bool):
+        raise TransactionError(f"{where}: malformed log entry")
+    try:
+        return LogEntry(int(p.name), p, str(m.get("command", "?")), float(m.get("time", 0)),
+                        str(m.get("kind", "do")), list(targets), m["ops"], group or None)
+    except (TypeError, ValueError, OverflowError):
+        raise TransactionError(f"{where}: malformed log entry") from None
 
 
 def undo_redo_stacks(entries: List[LogEntry]) -> Tuple[List[int], List[int]]:
     """Replay the log: which entries can be undone and redone (the next one last in each)."""
     undoable: List[int] = []
     redoable: List[int] = []
+    present = {e.seq for e in entries}
     for e in entries:
         if e.kind == "do":
             undoable.append(e.seq)
@@ -778,6 +944,8 @@ def undo_redo_stacks(entries: List[LogEntry]) -> Tuple[List[int], List[int]]:
             for t in e.targets:
                 if t in undoable:
                     undoable.remove(t)
+                    redoable.append(t)
+                elif t not in present:  # pruned by an older f5quilt: redo must say so, not pick another
                     redoable.append(t)
         elif e.kind == "redo":
             for t in e.targets:

@@ -32,7 +32,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError
 
@@ -332,13 +332,24 @@ def clean_partials(tree: Path) -> None:
 
 
 def list_files(root: Path) -> List[str]:
-    """Every file under an extracted pristine tree (``.git`` and ``.pc`` skipped)."""
-    out: List[str] = []
+    """Every regular file under an extracted pristine tree (``.git`` and ``.pc`` skipped;
+    symlinks are ``list_links``')."""
+    return sorted(rel for rel, link in _walk(root) if link is None)
+
+
+def list_links(root: Path) -> Dict[str, str]:
+    """Every symlink under a tree (to a file, a folder, or nowhere), with its target: a
+    release may ship them, and they are compared as links, never followed."""
+    return {rel: link for rel, link in _walk(root) if link is not None}
+
+
+def _walk(root: Path) -> Iterator[Tuple[str, Optional[str]]]:
     for dirpath, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in (".git", ".pc")]
-        for fname in files:
-            out.append(os.path.relpath(os.path.join(dirpath, fname), root).replace(os.sep, "/"))
-    return sorted(out)
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            yield rel, (os.readlink(full) if os.path.islink(full) else None)
 
 
 def _git_reader(repo_dir: Path, ref: str) -> Reader:

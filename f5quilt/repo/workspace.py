@@ -12,16 +12,16 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
-from f5quilt.errors import F5QuiltError
-from f5quilt.fsutil import check_inside, read_bytes_or_none, safe_relpath
+from f5quilt.errors import F5QuiltError, UnsafePath
+from f5quilt.fsutil import Stamp, check_inside, read_bytes_or_none, read_stamped, safe_relpath, safe_user_name
 from f5quilt.model.patch import Patch, load_patch
 from f5quilt.model.series import Series, SeriesEntry, load_series
 from f5quilt.output import Reporter
 from f5quilt.repo.pcdir import AppliedStack, _NoWrites
 from f5quilt.repo.settings import Settings
-from f5quilt.repo.transaction import Roots, Transaction, os_error, repair, repair_unsettled
+from f5quilt.repo.transaction import ConcurrentEdit, Roots, Transaction, os_error, repair, repair_unsettled
 
 if TYPE_CHECKING:
     from f5quilt.repo.upstream import Pin, Upstream
@@ -38,6 +38,8 @@ class Workspace:
     _patch_cache: Dict[str, Patch] = field(default_factory=dict)
 
     txn: Optional[Transaction] = None
+    observed: Dict[str, Optional[Stamp]] = field(default_factory=dict)  # tree files read, as first read
+    memo: Dict[str, Any] = field(default_factory=dict)  # what one command computes once (the pristine reader)
     command_line: str = ""  # what the log calls the command (the CLI sets it from argv)
 
     @classmethod
@@ -92,6 +94,7 @@ class Workspace:
         txn = Transaction(self.state_dir, self.roots(), self.command_line or command,
                           keep=self.settings.log_keep)
         txn.group = group
+        txn.observed = self.observed
         try:
             txn.begin()
         except OSError as exc:
@@ -119,8 +122,12 @@ class Workspace:
             raise
         else:
             try:
+                txn.check_before_images()
                 self._quilt_readable(txn)
                 txn.commit()
+            except ConcurrentEdit:
+                txn.rollback()  # the save is in a before-image: the rollback puts it back
+                raise
             except OSError as exc:
                 txn.rollback()
                 raise os_error(exc, command) from None
@@ -197,9 +204,26 @@ class Workspace:
                        (f" (and {len(near) - 3} more)" if len(near) > 3 else "") + "?"
         raise F5QuiltError(f"Patch {given} is not in series{hint}")
 
+    def patch_name(self, name: str, what: str) -> str:
+        """A patch name a user gave (new, rename, fork, import): ``safe_user_name``'s rules,
+        and never the name of a state file in the patches folder (the series file itself,
+        ``.pc``, f5quilt's state), which the patch would then overwrite or be read as."""
+        rel = safe_user_name(self.settings.patches, name, what)
+        reserved = {os.path.relpath(self.settings.series, self.settings.patches), self.settings.pc_name,
+                    STATE_NAME, ".quilt_patches", ".quilt_series", ".version"}
+        if rel in reserved or rel.split("/")[0] in (self.settings.pc_name, STATE_NAME):
+            raise UnsafePath(f"{what} {name!r}: refused, that is the name of a state file "
+                             f"({os.path.join(self.settings.patches_display, rel)})")
+        return rel
+
     def read_tree(self, rel: str) -> Optional[bytes]:
+        """A tree file's bytes (None: absent). What the command first read of each file is
+        remembered: the transaction refuses to replace a file that changed since (an editor
+        saved it while the command ran), so that save never ends up only in the log."""
         path = check_inside(self.tree, safe_relpath(rel))
-        return read_bytes_or_none(path)
+        data, stamp = read_stamped(path)
+        self.observed.setdefault(os.path.abspath(path), stamp)
+        return data
 
     def upstream(self) -> "Optional[Upstream]":
         from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
@@ -233,9 +257,16 @@ class Workspace:
         tree was just built from ``pin``."""
         if self.settings.settings_file is None:
             return
-        rel = os.path.relpath(self.tree, self.settings.settings_file.parent)
+        base = self.settings.settings_file.parent
+        rel = os.path.relpath(self.tree, base)
+        identity: Dict[str, Any] = dict(pin.identity())
+        if os.path.isabs(str(identity["spec"])) and pin.kind in ("path", "git"):
+            # relative to the settings: a project moved (or cloned elsewhere) with its upstream
+            # beside it still knows which pin built its tree
+            identity["spec"] = os.path.relpath(str(identity["spec"]), base)
+            identity["relative"] = True
         self.fs.write_text(self.tree_pin_file,
-                           json.dumps({"tree": rel, "pin": pin.identity()}, indent=1, sort_keys=True) + "\n")
+                           json.dumps({"tree": rel, "pin": identity}, indent=1, sort_keys=True) + "\n")
 
     def _recorded_pin(self) -> Optional[Dict[str, Optional[str]]]:
         """The recorded pin's fields, or None (no record, another tree path, unreadable)."""
@@ -252,6 +283,9 @@ class Workspace:
                 return None
             if not fields["kind"] or not fields["spec"]:
                 return None
+            if pin.get("relative") is True:
+                fields["spec"] = os.path.normpath(os.path.join(self.settings.settings_file.parent,
+                                                               str(fields["spec"])))
             return fields
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -278,6 +312,8 @@ class Workspace:
         built = self._recorded_pin()
         if built is None or (self.state_dir / "rebase" / "state.json").exists():
             return None
+        if built["kind"] == "path" and not os.path.exists(str(built["spec"])):
+            return None  # an older, absolute record from before the project moved: not judged
         kinds = [k for k in ("pypi", "git", "path") if data.get(k)]
         if len(kinds) != 1:
             return None  # the command that reads the pin says what is wrong with it

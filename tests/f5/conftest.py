@@ -11,6 +11,7 @@ pytest process itself needs none of them.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,7 +48,8 @@ def build_f5_trees(work: Path):
     pin = yaml.safe_load((REPO / "f5quilt.yaml").read_text())["upstream"]
     repo = work / "repo"
     repo.mkdir()
-    (repo / "f5quilt.yaml").write_text(yaml.safe_dump({"tree": "patched", "patches": str(PATCHES), "upstream": pin}))
+    shutil.copytree(PATCHES, repo / "patches")  # settings' folders lie inside the project (issue 18)
+    (repo / "f5quilt.yaml").write_text(yaml.safe_dump({"tree": "patched", "patches": "patches", "upstream": pin}))
     env = dict(os.environ, F5QUILT_CACHE=str(cache_dir().resolve()), NO_COLOR="1")
     res = subprocess.run([sys.executable, "-m", "f5quilt", "push", "-a"], cwd=repo, env=env,
                          capture_output=True, text=True)
