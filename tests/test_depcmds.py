@@ -147,3 +147,15 @@ def test_restore_undoes_an_edit_outside_any_patch_which_revert_cannot(tmp_path: 
     assert (repo / MOD).read_text() == numbered(30).replace("line 5\n", "LINE 5\n").replace("line 20\n", "LINE 20\n")
     assert json.loads(run(repo, "status", "--json")[1])["attention"] == []
     assert run(repo, "undo")[0] == 0 and (repo / OTHER).read_text() == "edited\n"
+
+
+def test_absorb_puts_an_inserted_line_into_the_patch_that_wrote_its_neighbour(tmp_path: Path, run: Runner) -> None:
+    repo = project(tmp_path, run)
+    (repo / MOD).write_text((repo / MOD).read_text().replace("LINE 20\n", "LINE 20\ninserted after twenty\n"))
+    rc, out, err = run(repo, "absorb")
+    assert rc == 0, err
+    assert "+inserted after twenty" in (repo / "patches/02-twenty.patch").read_text()
+    # between a pristine line and a patch's line the patch's line decides; between two pristine: refused
+    (repo / MOD).write_text((repo / MOD).read_text().replace("line 12\n", "line 12\nbetween pristine lines\n"))
+    rc, out, err = run(repo, "absorb")
+    assert rc == 1 and "mod.py:13: changes lines no applied patch wrote" in err
