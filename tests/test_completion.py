@@ -24,7 +24,9 @@ def test_patch_names_and_files_complete_and_nothing_is_written(tmp_path: Path) -
     before = snapshot(tmp_path)
     assert complete(tmp_path, "f5quilt push ") == ["plain,01-a.diff", "plain,02-b.diff", "plain,10-c.diff"]
     assert complete(tmp_path, "f5quilt pop 0") == ["plain,01-a.diff", "plain,02-b.diff"]
-    assert complete(tmp_path, "f5quilt refresh patches/1") == ["plain,10-c.diff"]
+    # the folder typed is kept: the shell replaces the word with what it is offered
+    assert complete(tmp_path, "f5quilt refresh patches/1") == ["plain,patches/10-c.diff"]
+    assert complete(tmp_path, "f5quilt push patches/0") == ["plain,patches/01-a.diff", "plain,patches/02-b.diff"]
     assert complete(tmp_path, "f5quilt diff -P 02") == ["plain,02-b.diff"]
     assert complete(tmp_path, "f5quilt delete ") == ["plain,01-a.diff", "plain,02-b.diff", "plain,10-c.diff"]
     assert complete(tmp_path, "f5quilt new 0") == []  # a new name: nothing to offer

@@ -136,3 +136,14 @@ def test_new_without_an_identity_is_refused(repo: Path, run: Runner, monkeypatch
     rc, _, err = run(repo, "new", "--git", "x.patch")
     assert rc == 1 and "no author" in err
     assert (repo / "patches/series").read_text() == before and not (repo / "patches/x.patch").exists()
+
+
+def test_header_git_keeps_a_git_style_subject_that_looks_like_a_field(repo: Path, run: Runner) -> None:
+    """`utils: speed up the loop` is a subject in git's `area: what` style, not a DEP-3 field
+    named `utils` (it used to be moved to the end and the subject became the patch's name)."""
+    (repo / "patches/p1.diff").write_text("utils: speed up the loop\n\nThe body.\n\n" + DIFF)
+    assert run(repo, "header", "--git", "p1.diff")[0] == 0
+    text = (repo / "patches/p1.diff").read_text()
+    assert text.split("\n")[2] == "Subject: utils: speed up the loop"
+    assert text.split("\n\n", 1)[1].startswith("The body.\n\n--- a/f.txt")
+    assert "\nutils:" not in text.split("Subject:", 1)[1]

@@ -34,6 +34,7 @@ COMMANDS = {
     "rebase": "rebasecmds", "status": "rebasecmds",
     "upstream": "upstreamcmds", "rerere": "rererecmds",
     "check": "checkcmd",
+    "exec": "depcmds", "install": "depcmds", "capture": "depcmds", "absorb": "depcmds", "restore": "depcmds",
     "export": "gitcmds", "range-diff": "gitcmds",
     "guard": "guardcmds", "select": "guardcmds",
     "fork": "quiltcmds", "snapshot": "quiltcmds", "annotate": "quiltcmds", "grep": "quiltcmds",

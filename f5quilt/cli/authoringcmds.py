@@ -12,6 +12,7 @@ import click
 from f5quilt.ops import authoring
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.output import NORMAL, Reporter
+from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context, verbosity
 
@@ -223,12 +224,28 @@ def new(name: str, git_style: bool, author: Optional[str], reporter: Reporter) -
     With --git or --author, the patch file starts with a header both DEP-3
     readers and git am accept; refresh keeps it as it is.
     """
+    ws = Context.workspace()
+    _say_quilt_mode(ws, reporter)
     if author is None and not git_style:
-        authoring.new_patch(Context.workspace(), reporter, name)
+        authoring.new_patch(ws, reporter, name)
     else:
         from f5quilt.ops.githeader import new_with_author
-        new_with_author(Context.workspace(), reporter, name, author or "")
+        new_with_author(ws, reporter, name, author or "")
     return 0
+
+
+def _on_a_terminal() -> bool:
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _say_quilt_mode(ws: Workspace, reporter: Reporter) -> None:
+    """The first `new` without an f5quilt.yaml makes a series folder and .pc/ wherever it runs:
+    one line says so to a person at a terminal (never in -q, never to scripts or quilt's suite)."""
+    if (ws.settings.settings_file is None and reporter.level >= NORMAL and _on_a_terminal()
+            and not ws.settings.series.exists() and not ws.stack.pc.exists()):
+        reporter.warn(f"quilt mode (no f5quilt.yaml here or above): making {ws.settings.patches_display}/ "
+                      f"and {ws.settings.pc_name}/ in {ws.tree}; `f5quilt init` vendors a release instead")
 
 
 @cli.command()

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Optional
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
 
 import click
 
@@ -31,6 +32,19 @@ def unpatched_reader(ws: Workspace) -> Any:
     return read
 
 
+def series_files_among(ws: Workspace, files: Tuple[str, ...]) -> bool:
+    """Whether any of ``files`` (relative to the current directory) is the settings file, the
+    series file or inside the patches folder, wherever the settings put them."""
+    watched = [ws.settings.patches.resolve(), ws.settings.series.resolve()]
+    if ws.settings.settings_file is not None:
+        watched.append(ws.settings.settings_file.resolve())
+    for name in files:
+        path = Path(os.path.abspath(name))
+        if any(path == w or w in path.parents for w in watched):
+            return True
+    return False
+
+
 @cli.command()
 @click.option("--strict", is_flag=True, help="Fail on any offset or fuzz, not only on failing hunks.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
@@ -40,9 +54,13 @@ def unpatched_reader(ws: Workspace) -> Any:
 @click.option("--onto", metavar="NEW_PIN",
               help="Forecast a rebase: check against NEW_PIN instead, 3-way merging in memory what does not "
                    "fit (states merge, conflict, contained).")
+@click.option("--if-changed", is_flag=True,
+              help="Check only when one of FILES (the pre-commit hook passes the staged ones) is the "
+                   "settings, the series or in the patches folder the settings name; else exit 0.")
+@click.argument("files", nargs=-1, type=click.Path())
 @verbosity
 def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], onto: Optional[str],
-          reporter: Reporter) -> int:
+          if_changed: bool, files: Tuple[str, ...], reporter: Reporter) -> int:
     """Prove the series applies to the pinned upstream, touching no tree.
 
     Applies every patch in memory, in order, onto the pristine release the
@@ -54,7 +72,11 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     and a patch NEW_PIN already has is reported (contained). Exit 0 when
     everything applies (with --strict: exactly), 1 otherwise.
     """
+    if files and not if_changed:
+        raise click.UsageError("FILES are for --if-changed (the pre-commit hook)")
     ws = Context.workspace(repair=False)  # check writes nothing, not even a repair
+    if if_changed and not series_files_among(ws, files):
+        return 0
     if not ws.settings.series.exists():
         raise F5QuiltError(f"No series file found ({ws.settings.series})")
     up = ws.upstream()
@@ -75,9 +97,14 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
                            merge_base=merge_base)
     unlisted = unlisted_patch_files(ws.settings.patches, ws.series)
     drift: List[Dict[str, str]] = []
-    if tree_check:
+    stale = ws.tree_mismatch() if tree_check else None
+    if stale:  # against another release every file upstream changed would read as an edit
+        drift = [{"file": os.path.relpath(ws.tree, ws.settings.base), "why": f"stale tree: {stale}"}]
+    elif tree_check:
         from f5quilt.ops.drift import tree_drift
         drift = tree_drift(ws, base, up)
+    from f5quilt.ops.install import installed_mismatches
+    installed = [] if onto else installed_mismatches(ws)  # said, never failing the check
     ok = not any(r.status in NOT_LANDING for r in results) and not drift
     if strict and any(r.status != CLEAN for r in results):
         ok = False
@@ -89,6 +116,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
             "unlisted": unlisted,
             "drift": drift,
             "skipped": [{"patch": n, "guard": why} for n, why in skipped.items()],
+            "installed": installed,
         }, indent=2))
         return 0 if ok else EXIT_ERROR
     for rel in unlisted:
@@ -124,8 +152,16 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
                     (reporter.error if strict else reporter.info)(f"{shown}: {h['file']}: {h['message']}")
         else:
             reporter.verbose(f"{shown}: clean")
+        for h in r.hunks:  # -v: where each hunk landed, as --json says
+            if h["status"] == "applied":
+                reporter.verbose(f"  {h['file']}: hunk #{h['hunk']} {h['landing']} at line {h['line']}"
+                                 + (f", offset {h['offset']}" if h["offset"] else "")
+                                 + (f", fuzz {h['fuzz']}" if h["fuzz"] else ""))
     for d in drift:
-        reporter.error(f"{os.path.relpath(ws.tree, ws.settings.base)}/{d['file']}: {d['why']}")
+        shown = d["file"] if stale else f"{os.path.relpath(ws.tree, ws.settings.base)}/{d['file']}"
+        reporter.error(f"{shown}: {d['why']}")
+    for item in installed:
+        reporter.warn(f"note: {item['why']}")
     against = up.pin.describe() if up else "the unpatched tree"
     n = len(results)
     if ok:
@@ -134,6 +170,6 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
         bad = sum(1 for r in results if r.status in NOT_LANDING or (strict and r.status != CLEAN))
         if bad:
             reporter.error(f"{bad} of {n} patches do not apply{' exactly' if strict else ''} to {against}")
-        if drift:
+        if drift and not stale:
             reporter.error(f"{len(drift)} file(s) in the tree differ from {against} + applied patches")
     return 0 if ok else EXIT_ERROR

@@ -28,8 +28,11 @@ def complete_patches(ctx: click.Context, param: click.Parameter, incomplete: str
     except Exception:  # noqa: BLE001 - completion must never fail loudly
         return []
     prefix = settings.patches_display.rstrip("/") + "/"
-    bare = incomplete[len(prefix):] if incomplete.startswith(prefix) else incomplete
-    return [CompletionItem(n) for n in names if n.startswith(bare)]
+    if incomplete.startswith(prefix):
+        # the shell replaces the word with what it is offered: keep the folder the user typed,
+        # or `push patches/0<TAB>` would become the names' common prefix, `0`
+        return [CompletionItem(prefix + n) for n in names if n.startswith(incomplete[len(prefix):])]
+    return [CompletionItem(n) for n in names if n.startswith(incomplete)]
 
 
 def complete_files(ctx: click.Context, param: click.Parameter, incomplete: str) -> List[CompletionItem]:

@@ -304,6 +304,8 @@ def git_header(text: str, *, author: Optional[str], default_author: str, now: Da
         first.append(lines.pop(0))
     rest = "\n".join(lines).strip("\n")
     fields = _field_set(first)
+    if fields is not None and not any(_known_field(key) for key, _v, _c in fields):
+        fields = None  # "utils: speed up x": git's `area: what` subject, not a DEP-3 field set
     subject, body, found_author, found_date, others = "", [], "", "", []
     if fields is None:
         if first:
@@ -339,6 +341,18 @@ def git_header(text: str, *, author: Optional[str], default_author: str, now: Da
         if para:
             out += [para, ""]
     return "\n".join(out) + "\n"
+
+
+# the fields of DEP-3 and of a mail header a patch's header starts with
+_KNOWN_FIELDS = {"description", "subject", "from", "author", "date", "origin", "bug", "forwarded",
+                 "applied-upstream", "reviewed-by", "acked-by", "last-update", "signed-off-by",
+                 "index", "patch-name", "message-id", "to", "cc", "content-type", "mime-version",
+                 "content-transfer-encoding", "f5quilt-header"}
+
+
+def _known_field(key: str) -> bool:
+    low = key.lower()
+    return low in _KNOWN_FIELDS or low.startswith(("bug-", "x-"))
 
 
 def _field_set(lines: List[str]) -> Optional[List[Tuple[str, str, List[str]]]]:

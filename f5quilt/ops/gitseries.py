@@ -673,7 +673,31 @@ def _git_range_diff(git: Git, exported: List[Exported], extra: Sequence[str]) ->
     finally:
         for ref in refs:
             git.run("update-ref", "-d", ref, ok=(0, 1, 128))
-    return parse_range_diff(out, exported[0].commits, exported[1].commits)
+    return _pair_by_name(git, parse_range_diff(out, exported[0].commits, exported[1].commits),
+                         exported, extra)
+
+
+def _pair_by_name(git: Git, entries: List[RangeEntry], exported: List[Exported],
+                  extra: Sequence[str]) -> List[RangeEntry]:
+    """A patch git found too changed to pair (its creation factor) is one patch to f5quilt when
+    the same name is dropped and added: shown as changed, with the interdiff of the two."""
+    dropped = {e.old: e for e in entries if e.status == "dropped" and e.old}
+    old_sha, new_sha = dict(exported[0].commits), dict(exported[1].commits)
+    out: List[RangeEntry] = []
+    for e in entries:
+        if e.status == "dropped" and e.old and any(a.status == "added" and a.new == e.old for a in entries):
+            continue  # shown where it was added
+        if e.status == "added" and e.new in dropped and e.new in old_sha and e.new in new_sha:
+            o, n = old_sha[e.new], new_sha[e.new]
+            text = git.run("range-diff", "--no-color", "--creation-factor=1000", *extra,
+                           f"{o}^..{o}", f"{n}^..{n}").decode(ENC, ERRORS)
+            paired = parse_range_diff(text, exported[0].commits, exported[1].commits)
+            if len(paired) == 1 and paired[0].status in ("changed", "unchanged"):
+                out.append(paired[0])
+                continue
+            out.append(dropped[e.new])
+        out.append(e)
+    return out
 
 
 def _sweep_stale_refs(git: Git) -> None:

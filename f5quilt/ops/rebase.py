@@ -96,6 +96,15 @@ def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
     ws.fs.write_text(state_dir(ws) / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
 
 
+def _same_pin(old: Pin, new: Pin) -> bool:
+    """Whether NEW_PIN names the release the series is on (a rebase would be a no-op)."""
+    if (old.kind, old.spec, old.ref) != (new.kind, new.spec, new.ref):
+        return False
+    if old.kind == "git":  # a branch moves: the same ref may be a new commit, unless it is one
+        return old.commit is not None and old.commit in (new.commit, new.ref)
+    return all(a is None or b is None or a == b for a, b in ((old.commit, new.commit), (old.sha256, new.sha256)))
+
+
 def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
           keep_contained: bool = False) -> int:
     if _load_state(ws):
@@ -103,6 +112,8 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
     old_up = ws.upstream()
     if old_up is None or ws.settings.settings_file is None:
         raise F5QuiltError("rebase needs an upstream pin in f5quilt.yaml")
+    if _same_pin(old_up.pin, new_pin) and not (ws.tree.is_dir() and ws.tree_mismatch()):  # stale: said below
+        raise NothingToDo(f"The series is pinned to {new_pin.describe()} already: nothing to rebase")
     ws.ensure_tree(out)
     recover(ws, out)
     stale = ws.tree_mismatch()

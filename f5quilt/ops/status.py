@@ -91,6 +91,8 @@ def status_report(ws: Workspace) -> Dict[str, Any]:
                 attention.append({"kind": "outside", "file": d["file"], "why": d["why"]})
         for u in polluted_backups(ws, pristine):
             attention.append({"kind": "outside", "file": u.file, "why": u.why})
+    from f5quilt.ops.install import installed_mismatches
+    attention.extend(installed_mismatches(ws))
     return {
         "upstream": up.pin.describe() if up else None,
         "tree": os.path.relpath(ws.tree, ws.settings.base),

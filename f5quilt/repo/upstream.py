@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -180,10 +181,16 @@ class Upstream:
         if found is None:
             log(f"Downloading {self.pin.spec} from PyPI")
             dest.mkdir(parents=True, exist_ok=True)
+            from f5quilt import output
+            started = time.monotonic()
             with tempfile.TemporaryDirectory(dir=dest) as tmp:
-                r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                                    "--disable-pip-version-check", "-q", "-d", tmp, self.pin.spec],
-                                   capture_output=True, text=True)
+                argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                        "--disable-pip-version-check", "-d", tmp, self.pin.spec]
+                if output.progress_hook is not None:  # a terminal: pip's own progress bar, on stderr
+                    r = subprocess.run(argv[:4] + ["--progress-bar", "on"] + argv[4:], stdout=2,
+                                       stderr=subprocess.PIPE, text=True)
+                else:
+                    r = subprocess.run(argv[:4] + ["-q"] + argv[4:], capture_output=True, text=True)
                 if r.returncode != 0:
                     last = (r.stderr.strip().splitlines() or ["pip download failed"])[-1]
                     raise F5QuiltError(f"cannot download {self.pin.spec}: {last}")
@@ -192,7 +199,8 @@ class Upstream:
                     raise F5QuiltError(f"pip download {self.pin.spec} gave {len(files)} files")
                 os.replace(files[0], dest / files[0].name)  # atomic: no half download in the cache
                 found = dest / files[0].name
-                log(f"Downloaded {found.name} ({human_size(found.stat().st_size)})")
+                took = time.monotonic() - started
+                log(f"Downloaded {found.name} ({human_size(found.stat().st_size)} in {took:.1f} s)")
         self._check_sha(found)
         return found
 

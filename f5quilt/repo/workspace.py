@@ -194,7 +194,15 @@ class Workspace:
             found = [n for n in self.series.names if pattern.match(n)]
             if len(found) == 1:
                 return found[0]
-        raise F5QuiltError(f"Patch {given} is not in series")
+        hint = ""
+        if self.settings.settings_file is not None:  # quilt mode keeps quilt's words
+            bare = candidates[1] if len(candidates) > 1 and given.startswith(prefix) else given
+            near = [n for n in self.series.names if n.startswith(bare)] or \
+                   [n for n in self.series.names if bare in n]
+            if near:
+                hint = "; did you mean " + " or ".join(self.display(n) for n in near[:3]) + \
+                       (f" (and {len(near) - 3} more)" if len(near) > 3 else "") + "?"
+        raise F5QuiltError(f"Patch {given} is not in series{hint}")
 
     def patch_name(self, name: str, what: str) -> str:
         """A patch name a user gave (new, rename, fork, import): ``safe_user_name``'s rules,
