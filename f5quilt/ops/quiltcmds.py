@@ -556,11 +556,17 @@ def _safe_members(tar: "tarfile.TarFile") -> list["tarfile.TarInfo"]:
         through = next(("/".join(parts[:k]) for k in range(1, len(parts)) if "/".join(parts[:k]) in links), None)
         if through is not None:
             raise F5QuiltError(f"{m.name}: unpacked through the symlink {through} of the archive; refused")
+        if "/".join(parts) in links and not m.issym():
+            raise F5QuiltError(f"{m.name}: written over a symlink of the archive (it would write where "
+                               "the link points); refused")
+        if ".f5quilt" in parts:  # f5quilt's journal or log would be run or replayed by the next command
+            raise F5QuiltError(f"{m.name}: the archive ships f5quilt's own state; refused")
         if m.islnk() or m.issym():
             if os.path.isabs(m.linkname) or ".." in Path(m.linkname).parts and m.islnk():
                 raise F5QuiltError(f"{m.name}: a link out of the archive")
-        if m.issym():
-            links.add("/".join(parts))
+        if m.issym() or (m.islnk() and os.path.normpath(m.linkname.lstrip("./") if m.linkname.startswith("./")
+                                                        else m.linkname) in links):
+            links.add("/".join(parts))  # a hard link to a symlink is that symlink
         if m.ischr() or m.isblk() or m.isfifo():
             continue
         members.append(m)
