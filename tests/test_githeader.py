@@ -147,3 +147,13 @@ def test_header_git_keeps_a_git_style_subject_that_looks_like_a_field(repo: Path
     assert text.split("\n")[2] == "Subject: utils: speed up the loop"
     assert text.split("\n\n", 1)[1].startswith("The body.\n\n--- a/f.txt")
     assert "\nutils:" not in text.split("Subject:", 1)[1]
+
+
+@pytest.mark.parametrize("epoch", ["99999999999999999999", "253402300800"])
+def test_huge_source_date_epoch_is_one_line(repo: Path, run: Runner, monkeypatch: pytest.MonkeyPatch,
+                                            epoch: str) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    before = (repo / "patches/series").read_text()
+    rc, out, err = run(repo, "new", "--author", "Ann Example <ann@example.org>", "02-x.patch")
+    assert rc == 1 and "SOURCE_DATE_EPOCH" in err and len(err.strip().splitlines()) == 1, err
+    assert (repo / "patches/series").read_text() == before and not (repo / "patches/02-x.patch").exists()

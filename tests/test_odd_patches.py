@@ -319,3 +319,16 @@ def test_binary_rename_with_changes(tmp_path: Path, run: Runner) -> None:
     assert files(root) == present(new)
     assert run(root, "pop")[0] == 0
     assert files(root) == present(old)
+
+
+def test_git_mode_that_is_not_octal_is_one_line(tmp_path: Path, run: Runner) -> None:
+    """A git-header patch whose mode line is not octal (found with a duplicated hunk): was a
+    ValueError traceback in _mode_bits."""
+    patch = (b"diff --git a/m.py b/m.py\nold mode 100644\nnew mode 100899\n--- a/m.py\n+++ b/m.py\n"
+             b"@@ -1,2 +1,2 @@\n-a\n+A\n b\n@@ -1,2 +1,2 @@\n-a\n+A\n b\n")
+    root = tree_with(tmp_path, {"m.py": b"a\nb\n"}, {"p.diff": patch})
+    before = files(root)
+    for args in (["push"], ["push", "-f"]):
+        rc, out, err = run(root, *args)
+        assert rc == 1 and "malformed file mode '100899'" in err, (out, err)
+        assert len(err.strip().splitlines()) == 1 and files(root) == before

@@ -91,3 +91,24 @@ def test_a_second_rebase_keeps_an_earlier_dropped_patch_of_the_same_name(repo: P
     assert run(repo, "rebase", "--abort")[0] == 0
     assert earlier.read_text() == "the p1.diff an earlier rebase dropped\n"
     assert not (repo / ".f5quilt/dropped/p1.diff.2").exists()
+
+
+def test_two_rebases_drop_two_patches_of_one_name(repo: Path, run: Runner, tmp_path: Path) -> None:
+    """The same, end to end: two releases each contain a patch named p1.diff."""
+    (repo / "patches/series").write_text("p1.diff\n")
+    assert run(repo, "push", "-a")[0] == 0
+    write_tree(tmp_path / "v2a", {"m.py": V1["m.py"].replace("line 10\n", "LINE 10\n"), "keep.txt": "k\n"})
+    rc, out, err = run(repo, "rebase", "--onto", "../v2a")
+    assert rc == 0 and "Moved patches/p1.diff to .f5quilt/dropped/p1.diff" in out, out + err
+    # a new p1.diff, which the next release contains in turn
+    p1b = P1.replace("line 9\n-line 10\n+LINE 10\n", "LINE 10\n-line 11\n+LINE 11\n").replace(
+        "@@ -9,5 +9,5 @@\n", "@@ -10,5 +10,5 @@\n").replace(" line 11\n line 12\n line 13\n", " line 12\n line 13\n line 14\n")
+    (repo / "patches/p1.diff").write_text(p1b)
+    (repo / "patches/series").write_text("p1.diff\n")
+    assert run(repo, "push", "-a")[0] == 0, p1b
+    write_tree(tmp_path / "v3", {"m.py": V1["m.py"].replace("line 10\n", "LINE 10\n").replace("line 11\n", "LINE 11\n"),
+                                 "keep.txt": "k\n"})
+    rc, out, err = run(repo, "rebase", "--onto", "../v3")
+    assert rc == 0 and "Moved patches/p1.diff to .f5quilt/dropped/p1.diff.2" in out, out + err
+    assert (repo / ".f5quilt/dropped/p1.diff").read_text() == P1
+    assert (repo / ".f5quilt/dropped/p1.diff.2").read_text() == p1b

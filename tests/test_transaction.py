@@ -388,20 +388,37 @@ def _canary_intact(c: Path) -> None:
     assert sorted(p.name for p in c.iterdir()) == ["precious"]
 
 
-def test_journal_naming_a_path_outside_is_refused(tmp_path: Path, canary: Path) -> None:
+@pytest.mark.parametrize("entry", [
+    '{"op": "mkdir", "root": "tree", "rel": "../canary"}\n'
+    '{"op": "file", "root": "tree", "rel": "../canary/precious", "before": null}\n',
+    # a symlink shipped beside the journal: the path is plain, its parent leads out
+    '{"op": "file", "root": "tree", "rel": "out/precious", "before": null}\n',
+    '{"op": "adopt", "root": "tree", "rel": "out/x"}\n',
+    # wrong types: each used to be a traceback in every command, since repair runs first
+    '{"op": "file", "rel": "f.txt", "before": null}\n',
+    '{"op": "file", "root": "tree", "rel": "f.txt", "mode": "rw", "before": null}\n',
+    '{"op": "discard", "root": "tree", "rel": "f.txt"}\n',
+    '{"op": "rename", "src": [1, "a"], "dst": ["tree", "b"]}\n',
+    '[1, 2]\n{"op": "mkdir", "root": "tree", "rel": "x"}\n',
+])
+def test_bad_journal_is_quarantined_never_run(tmp_path: Path, canary: Path, entry: str) -> None:
     t = quilt_tree(tmp_path / "t")
     ok(cli(t, "push"))
+    os.symlink(canary, t / "out")
     txn = t / ".pc/.f5quilt/txn"
     (txn / "objects").mkdir(parents=True)
-    (txn / "journal").write_text('{"command": "x"}\n{"op": "mkdir", "root": "tree", "rel": "../canary"}\n'
-                                 '{"op": "file", "root": "tree", "rel": "../canary/precious", "before": null}\n')
-    # issue 18: set aside with one line, never run; the commands go on
+    (txn / "journal").write_text('{"command": "x"}\n' + entry)
+    before = state_of(t)
     r = cli(t, "series")
-    assert r.returncode == 0 and "unsafe name" in r.stderr and "set aside" in r.stderr
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "set aside" in r.stderr, r.stderr
+    assert r.stdout.split() == ["patches/p1.diff", "patches/p2.diff"]
+    assert not txn.exists() and [q.name.startswith("txn-") for q in (t / ".pc/.f5quilt/quarantine").iterdir()] == [True]
+    mine = [k for k in before if k.startswith(".pc/.f5quilt/")]
+    assert {k: v for k, v in state_of(t).items() if k not in mine and "quarantine" not in k} == \
+        {k: v for k, v in before.items() if k not in mine}
     _canary_intact(canary)
-    r = cli(t, "push", "-a")
-    assert r.returncode == 0 and r.stderr == "", r.stderr
+    ok(cli(t, "push"))
     _canary_intact(canary)
 
 
@@ -779,3 +796,98 @@ def test_undo_into_a_subfolder_leaves_no_empty_folder(argv: List[str], tmp_path:
     r = cli(t, "undo")
     assert r.returncode == 0, r.stderr
     assert state_of(t, folders=True) == before
+
+
+@pytest.mark.kill
+def test_kill_inside_the_rollback_of_a_fetch_leaves_no_dead_folder(tmp_path: Path) -> None:
+    """A fetch killed after its tree was moved into place is rolled back by the next command,
+    which removes that tree; killed in turn while removing it, the command after must finish
+    the job: no ``.dead-*`` folder is left for good, anywhere in the project."""
+    template = settings_repo(tmp_path, V1)
+    make_series(template, {"pm.diff": PM})
+    before = state_of(template)
+    ticks = tmp_path / "ticks"
+    ok(cli(shutil.copytree(template, tmp_path / "ref", symlinks=True), "push", "-a", ticks=ticks))
+    total = int(ticks.read_text())
+    adopted = None
+    for n in range(1, total + 1):  # the first kill point whose rollback has a tree to remove
+        t = shutil.copytree(template, tmp_path / f"k{n}", symlinks=True)
+        assert cli(t, "push", "-a", kill_at=n).returncode == -9
+        if (t / "tree").is_dir():
+            adopted = n
+            break
+        shutil.rmtree(t)
+    assert adopted is not None
+    rticks = tmp_path / "rticks"
+    cli(shutil.copytree(t, tmp_path / "rref", symlinks=True), "series", ticks=rticks)
+    for m in range(1, int(rticks.read_text()) + 1):
+        k = shutil.copytree(t, tmp_path / f"r{m}", symlinks=True)
+        assert cli(k, "series", kill_at=m).returncode == -9
+        ok(cli(k, "series"))
+        left = [str(p.relative_to(k)) for p in k.rglob(".dead-*")]
+        assert left == [], f"recovery killed at {m}: {left}"
+        assert state_of(k) == before
+
+
+@pytest.mark.parametrize("argv", [
+    ["new", "series"], ["new", ".pc/x.diff"], ["new", "patches/series"], ["import", "-P", "series", "ext.diff"],
+    ["import", "sub/series"], ["rename", "series"], ["fork", "series"], ["new", ".f5quilt"],
+])
+def test_a_patch_may_not_be_named_like_a_state_file(tmp_path: Path, argv: List[str]) -> None:
+    t = quilt_tree(tmp_path / "t")
+    ok(cli(t, "push"))
+    (t / "sub").mkdir()
+    (t / "sub/series").write_text(EXT)
+    before = state_of(t)
+    r = cli(t, *argv)
+    assert r.returncode == 1 and "state" in r.stderr, r.stdout + r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert state_of(t) == before
+
+
+@pytest.mark.parametrize("settings,link", [
+    ("tree: ../canary\n", None), ("tree: .\npatches: ../canary\n", None),
+    ("tree: tree\n", "tree"), ("tree: .\n", ".f5quilt"), ("tree: .\n", ".pc"), ("tree: .\npc: .state\n", ".state"),
+])
+def test_settings_folders_resolve_inside_the_project(tmp_path: Path, canary: Path, settings: str,
+                                                     link: Optional[str]) -> None:
+    p = tmp_path / "p"
+    write_tree(p, {"f5quilt.yaml": settings, "f.txt": "x\n", "patches/series": "a.diff\n",
+                   "patches/a.diff": upper_hunk("f.txt", 1)})
+    if link:
+        os.symlink(canary, p / link)
+    for argv in (["push"], ["series"]):
+        r = cli(p, *argv)
+        assert r.returncode == 1 and "leads outside" in r.stderr, r.stdout + r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    _canary_intact(canary)
+
+
+def test_quilt_pc_symlinked_out_is_refused(tmp_path: Path, canary: Path) -> None:
+    t = quilt_tree(tmp_path / "t")
+    os.symlink(canary, t / ".pc")
+    r = cli(t, "push")
+    assert r.returncode == 1 and "leads outside" in r.stderr and "Traceback" not in r.stderr
+    _canary_intact(canary)
+
+
+@pytest.mark.parametrize("old_record", [False, True])
+def test_tree_pin_is_relative_and_a_moved_project_works(tmp_path: Path, old_record: bool) -> None:
+    import json
+    repo = settings_repo(tmp_path / "a", V1)
+    make_series(repo, {"pm.diff": PM})
+    ok(cli(repo, "push", "-a"))
+    pin_file = repo / ".f5quilt/tree-pin.json"
+    recorded = json.loads(pin_file.read_text())
+    assert recorded["pin"]["spec"] == "../v1", recorded  # never an absolute path
+    if old_record:  # written by an older f5quilt
+        recorded["pin"]["spec"] = str(tmp_path / "a/v1")
+        pin_file.write_text(json.dumps(recorded))
+    shutil.move(str(tmp_path / "a"), str(tmp_path / "b"))
+    moved = tmp_path / "b/repo"
+    r = cli(moved, "status")
+    assert "holds" not in r.stdout + r.stderr and "Traceback" not in r.stderr, r.stdout + r.stderr
+    r = cli(moved, "pop", "-a")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = cli(moved, "push", "-a")
+    assert r.returncode == 0 and "holds" not in r.stdout + r.stderr, r.stdout + r.stderr

@@ -116,6 +116,9 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
     patches_rel = env.get("QUILT_PATCHES") or None
     series_rel = env.get("QUILT_SERIES") or None
     pc = tree / pc_name
+    real_tree, real_pc = os.path.realpath(tree), os.path.realpath(pc)
+    if real_pc != real_tree and not real_pc.startswith(real_tree + os.sep):
+        raise F5QuiltError(f"{pc}: a symlink that leads outside {tree}; quilt's state must lie in the tree")
     # like quilt, an existing .pc remembers where its patches are (over QUILT_PATCHES/QUILT_SERIES)
     if (pc / ".quilt_patches").is_file():
         patches_rel = _remembered(pc / ".quilt_patches") or patches_rel
@@ -226,11 +229,14 @@ def _from_file(path: Path, cwd: Path) -> Settings:
     # every folder f5quilt writes resolves inside the project (no `../x`, no absolute path, no
     # symlink leading out): settings from a clone or a tarball cannot steer writes elsewhere
     real_root = os.path.realpath(root)
-    folders: List[Tuple[Optional[str], Path]] = [("tree", tree), ("patches", patches), (None, root / ".f5quilt")]
+    pc_name = _pc_name(data.get("pc", ".pc"), str(path))
+    folders: List[Tuple[Optional[str], Path]] = [("tree", tree), ("patches", patches), (None, root / ".f5quilt"),
+                                                 ("pc", tree / pc_name)]
     for name, folder in folders:
         real = os.path.realpath(folder)
         if real != real_root and not real.startswith(real_root + os.sep):
-            what = f"{name} {data.get(name)}" if name else ".f5quilt (a symlink)"
+            what = (f"{name} {data.get(name, pc_name)}" + (" (a symlink)" if name == "pc" else "")) if name \
+                else ".f5quilt (a symlink)"
             raise F5QuiltError(f"{path}:{_line_of(text, name)}: {what} leads outside {root}; "
                                "f5quilt writes only inside the project")
     fuzz = data.get("fuzz", 0)
@@ -249,7 +255,7 @@ def _from_file(path: Path, cwd: Path) -> Settings:
     if not isinstance(ignore, list) or not all(isinstance(x, str) and x.strip() and "\n" not in x for x in ignore):
         raise F5QuiltError(f"{path}: ignore must be a list of gitignore patterns (strings)")
     return Settings(tree=tree, patches=patches, series=series,
-                    pc_name=_pc_name(data.get("pc", ".pc"), str(path)), fuzz=fuzz, settings_file=path,
+                    pc_name=pc_name, fuzz=fuzz, settings_file=path,
                     log_keep=keep, ignore=list(DEFAULT_IGNORE) + ignore, rerere=rerere,
                     refresh_index=bool(refresh.get("index", False)) if isinstance(refresh, dict) else False,
                     upstream=upstream, base=cwd)
