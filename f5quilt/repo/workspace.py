@@ -20,7 +20,7 @@ from f5quilt.model.patch import Patch, load_patch
 from f5quilt.model.series import Series, SeriesEntry, load_series
 from f5quilt.output import Reporter
 from f5quilt.repo.pcdir import AppliedStack, _NoWrites
-from f5quilt.repo.settings import Settings
+from f5quilt.repo.settings import Dialect, Settings
 from f5quilt.repo.transaction import Roots, Transaction, os_error, repair, repair_unsettled
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class Workspace:
                                    "which does not exist")
             # quilt mode reads a hunk's counts as GNU patch does: lines past them are ignored
             self._patch_cache[name] = load_patch(path, self.display(name),
-                                                 lenient_counts=self.settings.settings_file is None)
+                                                 lenient_counts=self.settings.dialect is Dialect.QUILT)
         return self._patch_cache[name]
 
     def oriented(self, name: str) -> Patch:
@@ -182,7 +182,7 @@ class Workspace:
                 return name
         # quilt's find_patch: the name with .patch/.diff/.dif and a compression suffix, when one fits
         import re
-        for name in candidates[:2] if self.settings.settings_file is None else []:
+        for name in candidates[:2] if self.settings.dialect is Dialect.QUILT else []:
             pattern = re.compile(re.escape(name) + r"(|\.patch|\.diff?)(|\.gz|\.bz2|\.xz|\.lzma|\.lz)$")
             found = [n for n in self.series.names if pattern.match(n)]
             if len(found) == 1:
