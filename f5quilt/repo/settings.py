@@ -81,7 +81,7 @@ class Settings:
     @property
     def patches_display(self) -> str:
         try:
-            if self.settings_file is None and self.base != self.tree and self.base.is_relative_to(self.tree):
+            if self.dialect is Dialect.QUILT and self.base != self.tree and self.base.is_relative_to(self.tree):
                 # quilt in a subfolder: ../ up to the tree, then QUILT_PATCHES (../my/changes)
                 up = os.path.relpath(self.tree, self.base)
                 return os.path.join(up, self.quilt_patches)
