@@ -44,9 +44,11 @@ class Reporter:
         self.err = err or sys.stderr
         self.colour = use_colour(self.out)
         self.lines: List[str] = []
-        # quilt mode (no f5quilt.yaml): -q hides only the chatter GNU patch's -s hides;
-        # quilt's own steps ("Applying patch", "Now at patch") still print
-        self.quilt = False
+        # the words and verbosity of GNU quilt, chosen per command by cli/ (quilt's commands
+        # in a quilt-dialect tree; f5quilt's own, like goto, keep f5quilt's words): -q hides
+        # only the chatter GNU patch's -s hides, quilt's own steps ("Applying patch", "Now at
+        # patch") still print. How a command *behaves* is ws.settings.dialect, never this.
+        self.speaks_quilt = False
 
     def _paint(self, text: str, colour: Optional[str]) -> str:
         if colour and self.colour:
@@ -60,12 +62,12 @@ class Reporter:
 
     def step(self, text: str) -> None:
         """A step of a command (Applying/Removing/Now at patch): -q hides it, but not in quilt mode."""
-        if self.level >= NORMAL or self.quilt:
+        if self.level >= NORMAL or self.speaks_quilt:
             self.out.write(text + "\n")
 
     def quilt_info(self, text: str) -> None:
         """What GNU quilt prints at normal verbosity and f5quilt only with -v."""
-        if self.level >= VERBOSE or (self.quilt and self.level >= NORMAL):
+        if self.level >= VERBOSE or (self.speaks_quilt and self.level >= NORMAL):
             self.out.write(text + "\n")
 
     def verbose(self, text: str) -> None:

@@ -9,6 +9,7 @@
 #                (the driver's transcript of each file goes to OUT_TSV.d/NAME.log)
 #   TEST         test names (like "push" for test/push.test); default: all of them
 #   --reference  run the real GNU quilt instead (the installed /usr/bin/quilt)
+#   $F5QUILT_SUITE_JOBS  test files run at once (default 1)
 #
 # The source is fetched once into $F5QUILT_QUILT_SRC (default .cache/quilt-src in
 # the repository; never committed): `apt-get source quilt` when the archive still
@@ -121,8 +122,8 @@ fi
 
 mkdir -p "$OUT.d"
 : > "$OUT"
-for t in "${TESTS[@]}"; do
-    [ -f "$WORK/test/$t.test" ] || die "no test $t"
+run_one() {
+    local t=$1 summary total passed failed status
     # the environment quilt's Makefile gives each test (CHECK_ENV, QUILTRC, QUILT_DIR)
     (cd "$WORK/test" && env -i PATH="$WORK/bin:/usr/local/bin:/usr/bin:/bin" \
         HOME=/nonexistent LANG=C LC_ALL=C QUILT_DIR=/usr/share/quilt \
@@ -130,15 +131,29 @@ for t in "${TESTS[@]}"; do
         TMPDIR=/tmp "${AS[@]}" timeout 300 ./run -q "$t.test") > "$OUT.d/$t.log" 2>&1 || true
     summary=$(grep -aEo '^[0-9]+ commands \([0-9]+ passed, [0-9]+ failed\)' "$OUT.d/$t.log" | tail -1 || true)
     if [ -z "$summary" ]; then
-        printf '%s\t0\t0\tfailed\n' "$t" >> "$OUT"
-        continue
+        printf '%s\t0\t0\tfailed\n' "$t" > "$OUT.d/$t.row"
+        return
     fi
     total=${summary%% commands*}
     passed=$(echo "$summary" | sed -E 's/.*\(([0-9]+) passed.*/\1/')
     failed=$(echo "$summary" | sed -E 's/.*, ([0-9]+) failed.*/\1/')
     status=ok; [ "$failed" = 0 ] || status=failed
-    printf '%s\t%s\t%s\t%s\n' "$t" "$passed" "$total" "$status" >> "$OUT"
+    printf '%s\t%s\t%s\t%s\n' "$t" "$passed" "$total" "$status" > "$OUT.d/$t.row"
+}
+# test files run $JOBS at a time (quilt's own `make -j check` does the same: its driver
+# works in a folder of its own per process, d.PID); the rows are put back in order
+JOBS=${F5QUILT_SUITE_JOBS:-1}
+running=0
+for t in "${TESTS[@]}"; do
+    [ -f "$WORK/test/$t.test" ] || die "no test $t"
+    rm -f "$OUT.d/$t.row"
+    if [ "$JOBS" -le 1 ]; then run_one "$t"; continue; fi
+    if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+    run_one "$t" &
+    running=$((running + 1))
 done
+wait
+for t in "${TESTS[@]}"; do cat "$OUT.d/$t.row" >> "$OUT"; done
 files_ok=$(awk -F'\t' '$4 == "ok"' "$OUT" | wc -l)
 cmds_ok=$(awk -F'\t' '{ s += $2 } END { print s + 0 }' "$OUT")
 cmds=$(awk -F'\t' '{ s += $3 } END { print s + 0 }' "$OUT")

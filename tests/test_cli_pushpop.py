@@ -179,6 +179,23 @@ def test_missing_patch_file_and_malformed_patch(tree: Path, run: Runner) -> None
     assert rc == 1 and err.startswith("patches/broken.diff:")
 
 
+@pytest.mark.parametrize("command", [("push",), ("goto", "missing.diff")])
+def test_missing_patch_file_push_and_goto_agree(tree: Path, run: Runner, command: tuple) -> None:
+    """push and goto to a patch whose file is missing say the same in each dialect: f5quilt's
+    series:line error, and quilt 0.68's empty patch (its test/missing.test) in quilt mode."""
+    (tree / "patches/series").write_text("p1.diff\nmissing.diff\n")
+    assert run(tree, "push")[0] == 0
+    (tree / "f5quilt.yaml").write_text("tree: .\n")
+    before = snapshot(tree)
+    rc, _, err = run(tree, *command)
+    assert rc == 1 and err.strip() == "patches/series:2: names patches/missing.diff, which does not exist"
+    assert snapshot(tree) == before
+    (tree / "f5quilt.yaml").unlink()
+    rc, out, _ = run(tree, *command)
+    assert rc == 0 and "Patch patches/missing.diff does not exist; applied empty patch" in out
+    assert (tree / ".pc/applied-patches").read_text() == "p1.diff\nmissing.diff\n"
+
+
 def test_series_errors_name_file_and_line(tree: Path, run: Runner) -> None:
     (tree / "patches/series").write_text("# comment\np1.diff -X\n")
     rc, _, err = run(tree, "push")

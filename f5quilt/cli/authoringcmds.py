@@ -13,6 +13,7 @@ from f5quilt.ops import authoring
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.workspace import Workspace
+from f5quilt.repo.settings import Dialect
 from . import cli
 from .common import Context, verbosity
 
@@ -154,7 +155,7 @@ def refresh_hook(ws: Any, reporter: Reporter) -> Callable[[], object]:
     level = QUIET if params.get("quiet") else VERBOSE if params.get("verbose") else NORMAL
     colour = reporter.colour
     reporter = Reporter(level, out=reporter.out, err=reporter.err)
-    reporter.quilt, reporter.colour = True, colour
+    reporter.speaks_quilt, reporter.colour = True, colour
     params.pop("name", None)
     return lambda: _quilt_refresh(ws, reporter, None, **params)
 
@@ -474,7 +475,7 @@ def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], f
 def fold(strip: int, fuzz: int, force: bool, reporter: Reporter) -> int:
     """Apply the patch on standard input to the top patch's files (then refresh)."""
     ws = Context.workspace()
-    reporter.quilt = ws.settings.settings_file is None
+    reporter.speaks_quilt = ws.settings.dialect is Dialect.QUILT
     authoring.fold(ws, reporter, sys.stdin.buffer.read(), strip=strip, fuzz=fuzz, force=force)
     return 0
 

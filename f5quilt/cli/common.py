@@ -11,9 +11,9 @@ import click
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.output import NORMAL, QUIET, VERBOSE, Reporter
+from f5quilt.repo.layout import unsettled
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.pushpop import recover
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,7 +109,9 @@ class Context:
                         f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it")
         _quilt_series_check(settings)
         ws = Workspace.open(settings)
-        if repair:
+        if repair and unsettled(ws.state_dir):
+            # imported only then: pushpop brings the engine, which a query does not need
+            from f5quilt.ops.pushpop import recover
             recover(ws, Context.reporter_for_errors())
             ws = Workspace.open(ws.settings)
         ws.command_line = " ".join(Context.argv)

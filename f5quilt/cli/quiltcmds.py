@@ -239,7 +239,7 @@ def setup(series_file: str, prefix: Optional[str], sourcedir: Optional[str], ver
     settings = Settings(tree=root, patches=root / "patches", series=root / "patches" / "series",
                         base=Path.cwd(), settings_file=root / "f5quilt.yaml")
     reporter = Reporter(NORMAL)
-    reporter.quilt = True
+    reporter.speaks_quilt = True
     if series_file.endswith(".spec"):
         quiltcmds.setup_spec(Workspace.open(settings), reporter, series_file,
                              prefix=prefix.rstrip("/") + "/" if prefix else "",

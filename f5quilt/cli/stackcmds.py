@@ -8,6 +8,7 @@ import click
 from f5quilt.ops import pushpop as stack
 from f5quilt.errors import F5QuiltError
 from f5quilt.output import Reporter
+from f5quilt.repo.settings import Dialect
 from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context, verbosity
@@ -58,7 +59,7 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
     only when asked.
     """
     ws = Context.workspace(stale_tree="refuse")
-    reporter.quilt = ws.settings.settings_file is None
+    reporter.speaks_quilt = ws.settings.dialect is Dialect.QUILT
     if color in ("always", "never"):
         reporter.colour = color == "always"
     _refresh_excludes(force=force, refresh=refresh)
@@ -91,7 +92,7 @@ def pop(target: Optional[str], all_: bool, force: bool, verify: bool, refresh: b
     refreshed), judged by content, not mtimes.
     """
     ws = Context.workspace()
-    reporter.quilt = ws.settings.settings_file is None
+    reporter.speaks_quilt = ws.settings.dialect is Dialect.QUILT
     _refresh_excludes(force=force, refresh=refresh)
     count, name = _target(target)
     return stack.pop(ws, reporter, target=name, all_=all_, count=count, force=force,

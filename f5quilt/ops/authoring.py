@@ -23,13 +23,14 @@ from f5quilt.model.series import SeriesEntry
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.pushpop import recorded_after, recover, report_result, unrefreshed_files, write_rejects
 from f5quilt.repo.pcdir import digest
+from f5quilt.repo.settings import Dialect
 
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 
 
 def _none_applied(ws: Workspace) -> NothingToDo:
     # quilt's refresh, diff, files, applied and previous fail (1) with nothing applied
-    if ws.settings.settings_file is None:
+    if ws.settings.dialect is Dialect.QUILT:
         return NothingToDo("No patches applied" if ws.series.entries else "No patches in series", exit_code=1)
     return NothingToDo("No patches applied")
 
@@ -82,7 +83,7 @@ def query_rel(ws: Workspace, path: str) -> Optional[str]:
     for it, as for any file no patch touches). With ``f5quilt.yaml`` the tree is a folder
     of the repository, and a name outside it is most likely one relative to the wrong
     folder: refused there, naming the tree, as by every writing command."""
-    if ws.settings.settings_file is None:
+    if ws.settings.dialect is Dialect.QUILT:
         full = os.path.abspath(path)
         tree = str(ws.tree)
         if full != tree and not full.startswith(tree + os.sep):
@@ -407,7 +408,7 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
         # the backup is the ground truth (pristine + the applied patches), never whatever the
         # tree holds: an edit made before `add` belongs to this patch, and one not refreshed
         # into a lower patch must not vanish into this one's backup (status would go quiet)
-        if ws.settings.settings_file is not None:
+        if ws.settings.dialect is Dialect.F5QUILT:
             if owned is None:
                 owned = {r: n for n in ws.stack.applied() for r in ws.stack.backup_files(n)}
             if rel in owned:
@@ -466,7 +467,7 @@ def patch_files(ws: Workspace, name: str) -> List[str]:
     one not applied, the names its file gives (quilt mode: read as quilt reads them)."""
     if name in ws.stack.applied():
         return sorted(ws.stack.backup_files(name))
-    if ws.settings.settings_file is None:
+    if ws.settings.dialect is Dialect.QUILT:
         return sorted(quilt_names(ws, name))
     return mentioned_files(ws, name)
 
@@ -509,7 +510,7 @@ def set_header(ws: Workspace, name: str, header: bytes) -> None:
     body = data[len(patch_header(data)):]
     if header and not header.endswith(b"\n"):
         header += b"\n"
-    if body and header and not header.endswith(b"\n\n") and ws.settings.settings_file is not None:
+    if body and header and not header.endswith(b"\n\n") and ws.settings.dialect is Dialect.F5QUILT:
         header += b"\n"  # quilt stores the header as given; f5quilt keeps a blank line before the diff
     with ws.transaction(f"header -r {name}"):
         ws.fs.write(path, compress(path.name, header + body),
@@ -631,7 +632,7 @@ def _import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Opt
                     force: bool, strip: Optional[int], keep_header: Optional[str] = None,
                     reverse: bool = False) -> None:
     top = ws.stack.top()
-    quilt = ws.settings.settings_file is None
+    quilt = ws.settings.dialect is Dialect.QUILT
     for f in files:
         src = Path(f)
         target = safe_relpath(name or src.name)
@@ -692,7 +693,7 @@ def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, f
     # quilt's fold runs `patch -d SUBDIR`: from a subfolder of the tree, names are relative to it
     directory = cwd_in_tree(ws)
     result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>", directory=directory)
-    report_result(out, result, force, directory)
+    report_result(out, result, force, directory, quilt=out.speaks_quilt)
     if not result.ok and not force:
         raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
     _add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes
@@ -700,7 +701,7 @@ def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, f
     for rel, change in result.changes.items():
         put_tree_file(ws, rel, change.after)
         write_rejects(ws, change, out)
-    if not out.quilt:  # quilt says only what GNU patch says
+    if not out.speaks_quilt:  # quilt says only what GNU patch says
         out.info(f"Folded patch into {ws.display(name)}; refresh it to record the change")
 
 

@@ -22,7 +22,7 @@ from f5quilt.fsutil import DEFAULT_MODE, check_inside
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt.output import NORMAL, QUIET, Reporter, with_progress
 from f5quilt.repo.pcdir import digest
-from f5quilt.repo.transaction import Quarantined
+from f5quilt.repo.settings import Dialect
 from f5quilt.repo.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ def recover(ws: Workspace, out: Reporter) -> None:
     """Roll back an operation a killed process left half done, and say so."""
     if ws.txn is not None:  # inside this process's own transaction: nothing was interrupted
         return
+    from f5quilt.repo.transaction import Quarantined
     command = ws.repair()
     if isinstance(command, Quarantined):
         out.warn(command)
@@ -94,12 +95,13 @@ def compute_push(ws: Workspace, name: str, fuzz: int, reverse: bool = False) -> 
     return apply_patch(patch, ws.read_tree, strip=entry.strip, fuzz=fuzz, display=ws.display(name))
 
 
-def report_result(out: Reporter, result: PatchResult, force: bool = False, directory: str = "") -> None:
-    """GNU patch's lines for ``result``; quilt mode names files relative to ``directory``
-    (``patch -d DIR`` does: fold from a subfolder)."""
+def report_result(out: Reporter, result: PatchResult, force: bool = False, directory: str = "", *,
+                  quilt: bool) -> None:
+    """GNU patch's lines for ``result``; ``quilt`` (the quilt dialect): in GNU patch's order,
+    files named relative to ``directory`` (``patch -d DIR`` does: fold from a subfolder)."""
     for note in result.notes:
         out.info(f"({note})")
-    if out.quilt:
+    if quilt:
         _report_as_gnu_patch(out, result, force, directory)
         return
     for change in result.changes.values():
@@ -169,26 +171,27 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
         raise F5QuiltError(f"The topmost patch {ws.display(top)} has unresolved conflicts; "
                            "resolve them and refresh it first.", exit_code=EXIT_CONFLICT)
     out.step(f"Applying patch {ws.display(name)}")
-    if out.quilt and not ws.patch_file(name).is_file():
+    if ws.settings.dialect is Dialect.QUILT and not ws.patch_file(name).is_file():
+        # quilt 0.68 (its test/missing.test) applies a missing patch file as an empty patch;
+        # 0.66 refused it without -f. f5quilt's dialect: ws.load names the series line.
         from f5quilt.model.patch import parse_patch
         result = PatchResult(parse_patch(b"", ws.display(name)))
         out.step(f"Patch {ws.display(name)} does not exist; applied empty patch")
     else:
         result = compute_push(ws, name, fuzz)
-        if out.quilt and not result.changes:
+        if out.speaks_quilt and not result.changes:
             out.step(f"Patch {ws.display(name)} appears to be empty; applied")
     conflicts: Dict[str, int] = {}
     if merge and (not result.ok or any(r.offset or r.fuzz for c in result.changes.values() for r in c.reports)):
         conflicts = merge_failed_files(ws, name, result, merge_pre)
-    report_result(out, result, force)
+    report_result(out, result, force, quilt=out.speaks_quilt)
     if not force:
         dirty = unrefreshed_files(ws, list(result.changes))
         if dirty:
             rel, owner = sorted(dirty.items())[0]
             raise F5QuiltError(f"{rel} has changes not refreshed into {ws.display(owner)}; "
                                "refresh it first (or push -f)")
-
-    if result.rejected_count and not force and out.quilt:
+    if result.rejected_count and not force and out.speaks_quilt:
         try:
             if compute_push(ws, name, 0, reverse=True).ok:
                 raise PatchDoesNotApply(f"Patch {ws.display(name)} can be reverse-applied")
@@ -295,7 +298,7 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
     name = rel.encode("utf-8", "surrogateescape")
     rej = b"--- " + name + b"\n+++ " + name + b"\n" + b"".join(h.to_bytes() for h in change.rejected)
     ws.fs.write(check_inside(ws.tree, rel + ".rej"), rej, DEFAULT_MODE)
-    if out.quilt:
+    if out.speaks_quilt:
         return  # said in GNU patch's order by report_result
     total = len(change.reports)
     out.info(f"{len(change.rejected)} out of {total} hunk{'s' if total != 1 else ''} "
@@ -335,10 +338,10 @@ def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bo
             ws.fs.savepoint()
         status = _push_planned(ws, out, target=target, all_=all_, count=count, fuzz=fuzz,
                                force=force, dry_run=dry_run, merge=merge, refresh=refresh)
-    if out.quilt and status:
+    if out.speaks_quilt and status:
         return status  # quilt stops at a forced push or conflicts: no "Now at patch"
     if not dry_run:
-        if not out.quilt:
+        if not out.speaks_quilt:
             out.info("")
         out.step(f"Now at patch {ws.display(ws.stack.top() or '')}")
     return status
@@ -355,7 +358,7 @@ def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: 
         raise F5QuiltError(f"The series file ({ws.settings.series.name}) no longer matches the "
                            "applied patches; pop them (pop -a), then push again")
     todo = ws.unapplied()
-    if count == 0 and out.quilt:
+    if count == 0 and ws.settings.dialect is Dialect.QUILT:
         raise NothingToDo("No patch applied")
     if target is not None and not all_ and ws.resolve_name(target) in ws.stack.applied():
         raise NothingToDo(f"Patch {ws.display(ws.resolve_name(target))} is currently applied")
@@ -422,7 +425,7 @@ def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, forc
         if refresh is not None and not res.forced and not res.conflicts:
             refresh()  # quilt's push --refresh: the patch as it now sits on the tree
             ws.fs.savepoint()
-        if out.quilt and not res.forced and not res.conflicts:
+        if out.speaks_quilt and not res.forced and not res.conflicts:
             out.info("")  # quilt: a blank line after each patch
         if res.conflicts:
             left = sorted(set(res.conflicts) - set(res.replayed))
@@ -517,7 +520,7 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
                                "put it in the tree; restore it, or pop -f")
         bad = pop_check(ws, name)
         if bad:
-            if out.quilt:
+            if out.speaks_quilt:
                 raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
                                    "(refresh it or enforce with -f)\n"
                                    "Hint: `quilt diff -z' will show the pending changes.")
@@ -529,18 +532,19 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     if conflicted:
         out.warn(f"warning: {ws.display(name)} has unresolved conflicts in {', '.join(sorted(conflicted))}; "
                  "popping it drops the merge, markers and any resolution (`f5quilt undo` brings them back)")
-    if out.quilt and not any(True for _ in ws.stack.backup_files(name)):
+    if out.speaks_quilt and not any(True for _ in ws.stack.backup_files(name)):
         out.step(f"Patch {ws.display(name)} appears to be empty, removing")
     else:
         out.step(f"Removing patch {ws.display(name)}")
     bdir = ws.stack.backup_dir(name)
     for rel in sorted(ws.stack.backup_files(name)):
         # quilt's backup-files: an empty backup (a file the patch created) is removed
-        gone = out.quilt and (bdir / rel).stat().st_size == 0 and rel not in ws.stack.existed_empty(name)
+        gone = (out.speaks_quilt and (bdir / rel).stat().st_size == 0
+                and rel not in ws.stack.existed_empty(name))
         out.quilt_info(f"{'Removing' if gone else 'Restoring'} {rel}")
     with ws.transaction(f"pop {name}"):
         _finish_pop(ws, name)
-    if out.quilt:
+    if out.speaks_quilt:
         out.info("")  # quilt: a blank line after each patch
     return name
 
@@ -562,9 +566,9 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
     """Pop patches; with ``refresh`` (``pop --refresh``) each is refreshed just before it is popped."""
     recover(ws, out)
     applied = ws.stack.applied()
-    if target is not None and out.quilt:
+    if target is not None and ws.settings.dialect is Dialect.QUILT:
         ws.resolve_name(target)  # quilt: "is not in series" comes first
-    if not applied or (count == 0 and out.quilt):
+    if not applied or (count == 0 and ws.settings.dialect is Dialect.QUILT):
         raise NothingToDo("No patch removed")
     if ws.stack.needs_refresh(applied[-1]) and not force:
         raise F5QuiltError(f"Patch {ws.display(applied[-1])} needs to be refreshed first.")
@@ -587,7 +591,7 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
                 ws.fs.savepoint()
             pop_one(ws, out, force=force)
         unshare_top(ws)
-    if not out.quilt:
+    if not out.speaks_quilt:
         out.info("")
     top = ws.stack.top()
     out.step(f"Now at patch {ws.display(top)}" if top else "No patches applied")

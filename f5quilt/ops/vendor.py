@@ -23,7 +23,7 @@ from f5quilt.errors import F5QuiltError
 from f5quilt.model.series import load_series
 from f5quilt.output import Reporter
 from f5quilt.repo.pcdir import AppliedStack
-from f5quilt.repo.settings import SETTINGS_NAME, Settings, find_settings_file
+from f5quilt.repo.settings import SETTINGS_NAME, Dialect, Settings, find_settings_file
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, sha256_of
 from f5quilt.repo.workspace import Workspace
 
@@ -126,7 +126,8 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
     up = Upstream(pin, cache)
     patches_path = (base / patches_rel).resolve()
     settings = Settings(tree=tree_path, patches=patches_path, series=patches_path / "series",
-                        settings_file=settings_file, upstream=pin.to_settings(), base=base)
+                        settings_file=settings_file, upstream=pin.to_settings(), base=base,
+                        dialect=Dialect.F5QUILT)
     ws = Workspace(settings, AppliedStack(tree_path, settings.pc_name), load_series(settings.series))
     ws.command_line = command_line or f"init {pin.describe()}"
     with ws.transaction(f"init {pin.describe()}") as fs:

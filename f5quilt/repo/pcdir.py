@@ -72,10 +72,26 @@ class AppliedStack:
         """Refuse state that is not what quilt or f5quilt writes, before anything uses it."""
         if os.path.lexists(self.pc) and (self.pc.is_symlink() or not self.pc.is_dir()):
             raise StateError(f"{self.pc}: is not a directory")
-        for name in self.applied():
-            self.read_sums(name)
-            self.conflicts(name)
-            self.existed_empty(name)
+        applied = self.applied()
+        # one walk of each of f5quilt's folders, not three stats per applied patch: every
+        # command opens the workspace, a shell prompt's query on a long series too
+        for sub, check in (("sums", self.read_sums), ("conflicts", self.conflicts),
+                           ("empty", self.existed_empty)):
+            present = self._entries(sub)
+            for name in applied if present else ():
+                if name in present:
+                    check(name)
+
+    def _entries(self, sub: str) -> Set[str]:
+        """The patch names with an entry (a file, or anything else) in ``.f5quilt/SUB/``."""
+        base = self.f5 / sub
+        found: Set[str] = set()
+        for dirpath, dirs, files in os.walk(base):
+            rel = os.path.relpath(dirpath, base)
+            for entry in files + dirs:
+                if entry.endswith(".json"):
+                    found.add(os.path.normpath(os.path.join(rel, entry[:-len(".json")])))
+        return found
 
     def applied(self) -> List[str]:
         if self._applied is not None:
@@ -88,6 +104,7 @@ class AppliedStack:
         except (IsADirectoryError, NotADirectoryError):
             raise StateError(f"{path}: is not a file") from None
         names: List[str] = []
+        seen: Set[str] = set()
         for no, raw in enumerate(data.decode("utf-8", "surrogateescape").splitlines(), 1):
             line = raw.strip()
             if not line:
@@ -95,8 +112,9 @@ class AppliedStack:
             if "\0" in line:
                 raise StateError(located(path, no, "NUL byte in a patch name"))
             names.append(_safe_name(line, path, no))
-            if names.count(line) > 1:
+            if line in seen:
                 raise StateError(located(path, no, f"patch {line} listed twice"))
+            seen.add(line)
         self._applied = names
         return list(names)
 

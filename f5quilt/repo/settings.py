@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from f5quilt.errors import F5QuiltError
+from f5quilt.errors import F5QuiltError, StrEnum
 
 SETTINGS_NAME = "f5quilt.yaml"
 KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log", "ignore", "rerere"}
@@ -30,6 +30,13 @@ def _pc_name(value: object, where: str) -> str:
     if not name or name in (".", "..") or "/" in name or "\0" in name or name != name.strip():
         raise F5QuiltError(f"{where}: pc must be a plain directory name (like .pc), not {name!r}")
     return name
+
+
+class Dialect(StrEnum):
+    """Whose behaviour and words a command follows, decided once as the settings load:
+    GNU quilt's (no f5quilt.yaml: quilt 0.68's messages, exit codes and quirks) or f5quilt's."""
+    QUILT = "quilt"
+    F5QUILT = "f5quilt"
 
 
 @dataclass
@@ -52,6 +59,9 @@ class Settings:
         spec = pathspec.GitIgnoreSpec.from_lines(self.ignore)
         return lambda rel: bool(spec.match_file(rel))
     rerere: bool = True            # remember conflict resolutions and replay them
+    # set by whoever builds the settings; not derived from settings_file, which also says where
+    # the state lives (quilt's `setup` keeps an undo log in .f5quilt/ and speaks quilt)
+    dialect: Dialect = Dialect.QUILT
 
     @property
     def quilt_patches(self) -> str:
@@ -71,7 +81,7 @@ class Settings:
     @property
     def patches_display(self) -> str:
         try:
-            if self.settings_file is None and self.base != self.tree and self.base.is_relative_to(self.tree):
+            if self.dialect is Dialect.QUILT and self.base != self.tree and self.base.is_relative_to(self.tree):
                 # quilt in a subfolder: ../ up to the tree, then QUILT_PATCHES (../my/changes)
                 up = os.path.relpath(self.tree, self.base)
                 return os.path.join(up, self.quilt_patches)
@@ -258,4 +268,4 @@ def _from_file(path: Path, cwd: Path) -> Settings:
                     pc_name=pc_name, fuzz=fuzz, settings_file=path,
                     log_keep=keep, ignore=list(DEFAULT_IGNORE) + ignore, rerere=rerere,
                     refresh_index=bool(refresh.get("index", False)) if isinstance(refresh, dict) else False,
-                    upstream=upstream, base=cwd)
+                    upstream=upstream, base=cwd, dialect=Dialect.F5QUILT)

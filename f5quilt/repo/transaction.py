@@ -44,10 +44,8 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from f5quilt.errors import F5QuiltError, UnsafePath
 from f5quilt.fsutil import DEFAULT_MODE, TMP_PREFIX, Stamp, stamp_of
+from f5quilt.repo.layout import DEAD, LOG, TXN
 
-TXN = "txn"
-LOG = "log"
-DEAD = ".dead-"
 DEFAULT_LOG_KEEP = 50
 
 # test hook: SIGKILL this process just before its Nth file-system change

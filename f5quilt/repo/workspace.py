@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
 from f5quilt.errors import F5QuiltError, UnsafePath
 from f5quilt.fsutil import Stamp, check_inside, read_bytes_or_none, read_stamped, safe_relpath, safe_user_name
-from f5quilt.model.patch import Patch, load_patch
 from f5quilt.model.series import Series, SeriesEntry, load_series
 from f5quilt.output import Reporter
 from f5quilt.repo.pcdir import AppliedStack, _NoWrites
-from f5quilt.repo.settings import Settings
-from f5quilt.repo.transaction import ConcurrentEdit, Roots, Transaction, os_error, repair, repair_unsettled
+from f5quilt.repo.settings import Dialect, Settings
+from f5quilt.repo.layout import unsettled
 
 if TYPE_CHECKING:
+    from f5quilt.model.patch import Patch
+    from f5quilt.repo.transaction import Roots, Transaction
     from f5quilt.repo.upstream import Pin, Upstream
 
 STATE_NAME = ".f5quilt"  # beside f5quilt.yaml (in .pc/ without settings)
@@ -57,7 +58,10 @@ class Workspace:
             return self.settings.settings_file.parent / STATE_NAME
         return self.stack.pc / ".f5quilt"
 
+    # the transaction layer and the patch parser are imported where used: a query (applied,
+    # top, series: shell prompts) opens a workspace and needs neither
     def roots(self) -> Roots:
+        from f5quilt.repo.transaction import Roots
         dirs = {"tree": self.tree, "pc": self.stack.pc, "patches": self.settings.patches,
                 "series": self.settings.series.parent, "state": self.state_dir}
         if self.settings.settings_file is not None:
@@ -66,6 +70,9 @@ class Workspace:
 
     def repair(self) -> Optional[str]:
         """Roll back what a killed command left half done; its name, or None."""
+        if not unsettled(self.state_dir):
+            return None
+        from f5quilt.repo.transaction import os_error, repair
         try:
             return repair(self.state_dir, self.roots())
         except OSError as exc:
@@ -91,6 +98,7 @@ class Workspace:
         if self.txn is not None:  # nested (delete pops, rebase pushes): one transaction
             yield self.txn
             return
+        from f5quilt.repo.transaction import ConcurrentEdit, Transaction, os_error
         txn = Transaction(self.state_dir, self.roots(), self.command_line or command,
                           keep=self.settings.log_keep)
         txn.group = group
@@ -148,6 +156,7 @@ class Workspace:
 
     def load(self, name: str) -> Patch:
         if name not in self._patch_cache:
+            from f5quilt.model.patch import load_patch
             path = self.patch_file(name)
             entry = self.series.get(name)
             if entry is not None and not path.is_file():
@@ -157,7 +166,7 @@ class Workspace:
                                    "which does not exist")
             # quilt mode reads a hunk's counts as GNU patch does: lines past them are ignored
             self._patch_cache[name] = load_patch(path, self.display(name),
-                                                 lenient_counts=self.settings.settings_file is None)
+                                                 lenient_counts=self.settings.dialect is Dialect.QUILT)
         return self._patch_cache[name]
 
     def oriented(self, name: str) -> Patch:
@@ -189,7 +198,7 @@ class Workspace:
                 return name
         # quilt's find_patch: the name with .patch/.diff/.dif and a compression suffix, when one fits
         import re
-        for name in candidates[:2] if self.settings.settings_file is None else []:
+        for name in candidates[:2] if self.settings.dialect is Dialect.QUILT else []:
             pattern = re.compile(re.escape(name) + r"(|\.patch|\.diff?)(|\.gz|\.bz2|\.xz|\.lzma|\.lz)$")
             found = [n for n in self.series.names if pattern.match(n)]
             if len(found) == 1:
@@ -395,7 +404,8 @@ def repair_without_settings(start: Path) -> Optional[str]:
     folder it ran in. Its name, or None; one stat a folder when there is nothing."""
     for directory in [start, *start.parents]:
         state = directory / STATE_NAME
-        if state.is_dir() and not (directory / "f5quilt.yaml").exists():
+        if unsettled(state) and not (directory / "f5quilt.yaml").exists():
+            from f5quilt.repo.transaction import os_error, repair_unsettled
             try:
                 command = repair_unsettled(state)
             except OSError as exc:
