@@ -99,13 +99,12 @@ class Context:
         if repair:
             _lock(settings.settings_file.parent if settings.settings_file else settings.tree)
             if settings.settings_file is None:  # an init killed before its f5quilt.yaml appeared
-                from f5quilt.repo.transaction import Quarantined
                 from f5quilt.repo.workspace import repair_without_settings
                 command = repair_without_settings((cwd or Path.cwd()).resolve())
-                if isinstance(command, Quarantined):
-                    Context.reporter_for_errors().warn(command)
-                elif command:
+                if command:  # something was repaired: the transaction layer is loaded already
+                    from f5quilt.repo.transaction import Quarantined
                     Context.reporter_for_errors().warn(
+                        command if isinstance(command, Quarantined) else
                         f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it")
         _quilt_series_check(settings)
         ws = Workspace.open(settings)
