@@ -23,3 +23,12 @@ def debian_trees() -> Path:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from push_pop_vs_quilt import fetch
     return fetch(Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve())
+
+
+@pytest.fixture
+def canary(tmp_path: Path) -> Path:
+    """A folder outside every project a test builds: nothing f5quilt does may touch it."""
+    c = tmp_path / "canary"
+    c.mkdir()
+    (c / "precious").write_text("keep me\n")
+    return c

@@ -130,3 +130,9 @@ def git_upstream_v1_v2(path: Path) -> str:
     (path / "a.txt").write_text("v2\n")
     git("commit", "-qam", "v2", cwd=path)
     return commit
+
+
+def canary_intact(c: Path) -> None:
+    """The ``canary`` fixture's folder exactly as made: one file, unchanged."""
+    assert sorted(p.name for p in c.rglob("*")) == ["precious"], sorted(p.name for p in c.rglob("*"))
+    assert (c / "precious").read_text() == "keep me\n"

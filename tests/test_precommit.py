@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Dict
 
 import pytest
 
@@ -33,6 +34,18 @@ def hook_repo(tmp: Path) -> tuple[Path, str]:
     return dest, git("rev-parse", "HEAD", cwd=dest).strip()
 
 
+def first_commit(tmp_path: Path, user: Path) -> "tuple[Dict[str, str], str]":
+    """``user`` as a git repository with the hook installed, its files committed (the hook
+    passing); the environment the commits ran in and what they printed."""
+    env = dict(os.environ, PRE_COMMIT_HOME=str(CACHE / "pre-commit"), F5QUILT_CACHE=str(tmp_path / "c"))
+    git("init", "-q", "-b", "main", cwd=user)
+    subprocess.run([PRE_COMMIT, "install"], cwd=user, env=env, check=True, capture_output=True)
+    git("add", "-A", cwd=user)
+    good = subprocess.run(["git", "commit", "-m", "good"], cwd=user, env=env, capture_output=True, text=True)
+    assert good.returncode == 0, good.stdout + good.stderr
+    return env, good.stdout + good.stderr
+
+
 def test_commit_breaking_a_patch_is_refused(tmp_path: Path) -> None:
     hooks, rev = hook_repo(tmp_path)
     write_tree(tmp_path / "upstream", {"m.py": "a\nb\nc\nd\n"})
@@ -43,13 +56,8 @@ def test_commit_breaking_a_patch_is_refused(tmp_path: Path) -> None:
         "patches/fix.diff": "--- a/m.py\n+++ b/m.py\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n",
         ".pre-commit-config.yaml": f"repos:\n- repo: {hooks}\n  rev: {rev}\n  hooks:\n  - id: f5quilt-check\n",
     })
-    env = dict(os.environ, PRE_COMMIT_HOME=str(CACHE / "pre-commit"), F5QUILT_CACHE=str(tmp_path / "c"))
-    git("init", "-q", "-b", "main", cwd=user)
-    subprocess.run([PRE_COMMIT, "install"], cwd=user, env=env, check=True, capture_output=True)
-    git("add", "-A", cwd=user)
-    good = subprocess.run(["git", "commit", "-m", "good"], cwd=user, env=env, capture_output=True, text=True)
-    assert good.returncode == 0, good.stdout + good.stderr
-    assert "Passed" in good.stdout + good.stderr
+    env, good = first_commit(tmp_path, user)
+    assert "Passed" in good
     (user / "patches/fix.diff").write_text("--- a/m.py\n+++ b/m.py\n@@ -1,3 +1,3 @@\n a\n-x\n+B\n c\n")
     git("add", "-A", cwd=user)
     bad = subprocess.run(["git", "commit", "-m", "bad"], cwd=user, env=env, capture_output=True, text=True)
@@ -73,12 +81,7 @@ def test_the_hook_follows_a_patches_folder_that_is_not_patches(tmp_path: Path) -
         "README": "hello\n",
         ".pre-commit-config.yaml": f"repos:\n- repo: {hooks}\n  rev: {rev}\n  hooks:\n  - id: f5quilt-check\n",
     })
-    env = dict(os.environ, PRE_COMMIT_HOME=str(CACHE / "pre-commit"), F5QUILT_CACHE=str(tmp_path / "c"))
-    git("init", "-q", "-b", "main", cwd=user)
-    subprocess.run([PRE_COMMIT, "install"], cwd=user, env=env, check=True, capture_output=True)
-    git("add", "-A", cwd=user)
-    good = subprocess.run(["git", "commit", "-m", "good"], cwd=user, env=env, capture_output=True, text=True)
-    assert good.returncode == 0, good.stdout + good.stderr
+    env, _ = first_commit(tmp_path, user)
     (user / "debian/patches/fix.diff").write_text("--- a/m.py\n+++ b/m.py\n@@ -1,3 +1,3 @@\n a\n-x\n+B\n c\n")
     git("add", "-A", cwd=user)
     bad = subprocess.run(["git", "commit", "-m", "bad"], cwd=user, env=env, capture_output=True, text=True)

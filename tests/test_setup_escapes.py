@@ -10,20 +10,8 @@ from typing import Dict, List, Tuple
 
 import pytest
 
+from helpers import canary_intact
 from test_setup_spec import HELLO, f5, sources, tarball
-
-
-@pytest.fixture
-def canary(tmp_path: Path) -> Path:
-    c = tmp_path / "canary"
-    c.mkdir()
-    (c / "precious").write_text("keep me\n")
-    return c
-
-
-def _intact(c: Path) -> None:
-    assert sorted(p.name for p in c.rglob("*")) == ["precious"], sorted(p.name for p in c.rglob("*"))
-    assert (c / "precious").read_text() == "keep me\n"
 
 
 def _spec(prep: str) -> str:
@@ -43,7 +31,7 @@ def test_spec_cannot_send_setup_out(tmp_path: Path, canary: Path, prep: str, wha
     (work / "bad.spec").write_text(_spec(prep.format(canary=canary)))
     rc, out = f5(work, "setup", "bad.spec")
     assert rc == 1 and what in out and out.count("\n") == 1 and "Traceback" not in out, out
-    _intact(canary)
+    canary_intact(canary)
     assert not (work / "hello-1.2").exists()
 
 
@@ -98,7 +86,7 @@ def test_archive_cannot_write_out(tmp_path: Path, canary: Path, case: str, form:
     rc, out = f5(work, *args)
     errors = [line for line in out.splitlines() if not line.startswith("Unpacking archive")]
     assert rc == 1 and len(errors) == 1 and "Traceback" not in out, out
-    _intact(canary)
+    canary_intact(canary)
     assert not Path("/tmp/f5quilt-evil-abs").exists()
     assert not (work / "hello-1.2").exists()
 

@@ -21,7 +21,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from helpers import BETA_HUNK, GREEK, ROOT, Runner, created_hunk, make_series, numbered, upper_hunk, write_tree
+from helpers import (BETA_HUNK, GREEK, ROOT, Runner, canary_intact, created_hunk, make_series, numbered,
+                     upper_hunk, write_tree)
 
 BASE = {"f.txt": numbered(10), "g.txt": GREEK, "h.txt": "doomed\n", "empty.txt": ""}
 P1 = "Description: first\n\n" + upper_hunk("f.txt", 3) + """--- a/empty.txt
@@ -375,19 +376,6 @@ def test_rebase_stops_when_the_result_does_not_verify(tmp_path: Path, run: Runne
 
 
 # -- state is input, never trusted --------------------------------------
-@pytest.fixture
-def canary(tmp_path: Path) -> Path:
-    c = tmp_path / "canary"
-    c.mkdir()
-    (c / "precious").write_text("keep me\n")
-    return c
-
-
-def _canary_intact(c: Path) -> None:
-    assert (c / "precious").read_text() == "keep me\n"
-    assert sorted(p.name for p in c.iterdir()) == ["precious"]
-
-
 @pytest.mark.parametrize("entry", [
     '{"op": "mkdir", "root": "tree", "rel": "../canary"}\n'
     '{"op": "file", "root": "tree", "rel": "../canary/precious", "before": null}\n',
@@ -417,9 +405,9 @@ def test_bad_journal_is_quarantined_never_run(tmp_path: Path, canary: Path, entr
     mine = [k for k in before if k.startswith(".pc/.f5quilt/")]
     assert {k: v for k, v in state_of(t).items() if k not in mine and "quarantine" not in k} == \
         {k: v for k, v in before.items() if k not in mine}
-    _canary_intact(canary)
+    canary_intact(canary)
     ok(cli(t, "push"))
-    _canary_intact(canary)
+    canary_intact(canary)
 
 
 @pytest.mark.parametrize("content", ["../../canary/x\n", "/abs/x\n", "a\0b\n", "p1.diff\np1.diff\n"])
@@ -431,7 +419,7 @@ def test_applied_patches_names_are_validated(tmp_path: Path, canary: Path, conte
         r = cli(t, *cmd)
         assert r.returncode == 1, (cmd, r.stderr)
         assert "applied-patches:" in r.stderr and "Traceback" not in r.stderr
-    _canary_intact(canary)
+    canary_intact(canary)
 
 
 def test_symlinked_backup_dir_cannot_send_writes_out(tmp_path: Path, canary: Path) -> None:
@@ -441,7 +429,7 @@ def test_symlinked_backup_dir_cannot_send_writes_out(tmp_path: Path, canary: Pat
     before = state_of(t)
     r = cli(t, "push")
     assert r.returncode == 1 and "symlink" in r.stderr and "Traceback" not in r.stderr
-    _canary_intact(canary)
+    canary_intact(canary)
     assert state_of(t) == before
 
 
@@ -456,7 +444,7 @@ def test_upstream_state_is_never_materialized(tmp_path: Path, canary: Path) -> N
     assert r.returncode == 0, r.stderr
     assert not (repo / "tree/.pc/.f5quilt/txn").exists() and not (repo / "tree/.f5quilt").exists()
     assert (repo / "tree/.pc/applied-patches").read_text() == "pm.diff\n"
-    _canary_intact(canary)
+    canary_intact(canary)
 
 
 def test_import_name_outside_patches_is_refused_before_writing(tmp_path: Path, canary: Path) -> None:
@@ -464,7 +452,7 @@ def test_import_name_outside_patches_is_refused_before_writing(tmp_path: Path, c
     before = state_of(t)
     r = cli(t, "import", "-P", "../../canary/x", "ext.diff")
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    _canary_intact(canary)
+    canary_intact(canary)
     assert state_of(t) == before
 
 
@@ -860,7 +848,7 @@ def test_settings_folders_resolve_inside_the_project(tmp_path: Path, canary: Pat
         r = cli(p, *argv)
         assert r.returncode == 1 and "leads outside" in r.stderr, r.stdout + r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
-    _canary_intact(canary)
+    canary_intact(canary)
 
 
 def test_quilt_pc_symlinked_out_is_refused(tmp_path: Path, canary: Path) -> None:
@@ -868,7 +856,7 @@ def test_quilt_pc_symlinked_out_is_refused(tmp_path: Path, canary: Path) -> None
     os.symlink(canary, t / ".pc")
     r = cli(t, "push")
     assert r.returncode == 1 and "leads outside" in r.stderr and "Traceback" not in r.stderr
-    _canary_intact(canary)
+    canary_intact(canary)
 
 
 @pytest.mark.parametrize("old_record", [False, True])
