@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import click
 
@@ -54,6 +54,31 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     and a patch NEW_PIN already has is reported (contained). Exit 0 when
     everything applies (with --strict: exactly), 1 otherwise.
     """
+    names = Context.upstreams()
+    if len(names) == 1:
+        rc, report = _check_one(strict, as_json, tree_check, fuzz, onto, reporter)
+        if report is not None:
+            click.echo(json.dumps(report, indent=2))
+        return rc
+    if onto:
+        raise F5QuiltError(f"check --onto: several upstreams ({', '.join(map(str, names))}); pick one with -u NAME")
+    reports: Dict[str, Any] = {}
+    worst = 0
+    for name in names:  # every upstream of the settings, each against its own pin
+        Context.upstream = name
+        if not as_json:
+            reporter.info(f"upstream {name}:")
+        rc, reports[str(name)] = _check_one(strict, as_json, tree_check, fuzz, onto, reporter)
+        worst = max(worst, rc)
+    Context.upstream = None
+    if as_json:
+        click.echo(json.dumps({"ok": worst == 0, "upstreams": reports}, indent=2))
+    return worst
+
+
+def _check_one(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], onto: Optional[str],
+               reporter: Reporter) -> "Tuple[int, Optional[Dict[str, Any]]]":
+    """One upstream's check: its exit code, and with --json its report (printed by the caller)."""
     ws = Context.workspace(repair=False)  # check writes nothing, not even a repair
     if not ws.settings.series.exists():
         raise F5QuiltError(f"No series file found ({ws.settings.series})")
@@ -82,15 +107,14 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     if strict and any(r.status != CLEAN for r in results):
         ok = False
     if as_json:
-        click.echo(json.dumps({
+        return (0 if ok else EXIT_ERROR), {
             "upstream": up.pin.describe() if up else None,
             "ok": ok, "strict": strict,
             "patches": [r.to_json() for r in results],
             "unlisted": unlisted,
             "drift": drift,
             "skipped": [{"patch": n, "guard": why} for n, why in skipped.items()],
-        }, indent=2))
-        return 0 if ok else EXIT_ERROR
+        }
     for rel in unlisted:
         reporter.warn(f"warning: {ws.display(rel)} is not in the series")
     for name, why in skipped.items():
@@ -136,4 +160,4 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
             reporter.error(f"{bad} of {n} patches do not apply{' exactly' if strict else ''} to {against}")
         if drift:
             reporter.error(f"{len(drift)} file(s) in the tree differ from {against} + applied patches")
-    return 0 if ok else EXIT_ERROR
+    return (0 if ok else EXIT_ERROR), None

@@ -36,8 +36,9 @@ from f5quilt.repo.upstream import Pin, Upstream, default_cache
 
 
 def state_dir(ws: Workspace) -> Path:
-    base = ws.settings.settings_file.parent if ws.settings.settings_file else ws.tree.parent
-    return base / ".f5quilt" / "rebase"
+    if ws.settings.settings_file is not None:
+        return ws.state_dir / "rebase"  # per upstream where the settings list several
+    return ws.tree.parent / ".f5quilt" / "rebase"
 
 
 def _load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
@@ -83,6 +84,9 @@ def write_pin(ws: Workspace, settings_file: Path, pin: Pin) -> None:
         rel = os.path.relpath(pin.spec, settings_file.parent)
         pin = Pin(pin.kind, rel if not rel.startswith("../../..") else pin.spec, pin.ref, pin.sha256)
     text = settings_file.read_text()
+    if ws.settings.state is not None and ws.settings.name is not None:  # one entry of upstreams:
+        ws.fs.write_text(settings_file, _nested_pin(text, ws.settings.name, pin, settings_file))
+        return
     block = "upstream:\n" + "".join(f"  {k}: {v}\n" for k, v in pin.to_settings().items())
     pattern = re.compile(r"^upstream:[^\n]*\n(?:(?:[ \t]+[^\n]*|[ \t]*)\n)*", re.M)
     if pattern.search(text):
@@ -90,6 +94,44 @@ def write_pin(ws: Workspace, settings_file: Path, pin: Pin) -> None:
     else:
         text = text.rstrip("\n") + "\n" + block
     ws.fs.write_text(settings_file, text)
+
+
+def _nested_pin(text: str, name: str, pin: Pin, settings_file: Path) -> str:
+    """``upstreams: NAME: upstream:`` replaced by ``pin``, every other line kept as written."""
+    lines = text.splitlines(keepends=True)
+
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip(" "))
+
+    def blank(line: str) -> bool:
+        return not line.strip() or line.lstrip().startswith("#")
+
+    def block_end(start: int, level: int) -> int:
+        end = start + 1
+        while end < len(lines) and (blank(lines[end]) or indent(lines[end]) > level):
+            end += 1
+        while end > start + 1 and blank(lines[end - 1]):
+            end -= 1  # trailing blank lines and comments belong to what follows
+        return end
+
+    top = next((i for i, ln in enumerate(lines) if re.match(r"upstreams:\s*(#.*)?$", ln)), None)
+    entry = None
+    if top is not None:
+        entry = next((i for i in range(top + 1, block_end(top, 0))
+                      if re.match(rf"\s+{re.escape(name)}:\s*(#.*)?$", lines[i])), None)
+    if entry is None:
+        raise F5QuiltError(f"{settings_file}: cannot find upstreams: {name}: to write the new pin in")
+    level = indent(lines[entry])
+    end = block_end(entry, level)
+    inner = [i for i in range(entry + 1, end) if not blank(lines[i])]
+    step = indent(lines[inner[0]]) if inner else level + 2
+    block = [" " * step + "upstream:\n"] + [" " * (step + 2) + f"{k}: {v}\n" for k, v in pin.to_settings().items()]
+    old = next((i for i in inner if indent(lines[i]) == step and re.match(r"\s*upstream:", lines[i])), None)
+    if old is None:
+        lines[end:end] = block
+    else:
+        lines[old:block_end(old, step)] = block
+    return "".join(lines)
 
 
 def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
