@@ -250,7 +250,7 @@ def _project_name(pin: Dict[str, Any]) -> str:
     if pin.get("pypi"):
         name = re.split(r"[<>=!~;\[ @]", spec, maxsplit=1)[0]
     else:
-        name = re.sub(r"\.git$", "", spec.rstrip("/").rsplit("/", 1)[-1].split(":")[-1])
+        name = re.sub(r"(\.git|\.tar(\.\w+)?|\.tgz|\.zip)$", "", spec.rstrip("/").rsplit("/", 1)[-1].split(":")[-1])
     return name if _NAME.match(name) else "default"
 
 
