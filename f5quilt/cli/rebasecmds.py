@@ -14,7 +14,8 @@ from .common import Context, verbosity
 
 @cli.command()
 @click.option("--onto", "onto", metavar="NEW_PIN",
-              help="The new release: name==X (PyPI sdist), URL@ref (git), or a local directory or archive.")
+              help="The new release: name==X (PyPI sdist), URL@ref (git), a local directory or archive, "
+                   "or a bare version (24.2: the pinned project's, on the same source).")
 @click.option("--continue", "cont", is_flag=True, help="Go on after resolving conflicts (refreshes the patch).")
 @click.option("--skip", is_flag=True,
               help="Drop the patch the rebase stopped at from the series (its file moves to .f5quilt/dropped/).")

@@ -73,6 +73,14 @@ def _pin_dict(pin: Pin) -> Dict[str, Optional[str]]:
     return {"kind": pin.kind, "spec": pin.spec, "ref": pin.ref, "sha256": pin.sha256, "commit": pin.commit}
 
 
+def load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
+    return _load_state(ws)
+
+
+def pin_of(d: Dict[str, Optional[str]]) -> Pin:
+    return _pin_of(d)
+
+
 def _pin_of(d: Dict[str, Optional[str]]) -> Pin:
     return Pin(str(d["kind"]), str(d["spec"]), d.get("ref"), d.get("sha256"), d.get("commit"))
 
@@ -156,7 +164,11 @@ def unrecorded_edits(ws: Workspace, up: Optional[Upstream] = None) -> List[str]:
 
 
 def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
-          keep_contained: bool = False) -> int:
+          keep_contained: bool = False, keep_going: bool = False,
+          outcomes: Optional[Dict[str, str]] = None, forecast: Optional[Dict[str, str]] = None) -> int:
+    """Rebase onto ``new_pin``. ``keep_going`` (the upgrade autopilot): a patch that conflicts is
+    left pushed with its conflict markers, recorded in the state (``conflicted``), and the rest
+    are pushed on top; the rebase then waits for the conflicts to be resolved (``--continue``)."""
     if _load_state(ws):
         raise F5QuiltError("a rebase is in progress: use rebase --continue, --skip or --abort")
     old_up = ws.upstream()
@@ -196,6 +208,12 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
                                  "group": group}
         if keep_contained:
             state["keep_contained"] = True
+        if keep_going:
+            state["keep_going"] = True
+        if outcomes is not None:  # the caller's dict, filled as the patches go (upgrade's summary)
+            state["outcomes"] = outcomes
+        if forecast is not None:  # check --onto's statuses, for upgrade --continue's summary
+            state["forecast"] = forecast
         fs.rename_dir(ws.tree, sdir / "old-tree")
         new_up.materialize(ws.tree, out.info, txn=fs)
         ws.record_tree_pin(new_pin)
@@ -237,6 +255,7 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
                 if not state.get("keep_contained"):
                     out.info(f"Patch {ws.display(name)} is contained in {new_up.pin.describe()} "
                              "(it reverse-applies cleanly): dropped from the series")
+                    state.setdefault("outcomes", {})[name] = "dropped"
                     drop_patch(ws, out, name, state)
                     ws.fs.savepoint()
                     continue
@@ -249,7 +268,8 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         except F5QuiltError:
             pass
         try:
-            res = push_one(ws, name, out, fuzz=ws.settings.fuzz, merge=True, merge_pre=written_on(name))
+            res = push_one(ws, name, out, fuzz=ws.settings.fuzz, merge=True, merge_pre=written_on(name),
+                           over_conflicts=bool(state.get("keep_going")))
         except F5QuiltError as exc:
             # e.g. the new release lost a file the patch edits: stop here, --skip or --abort
             state["stopped"] = name
@@ -258,6 +278,14 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
             out.info(f"Fix {ws.display(name)} (then `f5quilt rebase --continue`), "
                      "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
             return EXIT_ERROR
+        if res.conflicts and state.get("keep_going"):
+            state.setdefault("outcomes", {})[name] = "conflict"
+            state.setdefault("conflicted", []).append(name)
+            _save_state(ws, state)
+            out.error(f"Conflicts in {', '.join(sorted(res.conflicts))} while rebasing {ws.display(name)}; "
+                      "recorded, going on")
+            ws.fs.savepoint()
+            continue
         if res.conflicts:
             state["stopped"] = name
             _save_state(ws, state)
@@ -271,11 +299,23 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
                 out.info("Then `f5quilt rebase --continue` (or --skip, or --abort; "
                          f"`f5quilt rerere forget {ws.display(name)}` drops the recording).")
             return EXIT_CONFLICT
+        outcome = "clean"
         if needs_refresh(ws, name):
             from f5quilt.ops.authoring import refresh
-            refresh(ws, out, name, normalize=True)
+            refresh(ws, out, name, normalize=True, force=bool(state.get("conflicted")))
             warn_if_empty(ws, out, name)
+            outcome = "merged"
+        state.setdefault("outcomes", {})[name] = outcome
+        _save_state(ws, state)
         ws.fs.savepoint()
+    if state.get("conflicted"):
+        state["stopped"] = state["conflicted"][0]
+        _save_state(ws, state)
+        out.error(f"{len(state['conflicted'])} patch(es) conflict: "
+                  + ", ".join(ws.display(n) for n in state["conflicted"]))
+        out.info("Resolve the markers patch by patch, then `f5quilt rebase --continue` "
+                 "(or `f5quilt upgrade --continue`; --abort goes back).")
+        return EXIT_CONFLICT
     return _finish(ws, out, state)
 
 
@@ -392,17 +432,20 @@ def cont(ws: Workspace, out: Reporter) -> int:
     if not state:
         raise NothingToDo("No rebase in progress")
     stopped = state.get("stopped")
-    if stopped and ws.stack.conflicts(stopped):
+    for name in state.get("conflicted") or ([stopped] if stopped else []):
+        if not ws.stack.conflicts(name):
+            continue
         from f5quilt.ops.authoring import CONFLICT_MARKERS
         from f5quilt.model.patch import split_lines
-        for rel in ws.stack.conflicts(stopped) or {}:
+        for rel in ws.stack.conflicts(name) or {}:
             data = ws.read_tree(rel) or b""
             if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)):
-                raise F5QuiltError(f"{rel} still has conflict markers; resolve them, then "
-                                   "`f5quilt rebase --continue`")
+                raise F5QuiltError(f"{rel} still has conflict markers ({ws.display(name)}); resolve them, "
+                                   "then `f5quilt rebase --continue`")
     with ws.transaction("rebase --continue", group=state.get("group")):
         state.pop("stopped", None)
         state.pop("unverified", None)
+        state.pop("conflicted", None)
         from f5quilt.ops.authoring import refresh
         for name in ws.stack.applied():
             if ws.stack.conflicts(name) or needs_refresh(ws, name):
@@ -485,6 +528,12 @@ def in_progress(ws: Workspace) -> Optional[Dict[str, Any]]:
 
 
 def parse_new_pin(ws: Workspace, arg: str) -> Pin:
+    """NEW_PIN as given; a bare version (``24.2``, ``v1.2``) that names no file here is the
+    pinned project's release on the same source (PyPI: NAME==24.2; git: the tag)."""
     from f5quilt.repo.upstream import pin_from_arg
+    from f5quilt.ops.upgrade import VERSION, pin_at_version
+    up = ws.upstream()
+    if up is not None and VERSION.match(arg) and not (ws.settings.base / arg).exists():
+        return pin_at_version(up.pin, arg)
     return pin_from_arg(arg, ws.settings.base)
 
