@@ -25,7 +25,7 @@ from f5quilt.output import Reporter
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, pin_from_arg
 from f5quilt.repo.workspace import Workspace
 
-PYPI_JSON = os.environ.get("F5QUILT_PYPI_JSON", "https://pypi.org/pypi/{name}/json")
+PYPI_JSON = "https://pypi.org/pypi/{name}/json"  # $F5QUILT_PYPI_JSON overrides (a mirror, a file:// test)
 SPECIFIER = re.compile(r"^\s*(~=|===|==|!=|<=|>=|<|>)")
 VERSION = re.compile(r"^v?\d+(\.\d+)*([._-]?(a|b|rc|post|dev)\d*)*$", re.I)
 
@@ -69,7 +69,7 @@ def _simple_match(version: str, part: str) -> bool:  # pragma: no cover - withou
 
 def pypi_versions(project: str) -> List[str]:
     """Releases of ``project`` on PyPI that have an sdist and are not yanked."""
-    url = PYPI_JSON.format(name=project)
+    url = os.environ.get("F5QUILT_PYPI_JSON", PYPI_JSON).format(name=project)
     try:
         with urllib.request.urlopen(url, timeout=60) as resp:  # noqa: S310 - a fixed https index
             data = json.load(resp)
