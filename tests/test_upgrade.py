@@ -160,5 +160,8 @@ def test_the_documented_workflow_runs_the_autopilot() -> None:
     script = "\n".join(step.get("run", "") for step in flow["jobs"]["upgrade"]["steps"])
     assert "f5quilt upgrade --latest --summary" in script and "f5quilt upgrade --onto" in script
     assert flow[True]["schedule"]  # YAML 1.1 reads `on:` as True; GitHub reads it as `on`
-    options = {o for p in cli.get_command(None, "upgrade").params for o in p.opts}  # type: ignore[arg-type, union-attr]
+    import click
+    command = cli.get_command(click.Context(cli), "upgrade")
+    assert command is not None
+    options = {o for p in command.params for o in p.opts}
     assert {"--latest", "--onto", "--summary", "--continue"} <= options
