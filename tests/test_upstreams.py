@@ -180,3 +180,12 @@ def test_precommit_hook_checks_every_upstream(repo: Path, tmp_path: Path) -> Non
     git("add", "-A", cwd=repo)
     proc = subprocess.run([PRE_COMMIT, "run"], cwd=repo, env=env, capture_output=True, text=True)
     assert proc.returncode == 1 and "patches/alpha/fix.diff" in proc.stdout
+
+
+def test_completion_follows_dash_u(repo: Path) -> None:
+    from test_completion import complete
+    (repo / "beta-patches/other.diff").write_text(BETA_FIX)
+    (repo / "beta-patches/series").write_text("fix.diff\nother.diff\n")
+    assert complete(repo, "f5quilt -u beta push ") == ["plain,fix.diff", "plain,other.diff"]
+    assert complete(repo, "f5quilt -u alpha push ") == ["plain,fix.diff"]
+    assert complete(repo, "f5quilt push ") == []  # several, none chosen: nothing, no error
