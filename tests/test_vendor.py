@@ -55,7 +55,7 @@ def test_init_writes_settings_series_gitignore_and_tree(tmp_path: Path, repo: Pa
     # re-running is refused, nothing changed
     before = snapshot(repo)
     rc, _, err = run(repo, "init", "--path", str(archive))
-    assert rc == 1 and "f5quilt.yaml exists already here" in err
+    assert rc == 1 and "init: upstream proj-1.0 exists already in f5quilt.yaml" in err
     assert snapshot(repo) == before
     # one transaction: undo takes it all back
     rc, _, err = run(repo, "undo")

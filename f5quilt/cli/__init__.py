@@ -60,7 +60,10 @@ class Group(click.Group):
 @click.group(cls=Group, epilog=EPILOG,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="f5quilt", message="f5quilt %(version)s")
-def cli() -> None:
+@click.option("-u", "--upstream", "upstream_name", metavar="NAME",
+              help="Which upstream of f5quilt.yaml's upstreams: (default: the one whose tree or patches "
+                   "folder holds the current directory; check and status go over all).")
+def cli(upstream_name: Optional[str]) -> None:
     """Manage a series of patches on top of a vendored tree, like GNU quilt.
 
     Patches are listed in patches/series and applied to the tree named in
@@ -68,6 +71,7 @@ def cli() -> None:
     does). State lives in .pc/ in quilt's own format, so quilt and f5quilt
     can take turns on the same tree.
     """
+    Context.upstream = upstream_name
 
 
 
@@ -110,6 +114,7 @@ def _quilt_mode_argv(argv: List[str]) -> List[str]:
 def main(argv: Optional[List[str]] = None) -> int:
     """The one error boundary: user errors are one line, bugs a report."""
     Context.argv = list(sys.argv[1:] if argv is None else argv)
+    Context.upstream = None
     _progress_on_a_terminal()
     try:
         argv = _quilt_mode_argv(Context.argv)

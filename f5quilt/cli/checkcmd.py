@@ -74,9 +74,38 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     """
     if files and not if_changed:
         raise click.UsageError("FILES are for --if-changed (the pre-commit hook)")
+    watch = files if if_changed else None
+    names = Context.upstreams()
+    if len(names) == 1:
+        rc, report = _check_one(strict, as_json, tree_check, fuzz, onto, watch, reporter)
+        if report is not None:
+            click.echo(json.dumps(report, indent=2))
+        return rc
+    if onto:
+        raise F5QuiltError(f"check --onto: several upstreams ({', '.join(map(str, names))}); pick one with -u NAME")
+    reports: Dict[str, Any] = {}
+    worst = 0
+    for name in names:  # every upstream of the settings, each against its own pin
+        Context.upstream = name
+        if not as_json and watch is None:
+            reporter.info(f"upstream {name}:")
+        rc, report = _check_one(strict, as_json, tree_check, fuzz, onto, watch, reporter)
+        if report is not None:
+            reports[str(name)] = report
+        worst = max(worst, rc)
+    Context.upstream = None
+    if as_json:
+        click.echo(json.dumps({"ok": worst == 0, "upstreams": reports}, indent=2))
+    return worst
+
+
+def _check_one(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], onto: Optional[str],
+               watch: Optional[Tuple[str, ...]], reporter: Reporter) -> "Tuple[int, Optional[Dict[str, Any]]]":
+    """One upstream's check: its exit code, and with --json its report (printed by the caller).
+    With ``watch`` (the hook's staged files), an upstream none of whose files changed is skipped."""
     ws = Context.workspace(repair=False)  # check writes nothing, not even a repair
-    if if_changed and not series_files_among(ws, files):
-        return 0
+    if watch is not None and not series_files_among(ws, watch):
+        return 0, None
     if not ws.settings.series.exists():
         raise F5QuiltError(f"No series file found ({ws.settings.series})")
     up = ws.upstream()
@@ -109,7 +138,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
     if strict and any(r.status != CLEAN for r in results):
         ok = False
     if as_json:
-        click.echo(json.dumps({
+        return (0 if ok else EXIT_ERROR), {
             "upstream": up.pin.describe() if up else None,
             "ok": ok, "strict": strict,
             "patches": [r.to_json() for r in results],
@@ -117,8 +146,7 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
             "drift": drift,
             "skipped": [{"patch": n, "guard": why} for n, why in skipped.items()],
             "installed": installed,
-        }, indent=2))
-        return 0 if ok else EXIT_ERROR
+        }
     for rel in unlisted:
         reporter.warn(f"warning: {ws.display(rel)} is not in the series")
     for name, why in skipped.items():
@@ -172,4 +200,4 @@ def check(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int], on
             reporter.error(f"{bad} of {n} patches do not apply{' exactly' if strict else ''} to {against}")
         if drift and not stale:
             reporter.error(f"{len(drift)} file(s) in the tree differ from {against} + applied patches")
-    return 0 if ok else EXIT_ERROR
+    return (0 if ok else EXIT_ERROR), None

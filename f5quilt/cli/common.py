@@ -34,14 +34,17 @@ def _lock(directory: Path) -> None:
 
     if not directory.is_dir():
         return
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and getattr(ctx, "_f5quilt_locked", None) == directory:
+        return  # this command holds it already (status, check over several upstreams)
     fd = os.open(directory, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         raise F5QuiltError(f"another f5quilt command is working on {directory}; try again when it ends") from None
-    ctx = click.get_current_context(silent=True)
     if ctx is not None:
+        setattr(ctx, "_f5quilt_locked", directory)
         ctx.call_on_close(lambda: os.close(fd))  # closing the descriptor releases the lock
 
 
@@ -78,6 +81,7 @@ def _quilt_series_check(settings: Any) -> None:
 
 class Context:
     argv: List[str] = []
+    upstream: Optional[str] = None  # the group's -u NAME
     @staticmethod
     def reporter_for_errors() -> Reporter:
         return Reporter(NORMAL, out=sys.stderr, err=sys.stderr)
@@ -95,7 +99,7 @@ class Context:
         A tree built from another pin than the settings name is said in one
         line (``stale_tree="warn"``), refused (``"refuse"``: push), or left to
         the command (``"ignore"``: upstream fetch --replace)."""
-        settings = load_settings(cwd)
+        settings = load_settings(cwd, upstream=Context.upstream)
         if repair:
             _lock(settings.settings_file.parent if settings.settings_file else settings.tree)
             if settings.settings_file is None:  # an init killed before its f5quilt.yaml appeared
@@ -122,3 +126,14 @@ class Context:
             if stale:
                 Context.reporter_for_errors().warn(f"warning: {stale}")
         return ws
+
+    @staticmethod
+    def upstreams(cwd: Optional[Path] = None) -> List[Optional[str]]:
+        """The upstreams a command that covers them all (check, status) goes over: the one that
+        -u or the current directory picks, else every one the settings list."""
+        from f5quilt.repo.settings import UndecidedUpstream
+        try:
+            load_settings(cwd, upstream=Context.upstream)
+        except UndecidedUpstream as exc:
+            return list(exc.names)
+        return [Context.upstream]

@@ -27,9 +27,13 @@ def init(pypi: Optional[str], git_url: Optional[str], path: Optional[str], tree:
     download cache (.cache/); fetches the release and materializes the
     tree. The pin records what was fetched: an archive's sha256, a git
     ref's commit (the ref is kept for people). One transaction: `f5quilt
-    undo` takes it all back. Refused where f5quilt.yaml exists already.
+    undo` takes it all back. Where f5quilt.yaml exists already, adds an
+    upstream to it (named by -u NAME, else after the project; its patches
+    folder defaults to patches/NAME), the single-pin form becoming an
+    `upstreams:` mapping with the first upstream under its project name.
     """
     from f5quilt.ops.vendor import init as do_init, pin_of_option
     base = Path.cwd().resolve()
     pin = pin_of_option(pypi, git_url, path, base)
-    return do_init(base, reporter, pin, tree=tree, patches=patches, command_line=" ".join(Context.argv))
+    return do_init(base, reporter, pin, tree=tree, patches=patches, command_line=" ".join(Context.argv),
+                   name=Context.upstream)

@@ -120,11 +120,71 @@ def graph(patch: Optional[str], all_: bool, reduce: bool, lines: Optional[str], 
 
 
 @cli.command()
+@click.option("--latest", is_flag=True, help="f5quilt mode: the newest final release (the default).")
+@click.option("--onto", metavar="SPEC",
+              help="f5quilt mode: a version specifier (PEP 440: '<25'), a bare version, or a full pin.")
+@click.option("--continue", "cont", is_flag=True,
+              help="f5quilt mode: go on once the conflicts are resolved (rebase --continue).")
+@click.option("--summary", metavar="FILE", type=click.Path(dir_okay=False),
+              help="f5quilt mode: write a markdown summary (per patch: clean, merged, conflict, dropped; "
+                   "range-diff) to FILE, for a pull request's body.")
 @verbosity
-def upgrade(reporter: Reporter) -> int:
-    """Bring .pc/ to quilt's version 2 format (the only one f5quilt reads or writes)."""
-    quiltcmds.upgrade(Context.workspace(), reporter)
-    return 0
+def upgrade(latest: bool, onto: Optional[str], cont: bool, summary: Optional[str], reporter: Reporter) -> int:
+    """Without f5quilt.yaml, quilt's: bring .pc/ to version 2. With it, the autopilot.
+
+    Quilt mode: bring .pc/ to quilt's version 2 format (the only one
+    f5quilt reads or writes). f5quilt mode: find the newest release of the
+    pinned project (PyPI's index or the git tags; within --onto SPEC),
+    forecast (check --onto), rebase, drop the patches upstream now
+    contains, and go on past conflicts: each conflicted patch is left
+    pushed with its markers and recorded; resolve them, then `upgrade
+    --continue`. Several upstreams: each in turn (or -u NAME). Exit 0 done,
+    2 nothing newer, 3 conflicts to resolve, 1 error.
+    """
+    from f5quilt.repo.settings import load_settings, UndecidedUpstream
+    try:
+        settings = load_settings(upstream=Context.upstream)
+        quilt_mode = settings.settings_file is None
+    except UndecidedUpstream:
+        quilt_mode = False
+    if quilt_mode:
+        if latest or onto or cont or summary:
+            raise click.UsageError("--latest, --onto, --continue and --summary need an f5quilt.yaml "
+                                   "(in quilt mode upgrade is quilt's .pc/ format upgrade)")
+        quiltcmds.upgrade(Context.workspace(), reporter)
+        return 0
+    if latest and onto:
+        raise click.UsageError("give --latest or --onto SPEC, not both")
+    if cont and (latest or onto):
+        raise click.UsageError("--continue takes no --latest or --onto")
+    from f5quilt.errors import NothingToDo
+    from f5quilt.ops import upgrade as autopilot
+    reports = []
+    worst = 0
+    names = Context.upstreams()
+    for name in names:
+        Context.upstream = name
+        ws = Context.workspace(stale_tree="ignore")
+        try:
+            if cont:
+                report = autopilot.resume(ws, reporter)
+            else:
+                report = autopilot.upgrade(ws, reporter, onto)
+        except NothingToDo as exc:
+            if len(names) == 1:
+                raise
+            reporter.info(f"{name}: {exc.message}")
+            continue
+        reports.append(report)
+        worst = max(worst, report.exit_code)
+    if summary and reports:
+        from pathlib import Path
+        from f5quilt.fsutil import atomic_write_text
+        atomic_write_text(Path(summary), autopilot.summary_markdown(reports))
+        reporter.info(f"Wrote the summary to {summary}")
+    if not reports:
+        raise NothingToDo("every upstream is at its newest release")
+    return worst
 
 
 @cli.command()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import Any, Dict, Optional, Tuple
 
 import click
 
@@ -14,7 +14,8 @@ from .common import Context, verbosity
 
 @cli.command()
 @click.option("--onto", "onto", metavar="NEW_PIN",
-              help="The new release: name==X (PyPI sdist), URL@ref (git), or a local directory or archive.")
+              help="The new release: name==X (PyPI sdist), URL@ref (git), a local directory or archive, "
+                   "or a bare version (24.2: the pinned project's, on the same source).")
 @click.option("--continue", "cont", is_flag=True, help="Go on after resolving conflicts (refreshes the patch).")
 @click.option("--skip", is_flag=True,
               help="Drop the patch the rebase stopped at from the series (its file moves to .f5quilt/dropped/).")
@@ -68,13 +69,33 @@ def status(as_json: bool, exit_code: bool, reporter: Reporter) -> int:
     and not refreshed, files changed outside any patch; __pycache__/, *.pyc
     and the settings' ignore: patterns left out). -v lists every patch.
     """
+    names = Context.upstreams()
+    if len(names) == 1:
+        rc, report = _status_one(as_json, exit_code, reporter)
+        if report is not None:
+            click.echo(json.dumps(report, indent=2))
+        return rc
+    reports: Dict[str, Any] = {}
+    worst = 0
+    for name in names:  # every upstream of the settings, one block each
+        Context.upstream = name
+        if not as_json:
+            reporter.result(f"== {name} ==")
+        rc, reports[str(name)] = _status_one(as_json, exit_code, reporter)
+        worst = max(worst, rc)
+    Context.upstream = None
+    if as_json:
+        click.echo(json.dumps({"upstreams": reports}, indent=2))
+    return worst
+
+
+def _status_one(as_json: bool, exit_code: bool, reporter: Reporter) -> "Tuple[int, Optional[Dict[str, Any]]]":
     from f5quilt.ops.status import status_report
     ws = Context.workspace(stale_tree="ignore")  # status says it itself
     report = status_report(ws)
     rc = 1 if exit_code and report["attention"] else 0
     if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return rc
+        return rc, report
     built = report["tree_built_from"]
     tree_line = f"tree: {report['tree']}"
     if not report["tree_exists"]:
@@ -101,4 +122,4 @@ def status(as_json: bool, exit_code: bool, reporter: Reporter) -> int:
         for a in attention:
             where = a.get("file") or (ws.display(a["patch"]) if a.get("patch") and a["kind"] != "rebase" else "")
             reporter.result(f"  {a['kind']}: " + (f"{where}: " if where else "") + a["why"])
-    return rc
+    return rc, None

@@ -163,11 +163,13 @@ def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool, direct
 
 def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: bool = False,
              dry_run: bool = False, merge: bool = False,
-             merge_pre: Optional[Callable[[str], Optional[bytes]]] = None) -> PushResult:
+             merge_pre: Optional[Callable[[str], Optional[bytes]]] = None,
+             over_conflicts: bool = False) -> PushResult:
+    """``over_conflicts``: the upgrade autopilot pushes on past a patch it left conflicted."""
     top = ws.stack.top()
     if top and ws.stack.needs_refresh(top) and not force:
         raise F5QuiltError(f"The topmost patch {ws.display(top)} needs to be refreshed first.")
-    if top and ws.stack.conflicts(top):
+    if top and ws.stack.conflicts(top) and not over_conflicts:
         raise F5QuiltError(f"The topmost patch {ws.display(top)} has unresolved conflicts; "
                            "resolve them and refresh it first.", exit_code=EXIT_CONFLICT)
     out.step(f"Applying patch {ws.display(name)}")

@@ -36,8 +36,9 @@ from f5quilt.repo.upstream import Pin, Upstream, default_cache
 
 
 def state_dir(ws: Workspace) -> Path:
-    base = ws.settings.settings_file.parent if ws.settings.settings_file else ws.tree.parent
-    return base / ".f5quilt" / "rebase"
+    if ws.settings.settings_file is not None:
+        return ws.state_dir / "rebase"  # per upstream where the settings list several
+    return ws.tree.parent / ".f5quilt" / "rebase"
 
 
 def _load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
@@ -72,6 +73,14 @@ def _pin_dict(pin: Pin) -> Dict[str, Optional[str]]:
     return {"kind": pin.kind, "spec": pin.spec, "ref": pin.ref, "sha256": pin.sha256, "commit": pin.commit}
 
 
+def load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
+    return _load_state(ws)
+
+
+def pin_of(d: Dict[str, Optional[str]]) -> Pin:
+    return _pin_of(d)
+
+
 def _pin_of(d: Dict[str, Optional[str]]) -> Pin:
     return Pin(str(d["kind"]), str(d["spec"]), d.get("ref"), d.get("sha256"), d.get("commit"))
 
@@ -83,6 +92,9 @@ def write_pin(ws: Workspace, settings_file: Path, pin: Pin) -> None:
         rel = os.path.relpath(pin.spec, settings_file.parent)
         pin = Pin(pin.kind, rel if not rel.startswith("../../..") else pin.spec, pin.ref, pin.sha256)
     text = settings_file.read_text()
+    if ws.settings.state is not None and ws.settings.name is not None:  # one entry of upstreams:
+        ws.fs.write_text(settings_file, _nested_pin(text, ws.settings.name, pin, settings_file))
+        return
     block = "upstream:\n" + "".join(f"  {k}: {v}\n" for k, v in pin.to_settings().items())
     pattern = re.compile(r"^upstream:[^\n]*\n(?:(?:[ \t]+[^\n]*|[ \t]*)\n)*", re.M)
     if pattern.search(text):
@@ -90,6 +102,44 @@ def write_pin(ws: Workspace, settings_file: Path, pin: Pin) -> None:
     else:
         text = text.rstrip("\n") + "\n" + block
     ws.fs.write_text(settings_file, text)
+
+
+def _nested_pin(text: str, name: str, pin: Pin, settings_file: Path) -> str:
+    """``upstreams: NAME: upstream:`` replaced by ``pin``, every other line kept as written."""
+    lines = text.splitlines(keepends=True)
+
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip(" "))
+
+    def blank(line: str) -> bool:
+        return not line.strip() or line.lstrip().startswith("#")
+
+    def block_end(start: int, level: int) -> int:
+        end = start + 1
+        while end < len(lines) and (blank(lines[end]) or indent(lines[end]) > level):
+            end += 1
+        while end > start + 1 and blank(lines[end - 1]):
+            end -= 1  # trailing blank lines and comments belong to what follows
+        return end
+
+    top = next((i for i, ln in enumerate(lines) if re.match(r"upstreams:\s*(#.*)?$", ln)), None)
+    entry = None
+    if top is not None:
+        entry = next((i for i in range(top + 1, block_end(top, 0))
+                      if re.match(rf"\s+{re.escape(name)}:\s*(#.*)?$", lines[i])), None)
+    if entry is None:
+        raise F5QuiltError(f"{settings_file}: cannot find upstreams: {name}: to write the new pin in")
+    level = indent(lines[entry])
+    end = block_end(entry, level)
+    inner = [i for i in range(entry + 1, end) if not blank(lines[i])]
+    step = indent(lines[inner[0]]) if inner else level + 2
+    block = [" " * step + "upstream:\n"] + [" " * (step + 2) + f"{k}: {v}\n" for k, v in pin.to_settings().items()]
+    old = next((i for i in inner if indent(lines[i]) == step and re.match(r"\s*upstream:", lines[i])), None)
+    if old is None:
+        lines[end:end] = block
+    else:
+        lines[old:block_end(old, step)] = block
+    return "".join(lines)
 
 
 def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
@@ -106,7 +156,11 @@ def _same_pin(old: Pin, new: Pin) -> bool:
 
 
 def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
-          keep_contained: bool = False) -> int:
+          keep_contained: bool = False, keep_going: bool = False,
+          outcomes: Optional[Dict[str, str]] = None, forecast: Optional[Dict[str, str]] = None) -> int:
+    """Rebase onto ``new_pin``. ``keep_going`` (the upgrade autopilot): a patch that conflicts is
+    left pushed with its conflict markers, recorded in the state (``conflicted``), and the rest
+    are pushed on top; the rebase then waits for the conflicts to be resolved (``--continue``)."""
     if _load_state(ws):
         raise F5QuiltError("a rebase is in progress: use rebase --continue, --skip or --abort")
     old_up = ws.upstream()
@@ -153,6 +207,12 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
                                  "group": group}
         if keep_contained:
             state["keep_contained"] = True
+        if keep_going:
+            state["keep_going"] = True
+        if outcomes is not None:  # the caller's dict, filled as the patches go (upgrade's summary)
+            state["outcomes"] = outcomes
+        if forecast is not None:  # check --onto's statuses, for upgrade --continue's summary
+            state["forecast"] = forecast
         fs.rename_dir(ws.tree, sdir / "old-tree")
         new_up.materialize(ws.tree, out.info, txn=fs)
         ws.record_tree_pin(new_pin)
@@ -194,6 +254,7 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
                 if not state.get("keep_contained"):
                     out.info(f"Patch {ws.display(name)} is contained in {new_up.pin.describe()} "
                              "(it reverse-applies cleanly): dropped from the series")
+                    state.setdefault("outcomes", {})[name] = "dropped"
                     drop_patch(ws, out, name, state)
                     ws.fs.savepoint()
                     continue
@@ -206,7 +267,8 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
         except F5QuiltError:
             pass
         try:
-            res = push_one(ws, name, out, fuzz=ws.settings.fuzz, merge=True, merge_pre=written_on(name))
+            res = push_one(ws, name, out, fuzz=ws.settings.fuzz, merge=True, merge_pre=written_on(name),
+                           over_conflicts=bool(state.get("keep_going")))
         except F5QuiltError as exc:
             # e.g. the new release lost a file the patch edits: stop here, --skip or --abort
             state["stopped"] = name
@@ -215,6 +277,14 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
             out.info(f"Fix {ws.display(name)} (then `f5quilt rebase --continue`), "
                      "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
             return EXIT_ERROR
+        if res.conflicts and state.get("keep_going"):
+            state.setdefault("outcomes", {})[name] = "conflict"
+            state.setdefault("conflicted", []).append(name)
+            _save_state(ws, state)
+            out.error(f"Conflicts in {', '.join(sorted(res.conflicts))} while rebasing {ws.display(name)}; "
+                      "recorded, going on")
+            ws.fs.savepoint()
+            continue
         if res.conflicts:
             state["stopped"] = name
             _save_state(ws, state)
@@ -228,11 +298,23 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
                 out.info("Then `f5quilt rebase --continue` (or --skip, or --abort; "
                          f"`f5quilt rerere forget {ws.display(name)}` drops the recording).")
             return EXIT_CONFLICT
+        outcome = "clean"
         if needs_refresh(ws, name):
             from f5quilt.ops.authoring import refresh
-            refresh(ws, out, name, normalize=True)
+            refresh(ws, out, name, normalize=True, force=bool(state.get("conflicted")))
             warn_if_empty(ws, out, name)
+            outcome = "merged"
+        state.setdefault("outcomes", {})[name] = outcome
+        _save_state(ws, state)
         ws.fs.savepoint()
+    if state.get("conflicted"):
+        state["stopped"] = state["conflicted"][0]
+        _save_state(ws, state)
+        out.error(f"{len(state['conflicted'])} patch(es) conflict: "
+                  + ", ".join(ws.display(n) for n in state["conflicted"]))
+        out.info("Resolve the markers patch by patch, then `f5quilt rebase --continue` "
+                 "(or `f5quilt upgrade --continue`; --abort goes back).")
+        return EXIT_CONFLICT
     return _finish(ws, out, state)
 
 
@@ -355,17 +437,20 @@ def cont(ws: Workspace, out: Reporter) -> int:
     if not state:
         raise NothingToDo("No rebase in progress")
     stopped = state.get("stopped")
-    if stopped and ws.stack.conflicts(stopped):
+    for name in state.get("conflicted") or ([stopped] if stopped else []):
+        if not ws.stack.conflicts(name):
+            continue
         from f5quilt.ops.authoring import CONFLICT_MARKERS
         from f5quilt.model.patch import split_lines
-        for rel in ws.stack.conflicts(stopped) or {}:
+        for rel in ws.stack.conflicts(name) or {}:
             data = ws.read_tree(rel) or b""
             if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)):
-                raise F5QuiltError(f"{rel} still has conflict markers; resolve them, then "
-                                   "`f5quilt rebase --continue`")
+                raise F5QuiltError(f"{rel} still has conflict markers ({ws.display(name)}); resolve them, "
+                                   "then `f5quilt rebase --continue`")
     with ws.transaction("rebase --continue", group=state.get("group")):
         state.pop("stopped", None)
         state.pop("unverified", None)
+        state.pop("conflicted", None)
         from f5quilt.ops.authoring import refresh
         for name in ws.stack.applied():
             if ws.stack.conflicts(name) or needs_refresh(ws, name):
@@ -448,6 +533,12 @@ def in_progress(ws: Workspace) -> Optional[Dict[str, Any]]:
 
 
 def parse_new_pin(ws: Workspace, arg: str) -> Pin:
+    """NEW_PIN as given; a bare version (``24.2``, ``v1.2``) that names no file here is the
+    pinned project's release on the same source (PyPI: NAME==24.2; git: the tag)."""
     from f5quilt.repo.upstream import pin_from_arg
+    from f5quilt.ops.upgrade import VERSION, pin_at_version
+    up = ws.upstream()
+    if up is not None and VERSION.match(arg) and not (ws.settings.base / arg).exists():
+        return pin_at_version(up.pin, arg)
     return pin_from_arg(arg, ws.settings.base)
 

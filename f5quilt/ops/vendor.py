@@ -17,13 +17,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.model.series import load_series
 from f5quilt.output import Reporter
 from f5quilt.repo.pcdir import AppliedStack
-from f5quilt.repo.settings import SETTINGS_NAME, Dialect, Settings, find_settings_file
+from f5quilt.repo.settings import SETTINGS_NAME, Dialect, Settings, all_upstreams, find_settings_file, upstream_name_of
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, sha256_of
 from f5quilt.repo.workspace import Workspace
 
@@ -73,6 +73,45 @@ def _settings_text(tree: str, patches: str, pin: Pin, base: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _with_upstream(text: str, others: Dict[str, Settings], name: str, tree: str, patches: str, pin: Pin,
+                   base: Path) -> str:
+    """The settings with one more entry in ``upstreams:``; the single-pin form's tree, patches,
+    series and upstream lines (with their comments) move, indented, under an entry of their own."""
+    fields = pin.to_settings()
+    if pin.kind == "path":
+        fields["path"] = os.path.relpath(pin.spec, base)
+    entry = [f"  {name}:", f"    tree: {tree}", f"    patches: {patches}", "    upstream:"]
+    entry += [f"      {k}: {v}" for k, v in fields.items()]
+    lines = text.splitlines()
+    if any(o.state is not None for o in others.values()):  # upstreams: already: add at its end
+        top = next(i for i, ln in enumerate(lines) if re.match(r"upstreams:\s*(#.*)?$", ln))
+        end = top + 1
+        while end < len(lines) and (not lines[end].strip() or lines[end][:1] in (" ", "\t", "#")):
+            end += 1
+        while end > top + 1 and not lines[end - 1].strip():
+            end -= 1
+        return "\n".join(lines[:end] + entry + lines[end:]) + "\n"
+    (old,) = others.values()
+    moved: List[str] = []
+    kept: List[str] = []
+    i = 0
+    while i < len(lines):
+        if re.match(r"(tree|patches|series|upstream)\s*:", lines[i]):
+            moved.append("    " + lines[i])
+            i += 1
+            while i < len(lines) and lines[i][:1] in (" ", "\t") and lines[i].strip():
+                moved.append("    " + lines[i])
+                i += 1
+            continue
+        kept.append(lines[i])
+        i += 1
+    if not any(re.match(r"\s*patches\s*:", ln) for ln in moved):
+        moved.append("    patches: patches")  # the single form's default, which upstreams: does not share
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept + ["upstreams:", f"  {old.name}:"] + moved + entry) + "\n"
+
+
 def _gitignore_lines(base: Path, tree: Path, cache: Path) -> List[str]:
     out = [f"/{os.path.relpath(tree, base)}/", "/.f5quilt/"]
     if cache == base / ".cache":
@@ -81,7 +120,7 @@ def _gitignore_lines(base: Path, tree: Path, cache: Path) -> List[str]:
 
 
 def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: Optional[str],
-         command_line: str = "") -> int:
+         command_line: str = "", name: Optional[str] = None) -> int:
     """Set up ``base`` (the repository root) for a vendored tree; one transaction."""
     from f5quilt.ops.pushpop import recover
     from f5quilt.repo.workspace import STATE_NAME
@@ -100,12 +139,23 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
         from f5quilt.repo.settings import load_settings
         recover(Workspace.open(load_settings(base)), out)
         existing = find_settings_file(base)
-    if existing is not None:
-        where = "here" if existing.parent == base else f"at {existing}"
-        raise F5QuiltError(f"{SETTINGS_NAME} exists already {where}: this repository is set up "
-                           "(edit it, or `f5quilt rebase --onto NEW_PIN` to move the pin)")
+    if existing is not None and existing.parent != base:
+        raise F5QuiltError(f"{SETTINGS_NAME} exists already at {existing}: run init there to add an upstream")
+    others = all_upstreams(existing) if existing is not None else {}
+    if others:  # another upstream beside those the settings list
+        name = name or upstream_name_of(pin.to_settings())
+        if name in others:
+            raise F5QuiltError(f"init: upstream {name} exists already in {SETTINGS_NAME} (choose another "
+                               "name with -u NAME, or `f5quilt -u NAME rebase --onto NEW_PIN` to move its pin)")
+        if not re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z", name):
+            raise F5QuiltError(f"init -u {name!r}: an upstream name is letters, digits, . _ -")
+        if any(((o.state or base / ".f5quilt") / "rebase").exists() for o in others.values()):
+            raise F5QuiltError("init: a rebase is in progress: finish it (rebase --continue/--abort) first")
     tree_rel = tree or default_tree(pin)
     patches_rel = patches or "patches"
+    if others and not patches:  # patches/NAME, unless an upstream has patches/ itself
+        taken = any(o.patches == base.resolve() / "patches" for o in others.values())
+        patches_rel = f"patches-{name}" if taken else f"patches/{name}"
     from f5quilt.fsutil import safe_user_name
     for what, rel in (("--tree", tree_rel), ("--patches", patches_rel)):
         if rel.strip("/") in ("", "."):
@@ -114,6 +164,11 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
     tree_path = (base / tree_rel).resolve()
     if tree_path.exists():
         raise F5QuiltError(f"init: {tree_rel} exists already; remove it or choose another --tree")
+    for other in others.values():
+        new_patches = (base / patches_rel).resolve()
+        mine, theirs = (tree_path, new_patches), (other.tree, other.patches)
+        if any(x.is_relative_to(y) or y.is_relative_to(x) for x in mine for y in theirs):
+            raise F5QuiltError(f"init: {tree_rel} or {patches_rel} overlaps upstream {other.name}'s folders")
     settings_file = base / SETTINGS_NAME
     cache = default_cache(base)
     up = Upstream(pin, cache)
@@ -128,10 +183,20 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
     settings = Settings(tree=tree_path, patches=patches_path, series=patches_path / "series",
                         settings_file=settings_file, upstream=pin.to_settings(), base=base,
                         dialect=Dialect.F5QUILT)
+    if others:
+        settings.name, settings.state = name, base / ".f5quilt" / "upstreams" / str(name)
     ws = Workspace(settings, AppliedStack(tree_path, settings.pc_name), load_series(settings.series))
     ws.command_line = command_line or f"init {pin.describe()}"
     with ws.transaction(f"init {pin.describe()}") as fs:
-        fs.write_text(settings_file, _settings_text(tree_rel, patches_rel, pin, base))
+        if others:
+            fs.write_text(settings_file, _with_upstream(settings_file.read_text(), others, str(name),
+                                                        tree_rel, patches_rel, pin, base))
+            for old in others.values():  # the single-pin form's state becomes its upstream's
+                record = base / ".f5quilt" / "tree-pin.json"
+                if old.state is None and record.is_file():
+                    fs.write(base / ".f5quilt" / "upstreams" / str(old.name) / "tree-pin.json", record.read_bytes())
+        else:
+            fs.write_text(settings_file, _settings_text(tree_rel, patches_rel, pin, base))
         if not settings.series.exists():
             fs.mkdirs(patches_path)
             fs.write_text(settings.series, "")

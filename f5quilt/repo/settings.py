@@ -10,6 +10,7 @@ come from ``$QUILT_PATCHES`` (default ``patches``), the series from
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -17,7 +18,12 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from f5quilt.errors import F5QuiltError, StrEnum
 
 SETTINGS_NAME = "f5quilt.yaml"
-KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log", "ignore", "rerere"}
+STATE_FOLDER = ".f5quilt"  # f5quilt's state beside the settings (journal, log, rebase)
+KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log", "ignore", "rerere",
+              "upstreams"}
+# what one entry of `upstreams:` may say; fuzz, refresh, ignore, rerere and pc at the top are its defaults
+UPSTREAM_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "ignore", "rerere"}
+PER_UPSTREAM_ONLY = {"tree", "patches", "series", "upstream"}
 DEFAULT_LOG_KEEP = 50
 # files in the tree no patch records and no command reports (gitignore patterns); the
 # settings' ignore: list comes after these (a `!*.pyc` there takes one back)
@@ -52,6 +58,9 @@ class Settings:
     base: Path = field(default_factory=Path.cwd)  # where displayed paths are relative to
     log_keep: int = DEFAULT_LOG_KEEP  # entries of the undo log kept
     ignore: List[str] = field(default_factory=lambda: list(DEFAULT_IGNORE))
+    name: Optional[str] = None     # the upstream's name (the project's, or `default`; an upstreams: key)
+    upstream_names: Tuple[str, ...] = ()  # every upstream the settings list (empty in quilt mode)
+    state: Optional[Path] = None   # f5quilt's state folder for this upstream (None: the default)
 
     def ignored(self) -> Callable[[str], bool]:
         """A matcher of tree-relative paths for the ignore patterns (gitignore's rules)."""
@@ -98,7 +107,19 @@ def find_settings_file(start: Path) -> Optional[Path]:
     return None
 
 
-def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = None) -> Settings:
+class UndecidedUpstream(F5QuiltError):
+    """Several upstreams and nothing to pick one by; ``names`` lists them (check/status go over all)."""
+
+    def __init__(self, path: Path, names: Tuple[str, ...]) -> None:
+        super().__init__(f"{path}: several upstreams ({', '.join(names)}): pick one with -u NAME, "
+                         "or run the command inside its tree or patches folder")
+        self.names = names
+
+
+def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = None,
+                  upstream: Optional[str] = None) -> Settings:
+    """The settings of one upstream: ``upstream`` by name (the -u option), else the one whose tree
+    or patches folder holds ``cwd``, else the only one; UndecidedUpstream when that leaves several."""
     cwd = (cwd or Path.cwd()).resolve()
     if env is None:
         from f5quilt.repo import quiltrc  # without settings, the quiltrc's QUILT_* (quilt mode)
@@ -107,7 +128,9 @@ def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = No
         env = dict(env)
     path = find_settings_file(cwd)
     if path is not None:
-        return _from_file(path, cwd)
+        return _from_file(path, cwd, upstream)
+    if upstream is not None:
+        raise F5QuiltError(f"-u {upstream}: no {SETTINGS_NAME} here or above (quilt mode has one tree)")
     return _quilt_mode(cwd, env)
 
 
@@ -193,15 +216,114 @@ def _remembered(path: Path) -> Optional[str]:
     return text
 
 
-def _line_of(text: str, key: Optional[str]) -> int:
-    """The line of a top-level ``key:`` in the settings text (1 when absent)."""
-    for i, line in enumerate(text.splitlines(), 1):
-        if key and line.startswith(f"{key}:"):
-            return i
-    return 1
+def _line_of(path: Path, key: Optional[str], value: Any = None) -> int:
+    """The line of ``key: value`` in the settings file (the first ``key:`` line without a
+    match; 1 when absent). Read only when an error names it."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    first = 0
+    for i, line in enumerate(lines, 1):
+        if key and line.lstrip().startswith(f"{key}:"):
+            if value is not None and str(value) in line:
+                return i
+            first = first or i
+    return first or 1
 
 
-def _from_file(path: Path, cwd: Path) -> Settings:
+def _from_file(path: Path, cwd: Path, wanted: Optional[str] = None) -> Settings:
+    data = _read_yaml(path)
+    if "upstreams" not in data:
+        settings = _one_upstream(path, cwd, data)
+        settings.name = _project_name(settings.upstream)
+        settings.upstream_names = (settings.name,)
+        if wanted is not None and wanted != settings.name:
+            raise F5QuiltError(f"{path}: no upstream {wanted!r}; the only one is {settings.name}")
+        return settings
+    every = _several_upstreams(path, cwd, data)
+    if wanted is not None:
+        if wanted not in every:
+            raise F5QuiltError(f"{path}: no upstream {wanted!r} (upstreams: {', '.join(every)})")
+        return every[wanted]
+    # the innermost tree or patches folder holding the current directory
+    holding = [(len(folder.parts), name) for name, s in every.items() for folder in (s.tree, s.patches)
+               if cwd == folder or cwd.is_relative_to(folder)]
+    if holding:
+        return every[max(holding)[1]]
+    if len(every) == 1:
+        return next(iter(every.values()))
+    raise UndecidedUpstream(path, tuple(every))
+
+
+def all_upstreams(path: Path) -> Dict[str, Settings]:
+    """Every upstream a settings file lists, by name (the single-pin form: one)."""
+    data = _read_yaml(path)
+    if "upstreams" in data:
+        return _several_upstreams(path, path.parent, data)
+    one = _from_file(path, path.parent)
+    return {str(one.name): one}
+
+
+def upstream_name_of(pin: Dict[str, Any]) -> str:
+    return _project_name(pin)
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+
+
+def _project_name(pin: Dict[str, Any]) -> str:
+    """The single-pin form's upstream name: the PyPI project, the git repository or the path's
+    last part (what `-u` accepts there), or ``default`` when nothing is pinned."""
+    spec = str(pin.get("pypi") or pin.get("git") or pin.get("path") or "")
+    if pin.get("pypi"):
+        name = re.split(r"[<>=!~;\[ @]", spec, maxsplit=1)[0]
+    else:
+        name = re.sub(r"(\.git|\.tar(\.\w+)?|\.tgz|\.zip)$", "", spec.rstrip("/").rsplit("/", 1)[-1].split(":")[-1])
+    return name if _NAME.match(name) else "default"
+
+
+def _several_upstreams(path: Path, cwd: Path, data: Dict[str, Any]) -> Dict[str, Settings]:
+    """The ``upstreams:`` form: each entry a vendored release with its own tree, patches, pin,
+    ``.pc/`` (quilt's, at its tree's root) and f5quilt state (``.f5quilt/upstreams/NAME/``)."""
+    entries = data["upstreams"]
+    if not isinstance(entries, dict) or not entries:
+        raise F5QuiltError(f"{path}: upstreams must be a mapping of names to upstreams")
+    clash = sorted(PER_UPSTREAM_ONLY & set(data))
+    if clash:
+        raise F5QuiltError(f"{path}: {', '.join(clash)} belong(s) inside each entry of upstreams:")
+    root = path.parent.resolve()
+    defaults = {k: v for k, v in data.items() if k in UPSTREAM_KEYS}
+    every: Dict[str, Settings] = {}
+    for name, entry in entries.items():
+        where = f"{path}: upstreams: {name}"
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise F5QuiltError(f"{path}: upstream name {name!r} must be a plain name (letters, digits, . _ -)")
+        if not isinstance(entry, dict):
+            raise F5QuiltError(f"{where}: must be a mapping (tree, patches, upstream...)")
+        unknown = set(entry) - UPSTREAM_KEYS
+        if unknown:
+            raise F5QuiltError(f"{where}: unknown setting(s): {', '.join(sorted(unknown))}")
+        if "tree" not in entry:
+            raise F5QuiltError(f"{where}: needs a tree (where its release is vendored)")
+        merged = {**defaults, "patches": f"patches/{name}", **entry, "log": data.get("log")}
+        one = _one_upstream(path, cwd, merged)
+        for key, folder in (("tree", one.tree), ("patches", one.patches)):
+            if folder == root or not folder.is_relative_to(root):
+                raise F5QuiltError(f"{where}: {key} must be a folder inside {root}")
+        for other in every.values():
+            if any(x.is_relative_to(y) for x in (one.tree, one.patches) for y in (other.tree, other.patches)) \
+                    or any(y.is_relative_to(x) for x in (one.tree, one.patches) for y in (other.tree, other.patches)):
+                raise F5QuiltError(f"{where}: shares its tree or patches folder with {other.name}")
+        one.name = name
+        one.state = root / STATE_FOLDER / "upstreams" / name
+        every[name] = one
+    for one in every.values():
+        one.upstream_names = tuple(every)
+    return every
+
+
+def _read_yaml(path: Path) -> Dict[str, Any]:
     import yaml  # only when a settings file exists: keeps quilt-mode start-up light
 
     raw = path.read_bytes()
@@ -218,6 +340,10 @@ def _from_file(path: Path, cwd: Path) -> Settings:
         raise F5QuiltError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
         raise F5QuiltError(f"{path}:1: settings must be a mapping")
+    return data
+
+
+def _one_upstream(path: Path, cwd: Path, data: Dict[str, Any]) -> Settings:
     unknown = set(data) - KNOWN_KEYS
     if unknown:
         raise F5QuiltError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
@@ -247,7 +373,7 @@ def _from_file(path: Path, cwd: Path) -> Settings:
         if real != real_root and not real.startswith(real_root + os.sep):
             what = (f"{name} {data.get(name, pc_name)}" + (" (a symlink)" if name == "pc" else "")) if name \
                 else ".f5quilt (a symlink)"
-            raise F5QuiltError(f"{path}:{_line_of(text, name)}: {what} leads outside {root}; "
+            raise F5QuiltError(f"{path}:{_line_of(path, name, data.get(name) if name else None)}: {what} leads outside {root}; "
                                "f5quilt writes only inside the project")
     fuzz = data.get("fuzz", 0)
     if not isinstance(fuzz, int) or isinstance(fuzz, bool) or fuzz < 0:

@@ -54,6 +54,8 @@ class Workspace:
     def state_dir(self) -> Path:
         """f5quilt's own state (journal, log): beside the settings, outside the tree a rebase
         replaces; without settings inside .pc/, where GNU quilt never looks."""
+        if self.settings.state is not None:  # one of several upstreams: a folder of its own
+            return self.settings.state
         if self.settings.settings_file is not None:
             return self.settings.settings_file.parent / STATE_NAME
         return self.stack.pc / ".f5quilt"
