@@ -15,7 +15,8 @@ from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.workspace import Workspace
 from f5quilt.repo.settings import Dialect
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import color_option, fuzz_option, json_option, verbosity
 
 
 def _run_editor(paths: list[str]) -> None:
@@ -167,8 +168,7 @@ def refresh_hook(ws: Any, reporter: Reporter) -> Callable[[], object]:
 @_quilt_format_options
 @click.option("-R", "reverse", is_flag=True, help="quilt mode: the reverse diff.")
 @click.option("--snapshot", is_flag=True, help="quilt mode: diff against the snapshot (see snapshot).")
-@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
-              help="Accepted for quilt (QUILT_DIFF_ARGS); output is plain.")
+@color_option("Accepted for quilt (QUILT_DIFF_ARGS); output is plain.")
 @verbosity
 def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], unrefreshed: bool,
          strip: Optional[str], unified: bool, unified_n: Optional[int], context_fmt: bool,
@@ -290,7 +290,7 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
 
 @cli.command()
 @click.argument("name", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print {\"patch\", \"files\"} as JSON.")
+@json_option("Print {\"patch\", \"files\"} as JSON.")
 @verbosity
 def files(name: Optional[str], as_json: bool, reporter: Reporter) -> int:
     """List the files the top patch (or NAME) touches; -v marks those it creates (+)
@@ -316,9 +316,8 @@ def files(name: Optional[str], as_json: bool, reporter: Reporter) -> int:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
-@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
-              help="Accepted for quilt (QUILT_PATCHES_ARGS); output is plain.")
-@click.option("--json", "as_json", is_flag=True, help="Print {\"file\", \"patches\"} as JSON.")
+@color_option("Accepted for quilt (QUILT_PATCHES_ARGS); output is plain.")
+@json_option("Print {\"file\", \"patches\"} as JSON.")
 @verbosity
 def patches(files: Tuple[str, ...], color: Optional[str], as_json: bool, reporter: Reporter) -> int:
     """List the patches in the series that touch FILE (any of FILES); -v marks the
@@ -469,14 +468,14 @@ def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], f
 
 @cli.command()
 @click.option("-p", "strip", type=int, default=1, show_default=True, help="Strip level of the incoming patch.")
-@click.option("--fuzz", type=click.IntRange(0, 10), default=0, help="Fuzz allowed.")
+@fuzz_option()
 @click.option("-f", "--force", is_flag=True, help="Fold even if hunks fail.")
 @verbosity
-def fold(strip: int, fuzz: int, force: bool, reporter: Reporter) -> int:
+def fold(strip: int, fuzz: Optional[int], force: bool, reporter: Reporter) -> int:
     """Apply the patch on standard input to the top patch's files (then refresh)."""
     ws = Context.workspace()
     reporter.speaks_quilt = ws.settings.dialect is Dialect.QUILT
-    authoring.fold(ws, reporter, sys.stdin.buffer.read(), strip=strip, fuzz=fuzz, force=force)
+    authoring.fold(ws, reporter, sys.stdin.buffer.read(), strip=strip, fuzz=ws.settings.fuzz_for(fuzz), force=force)
     return 0
 
 

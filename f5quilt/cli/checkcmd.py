@@ -14,7 +14,8 @@ from f5quilt.errors import EXIT_ERROR, F5QuiltError
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import fuzz_option, json_option, verbosity
 
 
 def unpatched_reader(ws: Workspace) -> Any:
@@ -47,10 +48,10 @@ def series_files_among(ws: Workspace, files: Tuple[str, ...]) -> bool:
 
 @cli.command()
 @click.option("--strict", is_flag=True, help="Fail on any offset or fuzz, not only on failing hunks.")
-@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
+@json_option("Print a machine-readable report on stdout.")
 @click.option("--tree", "tree_check", is_flag=True,
               help="Also check the tree equals pristine + applied patches (edits outside any patch).")
-@click.option("--fuzz", type=click.IntRange(0, 10), default=None, help="Fuzz allowed (default: the settings').")
+@fuzz_option()
 @click.option("--onto", metavar="NEW_PIN",
               help="Forecast a rebase: check against NEW_PIN instead, 3-way merging in memory what does not "
                    "fit (states merge, conflict, contained).")
@@ -122,7 +123,7 @@ def _check_one(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int
     from f5quilt.ops.guards import guarded_out, why_text
     skipped = guarded_out(ws, ws.series.names)  # patches the selected guards rule out
     results = check_series([n for n in ws.series.names if n not in skipped], ws.load, ws.entry, base,
-                           fuzz=ws.settings.fuzz if fuzz is None else fuzz, display=ws.display,
+                           fuzz=ws.settings.fuzz_for(fuzz), display=ws.display,
                            merge_base=merge_base)
     unlisted = unlisted_patch_files(ws.settings.patches, ws.series)
     drift: List[Dict[str, str]] = []

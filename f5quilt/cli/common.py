@@ -10,23 +10,13 @@ from typing import Any, Callable, List, Optional, TypeVar
 import click
 
 from f5quilt.errors import F5QuiltError
-from f5quilt.output import NORMAL, QUIET, VERBOSE, Reporter
+from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.layout import unsettled
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
+from .options import verbosity as verbosity  # declared there; commands once imported it here
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def verbosity(func: F) -> F:
-    """-q/--quiet and -v/--verbose, passed on as ``reporter``."""
-    @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-    @click.option("-v", "--verbose", is_flag=True, help="Print every file and hunk.")
-    @functools.wraps(func)
-    def wrapper(*args: Any, quiet: bool, verbose: bool, **kwargs: Any) -> Any:
-        level = QUIET if quiet else (VERBOSE if verbose else NORMAL)
-        return func(*args, reporter=Reporter(level), **kwargs)
-    return wrapper  # type: ignore[return-value]
 
 
 def _lock(directory: Path) -> None:

@@ -10,11 +10,12 @@ import click
 from f5quilt.output import QUIET, Reporter
 from f5quilt.repo.workspace import Workspace
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import json_option, verbosity
 
 
 @cli.command("exec", context_settings={"ignore_unknown_options": True})
-@click.option("--json", "as_json", is_flag=True, help="Print each step and the first failure as JSON.")
+@json_option("Print each step and the first failure as JSON.")
 @click.option("--keep-going", is_flag=True, help="Run CMD after every patch, not only up to the first failure.")
 @click.option("--no-base", is_flag=True, help="Do not run CMD at the base (no patch applied) first.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARG]...")

@@ -10,7 +10,8 @@ from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.fsutil import atomic_write
 from f5quilt.output import Reporter
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import verbosity
 
 
 @cli.command()

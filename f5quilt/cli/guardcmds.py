@@ -9,13 +9,13 @@ from f5quilt.errors import F5QuiltError
 from f5quilt.ops import guards as ops
 from f5quilt.output import Reporter
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import fuzz_option, verbosity
 
 
 @cli.command()
 @click.argument("patch")
-@click.option("--fuzz", type=click.IntRange(0, 10), default=None,
-              help="When pushing: fuzz allowed (default 0 or the settings' fuzz).")
+@fuzz_option("When pushing: as push --fuzz.")
 @click.option("-m", "--merge", is_flag=True, help="When pushing: 3-way merge what does not fit (see push).")
 @verbosity
 def goto(patch: str, fuzz: Optional[int], merge: bool, reporter: Reporter) -> int:
@@ -26,7 +26,7 @@ def goto(patch: str, fuzz: Optional[int], merge: bool, reporter: Reporter) -> in
     `f5quilt undo` goes back in one step.
     """
     ws = Context.workspace()
-    return ops.goto(ws, reporter, patch, fuzz=ws.settings.fuzz if fuzz is None else fuzz, merge=merge)
+    return ops.goto(ws, reporter, patch, fuzz=ws.settings.fuzz_for(fuzz), merge=merge)
 
 
 def _split(args: Tuple[str, ...]) -> Tuple[Optional[str], List[str]]:

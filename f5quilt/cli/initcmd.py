@@ -8,7 +8,8 @@ import click
 
 from f5quilt.output import Reporter
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import verbosity
 
 
 @cli.command()

@@ -10,7 +10,8 @@ from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import color_option, json_option, verbosity
 
 
 def _names(ws: Workspace, names: List[str], reporter: Reporter) -> None:
@@ -22,7 +23,6 @@ def _json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
-JSON_HELP = "Print JSON (schema in docs/commands.md); patch names bare, without the patches folder."
 
 
 def _none_applied(ws: Workspace) -> NothingToDo:
@@ -35,9 +35,8 @@ def _none_applied(ws: Workspace) -> NothingToDo:
 @click.option("-v", "--verbose", is_flag=True,
               help="Mark applied patches with = (top) and +, those the selected guards skip with G; "
                    "show each patch's guards.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
-              help="Accepted for quilt (QUILT_SERIES_ARGS); output is plain.")
+@json_option()
+@color_option("Accepted for quilt (QUILT_SERIES_ARGS); output is plain.")
 def series(verbose: bool, as_json: bool, color: Optional[str]) -> int:
     """List all patches in the series file."""
     ws = Context.workspace()
@@ -64,7 +63,7 @@ def series(verbose: bool, as_json: bool, color: Optional[str]) -> int:
 
 @cli.command()
 @click.argument("patch", required=False)
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option()
 @verbosity
 def applied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
     """List applied patches (up to PATCH)."""
@@ -86,7 +85,7 @@ def applied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
 
 @cli.command()
 @click.argument("patch", required=False)
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option()
 @verbosity
 def unapplied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
     """List patches not yet applied (or those after PATCH in the series)."""
@@ -108,7 +107,7 @@ def unapplied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option()
 @verbosity
 def top(as_json: bool, reporter: Reporter) -> int:
     """Print the name of the topmost applied patch."""

@@ -9,7 +9,8 @@ import click
 from f5quilt.ops import quiltcmds
 from f5quilt.output import Reporter
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import fuzz_option, verbosity
 
 
 @cli.command()
@@ -275,8 +276,7 @@ def mail(range_: tuple[str, ...], mbox_file: Optional[str], send: bool, prefix: 
 @click.option("--sourcedir", help="Where the archives and patches are (default: the series file's folder; "
               "for a spec file the current one).")
 @click.option("-v", "verbose", is_flag=True, help="Show what the spec file's %prep does.")
-@click.option("--fuzz", type=int, default=None, help="Accepted for quilt (rpm's fuzz when applying; "
-              "setup applies nothing).")
+@fuzz_option("Accepted for quilt (rpm's fuzz when applying; setup applies nothing).")
 @click.option("--slow", is_flag=True, help="Accepted for quilt (f5quilt reads spec files as --slow does).")
 @click.option("--fast", is_flag=True, help="Accepted for quilt.")
 def setup(series_file: str, prefix: Optional[str], sourcedir: Optional[str], verbose: bool, fuzz: Optional[int],

@@ -9,7 +9,8 @@ import click
 from f5quilt.ops import rebase as rebase_core
 from f5quilt.output import VERBOSE, Reporter
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import json_option, verbosity
 
 
 @cli.command()
@@ -57,7 +58,7 @@ def rebase(onto: Optional[str], cont: bool, skip: bool, abort: bool, force: bool
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON (schema in docs/commands.md).")
+@json_option("Print the status as JSON (schema in docs/commands.md).")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when anything needs attention.")
 @verbosity
 def status(as_json: bool, exit_code: bool, reporter: Reporter) -> int:

@@ -11,7 +11,8 @@ from f5quilt.output import Reporter
 from f5quilt.repo.settings import Dialect
 from f5quilt.repo.workspace import Workspace
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import color_option, fuzz_option, verbosity
 
 
 def _target(arg: Optional[str]) -> tuple[Optional[int], Optional[str]]:
@@ -35,9 +36,7 @@ def refresh_hook(ws: Workspace, reporter: Reporter) -> Callable[[], object]:
 @cli.command()
 @click.argument("target", required=False, metavar="[NUM|PATCH]")
 @click.option("-a", "--all", "all_", is_flag=True, help="Apply all patches in the series.")
-@click.option("--fuzz", type=click.IntRange(0, 10), default=None,
-              help="Ignore up to N context lines at each end of a hunk (default 0 or the settings' fuzz). "
-                   "A hunk that then fits more than one place is refused.")
+@fuzz_option()
 @click.option("-m", "--merge", is_flag=True,
               help="When a hunk does not fit, 3-way merge against the pinned upstream; "
                    "conflicts are left as markers (exit 3).")
@@ -47,8 +46,7 @@ def refresh_hook(ws: Workspace, reporter: Reporter) -> Callable[[], object]:
 @click.option("--refresh", "refresh", is_flag=True,
               help="Refresh each patch right after it is pushed (quilt mode: with QUILT_REFRESH_ARGS); "
                    "one transaction, undone in one step.")
-@click.option("--color", "color", default=None, is_flag=False, flag_value="auto", metavar="[=always|auto|never]",
-              help="Colour the hunk messages: auto (on a terminal, the default), always or never.")
+@color_option("Colour the hunk messages: auto (on a terminal, the default), always or never.")
 @verbosity
 def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, force: bool,
          dry_run: bool, refresh: bool, color: Optional[str], reporter: Reporter) -> int:
@@ -69,7 +67,7 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
     if all_ and target:
         raise F5QuiltError("push: -a and a patch name exclude each other")
     return stack.push(ws, reporter, target=name, all_=all_, count=count,
-                      fuzz=ws.settings.fuzz if fuzz is None else fuzz,
+                      fuzz=ws.settings.fuzz_for(fuzz),
                       force=force, dry_run=dry_run, merge=merge,
                       refresh=refresh_hook(ws, reporter) if refresh else None)
 

@@ -9,7 +9,8 @@ import click
 
 from f5quilt.output import Reporter
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import json_option, verbosity
 
 
 @cli.group()
@@ -24,7 +25,7 @@ def stash() -> None:
 
 
 @stash.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print the entries as a JSON list.")
+@json_option("Print the entries as a JSON list.")
 def list_(as_json: bool) -> int:
     """List the stash entries: id, time, the command that made it, how many files."""
     from f5quilt.ops.stash import stashes

@@ -9,7 +9,8 @@ import click
 from f5quilt.ops import undo as undo_core
 from f5quilt.output import Reporter
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import json_option, verbosity
 
 
 FORCE = click.option("-f", "--force", is_flag=True,
@@ -47,7 +48,7 @@ def redo(steps: int, force: bool, reporter: Reporter) -> int:
 
 
 @cli.command("log")
-@click.option("--json", "as_json", is_flag=True, help="Print the log as a JSON list.")
+@json_option("Print the log as a JSON list.")
 @click.option("-n", "limit", type=click.IntRange(1), default=None, help="Only the last N entries.")
 def log_(as_json: bool, limit: int) -> int:
     """List the recorded commands, newest last: id, time, command, what changed.

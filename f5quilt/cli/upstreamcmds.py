@@ -6,7 +6,8 @@ import click
 from f5quilt.errors import F5QuiltError
 from f5quilt.output import Reporter
 from . import cli
-from .common import Context, verbosity
+from .common import Context
+from .options import verbosity
 
 
 @cli.group()

@@ -217,7 +217,7 @@ def repositioned(ws: Workspace, name: str, existing: bytes) -> Optional[bytes]:
     try:
         patch = parse_patch(existing, ws.display(name))
         res = apply_patch(entry.orient(patch), lambda r: old.get(r), strip=entry.strip,
-                          fuzz=max(ws.settings.fuzz, 3))
+                          fuzz=ws.settings.reposition_fuzz)
     except F5QuiltError:
         return None
     moved = [rep for c in res.changes.values() for rep in c.reports if rep.offset or rep.fuzz]

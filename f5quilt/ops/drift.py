@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional
 
 from f5quilt.engine.vtree import Overlay
 from f5quilt.errors import F5QuiltError
+from f5quilt.repo.settings import REPLAY_FUZZ
 from f5quilt.repo.workspace import Workspace
 
 
@@ -41,7 +42,7 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
             for applied in ws.stack.applied():
                 ent = ws.entry(applied)
                 patch = ws.oriented(applied)
-                overlay.apply(apply_patch(patch, overlay, strip=ent.strip, fuzz=2, display=ws.display(applied)))
+                overlay.apply(apply_patch(patch, overlay, strip=ent.strip, fuzz=REPLAY_FUZZ, display=ws.display(applied)))
         return digest(overlay(rel))
 
     from f5quilt.repo.upstream import list_files, list_links

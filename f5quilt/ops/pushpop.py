@@ -22,7 +22,7 @@ from f5quilt.fsutil import DEFAULT_MODE, check_inside
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt.output import NORMAL, QUIET, Reporter, with_progress
 from f5quilt.repo.pcdir import digest
-from f5quilt.repo.settings import Dialect
+from f5quilt.repo.settings import REPLAY_FUZZ, Dialect
 from f5quilt.repo.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -476,7 +476,7 @@ def recorded_after(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) ->
         return dict(old)
     entry = ws.entry(name)
     patch = ws.oriented(name)
-    res = apply_patch(patch, lambda r: old.get(r), strip=entry.strip, fuzz=2, display=ws.display(name))
+    res = apply_patch(patch, lambda r: old.get(r), strip=entry.strip, fuzz=REPLAY_FUZZ, display=ws.display(name))
     return {rel: (res.changes[rel].after if rel in res.changes else data) for rel, data in old.items()}
 
 

@@ -28,6 +28,14 @@ DEFAULT_LOG_KEEP = 50
 # files in the tree no patch records and no command reports (gitignore patterns); the
 # settings' ignore: list comes after these (a `!*.pyc` there takes one back)
 DEFAULT_IGNORE = ("__pycache__/", "*.pyc")
+# Fuzz, in one place. A command's --fuzz, or the dialect's default (``Settings.fuzz``: quilt mode
+# GNU patch's 2 or QUILT_PATCH_OPTS' -F N; f5quilt mode f5quilt.yaml's ``fuzz:``, 0 unless set),
+# is ``Settings.fuzz_for``. Re-reading a patch that is already pushed (what it left: drift's
+# expected content, a pop's recorded after-image) allows GNU patch's default, as the push may have
+# needed it; refresh's repositioning after a fuzz push allows at least REPOSITION_FUZZ. Checks of
+# exactness (check --strict, rebase's verification, "applies reversed") use 0.
+REPLAY_FUZZ = 2
+REPOSITION_FUZZ = 3
 
 
 def _pc_name(value: object, where: str) -> str:
@@ -61,6 +69,16 @@ class Settings:
     name: Optional[str] = None     # the upstream's name (the project's, or `default`; an upstreams: key)
     upstream_names: Tuple[str, ...] = ()  # every upstream the settings list (empty in quilt mode)
     state: Optional[Path] = None   # f5quilt's state folder for this upstream (None: the default)
+
+    def fuzz_for(self, given: Optional[int]) -> int:
+        """The fuzz a command applies patches with: its --fuzz when given, else the dialect's
+        default that the settings loaded (quilt: 2 or QUILT_PATCH_OPTS' -F; f5quilt: ``fuzz:``)."""
+        return self.fuzz if given is None else given
+
+    @property
+    def reposition_fuzz(self) -> int:
+        """What refresh allows when it rewrites the positions of a patch pushed with fuzz."""
+        return max(self.fuzz, REPOSITION_FUZZ)
 
     def ignored(self) -> Callable[[str], bool]:
         """A matcher of tree-relative paths for the ignore patterns (gitignore's rules)."""
