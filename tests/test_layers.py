@@ -1,6 +1,6 @@
 """The layers stay visible: import-linter's contracts (.importlinter) hold.
 
-cli -> ops -> repo -> engine -> model -> (fsutil, output) -> errors, and
+cli -> ops -> repo -> engine -> model -> (fsutil, output, proc) -> errors, and
 nothing below the command line imports click.
 """
 from __future__ import annotations

@@ -3,13 +3,13 @@ delete, rename, import, fold, revert, remove."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from typing import Any, Callable, Optional, Tuple
 
 import click
 
 from f5quilt.ops import authoring
+from f5quilt import proc
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.workspace import Workspace
@@ -22,7 +22,8 @@ from .options import color_option, fuzz_option, json_option, verbosity
 def _run_editor(paths: list[str]) -> None:
     sys.stdout.flush()  # what was said comes before the editor's own output
     editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
-    r = subprocess.run(["sh", "-c", f'{editor} "$@"', editor, *paths])
+    r = proc.run(["sh", "-c", f'{editor} "$@"', editor, *paths], ok=None,  # the terminal is the editor's
+                 stdin=proc.INHERIT, stdout=proc.INHERIT, stderr=proc.INHERIT)
     if r.returncode != 0:
         raise F5QuiltError(f"editor {editor} exited with {r.returncode}")
 

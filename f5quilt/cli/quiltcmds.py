@@ -50,7 +50,7 @@ def annotate(file: str, patch: Optional[str]) -> int:
 def grep(args: tuple[str, ...]) -> int:
     """Search the tree's files with grep, the patches folder and .pc/ left out:
     grep [GREP-OPTIONS] PATTERN [FILE|DIR...] (quilt's grep; options go to grep)."""
-    import subprocess
+    from f5quilt import proc
     from f5quilt.errors import F5QuiltError
     ws = Context.workspace(repair=False)
     opts: list[str] = []
@@ -71,7 +71,8 @@ def grep(args: tuple[str, ...]) -> int:
         if not files:
             return 1
         h = [] if "-h" in opts else ["-H"]
-        return subprocess.run(["grep", *h, *opts, "--", pattern, *files]).returncode
+        return proc.run(["grep", *h, *opts, "--", pattern, *files], ok=None,  # grep's exit code is ours
+                        stdin=proc.INHERIT, stdout=proc.INHERIT, stderr=proc.INHERIT).returncode
     finally:
         os.chdir(here)
 
@@ -91,8 +92,8 @@ def graph(patch: Optional[str], all_: bool, reduce: bool, lines: Optional[str], 
     changes overlap. Without --all: the patches PATCH (default the top) depends on and
     that depend on it."""
     import shutil
-    import subprocess
     import sys
+    from f5quilt import proc
     from f5quilt.errors import F5QuiltError
     from f5quilt.output import NORMAL
     if patch is not None and all_:
@@ -111,10 +112,7 @@ def graph(patch: Optional[str], all_: bool, reduce: bool, lines: Optional[str], 
                            out=Reporter(NORMAL)).encode("utf-8", "surrogateescape")
     for wanted, cmd in ((reduce, ["tred"]), (fmt, ["dot", f"-T{fmt}"])):
         if wanted:
-            r = subprocess.run(cmd, input=text, stdout=subprocess.PIPE)
-            if r.returncode:
-                raise F5QuiltError(f"{cmd[0]} failed (exit status {r.returncode})")
-            text = r.stdout
+            text = proc.run(cmd, input=text, stderr=proc.INHERIT).stdout
     sys.stdout.flush()
     sys.stdout.buffer.write(text)
     return 0

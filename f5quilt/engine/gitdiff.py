@@ -14,20 +14,14 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError
+from f5quilt.proc import GIT_ENV, run
 
 _INDEX_RE = re.compile(rb"^index [0-9a-f]+\.\.[0-9a-f]+( [0-7]+)?\n", re.M)
 _GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "LC_ALL": "C"}
 
 
 def _git(args: list[str], cwd: str) -> "subprocess.CompletedProcess[bytes]":
-    import git  # GitPython: finds and runs git with its own error handling
-
-    cmd = git.Git(cwd)
-    status, out, err = cmd.execute(["git", *args], with_exceptions=False, as_process=False,
-                                   stdout_as_string=False, with_extended_output=True,
-                                   strip_newline_in_stdout=False,
-                                   env={**os.environ, **_GIT_ENV})
-    return subprocess.CompletedProcess(args, status, out, err.encode() if isinstance(err, str) else err)
+    return run(["git", *args], cwd=cwd, env={**GIT_ENV, **_GIT_ENV}, ok=None)
 
 
 def diff_files(old: Dict[str, Optional[bytes]], new: Dict[str, Optional[bytes]],

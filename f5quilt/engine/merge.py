@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
 from f5quilt.engine.apply import FileChange, PatchResult
 from f5quilt.errors import F5QuiltError
+from f5quilt.proc import GIT_ENV, run
 from f5quilt.engine.locate import APPLIED, HunkReport, HunkStatus, Landing
 
 if TYPE_CHECKING:
@@ -43,8 +44,6 @@ class MergeOutcome:
 
 def _merge_file(ours: bytes, base: bytes, theirs: bytes, labels: Tuple[str, str, str],
                 diff3: bool = True) -> Tuple[bytes, int]:
-    import git  # GitPython runs git merge-file
-
     with tempfile.TemporaryDirectory(prefix="f5quilt-merge-") as tmp:
         paths = []
         for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
@@ -57,11 +56,10 @@ def _merge_file(ours: bytes, base: bytes, theirs: bytes, labels: Tuple[str, str,
             args.append("--diff3")
         for label in labels:
             args += ["-L", label]
-        status, out, err = git.Git(tmp).execute(args + paths, with_exceptions=False, with_extended_output=True,
-                                                stdout_as_string=False, strip_newline_in_stdout=False)
-    if status < 0 or status > 127:
-        raise F5QuiltError(f"git merge-file failed: {err}")
-    return out, status
+        r = run(args + paths, cwd=tmp, env=GIT_ENV, ok=None)
+    if r.returncode < 0 or r.returncode > 127:  # else the number of conflicts
+        raise F5QuiltError(f"git merge-file failed: {r.stderr.decode('utf-8', 'replace').strip()}")
+    return bytes(r.stdout), r.returncode
 
 
 # a word or punctuation mark with the blanks before it; a line end with the

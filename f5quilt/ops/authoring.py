@@ -608,13 +608,13 @@ def _headers_merged(ws: Workspace, target: str, data: bytes, keep: Optional[str]
     if keep == "n":
         return data
     if keep is None and old_h != new_h:
-        import subprocess
         import tempfile
+        from f5quilt import proc
         with tempfile.TemporaryDirectory(prefix="f5quilt-import-") as tmp:
             a, b = Path(tmp, "a"), Path(tmp, "b")
             a.write_bytes(old_h)
             b.write_bytes(new_h)
-            r = subprocess.run(["diff", "-u", str(a), str(b)], capture_output=True)
+            r = proc.run(["diff", "-u", str(a), str(b)], ok=(0, 1))
         shown = b"\n".join(r.stdout.split(b"\n")[2:]).decode("utf-8", "replace").rstrip("\n")
         raise F5QuiltError("Patch headers differ:\n" + shown +
                            "\nPlease use -d {o|a|n} to specify which patch header(s) to keep.")

@@ -8,12 +8,12 @@ kill (the next command rolls the journal back), and the log keeps no entry.
 """
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt import proc
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 
@@ -81,10 +81,8 @@ def exec_series(ws: Workspace, out: Reporter, command: List[str], *, cwd: Path,
     def run(patch: Optional[str]) -> bool:
         where = ws.display(patch) if patch else "the base (no patch applied)"
         out.step(f"Running {' '.join(command)} at {where}")
-        try:
-            rc = subprocess.run(command, cwd=cwd, stdout=2 if stdout_to_stderr else None).returncode
-        except OSError as exc:
-            raise F5QuiltError(f"{command[0]}: {exc.strerror or exc}") from None
+        rc = proc.run(command, cwd=cwd, ok=None, stdin=proc.INHERIT, stderr=proc.INHERIT,
+                      stdout=2 if stdout_to_stderr else proc.INHERIT).returncode
         result.steps.append(ExecStep(patch, rc))
         return rc == 0 or keep_going
 

@@ -7,11 +7,11 @@ through the command's transaction.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from typing import Optional
 
 from f5quilt.errors import F5QuiltError
+from f5quilt import proc
 from f5quilt.fsutil import DEFAULT_MODE
 from f5quilt.model.mailheader import Date, HeaderDateError, git_header, parse_person, person, subject_from_name
 from f5quilt.output import Reporter
@@ -23,9 +23,8 @@ from f5quilt.repo.workspace import Workspace
 def git_identity(ws: Workspace) -> Optional[str]:
     """``Name <mail>`` as git would author a commit here (its config, its environment), or None."""
     try:
-        r = subprocess.run(["git", "var", "GIT_AUTHOR_IDENT"], cwd=ws.settings.base,
-                           capture_output=True, text=True)
-    except OSError:
+        r = proc.run(["git", "var", "GIT_AUTHOR_IDENT"], cwd=ws.settings.base, text=True, ok=None)
+    except proc.ProgramMissing:
         return None
     ident = r.stdout.strip()
     if r.returncode != 0 or " <" not in ident:

@@ -23,7 +23,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from f5quilt.engine.apply import apply_patch
 from f5quilt.engine.vtree import Overlay
@@ -32,6 +32,7 @@ from f5quilt.engine.locate import APPLIED
 from f5quilt.model.mailheader import (ENC, ERRORS, FALLBACK_DATE, TRAILER_UPSTREAM, Commit, format_date, git_date,
                          slug, to_commit, to_header)
 from f5quilt.output import Reporter
+from f5quilt import proc
 from f5quilt.model.patch import parse_patch, patch_header
 from f5quilt.model.series import SeriesEntry, parse_series_lines, pushable
 
@@ -43,7 +44,7 @@ Change = Tuple[Optional[bytes], Optional[bytes], Optional[int], Optional[int]]  
 
 # -- git ------------------------------------------------------------------
 class Git:
-    """Plumbing in one repository, through GitPython."""
+    """Plumbing in one repository (found by GitPython; each git command run by proc.run)."""
 
     def __init__(self, where: Path) -> None:
         import git
@@ -71,21 +72,9 @@ class Git:
 
     def call(self, *args: str, input: Optional[bytes] = None,
              env: Optional[Dict[str, str]] = None) -> Tuple[int, bytes, bytes]:
-        fh: Optional[BinaryIO] = None
-        if input is not None:
-            fh = tempfile.TemporaryFile()
-            fh.write(input)
-            fh.seek(0)
-        try:
-            result: Any = self.repo.git.execute(
-                ["git", *args], istream=fh, with_extended_output=True, with_exceptions=False,
-                stdout_as_string=False, strip_newline_in_stdout=False, env=env or {})
-            status, out, err = result
-        finally:
-            if fh is not None:
-                fh.close()
-        return (int(status), out if isinstance(out, bytes) else str(out).encode(),
-                err if isinstance(err, bytes) else str(err).encode())
+        r = proc.run(["git", *args], cwd=self.repo.working_dir, input=input,
+                     env={**proc.GIT_ENV, **(env or {})}, ok=None)
+        return r.returncode, bytes(r.stdout), bytes(r.stderr)
 
     def text(self, *args: str, ok: Sequence[int] = (0,)) -> str:
         return self.run(*args, ok=ok).decode(ENC, ERRORS).strip()

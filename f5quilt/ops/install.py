@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError
+from f5quilt import proc
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 
@@ -54,14 +54,11 @@ class Installed:
 
 
 def _run(argv: List[str], what: str) -> None:
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True)
-    except OSError as exc:
-        raise F5QuiltError(f"{argv[0]}: {exc.strerror or exc}") from None
-    if proc.returncode != 0:
-        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+    done = proc.run(argv, text=True, ok=None)
+    if done.returncode != 0:  # pip's conclusion is its last line that says "error", not its last
+        lines = [ln for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
         last = next((ln.strip() for ln in reversed(lines) if "error" in ln.lower()), lines[-1].strip() if lines else "")
-        raise F5QuiltError(f"{what} failed (exit {proc.returncode}): {last}")
+        raise F5QuiltError(f"{what} failed (exit {done.returncode}): {last}")
 
 
 def _add_marker(wheel: Path, marker: Dict[str, Any]) -> str:
@@ -202,11 +199,11 @@ def _installed_marker(record: Dict[str, Any]) -> Optional[Dict[str, Any]]:
             "except m.PackageNotFoundError:\n  t = None\n"
             "print(t or '')")
     try:
-        proc = subprocess.run([python, "-c", code, dist, MARKER], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
+        done = proc.run([python, "-c", code, dist, MARKER], text=True, timeout=60, ok=None)
+    except F5QuiltError:  # the interpreter is gone, or did not answer
         return None
     try:
-        return dict(json.loads(proc.stdout)) if proc.returncode == 0 and proc.stdout.strip() else None
+        return dict(json.loads(done.stdout)) if done.returncode == 0 and done.stdout.strip() else None
     except ValueError:
         return None
 

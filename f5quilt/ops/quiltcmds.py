@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Dict, Optional
 
 from f5quilt.errors import F5QuiltError
+from f5quilt import proc
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.pushpop import recover
@@ -58,16 +59,13 @@ def snapshot(ws: Workspace, out: Reporter, *, remove: bool = False) -> None:
 
 def _hunks(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
     """(old start, old count, new start, new count) of GNU diff's -U0 hunks, 0-based starts."""
-    import subprocess
     import tempfile
     with tempfile.TemporaryDirectory(prefix="f5quilt-annotate-") as tmp:
         a, b = f"{tmp}/a", f"{tmp}/b"
         with open(a, "wb") as fa, open(b, "wb") as fb:  # scratch files outside the tree
             fa.write(old)
             fb.write(new)
-        r = subprocess.run(["diff", "-U0", "-a", a, b], capture_output=True)
-    if r.returncode not in (0, 1):
-        raise F5QuiltError(r.stderr.decode("utf-8", "replace").strip())
+        r = proc.run(["diff", "-U0", "-a", a, b], ok=(0, 1))  # 1: they differ
     out = []
     for line in r.stdout.split(b"\n"):
         m = re.match(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", line)
@@ -135,7 +133,6 @@ def _graph_ranges(ws: Workspace, nodes: list[str], n: int, rel: str, lines: int,
     """quilt's dependency-graph compute_ranges: the hunks of ``diff -U LINES`` between the
     file as patch N found it and as the next patch changing it (or the tree) found it:
     (new-side ranges, old-side ranges), each a flat list of start, end."""
-    import subprocess
     file1 = str(ws.stack.pc / nodes[n] / rel)
     nxt = next((k for k in range(n + 1, len(nodes)) if rel in files[k]), None)
     file2 = str(ws.stack.pc / nodes[nxt] / rel) if nxt is not None else str(ws.tree / rel)
@@ -148,7 +145,7 @@ def _graph_ranges(ws: Workspace, nodes: list[str], n: int, rel: str, lines: int,
         file1 = "/dev/null"
     elif empty(file2):
         file2 = "/dev/null"
-    r = subprocess.run(["diff", f"-U{lines}", file1, file2], capture_output=True, cwd=ws.tree)
+    r = proc.run(["diff", f"-U{lines}", file1, file2], cwd=ws.tree, ok=None)  # a failed diff: no ranges
     left: list[int] = []
     right: list[int] = []
     for line in r.stdout.decode("utf-8", "surrogateescape").split("\n"):
@@ -512,7 +509,6 @@ def send(messages: list[tuple[list[str], str]], sender: str, out: Reporter,
     """quilt's --send: each message, its Bcc: header removed, piped into
     ``${QUILT_SENDMAIL:-sendmail} ${QUILT_SENDMAIL_ARGS--f SENDER} RECIPIENTS``, the
     command line printed first."""
-    import subprocess
     cmd = (env.get("QUILT_SENDMAIL") or "sendmail").split()
     args = env["QUILT_SENDMAIL_ARGS"].split() if "QUILT_SENDMAIL_ARGS" in env else ["-f", sender]
     for envelope, text in messages:
@@ -520,12 +516,8 @@ def send(messages: list[tuple[list[str], str]], sender: str, out: Reporter,
         out.info(" ".join(full))
         head, _, body = text.partition("\n\n")
         kept = re.sub(r"(?im)^bcc:.*\n(?:[ \t].*\n)*", "", head + "\n")
-        try:
-            r = subprocess.run(full, input=(kept + "\n" + body).encode("utf-8", "surrogateescape"))
-        except OSError as exc:
-            raise F5QuiltError(f"{cmd[0]}: {exc.strerror}") from None
-        if r.returncode:
-            raise F5QuiltError(f"{cmd[0]} failed (exit status {r.returncode})")
+        proc.run(full, input=(kept + "\n" + body).encode("utf-8", "surrogateescape"), what=cmd[0],
+                 stdout=proc.INHERIT, stderr=proc.INHERIT)  # its words are the user's to read
 
 
 # -- setup -------------------------------------------------------------------

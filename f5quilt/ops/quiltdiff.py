@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none
 from f5quilt.model.patch import patch_header, split_lines
+from f5quilt import proc
 from f5quilt.output import Reporter
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.workspace import Workspace
@@ -105,19 +105,20 @@ def diff_file(tree: Path, rel: str, old: Optional[Path], new: Optional[Path], st
         new_file = new_hdr = "/dev/null"
         if st.timestamps:
             new_date = "\t" + EPOCH
-    r = subprocess.run(["diff", *st.options, "--label", old_hdr + old_date, "--label", new_hdr + new_date,
-                        _arg(tree, old_file), _arg(tree, new_file)], capture_output=True, cwd=tree)
-    if r.returncode not in (0, 1):
+    r = proc.run(["diff", *st.options, "--label", old_hdr + old_date, "--label", new_hdr + new_date,
+                  _arg(tree, old_file), _arg(tree, new_file)], cwd=tree, ok=None)
+    if r.returncode not in (0, 1):  # quilt's words, after diff's own
         raise DiffFailed(r.stderr.decode("utf-8", "replace").rstrip("\n")
                          + f"\nDiff failed on file '{rel}', aborting")
-    if not r.stdout:
+    diff: bytes = r.stdout
+    if not diff:
         return b""
-    first = r.stdout.split(b"\n", 1)[0]
+    first = diff.split(b"\n", 1)[0]
     if first.startswith(b"Binary files ") and first.endswith(b" differ"):
-        raise DiffFailed(f"Diff failed on file '{rel}', aborting", printed=r.stdout)
+        raise DiffFailed(f"Diff failed on file '{rel}', aborting", printed=diff)
     if not st.index:
-        return r.stdout
-    return (f"Index: {index}\n" + "=" * 67 + "\n").encode("utf-8", "surrogateescape") + r.stdout
+        return diff
+    return (f"Index: {index}\n" + "=" * 67 + "\n").encode("utf-8", "surrogateescape") + diff
 
 
 def files_in_order(ws: Workspace, name: str, st: DiffStyle) -> List[str]:
@@ -285,8 +286,8 @@ def _with_diffstat(header: bytes, body: bytes, strip: int, ws: Workspace) -> byt
         raise F5QuiltError("refresh --diffstat: diffstat is not installed")
     from f5quilt.repo import quiltrc
     opts = shlex.split(quiltrc.current().get("QUILT_DIFFSTAT_OPTS", ""))
-    r = subprocess.run(["diffstat", *opts, f"-p{strip}"], input=body, capture_output=True)
-    stat = r.stdout
+    r = proc.run(["diffstat", *opts, f"-p{strip}"], input=body, ok=None)
+    stat: bytes = r.stdout
     text = header
     if not text.endswith(b"\n") and text:
         text += b"\n"

@@ -14,13 +14,13 @@ import difflib
 import json
 import os
 import re
-import subprocess
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt import proc
 from f5quilt.output import Reporter
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, pin_from_arg
 from f5quilt.repo.workspace import Workspace
@@ -81,9 +81,7 @@ def pypi_versions(project: str) -> List[str]:
 
 def git_tag_versions(url: str) -> Dict[str, str]:
     """A git pin's release tags: version -> tag."""
-    r = subprocess.run(["git", "ls-remote", "--tags", "--refs", url], capture_output=True, text=True)
-    if r.returncode:
-        raise F5QuiltError(f"git ls-remote {url}: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
+    r = proc.run(["git", "ls-remote", "--tags", "--refs", url], text=True, what=f"git ls-remote {url}")
     found: Dict[str, str] = {}
     for line in r.stdout.splitlines():
         tag = line.rpartition("refs/tags/")[2]

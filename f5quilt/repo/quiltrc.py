@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from f5quilt import proc
 from f5quilt.errors import F5QuiltError
 
 SYSTEM_QUILTRC = "/etc/quilt.quiltrc"
@@ -53,8 +53,7 @@ def source(path: Path, env: Dict[str, str]) -> Dict[str, str]:
     if bash is None:
         raise F5QuiltError(f"{path}: a quiltrc is a bash fragment and bash is not installed "
                            "(pass --quiltrc - to read none)")
-    r = subprocess.run([bash, "--noprofile", "--norc", "-c", _DUMP, "bash", str(path)],
-                       env=env, capture_output=True, stdin=subprocess.DEVNULL)
+    r = proc.run([bash, "--noprofile", "--norc", "-c", _DUMP, "bash", str(path)], env=env, ok=None)
     if r.returncode != 0 or r.stderr:
         detail = r.stderr.decode("utf-8", "replace").strip().splitlines()
         raise F5QuiltError(f"{path}: the quiltrc failed when sourced by bash"

@@ -24,7 +24,6 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -34,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
+from f5quilt import proc
 from f5quilt.errors import F5QuiltError
 
 if TYPE_CHECKING:
@@ -187,13 +187,13 @@ class Upstream:
                 argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
                         "--disable-pip-version-check", "-d", tmp, self.pin.spec]
                 if output.progress_hook is not None:  # a terminal: pip's own progress bar, on stderr
-                    r = subprocess.run(argv[:4] + ["--progress-bar", "on"] + argv[4:], stdout=2,
-                                       stderr=subprocess.PIPE, text=True)
+                    r = proc.run(argv[:4] + ["--progress-bar", "on"] + argv[4:], stdin=proc.INHERIT, stdout=2,
+                                 text=True, ok=None)
                 else:
-                    r = subprocess.run(argv[:4] + ["-q"] + argv[4:], capture_output=True, text=True)
+                    r = proc.run(argv[:4] + ["-q"] + argv[4:], stdin=proc.INHERIT, text=True, ok=None)
                 if r.returncode != 0:
-                    last = (r.stderr.strip().splitlines() or ["pip download failed"])[-1]
-                    raise F5QuiltError(f"cannot download {self.pin.spec}: {last}")
+                    raise F5QuiltError(f"cannot download {self.pin.spec}: "
+                                       f"{proc.last_line(r.stderr) or 'pip download failed'}")
                 files = list(Path(tmp).iterdir())
                 if len(files) != 1:
                     raise F5QuiltError(f"pip download {self.pin.spec} gave {len(files)} files")

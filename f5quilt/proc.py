@@ -1,0 +1,62 @@
+"""Running another program (diff, git, grep, pip, sendmail, an editor...): the one helper.
+
+``run`` starts the program and says what went wrong in one line, the same way everywhere:
+a program that cannot be started is a ``ProgramMissing`` naming it; an exit status outside
+``ok`` is an ``F5QuiltError`` with the last line of its standard error (or the status when it
+said nothing). ``ok=None`` leaves the status to the caller (diff's 1, grep's own exit code).
+Standard input is closed unless ``input`` is given or ``stdin`` says otherwise.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import IO, Any, Collection, Mapping, Optional, Sequence, Union
+
+from f5quilt.errors import F5QuiltError
+
+PIPE = subprocess.PIPE
+DEVNULL = subprocess.DEVNULL
+INHERIT = None  # stdin/stdout/stderr as f5quilt's own
+Stream = Union[None, int, IO[Any]]
+# git's words, whatever the user's locale (as GitPython ran it): messages are parsed and shown
+GIT_ENV = {"LANGUAGE": "C", "LC_ALL": "C"}
+
+
+class ProgramMissing(F5QuiltError):
+    """The program could not be started (not installed, not executable)."""
+
+
+def last_line(text: Union[str, bytes, None]) -> str:
+    """The last line that says something (an error's conclusion), stripped."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def run(argv: Sequence[str], *, cwd: Union[str, "os.PathLike[str]", None] = None,
+        input: Union[bytes, str, None] = None, env: Optional[Mapping[str, str]] = None,
+        ok: Optional[Collection[int]] = (0,), stdin: Stream = DEVNULL, stdout: Stream = PIPE,
+        stderr: Stream = PIPE, text: bool = False, timeout: Optional[float] = None,
+        what: Optional[str] = None, missing: Optional[str] = None) -> "subprocess.CompletedProcess[Any]":
+    """Run ``argv`` and wait for it; its output captured unless ``stdout``/``stderr`` say
+    otherwise (``INHERIT``: f5quilt's own). ``env`` adds to (or overrides) the environment.
+    ``what`` names the program in errors (default ``argv[0]``); ``missing`` replaces the
+    message when it cannot be started."""
+    name = what or argv[0]
+    try:
+        result = subprocess.run(list(argv), cwd=cwd, input=input, stdin=None if input is not None else stdin,
+                                stdout=stdout, stderr=stderr, text=text, timeout=timeout,
+                                env={**os.environ, **env} if env is not None else None)
+    except FileNotFoundError as exc:
+        if cwd is not None and not os.path.isdir(cwd):
+            raise  # the folder, not the program: the error boundary names it
+        raise ProgramMissing(missing or f"{argv[0]}: command not found") from exc
+    except OSError as exc:  # not executable, a bad interpreter line...
+        raise ProgramMissing(missing or f"{argv[0]}: {exc.strerror or exc}") from exc
+    except subprocess.TimeoutExpired:
+        raise F5QuiltError(f"{name}: no answer after {timeout:g} s") from None
+    if ok is not None and result.returncode not in ok:
+        said = last_line(result.stderr) if stderr == PIPE else ""
+        raise F5QuiltError(f"{name}: {said}" if said else f"{name} failed (exit status {result.returncode})")
+    return result
