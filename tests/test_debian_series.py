@@ -123,12 +123,11 @@ def test_refresh_round_trip_on_real_series(debian_trees: Path, tmp_path: Path, p
     shutil.copytree(src, work, symlinks=True)
     monkeypatch.setenv("QUILT_PATCHES", "debian/patches")
     from f5quilt.repo import quiltrc
-    quiltrc.reset()  # the ops below run in-process: read this environment's quiltrc, not an earlier test's
-    quiltrc.load()
+    variables = quiltrc.load()  # the ops below run in-process: the settings get this environment's quiltrc
     quiet = Reporter(QUIET)
 
     def ws() -> Workspace:
-        return Workspace.open(load_settings(work))
+        return Workspace.open(load_settings(work, quiltrc=variables))
 
     assert f5q(work, "push", "-a", "-q", patches="debian/patches").returncode == 0
     pushed = files_only(work)

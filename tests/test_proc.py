@@ -3,12 +3,13 @@ no module runs subprocess (or GitPython's command runner) itself."""
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, Runner, write_tree
+from helpers import ROOT, Runner, f5quilt_cmd, write_tree
 from f5quilt import proc
 from f5quilt.errors import F5QuiltError
 
@@ -80,4 +81,41 @@ def test_nothing_else_runs_programs() -> None:
     offenders = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "f5quilt").rglob("*.py"))
                  if path.name != "proc.py"
                  for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert offenders == []
+
+
+def test_edit_and_grep_run_in_the_tree_root_without_moving_f5quilt(tmp_path: Path, run: Runner,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """quilt runs the editor and (without FILES) grep in the tree's root, on tree-relative names;
+    f5quilt gives the program that folder, and its own current directory stays where it was."""
+    import os
+    import stat
+    write_tree(tmp_path, {"src/a.txt": "needle\n", "patches/series": "p.diff\n", "patches/p.diff": "",
+                          "patches/hay.txt": "needle\n"})
+    editor = tmp_path / "ed.sh"
+    editor.write_text("#!/bin/sh\npwd > \"$OLDPWD_LOG\"\necho \"$1\" >> \"$OLDPWD_LOG\"\nprintf 'edited\\n' >> \"$1\"\n")
+    editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
+    log = tmp_path / "editor.log"
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.setenv("OLDPWD_LOG", str(log))
+    assert run(tmp_path, "push")[0] == 0
+    assert run(tmp_path / "src", "edit", "a.txt")[0] == 0
+    assert log.read_text().splitlines() == [str(tmp_path), "src/a.txt"]
+    assert Path(os.getcwd()) == tmp_path / "src"
+    assert (tmp_path / "src/a.txt").read_text() == "needle\nedited\n"
+    assert run(tmp_path / "src", "grep", "needle")[0] == 0  # grep writes to the real stdout
+    assert Path(os.getcwd()) == tmp_path / "src"
+
+    def grep(*args: str) -> str:
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        r = subprocess.run(f5quilt_cmd("grep", *args), cwd=tmp_path / "src", env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+    assert grep("needle") == "src/a.txt:needle\n"  # the tree's names; the patches folder left out
+    assert grep("needle", "a.txt") == "a.txt:needle\n"
+
+
+def test_f5quilt_never_moves_its_own_current_directory() -> None:
+    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "f5quilt").rglob("*.py"))
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if "os.chdir(" in line]
     assert offenders == []

@@ -102,10 +102,9 @@ def _quilt_mode_argv(argv: List[str]) -> List[str]:
     from f5quilt.repo import quiltrc
     from f5quilt.repo.settings import find_settings_file
     from pathlib import Path
-    quiltrc.reset()
     if find_settings_file(Path.cwd().resolve()) is not None:
         return rest
-    variables = quiltrc.load(option)
+    variables = Context.quiltrc = quiltrc.load(option)  # for load_settings: Settings.quiltrc
     if rest and rest[0] in COMMANDS:
         rest = [rest[0], *quiltrc.command_args(rest[0], variables), *rest[1:]]
     return rest
@@ -115,6 +114,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """The one error boundary: user errors are one line, bugs a report."""
     Context.argv = list(sys.argv[1:] if argv is None else argv)
     Context.upstream = None
+    Context.quiltrc = None
     _progress_on_a_terminal()
     try:
         argv = _quilt_mode_argv(Context.argv)

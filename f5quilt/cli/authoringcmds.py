@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable, Optional, Tuple
 
 import click
@@ -19,10 +20,10 @@ from .common import Context
 from .options import color_option, fuzz_option, json_option, verbosity
 
 
-def _run_editor(paths: list[str]) -> None:
+def _run_editor(paths: list[str], cwd: Optional[Path] = None) -> None:
     sys.stdout.flush()  # what was said comes before the editor's own output
     editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
-    r = proc.run(["sh", "-c", f'{editor} "$@"', editor, *paths], ok=None,  # the terminal is the editor's
+    r = proc.run(["sh", "-c", f'{editor} "$@"', editor, *paths], cwd=cwd, ok=None,  # the terminal is the editor's
                  stdin=proc.INHERIT, stdout=proc.INHERIT, stderr=proc.INHERIT)
     if r.returncode != 0:
         raise F5QuiltError(f"editor {editor} exited with {r.returncode}")
@@ -62,10 +63,9 @@ def _quilt_format_options(func: Any) -> Any:
 def _quilt_style(ws: Any, name: str, strip: Optional[str], no_timestamps: bool, no_index: bool,
                  fmt: list[str], sort: bool) -> Any:
     from f5quilt.ops import quiltdiff
-    from f5quilt.repo import quiltrc
     if strip is None:
         strip = str(ws.entry(name).strip)
-    return quiltdiff.style(quiltrc.current(), strip=strip, no_timestamps=no_timestamps,
+    return quiltdiff.style(ws.settings.quiltrc, strip=strip, no_timestamps=no_timestamps,
                            no_index=no_index, fmt=fmt, sort=sort)
 
 
@@ -146,7 +146,7 @@ def refresh_hook(ws: Any, reporter: Reporter) -> Callable[[], object]:
         return lambda: authoring.refresh_top(ws, reporter)
     from f5quilt.output import QUIET, VERBOSE
     from f5quilt.repo import quiltrc
-    args = quiltrc.command_args("refresh", quiltrc.current())
+    args = quiltrc.command_args("refresh", ws.settings.quiltrc)
     params = dict(refresh.make_context("refresh", args).params) if args else {}
     for key, default in (("force", False), ("strip", None), ("unified", False), ("unified_n", None),
                          ("context_fmt", False), ("context_n", None), ("no_timestamps", False),
@@ -272,12 +272,7 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
     if ws.settings.settings_file is None:
         # quilt runs the editor in the tree's root, on tree-relative names
         rels = [authoring.tree_rel(ws, f) for f in files]
-        here = os.getcwd()
-        os.chdir(ws.tree)
-        try:
-            _run_editor(rels)
-        finally:
-            os.chdir(here)
+        _run_editor(rels, cwd=ws.tree)
         gone = [rel for rel in rels if not (ws.tree / rel).exists()
                 and (ws.stack.backup_dir(ws.stack.top() or "") / rel).stat().st_size == 0]
         if gone:  # quilt: a file the editor did not create leaves the patch again

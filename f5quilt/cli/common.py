@@ -5,7 +5,7 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, List, Optional, TypeVar
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 import click
 
@@ -72,6 +72,7 @@ def _quilt_series_check(settings: Any) -> None:
 class Context:
     argv: List[str] = []
     upstream: Optional[str] = None  # the group's -u NAME
+    quiltrc: Optional[Dict[str, str]] = None  # quilt mode: the quiltrc main() read, for the settings
     @staticmethod
     def reporter_for_errors() -> Reporter:
         return Reporter(NORMAL, out=sys.stderr, err=sys.stderr)
@@ -89,7 +90,7 @@ class Context:
         A tree built from another pin than the settings name is said in one
         line (``stale_tree="warn"``), refused (``"refuse"``: push), or left to
         the command (``"ignore"``: upstream fetch --replace)."""
-        settings = load_settings(cwd, upstream=Context.upstream)
+        settings = load_settings(cwd, upstream=Context.upstream, quiltrc=Context.quiltrc)
         if repair:
             _lock(settings.settings_file.parent if settings.settings_file else settings.tree)
             if settings.settings_file is None:  # an init killed before its f5quilt.yaml appeared
@@ -123,7 +124,7 @@ class Context:
         -u or the current directory picks, else every one the settings list."""
         from f5quilt.repo.settings import UndecidedUpstream
         try:
-            load_settings(cwd, upstream=Context.upstream)
+            load_settings(cwd, upstream=Context.upstream, quiltrc=Context.quiltrc)
         except UndecidedUpstream as exc:
             return list(exc.names)
         return [Context.upstream]

@@ -23,7 +23,9 @@ def complete_patches(ctx: click.Context, param: click.Parameter, incomplete: str
     try:
         from f5quilt.model.series import load_series
         from f5quilt.repo.settings import load_settings
-        settings = load_settings(upstream=ctx.find_root().params.get("upstream_name"))  # -u NAME
+        from .common import Context
+        settings = load_settings(upstream=ctx.find_root().params.get("upstream_name"),  # -u NAME
+                                 quiltrc=Context.quiltrc)
         names = load_series(settings.series).names
     except Exception:  # noqa: BLE001 - completion must never fail loudly
         return []

@@ -62,19 +62,13 @@ def grep(args: tuple[str, ...]) -> int:
     if not rest:
         raise F5QuiltError("Usage: quilt grep [-h|options] {pattern} [files ...]")
     pattern, paths = rest[0], rest[1:]
-    import os
-    here = os.getcwd()
-    if not paths:
-        os.chdir(ws.tree)  # quilt greps from the tree's root
-    try:
-        files = quiltcmds.grep_files(ws, paths)
-        if not files:
-            return 1
-        h = [] if "-h" in opts else ["-H"]
-        return proc.run(["grep", *h, *opts, "--", pattern, *files], ok=None,  # grep's exit code is ours
-                        stdin=proc.INHERIT, stdout=proc.INHERIT, stderr=proc.INHERIT).returncode
-    finally:
-        os.chdir(here)
+    files = quiltcmds.grep_files(ws, paths)
+    if not files:
+        return 1
+    h = [] if "-h" in opts else ["-H"]
+    return proc.run(["grep", *h, *opts, "--", pattern, *files], ok=None,  # grep's exit code is ours
+                    cwd=None if paths else ws.tree,  # quilt greps from the tree's root (names relative to it)
+                    stdin=proc.INHERIT, stdout=proc.INHERIT, stderr=proc.INHERIT).returncode
 
 
 @cli.command()
@@ -142,7 +136,7 @@ def upgrade(latest: bool, onto: Optional[str], cont: bool, summary: Optional[str
     """
     from f5quilt.repo.settings import load_settings, UndecidedUpstream
     try:
-        settings = load_settings(upstream=Context.upstream)
+        settings = load_settings(upstream=Context.upstream, quiltrc=Context.quiltrc)
         quilt_mode = settings.settings_file is None
     except UndecidedUpstream:
         quilt_mode = False
@@ -218,7 +212,6 @@ def mail(range_: tuple[str, ...], mbox_file: Optional[str], send: bool, prefix: 
     import socket
     from pathlib import Path
     from f5quilt.errors import F5QuiltError
-    from f5quilt.repo import quiltrc
     usage = ("Usage: quilt mail {--mbox file|--send} [-m text] [-M file] [--prefix prefix] [--sender ...] "
              "[--from ...] [--to ...] [--cc ...] [--bcc ...] [--subject ...] [--reply-to message] "
              "[--charset ...] [--signature file] [first_patch [last_patch]]")
@@ -254,7 +247,7 @@ def mail(range_: tuple[str, ...], mbox_file: Optional[str], send: bool, prefix: 
         sender = f"{os.environ.get('LOGNAME') or os.environ.get('USER') or 'root'}@{host}"
         if not re.match(r"^.*@.*\..*$", sender):
             raise F5QuiltError("Could not determine the envelope sender address. Please use --sender.")
-    env = {**os.environ, **quiltrc.current()}
+    env = {**os.environ, **ws.settings.quiltrc}
     locale = env.get("LC_ALL") or env.get("LANG") or ""
     messages = quiltcmds.mail_messages(
         ws, names, sender=sender, prefix=prefix, subject=subject, message=message, sender_from=from_,

@@ -109,11 +109,13 @@ def annotate(ws: Workspace, given: Optional[str], rel: str) -> list[str]:
 
 
 def grep_files(ws: Workspace, paths: list[str]) -> list[str]:
-    """quilt's grep: the files under PATHS (default the tree), the patches folder and .pc/ left out."""
+    """quilt's grep: the files under PATHS (as given), or without PATHS the tree's, relative to
+    its root (where quilt runs grep); the patches folder and .pc/ left out."""
     import os
     skip = {os.path.realpath(ws.settings.patches), os.path.realpath(ws.stack.pc)}
     out: list[str] = []
-    for top in paths or ["."]:
+    root = str(ws.tree)
+    for top in paths or [root]:
         if os.path.isfile(top):
             out.append(top)
             continue
@@ -121,7 +123,7 @@ def grep_files(ws: Workspace, paths: list[str]) -> list[str]:
             dirs[:] = sorted(d for d in dirs if os.path.realpath(os.path.join(dirpath, d)) not in skip)
             for fname in sorted(files):
                 full = os.path.join(dirpath, fname)
-                out.append(full[2:] if not paths and full.startswith("./") else full)
+                out.append(os.path.relpath(full, root) if not paths else full)
     return out
 
 

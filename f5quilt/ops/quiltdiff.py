@@ -284,8 +284,7 @@ def _with_diffstat(header: bytes, body: bytes, strip: int, ws: Workspace) -> byt
     import shutil
     if shutil.which("diffstat") is None:
         raise F5QuiltError("refresh --diffstat: diffstat is not installed")
-    from f5quilt.repo import quiltrc
-    opts = shlex.split(quiltrc.current().get("QUILT_DIFFSTAT_OPTS", ""))
+    opts = shlex.split(ws.settings.quiltrc.get("QUILT_DIFFSTAT_OPTS", ""))
     r = proc.run(["diffstat", *opts, f"-p{strip}"], input=body, ok=None)
     stat: bytes = r.stdout
     text = header

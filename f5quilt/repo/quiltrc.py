@@ -25,8 +25,6 @@ SYSTEM_QUILTRC = "/etc/quilt.quiltrc"
 _DUMP = ('. "$1" </dev/null >/dev/null; '
          'for v in ${!QUILT_*} EDITOR; do [ -n "${!v+x}" ] && printf "%s=%s\\0" "$v" "${!v}"; done; exit 0')
 
-_current: Optional[Dict[str, str]] = None
-
 
 def locate(option: Optional[str], env: Dict[str, str]) -> Optional[Path]:
     """The quiltrc quilt would read: ``--quiltrc`` (``-``: none), ``$QUILTRC``, ~/.quiltrc, /etc."""
@@ -67,25 +65,13 @@ def source(path: Path, env: Dict[str, str]) -> Dict[str, str]:
 
 
 def load(option: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-    """Read the quiltrc (once per process) and remember its variables for ``current()``."""
-    global _current
+    """Read the quiltrc: its QUILT_* variables (the environment's included, as in quilt), or the
+    environment's alone when there is none. The command line reads it once and hands the result
+    to ``load_settings``: ``Settings.quiltrc`` is where commands find it."""
     env = dict(os.environ if env is None else env)
     path = locate(option, env)
-    _current = source(path, env) if path is not None else {
+    return source(path, env) if path is not None else {
         k: v for k, v in env.items() if k.startswith("QUILT_")}
-    return _current
-
-
-def current() -> Dict[str, str]:
-    """The variables of the quiltrc read by ``load``; the environment's QUILT_* when none was."""
-    if _current is None:
-        return {k: v for k, v in os.environ.items() if k.startswith("QUILT_")}
-    return _current
-
-
-def reset() -> None:
-    global _current
-    _current = None
 
 
 def command_args(command: str, variables: Dict[str, str]) -> List[str]:

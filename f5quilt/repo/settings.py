@@ -69,6 +69,9 @@ class Settings:
     name: Optional[str] = None     # the upstream's name (the project's, or `default`; an upstreams: key)
     upstream_names: Tuple[str, ...] = ()  # every upstream the settings list (empty in quilt mode)
     state: Optional[Path] = None   # f5quilt's state folder for this upstream (None: the default)
+    # quilt's configuration as the settings loaded it: the quiltrc's QUILT_* variables (quilt
+    # mode), else the environment's (QUILT_DIFF_OPTS, QUILT_REFRESH_ARGS, QUILT_SENDMAIL...)
+    quiltrc: Dict[str, str] = field(default_factory=dict)
 
     def fuzz_for(self, given: Optional[int]) -> int:
         """The fuzz a command applies patches with: its --fuzz when given, else the dialect's
@@ -135,15 +138,23 @@ class UndecidedUpstream(F5QuiltError):
 
 
 def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = None,
-                  upstream: Optional[str] = None) -> Settings:
+                  upstream: Optional[str] = None, quiltrc: Optional[Dict[str, str]] = None) -> Settings:
     """The settings of one upstream: ``upstream`` by name (the -u option), else the one whose tree
-    or patches folder holds ``cwd``, else the only one; UndecidedUpstream when that leaves several."""
+    or patches folder holds ``cwd``, else the only one; UndecidedUpstream when that leaves several.
+
+    ``quiltrc``: the QUILT_* variables of the quiltrc the command line read (repo/quiltrc.py; quilt
+    mode), over the environment's; without it, the QUILT_* of ``env`` (default the environment).
+    They become ``Settings.quiltrc``, where the commands read them."""
     cwd = (cwd or Path.cwd()).resolve()
-    if env is None:
-        from f5quilt.repo import quiltrc  # without settings, the quiltrc's QUILT_* (quilt mode)
-        env = {**os.environ, **quiltrc.current()}
-    else:
-        env = dict(env)
+    if quiltrc is None:
+        quiltrc = {k: v for k, v in (os.environ if env is None else env).items() if k.startswith("QUILT_")}
+    env = {**os.environ, **quiltrc} if env is None else dict(env)
+    settings = _load(cwd, env, upstream)
+    settings.quiltrc = dict(quiltrc)
+    return settings
+
+
+def _load(cwd: Path, env: Dict[str, str], upstream: Optional[str]) -> Settings:
     path = find_settings_file(cwd)
     if path is not None:
         return _from_file(path, cwd, upstream)
