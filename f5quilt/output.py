@@ -9,6 +9,10 @@ T = TypeVar("T")
 
 # A progress bar around a long loop (extracting a release), set by the command line to
 # click's bar when stderr is a terminal; by default the loop runs silently.
+# Why a module variable and not the Reporter's: it is read deep in repo/ where no Reporter
+# reaches (extract_archive, and whether pip may draw its own bar), under a dozen callers of
+# Upstream that pass only a log line callable; it is one fact about this process's stderr,
+# set once per command by cli.main (and reset there, so in-process runs don't inherit it).
 progress_hook: Optional[Callable[[Sequence[object], str], Iterable[object]]] = None
 
 
