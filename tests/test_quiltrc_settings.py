@@ -38,3 +38,21 @@ def test_one_commands_quiltrc_does_not_reach_the_next(tmp_path: Path, run: Runne
     assert rc_code == 0 and out == "my/m.diff\n"
     rc_code, out, _ = run(tmp_path, "--quiltrc", "-", "series")
     assert rc_code == 0 and out == "patches/p.diff\n"
+
+
+def test_edit_uses_the_editor_the_quiltrc_sets(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """quilt sources its quiltrc before `edit` reads $EDITOR: an EDITOR set there is the editor."""
+    import stat
+    write_tree(tmp_path, {"f.txt": "x\n", "patches/series": "p.diff\n", "patches/p.diff": ""})
+    for name, word in (("env-ed.sh", "env"), ("rc-ed.sh", "quiltrc")):
+        script = tmp_path / name
+        script.write_text(f"#!/bin/sh\nprintf '{word}\\n' >> \"$1\"\n")
+        script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    rc = tmp_path / "rc"
+    rc.write_text(f"EDITOR={tmp_path / 'rc-ed.sh'}\n")
+    monkeypatch.setenv("EDITOR", str(tmp_path / "env-ed.sh"))
+    assert run(tmp_path, "--quiltrc", "-", "push")[0] == 0
+    assert run(tmp_path, "--quiltrc", str(rc), "edit", "f.txt")[0] == 0
+    assert (tmp_path / "f.txt").read_text() == "x\nquiltrc\n"
+    assert run(tmp_path, "--quiltrc", "-", "edit", "f.txt")[0] == 0  # no quiltrc: the environment's
+    assert (tmp_path / "f.txt").read_text() == "x\nquiltrc\nenv\n"

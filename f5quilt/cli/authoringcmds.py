@@ -20,9 +20,10 @@ from .common import Context
 from .options import color_option, fuzz_option, json_option, verbosity
 
 
-def _run_editor(paths: list[str], cwd: Optional[Path] = None) -> None:
+def _run_editor(ws: Workspace, paths: list[str], cwd: Optional[Path] = None) -> None:
     sys.stdout.flush()  # what was said comes before the editor's own output
-    editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
+    # quilt's $EDITOR is the one after its quiltrc ran (quilt mode: the settings' quiltrc)
+    editor = ws.settings.quiltrc.get("EDITOR") or os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
     r = proc.run(["sh", "-c", f'{editor} "$@"', editor, *paths], cwd=cwd, ok=None,  # the terminal is the editor's
                  stdin=proc.INHERIT, stdout=proc.INHERIT, stderr=proc.INHERIT)
     if r.returncode != 0:
@@ -272,7 +273,7 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
     if ws.settings.settings_file is None:
         # quilt runs the editor in the tree's root, on tree-relative names
         rels = [authoring.tree_rel(ws, f) for f in files]
-        _run_editor(rels, cwd=ws.tree)
+        _run_editor(ws, rels, cwd=ws.tree)
         gone = [rel for rel in rels if not (ws.tree / rel).exists()
                 and (ws.stack.backup_dir(ws.stack.top() or "") / rel).stat().st_size == 0]
         if gone:  # quilt: a file the editor did not create leaves the patch again
@@ -280,7 +281,7 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
             for rel in gone:
                 reporter.info(f"File {rel} removed from patch {ws.display(ws.stack.top() or '')}")
         return 0 if status in (0, 2) else status
-    _run_editor(list(files))
+    _run_editor(ws, list(files))
     return 0 if status in (0, 2) else status
 
 
@@ -377,7 +378,7 @@ def header(name: Optional[str], append: bool, replace: bool, edit_: bool, git_st
         import tempfile
         with tempfile.NamedTemporaryFile(suffix=".txt", delete=False) as fh:
             fh.write(current)
-        _run_editor([fh.name])
+        _run_editor(ws, [fh.name])
         with open(fh.name, "rb") as f:
             text = f.read()
         os.unlink(fh.name)
