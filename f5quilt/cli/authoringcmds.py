@@ -71,7 +71,7 @@ def _quilt_style(ws: Any, name: str, strip: Optional[str], no_timestamps: bool, 
 
 
 def _reject_quilt_options(ws: Any, command: str, **given: Any) -> None:
-    if ws.settings.settings_file is None:
+    if ws.settings.dialect is Dialect.QUILT:
         return
     used = [k for k, v in given.items() if v not in (None, False)]
     if used:
@@ -108,7 +108,7 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
     otherwise. Clears the needs-refresh mark of a forced push.
     """
     ws = Context.workspace()
-    if ws.settings.settings_file is not None:
+    if ws.settings.dialect is Dialect.F5QUILT:
         _reject_quilt_options(ws, "refresh", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
                               no_index=no_index, sort=sort, diffstat=diffstat, backup=backup, z=fork_name)
         return authoring.refresh(ws, reporter, name, force=force, normalize=normalize)
@@ -143,7 +143,7 @@ def refresh_hook(ws: Any, reporter: Reporter) -> Callable[[], object]:
     """What ``push --refresh`` and ``pop --refresh`` run on the top patch, inside their own
     transaction: f5quilt's refresh; in quilt mode, quilt's ``quilt refresh $QUILT_REFRESH_ARGS``
     (the quiltrc's options parsed by the refresh command itself, a patch name among them ignored)."""
-    if ws.settings.settings_file is not None:
+    if ws.settings.dialect is Dialect.F5QUILT:
         return lambda: authoring.refresh_top(ws, reporter)
     from f5quilt.output import QUIET, VERBOSE
     from f5quilt.repo import quiltrc
@@ -178,7 +178,7 @@ def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], u
          snapshot: bool, color: Optional[str], reporter: Reporter) -> int:
     """Show the diff of the top (or -P) patch as refresh would write it (FILES: only those)."""
     ws = Context.workspace()
-    if ws.settings.settings_file is not None:
+    if ws.settings.dialect is Dialect.F5QUILT:
         _reject_quilt_options(ws, "diff", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
                               no_index=no_index, sort=sort, R=reverse, snapshot=snapshot)
         if files:
@@ -245,7 +245,7 @@ def _on_a_terminal() -> bool:
 def _say_quilt_mode(ws: Workspace, reporter: Reporter) -> None:
     """The first `new` without an f5quilt.yaml makes a series folder and .pc/ wherever it runs:
     one line says so to a person at a terminal (never in -q, never to scripts or quilt's suite)."""
-    if (ws.settings.settings_file is None and reporter.level >= NORMAL and _on_a_terminal()
+    if (ws.settings.dialect is Dialect.QUILT and reporter.level >= NORMAL and _on_a_terminal()
             and not ws.settings.series.exists() and not ws.stack.pc.exists()):
         reporter.warn(f"quilt mode (no f5quilt.yaml here or above): making {ws.settings.patches_display}/ "
                       f"and {ws.settings.pc_name}/ in {ws.tree}; `f5quilt init` vendors a release instead")
@@ -270,7 +270,7 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
     """Add FILES to the top patch, then open them in $EDITOR."""
     ws = Context.workspace()
     status = authoring.add_files(ws, reporter, list(files))
-    if ws.settings.settings_file is None:
+    if ws.settings.dialect is Dialect.QUILT:
         # quilt runs the editor in the tree's root, on tree-relative names
         rels = [authoring.tree_rel(ws, f) for f in files]
         _run_editor(ws, rels, cwd=ws.tree)

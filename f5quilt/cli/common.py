@@ -12,7 +12,7 @@ import click
 from f5quilt.errors import F5QuiltError
 from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.layout import unsettled
-from f5quilt.repo.settings import load_settings
+from f5quilt.repo.settings import Dialect, load_settings
 from f5quilt.repo.workspace import Workspace
 from .options import verbosity as verbosity  # declared there; commands once imported it here
 
@@ -56,7 +56,7 @@ def _quilt_consistency_check(ws: Workspace) -> None:
     applied-patches), which a pop defeats: checking costs two lists already read."""
     ctx = click.get_current_context(silent=True)
     command = ctx.info_name if ctx is not None else None
-    if (ws.settings.settings_file is None and command not in _NO_CONSISTENCY_CHECK
+    if (ws.settings.dialect is Dialect.QUILT and command not in _NO_CONSISTENCY_CHECK
             and command in _QUILT_COMMANDS | _NO_SERIES_NEEDED | {"goto"} and ws.series_altered()):
         raise F5QuiltError(ALTERED_SERIES)
 
@@ -65,7 +65,7 @@ def _quilt_series_check(settings: Any) -> None:
     """Quilt mode: quilt's commands stop at once without a series file, as quilt does."""
     ctx = click.get_current_context(silent=True)
     command = ctx.info_name if ctx is not None else None
-    if settings.settings_file is None and command in _QUILT_COMMANDS and not settings.series.is_file():
+    if settings.dialect is Dialect.QUILT and command in _QUILT_COMMANDS and not settings.series.is_file():
         raise F5QuiltError("No series file found")
 
 

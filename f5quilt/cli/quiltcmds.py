@@ -134,10 +134,10 @@ def upgrade(latest: bool, onto: Optional[str], cont: bool, summary: Optional[str
     --continue`. Several upstreams: each in turn (or -u NAME). Exit 0 done,
     2 nothing newer, 3 conflicts to resolve, 1 error.
     """
-    from f5quilt.repo.settings import load_settings, UndecidedUpstream
+    from f5quilt.repo.settings import Dialect, load_settings, UndecidedUpstream
     try:
         settings = load_settings(upstream=Context.upstream, quiltrc=Context.quiltrc)
-        quilt_mode = settings.settings_file is None
+        quilt_mode = settings.dialect is Dialect.QUILT
     except UndecidedUpstream:
         quilt_mode = False
     if quilt_mode:

@@ -725,7 +725,7 @@ def _revert_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> 
         rel = tree_rel(ws, path)
         if rel not in old:
             raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}"
-                               + ("" if ws.settings.settings_file is None else
+                               + ("" if ws.settings.dialect is Dialect.QUILT else
                                   "; `f5quilt restore` undoes an edit outside the top patch, "
                                   "`f5quilt capture NAME` keeps it as a patch"))
         if ws.read_tree(rel) == expect[rel]:
