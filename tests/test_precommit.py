@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 import pytest
 
@@ -34,10 +34,11 @@ def hook_repo(tmp: Path) -> tuple[Path, str]:
     return dest, git("rev-parse", "HEAD", cwd=dest).strip()
 
 
-def first_commit(tmp_path: Path, user: Path) -> "tuple[Dict[str, str], str]":
+def first_commit(tmp_path: Path, user: Path, cache: Optional[Path] = None) -> "tuple[Dict[str, str], str]":
     """``user`` as a git repository with the hook installed, its files committed (the hook
-    passing); the environment the commits ran in and what they printed."""
-    env = dict(os.environ, PRE_COMMIT_HOME=str(CACHE / "pre-commit"), F5QUILT_CACHE=str(tmp_path / "c"))
+    passing); the environment the commits ran in (f5quilt's cache ``cache``, default a new one)
+    and what they printed."""
+    env = dict(os.environ, PRE_COMMIT_HOME=str(CACHE / "pre-commit"), F5QUILT_CACHE=str(cache or tmp_path / "c"))
     git("init", "-q", "-b", "main", cwd=user)
     subprocess.run([PRE_COMMIT, "install"], cwd=user, env=env, check=True, capture_output=True)
     git("add", "-A", cwd=user)
