@@ -118,5 +118,5 @@ def test_a_day_patching_two_pypi_dependencies(tmp_path: Path, run: Runner, monke
     git("add", "-A", cwd=repo)
     bad = subprocess.run(["git", "commit", "-m", "bad"], cwd=repo, env=env, capture_output=True, text=True)
     assert bad.returncode != 0, bad.stdout + bad.stderr
-    assert "deps/idna-patches/01-note.patch: idna/__init__.py: Hunk #1 FAILED at 1." in bad.stdout + bad.stderr
+    assert "deps/idna-patches/01-note.patch: third_party/idna/idna/__init__.py: Hunk #1 FAILED at 1." in bad.stdout + bad.stderr
     assert git("log", "--oneline", cwd=repo).count("\n") == 1

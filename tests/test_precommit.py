@@ -65,7 +65,7 @@ def test_commit_breaking_a_patch_is_refused(tmp_path: Path) -> None:
     out = bad.stdout + bad.stderr
     assert bad.returncode != 0
     assert "Failed" in out
-    assert "patches/fix.diff: m.py: Hunk #1 FAILED at 1." in out
+    assert "patches/fix.diff: vendor/m.py: Hunk #1 FAILED at 1." in out
     assert git("log", "--oneline", cwd=user).count("\n") == 1  # the bad commit did not happen
 
 
@@ -87,7 +87,7 @@ def test_the_hook_follows_a_patches_folder_that_is_not_patches(tmp_path: Path) -
     git("add", "-A", cwd=user)
     bad = subprocess.run(["git", "commit", "-m", "bad"], cwd=user, env=env, capture_output=True, text=True)
     assert bad.returncode != 0, bad.stdout + bad.stderr
-    assert "debian/patches/fix.diff: m.py: Hunk #1 FAILED at 1." in bad.stdout + bad.stderr
+    assert "debian/patches/fix.diff: vendor/m.py: Hunk #1 FAILED at 1." in bad.stdout + bad.stderr
     # a commit of other files does not check the (still broken, unstaged) series
     git("checkout", "--", "debian/patches/fix.diff", cwd=user)
     git("reset", "-q", cwd=user)

@@ -95,7 +95,7 @@ def test_a_teams_day(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatc
     (repo / "patches/02-version-tag.patch").write_text(good.replace(' __author__', ' __authors__'))
     bad = commit("broken")
     assert bad.returncode != 0
-    assert "patches/02-version-tag.patch: six.py: Hunk #1 FAILED" in bad.stdout + bad.stderr
+    assert "patches/02-version-tag.patch: third_party/six/six.py: Hunk #1 FAILED" in bad.stdout + bad.stderr
     assert "expected ' __author__" not in bad.stdout  # the patch's line, not the tree's
     assert "expected '__authors__" in bad.stdout + bad.stderr
     (repo / "patches/02-version-tag.patch").write_text(good)

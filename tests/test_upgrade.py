@@ -113,8 +113,8 @@ def test_a_day_with_two_pypi_upstreams(tmp_path: Path, run: Runner, monkeypatch:
     assert "`01-version.patch`, `03-canon.patch`; then `f5quilt upgrade --continue`" in body
     rc, out, err = run(repo, "-u", "packaging", "status")
     assert "rebase in progress onto packaging==24.1" in out
-    assert "patches/01-version.patch: conflicts in src/packaging/__init__.py" in out
-    assert "patches/03-canon.patch: conflicts in src/packaging/utils.py" in out
+    assert "patches/01-version.patch: conflicts in third_party/packaging/src/packaging/__init__.py" in out
+    assert "patches/03-canon.patch: conflicts in third_party/packaging/src/packaging/utils.py" in out
     assert "(3 of 3 applied)" in out  # 04 dropped, 02 pushed past the first conflict
     # resolved patch by patch: one left, --continue refuses naming it
     resolve_markers(pk / "src/packaging/__init__.py", '__version__ = "24.1+app"')

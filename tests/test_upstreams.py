@@ -86,7 +86,7 @@ def test_check_and_status_cover_every_upstream(repo: Path, run: Runner) -> None:
     (repo / "beta-patches/fix.diff").write_text(BETA_FIX.replace(" p\n", " x\n"))
     rc, out, err = run(repo, "check")
     assert rc == 1
-    assert "beta-patches/fix.diff: n.py" in err and "1 of 1 patches do not apply" in err
+    assert "beta-patches/fix.diff: third_party/beta/n.py: Hunk #1 FAILED" in err and "1 of 1 patches do not apply" in err
     rc, out, err = run(repo, "check", "--json")
     data = json.loads(out)
     assert rc == 1 and data["ok"] is False

@@ -87,6 +87,22 @@ class Settings:
         """A patch name as quilt prints it: with the patches folder in front."""
         return f"{self.patches_display}/{patch_name}"
 
+    def show_path(self, path: Path) -> str:
+        """A path as a message names it: relative to the current directory (absolute only where
+        no relative path reaches it, another drive)."""
+        try:
+            return os.path.relpath(path, self.base)
+        except ValueError:
+            return str(path)
+
+    def show_file(self, rel: str) -> str:
+        """A tree file (``rel``, relative to the tree) as a message names it: in the f5quilt
+        dialect relative to the current directory, like every path f5quilt prints; in quilt's,
+        relative to the tree, as quilt prints it."""
+        if self.dialect is Dialect.QUILT:
+            return rel
+        return self.show_path(self.tree / rel)
+
     @property
     def patches_display(self) -> str:
         try:
