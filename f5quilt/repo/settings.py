@@ -144,7 +144,13 @@ def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = No
         env = dict(env)
     path = find_settings_file(cwd)
     if path is not None:
-        return _from_file(path, cwd, upstream)
+        try:
+            return _from_file(path, cwd, upstream)
+        except F5QuiltError as exc:  # the file as found (absolute), named from the current directory
+            if exc.message.startswith(str(path)):
+                exc.message = os.path.relpath(path, cwd) + exc.message[len(str(path)):]
+                exc.args = (exc.message,)
+            raise
     if upstream is not None:
         raise F5QuiltError(f"-u {upstream}: no {SETTINGS_NAME} here or above (quilt mode has one tree)")
     return _quilt_mode(cwd, env)
