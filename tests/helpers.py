@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,6 +93,26 @@ def upper_hunk(path: str, n: int) -> str:
 def created_hunk(path: str) -> str:
     """A patch creating ``path`` with one line, ``created``."""
     return f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1 @@\n+created\n"
+
+
+def new_patch(run: Runner, cwd: Path, name: str, rel: str, old: str, new: str) -> None:
+    """Patch ``name`` made in ``cwd`` as a user does (new, add, edit, refresh): the first ``old``
+    in ``rel`` becomes ``new`` (``new`` appended when ``old`` is empty)."""
+    assert run(cwd, "new", name)[0] == 0
+    assert run(cwd, "add", rel)[0] == 0
+    f = cwd / rel
+    text = f.read_text()
+    assert old in text, (rel, old)
+    f.write_text(text.replace(old, new, 1) if old else text + new)
+    rc, out, err = run(cwd, "refresh")
+    assert rc == 0, err
+
+
+def resolve_markers(path: Path, line: str) -> None:
+    """Every conflict block in ``path`` (markers included) replaced by ``line``."""
+    text = path.read_text()
+    assert "<<<<<<<" in text
+    path.write_text(re.sub(r"<<<<<<<.*?>>>>>>>[^\n]*\n", line + "\n", text, flags=re.S))
 
 
 def git(*args: str, cwd: Optional[Path] = None) -> str:

@@ -213,7 +213,7 @@ def test_f5_layout_with_settings(tmp_path: Path, run: Runner) -> None:
     t = tmp_path / "third_party/F5-TTS"
     assert (t / ".pc/.quilt_patches").read_text() == "../../patches\n"
     rc, out, _ = run(t / "src", "add", "b.py")  # FILE relative to the cwd, inside the tree
-    assert rc == 0 and "File src/b.py added" in out
+    assert rc == 0 and "File b.py added to patch ../../../patches/p1.diff" in out  # both named from the cwd
     (t / "src/b.py").write_text("b1\nb2\nchanged\n")
     assert run(tmp_path, "refresh")[0] == 0
     assert "--- a/src/b.py\n+++ b/src/b.py" in (tmp_path / "patches/p1.diff").read_text()

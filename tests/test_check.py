@@ -73,7 +73,7 @@ def test_strict_fails_on_offset(repo: Path, run: Runner) -> None:
     set_series(repo, **{"off.diff": patch(8, "l8", "L8").replace("@@ -7,3 +7,3 @@", "@@ -9,3 +9,3 @@")})
     assert run(repo, "check")[0] == 0
     rc, _, err = run(repo, "check", "--strict")
-    assert rc == 1 and "patches/off.diff: m.py: Hunk #1 succeeded at 7 (offset -2 lines)." in err
+    assert rc == 1 and "patches/off.diff: tree/m.py: Hunk #1 succeeded at 7 (offset -2 lines)." in err
 
 
 def test_bad_inputs_name_the_file(repo: Path, run: Runner) -> None:
@@ -125,5 +125,5 @@ def test_status_tells_pin_patches_and_edits(repo: Path, run: Runner) -> None:
     assert rc == 0
     assert out.splitlines()[0].startswith("upstream: ") and out.splitlines()[0].endswith("/upstream")
     assert "top: patches/clean.diff  (1 of 1 applied)\n" in out  # compact: -v lists the patches
-    assert "unrefreshed: m.py: changes not refreshed into patches/clean.diff" in out
-    assert "outside: n.py: edited outside any patch" in out
+    assert "unrefreshed: tree/m.py: changes not refreshed into patches/clean.diff" in out
+    assert "outside: tree/n.py: edited outside any patch" in out

@@ -157,7 +157,7 @@ def test_export_of_a_series_that_does_not_apply_names_the_hunk(repo: Path, run: 
     p.write_text(p.read_text().replace(" utils line 19\n", " utils line 99\n"))
     rc, _, err = run(repo, "export", "--git", "f5")
     assert rc == 1
-    assert err.startswith("patches/02-autocast.patch: src/f5_tts/infer/utils_infer.py: Hunk #1 FAILED at 18. "
+    assert err.startswith("patches/02-autocast.patch: third_party/F5-TTS/src/f5_tts/infer/utils_infer.py: Hunk #1 FAILED at 18. "
                           "(the series does not apply to ")
     assert "f5" not in git("branch", "--list", "f5", cwd=repo)
 

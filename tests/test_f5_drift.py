@@ -44,7 +44,7 @@ def test_rebase_117_series_onto_1122(repo: Path, run: Runner) -> None:
     assert rc == 3, out + err
     assert "Hunk #2 merged at line level (3-way)." in out          # 01: drifted context, merged
     assert "Refreshed patch patches/01-ref-audio-tensor-cache.patch" in out
-    assert "Conflicts in src/f5_tts/infer/utils_infer.py while rebasing patches/02-autocast.patch" in err
+    assert "Conflicts in third_party/F5-TTS/src/f5_tts/infer/utils_infer.py while rebasing patches/02-autocast.patch" in err
     assert "<<<<<<< src/f5_tts/infer/utils_infer.py (tree)" in utils.read_text()
     assert (repo / "patches/02-autocast.patch").read_bytes() == (DATA / "02-autocast.patch").read_bytes()
 
@@ -111,7 +111,7 @@ def test_rebase_replays_a_resolution_recorded_before_an_abort(repo: Path, run: R
 
     rc, out, err = run(repo, "rebase", "--onto", "f5-tts==1.1.22")
     assert rc == 3, out + err
-    assert "Resolved 1 conflict in src/f5_tts/infer/utils_infer.py using a previous resolution (rerere)" in out
+    assert "Resolved 1 conflict in third_party/F5-TTS/src/f5_tts/infer/utils_infer.py using a previous resolution (rerere)" in out
     assert "while rebasing patches/02-autocast.patch were resolved as before (rerere); review them." in err
     assert utils.read_text() == resolved
     assert "conflicts: patches/02-autocast.patch: conflicts in" in run(repo, "status")[1]  # marked for review

@@ -54,7 +54,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_check_text_says_why_knock_on_and_contained(repo: Path, run: Runner) -> None:
     rc, out, err = run(repo, "check")
     assert rc == 1
-    assert ("patches/02-fails.diff: m.py: Hunk #1 FAILED at 9. "
+    assert ("patches/02-fails.diff: tree/m.py: Hunk #1 FAILED at 9. "
             "(line 11: expected 'l11', found 'eleven')") in err
     assert "patches/03-contained.diff: contained upstream:" in err
     assert "patches/04-knock-on.diff: fails because patches/02-fails.diff failed (same files)" in err

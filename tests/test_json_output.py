@@ -77,7 +77,7 @@ def test_status_compact_verbose_exit_code_ignore_and_added(repo: Path, run: Runn
     # byte code is ignored by default; other stray files are not, unless the settings say so
     write_tree(repo / "tp", {"pkg/__pycache__/mod.cpython-311.pyc": "x", "stray.pyc": "x", "notes.txt": "n\n"})
     rc, out, _ = run(repo, "status", "--exit-code")
-    assert rc == 1 and "outside: notes.txt: not in pristine" in out and "pyc" not in out
+    assert rc == 1 and "outside: tp/notes.txt: not in pristine" in out and "pyc" not in out
     with open(repo / "f5quilt.yaml", "a") as fh:
         fh.write("ignore: ['*.txt', '!stray.pyc']\n")
     rc, out, _ = run(repo, "status", "--exit-code")
@@ -88,7 +88,7 @@ def test_status_compact_verbose_exit_code_ignore_and_added(repo: Path, run: Runn
     (repo / "tp/pkg/new.py").write_text("new\n")
     rc, out, _ = run(repo, "status", "--exit-code")
     assert rc == 1
-    assert "  added: pkg/new.py: added to patches/one.patch; not refreshed yet" in out
+    assert "  added: tp/pkg/new.py: added to patches/one.patch; not refreshed yet" in out
     assert "outside" not in out
     assert run(repo, "refresh")[0] == 0
     assert run(repo, "status", "--exit-code")[0] == 0

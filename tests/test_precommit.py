@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 import pytest
 
@@ -34,10 +34,11 @@ def hook_repo(tmp: Path) -> tuple[Path, str]:
     return dest, git("rev-parse", "HEAD", cwd=dest).strip()
 
 
-def first_commit(tmp_path: Path, user: Path) -> "tuple[Dict[str, str], str]":
+def first_commit(tmp_path: Path, user: Path, cache: Optional[Path] = None) -> "tuple[Dict[str, str], str]":
     """``user`` as a git repository with the hook installed, its files committed (the hook
-    passing); the environment the commits ran in and what they printed."""
-    env = dict(os.environ, PRE_COMMIT_HOME=str(CACHE / "pre-commit"), F5QUILT_CACHE=str(tmp_path / "c"))
+    passing); the environment the commits ran in (f5quilt's cache ``cache``, default a new one)
+    and what they printed."""
+    env = dict(os.environ, PRE_COMMIT_HOME=str(CACHE / "pre-commit"), F5QUILT_CACHE=str(cache or tmp_path / "c"))
     git("init", "-q", "-b", "main", cwd=user)
     subprocess.run([PRE_COMMIT, "install"], cwd=user, env=env, check=True, capture_output=True)
     git("add", "-A", cwd=user)
@@ -64,7 +65,7 @@ def test_commit_breaking_a_patch_is_refused(tmp_path: Path) -> None:
     out = bad.stdout + bad.stderr
     assert bad.returncode != 0
     assert "Failed" in out
-    assert "patches/fix.diff: m.py: Hunk #1 FAILED at 1." in out
+    assert "patches/fix.diff: vendor/m.py: Hunk #1 FAILED at 1." in out
     assert git("log", "--oneline", cwd=user).count("\n") == 1  # the bad commit did not happen
 
 
@@ -86,7 +87,7 @@ def test_the_hook_follows_a_patches_folder_that_is_not_patches(tmp_path: Path) -
     git("add", "-A", cwd=user)
     bad = subprocess.run(["git", "commit", "-m", "bad"], cwd=user, env=env, capture_output=True, text=True)
     assert bad.returncode != 0, bad.stdout + bad.stderr
-    assert "debian/patches/fix.diff: m.py: Hunk #1 FAILED at 1." in bad.stdout + bad.stderr
+    assert "debian/patches/fix.diff: vendor/m.py: Hunk #1 FAILED at 1." in bad.stdout + bad.stderr
     # a commit of other files does not check the (still broken, unstaged) series
     git("checkout", "--", "debian/patches/fix.diff", cwd=user)
     git("reset", "-q", cwd=user)

@@ -60,7 +60,7 @@ def test_pop_warns_about_a_conflicted_patch(repo: Path, run: Runner) -> None:
     assert run(repo, "rebase", "--onto", "../v2")[0] == 3
     rc, _, err = run(repo, "pop")
     assert rc == 0
-    assert "warning: patches/p2.diff has unresolved conflicts in m.py; popping it drops the merge" in err
+    assert "warning: patches/p2.diff has unresolved conflicts in tree/m.py; popping it drops the merge" in err
 
 
 def test_usage_errors_exit_2_and_git_errors_are_one_line(repo: Path, run: Runner, tmp_path: Path) -> None:

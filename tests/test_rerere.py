@@ -57,11 +57,11 @@ def test_push_merge_replays_a_recorded_resolution_for_review(repo: Path, run: Ru
     _conflict_again(repo, run)
     rc, out, err = run(repo, "push", "--merge")
     assert rc == 3, out + err
-    assert "Resolved 1 conflict in m.py using a previous resolution (rerere)" in out
+    assert "Resolved 1 conflict in tree/m.py using a previous resolution (rerere)" in out
     assert "its conflicts were resolved as before (rerere): review them, then refresh" in out
     assert m.read_text() == RESOLVED
     # marked for review: nothing goes on top until it is refreshed
-    assert "conflicts: patches/p.diff: conflicts in m.py" in run(repo, "status")[1]
+    assert "conflicts: patches/p.diff: conflicts in tree/m.py" in run(repo, "status")[1]
     assert run(repo, "refresh")[0] == 0
 
     # forget: the next merge leaves the markers again

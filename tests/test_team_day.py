@@ -95,7 +95,7 @@ def test_a_teams_day(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatc
     (repo / "patches/02-version-tag.patch").write_text(good.replace(' __author__', ' __authors__'))
     bad = commit("broken")
     assert bad.returncode != 0
-    assert "patches/02-version-tag.patch: six.py: Hunk #1 FAILED" in bad.stdout + bad.stderr
+    assert "patches/02-version-tag.patch: third_party/six/six.py: Hunk #1 FAILED" in bad.stdout + bad.stderr
     assert "expected ' __author__" not in bad.stdout  # the patch's line, not the tree's
     assert "expected '__authors__" in bad.stdout + bad.stderr
     (repo / "patches/02-version-tag.patch").write_text(good)
@@ -118,7 +118,7 @@ def test_a_teams_day(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatc
     assert rc == 3, out + err
     assert "Patch patches/01-license-years.patch is contained in six==1.17.0" in out
     assert "Moved patches/01-license-years.patch to .f5quilt/dropped/01-license-years.patch" in out
-    assert "Conflicts in six.py while rebasing patches/02-version-tag.patch" in err
+    assert "Conflicts in third_party/six/six.py while rebasing patches/02-version-tag.patch" in err
     rc, out, _ = run(repo, "status", "--exit-code")
     assert rc == 1 and "rebase in progress onto six==1.17.0" in out
     kinds = {a["kind"] for a in js(repo, "status")["attention"]}

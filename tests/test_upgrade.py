@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, Runner, git, write_tree
+from helpers import ROOT, Runner, git, new_patch, resolve_markers, write_tree
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.ops.upgrade import resolve_target
 from f5quilt.repo.upstream import Pin
@@ -67,12 +66,6 @@ def test_quilt_mode_upgrade_is_quilts(tmp_path: Path, run: Runner) -> None:
     assert rc == 2 and "need an f5quilt.yaml" in err
 
 
-def _resolve(path: Path, line: str) -> None:
-    text = path.read_text()
-    assert "<<<<<<<" in text
-    path.write_text(re.sub(r"<<<<<<<.*?>>>>>>>[^\n]*\n", line + "\n", text, flags=re.S))
-
-
 @pytest.mark.slow_network
 def test_a_day_with_two_pypi_upstreams(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("F5QUILT_CACHE", str(CACHE))
@@ -88,14 +81,7 @@ def test_a_day_with_two_pypi_upstreams(tmp_path: Path, run: Runner, monkeypatch:
     pk, idna = repo / "third_party/packaging", repo / "third_party/idna"
 
     def patch(cwd: Path, name: str, rel: str, old: str, new: str) -> None:
-        assert run(cwd, "new", name)[0] == 0
-        assert run(cwd, "add", rel)[0] == 0
-        f = cwd / rel
-        text = f.read_text()
-        assert old in text, (rel, old)
-        f.write_text(text.replace(old, new, 1))
-        rc, out, err = run(cwd, "refresh")
-        assert rc == 0, err
+        new_patch(run, cwd, name, rel, old, new)
 
     patch(pk, "01-version.patch", "src/packaging/__init__.py", '__version__ = "23.2"', '__version__ = "23.2+app"')
     patch(pk, "02-note.patch", "src/packaging/_structures.py", "# This file", "# vendored by app\n# This file")
@@ -127,14 +113,14 @@ def test_a_day_with_two_pypi_upstreams(tmp_path: Path, run: Runner, monkeypatch:
     assert "`01-version.patch`, `03-canon.patch`; then `f5quilt upgrade --continue`" in body
     rc, out, err = run(repo, "-u", "packaging", "status")
     assert "rebase in progress onto packaging==24.1" in out
-    assert "patches/01-version.patch: conflicts in src/packaging/__init__.py" in out
-    assert "patches/03-canon.patch: conflicts in src/packaging/utils.py" in out
+    assert "patches/01-version.patch: conflicts in third_party/packaging/src/packaging/__init__.py" in out
+    assert "patches/03-canon.patch: conflicts in third_party/packaging/src/packaging/utils.py" in out
     assert "(3 of 3 applied)" in out  # 04 dropped, 02 pushed past the first conflict
     # resolved patch by patch: one left, --continue refuses naming it
-    _resolve(pk / "src/packaging/__init__.py", '__version__ = "24.1+app"')
+    resolve_markers(pk / "src/packaging/__init__.py", '__version__ = "24.1+app"')
     rc, out, err = run(repo, "-u", "packaging", "upgrade", "--continue")
     assert rc == 1 and "src/packaging/utils.py still has conflict markers (patches/03-canon.patch)" in err
-    _resolve(pk / "src/packaging/utils.py", "    version: Version | str | None, *, strip_trailing_zero: bool = True")
+    resolve_markers(pk / "src/packaging/utils.py", "    version: Version | str | None, *, strip_trailing_zero: bool = True")
     rc, out, err = run(repo, "-u", "packaging", "upgrade", "--continue", "--summary", "pr.md")
     assert rc == 0, err
     body = (repo / "pr.md").read_text()

@@ -47,10 +47,13 @@ def test_several_upstreams_need_a_choice(repo: Path, run: Runner) -> None:
     before = snapshot(repo)
     rc, out, err = run(repo, "push")
     assert rc == 1
-    assert err.strip().splitlines() == [f"{repo / 'f5quilt.yaml'}: several upstreams (alpha, beta): pick one "
+    assert err.strip().splitlines() == ["f5quilt.yaml: several upstreams (alpha, beta): pick one "
                                         "with -u NAME, or run the command inside its tree or patches folder"]
     rc, out, err = run(repo, "-u", "gamma", "push")
     assert rc == 1 and "no upstream 'gamma' (upstreams: alpha, beta)" in err
+    # the settings file named from the current directory, as every path a message shows
+    rc, out, err = run(repo / "src/alpha", "-u", "gamma", "push")
+    assert rc == 1 and err.startswith("../../f5quilt.yaml: no upstream 'gamma'"), err
     assert snapshot(repo) == before
 
 
@@ -86,7 +89,7 @@ def test_check_and_status_cover_every_upstream(repo: Path, run: Runner) -> None:
     (repo / "beta-patches/fix.diff").write_text(BETA_FIX.replace(" p\n", " x\n"))
     rc, out, err = run(repo, "check")
     assert rc == 1
-    assert "beta-patches/fix.diff: n.py" in err and "1 of 1 patches do not apply" in err
+    assert "beta-patches/fix.diff: third_party/beta/n.py: Hunk #1 FAILED" in err and "1 of 1 patches do not apply" in err
     rc, out, err = run(repo, "check", "--json")
     data = json.loads(out)
     assert rc == 1 and data["ok"] is False

@@ -129,7 +129,7 @@ def _check_one(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int
     drift: List[Dict[str, str]] = []
     stale = ws.tree_mismatch() if tree_check else None
     if stale:  # against another release every file upstream changed would read as an edit
-        drift = [{"file": os.path.relpath(ws.tree, ws.settings.base), "why": f"stale tree: {stale}"}]
+        drift = [{"file": ws.settings.show_path(ws.tree), "why": f"stale tree: {stale}"}]
     elif tree_check:
         from f5quilt.ops.drift import tree_drift
         drift = tree_drift(ws, base, up)
@@ -165,20 +165,20 @@ def _check_one(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int
                 reporter.error(f"{shown}: fails because {ws.display(r.because)} failed (same files)")
             for h in r.hunks:
                 if h["status"] != "applied":
-                    reporter.error(f"{shown}: {h['file']}: {h['message']}"
+                    reporter.error(f"{shown}: {ws.settings.show_file(h['file'])}: {h['message']}"
                                    + (f" ({h['why']})" if h.get("why") else ""))
                     for anchor in h.get("anchors", []):
                         reporter.verbose(f"  anchored between {anchor}")
         elif r.status == MERGE:
             for h in r.hunks:
                 if "merge" in h or h["offset"] or h["fuzz"]:
-                    (reporter.error if strict else reporter.info)(f"{shown}: {h['file']}: {h['message']}")
+                    (reporter.error if strict else reporter.info)(f"{shown}: {ws.settings.show_file(h['file'])}: {h['message']}")
                     for anchor in h.get("anchors", []):
                         reporter.verbose(f"  anchored between {anchor}")
         elif r.status != CLEAN:
             for h in r.hunks:
                 if h["offset"] or h["fuzz"]:
-                    (reporter.error if strict else reporter.info)(f"{shown}: {h['file']}: {h['message']}")
+                    (reporter.error if strict else reporter.info)(f"{shown}: {ws.settings.show_file(h['file'])}: {h['message']}")
         else:
             reporter.verbose(f"{shown}: clean")
         for h in r.hunks:  # -v: where each hunk landed, as --json says
@@ -187,7 +187,7 @@ def _check_one(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int
                                  + (f", offset {h['offset']}" if h["offset"] else "")
                                  + (f", fuzz {h['fuzz']}" if h["fuzz"] else ""))
     for d in drift:
-        shown = d["file"] if stale else f"{os.path.relpath(ws.tree, ws.settings.base)}/{d['file']}"
+        shown = d["file"] if stale else ws.settings.show_path(ws.tree / d["file"])
         reporter.error(f"{shown}: {d['why']}")
     for item in installed:
         reporter.warn(f"note: {item['why']}")

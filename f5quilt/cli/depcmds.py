@@ -144,7 +144,7 @@ def absorb(files: Tuple[str, ...], dry_run: bool, reporter: Reporter) -> int:
         plan = absorb_plan(ws, _tree_files(ws, files))
         for name, rels in plan.items():
             for rel in rels:
-                reporter.info(f"{rel} -> {ws.display(name)}")
+                reporter.info(f"{ws.settings.show_file(rel)} -> {ws.display(name)}")
         return 0 if plan else 2
     absorb_core(ws, reporter, _tree_files(ws, files))
     return 0

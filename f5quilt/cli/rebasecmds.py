@@ -112,7 +112,7 @@ def _status_one(as_json: bool, exit_code: bool, reporter: Reporter) -> "Tuple[in
         for p in report["patches"]:
             flags = []
             if p.get("conflicts"):
-                flags.append("CONFLICTS in " + ", ".join(p["conflicts"]))
+                flags.append("CONFLICTS in " + ", ".join(ws.settings.show_file(c) for c in p["conflicts"]))
             if p.get("needs_refresh"):
                 flags.append("needs refresh")
             mark = "+" if p["applied"] else " "
@@ -121,6 +121,6 @@ def _status_one(as_json: bool, exit_code: bool, reporter: Reporter) -> "Tuple[in
     if attention:
         reporter.result(f"needs attention ({len(attention)}):")
         for a in attention:
-            where = a.get("file") or (ws.display(a["patch"]) if a.get("patch") and a["kind"] != "rebase" else "")
+            where = (ws.settings.show_file(a["file"]) if a.get("file") else "") or (ws.display(a["patch"]) if a.get("patch") and a["kind"] != "rebase" else "")
             reporter.result(f"  {a['kind']}: " + (f"{where}: " if where else "") + a["why"])
     return rc, None

@@ -61,7 +61,7 @@ def tree_rel(ws: Workspace, path: str) -> str:
     full = os.path.abspath(path)
     tree = str(ws.tree)
     if full != tree and not full.startswith(tree + os.sep):
-        raise F5QuiltError(f"{path}: not inside the tree {ws.tree}")
+        raise F5QuiltError(f"{path}: not inside the tree {ws.settings.show_path(ws.tree)}")
     if full == tree:
         raise F5QuiltError(f"{path}: the tree itself, not a file in it")
     rel = safe_relpath(os.path.relpath(full, tree).replace(os.sep, "/"))
@@ -290,7 +290,7 @@ def _refresh(ws: Workspace, out: Reporter, given: Optional[str], *, force: bool,
     for rel in conflicts:
         data = ws.read_tree(rel) or b""
         if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)) and not force:
-            raise F5QuiltError(f"{rel} still has conflict markers; resolve them first "
+            raise F5QuiltError(f"{ws.settings.show_file(rel)} still has conflict markers; resolve them first "
                                "(refresh -f would record the markers in the patch)")
     path = ws.patch_file(name)
     existing = read_bytes_or_none(path)
@@ -423,14 +423,14 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
                     pristine = up.reader() if up is not None else (lambda r: data)
                 truth = pristine(rel)
                 if truth != data:
-                    out.info(f"File {rel} was edited before it was added: the edit goes into "
+                    out.info(f"File {ws.settings.show_file(rel)} was edited before it was added: the edit goes into "
                              f"patch {ws.display(name)} (its backup is the pristine file)")
                     ws.fs.write(backup, truth or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
                     made[rel] = digest(truth)
                     if truth == b"":
                         empty.add(rel)
                     sums[rel] = digest(truth)  # what a refreshed patch leaves: the edit shows as unrefreshed
-                    out.info(f"File {rel} added to patch {ws.display(name)}")
+                    out.info(f"File {ws.settings.show_file(rel)} added to patch {ws.display(name)}")
                     continue
         if data is not None and os.lstat(target).st_nlink > 1:
             # quilt's backup-files -b -L: the backup keeps the inode (and its other hard
@@ -444,7 +444,7 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
             empty.add(rel)
         sums[rel] = digest(data)
         made[rel] = digest(data)
-        out.info(f"File {rel} added to patch {ws.display(name)}")
+        out.info(f"File {ws.settings.show_file(rel)} added to patch {ws.display(name)}")
     ws.stack.set_existed_empty(name, empty)
     if made:  # what each new backup holds: pop trusts it only while it still does
         ws.stack.write_backup_sums(name, {**ws.stack.read_backup_sums(name), **made})
@@ -693,7 +693,7 @@ def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, f
     # quilt's fold runs `patch -d SUBDIR`: from a subfolder of the tree, names are relative to it
     directory = cwd_in_tree(ws)
     result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>", directory=directory)
-    report_result(out, result, force, directory, quilt=out.speaks_quilt)
+    report_result(out, result, force, directory, quilt=out.speaks_quilt, show=ws.settings.show_file)
     if not result.ok and not force:
         raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
     _add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes
@@ -724,15 +724,15 @@ def _revert_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> 
     for path in files:
         rel = tree_rel(ws, path)
         if rel not in old:
-            raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}"
+            raise F5QuiltError(f"File {ws.settings.show_file(rel)} is not in patch {ws.display(name)}"
                                + ("" if ws.settings.dialect is Dialect.QUILT else
                                   "; `f5quilt restore` undoes an edit outside the top patch, "
                                   "`f5quilt capture NAME` keeps it as a patch"))
         if ws.read_tree(rel) == expect[rel]:
-            out.info(f"File {rel} is unchanged")
+            out.info(f"File {ws.settings.show_file(rel)} is unchanged")
             continue
         put_tree_file(ws, rel, expect[rel])
-        out.info(f"Changes to {rel} in patch {ws.display(name)} reverted")
+        out.info(f"Changes to {ws.settings.show_file(rel)} in patch {ws.display(name)} reverted")
 
 
 def remove_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
@@ -747,7 +747,7 @@ def _remove_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> 
         rel = tree_rel(ws, path)
         backup = ws.stack.backup_dir(name) / rel
         if not backup.exists():
-            raise F5QuiltError(f"File {rel} is not in patch {ws.display(name)}")
+            raise F5QuiltError(f"File {ws.settings.show_file(rel)} is not in patch {ws.display(name)}")
         target = check_inside(ws.tree, rel)
         if backup.stat().st_size == 0 and rel not in empty:
             ws.fs.unlink(target, prune_to=ws.tree)

@@ -22,7 +22,7 @@ def _up(ws: Workspace) -> object:
     if up is None or ws.settings.settings_file is None:
         raise F5QuiltError("this needs an upstream pin in f5quilt.yaml (what the tree should hold comes from it)")
     if not ws.tree.is_dir():
-        raise F5QuiltError(f"tree {os.path.relpath(ws.tree, ws.settings.base)} does not exist")
+        raise F5QuiltError(f"tree {ws.settings.show_path(ws.tree)} does not exist")
     stale = ws.tree_mismatch()
     if stale:
         raise F5QuiltError(stale)
@@ -54,7 +54,7 @@ def edited_files(ws: Workspace, files: Optional[List[str]] = None) -> List[str]:
         return found
     for rel in files:
         if rel not in found:
-            raise NothingToDo(f"File {rel} holds no edits beyond pristine + the applied patches")
+            raise NothingToDo(f"File {ws.settings.show_file(rel)} holds no edits beyond pristine + the applied patches")
     return [rel for rel in found if rel in files]
 
 
@@ -93,7 +93,7 @@ def capture(ws: Workspace, out: Reporter, name: str, files: Optional[List[str]] 
                     ws.fs.unlink(target)
             else:
                 ws.fs.write(target, data, mode)
-            out.info(f"File {rel} captured into {ws.display(name)}")
+            out.info(f"File {ws.settings.show_file(rel)} captured into {ws.display(name)}")
         _refresh(ws, out, None, force=False, normalize=False)
     return edited
 
@@ -114,7 +114,7 @@ def restore(ws: Workspace, out: Reporter, files: List[str]) -> None:
                 put_tree_file(ws, rel, data) if os.path.exists(ws.tree / rel) else \
                     ws.fs.write(check_inside(ws.tree, rel), data, DEFAULT_MODE)
             holder = last_holder(ws, rel)
-            out.info(f"Restored {rel} (as {ws.display(holder) + ' leaves it' if holder else 'pristine'})")
+            out.info(f"Restored {ws.settings.show_file(rel)} (as {ws.display(holder) + ' leaves it' if holder else 'pristine'})")
 
 
 def _provenance(ws: Workspace, rel: str) -> Tuple[List[bytes], List[Optional[str]]]:
@@ -148,7 +148,7 @@ def absorb_plan(ws: Workspace, files: Optional[List[str]] = None) -> Dict[str, L
     from f5quilt.model.patch import split_lines
     plan: Dict[str, List[str]] = {}
     for rel in edited_files(ws, files):
-        shown = f"{os.path.relpath(ws.tree, ws.settings.base)}/{rel}"
+        shown = ws.settings.show_file(rel)
         holder = last_holder(ws, rel)
         if holder is None:
             raise F5QuiltError(f"{shown}: no applied patch touches this file; "
@@ -193,7 +193,7 @@ def absorb(ws: Workspace, out: Reporter, files: Optional[List[str]] = None) -> D
     with ws.transaction("absorb"):
         for name in [p for p in ws.stack.applied() if p in plan]:
             for rel in plan[name]:
-                out.info(f"Absorbing {rel} into {ws.display(name)}")
+                out.info(f"Absorbing {ws.settings.show_file(rel)} into {ws.display(name)}")
             # force: later patches may hold other files of this one; each file's content after
             # it is read from the next holder's backup, so its diff stays what it wrote
             _refresh(ws, out, name, force=True, normalize=False)

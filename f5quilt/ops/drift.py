@@ -100,6 +100,10 @@ class Unrecorded:
     def __str__(self) -> str:
         return f"{self.file}: {self.why}"
 
+    def shown(self, settings: Any) -> str:
+        """As a message says it: the file relative to the current directory (``Settings.show_file``)."""
+        return f"{settings.show_file(self.file)}: {self.why}"
+
 
 def tree_upstream(ws: Workspace) -> Any:
     """The upstream the tree was built from (its recorded pin), else the settings' pin; None

@@ -69,7 +69,7 @@ def exec_series(ws: Workspace, out: Reporter, command: List[str], *, cwd: Path,
                            "applied patches; pop them (pop -a), then push again")
     edits = unrecorded_work(ws)
     if edits:
-        raise F5QuiltError(f"{edits[0]}; refresh, capture or revert it first (exec pops and pushes every patch)")
+        raise F5QuiltError(f"{edits[0].shown(ws.settings)}; refresh, capture or revert it first (exec pops and pushes every patch)")
     for name in ws.stack.applied():
         if ws.stack.conflicts(name):
             raise F5QuiltError(f"{ws.display(name)} has unresolved conflicts; resolve and refresh it first")

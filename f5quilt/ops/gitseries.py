@@ -215,6 +215,7 @@ class SeriesSource:
     entry: Callable[[str], SeriesEntry]
     data: Callable[[str], bytes]
     display: Callable[[str], str]
+    show_file: Callable[[str], str] = str  # a tree file as a message names it (Settings.show_file)
 
 
 @dataclass
@@ -243,7 +244,7 @@ def workspace_source(ws: Any) -> SeriesSource:
         ws.load(name)  # the series line's error for a missing file
         raw: bytes = ws.patch_file(name).read_bytes()
         return raw
-    return SeriesSource(selected_names(ws, ws.series.entries), ws.entry, data, ws.display)
+    return SeriesSource(selected_names(ws, ws.series.entries), ws.entry, data, ws.display, ws.settings.show_file)
 
 
 def walk(source: SeriesSource, base: Base, fuzz: int = 0) -> Iterator[Step]:
@@ -258,7 +259,7 @@ def walk(source: SeriesSource, base: Base, fuzz: int = 0) -> Iterator[Step]:
         for ch in result.changes.values():
             for rep in ch.reports:
                 if rep.status != APPLIED:
-                    raise F5QuiltError(f"{shown}: {ch.path}: {rep.message()} (the series does not apply to "
+                    raise F5QuiltError(f"{shown}: {source.show_file(ch.path)}: {rep.message()} (the series does not apply to "
                                        f"{base.describe}; f5quilt check tells more)")
         step = Step(name, ent, raw)
         for rel, ch in result.changes.items():

@@ -106,7 +106,7 @@ def install(ws: Workspace, out: Reporter, *, python: str, target: Optional[Path]
         raise F5QuiltError(stale)
     edits = unrecorded_work(ws)
     if edits:
-        raise F5QuiltError(f"{edits[0]}; refresh, capture or revert it first "
+        raise F5QuiltError(f"{edits[0].shown(ws.settings)}; refresh, capture or revert it first "
                            "(the installed copy would be neither the pin nor the series)")
     for patch in ws.stack.applied():
         if ws.stack.conflicts(patch):

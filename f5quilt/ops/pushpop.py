@@ -96,9 +96,10 @@ def compute_push(ws: Workspace, name: str, fuzz: int, reverse: bool = False) -> 
 
 
 def report_result(out: Reporter, result: PatchResult, force: bool = False, directory: str = "", *,
-                  quilt: bool) -> None:
+                  quilt: bool, show: Callable[[str], str] = str) -> None:
     """GNU patch's lines for ``result``; ``quilt`` (the quilt dialect): in GNU patch's order,
-    files named relative to ``directory`` (``patch -d DIR`` does: fold from a subfolder)."""
+    files named relative to ``directory`` (``patch -d DIR`` does: fold from a subfolder);
+    otherwise each file as ``show`` names it (``Settings.show_file``: relative to the cwd)."""
     for note in result.notes:
         out.info(f"({note})")
     if quilt:
@@ -110,7 +111,7 @@ def report_result(out: Reporter, result: PatchResult, force: bool = False, direc
         noteworthy = [r for r in change.reports
                       if r.status != APPLIED or r.offset or r.fuzz or r.level not in quiet]
         if noteworthy or change.rejected:
-            out.info(f"patching file {change.path}")
+            out.info(f"patching file {show(change.path)}")
             for rep in noteworthy:
                 out.info(rep.message(), "red" if rep.status != APPLIED else None)
                 if rep.status != APPLIED and rep.mismatch is not None:
@@ -118,7 +119,7 @@ def report_result(out: Reporter, result: PatchResult, force: bool = False, direc
                 for anchor in rep.anchors:
                     out.verbose(f"  anchored between {anchor}")
         else:
-            out.verbose(f"patching file {change.path}")
+            out.verbose(f"patching file {show(change.path)}")
 
 
 def _gnu_sections(result: PatchResult) -> List[Tuple[FileChange, List[HunkReport], List[Hunk]]]:
@@ -186,12 +187,12 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     conflicts: Dict[str, int] = {}
     if merge and (not result.ok or any(r.offset or r.fuzz for c in result.changes.values() for r in c.reports)):
         conflicts = merge_failed_files(ws, name, result, merge_pre)
-    report_result(out, result, force, quilt=out.speaks_quilt)
+    report_result(out, result, force, quilt=out.speaks_quilt, show=ws.settings.show_file)
     if not force:
         dirty = unrefreshed_files(ws, list(result.changes))
         if dirty:
             rel, owner = sorted(dirty.items())[0]
-            raise F5QuiltError(f"{rel} has changes not refreshed into {ws.display(owner)}; "
+            raise F5QuiltError(f"{ws.settings.show_file(rel)} has changes not refreshed into {ws.display(owner)}; "
                                "refresh it first (or push -f)")
     if result.rejected_count and not force and out.speaks_quilt:
         try:
@@ -206,7 +207,7 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
         for change in result.changes.values():
             if change.rejected:
                 n, total = len(change.rejected), len(change.reports)
-                out.info(f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED -- rejects in file {change.path}")
+                out.info(f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED -- rejects in file {ws.settings.show_file(change.path)}")
         hint = "try --merge, or enforce with -f" if not merge else "enforce with -f"
         if fuzz < 2 and not merge:
             hint = f"try --fuzz={fuzz + 1 if fuzz else 2} or --merge, or enforce with -f"
@@ -304,7 +305,7 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
         return  # said in GNU patch's order by report_result
     total = len(change.reports)
     out.info(f"{len(change.rejected)} out of {total} hunk{'s' if total != 1 else ''} "
-             f"FAILED -- saving rejects to file {rel}.rej")
+             f"FAILED -- saving rejects to file {ws.settings.show_file(rel)}.rej")
 
 
 def _write_tree_file(ws: Workspace, change: FileChange) -> None:
@@ -433,7 +434,7 @@ def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, forc
             left = sorted(set(res.conflicts) - set(res.replayed))
             if left:
                 out.info(f"Patch {ws.display(name)} applied with conflicts in "
-                         f"{', '.join(left)}; resolve them, then refresh")
+                         f"{', '.join(ws.settings.show_file(c) for c in left)}; resolve them, then refresh")
             else:
                 out.info(f"Patch {ws.display(name)} applied; its conflicts were resolved as before "
                          "(rerere): review them, then refresh")
@@ -527,12 +528,12 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
                                    "(refresh it or enforce with -f)\n"
                                    "Hint: `quilt diff -z' will show the pending changes.")
             for rel in bad:
-                out.info(f"{rel} has changes not in the patch")
+                out.info(f"{ws.settings.show_file(rel)} has changes not in the patch")
             raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
                                "(refresh it or enforce with -f)")
     conflicted = ws.stack.conflicts(name)
     if conflicted:
-        out.warn(f"warning: {ws.display(name)} has unresolved conflicts in {', '.join(sorted(conflicted))}; "
+        out.warn(f"warning: {ws.display(name)} has unresolved conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(conflicted))}; "
                  "popping it drops the merge, markers and any resolution (`f5quilt undo` brings them back)")
     if out.speaks_quilt and not any(True for _ in ws.stack.backup_files(name)):
         out.step(f"Patch {ws.display(name)} appears to be empty, removing")

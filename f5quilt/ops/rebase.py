@@ -281,7 +281,7 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
             state.setdefault("outcomes", {})[name] = "conflict"
             state.setdefault("conflicted", []).append(name)
             _save_state(ws, state)
-            out.error(f"Conflicts in {', '.join(sorted(res.conflicts))} while rebasing {ws.display(name)}; "
+            out.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(res.conflicts))} while rebasing {ws.display(name)}; "
                       "recorded, going on")
             ws.fs.savepoint()
             continue
@@ -290,10 +290,10 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
             _save_state(ws, state)
             left = sorted(set(res.conflicts) - set(res.replayed))
             if left:
-                out.error(f"Conflicts in {', '.join(left)} while rebasing {ws.display(name)}.")
+                out.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in left)} while rebasing {ws.display(name)}.")
                 out.info("Resolve them, then `f5quilt rebase --continue` (or --skip, or --abort).")
             else:
-                out.error(f"Conflicts in {', '.join(sorted(res.replayed))} while rebasing {ws.display(name)} "
+                out.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(res.replayed))} while rebasing {ws.display(name)} "
                           "were resolved as before (rerere); review them.")
                 out.info("Then `f5quilt rebase --continue` (or --skip, or --abort; "
                          f"`f5quilt rerere forget {ws.display(name)}` drops the recording).")
@@ -445,7 +445,7 @@ def cont(ws: Workspace, out: Reporter) -> int:
         for rel in ws.stack.conflicts(name) or {}:
             data = ws.read_tree(rel) or b""
             if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)):
-                raise F5QuiltError(f"{rel} still has conflict markers ({ws.display(name)}); resolve them, "
+                raise F5QuiltError(f"{ws.settings.show_file(rel)} still has conflict markers ({ws.display(name)}); resolve them, "
                                    "then `f5quilt rebase --continue`")
     with ws.transaction("rebase --continue", group=state.get("group")):
         state.pop("stopped", None)

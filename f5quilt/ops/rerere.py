@@ -80,7 +80,7 @@ def replay_into(ws: Workspace, name: str, result: PatchResult, conflicts: Dict[s
         if not done:
             continue
         change.after = data
-        out.info(f"Resolved {done} conflict{'s' if done != 1 else ''} in {rel} using a previous "
+        out.info(f"Resolved {done} conflict{'s' if done != 1 else ''} in {ws.settings.show_file(rel)} using a previous "
                  f"resolution (rerere){'' if not left else f'; {left} left'}")
         if not left:
             resolved.append(rel)

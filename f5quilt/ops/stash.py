@@ -158,19 +158,19 @@ def refuse_or_stash(ws: Workspace, lost: List[Unrecorded], force: bool, what: st
     if not lost:
         return None
     if not force or txn is None:
-        raise LosesWork(lost, what)
+        raise LosesWork(lost, what, ws.settings)
     return stash_work(ws, txn, lost, ws.command_line or what)
 
 
 class LosesWork(F5QuiltError):
     """A command refused because it would discard work that lives only in the tree."""
 
-    def __init__(self, lost: List[Unrecorded], what: str) -> None:
+    def __init__(self, lost: List[Unrecorded], what: str, settings: Any = None) -> None:
         self.lost = lost
         super().__init__(f"{what} would discard {len(lost)} unrecorded change(s) in the tree: record them "
                          "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh), or use --force to keep "
                          "them in a stash (f5quilt stash list)",
-                         detail="\n".join(str(u) for u in lost))
+                         detail="\n".join(u.shown(settings) if settings else str(u) for u in lost))
 
 
 def describe_files(s: Stash) -> List[str]:

@@ -62,7 +62,7 @@ def status_report(ws: Workspace) -> Dict[str, Any]:
             item["needs_refresh"] = ws.stack.needs_refresh(name)
             if conflicts:
                 attention.append({"kind": "conflicts", "patch": name,
-                                  "why": f"conflicts in {', '.join(conflicts)}"})
+                                  "why": f"conflicts in {', '.join(ws.settings.show_file(c) for c in conflicts)}"})
             if item["needs_refresh"]:
                 attention.append({"kind": "needs-refresh", "patch": name, "why": "needs refresh"})
         patches.append(item)

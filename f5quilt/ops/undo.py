@@ -179,7 +179,7 @@ def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool, force: bool
     if any(_replaces_tree(by_seq[seq]) for seq in picked) and ws.tree.is_dir():
         lost = unrecorded_work(ws, tree_upstream(ws))
         if lost and not force:
-            raise LosesWork(lost, f"{verb} of `{by_seq[picked[0]].command}`")
+            raise LosesWork(lost, f"{verb} of `{by_seq[picked[0]].command}`", ws.settings)
     # undoing a rebase puts the old tree back and keeps the rebased one, edits and all, in the
     # log: the files inside it need no check and no restoring one by one
     replaced = backwards and any(op.get("op") == "adopt" and op.get("root") == "tree" and op.get("rel") == "."

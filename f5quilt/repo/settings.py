@@ -108,6 +108,22 @@ class Settings:
         """A patch name as quilt prints it: with the patches folder in front."""
         return f"{self.patches_display}/{patch_name}"
 
+    def show_path(self, path: Path) -> str:
+        """A path as a message names it: relative to the current directory (absolute only where
+        no relative path reaches it, another drive)."""
+        try:
+            return os.path.relpath(path, self.base)
+        except ValueError:
+            return str(path)
+
+    def show_file(self, rel: str) -> str:
+        """A tree file (``rel``, relative to the tree) as a message names it: in the f5quilt
+        dialect relative to the current directory, like every path f5quilt prints; in quilt's,
+        relative to the tree, as quilt prints it."""
+        if self.dialect is Dialect.QUILT:
+            return rel
+        return self.show_path(self.tree / rel)
+
     @property
     def patches_display(self) -> str:
         try:
@@ -157,7 +173,13 @@ def load_settings(cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = No
 def _load(cwd: Path, env: Dict[str, str], upstream: Optional[str]) -> Settings:
     path = find_settings_file(cwd)
     if path is not None:
-        return _from_file(path, cwd, upstream)
+        try:
+            return _from_file(path, cwd, upstream)
+        except F5QuiltError as exc:  # the file as found (absolute), named from the current directory
+            if exc.message.startswith(str(path)):
+                exc.message = os.path.relpath(path, cwd) + exc.message[len(str(path)):]
+                exc.args = (exc.message,)
+            raise
     if upstream is not None:
         raise F5QuiltError(f"-u {upstream}: no {SETTINGS_NAME} here or above (quilt mode has one tree)")
     return _quilt_mode(cwd, env)
