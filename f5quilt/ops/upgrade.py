@@ -6,7 +6,7 @@ Which release: a PyPI pin's versions come from PyPI's JSON index (``/pypi/NAME/j
 with an sdist, not yanked); a git pin's from its tags (``git ls-remote --tags``, ``v`` prefix
 allowed). ``--onto SPEC`` is a PEP 440 specifier (``<25``, ``>=24,<25``), a bare version, or
 a full pin as ``rebase --onto`` takes it. Pre-releases only when the specifier names one.
-Versions are compared with ``packaging`` when it is installed, else as numbers.
+Versions are compared by ``packaging`` (a dependency of f5quilt).
 """
 from __future__ import annotations
 
@@ -32,39 +32,23 @@ VERSION = re.compile(r"^v?\d+(\.\d+)*([._-]?(a|b|rc|post|dev)\d*)*$", re.I)
 
 # -- versions -------------------------------------------------------------------------
 def _key(version: str) -> Any:
+    """A release's version for ordering, or None when it is not a PEP 440 version."""
+    from packaging.version import InvalidVersion, Version
     try:
-        from packaging.version import Version
         return Version(version)
-    except ImportError:  # pragma: no cover - packaging is nearly always there (pip vendors it)
-        return tuple(int(x) for x in re.findall(r"\d+", version))
-    except Exception:  # noqa: BLE001 - packaging's InvalidVersion: not a release
+    except InvalidVersion:
         return None
 
 
 def _matches(version: str, spec: Optional[str]) -> bool:
     if not spec:
         v = _key(version)
-        return v is not None and not getattr(v, "is_prerelease", False)
-    try:
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    except ImportError:  # pragma: no cover
-        return all(_simple_match(version, part.strip()) for part in spec.split(","))
+        return v is not None and not v.is_prerelease
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
     try:
         return SpecifierSet(spec).contains(version)
     except InvalidSpecifier:
         raise F5QuiltError(f"upgrade --onto {spec!r}: not a version specifier (PEP 440)") from None
-    except Exception:  # noqa: BLE001 - an odd version string upstream: not a candidate
-        return False
-
-
-def _simple_match(version: str, part: str) -> bool:  # pragma: no cover - without packaging
-    m = SPECIFIER.match(part)
-    if not m:
-        raise F5QuiltError(f"upgrade --onto {part!r}: not a version specifier")
-    op, other = m.group(1), _key(part[m.end():].strip())
-    v = _key(version)
-    return bool({"<": v < other, "<=": v <= other, ">": v > other, ">=": v >= other,
-                 "==": v == other, "===": v == other, "!=": v != other, "~=": v >= other}[op])
 
 
 def pypi_versions(project: str) -> List[str]:
