@@ -182,15 +182,16 @@ class AppliedStack:
         self.fs.write_text(self._sums_path(name), json.dumps(sums, sort_keys=True, indent=0) + "\n")
         self._sums[name] = dict(sums)
 
-    def _read_json(self, path: Path) -> Any:
+    def _read_json(self, path: "Path | str") -> Any:
         try:
-            return json.loads(path.read_bytes())
+            with open(path, "rb") as f:
+                return json.loads(f.read())
         except FileNotFoundError:
             return None
         except (ValueError, UnicodeDecodeError, IsADirectoryError, NotADirectoryError):
             raise StateError(f"{path}: malformed f5quilt state (delete it to forget it)") from None
 
-    def _rel_map(self, path: Path, data: Any, values: type) -> Any:
+    def _rel_map(self, path: "Path | str", data: Any, values: type) -> Any:
         if data is None:
             return None
         if not isinstance(data, dict) or not all(
@@ -205,7 +206,8 @@ class AppliedStack:
 
     def read_sums(self, name: str) -> Optional[Dict[str, Optional[str]]]:
         if name not in self._sums:
-            path = self._sums_path(name)
+            # a plain string path: every command validates each applied patch's sums
+            path = os.path.join(self.pc, F5_DIR, "sums", name + ".json")
             self._sums[name] = self._rel_map(path, self._read_json(path), str)
         cached = self._sums[name]
         return None if cached is None else dict(cached)
