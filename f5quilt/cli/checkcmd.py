@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import click
 
-from f5quilt.ops.check import CLEAN, CONFLICT, CONTAINED, ERROR, FAILS, MERGE, NOT_LANDING, check_series, unlisted_patch_files
+from f5quilt.ops.check import CLEAN, CONFLICT, CONTAINED, ERROR, FAILS, MERGE, CheckReport, run_check
 
 from f5quilt.errors import EXIT_ERROR, F5QuiltError
 from f5quilt.output import Reporter
@@ -16,21 +16,6 @@ from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context
 from .options import fuzz_option, json_option, verbosity
-
-
-def unpatched_reader(ws: Workspace) -> Any:
-    """Without a pin: the tree as it is with every applied patch popped."""
-    first_backup: Dict[str, str] = {}
-    for name in ws.stack.applied():
-        for rel in ws.stack.backup_files(name):
-            first_backup.setdefault(rel, name)
-
-    def read(rel: str) -> Optional[bytes]:
-        owner = first_backup.get(rel)
-        if owner is None:
-            return ws.read_tree(rel)
-        return ws.stack.backup(owner, rel)
-    return read
 
 
 def series_files_among(ws: Workspace, files: Tuple[str, ...]) -> bool:
@@ -107,98 +92,67 @@ def _check_one(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int
     ws = Context.workspace(repair=False)  # check writes nothing, not even a repair
     if watch is not None and not series_files_among(ws, watch):
         return 0, None
-    if not ws.settings.series.exists():
-        raise F5QuiltError(f"No series file found ({ws.settings.series})")
-    up = ws.upstream()
-    log = reporter.verbose
-    base = up.reader(log) if up is not None else unpatched_reader(ws)
-    merge_base = None
-    if onto:
-        from f5quilt.repo.upstream import Upstream, pin_from_arg
-        if up is None:
-            raise F5QuiltError("check --onto needs the current upstream pin in the settings")
-        merge_base = base
-        up = Upstream(pin_from_arg(onto, ws.settings.base), up.cache)
-        base = up.reader(reporter.info)
-    from f5quilt.ops.guards import guarded_out, why_text
-    skipped = guarded_out(ws, ws.series.names)  # patches the selected guards rule out
-    results = check_series([n for n in ws.series.names if n not in skipped], ws.load, ws.entry, base,
-                           fuzz=ws.settings.fuzz_for(fuzz), display=ws.display,
-                           merge_base=merge_base)
-    unlisted = unlisted_patch_files(ws.settings.patches, ws.series)
-    drift: List[Dict[str, str]] = []
-    stale = ws.tree_mismatch() if tree_check else None
-    if stale:  # against another release every file upstream changed would read as an edit
-        drift = [{"file": ws.settings.show_path(ws.tree), "why": f"stale tree: {stale}"}]
-    elif tree_check:
-        from f5quilt.ops.drift import tree_drift
-        drift = tree_drift(ws, base, up)
-    from f5quilt.ops.install import installed_mismatches
-    installed = [] if onto else installed_mismatches(ws)  # said, never failing the check
-    ok = not any(r.status in NOT_LANDING for r in results) and not drift
-    if strict and any(r.status != CLEAN for r in results):
-        ok = False
+    report = run_check(ws, strict=strict, tree_check=tree_check, fuzz=fuzz, onto=onto,
+                       log=reporter.verbose, info=reporter.info)
+    rc = 0 if report.ok else EXIT_ERROR
     if as_json:
-        return (0 if ok else EXIT_ERROR), {
-            "upstream": up.pin.describe() if up else None,
-            "ok": ok, "strict": strict,
-            "patches": [r.to_json() for r in results],
-            "unlisted": unlisted,
-            "drift": drift,
-            "skipped": [{"patch": n, "guard": why} for n, why in skipped.items()],
-            "installed": installed,
-        }
-    for rel in unlisted:
+        return rc, report.to_json()
+    _render(ws, report, reporter)
+    return rc, None
+
+
+def _render(ws: Workspace, report: CheckReport, reporter: Reporter) -> None:
+    """The report as text: problems on stderr, the summary line, -v where each hunk landed."""
+    from f5quilt.ops.guards import why_text
+    strict, show = report.strict, ws.settings.show_file
+    for rel in report.unlisted:
         reporter.warn(f"warning: {ws.display(rel)} is not in the series")
-    for name, why in skipped.items():
+    for name, why in report.skipped.items():
         reporter.info(f"Skipping patch {ws.display(name)} ({why_text(why)})")
-    for r in results:
+    for r in report.patches:
         shown = ws.display(r.name)
         if r.status == ERROR:
             reporter.error(r.error)
         elif r.status == CONTAINED:
-            reporter.error(f"{shown}: contained upstream: {up.pin.describe() if up else 'upstream'} already "
+            reporter.error(f"{shown}: contained upstream: {report.upstream or 'upstream'} already "
                            "has its changes (it reverse-applies exactly); drop it (f5quilt delete), "
                            "or a rebase drops it")
         elif r.status in (FAILS, CONFLICT):
             if r.because:
                 reporter.error(f"{shown}: fails because {ws.display(r.because)} failed (same files)")
             for h in r.hunks:
-                if h["status"] != "applied":
-                    reporter.error(f"{shown}: {ws.settings.show_file(h['file'])}: {h['message']}"
-                                   + (f" ({h['why']})" if h.get("why") else ""))
-                    for anchor in h.get("anchors", []):
+                if not h.applied:
+                    reporter.error(f"{shown}: {show(h.file)}: {h.message}" + (f" ({h.why})" if h.why else ""))
+                    for anchor in h.anchors:
                         reporter.verbose(f"  anchored between {anchor}")
         elif r.status == MERGE:
             for h in r.hunks:
-                if "merge" in h or h["offset"] or h["fuzz"]:
-                    (reporter.error if strict else reporter.info)(f"{shown}: {ws.settings.show_file(h['file'])}: {h['message']}")
-                    for anchor in h.get("anchors", []):
+                if h.merge is not None or h.offset or h.fuzz:
+                    (reporter.error if strict else reporter.info)(f"{shown}: {show(h.file)}: {h.message}")
+                    for anchor in h.anchors:
                         reporter.verbose(f"  anchored between {anchor}")
         elif r.status != CLEAN:
             for h in r.hunks:
-                if h["offset"] or h["fuzz"]:
-                    (reporter.error if strict else reporter.info)(f"{shown}: {ws.settings.show_file(h['file'])}: {h['message']}")
+                if h.offset or h.fuzz:
+                    (reporter.error if strict else reporter.info)(f"{shown}: {show(h.file)}: {h.message}")
         else:
             reporter.verbose(f"{shown}: clean")
         for h in r.hunks:  # -v: where each hunk landed, as --json says
-            if h["status"] == "applied":
-                reporter.verbose(f"  {h['file']}: hunk #{h['hunk']} {h['landing']} at line {h['line']}"
-                                 + (f", offset {h['offset']}" if h["offset"] else "")
-                                 + (f", fuzz {h['fuzz']}" if h["fuzz"] else ""))
-    for d in drift:
-        shown = d["file"] if stale else ws.settings.show_path(ws.tree / d["file"])
-        reporter.error(f"{shown}: {d['why']}")
-    for item in installed:
+            if h.applied:
+                reporter.verbose(f"  {h.file}: hunk #{h.hunk} {h.landing} at line {h.line}"
+                                 + (f", offset {h.offset}" if h.offset else "")
+                                 + (f", fuzz {h.fuzz}" if h.fuzz else ""))
+    for d in report.drift:
+        shown = d.file if report.stale else ws.settings.show_path(ws.tree / d.file)
+        reporter.error(f"{shown}: {d.why}")
+    for item in report.installed:
         reporter.warn(f"note: {item['why']}")
-    against = up.pin.describe() if up else "the unpatched tree"
-    n = len(results)
-    if ok:
+    against = report.upstream or "the unpatched tree"
+    n = len(report.patches)
+    if report.ok:
         reporter.info(f"{n} patch{'es apply' if n != 1 else ' applies'} to {against}")
-    else:
-        bad = sum(1 for r in results if r.status in NOT_LANDING or (strict and r.status != CLEAN))
-        if bad:
-            reporter.error(f"{bad} of {n} patches do not apply{' exactly' if strict else ''} to {against}")
-        if drift and not stale:
-            reporter.error(f"{len(drift)} file(s) in the tree differ from {against} + applied patches")
-    return (0 if ok else EXIT_ERROR), None
+        return
+    if report.not_landing:
+        reporter.error(f"{report.not_landing} of {n} patches do not apply{' exactly' if strict else ''} to {against}")
+    if report.drift and not report.stale:
+        reporter.error(f"{len(report.drift)} file(s) in the tree differ from {against} + applied patches")

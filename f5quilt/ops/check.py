@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from f5quilt.engine.apply import PatchResult, apply_patch
 from f5quilt.engine.vtree import Overlay, Reader, WrittenOn
 from f5quilt.errors import F5QuiltError, StrEnum
-from f5quilt.engine.locate import APPLIED, Landing
+from f5quilt.engine.locate import APPLIED, HunkStatus, Landing
 from f5quilt.model.series import Series
+
+if TYPE_CHECKING:
+    from f5quilt.repo.workspace import Workspace
 
 
 class PatchStatus(StrEnum):
@@ -38,16 +41,51 @@ NOT_LANDING = {FAILS, ERROR, CONFLICT, CONTAINED}
 
 
 @dataclass
+class HunkCheck:
+    """Where one hunk landed (or why not), as check reports it."""
+    file: str                     # tree-relative
+    hunk: int                     # 1-based, as GNU patch counts
+    status: HunkStatus            # applied / failed ...
+    line: int
+    offset: int
+    fuzz: int
+    message: str                  # GNU patch's words (a forecast's conflict said as such)
+    landing: str                  # exact, offset, fuzz, merged-..., conflict
+    merge: Optional[str] = None   # the merge level that resolved it: line, hunk or word
+    anchors: List[str] = field(default_factory=list)  # hunk-scoped: the unique lines around it
+    mismatch: Optional[Dict[str, Any]] = None  # the first line that differs: line, expected, found
+    why: Optional[str] = None
+
+    @property
+    def applied(self) -> bool:
+        return self.status == APPLIED
+
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"file": self.file, "hunk": self.hunk, "status": self.status, "line": self.line,
+                               "offset": self.offset, "fuzz": self.fuzz, "message": self.message,
+                               "landing": self.landing}
+        if self.merge is not None:
+            out["merge"] = self.merge
+        if self.anchors:
+            out["anchors"] = list(self.anchors)
+        if self.mismatch is not None:
+            out["mismatch"] = self.mismatch
+            out["why"] = self.why
+        return out
+
+
+@dataclass
 class PatchCheck:
     name: str
     status: PatchStatus
-    hunks: List[Dict[str, Any]] = field(default_factory=list)
+    hunks: List[HunkCheck] = field(default_factory=list)
     error: str = ""
     # a knock-on failure: the earlier patch that did not land and changes the same files
     because: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"patch": self.name, "status": self.status, "hunks": self.hunks}
+        out: Dict[str, Any] = {"patch": self.name, "status": self.status,
+                               "hunks": [h.to_json() for h in self.hunks]}
         if self.error:
             out["error"] = self.error
         if self.because:
@@ -56,13 +94,93 @@ class PatchCheck:
 
 
 @dataclass
-class CheckReport:
-    patches: List[PatchCheck]
-    unlisted: List[str]
+class Drift:
+    """A tree file that is not pristine + the applied patches (or the stale tree itself)."""
+    file: str
+    why: str
 
-    def ok(self, strict: bool) -> bool:
-        bad = NOT_LANDING | ({OFFSET, FUZZ, MERGE} if strict else set())
-        return not any(p.status in bad for p in self.patches)
+    def to_json(self) -> Dict[str, str]:
+        return {"file": self.file, "why": self.why}
+
+
+@dataclass
+class CheckReport:
+    """One upstream's check: what ``check`` prints and ``check --json`` writes, as data."""
+    upstream: Optional[str]                 # the pin checked against (None: the unpatched tree)
+    strict: bool
+    patches: List[PatchCheck]
+    unlisted: List[str]                     # patch files the series does not name
+    drift: List[Drift] = field(default_factory=list)
+    skipped: Dict[str, str] = field(default_factory=dict)  # patch -> the guard that rules it out
+    installed: List[Dict[str, str]] = field(default_factory=list)  # installed copies not the series
+    stale: Optional[str] = None             # the tree was built from another pin (--tree)
+
+    @property
+    def ok(self) -> bool:
+        bad = NOT_LANDING | ({OFFSET, FUZZ, MERGE} if self.strict else set())
+        return not any(p.status in bad for p in self.patches) and not self.drift
+
+    @property
+    def not_landing(self) -> int:
+        return sum(1 for p in self.patches if p.status in NOT_LANDING or (self.strict and p.status != CLEAN))
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"upstream": self.upstream, "ok": self.ok, "strict": self.strict,
+                "patches": [p.to_json() for p in self.patches], "unlisted": self.unlisted,
+                "drift": [d.to_json() for d in self.drift],
+                "skipped": [{"patch": n, "guard": why} for n, why in self.skipped.items()],
+                "installed": self.installed}
+
+
+def unpatched_reader(ws: "Workspace") -> Reader:
+    """Without a pin: the tree as it is with every applied patch popped."""
+    first_backup: Dict[str, str] = {}
+    for name in ws.stack.applied():
+        for rel in ws.stack.backup_files(name):
+            first_backup.setdefault(rel, name)
+
+    def read(rel: str) -> Optional[bytes]:
+        owner = first_backup.get(rel)
+        if owner is None:
+            return ws.read_tree(rel)
+        return ws.stack.backup(owner, rel)
+    return read
+
+
+def run_check(ws: "Workspace", *, strict: bool = False, tree_check: bool = False, fuzz: Optional[int] = None,
+              onto: Optional[str] = None, log: Callable[[str], None] = lambda _: None,
+              info: Callable[[str], None] = lambda _: None) -> CheckReport:
+    """The series applied in memory onto the pin (or onto ``onto``, a rebase's forecast),
+    the patch files it does not list, the guards' skips, with ``tree_check`` the tree's drift,
+    and installed copies that are not the series. ``log``/``info`` hear the downloads."""
+    if not ws.settings.series.exists():
+        raise F5QuiltError(f"No series file found ({ws.settings.series})")
+    up = ws.upstream()
+    base = up.reader(log) if up is not None else unpatched_reader(ws)
+    merge_base = None
+    if onto:
+        from f5quilt.repo.upstream import Upstream, pin_from_arg
+        if up is None:
+            raise F5QuiltError("check --onto needs the current upstream pin in the settings")
+        merge_base = base
+        up = Upstream(pin_from_arg(onto, ws.settings.base), up.cache)
+        base = up.reader(info)
+    from f5quilt.ops.guards import guarded_out
+    skipped = guarded_out(ws, ws.series.names)  # patches the selected guards rule out
+    results = check_series([n for n in ws.series.names if n not in skipped], ws.load, ws.entry, base,
+                           fuzz=ws.settings.fuzz_for(fuzz), display=ws.display, merge_base=merge_base)
+    report = CheckReport(up.pin.describe() if up else None, strict, results,
+                         unlisted_patch_files(ws.settings.patches, ws.series), skipped=dict(skipped))
+    report.stale = ws.tree_mismatch() if tree_check else None
+    if report.stale:  # against another release every file upstream changed would read as an edit
+        report.drift = [Drift(ws.settings.show_path(ws.tree), f"stale tree: {report.stale}")]
+    elif tree_check:
+        from f5quilt.ops.drift import tree_drift
+        report.drift = [Drift(d["file"], d["why"]) for d in tree_drift(ws, base, up)]
+    if not onto:
+        from f5quilt.ops.install import installed_mismatches
+        report.installed = installed_mismatches(ws)  # said, never failing the check
+    return report
 
 
 def unlisted_patch_files(patches_dir: Path, series: Series) -> List[str]:
@@ -156,27 +274,23 @@ def _status(result: PatchResult) -> PatchStatus:
     return status
 
 
-def _hunks(result: PatchResult, forecast: bool = False) -> List[Dict[str, Any]]:
-    out: List[Dict[str, Any]] = []
+def _hunks(result: PatchResult, forecast: bool = False) -> List[HunkCheck]:
+    out: List[HunkCheck] = []
     for change in result.changes.values():
         for rep in change.reports:
             message = rep.message()
             if forecast and rep.level.merged and rep.status != APPLIED:
                 # in memory: nothing was written, a rebase would leave the markers
                 message = f"Hunk #{rep.number} CONFLICT: a 3-way merge would leave conflict markers."
-            h: Dict[str, Any] = {"file": change.path, "hunk": rep.number, "status": rep.status,
-                                 "line": rep.line, "offset": rep.offset, "fuzz": rep.fuzz,
-                                 "message": message}
-            h["landing"] = rep.landing  # exact, offset, fuzz, merged whole-file/hunk-scoped/word-level, conflict
+            h = HunkCheck(change.path, rep.number, rep.status, rep.line, rep.offset, rep.fuzz, message, rep.landing)
             if rep.level.merged and rep.level is not Landing.CONFLICT:
-                h["merge"] = rep.level.value.split("-", 1)[1]  # the level that resolved it: line, hunk or word
-            if rep.anchors:
-                h["anchors"] = list(rep.anchors)  # hunk-scoped: the unique lines its region sits between
+                h.merge = rep.level.value.split("-", 1)[1]
+            h.anchors = list(rep.anchors or ())
             if rep.mismatch is not None and not rep.level.merged:
                 line, expected, found = rep.mismatch
-                h["mismatch"] = {"line": line, "expected": _text(expected),
-                                 "found": None if found is None else _text(found)}
-                h["why"] = rep.why()
+                h.mismatch = {"line": line, "expected": _text(expected),
+                              "found": None if found is None else _text(found)}
+                h.why = rep.why()
             out.append(h)
     return out
 
