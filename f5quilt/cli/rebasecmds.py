@@ -91,36 +91,34 @@ def status(as_json: bool, exit_code: bool, reporter: Reporter) -> int:
 
 
 def _status_one(as_json: bool, exit_code: bool, reporter: Reporter) -> "Tuple[int, Optional[Dict[str, Any]]]":
-    from f5quilt.ops.status import status_report
+    from f5quilt.ops.status import Kind, status_report
     ws = Context.workspace(stale_tree="ignore")  # status says it itself
     report = status_report(ws)
-    rc = 1 if exit_code and report["attention"] else 0
+    rc = 1 if exit_code and report.attention else 0
     if as_json:
-        return rc, report
-    built = report["tree_built_from"]
-    tree_line = f"tree: {report['tree']}"
-    if not report["tree_exists"]:
+        return rc, report.to_json()
+    tree_line = f"tree: {report.tree}"
+    if not report.tree_exists:
         tree_line += " (missing: push fetches it)"
-    elif built and built != report["upstream"]:
-        tree_line += f" (built from {built})"
-    reporter.result(f"upstream: {report['upstream'] or '(none pinned)'}")
+    elif report.tree_built_from and report.tree_built_from != report.upstream:
+        tree_line += f" (built from {report.tree_built_from})"
+    reporter.result(f"upstream: {report.upstream or '(none pinned)'}")
     reporter.result(tree_line)
-    top = report["top"]
-    reporter.result(f"top: {ws.display(top) if top else '(no patch applied)'}  "
-                    f"({report['applied']} of {report['series']} applied)")
+    reporter.result(f"top: {ws.display(report.top) if report.top else '(no patch applied)'}  "
+                    f"({report.applied} of {report.series} applied)")
     if reporter.level >= VERBOSE:
-        for p in report["patches"]:
+        for p in report.patches:
             flags = []
-            if p.get("conflicts"):
-                flags.append("CONFLICTS in " + ", ".join(ws.settings.show_file(c) for c in p["conflicts"]))
-            if p.get("needs_refresh"):
+            if p.conflicts:
+                flags.append("CONFLICTS in " + ", ".join(ws.settings.show_file(c) for c in p.conflicts))
+            if p.needs_refresh:
                 flags.append("needs refresh")
-            mark = "+" if p["applied"] else " "
-            reporter.result(f"  {mark} {ws.display(p['patch'])}" + (f"  [{'; '.join(flags)}]" if flags else ""))
-    attention = report["attention"]
-    if attention:
-        reporter.result(f"needs attention ({len(attention)}):")
-        for a in attention:
-            where = (ws.settings.show_file(a["file"]) if a.get("file") else "") or (ws.display(a["patch"]) if a.get("patch") and a["kind"] != "rebase" else "")
-            reporter.result(f"  {a['kind']}: " + (f"{where}: " if where else "") + a["why"])
+            mark = "+" if p.applied else " "
+            reporter.result(f"  {mark} {ws.display(p.patch)}" + (f"  [{'; '.join(flags)}]" if flags else ""))
+    if report.attention:
+        reporter.result(f"needs attention ({len(report.attention)}):")
+        for a in report.attention:
+            where = (ws.settings.show_file(a.file) if a.file else "") or \
+                (ws.display(a.patch) if a.patch and a.kind is not Kind.REBASE else "")
+            reporter.result(f"  {a.kind}: " + (f"{where}: " if where else "") + a.why)
     return rc, None

@@ -46,10 +46,10 @@ def expected_content(ws: Workspace, base: object, rel: str) -> Optional[bytes]:
 def edited_files(ws: Workspace, files: Optional[List[str]] = None) -> List[str]:
     """The tree's files (relative to it) that differ from pristine + the applied patches;
     ``files`` (tree-relative) narrows them, each of which must be one."""
-    from f5quilt.ops.drift import tree_drift
+    from f5quilt.ops.drift import DriftKind, tree_drift
     up = _up(ws)
-    found = [d["file"] for d in tree_drift(ws, up.reader(), up)  # type: ignore[attr-defined]
-             if not d["file"].endswith(".rej")]
+    found = [d.file for d in tree_drift(ws, up.reader(), up)  # type: ignore[attr-defined]
+             if d.kind is not DriftKind.REJECT]
     if files is None:
         return found
     for rel in files:

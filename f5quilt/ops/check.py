@@ -17,6 +17,7 @@ from f5quilt.engine.vtree import Overlay, Reader, WrittenOn
 from f5quilt.errors import F5QuiltError, StrEnum
 from f5quilt.engine.locate import APPLIED, HunkStatus, Landing
 from f5quilt.model.series import Series
+from f5quilt.ops.drift import Drift
 
 if TYPE_CHECKING:
     from f5quilt.repo.workspace import Workspace
@@ -94,16 +95,6 @@ class PatchCheck:
 
 
 @dataclass
-class Drift:
-    """A tree file that is not pristine + the applied patches (or the stale tree itself)."""
-    file: str
-    why: str
-
-    def to_json(self) -> Dict[str, str]:
-        return {"file": self.file, "why": self.why}
-
-
-@dataclass
 class CheckReport:
     """One upstream's check: what ``check`` prints and ``check --json`` writes, as data."""
     upstream: Optional[str]                 # the pin checked against (None: the unpatched tree)
@@ -176,7 +167,7 @@ def run_check(ws: "Workspace", *, strict: bool = False, tree_check: bool = False
         report.drift = [Drift(ws.settings.show_path(ws.tree), f"stale tree: {report.stale}")]
     elif tree_check:
         from f5quilt.ops.drift import tree_drift
-        report.drift = [Drift(d["file"], d["why"]) for d in tree_drift(ws, base, up)]
+        report.drift = tree_drift(ws, base, up)
     if not onto:
         from f5quilt.ops.install import installed_mismatches
         report.installed = installed_mismatches(ws)  # said, never failing the check

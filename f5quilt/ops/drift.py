@@ -6,12 +6,30 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from f5quilt.engine.vtree import Overlay
-from f5quilt.errors import F5QuiltError
+from f5quilt.errors import F5QuiltError, StrEnum
 from f5quilt.repo.settings import REPLAY_FUZZ
 from f5quilt.repo.workspace import Workspace
 
 
-def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
+class DriftKind(StrEnum):
+    OUTSIDE = "outside"          # edited, created or deleted outside any patch
+    UNREFRESHED = "unrefreshed"  # a file an applied patch owns, changed since its refresh
+    REJECT = "reject"            # a .rej a forced push left
+
+
+@dataclass
+class Drift:
+    """A tree file that is not pristine + the applied patches (or, in check, the stale tree)."""
+    file: str
+    why: str
+    kind: DriftKind = DriftKind.OUTSIDE
+    owner: Optional[str] = None  # UNREFRESHED: the applied patch the change belongs to
+
+    def to_json(self) -> Dict[str, str]:
+        return {"file": self.file, "why": self.why}
+
+
+def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Drift]:
     """Files whose content differs from pristine + the applied patches.
 
     A file an applied patch touched is compared with the content hash that
@@ -50,7 +68,7 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
     tree_files = set(list_files(ws.tree))
     pristine_root = up.ensure_pristine() if up is not None else None
     pristine_files = set(list_files(pristine_root)) if pristine_root is not None else set()
-    drift: List[Dict[str, str]] = []
+    drift: List[Drift] = []
     ignored = ws.settings.ignored()  # __pycache__/, *.pyc and the settings' ignore: patterns
     # symlinks (a release may ship them) are compared as links: their targets, never followed
     tree_links = list_links(ws.tree)
@@ -64,7 +82,7 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
             why = "a symlink not in pristine + applied patches (made outside any patch)"
         else:
             why = f"a symlink retargeted outside any patch (to {tree_links[rel]})"
-        drift.append({"file": rel, "why": why})
+        drift.append(Drift(rel, why))
     tree_files -= set(pristine_links)
     pristine_files -= set(tree_links)
     for rel in sorted(tree_files | pristine_files | set(owner)):
@@ -75,18 +93,16 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Dict[str, str]]:
         if want == have:
             continue
         if rel.endswith(".rej") and want is None:
-            why = "reject file left by a forced push"
+            drift.append(Drift(rel, "reject file left by a forced push", DriftKind.REJECT))
         elif rel in owner:  # a file added to a patch (created or deleted since) is the patch's
-            why = f"changes not refreshed into {ws.display(owner[rel])}"
+            drift.append(Drift(rel, f"changes not refreshed into {ws.display(owner[rel])}",
+                               DriftKind.UNREFRESHED, owner[rel]))
         elif want is None:
-            why = "not in pristine + applied patches (created outside any patch)"
+            drift.append(Drift(rel, "not in pristine + applied patches (created outside any patch)"))
         elif have is None:
-            why = "missing (deleted outside any patch)"
-        elif rel in owner:
-            why = f"changes not refreshed into {ws.display(owner[rel])}"
+            drift.append(Drift(rel, "missing (deleted outside any patch)"))
         else:
-            why = "edited outside any patch"
-        drift.append({"file": rel, "why": why})
+            drift.append(Drift(rel, "edited outside any patch"))
     return drift
 
 
@@ -173,7 +189,7 @@ def unrecorded_work(ws: Workspace, up: Any = None) -> List[Unrecorded]:
         pristine = up.reader()
         seen = {u.file for u in found}
         for d in tree_drift(ws, pristine, up):
-            if d["file"] not in seen and "not refreshed" not in d["why"]:
-                found.append(Unrecorded(d["file"], d["why"]))
+            if d.file not in seen and d.kind is not DriftKind.UNREFRESHED:
+                found.append(Unrecorded(d.file, d.why))
         found += polluted_backups(ws, pristine)
     return found
