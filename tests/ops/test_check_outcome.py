@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import make_series, numbered, upper_hunk, write_tree
+from helpers import Runner, make_series, numbered, upper_hunk, write_tree
 
 from f5quilt.ops.check import CLEAN, CONTAINED, FAILS, OFFSET, CheckReport, HunkCheck, run_check
 from f5quilt.repo.settings import load_settings
@@ -53,18 +53,10 @@ def test_strict_and_contained(tmp_path: Path) -> None:
     assert report.patches[0].status == CONTAINED and not report.ok
 
 
-def test_tree_drift_is_typed_and_fails_the_check(tmp_path: Path) -> None:
-    from click.testing import CliRunner  # the tree is built by a real push first
-    from f5quilt.cli import cli
-    import os
+def test_tree_drift_is_typed_and_fails_the_check(tmp_path: Path, run: Runner) -> None:
     repo = _repo(tmp_path)
     make_series(repo, {"a.diff": upper_hunk("m.py", 10)})
-    old = os.getcwd()
-    os.chdir(repo)
-    try:
-        assert CliRunner().invoke(cli, ["push", "-a"]).exit_code == 0
-    finally:
-        os.chdir(old)
+    assert run(repo, "push", "-a")[0] == 0  # the tree is built by a real push
     assert _check(repo, tree_check=True).drift == []
     with open(repo / "tree/m.py", "a") as f:
         f.write("an edit outside any patch\n")
