@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Optional, Tuple, Union
 
@@ -21,6 +20,7 @@ def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
     (plus, at worst, a stray ``.f5quilt-tmp`` file), never a torn file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # here, not at the top: a query writes nothing
     fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=TMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as fh:

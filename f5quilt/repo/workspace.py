@@ -7,7 +7,6 @@ finished command in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
-import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,9 +43,11 @@ class Workspace:
     command_line: str = ""  # what the log calls the command (the CLI sets it from argv)
 
     @classmethod
-    def open(cls, settings: Settings) -> "Workspace":
+    def open(cls, settings: Settings, records: bool = True) -> "Workspace":
+        """``records=False``: a read-only query's, which reads none of f5quilt's per-patch
+        records in .pc/ and so does not validate them up front (``AppliedStack.validate``)."""
         stack = AppliedStack(settings.tree, settings.pc_name)
-        stack.validate()
+        stack.validate(records)
         return cls(settings, stack, load_series(settings.series))
 
     # -- the transaction layer -------------------------------------------
@@ -276,6 +277,7 @@ class Workspace:
             # beside it still knows which pin built its tree
             identity["spec"] = os.path.relpath(str(identity["spec"]), base)
             identity["relative"] = True
+        import json
         self.fs.write_text(self.tree_pin_file,
                            json.dumps({"tree": rel, "pin": identity}, indent=1, sort_keys=True) + "\n")
 
@@ -283,6 +285,7 @@ class Workspace:
         """The recorded pin's fields, or None (no record, another tree path, unreadable)."""
         if self.settings.settings_file is None:
             return None
+        import json  # here, not at the top: quilt mode's queries never read a pin
         try:
             data = json.loads(self.tree_pin_file.read_bytes())
             pin = data["pin"]
