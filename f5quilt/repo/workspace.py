@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
 from f5quilt.errors import F5QuiltError, UnsafePath
+from f5quilt.record import field, record
 from f5quilt.fsutil import Stamp, check_inside, read_bytes_or_none, read_stamped, safe_relpath, safe_user_name
 from f5quilt.model.series import Series, SeriesEntry, load_series
 from f5quilt.output import Reporter
@@ -30,7 +30,7 @@ STATE_NAME = ".f5quilt"  # beside f5quilt.yaml (in .pc/ without settings)
 TREE_PIN = "tree-pin.json"  # in the state dir: which pin built the tree
 
 
-@dataclass
+@record
 class Workspace:
     settings: Settings
     stack: AppliedStack
