@@ -16,8 +16,8 @@ from typing import Collection, Dict, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError
 
-# proc (subprocess), shutil and shlex are imported where used: every command in quilt mode,
-# the shell-prompt queries included, reads the quiltrc, most often with nothing to source
+# proc and shlex are imported where used: every command in quilt mode, the shell-prompt
+# queries included, reads the quiltrc
 
 SYSTEM_QUILTRC = "/etc/quilt.quiltrc"
 
@@ -47,20 +47,19 @@ def source(path: Path, env: Dict[str, str]) -> Dict[str, str]:
         if str(path) == os.devnull:
             return {k: v for k, v in env.items() if k.startswith("QUILT_")}
         raise F5QuiltError(f"{path}: quiltrc not found")
-    import shutil
-
     from f5quilt import proc
-    bash = shutil.which("bash")
-    if bash is None:
+    try:
+        returncode, stdout, stderr = proc.capture(
+            ["bash", "--noprofile", "--norc", "-c", _DUMP, "bash", str(path)], env={**os.environ, **env})
+    except proc.ProgramMissing:
         raise F5QuiltError(f"{path}: a quiltrc is a bash fragment and bash is not installed "
-                           "(pass --quiltrc - to read none)")
-    r = proc.run([bash, "--noprofile", "--norc", "-c", _DUMP, "bash", str(path)], env=env, ok=None)
-    if r.returncode != 0 or r.stderr:
-        detail = r.stderr.decode("utf-8", "replace").strip().splitlines()
+                           "(pass --quiltrc - to read none)") from None
+    if returncode != 0 or stderr:
+        detail = stderr.decode("utf-8", "replace").strip().splitlines()
         raise F5QuiltError(f"{path}: the quiltrc failed when sourced by bash"
                            + (f": {detail[-1]}" if detail else ""))
     out: Dict[str, str] = {}
-    for item in r.stdout.split(b"\0"):
+    for item in stdout.split(b"\0"):
         if b"=" in item:
             key, _, value = item.partition(b"=")
             out[key.decode()] = value.decode("utf-8", "surrogateescape")
