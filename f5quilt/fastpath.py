@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, FrozenSet, List, Optional
 
 QUERIES = ("applied", "top", "series")
 _FLAGS: Dict[str, Dict[str, str]] = {
@@ -31,11 +31,12 @@ _FLAGS: Dict[str, Dict[str, str]] = {
 }
 
 
-class Query(NamedTuple):
-    command: str
-    upstream: Optional[str]
-    flags: frozenset  # type: ignore[type-arg]
-    patch: Optional[str]
+class Query:
+    """A query's command line: the command, -u's upstream, the flags given, applied's PATCH."""
+
+    def __init__(self, command: str, upstream: Optional[str], flags: FrozenSet[str],
+                 patch: Optional[str]) -> None:
+        self.command, self.upstream, self.flags, self.patch = command, upstream, flags, patch
 
 
 def parse(argv: List[str]) -> Optional[Query]:

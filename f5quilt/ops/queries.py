@@ -3,7 +3,6 @@ error they end with. ``cli/query.py`` runs them for click's commands and ``f5qui
 for the same command lines parsed without click; both hand in ``echo`` (click.echo's rules)."""
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Optional
 
 from f5quilt.errors import F5QuiltError, NothingToDo
@@ -23,6 +22,7 @@ def none_applied(ws: Workspace) -> NothingToDo:
 
 
 def _json(data: Any, echo: Echo) -> None:
+    import json  # only for --json: a prompt's query starts without it
     echo(json.dumps(data, indent=2))
 
 
@@ -38,15 +38,16 @@ def series(ws: Workspace, verbose: bool, as_json: bool, echo: Echo) -> int:
     if verbose and any(e.guards for e in ws.series.entries):
         from f5quilt.ops.guards import guarded_out
         skipped = guarded_out(ws, ws.series.names)
+    shown = ws.settings.patches_display  # ws.display(name), worked out once, not once a patch
     lines = []
     for entry in ws.series.entries:
         name = entry.name
         if verbose:
             mark = "=" if name == top else ("+" if name in applied else ("G" if name in skipped else " "))
             guards = "".join(f" #{g}" for g in entry.guards)
-            lines.append(f"{mark} {ws.display(name)}{guards}")
+            lines.append(f"{mark} {shown}/{name}{guards}")
         else:
-            lines.append(ws.display(name))
+            lines.append(f"{shown}/{name}")
     if lines:  # one write: a long series is one flush, not one a patch
         echo("\n".join(lines))
     return 0
@@ -64,8 +65,9 @@ def applied(ws: Workspace, patch: Optional[str], as_json: bool, reporter: Report
     if not names:
         raise none_applied(ws)
     if not as_json:
+        shown = ws.settings.patches_display  # ws.display(name), worked out once
         for name in names:
-            reporter.result(ws.display(name))
+            reporter.result(f"{shown}/{name}")
     return 0
 
 
