@@ -175,7 +175,7 @@ def parse_series_lines(raw_lines: List[str], path: Path) -> List[SeriesEntry]:
                 raise F5QuiltError(located(path, no, f"unknown patch option {opt!r}"))
         if entry.name in seen:
             raise F5QuiltError(located(path, no, f"patch {entry.name} listed twice (first at line {seen[entry.name]})"))
-        if entry.name.startswith("/") or ".." in entry.name.split("/"):
+        if entry.name.startswith("/") or (".." in entry.name and ".." in entry.name.split("/")):
             raise F5QuiltError(located(path, no, f"patch name {entry.name} leaves the patches directory"))
         seen[entry.name] = no
         entries.append(entry)

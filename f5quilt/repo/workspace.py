@@ -285,9 +285,13 @@ class Workspace:
         """The recorded pin's fields, or None (no record, another tree path, unreadable)."""
         if self.settings.settings_file is None:
             return None
-        import json  # here, not at the top: quilt mode's queries never read a pin
         try:
-            data = json.loads(self.tree_pin_file.read_bytes())
+            raw = self.tree_pin_file.read_bytes()
+        except OSError:
+            return None
+        import json  # here, not at the top: a query where no pin was recorded reads none
+        try:
+            data = json.loads(raw)
             pin = data["pin"]
             rel = os.path.relpath(self.tree, self.settings.settings_file.parent)
             if data.get("tree") != rel or not isinstance(pin, dict):
