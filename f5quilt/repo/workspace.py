@@ -228,11 +228,20 @@ class Workspace:
                              f"({os.path.join(self.settings.patches_display, rel)})")
         return rel
 
+    def inside(self, rel: str) -> Path:
+        """``check_inside(self.tree, rel)``, the tree's own real path worked out once a command
+        (a push or pop checks every file it reads and writes, each one an lstat per folder of
+        the tree's path); every folder below the tree is still looked at each time."""
+        real = self.memo.get("real tree")
+        if real is None:
+            real = self.memo["real tree"] = os.path.realpath(self.tree)
+        return check_inside(self.tree, rel, real_root=real)
+
     def read_tree(self, rel: str) -> Optional[bytes]:
         """A tree file's bytes (None: absent). What the command first read of each file is
         remembered: the transaction refuses to replace a file that changed since (an editor
         saved it while the command ran), so that save never ends up only in the log."""
-        path = check_inside(self.tree, safe_relpath(rel))
+        path = self.inside(safe_relpath(rel))
         data, stamp = read_stamped(path)
         self.observed.setdefault(os.path.abspath(path), stamp)
         return data
