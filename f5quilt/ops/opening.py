@@ -89,12 +89,15 @@ def open_workspace(command: Optional[str], *, lock: Callable[[Path], None], argv
                     repaired if isinstance(repaired, Quarantined) else
                     f"Rolled back an interrupted `f5quilt {repaired}`: everything is as it was before it")
     quilt_series_check(settings, command)
+    if repair:
+        places = Workspace.unread(settings)
+        if unsettled(places.state_dir):
+            # rolled back before the series or .pc/ is read: the killed command may have left
+            # one of them cut short (.pc's files are written in place, as quilt does).
+            # Imported only then: pushpop brings the engine, which a query does not need
+            from f5quilt.ops.pushpop import recover
+            recover(places, errors_reporter())
     ws = Workspace.open(settings, records)
-    if repair and unsettled(ws.state_dir):
-        # imported only then: pushpop brings the engine, which a query does not need
-        from f5quilt.ops.pushpop import recover
-        recover(ws, errors_reporter())
-        ws = Workspace.open(ws.settings, records)
     ws.command_line = " ".join(argv)
     quilt_consistency_check(ws, command)
     if stale_tree != "ignore":

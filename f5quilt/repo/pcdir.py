@@ -74,8 +74,7 @@ class AppliedStack:
         per-patch records (sums, conflicts, files that existed empty), which those never read:
         reading them cost a query on a long series most of its time. Each is still validated
         whenever it is read (``read_sums``, ``conflicts``, ``existed_empty``)."""
-        if os.path.lexists(self.pc) and (self.pc.is_symlink() or not self.pc.is_dir()):
-            raise StateError(f"{self.pc}: is not a directory")
+        self.check_folder()
         applied = self.applied()
         if not records:
             return
@@ -87,6 +86,12 @@ class AppliedStack:
             for name in applied if present else ():
                 if name in present:
                     check(name)
+
+    def check_folder(self) -> None:
+        """``.pc`` is a directory of its own, not a symlink (nor a file): checked before a
+        rollback writes in it, and by ``validate``."""
+        if os.path.lexists(self.pc) and (self.pc.is_symlink() or not self.pc.is_dir()):
+            raise StateError(f"{self.pc}: is not a directory")
 
     def _entries(self, sub: str) -> Set[str]:
         """The patch names with an entry (a file, or anything else) in ``.f5quilt/SUB/``."""

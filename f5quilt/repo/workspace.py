@@ -50,6 +50,15 @@ class Workspace:
         stack.validate(records)
         return cls(settings, stack, load_series(settings.series))
 
+    @classmethod
+    def unread(cls, settings: Settings) -> "Workspace":
+        """The workspace's places without its state read (no series, no applied patches), for
+        rolling back what a killed command left before anything of it is parsed: a file that
+        command was writing may be cut short until then. ``.pc`` is checked to be a folder."""
+        stack = AppliedStack(settings.tree, settings.pc_name)
+        stack.check_folder()
+        return cls(settings, stack, Series(settings.series))
+
     # -- the transaction layer -------------------------------------------
     @property
     def state_dir(self) -> Path:
