@@ -110,7 +110,8 @@ def main() -> int:
     args = ap.parse_args()
     trees = fetch(args.cache.resolve())
     where = subprocess.run([sys.executable, "-c", "import f5quilt; print(f5quilt.__file__)"], capture_output=True,
-                           text=True, check=True, env=dict(os.environ, PYTHONPATH=str(args.code.resolve()))).stdout
+                           text=True, check=True, env=dict(os.environ, PYTHONPATH=str(args.code.resolve())),
+                           cwd=trees).stdout  # not this checkout's folder: `python -c` looks there first
     print(f"f5quilt from {where.strip()}")
     pkgs = sorted(trees / name for name in (args.package or BENCHMARKED))
     print(f"{'package':10} {'patches':>7} {'quilt s':>8} {'f5quilt s':>9} {'ratio':>6}  identical")

@@ -70,7 +70,7 @@ def main() -> int:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     f5 = [sys.executable, "-m", "f5quilt"]
     where = subprocess.run([sys.executable, "-c", "import f5quilt; print(f5quilt.__file__)"], env=env,
-                           capture_output=True, text=True, check=True).stdout.strip()
+                           capture_output=True, text=True, check=True, cwd=tempfile.gettempdir()).stdout.strip()
     print(f"f5quilt from {where}")
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from f5quilt.repo.transaction import Roots, Transaction
 
 from helpers import ROOT, make_series, numbered, upper_hunk, write_tree
@@ -66,35 +68,36 @@ def test_tree_files_and_moved_in_inodes_are_replaced(tmp_path: Path) -> None:
     assert other.read_bytes() == b"other\n" and not f.exists() and not t.exists()
 
 
-def test_a_kill_inside_a_rewrite_is_rolled_back_before_pc_is_read(tmp_path: Path) -> None:
-    """Killed just after applied-patches was emptied for a write in place (the last patch of
-    push -a), the next command reads no cut-short .pc/: it rolls the push back first."""
+@pytest.mark.kill
+def test_a_pop_killed_anywhere_is_rolled_back(tmp_path: Path) -> None:
+    """pop -a of three patches writes applied-patches in place once (p1 after p2 went): killed
+    before any of its file-system changes, the next command rolls it back exactly."""
     t = tmp_path / "t"
     write_tree(t, {"f.txt": numbered(12)})
     make_series(t, {f"p{i}.diff": upper_hunk("f.txt", 3 * i) for i in (1, 2, 3)})
     env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
-    before = {p.relative_to(t).as_posix(): p.read_bytes() for p in t.rglob("*") if p.is_file()}
+    subprocess.run([sys.executable, "-m", "f5quilt", "push", "-a"], cwd=t, check=True, capture_output=True, env=env)
+
+    def files(root: Path) -> dict:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+                and not p.relative_to(root).as_posix().startswith(".pc/.f5quilt/")}
+    before = files(t)
     ref = tmp_path / "ref"
     subprocess.run(["cp", "-a", str(t), str(ref)], check=True)
-    subprocess.run([sys.executable, "-m", "f5quilt", "push", "-a"], cwd=ref, check=True, capture_output=True,
+    subprocess.run([sys.executable, "-m", "f5quilt", "pop", "-a"], cwd=ref, check=True, capture_output=True,
                    env=dict(env, F5QUILT_TICKS_FILE=str(tmp_path / "ticks")))
     total = int((tmp_path / "ticks").read_text())
-    for n in range(total, 0, -1):  # the last point where applied-patches is left empty
+    assert total > 20
+    for n in range(1, total + 1):
         k = tmp_path / f"k{n}"
         subprocess.run(["cp", "-a", str(t), str(k)], check=True)
-        r = subprocess.run([sys.executable, "-m", "f5quilt", "push", "-a"], cwd=k, capture_output=True,
+        r = subprocess.run([sys.executable, "-m", "f5quilt", "pop", "-a"], cwd=k, capture_output=True,
                            env=dict(env, F5QUILT_KILL_AT=str(n)))
-        assert r.returncode == -9
-        pc = k / ".pc" / "applied-patches"
-        if pc.exists() and pc.read_bytes() == b"":
-            break
-    else:
-        raise AssertionError("no kill point left applied-patches empty: nothing was written in place")
-    r = subprocess.run([sys.executable, "-m", "f5quilt", "applied"], cwd=k, env=env, capture_output=True, text=True)
-    assert "Rolled back an interrupted" in r.stderr and r.returncode == 1, r.stderr  # quilt: none applied
-    after = {p.relative_to(k).as_posix(): p.read_bytes() for p in k.rglob("*") if p.is_file()
-             and not p.relative_to(k).as_posix().startswith(".pc/.f5quilt/")}
-    assert after == before
+        assert r.returncode == -9, n
+        r = subprocess.run([sys.executable, "-m", "f5quilt", "applied"], cwd=k, env=env, capture_output=True,
+                           text=True)
+        assert r.stdout == "patches/p1.diff\npatches/p2.diff\npatches/p3.diff\n", (n, r.stderr)
+        assert files(k) == before, n
 
 
 def test_a_cut_short_record_is_rolled_back_not_refused(tmp_path: Path) -> None:

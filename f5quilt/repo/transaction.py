@@ -343,11 +343,14 @@ class Transaction:
             st = os.fstat(fd)
             if st.st_ino != self._made[key] or st.st_nlink != 1 or not stat.S_ISREG(st.st_mode):
                 return False
-            os.ftruncate(fd, 0)
-            _tick()  # a kill here leaves the file empty: the rollback puts the before-image back
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            # over the old bytes, then cut to length: applied-patches only grows by a line (push)
+            # or loses its last (pop), so its blocks are neither freed nor allocated again
+            view, done = memoryview(data), 0
+            while done < len(data):
+                done += os.pwrite(fd, view[done:], done)
+            if st.st_size > len(data):
+                _tick()  # a kill here leaves the old bytes' tail: the rollback puts the before-image back
+                os.ftruncate(fd, len(data))
             if stat.S_IMODE(st.st_mode) != mode:
                 os.fchmod(fd, mode)
         finally:
