@@ -6,7 +6,13 @@ then for each: copies the pristine tree twice, times GNU quilt and f5quilt
 doing push -a then pop -a, checks both leave identical files after the push
 and after the pop, and prints the time ratio f5quilt/quilt (target <= 0.2).
 The timed set is the four long series (BENCHMARKED); --package PKG (repeatable)
-times others of the fetched set (PACKAGES) instead.
+times others of the fetched set (PACKAGES) instead. Each package's figure is its
+best of --runs; the last line gives each run's total ratio (the spread).
+
+Both tools read no quiltrc (`--quiltrc=/dev/null`: Debian's /etc/quilt.quiltrc
+would otherwise be sourced by f5quilt on each command and not by quilt), and
+f5quilt runs this checkout's code with Python's bytecode cache on
+(PYTHONDONTWRITEBYTECODE dropped: compiling would be timed otherwise).
 
     python benchmarks/push_pop_vs_quilt.py [--cache .cache] [--runs 1] [--package PKG ...]
 """
@@ -75,14 +81,15 @@ def timed(cmd: List[str], cwd: Path, env: Dict[str, str]) -> float:
     return dt
 
 
-def run_one(src: Path, work: Path) -> Tuple[float, float, float, float, bool]:
-    env = dict(os.environ, QUILT_PATCHES="debian/patches", PYTHONPATH=str(ROOT))
+def run_one(src: Path, work: Path, code: Path = ROOT) -> Tuple[float, float, float, float, bool]:
+    env = dict(os.environ, QUILT_PATCHES="debian/patches", PYTHONPATH=str(code))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     q, f = work / "quilt", work / "f5quilt"
     for d in (q, f):
         shutil.rmtree(d, ignore_errors=True)
         shutil.copytree(src, d, symlinks=True)
     quilt = ["quilt", "--quiltrc=/dev/null"]
-    f5 = [sys.executable, "-m", "f5quilt"]
+    f5 = [sys.executable, "-m", "f5quilt", "--quiltrc=/dev/null"]
     qpush = timed(quilt + ["push", "-a", "-q"], q, env)
     fpush = timed(f5 + ["push", "-a", "-q"], f, env)
     same = files(q) == files(f)
@@ -98,31 +105,39 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--package", action="append", choices=PACKAGES,
                     help="time this package instead of the default set (repeatable)")
+    ap.add_argument("--code", type=Path, default=ROOT,
+                    help="the f5quilt checkout to time (default this one): compare two in alternate runs")
     args = ap.parse_args()
     trees = fetch(args.cache.resolve())
+    where = subprocess.run([sys.executable, "-c", "import f5quilt; print(f5quilt.__file__)"], capture_output=True,
+                           text=True, check=True, env=dict(os.environ, PYTHONPATH=str(args.code.resolve())),
+                           cwd=trees).stdout  # not this checkout's folder: `python -c` looks there first
+    print(f"f5quilt from {where.strip()}")
     pkgs = sorted(trees / name for name in (args.package or BENCHMARKED))
     print(f"{'package':10} {'patches':>7} {'quilt s':>8} {'f5quilt s':>9} {'ratio':>6}  identical")
     tq = tf = 0.0
     total_patches = 0
     ok = True
+    per_run: List[Tuple[float, float]] = [(0.0, 0.0)] * args.runs
     with tempfile.TemporaryDirectory() as tmp:
+        results: Dict[str, List[Tuple[float, float, bool]]] = {pkg.name: [] for pkg in pkgs}
+        for run in range(args.runs):  # a run goes over every package: a load that comes and goes falls on all
+            for pkg in pkgs:
+                qpush, qpop, fpush, fpop, same = run_one(pkg, Path(tmp), args.code.resolve())
+                results[pkg.name].append((qpush + qpop, fpush + fpop, same))
+                rq, rf = per_run[run]
+                per_run[run] = (rq + qpush + qpop, rf + fpush + fpop)
         for pkg in pkgs:
             series = (pkg / "debian/patches/series").read_text().split("\n")
             n = sum(1 for s in series if s.strip() and not s.startswith("#"))
-            best = None
-            for _ in range(args.runs):
-                qpush, qpop, fpush, fpop, same = run_one(pkg, Path(tmp))
-                q, f = qpush + qpop, fpush + fpop
-                if best is None or f / q < best[1] / best[0]:
-                    best = (q, f, same)
-            assert best is not None
-            q, f, same = best
-            ok = ok and same
+            q, f, same = min(results[pkg.name], key=lambda r: r[1] / r[0])
+            ok = ok and all(r[2] for r in results[pkg.name])
             tq += q
             tf += f
             total_patches += n
             print(f"{pkg.name:10} {n:7d} {q:8.2f} {f:9.2f} {f / q:6.3f}  {'yes' if same else 'NO'}")
     print(f"{'total':10} {total_patches:7d} {tq:8.2f} {tf:9.2f} {tf / tq:6.3f}  {'yes' if ok else 'NO'}")
+    print("each run's total ratio: " + " ".join(f"{f / q:.3f}" for q, f in per_run))
     print(f"f5quilt/quilt time ratio for push -a + pop -a: {tf / tq:.3f} (target <= 0.2)")
     return 0 if ok else 1
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Optional, Tuple, Union
 
@@ -21,6 +20,7 @@ def atomic_write(path: Path, data: bytes, mode: Optional[int] = None) -> None:
     (plus, at worst, a stray ``.f5quilt-tmp`` file), never a torn file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # here, not at the top: a query writes nothing
     fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=TMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -90,11 +90,15 @@ def safe_user_name(root: Path, name: str, what: str) -> str:
     return rel
 
 
-def check_inside(root: Path, rel: str, patch: str = "") -> Path:
-    """The absolute path of ``rel`` under ``root``; refuse symlinks leading out."""
+def check_inside(root: Path, rel: str, patch: str = "", real_root: Optional[str] = None) -> Path:
+    """The absolute path of ``rel`` under ``root``; refuse symlinks leading out. ``real_root``:
+    ``os.path.realpath(root)`` when the caller worked it out already (``Workspace.inside``)."""
     target = root / rel
-    real_root = os.path.realpath(root)
-    parent = os.path.realpath(target.parent)
+    if real_root is None:
+        real_root = os.path.realpath(root)
+        parent = os.path.realpath(target.parent)
+    else:
+        parent = _real_below(real_root, rel) or os.path.realpath(target.parent)
     if parent != real_root and not parent.startswith(real_root + os.sep):
         where = f"{patch}: " if patch else ""
         raise UnsafePath(f"{where}refusing path {rel!r}: a symlink leads out of the tree")
@@ -102,6 +106,25 @@ def check_inside(root: Path, rel: str, patch: str = "") -> Path:
         where = f"{patch}: " if patch else ""
         raise UnsafePath(f"{where}refusing path {rel!r}: it is a symlink")
     return target
+
+
+def _real_below(real_root: str, rel: str) -> Optional[str]:
+    """The real path of ``rel``'s folder under ``real_root`` when none of its folders is a
+    symlink (one lstat each, what ``realpath`` would do below the root without redoing the
+    root's own folders); None when one is, or ``rel`` is not plain: ``realpath`` decides."""
+    parts = rel.split("/")[:-1]
+    path = real_root
+    for i, part in enumerate(parts):
+        if part in ("", ".", ".."):
+            return None
+        path = path + os.sep + part
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:  # not there (yet): nothing below it can be a symlink
+            return os.sep.join([path, *parts[i + 1:]]) if all(p not in ("", ".", "..") for p in parts[i + 1:]) else None
+        if stat.S_ISLNK(mode):
+            return None
+    return path
 
 
 Stamp = Tuple[int, int, int]  # inode, size, mtime in ns: what another program's save changes

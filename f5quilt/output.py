@@ -87,3 +87,41 @@ class Reporter:
 
     def error(self, text: str) -> None:
         self.err.write(self._paint(text, "red") + "\n")
+
+
+def guarded(run: Callable[[], int]) -> int:
+    """The one error boundary (the command line's and the shell-prompt fast path's): a user
+    error is its detail lines and one line on stderr, red on a terminal, with its exit code; an
+    error of the operating system one line; a bug a report with the trace (exit 4)."""
+    from f5quilt.errors import EXIT_BUG, EXIT_INTERRUPTED, F5QuiltError
+
+    def shown() -> Reporter:
+        return Reporter(NORMAL, out=sys.stderr, err=sys.stderr)
+
+    try:
+        return run()
+    except F5QuiltError as exc:
+        sys.stdout.flush()  # what the command printed comes before its error, as in quilt
+        reporter = shown()
+        for line in exc.detail.splitlines():  # what the error is about, one line each (files...)
+            reporter.error(line)
+        reporter.error(exc.message)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 1
+    except OSError as exc:
+        # the operating system said no (ENOSPC, EACCES, EROFS, ENAMETOOLONG...) outside a
+        # transaction, or after one rolled back: one line, never a trace
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        shown().error(f"{where}{exc.strerror or exc}")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted\n")
+        return EXIT_INTERRUPTED
+    except Exception:  # noqa: BLE001 - the boundary for bugs
+        import traceback
+        from f5quilt import __version__
+        sys.stderr.write(f"f5quilt {__version__} (python {sys.version.split()[0]}): internal error, "
+                         "please report this with the trace below\n")
+        traceback.print_exc()
+        return EXIT_BUG

@@ -9,13 +9,17 @@ Standard input is closed unless ``input`` is given or ``stdin`` says otherwise.
 from __future__ import annotations
 
 import os
-import subprocess
-from typing import IO, Any, Collection, Mapping, Optional, Sequence, Union
+from typing import IO, TYPE_CHECKING, Any, Collection, Mapping, Optional, Sequence, Tuple, Union
 
 from f5quilt.errors import F5QuiltError
 
-PIPE = subprocess.PIPE
-DEVNULL = subprocess.DEVNULL
+if TYPE_CHECKING:
+    import subprocess
+
+# subprocess's values (imported where a program runs: quilt mode's quiltrc, read by every
+# command, the shell-prompt queries included, goes through ``capture`` without it)
+PIPE = -1
+DEVNULL = -3
 INHERIT = None  # stdin/stdout/stderr as f5quilt's own
 Stream = Union[None, int, IO[Any]]
 # git's words, whatever the user's locale (as GitPython ran it): messages are parsed and shown
@@ -43,6 +47,7 @@ def run(argv: Sequence[str], *, cwd: Union[str, "os.PathLike[str]", None] = None
     otherwise (``INHERIT``: f5quilt's own). ``env`` adds to (or overrides) the environment.
     ``what`` names the program in errors (default ``argv[0]``); ``missing`` replaces the
     message when it cannot be started."""
+    import subprocess
     name = what or argv[0]
     try:
         result = subprocess.run(list(argv), cwd=cwd, input=input, stdin=None if input is not None else stdin,
@@ -60,3 +65,51 @@ def run(argv: Sequence[str], *, cwd: Union[str, "os.PathLike[str]", None] = None
         said = last_line(result.stderr) if stderr == PIPE else ""
         raise F5QuiltError(f"{name}: {said}" if said else f"{name} failed (exit status {result.returncode})")
     return result
+
+
+def capture(argv: Sequence[str], env: Mapping[str, str]) -> Tuple[int, bytes, bytes]:
+    """Run ``argv[0]`` (found on PATH) with exactly ``env``, stdin closed, and return its exit
+    status, stdout and stderr: what ``run(argv, env=env, ok=None)`` gives, without importing
+    subprocess (several milliseconds of start-up). For quilt mode's quiltrc, which every command
+    reads before it does anything (repo/quiltrc.py). A program that cannot start is
+    ``ProgramMissing``."""
+    import select
+    import signal
+
+    out_r, out_w = os.pipe()  # not inherited: the child gets them only as its 1 and 2
+    err_r, err_w = os.pipe()
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        pid = os.posix_spawnp(argv[0], list(argv), dict(env), file_actions=[
+            (os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)],
+            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))  # what Python ignores, as subprocess restores
+    except FileNotFoundError as exc:
+        for fd in (out_r, err_r):
+            os.close(fd)
+        raise ProgramMissing(f"{argv[0]}: command not found") from exc
+    except OSError as exc:
+        for fd in (out_r, err_r):
+            os.close(fd)
+        raise ProgramMissing(f"{argv[0]}: {exc.strerror or exc}") from exc
+    finally:
+        for fd in (null, out_w, err_w):
+            os.close(fd)
+    chunks: dict = {out_r: [], err_r: []}  # type: ignore[type-arg]
+    poller = select.poll()
+    for fd in chunks:
+        poller.register(fd, select.POLLIN)
+    open_fds = set(chunks)
+    try:
+        while open_fds:  # both read as they come: a chatty stderr cannot stall stdout
+            for fd, _event in poller.poll():
+                data = os.read(fd, 65536)
+                if data:
+                    chunks[fd].append(data)
+                else:
+                    poller.unregister(fd)
+                    open_fds.discard(fd)
+    finally:
+        for fd in chunks:
+            os.close(fd)
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks[out_r]), b"".join(chunks[err_r])

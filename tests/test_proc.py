@@ -2,6 +2,7 @@
 no module runs subprocess (or GitPython's command runner) itself."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -119,3 +120,21 @@ def test_f5quilt_never_moves_its_own_current_directory() -> None:
     offenders = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "f5quilt").rglob("*.py"))
                  for n, line in enumerate(path.read_text().splitlines(), 1) if "os.chdir(" in line]
     assert offenders == []
+
+
+def test_capture_is_run_without_subprocess() -> None:
+    """proc.capture (quilt mode's quiltrc, read by every command): the exit status and both
+    streams whole, however much each says; SIGPIPE as a shell expects it (Python ignores it);
+    a missing program one line."""
+    env = dict(os.environ)
+    code, out, err = proc.capture(["bash", "-c", "echo out; echo err >&2; exit 3"], env)
+    assert (code, out, err) == (3, b"out\n", b"err\n")
+    code, out, err = proc.capture(["bash", "-c", "head -c 300000 /dev/zero >&2; head -c 200000 /dev/zero"], env)
+    assert (code, len(out), len(err)) == (0, 200000, 300000)
+    code, out, err = proc.capture(["bash", "-c", "yes | head -n 1"], env)  # yes ends by SIGPIPE, silently
+    assert (code, out, err) == (0, b"y\n", b"")
+    code, out, _ = proc.capture(["bash", "-c", "read -r x; echo \"[$x]\"; echo $F5Q_ONLY"], {"F5Q_ONLY": "1"})
+    assert out == b"[]\n1\n"  # stdin closed; exactly the environment given
+    with pytest.raises(proc.ProgramMissing) as info:
+        proc.capture(["f5quilt-no-such-program"], env)
+    assert info.value.message == "f5quilt-no-such-program: command not found"

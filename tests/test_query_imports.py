@@ -1,5 +1,7 @@
 """The queries people put in a shell prompt (applied, top, series) start fast: they import
-neither the engine, the transaction layer, the patch parser (unidiff) nor GitPython."""
+neither the engine, the transaction layer, the patch parser (unidiff), GitPython nor click
+(f5quilt/fastpath.py answers them); and the fast path answers every case exactly as the
+click command line does (stdout, stderr, exit code, colour, the lock)."""
 from __future__ import annotations
 
 import os
@@ -9,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, Runner, make_series, numbered, upper_hunk, write_tree
+from helpers import ROOT, Runner, make_series, numbered, snapshot, upper_hunk, write_tree
 
-HEAVY = ("f5quilt.engine", "f5quilt.repo.transaction", "f5quilt.model.patch", "unidiff", "git")
+HEAVY = ("f5quilt.engine", "f5quilt.repo.transaction", "f5quilt.model.patch", "unidiff", "git", "click")
 
 
 def imported(cwd: Path, *args: str) -> set[str]:
@@ -36,3 +38,206 @@ def test_queries_import_no_engine(tmp_path: Path, run: Runner, settings: bool, q
     assert "f5quilt.repo.workspace" in modules  # the check reads what the query imported
     heavy = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
     assert heavy == [], f"{' '.join(query)} imported {heavy}"
+
+
+# -- the shell-prompt fast path (f5quilt/fastpath.py) against the click command line ----------
+
+# each command runs twice: through the fast path (python -m f5quilt's entry, which records
+# whether click got imported) and through click's command line (f5quilt.cli.main)
+FAST = ("import os, sys\nfrom f5quilt.fastpath import main\nrc = main()\n"
+        "open(os.environ['F5Q_MARK'], 'w').write('click' if 'click' in sys.modules else 'fast')\nsys.exit(rc)\n")
+CLICK = "import sys\nfrom f5quilt.cli import main\nsys.exit(main())\n"
+
+YAML_UPSTREAMS = """\
+upstreams:
+  alpha:
+    tree: third_party/alpha
+  beta:
+    tree: third_party/beta
+    patches: beta-patches
+"""
+QUILTRC_SERIES_V = 'QUILT_SERIES_ARGS="-v"\nQUILT_PATCHES=patches\n'
+
+
+def _quilt_tree(root: Path, applied: int = 2) -> Path:
+    write_tree(root, {"f.txt": numbered(12), "sub/x.txt": "x\n"})
+    make_series(root, {"p1.diff": upper_hunk("f.txt", 3), "p2.diff": upper_hunk("f.txt", 6),
+                       "p3.diff": upper_hunk("f.txt", 9)})
+    if applied:
+        r = subprocess.run([sys.executable, "-m", "f5quilt", "push", str(applied)], cwd=root,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    return root
+
+
+def _setup(kind: str, tmp: Path) -> Path:
+    """A tree of ``kind``; the folder the command runs in."""
+    t = tmp / "t"
+    if kind == "quilt":
+        return _quilt_tree(t)
+    if kind == "quilt-none-applied":
+        return _quilt_tree(t, applied=0)
+    if kind == "quilt-all-applied":
+        return _quilt_tree(t, applied=3)
+    if kind == "quilt-subfolder":
+        return _quilt_tree(t) / "sub"
+    if kind == "quilt-empty-series":
+        (t / "patches").mkdir(parents=True)
+        (t / "patches" / "series").write_text("")
+        return t
+    if kind == "quilt-no-series":
+        t.mkdir(parents=True)
+        (t / "f.txt").write_text("x\n")
+        return t
+    if kind == "quilt-altered-series":
+        _quilt_tree(t)
+        (t / "patches" / "series").write_text("p2.diff\np1.diff\np3.diff\n")
+        return t
+    if kind == "quilt-bad-state":  # an unsafe name in applied-patches
+        _quilt_tree(t)
+        (t / ".pc" / "applied-patches").write_text("p1.diff\n../evil\n")
+        return t
+    if kind == "quilt-quiltrc":
+        _quilt_tree(t)
+        (tmp / "quiltrc").write_text(QUILTRC_SERIES_V)
+        return t
+    if kind == "quilt-bad-quiltrc":
+        _quilt_tree(t)
+        (tmp / "quiltrc").write_text("if then\n")
+        return t
+    if kind == "f5quilt":
+        _quilt_tree(t, applied=0)
+        (t / "f5quilt.yaml").write_text("tree: .\n")
+        r = subprocess.run([sys.executable, "-m", "f5quilt", "push"], cwd=t,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return t
+    if kind == "f5quilt-bad-settings":
+        _quilt_tree(t, applied=0)
+        (t / "f5quilt.yaml").write_text("tree: .\nfuzz: true\n")
+        return t
+    if kind == "f5quilt-upstreams":
+        t.mkdir(parents=True)
+        (t / "f5quilt.yaml").write_text(YAML_UPSTREAMS)
+        _quilt_tree(t / "third_party" / "alpha", applied=0)
+        (t / "third_party" / "alpha" / "patches").rename(t / "patches")
+        (t / "patches").mkdir(exist_ok=True)
+        (t / "patches").rename(t / "alpha-patches")
+        (t / "patches").mkdir()
+        (t / "alpha-patches").rename(t / "patches" / "alpha")
+        pc = t / "third_party" / "alpha" / ".pc"
+        pc.mkdir()
+        (pc / "applied-patches").write_text("p1.diff\n")
+        write_tree(t, {"third_party/beta/b.txt": "b\n", "beta-patches/series": "b1.diff\n",
+                       "beta-patches/b1.diff": upper_hunk("b.txt", 1)})
+        return t
+    raise AssertionError(kind)
+
+
+CASES = [
+    # (tree, arguments, whether the fast path answers)
+    ("quilt", "applied", True), ("quilt", "top", True), ("quilt", "series", True),
+    ("quilt", "series -v", True), ("quilt", "series --verbose --json", True),
+    ("quilt", "applied --json", True), ("quilt", "top --json -q", True), ("quilt", "top -v", True),
+    ("quilt", "applied -q p1.diff", True), ("quilt", "applied patches/p1", True),
+    ("quilt", "applied p3.diff", True), ("quilt", "applied nothere", True),
+    ("quilt", "series --color", True), ("quilt", "series --color=always -v", True),
+    ("quilt", "--quiltrc - series", True), ("quilt", "--quiltrc=- top", True),
+    ("quilt", "-u alpha top", True),
+    ("quilt-none-applied", "top", True), ("quilt-none-applied", "applied", True),
+    ("quilt-none-applied", "top --json", True), ("quilt-none-applied", "series -v", True),
+    ("quilt-all-applied", "series -v", True),
+    ("quilt-subfolder", "applied", True), ("quilt-subfolder", "top", True), ("quilt-subfolder", "series -v", True),
+    ("quilt-subfolder", "applied ../patches/p1.diff", True),
+    ("quilt-empty-series", "top", True), ("quilt-empty-series", "applied", True),
+    ("quilt-empty-series", "series", True), ("quilt-empty-series", "series --json", True),
+    ("quilt-no-series", "top", True), ("quilt-no-series", "series", True), ("quilt-no-series", "applied", True),
+    ("quilt-altered-series", "top", True), ("quilt-altered-series", "series", True),
+    ("quilt-bad-state", "applied", True),
+    ("quilt-quiltrc", "series", True), ("quilt-quiltrc", "top", True),
+    ("quilt-bad-quiltrc", "top", True),
+    ("f5quilt", "applied", True), ("f5quilt", "top", True), ("f5quilt", "series -v", True),
+    ("f5quilt", "applied --json", True), ("f5quilt", "-u nosuch top", True), ("f5quilt", "-u t top", True),
+    ("f5quilt-bad-settings", "series", True), ("f5quilt-bad-settings", "top", True),
+    ("f5quilt-upstreams", "top", True), ("f5quilt-upstreams", "-u alpha applied", True),
+    ("f5quilt-upstreams", "--upstream alpha series -v", True),
+    ("f5quilt-upstreams", "--upstream=beta series", True), ("f5quilt-upstreams", "-u beta top", True),
+    ("f5quilt-upstreams", "-u gamma top", True),
+    # what the fast path leaves to click, which must then answer exactly as before
+    ("quilt", "top -qv", False), ("quilt", "applied p1.diff p2.diff", False), ("quilt", "top --help", False),
+    ("quilt", "series --color never", False), ("quilt", "-ualpha top", False), ("quilt", "applied -- p1.diff", False),
+    ("quilt", "--version", False), ("quilt", "unapplied", False), ("quilt", "top --jso", False),
+]
+
+
+def _run(code: str, cwd: Path, args: list, env: dict) -> "subprocess.CompletedProcess[bytes]":
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, timeout=120)
+
+
+@pytest.mark.parametrize("kind,args,fast", CASES, ids=[f"{k}:{a}" for k, a, _ in CASES])
+def test_fast_path_answers_as_click_does(tmp_path: Path, kind: str, args: str, fast: bool) -> None:
+    cwd = _setup(kind, tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1", F5Q_MARK=str(tmp_path / "mark"))
+    if kind in ("quilt-quiltrc", "quilt-bad-quiltrc"):
+        env["QUILTRC"] = str(tmp_path / "quiltrc")
+    before = snapshot(tmp_path / "t")
+    by_click = _run(CLICK, cwd, args.split(), env)
+    by_fast = _run(FAST, cwd, args.split(), env)
+    assert (by_fast.returncode, by_fast.stdout, by_fast.stderr) == \
+        (by_click.returncode, by_click.stdout, by_click.stderr)
+    assert (tmp_path / "mark").read_text() == ("fast" if fast else "click")
+    assert b"Traceback" not in by_click.stderr
+    assert snapshot(tmp_path / "t") == before  # a query writes nothing
+
+
+def test_fast_path_cases_cover_what_they_claim(tmp_path: Path) -> None:
+    """The cases above reach the outcomes they are there for (not all one answer)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1", F5Q_MARK=str(tmp_path / "mark"))
+    seen = {}
+    for kind, args in [("quilt-none-applied", "applied"), ("quilt-no-series", "top"),
+                       ("f5quilt-bad-settings", "top"), ("f5quilt-upstreams", "top"),
+                       ("quilt-altered-series", "top"), ("quilt-subfolder", "top"), ("quilt-bad-state", "applied")]:
+        r = _run(FAST, _setup(kind, tmp_path / kind), args.split(), env)
+        seen[kind] = (r.returncode, r.stdout.decode(), r.stderr.decode())
+    assert seen["quilt-none-applied"] == (1, "", "No patches applied\n")
+    assert seen["quilt-no-series"] == (1, "", "No series file found\n")
+    assert seen["f5quilt-bad-settings"][0] == 1 and "fuzz must be" in seen["f5quilt-bad-settings"][2]
+    assert seen["f5quilt-upstreams"][0] == 1 and "several upstreams (alpha, beta)" in seen["f5quilt-upstreams"][2]
+    assert seen["quilt-altered-series"][0] == 1 and "no longer matches" in seen["quilt-altered-series"][2]
+    assert seen["quilt-subfolder"] == (0, "../patches/p2.diff\n", "")
+    assert seen["quilt-bad-state"][0] == 1 and "unsafe patch name" in seen["quilt-bad-state"][2]
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["terminal", "NO_COLOR"])
+def test_fast_path_colours_an_error_on_a_terminal_as_click_does(tmp_path: Path, no_color: bool) -> None:
+    import pty
+    cwd = _setup("quilt-none-applied", tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TERM="xterm", F5Q_MARK=str(tmp_path / "mark"))
+    env.pop("NO_COLOR", None)
+    if no_color:
+        env["NO_COLOR"] = "1"
+    got = []
+    for code in (CLICK, FAST):
+        main_fd, tty_fd = pty.openpty()
+        r = subprocess.run([sys.executable, "-c", code, "top"], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                           stderr=tty_fd, timeout=120)
+        os.close(tty_fd)
+        err = os.read(main_fd, 4096)
+        os.close(main_fd)
+        got.append((r.returncode, r.stdout, err))
+    assert got[0] == got[1]
+    assert (b"\033[31m" in got[1][2]) is not no_color and b"No patches applied" in got[1][2]
+
+
+def test_fast_path_refuses_while_another_command_holds_the_lock(tmp_path: Path) -> None:
+    import fcntl
+    cwd = _setup("quilt", tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1", F5Q_MARK=str(tmp_path / "mark"))
+    fd = os.open(cwd, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        by_click, by_fast = (_run(code, cwd, ["top"], env) for code in (CLICK, FAST))
+    finally:
+        os.close(fd)
+    assert by_fast.returncode == by_click.returncode == 1
+    assert by_fast.stderr == by_click.stderr and b"another f5quilt command is working on" in by_fast.stderr

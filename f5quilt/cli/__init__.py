@@ -6,12 +6,12 @@ Exit codes: 0 ok; 1 error; 2 nothing to do (quilt) or usage error;
 from __future__ import annotations
 
 import sys
-import traceback
 from typing import Any, List, Optional
 
 import click
 
-from f5quilt.errors import EXIT_BUG, EXIT_INTERRUPTED, F5QuiltError
+from f5quilt.errors import EXIT_INTERRUPTED
+from f5quilt.output import guarded
 from .common import Context
 
 EPILOG = ("Exit codes: 0 ok, 1 error, 2 nothing to do, 3 conflicts left in the "
@@ -92,53 +92,28 @@ def _progress_on_a_terminal() -> None:
 def _quilt_mode_argv(argv: List[str]) -> List[str]:
     """Without an f5quilt.yaml: quilt's ``--quiltrc FILE`` before the command, the quiltrc
     read (repo/quiltrc.py), and its ``QUILT_<COMMAND>_ARGS`` put before the command's own."""
-    option: Optional[str] = None
-    rest = list(argv)
-    if rest and rest[0].startswith("--quiltrc"):
-        if rest[0] == "--quiltrc" and len(rest) > 1:
-            option, rest = rest[1], rest[2:]
-        elif rest[0].startswith("--quiltrc="):
-            option, rest = rest[0].split("=", 1)[1], rest[1:]
-    from f5quilt.repo import quiltrc
-    from f5quilt.repo.settings import find_settings_file
-    from pathlib import Path
-    if find_settings_file(Path.cwd().resolve()) is not None:
-        return rest
-    variables = Context.quiltrc = quiltrc.load(option)  # for load_settings: Settings.quiltrc
-    if rest and rest[0] in COMMANDS:
-        rest = [rest[0], *quiltrc.command_args(rest[0], variables), *rest[1:]]
+    from f5quilt.repo.quiltrc import command_line
+    rest, Context.quiltrc = command_line(argv, COMMANDS)  # for load_settings: Settings.quiltrc
     return rest
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """The one error boundary: user errors are one line, bugs a report."""
+    """The command line: user errors are one line, bugs a report (``output.guarded``)."""
     Context.argv = list(sys.argv[1:] if argv is None else argv)
     Context.upstream = None
     Context.quiltrc = None
     _progress_on_a_terminal()
+    return guarded(_run_click)
+
+
+def _run_click() -> int:
+    """The command run by click; click's own exits and usage errors said as click says them
+    (every other error reaches ``output.guarded``)."""
     try:
         argv = _quilt_mode_argv(Context.argv)
         rv: Any = cli.main(args=argv, prog_name="f5quilt", standalone_mode=False)
         return int(rv or 0)
-    except F5QuiltError as exc:
-        sys.stdout.flush()  # what the command printed comes before its error, as in quilt
-        shown = Context.reporter_for_errors()
-        for line in exc.detail.splitlines():  # what the error is about, one line each (files...)
-            shown.error(line)
-        shown.error(exc.message)
-        return exc.exit_code
-    except BrokenPipeError:
-        return 1
-    except OSError as exc:
-        # the operating system said no (ENOSPC, EACCES, EROFS, ENAMETOOLONG...) outside a
-        # transaction, or after one rolled back: one line, never a trace
-        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        Context.reporter_for_errors().error(f"{where}{exc.strerror or exc}")
-        return 1
     except click.exceptions.Abort:
-        sys.stderr.write("Interrupted\n")
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
         sys.stderr.write("Interrupted\n")
         return EXIT_INTERRUPTED
     except click.exceptions.Exit as exc:
@@ -146,11 +121,3 @@ def main(argv: Optional[List[str]] = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except BrokenPipeError:
-        return 1
-    except Exception:  # noqa: BLE001 - the boundary for bugs
-        from .. import __version__
-        sys.stderr.write(f"f5quilt {__version__} (python {sys.version.split()[0]}): internal error, "
-                         "please report this with the trace below\n")
-        traceback.print_exc()
-        return EXIT_BUG

@@ -6,7 +6,8 @@ from typing import Any, List, Optional
 
 import click
 
-from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt.errors import NothingToDo
+from f5quilt.ops import queries
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 from . import cli
@@ -23,14 +24,13 @@ def _json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
-
-
 def _none_applied(ws: Workspace) -> NothingToDo:
     """quilt's applied and previous fail (exit 1) with nothing applied; f5quilt says 2."""
-    from f5quilt.ops.authoring import _none_applied as none_applied
-    return none_applied(ws)
+    return queries.none_applied(ws)
 
 
+# series, applied and top run in ops/queries.py, which the shell-prompt fast path
+# (f5quilt/fastpath.py) also runs for the same command lines parsed without click
 @cli.command()
 @click.option("-v", "--verbose", is_flag=True,
               help="Mark applied patches with = (top) and +, those the selected guards skip with G; "
@@ -39,26 +39,7 @@ def _none_applied(ws: Workspace) -> NothingToDo:
 @color_option("Accepted for quilt (QUILT_SERIES_ARGS); output is plain.")
 def series(verbose: bool, as_json: bool, color: Optional[str]) -> int:
     """List all patches in the series file."""
-    ws = Context.workspace()
-    applied = ws.stack.applied()
-    top = applied[-1] if applied else None
-    if as_json:
-        _json([{"patch": e.name, "applied": e.name in applied, "top": e.name == top,
-                "strip": e.strip, "reverse": e.reverse, "guards": list(e.guards)} for e in ws.series.entries])
-        return 0
-    skipped = {}
-    if verbose and any(e.guards for e in ws.series.entries):
-        from f5quilt.ops.guards import guarded_out
-        skipped = guarded_out(ws, ws.series.names)
-    for entry in ws.series.entries:
-        name = entry.name
-        if verbose:
-            mark = "=" if name == top else ("+" if name in applied else ("G" if name in skipped else " "))
-            guards = "".join(f" #{g}" for g in entry.guards)
-            click.echo(f"{mark} {ws.display(name)}{guards}")
-        else:
-            click.echo(ws.display(name))
-    return 0
+    return queries.series(Context.workspace(records=False), verbose, as_json, click.echo)
 
 
 @cli.command()
@@ -67,20 +48,7 @@ def series(verbose: bool, as_json: bool, color: Optional[str]) -> int:
 @verbosity
 def applied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
     """List applied patches (up to PATCH)."""
-    ws = Context.workspace()
-    names = ws.stack.applied()
-    if patch is not None:
-        name = ws.resolve_name(patch)
-        if name not in names:
-            raise F5QuiltError(f"Patch {ws.display(name)} is not applied")
-        names = names[:names.index(name) + 1]
-    if as_json:
-        _json(names)
-    if not names:
-        raise _none_applied(ws)
-    if not as_json:
-        _names(ws, names, reporter)
-    return 0
+    return queries.applied(Context.workspace(records=False), patch, as_json, reporter, click.echo)
 
 
 @cli.command()
@@ -111,16 +79,7 @@ def unapplied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
 @verbosity
 def top(as_json: bool, reporter: Reporter) -> int:
     """Print the name of the topmost applied patch."""
-    ws = Context.workspace()
-    name = ws.stack.top()
-    if as_json:
-        _json({"top": name})
-    if name is None:
-        quilt_empty = ws.settings.settings_file is None and not ws.series.entries
-        raise NothingToDo("No patches in series" if quilt_empty else "No patches applied")
-    if not as_json:
-        reporter.result(ws.display(name))
-    return 0
+    return queries.top(Context.workspace(records=False), as_json, reporter, click.echo)
 
 
 @cli.command("next")

@@ -17,11 +17,11 @@ selected; ``#-NAME``: skipped when NAME is selected; no guard: always.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError, located
+from f5quilt.record import field, record
 
 if TYPE_CHECKING:
     from f5quilt.model.patch import Patch
@@ -32,7 +32,7 @@ _GUARD_RE = re.compile(r"(?:^|\s)#([-+][^-+#\s][^#\s]*)")
 _GUARD_NAME_RE = re.compile(r"[^-+#\s][^#\s]*")
 
 
-@dataclass
+@record
 class SeriesEntry:
     name: str
     strip: int = 1
@@ -53,7 +53,7 @@ class SeriesEntry:
         return " ".join(opts)
 
 
-@dataclass
+@record
 class Series:
     path: Path
     raw_lines: List[str] = field(default_factory=list)
@@ -155,7 +155,7 @@ def parse_series_lines(raw_lines: List[str], path: Path) -> List[SeriesEntry]:
     seen: dict[str, int] = {}
     for no, raw in enumerate(raw_lines, 1):
         line = raw.rstrip("\r\n")
-        comment = _COMMENT_RE.search(line)
+        comment = _COMMENT_RE.search(line) if "#" in line else None
         text = (line[:comment.start()] if comment else line).strip()
         if not text:
             continue
@@ -175,7 +175,7 @@ def parse_series_lines(raw_lines: List[str], path: Path) -> List[SeriesEntry]:
                 raise F5QuiltError(located(path, no, f"unknown patch option {opt!r}"))
         if entry.name in seen:
             raise F5QuiltError(located(path, no, f"patch {entry.name} listed twice (first at line {seen[entry.name]})"))
-        if entry.name.startswith("/") or ".." in entry.name.split("/"):
+        if entry.name.startswith("/") or (".." in entry.name and ".." in entry.name.split("/")):
             raise F5QuiltError(located(path, no, f"patch name {entry.name} leaves the patches directory"))
         seen[entry.name] = no
         entries.append(entry)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 from f5quilt.engine.apply import apply_patch
-from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
 from f5quilt.engine.gitdiff import diff_files
 from f5quilt.output import Reporter
@@ -22,17 +22,15 @@ from f5quilt.model.patch import parse_patch, patch_header, split_lines
 from f5quilt.model.series import SeriesEntry
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.pushpop import recorded_after, recover, report_result, unrefreshed_files, write_rejects
+from f5quilt.ops.queries import none_applied
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import Dialect
 
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 
 
-def _none_applied(ws: Workspace) -> NothingToDo:
-    # quilt's refresh, diff, files, applied and previous fail (1) with nothing applied
-    if ws.settings.dialect is Dialect.QUILT:
-        return NothingToDo("No patches applied" if ws.series.entries else "No patches in series", exit_code=1)
-    return NothingToDo("No patches applied")
+# quilt's refresh, diff, files, applied and previous fail (1) with nothing applied
+_none_applied = none_applied
 
 
 def applied_or_top(ws: Workspace, given: Optional[str]) -> str:

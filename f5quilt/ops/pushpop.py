@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from f5quilt.engine.apply import FileChange, PatchResult, apply_patch
 from f5quilt.model.patch import Hunk
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
-from f5quilt.fsutil import DEFAULT_MODE, check_inside
+from f5quilt.fsutil import DEFAULT_MODE
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt.output import NORMAL, QUIET, Reporter, with_progress
 from f5quilt.repo.pcdir import digest
@@ -267,7 +267,7 @@ def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
     empty = set()
     made: Dict[str, Optional[str]] = {}
     for rel in result.changes:
-        src = check_inside(ws.tree, rel)
+        src = ws.inside(rel)
         dst = bdir / rel
         if dst.exists():
             continue
@@ -288,7 +288,9 @@ def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
         fs.write(stack.refresh_marker(name), b"")
     stack.set_conflicts(name, conflicts or None)
     stack.set_existed_empty(name, empty)
-    _record_sums(ws, name, list(result.changes))
+    # what the push left, from memory: each file was written from exactly these bytes (reading
+    # them back would also take a save made since for the push's own work)
+    stack.write_sums(name, {rel: digest(change.after) for rel, change in result.changes.items()})
     stack.write_backup_sums(name, made)
     fs.savepoint()
 
@@ -300,7 +302,7 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
     rel = change.path
     name = rel.encode("utf-8", "surrogateescape")
     rej = b"--- " + name + b"\n+++ " + name + b"\n" + b"".join(h.to_bytes() for h in change.rejected)
-    ws.fs.write(check_inside(ws.tree, rel + ".rej"), rej, DEFAULT_MODE)
+    ws.fs.write(ws.inside(rel + ".rej"), rej, DEFAULT_MODE)
     if out.speaks_quilt:
         return  # said in GNU patch's order by report_result
     total = len(change.reports)
@@ -309,7 +311,7 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
 
 
 def _write_tree_file(ws: Workspace, change: FileChange) -> None:
-    path = check_inside(ws.tree, change.path)
+    path = ws.inside(change.path)
     if change.after is None:
         ws.fs.unlink(path, prune_to=ws.tree)
         return
@@ -317,12 +319,8 @@ def _write_tree_file(ws: Workspace, change: FileChange) -> None:
     if change.mode is not None:
         mode = change.mode
     elif mode is None and change.source:
-        mode = _file_mode(check_inside(ws.tree, change.source))
+        mode = _file_mode(ws.inside(change.source))
     ws.fs.write(path, change.after, mode if mode is not None else DEFAULT_MODE)
-
-
-def _record_sums(ws: Workspace, name: str, paths: List[str]) -> None:
-    ws.stack.write_sums(name, {rel: digest(ws.read_tree(rel)) for rel in paths})
 
 
 def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
@@ -453,7 +451,7 @@ def _restore_backups(ws: Workspace, name: str) -> None:
     empty = ws.stack.existed_empty(name)
     for rel in list(ws.stack.backup_files(name)):
         backup = bdir / rel
-        target = check_inside(ws.tree, rel)
+        target = ws.inside(rel)
         if backup.stat().st_size == 0 and rel not in empty:
             # quilt's convention: an empty backup means the file did not exist
             ws.fs.unlink(target, prune_to=ws.tree)
@@ -540,10 +538,13 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
     else:
         out.step(f"Removing patch {ws.display(name)}")
     bdir = ws.stack.backup_dir(name)
+    empty: Optional[Set[str]] = None  # read once, when an empty backup first asks
     for rel in sorted(ws.stack.backup_files(name)):
         # quilt's backup-files: an empty backup (a file the patch created) is removed
-        gone = (out.speaks_quilt and (bdir / rel).stat().st_size == 0
-                and rel not in ws.stack.existed_empty(name))
+        gone = out.speaks_quilt and (bdir / rel).stat().st_size == 0
+        if gone:
+            empty = ws.stack.existed_empty(name) if empty is None else empty
+            gone = rel not in empty
         out.quilt_info(f"{'Removing' if gone else 'Restoring'} {rel}")
     with ws.transaction(f"pop {name}"):
         _finish_pop(ws, name)
@@ -560,7 +561,7 @@ def unshare_top(ws: Workspace) -> None:
     if top is None or not ws.stack.backup_dir(top).is_dir():
         return
     for rel in ws.stack.backup_files(top):
-        ws.fs.unshare(check_inside(ws.tree, rel))
+        ws.fs.unshare(ws.inside(rel))
 
 
 def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,

@@ -13,8 +13,6 @@ a merge, and the journal of the operation in flight.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Set
@@ -49,6 +47,7 @@ class _NoWrites:
 
 
 def digest(data: Optional[bytes]) -> Optional[str]:
+    import hashlib  # here, not at the top: a query's start-up never hashes
     return None if data is None else hashlib.sha1(data).hexdigest()
 
 
@@ -68,11 +67,17 @@ class AppliedStack:
     def exists(self) -> bool:
         return self.pc.is_dir()
 
-    def validate(self) -> None:
-        """Refuse state that is not what quilt or f5quilt writes, before anything uses it."""
-        if os.path.lexists(self.pc) and (self.pc.is_symlink() or not self.pc.is_dir()):
-            raise StateError(f"{self.pc}: is not a directory")
+    def validate(self, records: bool = True) -> None:
+        """Refuse state that is not what quilt or f5quilt writes, before anything uses it.
+
+        ``records=False`` (the read-only queries: applied, top, series) leaves out f5quilt's
+        per-patch records (sums, conflicts, files that existed empty), which those never read:
+        reading them cost a query on a long series most of its time. Each is still validated
+        whenever it is read (``read_sums``, ``conflicts``, ``existed_empty``)."""
+        self.check_folder()
         applied = self.applied()
+        if not records:
+            return
         # one walk of each of f5quilt's folders, not three stats per applied patch: every
         # command opens the workspace, a shell prompt's query on a long series too
         for sub, check in (("sums", self.read_sums), ("conflicts", self.conflicts),
@@ -81,6 +86,12 @@ class AppliedStack:
             for name in applied if present else ():
                 if name in present:
                     check(name)
+
+    def check_folder(self) -> None:
+        """``.pc`` is a directory of its own, not a symlink (nor a file): checked before a
+        rollback writes in it, and by ``validate``."""
+        if os.path.lexists(self.pc) and (self.pc.is_symlink() or not self.pc.is_dir()):
+            raise StateError(f"{self.pc}: is not a directory")
 
     def _entries(self, sub: str) -> Set[str]:
         """The patch names with an entry (a file, or anything else) in ``.f5quilt/SUB/``."""
@@ -179,10 +190,12 @@ class AppliedStack:
         return self.f5 / "sums" / (name + ".json")
 
     def write_sums(self, name: str, sums: Dict[str, Optional[str]]) -> None:
+        import json
         self.fs.write_text(self._sums_path(name), json.dumps(sums, sort_keys=True, indent=0) + "\n")
         self._sums[name] = dict(sums)
 
     def _read_json(self, path: "Path | str") -> Any:
+        import json  # here, not at the top: a query's start-up reads none of these records
         try:
             with open(path, "rb") as f:
                 return json.loads(f.read())
@@ -217,6 +230,7 @@ class AppliedStack:
         return self.f5 / "bsums" / (name + ".json")
 
     def write_backup_sums(self, name: str, sums: Dict[str, Optional[str]]) -> None:
+        import json
         self.fs.write_text(self._backup_sums_path(name), json.dumps(sums, sort_keys=True, indent=0) + "\n")
 
     def read_backup_sums(self, name: str) -> Dict[str, Optional[str]]:
@@ -239,6 +253,7 @@ class AppliedStack:
     def set_existed_empty(self, name: str, rels: Set[str]) -> None:
         path = self._empty_path(name)
         if rels:
+            import json
             self.fs.write_text(path, json.dumps(sorted(rels)) + "\n")
         elif path.exists():
             self.fs.unlink(path, prune_to=self.f5)
@@ -253,6 +268,7 @@ class AppliedStack:
     def set_conflicts(self, name: str, files: Optional[Dict[str, int]]) -> None:
         path = self.conflict_path(name)
         if files:
+            import json
             self.fs.write_text(path, json.dumps(files, sort_keys=True) + "\n")
         elif path.exists():
             self.fs.unlink(path, prune_to=self.f5)

@@ -11,13 +11,13 @@ would misread; bash reads them all. A quiltrc that fails is a one-line error.
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Collection, Dict, List, Optional, Tuple
 
-from f5quilt import proc
 from f5quilt.errors import F5QuiltError
+
+# proc and shlex are imported where used: every command in quilt mode, the shell-prompt
+# queries included, reads the quiltrc
 
 SYSTEM_QUILTRC = "/etc/quilt.quiltrc"
 
@@ -47,17 +47,19 @@ def source(path: Path, env: Dict[str, str]) -> Dict[str, str]:
         if str(path) == os.devnull:
             return {k: v for k, v in env.items() if k.startswith("QUILT_")}
         raise F5QuiltError(f"{path}: quiltrc not found")
-    bash = shutil.which("bash")
-    if bash is None:
+    from f5quilt import proc
+    try:
+        returncode, stdout, stderr = proc.capture(
+            ["bash", "--noprofile", "--norc", "-c", _DUMP, "bash", str(path)], env={**os.environ, **env})
+    except proc.ProgramMissing:
         raise F5QuiltError(f"{path}: a quiltrc is a bash fragment and bash is not installed "
-                           "(pass --quiltrc - to read none)")
-    r = proc.run([bash, "--noprofile", "--norc", "-c", _DUMP, "bash", str(path)], env=env, ok=None)
-    if r.returncode != 0 or r.stderr:
-        detail = r.stderr.decode("utf-8", "replace").strip().splitlines()
+                           "(pass --quiltrc - to read none)") from None
+    if returncode != 0 or stderr:
+        detail = stderr.decode("utf-8", "replace").strip().splitlines()
         raise F5QuiltError(f"{path}: the quiltrc failed when sourced by bash"
                            + (f": {detail[-1]}" if detail else ""))
     out: Dict[str, str] = {}
-    for item in r.stdout.split(b"\0"):
+    for item in stdout.split(b"\0"):
         if b"=" in item:
             key, _, value = item.partition(b"=")
             out[key.decode()] = value.decode("utf-8", "surrogateescape")
@@ -77,6 +79,9 @@ def load(option: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> 
 def command_args(command: str, variables: Dict[str, str]) -> List[str]:
     """``QUILT_<COMMAND>_ARGS``, split as the shell splits it (quilt puts it before the arguments)."""
     value = variables.get(f"QUILT_{command.upper().replace('-', '_')}_ARGS", "")
+    if not value:
+        return []
+    import shlex
     try:
         return shlex.split(value)
     except ValueError as exc:
@@ -86,3 +91,24 @@ def command_args(command: str, variables: Dict[str, str]) -> List[str]:
 def flag(variables: Dict[str, str], name: str) -> bool:
     """A yes/no variable as quilt tests it: set and not empty."""
     return bool(variables.get(name))
+
+
+def command_line(argv: List[str], commands: Collection[str]) -> Tuple[List[str], Optional[Dict[str, str]]]:
+    """The command line as quilt mode reads it: quilt's ``--quiltrc FILE`` before the command
+    taken off; without an f5quilt.yaml, the quiltrc read (``load``) and its
+    ``QUILT_<COMMAND>_ARGS`` put before the command's own arguments (for a name in
+    ``commands``). The arguments left, and the quiltrc's variables (None with f5quilt.yaml)."""
+    option: Optional[str] = None
+    rest = list(argv)
+    if rest and rest[0].startswith("--quiltrc"):
+        if rest[0] == "--quiltrc" and len(rest) > 1:
+            option, rest = rest[1], rest[2:]
+        elif rest[0].startswith("--quiltrc="):
+            option, rest = rest[0].split("=", 1)[1], rest[1:]
+    from f5quilt.repo.settings import find_settings_file
+    if find_settings_file(Path.cwd().resolve()) is not None:
+        return rest, None
+    variables = load(option)  # for load_settings: Settings.quiltrc
+    if rest and rest[0] in commands:
+        rest = [rest[0], *command_args(rest[0], variables), *rest[1:]]
+    return rest, variables

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError, StrEnum
+from f5quilt.record import field, record
 
 SETTINGS_NAME = "f5quilt.yaml"
 STATE_FOLDER = ".f5quilt"  # f5quilt's state beside the settings (journal, log, rebase)
@@ -53,7 +53,7 @@ class Dialect(StrEnum):
     F5QUILT = "f5quilt"
 
 
-@dataclass
+@record
 class Settings:
     tree: Path                     # absolute root of the patched tree
     patches: Path                  # absolute patches directory
@@ -232,6 +232,8 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
 
 def _patch_opts_fuzz(opts: str) -> int:
     """Quilt mode's fuzz: GNU patch's default (2), or the -F N/--fuzz=N of QUILT_PATCH_OPTS."""
+    if not opts:
+        return 2
     import shlex
     try:
         words = shlex.split(opts)
@@ -375,7 +377,7 @@ def _several_upstreams(path: Path, cwd: Path, data: Dict[str, Any]) -> Dict[str,
 
 
 def _read_yaml(path: Path) -> Dict[str, Any]:
-    import yaml  # only when a settings file exists: keeps quilt-mode start-up light
+    from f5quilt.model import plainyaml
 
     raw = path.read_bytes()
     try:
@@ -383,6 +385,11 @@ def _read_yaml(path: Path) -> Dict[str, Any]:
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise F5QuiltError(f"{path}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x})") from None
+    plain = plainyaml.load(text)  # the common shape, as yaml.safe_load reads it, without importing yaml
+    if plain is not None:
+        return plain
+    import yaml  # anything else: lists, quoting, anchors, an error to point at
+
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

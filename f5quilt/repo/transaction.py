@@ -190,6 +190,8 @@ class Transaction:
         self._stamps: Dict[Tuple[str, str], Optional[Stamp]] = {}
         self._linked: Dict[Tuple[str, str], Optional[Stamp]] = {}
         self._moved: Set[Tuple[str, str]] = set()  # sources of move: their before-image lives on
+        # files this transaction put in place by write (temp file + rename): the inode it made
+        self._made: Dict[Tuple[str, str], int] = {}
         self._raced: Set[Tuple[str, str]] = set()  # saved by another program: a rollback spares them
 
     # -- life cycle ----------------------------------------------------
@@ -307,6 +309,8 @@ class Transaction:
         if mode is None:
             mode = _file_mode(path)
         mode = stat.S_IMODE(mode) if mode is not None else DEFAULT_MODE
+        if key[0] == "pc" and key in self._made and self._rewrite(key, path, data, mode):
+            return
         tmp = path.with_name(TMP_PREFIX + path.name[:200])
         _tick()
         with open(tmp, "wb") as fh:
@@ -316,7 +320,44 @@ class Transaction:
         self._unchanged(key, path)
         os.replace(tmp, path)
         self._wrote(key, path)
+        stamp = self._stamps.get(key)
+        if stamp is not None:
+            self._made[key] = stamp[0]
         self._after[key] = sha1(data)
+
+    def _rewrite(self, key: Tuple[str, str], path: Path, data: bytes, mode: int) -> bool:
+        """Write a file of ``.pc/`` again in place when it is still the inode this transaction
+        made for it (a file written twice by one command: applied-patches, once a patch,
+        through push -a and pop -a), with no other name: its before-image is another inode,
+        kept in the journal, so a kill mid-write is rolled back like any other, and no backup
+        or other link shares the inode. GNU quilt rewrites applied-patches in place too; the
+        next f5quilt command rolls a journal back before it reads ``.pc/``
+        (ops/opening.open_workspace). False (nothing done) otherwise: a new inode is made."""
+        _tick()
+        self._unchanged(key, path)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False
+        try:
+            st = os.fstat(fd)
+            if st.st_ino != self._made[key] or st.st_nlink != 1 or not stat.S_ISREG(st.st_mode):
+                return False
+            # over the old bytes, then cut to length: applied-patches only grows by a line (push)
+            # or loses its last (pop), so its blocks are neither freed nor allocated again
+            view, done = memoryview(data), 0
+            while done < len(data):
+                done += os.pwrite(fd, view[done:], done)
+            if st.st_size > len(data):
+                _tick()  # a kill here leaves the old bytes' tail: the rollback puts the before-image back
+                os.ftruncate(fd, len(data))
+            if stat.S_IMODE(st.st_mode) != mode:
+                os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        self._wrote(key, path)
+        self._after[key] = sha1(data)
+        return True
 
     def unshare(self, path: Path, data: Optional[bytes] = None) -> bool:
         """Give ``path`` an inode of its own when it shares one with other hard links:

@@ -7,14 +7,13 @@ finished command in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
-import json
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
 from f5quilt.errors import F5QuiltError, UnsafePath
+from f5quilt.record import field, record
 from f5quilt.fsutil import Stamp, check_inside, read_bytes_or_none, read_stamped, safe_relpath, safe_user_name
 from f5quilt.model.series import Series, SeriesEntry, load_series
 from f5quilt.output import Reporter
@@ -31,7 +30,7 @@ STATE_NAME = ".f5quilt"  # beside f5quilt.yaml (in .pc/ without settings)
 TREE_PIN = "tree-pin.json"  # in the state dir: which pin built the tree
 
 
-@dataclass
+@record
 class Workspace:
     settings: Settings
     stack: AppliedStack
@@ -44,10 +43,21 @@ class Workspace:
     command_line: str = ""  # what the log calls the command (the CLI sets it from argv)
 
     @classmethod
-    def open(cls, settings: Settings) -> "Workspace":
+    def open(cls, settings: Settings, records: bool = True) -> "Workspace":
+        """``records=False``: a read-only query's, which reads none of f5quilt's per-patch
+        records in .pc/ and so does not validate them up front (``AppliedStack.validate``)."""
         stack = AppliedStack(settings.tree, settings.pc_name)
-        stack.validate()
+        stack.validate(records)
         return cls(settings, stack, load_series(settings.series))
+
+    @classmethod
+    def unread(cls, settings: Settings) -> "Workspace":
+        """The workspace's places without its state read (no series, no applied patches), for
+        rolling back what a killed command left before anything of it is parsed: a file that
+        command was writing may be cut short until then. ``.pc`` is checked to be a folder."""
+        stack = AppliedStack(settings.tree, settings.pc_name)
+        stack.check_folder()
+        return cls(settings, stack, Series(settings.series))
 
     # -- the transaction layer -------------------------------------------
     @property
@@ -227,11 +237,20 @@ class Workspace:
                              f"({os.path.join(self.settings.patches_display, rel)})")
         return rel
 
+    def inside(self, rel: str) -> Path:
+        """``check_inside(self.tree, rel)``, the tree's own real path worked out once a command
+        (a push or pop checks every file it reads and writes, each one an lstat per folder of
+        the tree's path); every folder below the tree is still looked at each time."""
+        real = self.memo.get("real tree")
+        if real is None:
+            real = self.memo["real tree"] = os.path.realpath(self.tree)
+        return check_inside(self.tree, rel, real_root=real)
+
     def read_tree(self, rel: str) -> Optional[bytes]:
         """A tree file's bytes (None: absent). What the command first read of each file is
         remembered: the transaction refuses to replace a file that changed since (an editor
         saved it while the command ran), so that save never ends up only in the log."""
-        path = check_inside(self.tree, safe_relpath(rel))
+        path = self.inside(safe_relpath(rel))
         data, stamp = read_stamped(path)
         self.observed.setdefault(os.path.abspath(path), stamp)
         return data
@@ -276,6 +295,7 @@ class Workspace:
             # beside it still knows which pin built its tree
             identity["spec"] = os.path.relpath(str(identity["spec"]), base)
             identity["relative"] = True
+        import json
         self.fs.write_text(self.tree_pin_file,
                            json.dumps({"tree": rel, "pin": identity}, indent=1, sort_keys=True) + "\n")
 
@@ -284,7 +304,12 @@ class Workspace:
         if self.settings.settings_file is None:
             return None
         try:
-            data = json.loads(self.tree_pin_file.read_bytes())
+            raw = self.tree_pin_file.read_bytes()
+        except OSError:
+            return None
+        import json  # here, not at the top: a query where no pin was recorded reads none
+        try:
+            data = json.loads(raw)
             pin = data["pin"]
             rel = os.path.relpath(self.tree, self.settings.settings_file.parent)
             if data.get("tree") != rel or not isinstance(pin, dict):

@@ -1,0 +1,152 @@
+"""The shell-prompt queries without click: ``applied``, ``top`` and ``series`` answered
+before the command line (click and the command map) is imported.
+
+A prompt runs these on every line it draws, and importing click and the command map cost
+most of their time. ``main`` (the ``f5quilt`` program and ``python -m f5quilt``) reads the
+arguments first: a plain query, with only options this module reads exactly as click would
+(below), is answered here, through the same code the click commands run (the settings and
+the quiltrc as ``cli`` reads them, ``ops/opening.open_workspace``, ``ops/queries``, the error
+boundary ``output.guarded``); anything else (``--help``, ``-qv``, ``--``, a second argument,
+an unknown option, an ASCII-only stdout) goes to ``f5quilt.cli.main`` unchanged.
+``tests/test_query_imports.py`` checks that both give the same bytes and exit codes.
+
+What is read here, as click reads it:
+- before the command: ``-u NAME``, ``--upstream NAME``, ``--upstream=NAME`` (NAME not
+  starting with ``-``); quilt mode's ``--quiltrc FILE`` first, as ``cli`` takes it;
+- ``applied [PATCH]`` and ``top``: ``-q``/``--quiet``, ``-v``/``--verbose``, ``--json``;
+- ``series``: ``-v``/``--verbose``, ``--json``, ``--color`` (not followed by a value)
+  and ``--color=WHEN``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Dict, FrozenSet, List, Optional
+
+QUERIES = ("applied", "top", "series")
+_FLAGS: Dict[str, Dict[str, str]] = {
+    "applied": {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose", "--json": "json"},
+    "top": {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose", "--json": "json"},
+    "series": {"-v": "verbose", "--verbose": "verbose", "--json": "json", "--color": "color"},
+}
+
+
+class Query:
+    """A query's command line: the command, -u's upstream, the flags given, applied's PATCH."""
+
+    def __init__(self, command: str, upstream: Optional[str], flags: FrozenSet[str],
+                 patch: Optional[str]) -> None:
+        self.command, self.upstream, self.flags, self.patch = command, upstream, flags, patch
+
+
+def parse(argv: List[str]) -> Optional[Query]:
+    """``argv`` (after quilt mode's ``--quiltrc``) as a query this module answers, or None."""
+    i, upstream = 0, None
+    while i < len(argv) and argv[i].startswith("-"):
+        arg = argv[i]
+        if arg in ("-u", "--upstream") and i + 1 < len(argv) and argv[i + 1][:1] not in ("", "-"):
+            upstream, i = argv[i + 1], i + 2
+        elif arg.startswith("--upstream=") and arg[len("--upstream="):][:1] not in ("", "-"):
+            upstream, i = arg[len("--upstream="):], i + 1
+        else:
+            return None
+    if i >= len(argv) or argv[i] not in QUERIES:
+        return None
+    command, known = argv[i], _FLAGS[argv[i]]
+    flags, patch = set(), None
+    rest = argv[i + 1:]
+    for j, arg in enumerate(rest):
+        if arg in known:
+            # click's --color takes a following word as its value (--color never): not read here
+            if arg == "--color" and j + 1 < len(rest) and (rest[j + 1] == "-" or rest[j + 1][:1] != "-"):
+                return None
+            flags.add(known[arg])
+        elif command == "series" and arg.startswith("--color="):
+            flags.add("color")
+        elif command == "applied" and patch is None and arg[:1] not in ("", "-"):
+            patch = arg
+        else:
+            return None
+    return Query(command, upstream, frozenset(flags), patch)
+
+
+def _plain_query(argv: List[str]) -> bool:
+    """Whether ``argv`` looks like a query before the quiltrc is read (which may add options)."""
+    rest = argv
+    if rest and rest[0].startswith("--quiltrc"):
+        if rest[0] == "--quiltrc" and len(rest) > 1:
+            rest = rest[2:]
+        elif rest[0].startswith("--quiltrc="):
+            rest = rest[1:]
+    return parse(rest) is not None
+
+
+def _echo(text: str) -> None:
+    """click.echo's rules for a line of text on stdout: ANSI escapes dropped when stdout is not
+    a terminal, then flushed."""
+    out = text + "\n"
+    if "\033" in out and not sys.stdout.isatty():
+        import re
+        out = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", out)  # click's _ansi_re
+    sys.stdout.write(out)
+    sys.stdout.flush()
+
+
+def _answerable_streams() -> bool:
+    """click rewraps an ASCII-only stdout as UTF-8 ('replace'): such a run goes to click."""
+    import codecs
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if stream is None or not encoding:
+            return False
+        try:
+            if codecs.lookup(encoding).name == "ascii":
+                return False
+        except LookupError:
+            pass
+    return True
+
+
+def answer(argv: List[str]) -> Optional[int]:
+    """The exit code of a query answered here, or None when ``argv`` is for ``cli.main``."""
+    if not argv or not _plain_query(argv) or not _answerable_streams():
+        return None
+    from f5quilt.output import guarded
+    query: Optional[Query] = None
+
+    def run() -> int:
+        nonlocal query
+        from f5quilt.repo.quiltrc import command_line
+        rest, quiltrc = command_line(argv, QUERIES)
+        query = parse(rest)
+        if query is None:  # the quiltrc's QUILT_<COMMAND>_ARGS: options click must read
+            return -1
+        from f5quilt.ops import queries
+        from f5quilt.ops.opening import flock, open_workspace
+        from f5quilt.output import NORMAL, QUIET, VERBOSE, Reporter
+
+        def lock(directory: Path) -> None:
+            flock(directory)  # the descriptor stays open: the lock is held until the process exits
+
+        ws = open_workspace(query.command, lock=lock, argv=argv, upstream=query.upstream, quiltrc=quiltrc,
+                            records=False)
+        flags = query.flags
+        if query.command == "series":
+            return queries.series(ws, "verbose" in flags, "json" in flags, _echo)
+        reporter = Reporter(QUIET if "quiet" in flags else (VERBOSE if "verbose" in flags else NORMAL))
+        if query.command == "applied":
+            return queries.applied(ws, query.patch, "json" in flags, reporter, _echo)
+        return queries.top(ws, "json" in flags, reporter, _echo)
+
+    code = guarded(run)
+    return None if code == -1 and query is None else code
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """The ``f5quilt`` program: a query answered here, any other command line by click."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    code = answer(args)
+    if code is not None:
+        return code
+    from f5quilt.cli import main as click_main
+    return click_main(args)
