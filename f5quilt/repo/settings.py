@@ -377,7 +377,7 @@ def _several_upstreams(path: Path, cwd: Path, data: Dict[str, Any]) -> Dict[str,
 
 
 def _read_yaml(path: Path) -> Dict[str, Any]:
-    from f5quilt.model import plainyaml
+    import yaml  # only when a settings file exists: keeps quilt-mode start-up light
 
     raw = path.read_bytes()
     try:
@@ -385,11 +385,6 @@ def _read_yaml(path: Path) -> Dict[str, Any]:
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise F5QuiltError(f"{path}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x})") from None
-    plain = plainyaml.load(text)  # the common shape, as yaml.safe_load reads it, without importing yaml
-    if plain is not None:
-        return plain
-    import yaml  # anything else: lists, quoting, anchors, an error to point at
-
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
