@@ -71,5 +71,20 @@ class NothingToDo(F5QuiltError):
     exit_code = EXIT_NOTHING
 
 
+class Conflicted(F5QuiltError):
+    """Refused or stopped over conflicts left to resolve."""
+    exit_code = EXIT_CONFLICT
+
+
+class BadUsage(F5QuiltError):
+    """Options that cannot go together, or a value of the wrong form (click's usage code)."""
+    exit_code = EXIT_NOTHING
+
+
+class NotFound(F5QuiltError):
+    """quilt's plain failure (exit 1) where it would otherwise be "nothing to do"."""
+    exit_code = EXIT_ERROR
+
+
 class UnsafePath(F5QuiltError):
     """A path in a patch that would leave the tree."""

@@ -123,20 +123,19 @@ def answer(argv: List[str]) -> Optional[int]:
             return -1
         from f5quilt.ops import queries
         from f5quilt.ops.opening import flock, open_workspace
-        from f5quilt.output import NORMAL, QUIET, VERBOSE, Reporter
+        from f5quilt.output import NORMAL, Reporter
 
         def lock(directory: Path) -> None:
             flock(directory)  # the descriptor stays open: the lock is held until the process exits
 
         ws = open_workspace(query.command, lock=lock, argv=argv, upstream=query.upstream, quiltrc=quiltrc,
-                            records=False)
+                            records=False, warn=Reporter(NORMAL, out=sys.stderr, err=sys.stderr).warn)
         flags = query.flags
         if query.command == "series":
             return queries.series(ws, "verbose" in flags, "json" in flags, _echo)
-        reporter = Reporter(QUIET if "quiet" in flags else (VERBOSE if "verbose" in flags else NORMAL))
         if query.command == "applied":
-            return queries.applied(ws, query.patch, "json" in flags, reporter, _echo)
-        return queries.top(ws, "json" in flags, reporter, _echo)
+            return queries.applied(ws, query.patch, "json" in flags, _echo)
+        return queries.top(ws, "json" in flags, _echo)
 
     code = guarded(run)
     return None if code == -1 and query is None else code

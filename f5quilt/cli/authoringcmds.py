@@ -16,6 +16,8 @@ from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.workspace import Workspace
 from f5quilt.repo.settings import Dialect
 from . import cli
+from f5quilt.events import ignore
+from .render import render
 from .common import Context
 from .options import color_option, fuzz_option, json_option, verbosity
 
@@ -111,9 +113,9 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
     if ws.settings.dialect is Dialect.F5QUILT:
         _reject_quilt_options(ws, "refresh", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
                               no_index=no_index, sort=sort, diffstat=diffstat, backup=backup, z=fork_name)
-        return authoring.refresh(ws, reporter, name, force=force, normalize=normalize)
+        return authoring.refresh(ws, render(reporter, ws), name, force=force, normalize=normalize)
     from f5quilt.ops import pushpop
-    pushpop.recover(ws, reporter)
+    pushpop.recover(ws, render(reporter, ws))
     return _quilt_refresh(ws, reporter, name, force=force, strip=strip, unified=unified, unified_n=unified_n,
                           context_fmt=context_fmt, context_n=context_n, no_timestamps=no_timestamps,
                           no_index=no_index, sort=sort, diffstat=diffstat, backup=backup,
@@ -133,8 +135,8 @@ def _quilt_refresh(ws: Any, reporter: Reporter, name: Optional[str], *, force: b
         if fork_name is not None:
             if name is not None:
                 raise F5QuiltError("Can only refresh the topmost patch with -z currently")
-            return quiltdiff.refresh_fork(ws, reporter, target, st, fork_name or None)
-        return quiltdiff.refresh(ws, reporter, target, st, force=force, backup=backup, diffstat=diffstat,
+            return quiltdiff.refresh_fork(ws, render(reporter, ws), target, st, fork_name or None)
+        return quiltdiff.refresh(ws, render(reporter, ws), target, st, force=force, backup=backup, diffstat=diffstat,
                                  strip_ws=strip_trailing_whitespace)
 
 
@@ -144,7 +146,7 @@ def refresh_hook(ws: Any, reporter: Reporter) -> Callable[[], object]:
     transaction: f5quilt's refresh; in quilt mode, quilt's ``quilt refresh $QUILT_REFRESH_ARGS``
     (the quiltrc's options parsed by the refresh command itself, a patch name among them ignored)."""
     if ws.settings.dialect is Dialect.F5QUILT:
-        return lambda: authoring.refresh_top(ws, reporter)
+        return lambda: authoring.refresh_top(ws, render(reporter, ws))
     from f5quilt.output import QUIET, VERBOSE
     from f5quilt.repo import quiltrc
     args = quiltrc.command_args("refresh", ws.settings.quiltrc)
@@ -195,7 +197,7 @@ def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], u
             return 0  # quilt: names outside the tree are in no patch, nothing to show
         warnings: list[str] = []
         try:
-            data = quiltdiff.quilt_diff(ws, reporter, target, st, files=wanted, combine=combine,
+            data = quiltdiff.quilt_diff(ws, render(reporter, ws), target, st, files=wanted, combine=combine,
                                         snapshot=snapshot, relative=unrefreshed, reverse=reverse,
                                         warnings=warnings)
         except quiltdiff.DiffFailed as exc:
@@ -230,10 +232,10 @@ def new(name: str, git_style: bool, author: Optional[str], reporter: Reporter) -
     ws = Context.workspace()
     _say_quilt_mode(ws, reporter)
     if author is None and not git_style:
-        authoring.new_patch(ws, reporter, name)
+        authoring.new_patch(ws, render(reporter, ws), name)
     else:
         from f5quilt.ops.githeader import new_with_author
-        new_with_author(ws, reporter, name, author or "")
+        new_with_author(ws, render(reporter, ws), name, author or "")
     return 0
 
 
@@ -260,7 +262,7 @@ def add(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> int
 
     Refuses a file that a later applied patch also touches.
     """
-    return authoring.add_files(Context.workspace(), reporter, list(files), patch)
+    return authoring.add_files(Context.workspace(), render(reporter), list(files), patch)
 
 
 @cli.command()
@@ -269,7 +271,7 @@ def add(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> int
 def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
     """Add FILES to the top patch, then open them in $EDITOR."""
     ws = Context.workspace()
-    status = authoring.add_files(ws, reporter, list(files))
+    status = authoring.add_files(ws, render(reporter, ws), list(files))
     if ws.settings.dialect is Dialect.QUILT:
         # quilt runs the editor in the tree's root, on tree-relative names
         rels = [authoring.tree_rel(ws, f) for f in files]
@@ -277,7 +279,7 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
         gone = [rel for rel in rels if not (ws.tree / rel).exists()
                 and (ws.stack.backup_dir(ws.stack.top() or "") / rel).stat().st_size == 0]
         if gone:  # quilt: a file the editor did not create leaves the patch again
-            authoring.remove_files(ws, Reporter(0), [str(ws.tree / rel) for rel in gone])
+            authoring.remove_files(ws, ignore, [str(ws.tree / rel) for rel in gone])
             for rel in gone:
                 reporter.info(f"File {rel} removed from patch {ws.display(ws.stack.top() or '')}")
         return 0 if status in (0, 2) else status
@@ -363,7 +365,7 @@ def header(name: Optional[str], append: bool, replace: bool, edit_: bool, git_st
             raise click.UsageError("header: --git excludes -a, -r and -e")
         from f5quilt.ops.githeader import header_git
         ws = Context.workspace()
-        changed = header_git(ws, Reporter(NORMAL), name, author)
+        changed = header_git(ws, render(Reporter(NORMAL), ws), name, author)
         shown = ws.display(authoring.named_or_top(ws, name))
         click.echo(f"Replaced header of patch {shown}" if changed else f"Header of patch {shown} unchanged")
         return 0
@@ -412,7 +414,7 @@ def delete(name: Optional[str], next_: bool, remove: bool, backup: bool, reporte
         target = rest[0]
     else:
         target = authoring.named_or_top(ws, name)
-    authoring.delete_patch(ws, reporter, target, remove_file=remove, backup=backup)
+    authoring.delete_patch(ws, render(reporter, ws), target, remove_file=remove, backup=backup)
     return 0
 
 
@@ -423,7 +425,7 @@ def delete(name: Optional[str], next_: bool, remove: bool, backup: bool, reporte
 def rename(new_name: str, patch: Optional[str], reporter: Reporter) -> int:
     """Rename the top patch (or -P) to NEW_NAME, in the series, patches/ and .pc/."""
     ws = Context.workspace()
-    authoring.rename_patch(ws, reporter, authoring.named_or_top(ws, patch), new_name)
+    authoring.rename_patch(ws, render(reporter, ws), authoring.named_or_top(ws, patch), new_name)
     return 0
 
 
@@ -450,7 +452,7 @@ def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], f
     if git_range is None:
         if not files:
             raise click.UsageError("import needs patch FILES (or --git RANGE)")
-        authoring.import_patches(Context.workspace(), reporter, list(files), name=name, force=force, strip=strip,
+        authoring.import_patches(Context.workspace(), render(reporter), list(files), name=name, force=force, strip=strip,
                                  keep_header=keep_header, reverse=reverse)
         return 0
     if files or name or strip is not None or reverse:
@@ -459,7 +461,7 @@ def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], f
     from pathlib import Path
     ws = Context.workspace()
     git = gitseries.Git(Path(repo) if repo else gitseries.default_repo(ws))
-    gitseries.import_commits(ws, git, git_range.split(), reporter, force=force)
+    gitseries.import_commits(ws, git, git_range.split(), render(reporter, ws), force=force)
     return 0
 
 
@@ -472,7 +474,7 @@ def fold(strip: int, fuzz: Optional[int], force: bool, reporter: Reporter) -> in
     """Apply the patch on standard input to the top patch's files (then refresh)."""
     ws = Context.workspace()
     reporter.speaks_quilt = ws.settings.dialect is Dialect.QUILT
-    authoring.fold(ws, reporter, sys.stdin.buffer.read(), strip=strip, fuzz=ws.settings.fuzz_for(fuzz), force=force)
+    authoring.fold(ws, render(reporter, ws), sys.stdin.buffer.read(), strip=strip, fuzz=ws.settings.fuzz_for(fuzz), force=force)
     return 0
 
 
@@ -482,7 +484,7 @@ def fold(strip: int, fuzz: Optional[int], force: bool, reporter: Reporter) -> in
 @verbosity
 def revert(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> int:
     """Undo the unrefreshed edits to FILES in the top patch."""
-    authoring.revert_files(Context.workspace(), reporter, list(files), patch)
+    authoring.revert_files(Context.workspace(), render(reporter), list(files), patch)
     return 0
 
 
@@ -492,5 +494,5 @@ def revert(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> 
 @verbosity
 def remove(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> int:
     """Take FILES out of the top patch, restoring their content from before it."""
-    authoring.remove_files(Context.workspace(), reporter, list(files), patch)
+    authoring.remove_files(Context.workspace(), render(reporter), list(files), patch)
     return 0

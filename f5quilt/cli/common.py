@@ -8,8 +8,8 @@ from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 import click
 
-from f5quilt.ops.opening import errors_reporter, flock, open_workspace
-from f5quilt.output import Reporter
+from f5quilt.ops.opening import flock, open_workspace
+from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
 from .options import verbosity as verbosity  # declared there; commands once imported it here
@@ -25,6 +25,12 @@ def _lock(directory: Path) -> None:
     if fd is not None and ctx is not None:
         setattr(ctx, "_f5quilt_locked", directory)
         ctx.call_on_close(lambda: os.close(fd))  # closing the descriptor releases the lock
+
+
+def errors_reporter() -> Reporter:
+    """Where the error boundary and repair's notes write: stderr, red/yellow on a terminal."""
+    import sys
+    return Reporter(NORMAL, out=sys.stderr, err=sys.stderr)
 
 
 def _command() -> Optional[str]:
@@ -57,7 +63,8 @@ class Context:
         the command (``"ignore"``: upstream fetch --replace); ``records=False`` for a
         read-only query (ops/opening.py)."""
         return open_workspace(_command(), lock=_lock, argv=Context.argv, cwd=cwd, upstream=Context.upstream,
-                              quiltrc=Context.quiltrc, repair=repair, stale_tree=stale_tree, records=records)
+                              quiltrc=Context.quiltrc, repair=repair, stale_tree=stale_tree, records=records,
+                              warn=errors_reporter().warn)
 
     @staticmethod
     def upstreams(cwd: Optional[Path] = None) -> List[Optional[str]]:

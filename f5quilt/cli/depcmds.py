@@ -10,6 +10,7 @@ import click
 from f5quilt.output import QUIET, Reporter
 from f5quilt.repo.workspace import Workspace
 from . import cli
+from .render import render
 from .common import Context
 from .options import json_option, verbosity
 
@@ -38,7 +39,7 @@ def exec_(command: Tuple[str, ...], as_json: bool, keep_going: bool, no_base: bo
     from f5quilt.ops.execseries import exec_series
     ws = Context.workspace(stale_tree="refuse")
     out = Reporter(QUIET, out=reporter.err, err=reporter.err) if as_json else reporter
-    result = exec_series(ws, out, list(command), cwd=Path.cwd(), keep_going=keep_going, base=not no_base,
+    result = exec_series(ws, render(out, ws), list(command), cwd=Path.cwd(), keep_going=keep_going, base=not no_base,
                          stdout_to_stderr=as_json)
     broken = result.first_broken
     if as_json:
@@ -93,7 +94,7 @@ def install(name: Optional[str], python: Optional[str], target: Optional[Path], 
     if target is not None and wheel_dir is not None:
         raise click.UsageError("give --target or --wheel-dir, not both")
     ws = Context.workspace()
-    install_core(ws, reporter, python=python or sys.executable, target=target, wheel_dir=wheel_dir,
+    install_core(ws, render(reporter, ws), python=python or sys.executable, target=target, wheel_dir=wheel_dir,
                  build_isolation=not no_build_isolation, name=name)
     return 0
 
@@ -119,7 +120,7 @@ def capture(name: str, files: Tuple[str, ...], reporter: Reporter) -> int:
     """
     from f5quilt.ops.capture import capture as capture_core
     ws = Context.workspace(stale_tree="refuse")
-    capture_core(ws, reporter, name, _tree_files(ws, files))
+    capture_core(ws, render(reporter, ws), name, _tree_files(ws, files))
     return 0
 
 
@@ -146,7 +147,7 @@ def absorb(files: Tuple[str, ...], dry_run: bool, reporter: Reporter) -> int:
             for rel in rels:
                 reporter.info(f"{ws.settings.show_file(rel)} -> {ws.display(name)}")
         return 0 if plan else 2
-    absorb_core(ws, reporter, _tree_files(ws, files))
+    absorb_core(ws, render(reporter, ws), _tree_files(ws, files))
     return 0
 
 
@@ -164,5 +165,5 @@ def restore(files: Tuple[str, ...], reporter: Reporter) -> int:
     """
     from f5quilt.ops.capture import restore as restore_core
     ws = Context.workspace(stale_tree="refuse")
-    restore_core(ws, reporter, _tree_files(ws, files) or [])
+    restore_core(ws, render(reporter, ws), _tree_files(ws, files) or [])
     return 0

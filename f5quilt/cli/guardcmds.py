@@ -9,6 +9,7 @@ from f5quilt.errors import F5QuiltError
 from f5quilt.ops import guards as ops
 from f5quilt.output import Reporter
 from . import cli
+from .render import exit_code, render
 from .common import Context
 from .options import fuzz_option, verbosity
 
@@ -26,7 +27,11 @@ def goto(patch: str, fuzz: Optional[int], merge: bool, reporter: Reporter) -> in
     `f5quilt undo` goes back in one step.
     """
     ws = Context.workspace()
-    return ops.goto(ws, reporter, patch, fuzz=ws.settings.fuzz_for(fuzz), merge=merge)
+    emit = render(reporter, ws)
+    try:
+        return exit_code(ops.goto(ws, emit, patch, fuzz=ws.settings.fuzz_for(fuzz), merge=merge))
+    finally:
+        emit.close()
 
 
 def _split(args: Tuple[str, ...]) -> Tuple[Optional[str], List[str]]:
@@ -71,7 +76,7 @@ def guard(args: Tuple[str, ...], none_: bool, list_: bool, reporter: Reporter) -
         return 0
     if words and none_:
         raise click.UsageError("guard: --none and guards exclude each other")
-    ops.guard(ws, reporter, patch, words, none=none_)
+    ops.guard(ws, render(reporter, ws), patch, words, none=none_)
     return 0
 
 
@@ -97,5 +102,5 @@ def select(guards: Tuple[str, ...], none_: bool, reporter: Reporter) -> int:
         for name, why in ops.guarded_out(ws, ws.series.names).items():
             reporter.info(f"skipped: {ws.display(name)} ({ops.why_text(why)})")
         return 0
-    ops.select(ws, reporter, list(guards), none=none_)
+    ops.select(ws, render(reporter, ws), list(guards), none=none_)
     return 0

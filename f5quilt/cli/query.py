@@ -6,7 +6,7 @@ from typing import Any, List, Optional
 
 import click
 
-from f5quilt.errors import NothingToDo
+from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.ops import queries
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
@@ -24,7 +24,7 @@ def _json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
-def _none_applied(ws: Workspace) -> NothingToDo:
+def _none_applied(ws: Workspace) -> F5QuiltError:
     """quilt's applied and previous fail (exit 1) with nothing applied; f5quilt says 2."""
     return queries.none_applied(ws)
 
@@ -48,7 +48,7 @@ def series(verbose: bool, as_json: bool, color: Optional[str]) -> int:
 @verbosity
 def applied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
     """List applied patches (up to PATCH)."""
-    return queries.applied(Context.workspace(records=False), patch, as_json, reporter, click.echo)
+    return queries.applied(Context.workspace(records=False), patch, as_json, click.echo)
 
 
 @cli.command()
@@ -79,7 +79,7 @@ def unapplied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
 @verbosity
 def top(as_json: bool, reporter: Reporter) -> int:
     """Print the name of the topmost applied patch."""
-    return queries.top(Context.workspace(records=False), as_json, reporter, click.echo)
+    return queries.top(Context.workspace(records=False), as_json, click.echo)
 
 
 @cli.command("next")

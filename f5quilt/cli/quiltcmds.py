@@ -9,6 +9,7 @@ import click
 from f5quilt.ops import quiltcmds
 from f5quilt.output import Reporter
 from . import cli
+from .render import exit_code, render
 from .common import Context
 from .options import fuzz_option, verbosity
 
@@ -19,7 +20,7 @@ from .options import fuzz_option, verbosity
 def fork(new_name: Optional[str], reporter: Reporter) -> int:
     """Fork the top patch: it goes on under NEW_NAME (default: NAME-2, NAME-3...) in the
     series and .pc/, and the old patch file stays for the series of others that use it."""
-    quiltcmds.fork(Context.workspace(), reporter, new_name)
+    quiltcmds.fork(Context.workspace(), render(reporter), new_name)
     return 0
 
 
@@ -28,7 +29,7 @@ def fork(new_name: Optional[str], reporter: Reporter) -> int:
 @verbosity
 def snapshot(remove: bool, reporter: Reporter) -> int:
     """Take a snapshot of the tree's patched files (in .pc/.snap), for `diff --snapshot`."""
-    quiltcmds.snapshot(Context.workspace(), reporter, remove=remove)
+    quiltcmds.snapshot(Context.workspace(), render(reporter), remove=remove)
     return 0
 
 
@@ -103,7 +104,7 @@ def graph(patch: Optional[str], all_: bool, reduce: bool, lines: Optional[str], 
                                f"'quilt graph {option}'")
     text = quiltcmds.graph(Context.workspace(repair=False), patch, all_=all_,
                            edge_files=edge_labels == "files", lines=int(lines) if lines is not None else None,
-                           out=Reporter(NORMAL)).encode("utf-8", "surrogateescape")
+                           emit=render(Reporter(NORMAL))).encode("utf-8", "surrogateescape")
     for wanted, cmd in ((reduce, ["tred"]), (fmt, ["dot", f"-T{fmt}"])):
         if wanted:
             text = proc.run(cmd, input=text, stderr=proc.INHERIT).stdout
@@ -144,7 +145,7 @@ def upgrade(latest: bool, onto: Optional[str], cont: bool, summary: Optional[str
         if latest or onto or cont or summary:
             raise click.UsageError("--latest, --onto, --continue and --summary need an f5quilt.yaml "
                                    "(in quilt mode upgrade is quilt's .pc/ format upgrade)")
-        quiltcmds.upgrade(Context.workspace(), reporter)
+        quiltcmds.upgrade(Context.workspace(), render(reporter))
         return 0
     if latest and onto:
         raise click.UsageError("give --latest or --onto SPEC, not both")
@@ -160,16 +161,16 @@ def upgrade(latest: bool, onto: Optional[str], cont: bool, summary: Optional[str
         ws = Context.workspace(stale_tree="ignore")
         try:
             if cont:
-                report = autopilot.resume(ws, reporter)
+                report = autopilot.resume(ws, render(reporter, ws))
             else:
-                report = autopilot.upgrade(ws, reporter, onto)
+                report = autopilot.upgrade(ws, render(reporter, ws), onto)
         except NothingToDo as exc:
             if len(names) == 1:
                 raise
             reporter.info(f"{name}: {exc.message}")
             continue
         reports.append(report)
-        worst = max(worst, report.exit_code)
+        worst = max(worst, exit_code(report.stop))
     if summary and reports:
         from pathlib import Path
         from f5quilt.fsutil import atomic_write_text
@@ -254,7 +255,7 @@ def mail(range_: tuple[str, ...], mbox_file: Optional[str], send: bool, prefix: 
         to=list(to), cc=list(cc), bcc=list(bcc), signature=sig, reply_to=reply_to,
         charset=charset or ("UTF-8" if locale.endswith(".UTF-8") else "ISO-8859-15"))
     if send:
-        quiltcmds.send(messages, sender, reporter, env)
+        quiltcmds.send(messages, sender, render(reporter), env)
     else:
         assert mbox_file is not None
         Path(mbox_file).write_bytes(quiltcmds.mbox(messages, sender))  # an output file the user names
@@ -292,9 +293,9 @@ def setup(series_file: str, prefix: Optional[str], sourcedir: Optional[str], ver
     reporter = Reporter(NORMAL)
     reporter.speaks_quilt = True
     if series_file.endswith(".spec"):
-        quiltcmds.setup_spec(Workspace.open(settings), reporter, series_file,
+        quiltcmds.setup_spec(Workspace.open(settings), render(reporter), series_file,
                              prefix=prefix.rstrip("/") + "/" if prefix else "",
                              sourcedir=sourcedir.rstrip("/") + "/" if sourcedir else "", verbose=verbose)
         return 0
-    quiltcmds.setup(Workspace.open(settings), reporter, series_file, sourcedir=sourcedir)
+    quiltcmds.setup(Workspace.open(settings), render(reporter), series_file, sourcedir=sourcedir)
     return 0

@@ -9,6 +9,7 @@ import click
 from f5quilt.ops import rebase as rebase_core
 from f5quilt.output import VERBOSE, Reporter
 from . import cli
+from .render import exit_code, render
 from .common import Context
 from .options import json_option, verbosity
 
@@ -47,14 +48,17 @@ def rebase(onto: Optional[str], cont: bool, skip: bool, abort: bool, force: bool
     if sum(bool(x) for x in (onto, cont, skip, abort)) != 1:
         raise click.UsageError("give exactly one of --onto NEW_PIN, --continue, --skip, --abort")
     ws = Context.workspace(stale_tree="ignore" if onto else "warn")  # --onto refuses a stale tree itself
+    emit = render(reporter, ws)
     if onto:
-        return rebase_core.start(ws, reporter, rebase_core.parse_new_pin(ws, onto), force=force,
+        stop = rebase_core.start(ws, emit, rebase_core.parse_new_pin(ws, onto), force=force,
                                  keep_contained=keep_contained)
-    if cont:
-        return rebase_core.cont(ws, reporter)
-    if skip:
-        return rebase_core.skip(ws, reporter)
-    return rebase_core.abort(ws, reporter)
+    elif cont:
+        stop = rebase_core.cont(ws, emit)
+    elif skip:
+        stop = rebase_core.skip(ws, emit)
+    else:
+        stop = rebase_core.abort(ws, emit)
+    return exit_code(stop)
 
 
 @cli.command()

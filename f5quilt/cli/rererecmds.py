@@ -5,6 +5,7 @@ import click
 
 from f5quilt.output import Reporter
 from . import cli
+from .render import render
 from .common import Context
 from .options import verbosity
 
@@ -27,7 +28,7 @@ def rerere() -> None:
 def forget(patch: str, reporter: Reporter) -> int:
     """Drop every recorded resolution of PATCH."""
     from f5quilt.ops.rerere import forget as forget_
-    return forget_(Context.workspace(), reporter, patch)
+    return forget_(Context.workspace(), render(reporter), patch)
 
 
 @rerere.command(name="status")

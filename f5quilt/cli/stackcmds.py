@@ -11,6 +11,7 @@ from f5quilt.output import Reporter
 from f5quilt.repo.settings import Dialect
 from f5quilt.repo.workspace import Workspace
 from . import cli
+from .render import exit_code, render
 from .common import Context
 from .options import color_option, fuzz_option, verbosity
 
@@ -66,10 +67,15 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
     count, name = _target(target)
     if all_ and target:
         raise F5QuiltError("push: -a and a patch name exclude each other")
-    return stack.push(ws, reporter, target=name, all_=all_, count=count,
-                      fuzz=ws.settings.fuzz_for(fuzz),
-                      force=force, dry_run=dry_run, merge=merge,
-                      refresh=refresh_hook(ws, reporter) if refresh else None)
+    emit = render(reporter, ws)
+    try:
+        outcome = stack.push(ws, emit, target=name, all_=all_, count=count,
+                             fuzz=ws.settings.fuzz_for(fuzz), force=force, dry_run=dry_run, merge=merge,
+                             refresh=refresh_hook(ws, reporter) if refresh else None,
+                             quilt=ws.settings.dialect is Dialect.QUILT)
+    finally:
+        emit.close()
+    return exit_code(outcome.stop)
 
 
 @cli.command()
@@ -93,5 +99,11 @@ def pop(target: Optional[str], all_: bool, force: bool, verify: bool, refresh: b
     reporter.speaks_quilt = ws.settings.dialect is Dialect.QUILT
     _refresh_excludes(force=force, refresh=refresh)
     count, name = _target(target)
-    return stack.pop(ws, reporter, target=name, all_=all_, count=count, force=force,
-                     refresh=refresh_hook(ws, reporter) if refresh else None)
+    emit = render(reporter, ws)
+    try:
+        stack.pop(ws, emit, target=name, all_=all_, count=count, force=force,
+                  refresh=refresh_hook(ws, reporter) if refresh else None,
+                  quilt=ws.settings.dialect is Dialect.QUILT)
+    finally:
+        emit.close()
+    return 0

@@ -9,6 +9,7 @@ import click
 from f5quilt.ops import undo as undo_core
 from f5quilt.output import Reporter
 from . import cli
+from .render import render
 from .common import Context
 from .options import json_option, verbosity
 
@@ -33,7 +34,7 @@ def undo(steps: int, force: bool, reporter: Reporter) -> int:
     Undo of a command that built or replaced the whole tree refuses while
     the tree holds unrecorded work; --force stashes that work first.
     """
-    return undo_core.undo(Context.workspace(), reporter, steps, force)
+    return undo_core.undo(Context.workspace(), render(reporter), steps, force)
 
 
 @cli.command()
@@ -44,7 +45,7 @@ def redo(steps: int, force: bool, reporter: Reporter) -> int:
     """Redo the last STEPS undone commands (default 1), by their log ids.
 
     An undone entry is never pruned from the log while it can be redone."""
-    return undo_core.redo(Context.workspace(), reporter, steps, force)
+    return undo_core.redo(Context.workspace(), render(reporter), steps, force)
 
 
 @cli.command("log")

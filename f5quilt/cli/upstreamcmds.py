@@ -6,6 +6,7 @@ import click
 from f5quilt.errors import F5QuiltError
 from f5quilt.output import Reporter
 from . import cli
+from .render import exit_code, render
 from .common import Context
 from .options import verbosity
 
@@ -41,7 +42,7 @@ def fetch(cache_only: bool, replace: bool, force: bool, reporter: Reporter) -> i
         raise click.UsageError("--cache-only and --replace exclude each other")
     if replace:
         from f5quilt.ops.vendor import replace_tree
-        return replace_tree(ws, reporter, force=force)
+        return exit_code(replace_tree(ws, render(reporter, ws), force=force))
     if cache_only:
         path = up.ensure_pristine(reporter.info)
         reporter.info(f"Pristine {up.pin.describe()} in {path}")
@@ -50,5 +51,5 @@ def fetch(cache_only: bool, replace: bool, force: bool, reporter: Reporter) -> i
         reporter.info(f"Tree {ws.tree} exists already; nothing fetched "
                       "(`f5quilt upstream fetch --replace` rebuilds it from the pin)")
         return 2
-    ws.ensure_tree(reporter)
+    ws.ensure_tree(render(reporter, ws))
     return 0

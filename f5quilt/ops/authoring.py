@@ -17,11 +17,12 @@ from f5quilt.engine.apply import apply_patch
 from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
 from f5quilt.engine.gitdiff import diff_files
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt.model.patch import parse_patch, patch_header, split_lines
 from f5quilt.model.series import SeriesEntry
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.pushpop import recorded_after, recover, report_result, unrefreshed_files, write_rejects
+from f5quilt.ops.pushpop import recorded_after, recover, unrefreshed_files, write_rejects
 from f5quilt.ops.queries import none_applied
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import Dialect
@@ -94,8 +95,8 @@ def as_recorded(ws: Workspace, name: str, old: Dict[str, Optional[bytes]]) -> Di
     return recorded_after(ws, name, old)
 
 
-def _top_only(ws: Workspace, out: Reporter, given: Optional[str], verb: str) -> str:
-    recover(ws, out)
+def _top_only(ws: Workspace, emit: Emit, given: Optional[str], verb: str) -> str:
+    recover(ws, emit)
     name = applied_or_top(ws, given)
     if name != ws.stack.top():
         raise F5QuiltError(f"{verb} works on the top patch only")
@@ -266,19 +267,19 @@ def repositioned(ws: Workspace, name: str, existing: bytes) -> Optional[bytes]:
     return data
 
 
-def refresh(ws: Workspace, out: Reporter, given: Optional[str] = None, *, force: bool = False,
+def refresh(ws: Workspace, emit: Emit, given: Optional[str] = None, *, force: bool = False,
             normalize: bool = False) -> int:
-    recover(ws, out)
+    recover(ws, emit)
     with ws.transaction(f"refresh {given or ''}".strip()):
-        return _refresh(ws, out, given, force=force, normalize=normalize)
+        return _refresh(ws, emit, given, force=force, normalize=normalize)
 
 
-def refresh_top(ws: Workspace, out: Reporter) -> int:
+def refresh_top(ws: Workspace, emit: Emit) -> int:
     """Refresh the top patch inside the caller's transaction (push/pop --refresh)."""
-    return _refresh(ws, out, None, force=False, normalize=False)
+    return _refresh(ws, emit, None, force=False, normalize=False)
 
 
-def _refresh(ws: Workspace, out: Reporter, given: Optional[str], *, force: bool, normalize: bool) -> int:
+def _refresh(ws: Workspace, emit: Emit, given: Optional[str], *, force: bool, normalize: bool) -> int:
     name = applied_or_top(ws, given)
     later = later_touching(ws, name)
     if later and not force:
@@ -302,18 +303,18 @@ def _refresh(ws: Workspace, out: Reporter, given: Optional[str], *, force: bool,
         # a fuzz push: the same patch with the skipped context and the positions rewritten
         data = moved if moved is not None and _same_effect(ws, name, moved) else render_patch(ws, name, header)
     if existing == data:
-        out.info(f"Patch {ws.display(name)} is unchanged")
+        emit(ev.info(f"Patch {ws.display(name)} is unchanged"))
     else:
         if existing is not None:
             # the new text must parse: never replace a patch with something broken
             parse_patch(data, ws.display(name))
         ws.fs.write(path, data, path.stat().st_mode if path.exists() else DEFAULT_MODE)
-        out.info(f"Refreshed patch {ws.display(name)}")
+        emit(ev.info(f"Refreshed patch {ws.display(name)}"))
     ws.forget_patch(name)
     ws.fs.unlink(ws.stack.refresh_marker(name))
     if conflicts:
         from f5quilt.ops.rerere import record
-        record(ws, name, out)  # what the user made of each conflict: replayed next time
+        record(ws, name, emit)  # what the user made of each conflict: replayed next time
     ws.stack.set_conflicts(name, None)
     # what pop will compare against once this patch is on top again
     _old, new = before_after(ws, name)
@@ -347,13 +348,13 @@ def diff(ws: Workspace, given: Optional[str], *, combine: Optional[str] = None,
     return diff_files({k: old[k] for k in changed}, {k: new[k] for k in changed}, context=context)
 
 
-def new_patch(ws: Workspace, out: Reporter, given: str) -> None:
-    recover(ws, out)
+def new_patch(ws: Workspace, emit: Emit, given: str) -> None:
+    recover(ws, emit)
     with ws.transaction(f"new {given}"):
-        _new_patch(ws, out, given)
+        _new_patch(ws, emit, given)
 
 
-def _new_patch(ws: Workspace, out: Reporter, given: str) -> None:
+def _new_patch(ws: Workspace, emit: Emit, given: str) -> None:
     name = given
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if name.startswith(prefix):
@@ -370,16 +371,16 @@ def _new_patch(ws: Workspace, out: Reporter, given: str) -> None:
     ws.fs.write(bdir / ".timestamp", b"")
     ws.stack.write_applied(ws.stack.applied() + [name])
     ws.stack.write_sums(name, {})
-    out.info(f"Patch {ws.display(name)} is now on top")
+    emit(ev.info(f"Patch {ws.display(name)} is now on top"))
 
 
-def add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> int:
-    recover(ws, out)
+def add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> int:
+    recover(ws, emit)
     with ws.transaction("add " + " ".join(files)):
-        return _add_files(ws, out, files, given)
+        return _add_files(ws, emit, files, given)
 
 
-def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> int:
+def _add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> int:
     name = applied_or_top(ws, given)
     applied = ws.stack.applied()
     later = applied[applied.index(name) + 1:]
@@ -395,7 +396,7 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
         rel = tree_rel(ws, path)
         backup = ws.stack.backup_dir(name) / rel
         if backup.exists():
-            out.info(f"File {rel} is already in patch {ws.display(name)}")
+            emit(ev.info(f"File {rel} is already in patch {ws.display(name)}"))
             status = 2
             continue
         for p in later:
@@ -421,14 +422,14 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
                     pristine = up.reader() if up is not None else (lambda r: data)
                 truth = pristine(rel)
                 if truth != data:
-                    out.info(f"File {ws.settings.show_file(rel)} was edited before it was added: the edit goes into "
-                             f"patch {ws.display(name)} (its backup is the pristine file)")
+                    emit(ev.info(f"File {ws.settings.show_file(rel)} was edited before it was added: the edit goes into "
+                             f"patch {ws.display(name)} (its backup is the pristine file)"))
                     ws.fs.write(backup, truth or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
                     made[rel] = digest(truth)
                     if truth == b"":
                         empty.add(rel)
                     sums[rel] = digest(truth)  # what a refreshed patch leaves: the edit shows as unrefreshed
-                    out.info(f"File {ws.settings.show_file(rel)} added to patch {ws.display(name)}")
+                    emit(ev.info(f"File {ws.settings.show_file(rel)} added to patch {ws.display(name)}"))
                     continue
         if data is not None and os.lstat(target).st_nlink > 1:
             # quilt's backup-files -b -L: the backup keeps the inode (and its other hard
@@ -442,7 +443,7 @@ def _add_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[s
             empty.add(rel)
         sums[rel] = digest(data)
         made[rel] = digest(data)
-        out.info(f"File {ws.settings.show_file(rel)} added to patch {ws.display(name)}")
+        emit(ev.info(f"File {ws.settings.show_file(rel)} added to patch {ws.display(name)}"))
     ws.stack.set_existed_empty(name, empty)
     if made:  # what each new backup holds: pop trusts it only while it still does
         ws.stack.write_backup_sums(name, {**ws.stack.read_backup_sums(name), **made})
@@ -515,23 +516,23 @@ def set_header(ws: Workspace, name: str, header: bytes) -> None:
                     path.stat().st_mode if path.exists() else DEFAULT_MODE)
 
 
-def delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, backup: bool = False) -> None:
-    recover(ws, out)
+def delete_patch(ws: Workspace, emit: Emit, name: str, *, remove_file: bool, backup: bool = False) -> None:
+    recover(ws, emit)
     with ws.transaction(f"delete {name}"):
-        _delete_patch(ws, out, name, remove_file=remove_file, backup=backup)
+        _delete_patch(ws, emit, name, remove_file=remove_file, backup=backup)
 
 
-def _delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool, backup: bool) -> None:
+def _delete_patch(ws: Workspace, emit: Emit, name: str, *, remove_file: bool, backup: bool) -> None:
     from f5quilt.ops.pushpop import pop_one, unshare_top
     applied = ws.stack.applied()
     if name in applied:
         if applied[-1] != name:
             raise F5QuiltError(f"Patch {ws.display(name)} is currently applied")
-        pop_one(ws, out)
+        pop_one(ws, emit)
         unshare_top(ws)  # as quilt's delete, which runs its pop
     ws.series.remove(name)
     ws.save_series()
-    out.info(f"Removed patch {ws.display(name)}")
+    emit(ev.info(f"Removed patch {ws.display(name)}"))
     path = ws.patch_file(name)
     if remove_file and path.exists():
         if backup:
@@ -539,13 +540,13 @@ def _delete_patch(ws: Workspace, out: Reporter, name: str, *, remove_file: bool,
         ws.fs.unlink(path)
 
 
-def rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
-    recover(ws, out)
+def rename_patch(ws: Workspace, emit: Emit, old: str, new: str) -> None:
+    recover(ws, emit)
     with ws.transaction(f"rename {old} {new}"):
-        _rename_patch(ws, out, old, new)
+        _rename_patch(ws, emit, old, new)
 
 
-def _rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
+def _rename_patch(ws: Workspace, emit: Emit, old: str, new: str) -> None:
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if new.startswith(prefix):
         new = new[len(prefix):]
@@ -576,19 +577,19 @@ def _rename_patch(ws: Workspace, out: Reporter, old: str, new: str) -> None:
             stack.write_sums(new, sums)
         stack.set_conflicts(new, conflicts)
         stack.set_existed_empty(new, empty)
-    out.info(f"Patch {ws.display(old)} renamed to {ws.display(new)}")
+    emit(ev.info(f"Patch {ws.display(old)} renamed to {ws.display(new)}"))
 
 
-def import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Optional[str] = None,
+def import_patches(ws: Workspace, emit: Emit, files: List[str], *, name: Optional[str] = None,
                    force: bool = False, strip: Optional[int] = None, keep_header: Optional[str] = None,
                    reverse: bool = False) -> None:
     if name and len(files) != 1:
         raise F5QuiltError("import -P takes exactly one patch file")
     if name is not None:
         ws.patch_name(name, "import -P")
-    recover(ws, out)
+    recover(ws, emit)
     with ws.transaction("import " + " ".join(files)):
-        _import_patches(ws, out, files, name=name, force=force, strip=strip, keep_header=keep_header,
+        _import_patches(ws, emit, files, name=name, force=force, strip=strip, keep_header=keep_header,
                         reverse=reverse)
 
 
@@ -626,7 +627,7 @@ def _headers_merged(ws: Workspace, target: str, data: bytes, keep: Optional[str]
     return compress(path.name, merged)
 
 
-def _import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Optional[str],
+def _import_patches(ws: Workspace, emit: Emit, files: List[str], *, name: Optional[str],
                     force: bool, strip: Optional[int], keep_header: Optional[str] = None,
                     reverse: bool = False) -> None:
     top = ws.stack.top()
@@ -639,7 +640,7 @@ def _import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Opt
             raise F5QuiltError(f"Patch {f} does not exist" if quilt else f"{f}: no such patch file")
         if not quilt:
             top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=force, source=f)
-            out.info(f"Importing patch {f} (stored as {ws.display(target)})")
+            emit(ev.info(f"Importing patch {f} (stored as {ws.display(target)})"))
             continue
         # quilt's import: its checks and words
         if target in ws.stack.applied():
@@ -657,7 +658,7 @@ def _import_patches(ws: Workspace, out: Reporter, files: List[str], *, name: Opt
             message = f"Importing patch {f} (stored as {ws.display(target)})"
         top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=True, source=f,
                           reverse=reverse)
-        out.info(message)
+        emit(ev.info(message))
 
 
 def store_patch(ws: Workspace, target: str, data: bytes, after: Optional[str], *, strip: int = 1,
@@ -678,45 +679,44 @@ def store_patch(ws: Workspace, target: str, data: bytes, after: Optional[str], *
     return after
 
 
-def fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int = 1, fuzz: int = 0, force: bool = False) -> None:
+def fold(ws: Workspace, emit: Emit, data: bytes, *, strip: int = 1, fuzz: int = 0, force: bool = False) -> None:
     """Apply a patch (from stdin) onto the top patch's files, adding them to it."""
-    recover(ws, out)
+    recover(ws, emit)
     with ws.transaction("fold"):
-        _fold(ws, out, data, strip=strip, fuzz=fuzz, force=force)
+        _fold(ws, emit, data, strip=strip, fuzz=fuzz, force=force)
 
 
-def _fold(ws: Workspace, out: Reporter, data: bytes, *, strip: int, fuzz: int, force: bool) -> None:
+def _fold(ws: Workspace, emit: Emit, data: bytes, *, strip: int, fuzz: int, force: bool) -> None:
     name = applied_or_top(ws, None)
     patch = parse_patch(data, "<stdin>")
     # quilt's fold runs `patch -d SUBDIR`: from a subfolder of the tree, names are relative to it
     directory = cwd_in_tree(ws)
     result = apply_patch(patch, ws.read_tree, strip=strip, fuzz=fuzz, display="<stdin>", directory=directory)
-    report_result(out, result, force, directory, quilt=out.speaks_quilt, show=ws.settings.show_file)
+    emit(ev.HunkReports(result, force, directory))
     if not result.ok and not force:
         raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
-    _add_files(ws, Reporter(0), [str(ws.tree / rel) for rel in result.changes
-                                if not (ws.stack.backup_dir(name) / rel).exists()])
+    _add_files(ws, ev.ignore, [str(ws.tree / rel) for rel in result.changes
+                               if not (ws.stack.backup_dir(name) / rel).exists()])
     for rel, change in result.changes.items():
         put_tree_file(ws, rel, change.after)
-        write_rejects(ws, change, out)
-    if not out.speaks_quilt:  # quilt says only what GNU patch says
-        out.info(f"Folded patch into {ws.display(name)}; refresh it to record the change")
+        write_rejects(ws, change, emit)
+    emit(ev.Folded(name))
 
 
-def _files_of_top(ws: Workspace, out: Reporter, files: List[str], given: Optional[str], verb: str,
-                  body: "Callable[[Workspace, Reporter, str, List[str]], None]") -> None:
+def _files_of_top(ws: Workspace, emit: Emit, files: List[str], given: Optional[str], verb: str,
+                  body: "Callable[[Workspace, Emit, str, List[str]], None]") -> None:
     """``verb FILE...`` on the top patch, in one transaction."""
-    name = _top_only(ws, out, given, verb)
+    name = _top_only(ws, emit, given, verb)
     with ws.transaction(f"{verb} " + " ".join(files)):
-        body(ws, out, name, files)
+        body(ws, emit, name, files)
 
 
-def revert_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
+def revert_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> None:
     """Undo unrefreshed changes: the file as the patch file says it should be."""
-    _files_of_top(ws, out, files, given, "revert", _revert_files)
+    _files_of_top(ws, emit, files, given, "revert", _revert_files)
 
 
-def _revert_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> None:
+def _revert_files(ws: Workspace, emit: Emit, name: str, files: List[str]) -> None:
     old, _new = before_after(ws, name)
     expect = as_recorded(ws, name, old)
     for path in files:
@@ -727,18 +727,18 @@ def _revert_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> 
                                   "; `f5quilt restore` undoes an edit outside the top patch, "
                                   "`f5quilt capture NAME` keeps it as a patch"))
         if ws.read_tree(rel) == expect[rel]:
-            out.info(f"File {ws.settings.show_file(rel)} is unchanged")
+            emit(ev.info(f"File {ws.settings.show_file(rel)} is unchanged"))
             continue
         put_tree_file(ws, rel, expect[rel])
-        out.info(f"Changes to {ws.settings.show_file(rel)} in patch {ws.display(name)} reverted")
+        emit(ev.info(f"Changes to {ws.settings.show_file(rel)} in patch {ws.display(name)} reverted"))
 
 
-def remove_files(ws: Workspace, out: Reporter, files: List[str], given: Optional[str] = None) -> None:
+def remove_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> None:
     """Take files out of the top patch, restoring their backed-up content."""
-    _files_of_top(ws, out, files, given, "remove", _remove_files)
+    _files_of_top(ws, emit, files, given, "remove", _remove_files)
 
 
-def _remove_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> None:
+def _remove_files(ws: Workspace, emit: Emit, name: str, files: List[str]) -> None:
     sums = ws.stack.read_sums(name) or {}
     empty = ws.stack.existed_empty(name)
     for path in files:
@@ -757,7 +757,7 @@ def _remove_files(ws: Workspace, out: Reporter, name: str, files: List[str]) -> 
             ws.fs.prune(backup.parent, ws.stack.backup_dir(name))
         empty.discard(rel)
         sums.pop(rel, None)
-        out.info(f"File {rel} removed from patch {ws.display(name)}")
+        emit(ev.info(f"File {rel} removed from patch {ws.display(name)}"))
     ws.stack.set_existed_empty(name, empty)
     ws.stack.write_sums(name, sums)
 

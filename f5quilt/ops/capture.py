@@ -13,7 +13,8 @@ from typing import Dict, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.fsutil import DEFAULT_MODE, check_inside
-from f5quilt.output import QUIET, Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
 
 
@@ -65,21 +66,21 @@ def _mode(ws: Workspace, rel: str) -> int:
         return DEFAULT_MODE
 
 
-def capture(ws: Workspace, out: Reporter, name: str, files: Optional[List[str]] = None) -> List[str]:
+def capture(ws: Workspace, emit: Emit, name: str, files: Optional[List[str]] = None) -> List[str]:
     """A new patch on top holding every edit made without ``add`` (or those of ``files``):
     one transaction; the tree keeps its content."""
     from f5quilt.ops.authoring import _add_files, _new_patch, _refresh, put_tree_file
     from f5quilt.ops.pushpop import recover
-    recover(ws, out)
+    recover(ws, emit)
     edited = edited_files(ws, files)
     if not edited:
         raise NothingToDo("No edits outside the patches to capture (status shows what changed)")
     base = _up(ws).reader()  # type: ignore[attr-defined]
     expected = {rel: expected_content(ws, base, rel) for rel in edited}
     have = {rel: (ws.read_tree(rel), _mode(ws, rel)) for rel in edited}
-    quiet = Reporter(QUIET, out=out.out, err=out.err)
+    quiet = ev.warnings_only(emit)
     with ws.transaction(f"capture {name}"):
-        _new_patch(ws, out, name)
+        _new_patch(ws, emit, name)
         name = ws.stack.top() or name
         for rel in edited:
             # the backup is what the tree should hold; the tree then gets the edit back
@@ -93,16 +94,16 @@ def capture(ws: Workspace, out: Reporter, name: str, files: Optional[List[str]] 
                     ws.fs.unlink(target)
             else:
                 ws.fs.write(target, data, mode)
-            out.info(f"File {ws.settings.show_file(rel)} captured into {ws.display(name)}")
-        _refresh(ws, out, None, force=False, normalize=False)
+            emit(ev.info(f"File {ws.settings.show_file(rel)} captured into {ws.display(name)}"))
+        _refresh(ws, emit, None, force=False, normalize=False)
     return edited
 
 
-def restore(ws: Workspace, out: Reporter, files: List[str]) -> None:
+def restore(ws: Workspace, emit: Emit, files: List[str]) -> None:
     """Each file put back as pristine + the applied patches say (one transaction)."""
     from f5quilt.ops.authoring import put_tree_file
     from f5quilt.ops.pushpop import recover
-    recover(ws, out)
+    recover(ws, emit)
     edited = edited_files(ws, files)
     base = _up(ws).reader()  # type: ignore[attr-defined]
     with ws.transaction("restore " + " ".join(files)):
@@ -114,7 +115,7 @@ def restore(ws: Workspace, out: Reporter, files: List[str]) -> None:
                 put_tree_file(ws, rel, data) if os.path.exists(ws.tree / rel) else \
                     ws.fs.write(check_inside(ws.tree, rel), data, DEFAULT_MODE)
             holder = last_holder(ws, rel)
-            out.info(f"Restored {ws.settings.show_file(rel)} (as {ws.display(holder) + ' leaves it' if holder else 'pristine'})")
+            emit(ev.info(f"Restored {ws.settings.show_file(rel)} (as {ws.display(holder) + ' leaves it' if holder else 'pristine'})"))
 
 
 def _provenance(ws: Workspace, rel: str) -> Tuple[List[bytes], List[Optional[str]]]:
@@ -181,20 +182,20 @@ def absorb_plan(ws: Workspace, files: Optional[List[str]] = None) -> Dict[str, L
     return plan
 
 
-def absorb(ws: Workspace, out: Reporter, files: Optional[List[str]] = None) -> Dict[str, List[str]]:
+def absorb(ws: Workspace, emit: Emit, files: Optional[List[str]] = None) -> Dict[str, List[str]]:
     """Each edit refreshed into the applied patch that last wrote its lines (one transaction);
     the tree is unchanged."""
     from f5quilt.ops.authoring import _refresh
     from f5quilt.ops.pushpop import recover
-    recover(ws, out)
+    recover(ws, emit)
     plan = absorb_plan(ws, files)
     if not plan:
         raise NothingToDo("No edits to absorb (status shows what changed)")
     with ws.transaction("absorb"):
         for name in [p for p in ws.stack.applied() if p in plan]:
             for rel in plan[name]:
-                out.info(f"Absorbing {ws.settings.show_file(rel)} into {ws.display(name)}")
+                emit(ev.info(f"Absorbing {ws.settings.show_file(rel)} into {ws.display(name)}"))
             # force: later patches may hold other files of this one; each file's content after
             # it is read from the next holder's backup, so its diff stays what it wrote
-            _refresh(ws, out, name, force=True, normalize=False)
+            _refresh(ws, emit, name, force=True, normalize=False)
     return plan

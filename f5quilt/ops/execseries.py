@@ -14,7 +14,8 @@ from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt import proc
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
 
 
@@ -51,7 +52,7 @@ class _Restore(F5QuiltError):
     """Raised inside the walk's transaction so that it rolls back, never seen by a user."""
 
 
-def exec_series(ws: Workspace, out: Reporter, command: List[str], *, cwd: Path,
+def exec_series(ws: Workspace, emit: Emit, command: List[str], *, cwd: Path,
                 keep_going: bool = False, base: bool = True, stdout_to_stderr: bool = False) -> ExecResult:
     """Run ``command`` (no shell) at the base (``base``) and after each patch is pushed;
     stop at the first failure unless ``keep_going``. The tree is put back at the end.
@@ -61,7 +62,7 @@ def exec_series(ws: Workspace, out: Reporter, command: List[str], *, cwd: Path,
     from f5quilt.ops.drift import unrecorded_work
 
     ws.require_series()
-    recover(ws, out)
+    recover(ws, emit)
     if not ws.series.entries:
         raise NothingToDo("No patches in series")
     if ws.series_altered():
@@ -80,7 +81,7 @@ def exec_series(ws: Workspace, out: Reporter, command: List[str], *, cwd: Path,
 
     def run(patch: Optional[str]) -> bool:
         where = ws.display(patch) if patch else "the base (no patch applied)"
-        out.step(f"Running {' '.join(command)} at {where}")
+        emit(ev.step(f"Running {' '.join(command)} at {where}"))
         rc = proc.run(command, cwd=cwd, ok=None, stdin=proc.INHERIT, stderr=proc.INHERIT,
                       stdout=2 if stdout_to_stderr else proc.INHERIT).returncode
         result.steps.append(ExecStep(patch, rc))
@@ -89,12 +90,12 @@ def exec_series(ws: Workspace, out: Reporter, command: List[str], *, cwd: Path,
     try:
         with ws.transaction("exec " + " ".join(command)) as txn:
             while ws.stack.top() is not None:
-                pop_one(ws, Reporter(0, out=out.out, err=out.err))
+                pop_one(ws, ev.ignore)
             try:
                 if not base or run(None):
                     for name in plan:
                         try:
-                            push_one(ws, name, Reporter(0, out=out.out, err=out.err))
+                            push_one(ws, name, ev.ignore)
                         except F5QuiltError as exc:  # a patch that does not apply breaks the walk
                             result.steps.append(ExecStep(name, None, exc.message))
                             break

@@ -14,7 +14,8 @@ from f5quilt.errors import F5QuiltError
 from f5quilt import proc
 from f5quilt.fsutil import DEFAULT_MODE
 from f5quilt.model.mailheader import Date, HeaderDateError, git_header, parse_person, person, subject_from_name
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt.ops.authoring import header_of, named_or_top, new_patch, set_header
 from f5quilt.ops.pushpop import recover
 from f5quilt.repo.workspace import Workspace
@@ -69,10 +70,10 @@ def _header(ws: Workspace, name: str, current: bytes, author: Optional[str]) -> 
     return text.encode("utf-8", "surrogateescape")
 
 
-def header_git(ws: Workspace, out: Reporter, given: Optional[str], author: Optional[str]) -> bool:
+def header_git(ws: Workspace, emit: Emit, given: Optional[str], author: Optional[str]) -> bool:
     """Add or update the From:/Date:/Subject: block of ``given`` (default: the top patch);
     False when the header already is exactly that."""
-    recover(ws, out)
+    recover(ws, emit)
     name = named_or_top(ws, given)
     current = header_of(ws, name)
     new = _header(ws, name, current, author)
@@ -82,11 +83,11 @@ def header_git(ws: Workspace, out: Reporter, given: Optional[str], author: Optio
     return True
 
 
-def new_with_author(ws: Workspace, out: Reporter, given: str, author: str) -> None:
+def new_with_author(ws: Workspace, emit: Emit, given: str, author: str) -> None:
     """``new`` whose patch file starts with a git-style header: one transaction."""
-    recover(ws, out)
+    recover(ws, emit)
     with ws.transaction(f"new {given}"):
-        new_patch(ws, out, given)
+        new_patch(ws, emit, given)
         name = ws.stack.top()
         assert name is not None
         header = _header(ws, name, b"", author or None)

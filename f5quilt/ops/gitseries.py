@@ -31,7 +31,8 @@ from f5quilt.errors import F5QuiltError
 from f5quilt.engine.locate import APPLIED
 from f5quilt.model.mailheader import (ENC, ERRORS, FALLBACK_DATE, TRAILER_UPSTREAM, Commit, format_date, git_date,
                          slug, to_commit, to_header)
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt import proc
 from f5quilt.model.patch import parse_patch, patch_header
 from f5quilt.model.series import SeriesEntry, parse_series_lines, pushable
@@ -497,7 +498,7 @@ def _valid_name(name: str) -> bool:
     return True
 
 
-def import_commits(ws: Any, git: Git, revs: Sequence[str], out: Reporter, *, force: bool = False) -> List[str]:
+def import_commits(ws: Any, git: Git, revs: Sequence[str], emit: Emit, *, force: bool = False) -> List[str]:
     """Commits (``git rev-list`` REVS, oldest first) as patches after the top one."""
     from f5quilt.ops.authoring import store_patch
     from f5quilt.engine.gitdiff import diff_files
@@ -516,7 +517,7 @@ def import_commits(ws: Any, git: Git, revs: Sequence[str], out: Reporter, *, for
             raise F5QuiltError(f"commit {sha[:12]} is a merge; import --git takes linear history only")
         if not rc.parents:
             if f"\n{TRAILER_UPSTREAM}: " in "\n" + rc.commit.message:
-                out.verbose(f"Skipping the upstream commit {sha[:12]}")
+                emit(ev.verbose(f"Skipping the upstream commit {sha[:12]}"))
                 continue
             raise F5QuiltError(f"commit {sha[:12]} has no parent; start the range after it ({sha[:12]}..)")
         imported = to_header(rc.commit)
@@ -561,7 +562,7 @@ def import_commits(ws: Any, git: Git, revs: Sequence[str], out: Reporter, *, for
     with ws.transaction("import --git " + " ".join(revs)):  # all the patches, or none
         for name, data, entry, sha in wanted:
             top = store_patch(ws, name, data, top, strip=entry.strip, reverse=entry.reverse, force=force)
-            out.info(f"Importing commit {sha[:12]} as patch {ws.display(name)}")
+            emit(ev.info(f"Importing commit {sha[:12]} as patch {ws.display(name)}"))
     return [w[0] for w in wanted]
 
 

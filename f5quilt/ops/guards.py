@@ -15,7 +15,8 @@ from typing import Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.model.series import check_guard, pushable
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit, Stop
 from f5quilt.repo.workspace import Workspace
 
 GUARDS_FILE = "guards"
@@ -69,12 +70,12 @@ def why_text(why: str) -> str:
 
 
 # -- guard ---------------------------------------------------------------------
-def guard(ws: Workspace, out: Reporter, given: Optional[str], guards: List[str], *, none: bool) -> None:
+def guard(ws: Workspace, emit: Emit, given: Optional[str], guards: List[str], *, none: bool) -> None:
     """Set the guards of ``given`` (default: the top patch); ``none`` removes them."""
     from f5quilt.ops.pushpop import recover
 
     ws.require_series()
-    recover(ws, out)
+    recover(ws, emit)
     name = _patch_or_top(ws, given)
     if not none and not guards:
         raise F5QuiltError("guard: give +GUARD/-GUARD, or --none")
@@ -84,7 +85,7 @@ def guard(ws: Workspace, out: Reporter, given: Optional[str], guards: List[str],
     ws.series.set_guards(name, new)
     with ws.transaction(f"guard {name}"):
         ws.save_series()
-    out.info(f"Patch {ws.display(name)} is now {describe_guards(new)}")
+    emit(ev.info(f"Patch {ws.display(name)} is now {describe_guards(new)}"))
 
 
 def describe_guards(guards: List[str]) -> str:
@@ -101,11 +102,11 @@ def _patch_or_top(ws: Workspace, given: Optional[str]) -> str:
 
 
 # -- select --------------------------------------------------------------------
-def select(ws: Workspace, out: Reporter, guards: List[str], *, none: bool) -> None:
+def select(ws: Workspace, emit: Emit, guards: List[str], *, none: bool) -> None:
     """Make ``guards`` the selected ones (``none``: no guard selected)."""
     from f5quilt.ops.pushpop import recover
 
-    recover(ws, out)
+    recover(ws, emit)
     for g in guards:
         check_guard(g)
     new = [] if none else list(dict.fromkeys(guards))
@@ -120,31 +121,32 @@ def select(ws: Workspace, out: Reporter, guards: List[str], *, none: bool) -> No
         else:
             ws.fs.unlink(path)
     after = guarded_out(ws, ws.series.names)
-    out.info("Selected guards: " + (" ".join(new) or "none"))
+    emit(ev.info("Selected guards: " + (" ".join(new) or "none")))
     applied = set(ws.stack.applied())
     for name in ws.series.names:
         if name in after and name not in before:
             note = " (applied: pop it to drop it)" if name in applied else ""
-            out.info(f"Patch {ws.display(name)} is now skipped ({why_text(after[name])}){note}")
+            emit(ev.info(f"Patch {ws.display(name)} is now skipped ({why_text(after[name])}){note}"))
         elif name in before and name not in after:
-            out.info(f"Patch {ws.display(name)} is no longer skipped")
+            emit(ev.info(f"Patch {ws.display(name)} is no longer skipped"))
 
 
 # -- goto ----------------------------------------------------------------------
-def goto(ws: Workspace, out: Reporter, given: str, *, fuzz: int = 0, merge: bool = False) -> int:
+def goto(ws: Workspace, emit: Emit, given: str, *, fuzz: int = 0, merge: bool = False) -> Optional[Stop]:
     """Push or pop until ``given`` is the top patch: one transaction, one step to undo."""
     from f5quilt.ops.pushpop import pop, push, recover
 
     ws.require_series()
-    recover(ws, out)
+    recover(ws, emit)
     name = ws.resolve_name(given)
     applied = ws.stack.applied()
     command = f"goto {name}"
     if name in applied:
         if applied[-1] == name:
             raise NothingToDo(f"Patch {ws.display(name)} is already on top")
-        return pop(ws, out, target=name, command=command)
+        pop(ws, emit, target=name, command=command)
+        return None
     if name not in ws.unapplied():
         raise F5QuiltError(f"Patch {ws.display(name)} lies below the top patch but is not applied "
                            f"(skipped by its guards?); pop below it first")
-    return push(ws, out, target=name, fuzz=fuzz, merge=merge, command=command)
+    return push(ws, emit, target=name, fuzz=fuzz, merge=merge, command=command).stop

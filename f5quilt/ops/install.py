@@ -24,7 +24,8 @@ from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError
 from f5quilt import proc
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
 
 MARKER = "f5quilt.json"
@@ -88,7 +89,7 @@ def _add_marker(wheel: Path, marker: Dict[str, Any]) -> str:
     return distinfo
 
 
-def install(ws: Workspace, out: Reporter, *, python: str, target: Optional[Path] = None,
+def install(ws: Workspace, emit: Emit, *, python: str, target: Optional[Path] = None,
             wheel_dir: Optional[Path] = None, build_isolation: bool = True,
             name: Optional[str] = None) -> Installed:
     """Build the patched tree into a wheel with ``python -m pip wheel``; install it into
@@ -125,7 +126,7 @@ def install(ws: Workspace, out: Reporter, *, python: str, target: Optional[Path]
         shutil.copytree(ws.tree, src, symlinks=True,
                         ignore=shutil.ignore_patterns(pc, "__pycache__", "*.pyc", "build", "*.egg-info"))
         built = Path(tmp) / "wheels"
-        out.info(f"Building a wheel of {marker['tree']} ({len(applied)} patches applied) with {python}")
+        emit(ev.info(f"Building a wheel of {marker['tree']} ({len(applied)} patches applied) with {python}"))
         argv = [python, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check",
                 "--wheel-dir", str(built), str(src)]
         if not build_isolation:
@@ -141,7 +142,7 @@ def install(ws: Workspace, out: Reporter, *, python: str, target: Optional[Path]
             wheel_dir.mkdir(parents=True, exist_ok=True)
             result.wheel = wheel_dir / wheels[0].name
             shutil.copyfile(wheels[0], result.wheel)
-            out.info(f"Wrote {os.path.relpath(result.wheel)}")
+            emit(ev.info(f"Wrote {os.path.relpath(result.wheel)}"))
             return result
         argv = [python, "-m", "pip", "install", "--no-deps", "--force-reinstall", "--no-index",
                 "--disable-pip-version-check", str(wheels[0])]
@@ -157,7 +158,7 @@ def install(ws: Workspace, out: Reporter, *, python: str, target: Optional[Path]
                         "python": None if target is not None else python})
         ws.fs.write_text(ws.state_dir / INSTALLS, json.dumps(records, indent=1, sort_keys=True) + "\n")
     where = f"into {os.path.relpath(target)}" if target is not None else f"for {python}"
-    out.info(f"Installed {dist} {version} {where} (pin {marker['pin']}, {len(applied)} patches)")
+    emit(ev.info(f"Installed {dist} {version} {where} (pin {marker['pin']}, {len(applied)} patches)"))
     return result
 
 

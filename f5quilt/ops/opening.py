@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
 
 from f5quilt.errors import F5QuiltError
-from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.layout import unsettled
 from f5quilt.repo.settings import Dialect, Settings, load_settings
 from f5quilt.repo.workspace import Workspace
@@ -25,12 +24,6 @@ QUILT_COMMANDS = {"add", "annotate", "applied", "delete", "diff", "edit", "files
 # quilt 0.68 checks the series against .pc/applied-patches in every command but these
 NO_CONSISTENCY_CHECK = {"pop", "setup", "upgrade"}
 ALTERED_SERIES = "The series file no longer matches the applied patches. Please run 'quilt pop -a'."
-
-
-def errors_reporter() -> Reporter:
-    """Where the error boundary and repair's notes write: stderr, red/yellow on a terminal."""
-    import sys
-    return Reporter(NORMAL, out=sys.stderr, err=sys.stderr)
 
 
 def flock(directory: Path) -> Optional[int]:
@@ -67,7 +60,8 @@ def quilt_series_check(settings: Settings, command: Optional[str]) -> None:
 def open_workspace(command: Optional[str], *, lock: Callable[[Path], None], argv: Sequence[str] = (),
                    cwd: Optional[Path] = None, upstream: Optional[str] = None,
                    quiltrc: Optional[Dict[str, str]] = None, repair: bool = True,
-                   stale_tree: str = "warn", records: bool = True) -> Workspace:
+                   stale_tree: str = "warn", records: bool = True,
+                   warn: Callable[[str], None]) -> Workspace:
     """The workspace of ``command`` (the name it was called by; quilt's checks depend on it);
     first, unless ``repair`` is off (check writes nothing), ``lock`` the repository root (the
     tree without settings) and finish or undo what a killed command left, so every command
@@ -76,7 +70,8 @@ def open_workspace(command: Optional[str], *, lock: Callable[[Path], None], argv
     A tree built from another pin than the settings name is said in one line
     (``stale_tree="warn"``), refused (``"refuse"``: push), or left to the command
     (``"ignore"``: upstream fetch --replace). ``records=False``: a read-only query's, which
-    reads none of f5quilt's per-patch records in .pc/ (``Workspace.open``)."""
+    reads none of f5quilt's per-patch records in .pc/ (``Workspace.open``). ``warn`` says a
+    line on stderr (a repair, a stale tree)."""
     settings = load_settings(cwd, upstream=upstream, quiltrc=quiltrc)
     if repair:
         lock(settings.settings_file.parent if settings.settings_file else settings.tree)
@@ -84,10 +79,9 @@ def open_workspace(command: Optional[str], *, lock: Callable[[Path], None], argv
             from f5quilt.repo.workspace import repair_without_settings
             repaired = repair_without_settings((cwd or Path.cwd()).resolve())
             if repaired:  # something was repaired: the transaction layer is loaded already
+                from f5quilt.events import RolledBack
                 from f5quilt.repo.transaction import Quarantined
-                errors_reporter().warn(
-                    repaired if isinstance(repaired, Quarantined) else
-                    f"Rolled back an interrupted `f5quilt {repaired}`: everything is as it was before it")
+                warn(repaired if isinstance(repaired, Quarantined) else RolledBack(repaired).text)
     quilt_series_check(settings, command)
     if repair:
         places = Workspace.unread(settings)
@@ -96,7 +90,7 @@ def open_workspace(command: Optional[str], *, lock: Callable[[Path], None], argv
             # one of them cut short (.pc's files are written in place, as quilt does).
             # Imported only then: pushpop brings the engine, which a query does not need
             from f5quilt.ops.pushpop import recover
-            recover(places, errors_reporter())
+            recover(places, lambda event: warn(getattr(event, "text")))
     ws = Workspace.open(settings, records)
     ws.command_line = " ".join(argv)
     quilt_consistency_check(ws, command)
@@ -105,5 +99,5 @@ def open_workspace(command: Optional[str], *, lock: Callable[[Path], None], argv
         if stale and stale_tree == "refuse":
             raise F5QuiltError(stale)
         if stale:
-            errors_reporter().warn(f"warning: {stale}")
+            warn(f"warning: {stale}")
     return ws

@@ -17,10 +17,11 @@ from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from f5quilt.engine.apply import FileChange, PatchResult, apply_patch
 from f5quilt.model.patch import Hunk
-from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
+from f5quilt.errors import Conflicted, F5QuiltError, NothingToDo
 from f5quilt.fsutil import DEFAULT_MODE
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
-from f5quilt.output import NORMAL, QUIET, Reporter, with_progress
+from f5quilt import events as ev
+from f5quilt.events import Emit, PopOutcome, PushOutcome, Stop
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import REPLAY_FUZZ, Dialect
 from f5quilt.repo.workspace import Workspace
@@ -36,16 +37,16 @@ class PatchDoesNotApply(F5QuiltError):
 
 
 # -- repair --------------------------------------------------------------
-def recover(ws: Workspace, out: Reporter) -> None:
+def recover(ws: Workspace, emit: Emit) -> None:
     """Roll back an operation a killed process left half done, and say so."""
     if ws.txn is not None:  # inside this process's own transaction: nothing was interrupted
         return
     from f5quilt.repo.transaction import Quarantined
     command = ws.repair()
     if isinstance(command, Quarantined):
-        out.warn(command)
+        emit(ev.Quarantined(str(command)))
     elif command:
-        out.warn(f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it")
+        emit(ev.RolledBack(command))
         ws.stack._applied = None
 
 
@@ -95,106 +96,40 @@ def compute_push(ws: Workspace, name: str, fuzz: int, reverse: bool = False) -> 
     return apply_patch(patch, ws.read_tree, strip=entry.strip, fuzz=fuzz, display=ws.display(name))
 
 
-def report_result(out: Reporter, result: PatchResult, force: bool = False, directory: str = "", *,
-                  quilt: bool, show: Callable[[str], str] = str) -> None:
-    """GNU patch's lines for ``result``; ``quilt`` (the quilt dialect): in GNU patch's order,
-    files named relative to ``directory`` (``patch -d DIR`` does: fold from a subfolder);
-    otherwise each file as ``show`` names it (``Settings.show_file``: relative to the cwd)."""
-    for note in result.notes:
-        out.info(f"({note})")
-    if quilt:
-        _report_as_gnu_patch(out, result, force, directory)
-        return
-    for change in result.changes.values():
-        # a context-free hunk is worth a word only where it could have moved: not in a new file
-        quiet = (Landing.EXACT, Landing.OFFSET, Landing.FUZZ) + ((Landing.NO_CONTEXT,) if change.before is None else ())
-        noteworthy = [r for r in change.reports
-                      if r.status != APPLIED or r.offset or r.fuzz or r.level not in quiet]
-        if noteworthy or change.rejected:
-            out.info(f"patching file {show(change.path)}")
-            for rep in noteworthy:
-                out.info(rep.message(), "red" if rep.status != APPLIED else None)
-                if rep.status != APPLIED and rep.mismatch is not None:
-                    out.info(f"  {rep.why()}")
-                for anchor in rep.anchors:
-                    out.verbose(f"  anchored between {anchor}")
-        else:
-            out.verbose(f"patching file {show(change.path)}")
-
-
-def _gnu_sections(result: PatchResult) -> List[Tuple[FileChange, List[HunkReport], List[Hunk]]]:
-    """What GNU patch reports on, in its order: each file section (a file two sections patch
-    is said twice, each time with its own hunks), or each change when no file has two."""
-    paths = [path for path, _r, _j in result.sections]
-    if len(set(paths)) == len(paths):
-        return [(c, c.reports, c.rejected) for c in result.changes.values()]
-    bounds: Dict[str, List[Tuple[int, int]]] = {}
-    for path, r0, j0 in result.sections:
-        bounds.setdefault(path, []).append((r0, j0))
-    out = []
-    seen: Dict[str, int] = {}
-    for path, r0, j0 in result.sections:
-        change = result.changes[path]
-        k = seen[path] = seen.get(path, -1) + 1
-        r1, j1 = bounds[path][k + 1] if k + 1 < len(bounds[path]) else (len(change.reports), len(change.rejected))
-        out.append((change, change.reports[r0:r1], change.rejected[j0:j1]))
-    out.extend((c, c.reports, c.rejected) for p, c in result.changes.items() if p not in bounds)
-    return out
-
-
-def _report_as_gnu_patch(out: Reporter, result: PatchResult, force: bool, directory: str = "") -> None:
-    """Quilt mode: GNU patch's lines, file section by file section, as quilt shows them (-q: patch -s);
-    names relative to ``directory`` (fold's ``patch -d``)."""
-    for change, reports, rejected in _gnu_sections(result):
-        path = change.path[len(directory) + 1:] if directory else change.path
-        out.info(f"patching file {path}")
-        for rep in reports:
-            if rep.status != APPLIED or rep.offset or rep.fuzz:
-                out.info(rep.message())
-        if rejected:
-            n, total = len(rejected), len(reports)
-            failed = f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED"
-            if out.level < NORMAL:
-                out.step(f"{failed} -- saving rejects to file {path}.rej" if force else failed)
-            elif force:
-                out.info(f"{failed} -- saving rejects to file {path}.rej")
-            else:
-                out.info(f"{failed} -- rejects in file {path}")
-
-
-def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: bool = False,
+def push_one(ws: Workspace, name: str, emit: Emit, *, fuzz: int = 0, force: bool = False,
              dry_run: bool = False, merge: bool = False,
              merge_pre: Optional[Callable[[str], Optional[bytes]]] = None,
-             over_conflicts: bool = False) -> PushResult:
-    """``over_conflicts``: the upgrade autopilot pushes on past a patch it left conflicted."""
+             over_conflicts: bool = False, quilt: bool = False) -> PushResult:
+    """``over_conflicts``: the upgrade autopilot pushes on past a patch it left conflicted;
+    ``quilt``: as quilt's own push (its refusals and its checks)."""
     top = ws.stack.top()
     if top and ws.stack.needs_refresh(top) and not force:
         raise F5QuiltError(f"The topmost patch {ws.display(top)} needs to be refreshed first.")
     if top and ws.stack.conflicts(top) and not over_conflicts:
-        raise F5QuiltError(f"The topmost patch {ws.display(top)} has unresolved conflicts; "
-                           "resolve them and refresh it first.", exit_code=EXIT_CONFLICT)
-    out.step(f"Applying patch {ws.display(name)}")
+        raise Conflicted(f"The topmost patch {ws.display(top)} has unresolved conflicts; "
+                         "resolve them and refresh it first.")
+    emit(ev.Applying(name))
     if ws.settings.dialect is Dialect.QUILT and not ws.patch_file(name).is_file():
         # quilt 0.68 (its test/missing.test) applies a missing patch file as an empty patch;
         # 0.66 refused it without -f. f5quilt's dialect: ws.load names the series line.
         from f5quilt.model.patch import parse_patch
         result = PatchResult(parse_patch(b"", ws.display(name)))
-        out.step(f"Patch {ws.display(name)} does not exist; applied empty patch")
+        emit(ev.AppliedEmpty(name, missing=True))
     else:
         result = compute_push(ws, name, fuzz)
-        if out.speaks_quilt and not result.changes:
-            out.step(f"Patch {ws.display(name)} appears to be empty; applied")
+        if not result.changes:
+            emit(ev.AppliedEmpty(name, missing=False))
     conflicts: Dict[str, int] = {}
     if merge and (not result.ok or any(r.offset or r.fuzz for c in result.changes.values() for r in c.reports)):
         conflicts = merge_failed_files(ws, name, result, merge_pre)
-    report_result(out, result, force, quilt=out.speaks_quilt, show=ws.settings.show_file)
+    emit(ev.HunkReports(result, force))
     if not force:
         dirty = unrefreshed_files(ws, list(result.changes))
         if dirty:
             rel, owner = sorted(dirty.items())[0]
             raise F5QuiltError(f"{ws.settings.show_file(rel)} has changes not refreshed into {ws.display(owner)}; "
                                "refresh it first (or push -f)")
-    if result.rejected_count and not force and out.speaks_quilt:
+    if result.rejected_count and not force and quilt:
         try:
             if compute_push(ws, name, 0, reverse=True).ok:
                 raise PatchDoesNotApply(f"Patch {ws.display(name)} can be reverse-applied")
@@ -206,8 +141,7 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     if result.rejected_count and not force:
         for change in result.changes.values():
             if change.rejected:
-                n, total = len(change.rejected), len(change.reports)
-                out.info(f"{n} out of {total} hunk{'s' if total != 1 else ''} FAILED -- rejects in file {ws.settings.show_file(change.path)}")
+                emit(ev.Rejects(change.path, len(change.rejected), len(change.reports), saved=False))
         hint = "try --merge, or enforce with -f" if not merge else "enforce with -f"
         if fuzz < 2 and not merge:
             hint = f"try --fuzz={fuzz + 1 if fuzz else 2} or --merge, or enforce with -f"
@@ -230,8 +164,8 @@ def push_one(ws: Workspace, name: str, out: Reporter, *, fuzz: int = 0, force: b
     replayed: List[str] = []
     if conflicts:
         from f5quilt.ops.rerere import replay_into
-        replayed = replay_into(ws, name, result, conflicts, out)
-    _commit_push(ws, name, result, force and bool(result.rejected_count), conflicts, out)
+        replayed = replay_into(ws, name, result, conflicts, emit)
+    _commit_push(ws, name, result, force and bool(result.rejected_count), conflicts, emit)
     return PushResult(name, result, forced=force and bool(result.rejected_count), conflicts=conflicts,
                       replayed=replayed)
 
@@ -260,7 +194,7 @@ def _edited_outside(ws: Workspace, result: PatchResult) -> Optional[str]:
 
 
 def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
-                 conflicts: Dict[str, int], out: Reporter) -> None:
+                 conflicts: Dict[str, int], emit: Emit) -> None:
     fs, stack = ws.fs, ws.stack
     stack.initialize(ws.settings.quilt_patches, ws.settings.quilt_series)
     bdir = stack.backup_dir(name)
@@ -282,7 +216,7 @@ def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
     fs.write(bdir / ".timestamp", b"")
     for change in result.changes.values():
         _write_tree_file(ws, change)
-        write_rejects(ws, change, out)
+        write_rejects(ws, change, emit)
     stack.write_applied(stack.applied() + [name])
     if forced:
         fs.write(stack.refresh_marker(name), b"")
@@ -295,7 +229,7 @@ def _commit_push(ws: Workspace, name: str, result: PatchResult, forced: bool,
     fs.savepoint()
 
 
-def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
+def write_rejects(ws: Workspace, change: FileChange, emit: Emit) -> None:
     """GNU patch's FILE.rej for the hunks of ``change`` that did not apply."""
     if not change.rejected:
         return
@@ -303,11 +237,7 @@ def write_rejects(ws: Workspace, change: FileChange, out: Reporter) -> None:
     name = rel.encode("utf-8", "surrogateescape")
     rej = b"--- " + name + b"\n+++ " + name + b"\n" + b"".join(h.to_bytes() for h in change.rejected)
     ws.fs.write(ws.inside(rel + ".rej"), rej, DEFAULT_MODE)
-    if out.speaks_quilt:
-        return  # said in GNU patch's order by report_result
-    total = len(change.reports)
-    out.info(f"{len(change.rejected)} out of {total} hunk{'s' if total != 1 else ''} "
-             f"FAILED -- saving rejects to file {ws.settings.show_file(rel)}.rej")
+    emit(ev.Rejects(rel, len(change.rejected), len(change.reports), saved=True))
 
 
 def _write_tree_file(ws: Workspace, change: FileChange) -> None:
@@ -323,34 +253,33 @@ def _write_tree_file(ws: Workspace, change: FileChange) -> None:
     ws.fs.write(path, change.after, mode if mode is not None else DEFAULT_MODE)
 
 
-def push(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
+def push(ws: Workspace, emit: Emit, *, target: Optional[str] = None, all_: bool = False,
          count: Optional[int] = None, fuzz: int = 0, force: bool = False,
          dry_run: bool = False, merge: bool = False, command: Optional[str] = None,
-         refresh: Optional[Callable[[], object]] = None) -> int:
+         refresh: Optional[Callable[[], object]] = None, quilt: bool = False) -> PushOutcome:
     """Push patches; with ``refresh`` (``push --refresh``) each one is refreshed right after it
-    is pushed, and a savepoint follows, so an error later keeps it pushed and refreshed."""
+    is pushed, and a savepoint follows, so an error later keeps it pushed and refreshed.
+    ``quilt``: as quilt's own push (a stop says no "Now at patch")."""
     ws.require_series()
-    recover(ws, out)
+    recover(ws, emit)
     with ws.transaction(command or "push"):
         # a fresh clone's missing tree is fetched in the same transaction: one step to undo
         if not ws.tree.is_dir():
-            ws.ensure_tree(out)
+            ws.ensure_tree(emit)
             ws.reload()
             ws.fs.savepoint()
-        status = _push_planned(ws, out, target=target, all_=all_, count=count, fuzz=fuzz,
-                               force=force, dry_run=dry_run, merge=merge, refresh=refresh)
-    if out.speaks_quilt and status:
-        return status  # quilt stops at a forced push or conflicts: no "Now at patch"
+        outcome = _push_planned(ws, emit, target=target, all_=all_, count=count, fuzz=fuzz,
+                                force=force, dry_run=dry_run, merge=merge, refresh=refresh, quilt=quilt)
+    if quilt and outcome.stop:
+        return outcome  # quilt stops at a forced push or conflicts: no "Now at patch"
     if not dry_run:
-        if not out.speaks_quilt:
-            out.info("")
-        out.step(f"Now at patch {ws.display(ws.stack.top() or '')}")
-    return status
+        emit(ev.NowAt(ws.stack.top() or ""))
+    return outcome
 
 
-def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: bool,
+def _push_planned(ws: Workspace, emit: Emit, *, target: Optional[str], all_: bool,
                   count: Optional[int], fuzz: int, force: bool, dry_run: bool, merge: bool,
-                  refresh: Optional[Callable[[], object]] = None) -> int:
+                  refresh: Optional[Callable[[], object]] = None, quilt: bool = False) -> PushOutcome:
     if not ws.series.entries:
         raise NothingToDo("No patches in series")
     if ws.series_altered():
@@ -378,16 +307,16 @@ def _push_planned(ws: Workspace, out: Reporter, *, target: Optional[str], all_: 
         plan = todo[:todo.index(name) + 1]
     else:
         plan = todo[:count or 1]
-    plan = skip_guarded(ws, out, todo, plan, target=name, count=None if all_ or name else count or 1)
+    plan = skip_guarded(ws, emit, todo, plan, target=name, count=None if all_ or name else count or 1)
     if dry_run:
         for name in plan[:1]:
-            push_one(ws, name, out, fuzz=fuzz, force=force, dry_run=True, merge=merge)
-            out.info(f"Patch {ws.display(name)} applies (dry run)")
-        return 0
-    return _push_plan(ws, out, plan, fuzz=fuzz, force=force, merge=merge, refresh=refresh)
+            push_one(ws, name, emit, fuzz=fuzz, force=force, dry_run=True, merge=merge, quilt=quilt)
+            emit(ev.DryRunApplies(name))
+        return PushOutcome(dry_run=True)
+    return push_plan(ws, emit, plan, fuzz=fuzz, force=force, merge=merge, refresh=refresh, quilt=quilt)
 
 
-def skip_guarded(ws: Workspace, out: Reporter, todo: List[str], plan: List[str], *,
+def skip_guarded(ws: Workspace, emit: Emit, todo: List[str], plan: List[str], *,
                  target: Optional[str] = None, count: Optional[int] = None) -> List[str]:
     """``plan`` without the patches the selected guards rule out, each said; with ``count``,
     as many pushable patches as asked. Costs nothing when no patch has guards."""
@@ -408,7 +337,7 @@ def skip_guarded(ws: Workspace, out: Reporter, todo: List[str], plan: List[str],
     kept = []
     for name in plan:
         if name in skipped:
-            out.info(f"Skipping patch {ws.display(name)} ({why_text(skipped[name])})")
+            emit(ev.Skipped(name, why_text(skipped[name])))
         else:
             kept.append(name)
     if not kept:
@@ -416,33 +345,26 @@ def skip_guarded(ws: Workspace, out: Reporter, todo: List[str], plan: List[str],
     return kept
 
 
-def _push_plan(ws: Workspace, out: Reporter, plan: List[str], *, fuzz: int, force: bool, merge: bool,
-               refresh: Optional[Callable[[], object]] = None) -> int:
-    status = 0
-    # -q on a terminal: a progress bar instead of silence over a long series
-    steps = with_progress(plan, "Pushing") if out.level == QUIET and len(plan) > 1 else plan
-    for name in steps:
-        res = push_one(ws, name, out, fuzz=fuzz, force=force, merge=merge)
+def push_plan(ws: Workspace, emit: Emit, plan: List[str], *, fuzz: int, force: bool, merge: bool,
+              refresh: Optional[Callable[[], object]] = None, quilt: bool = False) -> PushOutcome:
+    outcome = PushOutcome()
+    emit(ev.Plan("Pushing", len(plan)))  # -q on a terminal: a progress bar over a long series
+    for name in plan:
+        res = push_one(ws, name, emit, fuzz=fuzz, force=force, merge=merge, quilt=quilt)
+        outcome.pushed.append(name)
         if refresh is not None and not res.forced and not res.conflicts:
             refresh()  # quilt's push --refresh: the patch as it now sits on the tree
             ws.fs.savepoint()
-        if out.speaks_quilt and not res.forced and not res.conflicts:
-            out.info("")  # quilt: a blank line after each patch
+        left = tuple(sorted(set(res.conflicts) - set(res.replayed)))
+        emit(ev.Pushed(name, forced=res.forced, conflicts=left,
+                       replayed=bool(res.conflicts) and not left))
         if res.conflicts:
-            left = sorted(set(res.conflicts) - set(res.replayed))
-            if left:
-                out.info(f"Patch {ws.display(name)} applied with conflicts in "
-                         f"{', '.join(ws.settings.show_file(c) for c in left)}; resolve them, then refresh")
-            else:
-                out.info(f"Patch {ws.display(name)} applied; its conflicts were resolved as before "
-                         "(rerere): review them, then refresh")
-            status = EXIT_CONFLICT
+            outcome.stop = Stop.CONFLICTS
             break
         if res.forced:
-            out.step(f"Applied patch {ws.display(name)} (forced; needs refresh)")
-            status = EXIT_ERROR
+            outcome.stop = Stop.FORCED
             break
-    return status
+    return outcome
 
 
 # -- pop -----------------------------------------------------------------
@@ -511,7 +433,8 @@ def _damaged_backup(ws: Workspace, name: str) -> Optional[str]:
     return None
 
 
-def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
+def pop_one(ws: Workspace, emit: Emit, *, force: bool = False, quilt: bool = False) -> str:
+    """Pop the top patch; ``quilt``: as quilt's own pop (its refusal, its empty backups)."""
     name = ws.stack.top()
     assert name is not None
     if not force:
@@ -521,35 +444,30 @@ def pop_one(ws: Workspace, out: Reporter, *, force: bool = False) -> str:
                                "put it in the tree; restore it, or pop -f")
         bad = pop_check(ws, name)
         if bad:
-            if out.speaks_quilt:
+            if quilt:
                 raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
                                    "(refresh it or enforce with -f)\n"
                                    "Hint: `quilt diff -z' will show the pending changes.")
             for rel in bad:
-                out.info(f"{ws.settings.show_file(rel)} has changes not in the patch")
+                emit(ev.NotInPatch(rel))
             raise F5QuiltError(f"Patch {ws.display(name)} does not remove cleanly "
                                "(refresh it or enforce with -f)")
     conflicted = ws.stack.conflicts(name)
     if conflicted:
-        out.warn(f"warning: {ws.display(name)} has unresolved conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(conflicted))}; "
-                 "popping it drops the merge, markers and any resolution (`f5quilt undo` brings them back)")
-    if out.speaks_quilt and not any(True for _ in ws.stack.backup_files(name)):
-        out.step(f"Patch {ws.display(name)} appears to be empty, removing")
-    else:
-        out.step(f"Removing patch {ws.display(name)}")
+        emit(ev.ConflictsDropped(name, tuple(sorted(conflicted))))
+    emit(ev.Removing(name, empty=not any(True for _ in ws.stack.backup_files(name))))
     bdir = ws.stack.backup_dir(name)
     empty: Optional[Set[str]] = None  # read once, when an empty backup first asks
     for rel in sorted(ws.stack.backup_files(name)):
         # quilt's backup-files: an empty backup (a file the patch created) is removed
-        gone = out.speaks_quilt and (bdir / rel).stat().st_size == 0
+        gone = quilt and (bdir / rel).stat().st_size == 0
         if gone:
             empty = ws.stack.existed_empty(name) if empty is None else empty
             gone = rel not in empty
-        out.quilt_info(f"{'Removing' if gone else 'Restoring'} {rel}")
+        emit(ev.Restoring(rel, removed=gone))
     with ws.transaction(f"pop {name}"):
         _finish_pop(ws, name)
-    if out.speaks_quilt:
-        out.info("")  # quilt: a blank line after each patch
+    emit(ev.Popped(name))
     return name
 
 
@@ -564,11 +482,11 @@ def unshare_top(ws: Workspace) -> None:
         ws.fs.unshare(ws.inside(rel))
 
 
-def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: bool = False,
+def pop(ws: Workspace, emit: Emit, *, target: Optional[str] = None, all_: bool = False,
         count: Optional[int] = None, force: bool = False, command: Optional[str] = None,
-        refresh: Optional[Callable[[], object]] = None) -> int:
+        refresh: Optional[Callable[[], object]] = None, quilt: bool = False) -> PopOutcome:
     """Pop patches; with ``refresh`` (``pop --refresh``) each is refreshed just before it is popped."""
-    recover(ws, out)
+    recover(ws, emit)
     applied = ws.stack.applied()
     if target is not None and ws.settings.dialect is Dialect.QUILT:
         ws.resolve_name(target)  # quilt: "is not in series" comes first
@@ -587,19 +505,18 @@ def pop(ws: Workspace, out: Reporter, *, target: Optional[str] = None, all_: boo
             raise NothingToDo(f"Patch {ws.display(name)} is already on top")
     else:
         n = min(count or 1, len(applied))
+    outcome = PopOutcome()
     with ws.transaction(command or "pop"):
-        steps = with_progress(range(n), "Popping") if out.level == QUIET and n > 1 else range(n)
-        for _ in steps:
+        emit(ev.Plan("Popping", n))
+        for _ in range(n):
             if refresh is not None:
                 refresh()
                 ws.fs.savepoint()
-            pop_one(ws, out, force=force)
+            outcome.popped.append(pop_one(ws, emit, force=force, quilt=quilt))
         unshare_top(ws)
-    if not out.speaks_quilt:
-        out.info("")
     top = ws.stack.top()
-    out.step(f"Now at patch {ws.display(top)}" if top else "No patches applied")
-    return 0
+    emit(ev.NowAt(top))
+    return outcome
 
 
 # -- merge against what the patch was written on -------------------------

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from f5quilt.errors import F5QuiltError, NothingToDo
-from f5quilt.output import Reporter
+from f5quilt.errors import F5QuiltError, NotFound, NothingToDo
 from f5quilt.repo.settings import Dialect
 from f5quilt.repo.workspace import Workspace
 
 Echo = Callable[[str], None]
 
 
-def none_applied(ws: Workspace) -> NothingToDo:
+def none_applied(ws: Workspace) -> F5QuiltError:
     """quilt's refresh, diff, files, applied and previous fail (1) with nothing applied;
     f5quilt says 2."""
     if ws.settings.dialect is Dialect.QUILT:
-        return NothingToDo("No patches applied" if ws.series.entries else "No patches in series", exit_code=1)
+        return NotFound("No patches applied" if ws.series.entries else "No patches in series")
     return NothingToDo("No patches applied")
 
 
@@ -53,7 +52,7 @@ def series(ws: Workspace, verbose: bool, as_json: bool, echo: Echo) -> int:
     return 0
 
 
-def applied(ws: Workspace, patch: Optional[str], as_json: bool, reporter: Reporter, echo: Echo) -> int:
+def applied(ws: Workspace, patch: Optional[str], as_json: bool, echo: Echo) -> int:
     names = ws.stack.applied()
     if patch is not None:
         name = ws.resolve_name(patch)
@@ -66,12 +65,11 @@ def applied(ws: Workspace, patch: Optional[str], as_json: bool, reporter: Report
         raise none_applied(ws)
     if not as_json:
         shown = ws.settings.patches_display  # ws.display(name), worked out once
-        for name in names:
-            reporter.result(f"{shown}/{name}")
+        echo("\n".join(f"{shown}/{name}" for name in names))  # one write
     return 0
 
 
-def top(ws: Workspace, as_json: bool, reporter: Reporter, echo: Echo) -> int:
+def top(ws: Workspace, as_json: bool, echo: Echo) -> int:
     name = ws.stack.top()
     if as_json:
         _json({"top": name}, echo)
@@ -79,5 +77,5 @@ def top(ws: Workspace, as_json: bool, reporter: Reporter, echo: Echo) -> int:
         quilt_empty = ws.settings.settings_file is None and not ws.series.entries
         raise NothingToDo("No patches in series" if quilt_empty else "No patches applied")
     if not as_json:
-        reporter.result(ws.display(name))
+        echo(ws.display(name))
     return 0

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Dict, Optional
 
 from f5quilt.errors import F5QuiltError
 from f5quilt import proc
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.pushpop import recover
 
@@ -27,9 +28,9 @@ def next_filename(name: str) -> str:
     return f"{stem}-{num + 1}{name[len(base):]}"
 
 
-def fork(ws: Workspace, out: Reporter, new: Optional[str]) -> str:
+def fork(ws: Workspace, emit: Emit, new: Optional[str]) -> str:
     from f5quilt.ops.authoring import _rename_patch, named_or_top
-    recover(ws, out)
+    recover(ws, emit)
     top = named_or_top(ws, None)
     target = new or next_filename(top)
     prefix = ws.settings.patches_display.rstrip("/") + "/"
@@ -43,16 +44,16 @@ def fork(ws: Workspace, out: Reporter, new: Optional[str]) -> str:
     data = old_file.read_bytes() if old_file.exists() else None
     mode = old_file.stat().st_mode if old_file.exists() else None
     with ws.transaction(f"fork {target}"):
-        _rename_patch(ws, Reporter(0), top, target)
+        _rename_patch(ws, ev.ignore, top, target)
         if data is not None:
             ws.fs.write(old_file, data, mode)  # the old patch file stays
-    out.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}")
+    emit(ev.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}"))
     return target
 
 
-def snapshot(ws: Workspace, out: Reporter, *, remove: bool = False) -> None:
+def snapshot(ws: Workspace, emit: Emit, *, remove: bool = False) -> None:
     from f5quilt.ops.quiltdiff import take_snapshot
-    recover(ws, out)
+    recover(ws, emit)
     with ws.transaction("snapshot" + (" -d" if remove else "")):
         take_snapshot(ws, remove=remove)
 
@@ -179,7 +180,7 @@ def _overlap(a: list[int], b: list[int]) -> bool:
 
 
 def graph(ws: Workspace, given: Optional[str], *, all_: bool = False, edge_files: bool = False,
-          lines: Optional[int] = None, out: Optional[Reporter] = None) -> str:
+          lines: Optional[int] = None, emit: Emit = ev.ignore) -> str:
     """quilt's graph (its scripts/dependency-graph): the applied patches as dot nodes
     n<number>, an edge from each patch to the latest earlier one changing a same file
     (with LINES: the latest whose changed lines, with LINES of context, overlap); without
@@ -193,8 +194,7 @@ def graph(ws: Workspace, given: Optional[str], *, all_: bool = False, edge_files
     files: list[set[str]] = []
     for p in applied:
         if not ws.stack.backup_dir(p).is_dir():
-            if out is not None:
-                out.warn(f"{ws.settings.pc_name}/{p} does not exist; skipping")
+            emit(ev.warn(f"{ws.settings.pc_name}/{p} does not exist; skipping"))
             continue
         nodes.append(p)
         files.append(set(ws.stack.backup_files(p)))
@@ -248,15 +248,15 @@ def graph(ws: Workspace, given: Optional[str], *, all_: bool = False, edge_files
     return "\n".join(text) + "\n"
 
 
-def upgrade(ws: Workspace, out: Reporter) -> None:
+def upgrade(ws: Workspace, emit: Emit) -> None:
     """quilt's upgrade: .pc/ in the version 2 format (the only one f5quilt and quilt 0.66 write)."""
     version = ws.stack.pc / ".version"
     if not ws.stack.pc.is_dir() or (version.is_file() and version.read_text().strip() == "2"):
-        out.info(f"The quilt meta-data in {ws.settings.pc_name}/ are already in the version 2 format; "
-                 "nothing to do")
+        emit(ev.info(f"The quilt meta-data in {ws.settings.pc_name}/ are already in the version 2 format; "
+                 "nothing to do"))
         return
-    recover(ws, out)
-    out.info("Converting meta-data to version 2")
+    recover(ws, emit)
+    emit(ev.info("Converting meta-data to version 2"))
     with ws.transaction("upgrade"):
         ws.fs.write(version, b"2\n")
 
@@ -381,7 +381,7 @@ def _reply_headers(path: str) -> tuple[list[str], str, list[str]]:
     try:
         text = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
     except OSError:
-        raise F5QuiltError(f"File {path} does not exist", exit_code=1) from None
+        raise F5QuiltError(f"File {path} does not exist") from None
     head = text.split("\n\n", 1)[0]
     msgid = (_header_value(head, "Message-ID") or "").strip()
     refs = (_header_value(head, "References") or "").strip()
@@ -413,20 +413,19 @@ def mail_messages(ws: Workspace, patches: list[str], *, sender: str, prefix: str
     for name in patches:
         pf = ws.patch_file(name)
         if not pf.is_file():
-            raise F5QuiltError(f"Patch {ws.display(name)} does not exist", exit_code=1)
+            raise F5QuiltError(f"Patch {ws.display(name)} does not exist")
         whole = pf.read_bytes().decode("utf-8", "surrogateescape")
         header = patch_header(whole.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
         sub, body = _mail_parts(header, whole)
         if not sub:
-            raise F5QuiltError(f"Unable to extract a subject header from {ws.display(name)}", exit_code=1)
+            raise F5QuiltError(f"Unable to extract a subject header from {ws.display(name)}")
         parts[name] = (sub, body, header)
     seen: Dict[str, list[str]] = {}
     for name in patches:
         seen.setdefault(_join(parts[name][0]), []).append(name)
     dups = [n for names in sorted(seen.items()) if len(names[1]) > 1 for n in names[1]]
     if dups:
-        raise F5QuiltError(f"Patches {', '.join(ws.display(n) for n in dups)} have duplicate subject headers.",
-                           exit_code=1)
+        raise F5QuiltError(f"Patches {', '.join(ws.display(n) for n in dups)} have duplicate subject headers.")
     reply_lines: list[str] = []
     refs: list[str] = []
     if reply_to:
@@ -434,7 +433,7 @@ def mail_messages(ws: Workspace, patches: list[str], *, sender: str, prefix: str
         if not subject:
             subject = f"Re: {old_subject}"
     if not subject:
-        raise F5QuiltError("Introduction has no subject header", exit_code=1)
+        raise F5QuiltError("Introduction has no subject header")
     total = len(patches)
     width = len(str(total))
     address = re.sub(r".*<([^<>]+)>.*", r"\1", sender)
@@ -506,7 +505,7 @@ def mbox(messages: list[tuple[list[str], str]], sender: str) -> bytes:
     return "".join(out).encode("utf-8", "surrogateescape")
 
 
-def send(messages: list[tuple[list[str], str]], sender: str, out: Reporter,
+def send(messages: list[tuple[list[str], str]], sender: str, emit: Emit,
          env: Dict[str, str]) -> None:
     """quilt's --send: each message, its Bcc: header removed, piped into
     ``${QUILT_SENDMAIL:-sendmail} ${QUILT_SENDMAIL_ARGS--f SENDER} RECIPIENTS``, the
@@ -515,7 +514,7 @@ def send(messages: list[tuple[list[str], str]], sender: str, out: Reporter,
     args = env["QUILT_SENDMAIL_ARGS"].split() if "QUILT_SENDMAIL_ARGS" in env else ["-f", sender]
     for envelope, text in messages:
         full = cmd + args + envelope
-        out.info(" ".join(full))
+        emit(ev.info(" ".join(full)))
         head, _, body = text.partition("\n\n")
         kept = re.sub(r"(?im)^bcc:.*\n(?:[ \t].*\n)*", "", head + "\n")
         proc.run(full, input=(kept + "\n" + body).encode("utf-8", "surrogateescape"), what=cmd[0],
@@ -567,13 +566,13 @@ def _safe_members(tar: "tarfile.TarFile") -> list["tarfile.TarInfo"]:
     return members
 
 
-def setup(ws: Workspace, out: Reporter, series_file: str, *, sourcedir: Optional[str]) -> None:
+def setup(ws: Workspace, emit: Emit, series_file: str, *, sourcedir: Optional[str]) -> None:
     """quilt's setup from a series file: unpack each ``# Source:`` archive into the tree
     (one transaction: a scratch folder adopted into place), then link ``patches`` and
     ``series`` (or quilt_patches/quilt_series) in the ``# Patchdir:`` to the patches' folder."""
     import shutil
     import tarfile
-    recover(ws, out)  # first: a killed setup's half-unpacked folders go before "Directory X exists"
+    recover(ws, emit)  # first: a killed setup's half-unpacked folders go before "Directory X exists"
     sources, patchdir = read_setup_series(series_file)
     src_dir = sourcedir if sourcedir is not None else os.path.dirname(series_file)
     archives = []
@@ -594,7 +593,7 @@ def setup(ws: Workspace, out: Reporter, series_file: str, *, sourcedir: Optional
         tmp = ws.fs.scratch_dir(root / f".f5quilt-setup-{os.getpid()}")
         try:
             for shown in archives:
-                out.step(f"Unpacking archive {shown}")
+                emit(ev.step(f"Unpacking archive {shown}"))
                 try:
                     with tarfile.open(shown, "r:*") as tar:
                         tar.extractall(tmp, members=_safe_members(tar))
@@ -605,8 +604,8 @@ def setup(ws: Workspace, out: Reporter, series_file: str, *, sourcedir: Optional
             links = ("patches", "series")
             if (target / "patches").exists() or (target / "series").exists():
                 shown_dir = f"{patchdir}/patches" if patchdir else "patches"
-                out.step(f"Directory {shown_dir} exists")
-                out.step("Trying alternative patches and series names...")
+                emit(ev.step(f"Directory {shown_dir} exists"))
+                emit(ev.step("Trying alternative patches and series names..."))
                 links = ("quilt_patches", "quilt_series")
                 (target / ".pc").mkdir(exist_ok=True)
                 (target / ".pc" / ".quilt_patches").write_text("quilt_patches\n")
@@ -644,7 +643,7 @@ def _quilt_symlink_target(target: str, link: str) -> str:
     return rel
 
 
-def setup_spec(ws: Workspace, out: Reporter, spec_file: str, *, prefix: str, sourcedir: str,
+def setup_spec(ws: Workspace, emit: Emit, spec_file: str, *, prefix: str, sourcedir: str,
                verbose: bool = False) -> None:
     """quilt 0.66's setup from an RPM spec file (its default "slow" mode), the spec read
     without rpmbuild (f5quilt.model.rpmspec): each archive %prep unpacks, unpacked where
@@ -655,7 +654,7 @@ def setup_spec(ws: Workspace, out: Reporter, spec_file: str, *, prefix: str, sou
     import tarfile
     import zipfile
     from f5quilt.model.rpmspec import read_spec
-    recover(ws, out)  # first: a killed setup's half-unpacked folders go before "Directory X exists"
+    recover(ws, emit)  # first: a killed setup's half-unpacked folders go before "Directory X exists"
     try:
         text = Path(spec_file).read_text(encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
@@ -663,7 +662,7 @@ def setup_spec(ws: Workspace, out: Reporter, spec_file: str, *, prefix: str, sou
     records = read_spec(spec_file, text, sourcedir.rstrip("/") or ".")
     if verbose:
         for r in records:
-            out.step(f"{r.tag} {r.dir} {r.name}{' ' + r.opts if r.opts else ''}")
+            emit(ev.step(f"{r.tag} {r.dir} {r.name}{' ' + r.opts if r.opts else ''}"))
     bad: list[str] = []
     last = None
     for r in records:  # check_for_existing_directories
@@ -686,7 +685,7 @@ def setup_spec(ws: Workspace, out: Reporter, spec_file: str, *, prefix: str, sou
                 if r.tag != "tar":
                     continue
                 shown = sourcedir + r.name
-                out.step(f"Unpacking archive {shown}")
+                emit(ev.step(f"Unpacking archive {shown}"))
                 dest = tmp / r.dir
                 dest.mkdir(parents=True, exist_ok=True)
                 try:
@@ -704,8 +703,8 @@ def setup_spec(ws: Workspace, out: Reporter, spec_file: str, *, prefix: str, sou
                 for d in clash:
                     for what, n in (("Directory", "patches"), ("File", "series")):
                         if (tmp / d / n).exists() or os.path.lexists(root / d / n):
-                            out.step(f"{what} {prefix}{d}/{n} exists")
-                out.step("Trying alternative patches and series names...")
+                            emit(ev.step(f"{what} {prefix}{d}/{n} exists"))
+                emit(ev.step("Trying alternative patches and series names..."))
                 names = ("quilt_patches", "quilt_series")
                 for d in patchdirs:
                     if (tmp / d / names[0]).exists() or (tmp / d / names[1]).exists():

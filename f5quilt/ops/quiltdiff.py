@@ -23,7 +23,8 @@ from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none
 from f5quilt.model.patch import patch_header, split_lines
 from f5quilt import proc
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.workspace import Workspace
 
@@ -214,7 +215,7 @@ def trailing_ws_warnings(body: bytes, strip: int, verb: str = "Warning: trailing
             for name, nums in per_file.items()]
 
 
-def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bool,
+def refresh(ws: Workspace, emit: Emit, name: str, st: DiffStyle, *, force: bool,
             backup: bool = False, diffstat: bool = False, strip_ws: bool = False) -> int:
     """quilt's refresh (inside the caller's transaction)."""
     from f5quilt.ops.authoring import later_touching
@@ -225,10 +226,10 @@ def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bo
     num = 0 if st.strip == "0" else 1
     if strip_ws:
         for note in trailing_ws_warnings(body, num, "Removing trailing whitespace from"):
-            out.warn(note)
+            emit(ev.warn(note))
         body = strip_trailing_ws(body, num)
     for warning in trailing_ws_warnings(body, num):
-        out.warn(warning)
+        emit(ev.warn(warning))
     from f5quilt.model.patch import compress, decompress
     path = ws.patch_file(name)
     stored = read_bytes_or_none(path)
@@ -238,13 +239,13 @@ def refresh(ws: Workspace, out: Reporter, name: str, st: DiffStyle, *, force: bo
         data = _with_diffstat(data, body, num, ws)
     data += body
     if existing == data:
-        out.info(f"Patch {ws.display(name)} is unchanged")
+        emit(ev.info(f"Patch {ws.display(name)} is unchanged"))
     else:
         mode = path.stat().st_mode if path.exists() else DEFAULT_MODE
         if backup and stored is not None:
             _backup_patch(ws, path, stored, mode)
         ws.fs.write(path, compress(path.name, data), mode)
-        out.info(f"Refreshed patch {ws.display(name)}" if body else f"Nothing in patch {ws.display(name)}")
+        emit(ev.info(f"Refreshed patch {ws.display(name)}" if body else f"Nothing in patch {ws.display(name)}"))
     ws.forget_patch(name)
     ws.fs.write(ws.stack.backup_dir(name) / ".timestamp", b"")
     ws.fs.unlink(ws.stack.refresh_marker(name))
@@ -296,7 +297,7 @@ def _with_diffstat(header: bytes, body: bytes, strip: int, ws: Workspace) -> byt
 SNAP = ".snap"
 
 
-def quilt_diff(ws: Workspace, out: Reporter, last: str, st: DiffStyle, *, files: List[str],
+def quilt_diff(ws: Workspace, emit: Emit, last: str, st: DiffStyle, *, files: List[str],
                combine: Optional[str] = None, snapshot: bool = False, relative: bool = False,
                reverse: bool = False, warnings: Optional[List[str]] = None) -> bytes:
     """quilt's diff: the top (or -P) patch, --combine'd from a patch, against --snapshot, or -z."""
@@ -355,7 +356,7 @@ def quilt_diff(ws: Workspace, out: Reporter, last: str, st: DiffStyle, *, files:
                 first_mod = next((p for p in patches if (ws.stack.backup_dir(p) / rel).exists()), None)
                 if first_mod is None:
                     if not snapshot:
-                        out.warn(f"File {rel} is not being modified")
+                        emit(ev.warn(f"File {rel} is not being modified"))
                     continue
                 old = ws.stack.backup_dir(first_mod) / rel
             holder = next((p for p in later if (ws.stack.backup_dir(p) / rel).exists()), None)
@@ -373,7 +374,7 @@ def quilt_diff(ws: Workspace, out: Reporter, last: str, st: DiffStyle, *, files:
         if warnings is not None:
             warnings.append(text)
         else:
-            out.warn(text)
+            emit(ev.warn(text))
     return b"".join(chunks)
 
 
@@ -399,7 +400,7 @@ def take_snapshot(ws: Workspace, *, remove: bool = False) -> None:
         ws.fs.write(snap / rel, data or b"", path.stat().st_mode if data is not None else DEFAULT_MODE)
 
 
-def refresh_fork(ws: Workspace, out: Reporter, top: str, st: DiffStyle, new_name: Optional[str]) -> int:
+def refresh_fork(ws: Workspace, emit: Emit, top: str, st: DiffStyle, new_name: Optional[str]) -> int:
     """quilt's ``refresh -z[NAME]``: the edits since the top patch's last refresh become a
     new patch after it (NAME, or quilt's NAME-2), applied; the top patch is left as it was."""
     import tempfile
@@ -444,5 +445,5 @@ def refresh_fork(ws: Workspace, out: Reporter, top: str, st: DiffStyle, new_name
     ws.stack.write_applied(ws.stack.applied() + [target])
     ws.stack.set_existed_empty(target, empty)
     ws.stack.write_sums(target, {rel: digest(ws.read_tree(rel)) for rel in files})
-    out.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}")
+    emit(ev.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}"))
     return 0

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from f5quilt.engine.apply import apply_patch
-from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, F5QuiltError, NothingToDo
-from f5quilt.output import Reporter
+from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt import events as ev
+from f5quilt.events import Emit, Stop
 from f5quilt.engine.vtree import Reader, WrittenOn
 from f5quilt.model.patch import parse_patch
 from f5quilt.model.series import SeriesEntry, load_series
@@ -155,9 +156,9 @@ def _same_pin(old: Pin, new: Pin) -> bool:
     return all(a is None or b is None or a == b for a, b in ((old.commit, new.commit), (old.sha256, new.sha256)))
 
 
-def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
+def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
           keep_contained: bool = False, keep_going: bool = False,
-          outcomes: Optional[Dict[str, str]] = None, forecast: Optional[Dict[str, str]] = None) -> int:
+          outcomes: Optional[Dict[str, str]] = None, forecast: Optional[Dict[str, str]] = None) -> Optional[Stop]:
     """Rebase onto ``new_pin``. ``keep_going`` (the upgrade autopilot): a patch that conflicts is
     left pushed with its conflict markers, recorded in the state (``conflicted``), and the rest
     are pushed on top; the rebase then waits for the conflicts to be resolved (``--continue``)."""
@@ -168,8 +169,8 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
         raise F5QuiltError("rebase needs an upstream pin in f5quilt.yaml")
     if _same_pin(old_up.pin, new_pin) and not (ws.tree.is_dir() and ws.tree_mismatch()):  # stale: said below
         raise NothingToDo(f"The series is pinned to {new_pin.describe()} already: nothing to rebase")
-    ws.ensure_tree(out)
-    recover(ws, out)
+    ws.ensure_tree(emit)
+    recover(ws, emit)
     stale = ws.tree_mismatch()
     if stale:  # the old tree must be the old pin's: that is what the patches are merged from
         raise F5QuiltError(stale)
@@ -180,13 +181,13 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
     lost = unrecorded_work(ws)
     if lost and not force:
         for line in lost:
-            out.error(str(line))
+            emit(ev.error(str(line)))
         raise F5QuiltError(
             f"{len(lost)} unrecorded change(s) in the tree would not survive the rebase: record them "
             "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh) or refresh, or rebase --force "
             "(they are then kept in a stash: f5quilt stash list)")
     new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent))
-    new_up.ensure_pristine(out.info)  # fetch before touching anything
+    new_up.ensure_pristine(ev.info_lines(emit))  # fetch before touching anything
     _clean_leftovers(ws)
     sdir = state_dir(ws)
     group = f"rebase-{int(time.time() * 1000)}"
@@ -195,7 +196,7 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
         if lost:  # forced: the work goes where no pruning reaches it
             from f5quilt.ops.stash import stash_work
             sid = stash_work(ws, txn, lost, f"rebase --onto {new_pin.describe()}")
-            out.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})")
+            emit(ev.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})"))
         for name in ws.series.names:
             src = ws.patch_file(name)
             if src.exists():
@@ -214,16 +215,16 @@ def start(ws: Workspace, out: Reporter, new_pin: Pin, *, force: bool = False,
         if forecast is not None:  # check --onto's statuses, for upgrade --continue's summary
             state["forecast"] = forecast
         fs.rename_dir(ws.tree, sdir / "old-tree")
-        new_up.materialize(ws.tree, out.info, txn=fs)
+        new_up.materialize(ws.tree, ev.info_lines(emit), txn=fs)
         ws.record_tree_pin(new_pin)
         ws.reload()
         _save_state(ws, state)
         fs.savepoint()
-        out.info(f"Rebasing {len(ws.series.names)} patches from {old_up.pin.describe()} onto {new_pin.describe()}")
-        return _advance(ws, out, state)
+        emit(ev.info(f"Rebasing {len(ws.series.names)} patches from {old_up.pin.describe()} onto {new_pin.describe()}"))
+        return _advance(ws, emit, state)
 
 
-def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
+def _advance(ws: Workspace, emit: Emit, state: Dict[str, Any]) -> Optional[Stop]:
     """Push what is left, inside the caller's transaction; stop (committing) or finish."""
     sdir = state_dir(ws)
     assert ws.settings.settings_file is not None
@@ -252,37 +253,37 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
             rev = compute_push(ws, name, 0, reverse=True)
             if rev.ok and rev.changes:
                 if not state.get("keep_contained"):
-                    out.info(f"Patch {ws.display(name)} is contained in {new_up.pin.describe()} "
-                             "(it reverse-applies cleanly): dropped from the series")
+                    emit(ev.info(f"Patch {ws.display(name)} is contained in {new_up.pin.describe()} "
+                             "(it reverse-applies cleanly): dropped from the series"))
                     state.setdefault("outcomes", {})[name] = "dropped"
-                    drop_patch(ws, out, name, state)
+                    drop_patch(ws, emit, name, state)
                     ws.fs.savepoint()
                     continue
-                out.error(f"Patch {ws.display(name)} appears to be contained in {new_up.pin.describe()} "
-                          "(it reverse-applies cleanly).")
-                out.info("Drop it with `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
+                emit(ev.error(f"Patch {ws.display(name)} appears to be contained in {new_up.pin.describe()} "
+                          "(it reverse-applies cleanly)."))
+                emit(ev.info("Drop it with `f5quilt rebase --skip`, or `f5quilt rebase --abort`."))
                 state["stopped"] = name
                 _save_state(ws, state)
-                return EXIT_ERROR
+                return Stop.STOPPED
         except F5QuiltError:
             pass
         try:
-            res = push_one(ws, name, out, fuzz=ws.settings.fuzz, merge=True, merge_pre=written_on(name),
+            res = push_one(ws, name, emit, fuzz=ws.settings.fuzz, merge=True, merge_pre=written_on(name),
                            over_conflicts=bool(state.get("keep_going")))
         except F5QuiltError as exc:
             # e.g. the new release lost a file the patch edits: stop here, --skip or --abort
             state["stopped"] = name
             _save_state(ws, state)
-            out.error(exc.message)
-            out.info(f"Fix {ws.display(name)} (then `f5quilt rebase --continue`), "
-                     "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
-            return EXIT_ERROR
+            emit(ev.error(exc.message))
+            emit(ev.info(f"Fix {ws.display(name)} (then `f5quilt rebase --continue`), "
+                     "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`."))
+            return Stop.STOPPED
         if res.conflicts and state.get("keep_going"):
             state.setdefault("outcomes", {})[name] = "conflict"
             state.setdefault("conflicted", []).append(name)
             _save_state(ws, state)
-            out.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(res.conflicts))} while rebasing {ws.display(name)}; "
-                      "recorded, going on")
+            emit(ev.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(res.conflicts))} while rebasing {ws.display(name)}; "
+                      "recorded, going on"))
             ws.fs.savepoint()
             continue
         if res.conflicts:
@@ -290,19 +291,19 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
             _save_state(ws, state)
             left = sorted(set(res.conflicts) - set(res.replayed))
             if left:
-                out.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in left)} while rebasing {ws.display(name)}.")
-                out.info("Resolve them, then `f5quilt rebase --continue` (or --skip, or --abort).")
+                emit(ev.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in left)} while rebasing {ws.display(name)}."))
+                emit(ev.info("Resolve them, then `f5quilt rebase --continue` (or --skip, or --abort)."))
             else:
-                out.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(res.replayed))} while rebasing {ws.display(name)} "
-                          "were resolved as before (rerere); review them.")
-                out.info("Then `f5quilt rebase --continue` (or --skip, or --abort; "
-                         f"`f5quilt rerere forget {ws.display(name)}` drops the recording).")
-            return EXIT_CONFLICT
+                emit(ev.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(res.replayed))} while rebasing {ws.display(name)} "
+                          "were resolved as before (rerere); review them."))
+                emit(ev.info("Then `f5quilt rebase --continue` (or --skip, or --abort; "
+                         f"`f5quilt rerere forget {ws.display(name)}` drops the recording)."))
+            return Stop.CONFLICTS
         outcome = "clean"
         if needs_refresh(ws, name):
             from f5quilt.ops.authoring import refresh
-            refresh(ws, out, name, normalize=True, force=bool(state.get("conflicted")))
-            warn_if_empty(ws, out, name)
+            refresh(ws, emit, name, normalize=True, force=bool(state.get("conflicted")))
+            warn_if_empty(ws, emit, name)
             outcome = "merged"
         state.setdefault("outcomes", {})[name] = outcome
         _save_state(ws, state)
@@ -310,12 +311,12 @@ def _advance(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
     if state.get("conflicted"):
         state["stopped"] = state["conflicted"][0]
         _save_state(ws, state)
-        out.error(f"{len(state['conflicted'])} patch(es) conflict: "
-                  + ", ".join(ws.display(n) for n in state["conflicted"]))
-        out.info("Resolve the markers patch by patch, then `f5quilt rebase --continue` "
-                 "(or `f5quilt upgrade --continue`; --abort goes back).")
-        return EXIT_CONFLICT
-    return _finish(ws, out, state)
+        emit(ev.error(f"{len(state['conflicted'])} patch(es) conflict: "
+                  + ", ".join(ws.display(n) for n in state["conflicted"])))
+        emit(ev.info("Resolve the markers patch by patch, then `f5quilt rebase --continue` "
+                 "(or `f5quilt upgrade --continue`; --abort goes back)."))
+        return Stop.CONFLICTS
+    return _finish(ws, emit, state)
 
 
 def dropped_dir(ws: Workspace) -> Path:
@@ -324,7 +325,7 @@ def dropped_dir(ws: Workspace) -> Path:
     return ws.state_dir / "dropped"
 
 
-def drop_patch(ws: Workspace, out: Reporter, name: str, state: Dict[str, Any]) -> None:
+def drop_patch(ws: Workspace, emit: Emit, name: str, state: Dict[str, Any]) -> None:
     """Remove ``name`` from the series and move its file out of the patches folder."""
     if ws.series.get(name):
         ws.series.remove(name)
@@ -346,7 +347,7 @@ def drop_patch(ws: Workspace, out: Reporter, name: str, state: Dict[str, Any]) -
         hint = ""
         if _in_git(ws.settings.patches):
             hint = f"; `git rm {os.path.relpath(src, ws.settings.base)}` records it"
-        out.info(f"Moved {ws.display(name)} to {shown}{hint}")
+        emit(ev.info(f"Moved {ws.display(name)} to {shown}{hint}"))
     _save_state(ws, state)
 
 
@@ -354,15 +355,15 @@ def _in_git(path: Path) -> bool:
     return any((d / ".git").exists() for d in [path, *path.parents])
 
 
-def warn_if_empty(ws: Workspace, out: Reporter, name: str) -> None:
+def warn_if_empty(ws: Workspace, emit: Emit, name: str) -> None:
     """A resolution that kept upstream's side everywhere leaves a patch with only its header."""
     try:
         empty = not parse_patch(ws.patch_file(name).read_bytes(), ws.display(name)).files
     except (OSError, F5QuiltError):
         return
     if empty:
-        out.warn(f"warning: {ws.display(name)} changes nothing now (only its header is left); "
-                 f"drop it after the rebase with `f5quilt delete {name}`")
+        emit(ev.warn(f"warning: {ws.display(name)} changes nothing now (only its header is left); "
+                 f"drop it after the rebase with `f5quilt delete {name}`"))
 
 
 def needs_refresh(ws: Workspace, name: str) -> bool:
@@ -401,22 +402,22 @@ def verify_exact(ws: Workspace, up: Upstream) -> List[str]:
             for r in results if r.status != CLEAN]
 
 
-def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
+def _finish(ws: Workspace, emit: Emit, state: Dict[str, Any]) -> Optional[Stop]:
     assert ws.settings.settings_file is not None
     pin = _pin_of(state["new_pin"])
     up = Upstream(pin, default_cache(ws.settings.settings_file.parent))
     bad = verify_exact(ws, up)
     if bad:
         for line in bad:
-            out.error(line)
+            emit(ev.error(line))
         state["stopped"] = ws.stack.top() or ""
         state["unverified"] = True
         _save_state(ws, state)
         raise_after_commit = F5QuiltError(
             f"the rebased series does not apply exactly to {pin.describe()}; nothing was dropped: "
             "fix and refresh the patches above, then `f5quilt rebase --continue` (or --abort)")
-        out.error(raise_after_commit.message)
-        return EXIT_ERROR
+        emit(ev.error(raise_after_commit.message))
+        return Stop.STOPPED
     if pin.kind == "pypi" and not pin.sha256:
         # record what was fetched, so later fetches are checked against it
         from f5quilt.repo.upstream import sha256_of
@@ -427,12 +428,12 @@ def _finish(ws: Workspace, out: Reporter, state: Dict[str, Any]) -> int:
     ws.record_tree_pin(pin)
     ws.fs.discard_dir(state_dir(ws))  # the old tree and the copies: kept in the log for undo
     skipped = state.get("skipped") or []
-    out.info(f"Rebased onto {_pin_of(state['new_pin']).describe()}"
-             + (f"; dropped from the series: {', '.join(skipped)}" if skipped else ""))
-    return 0
+    emit(ev.info(f"Rebased onto {_pin_of(state['new_pin']).describe()}"
+             + (f"; dropped from the series: {', '.join(skipped)}" if skipped else "")))
+    return None
 
 
-def cont(ws: Workspace, out: Reporter) -> int:
+def cont(ws: Workspace, emit: Emit) -> Optional[Stop]:
     state = _load_state(ws)
     if not state:
         raise NothingToDo("No rebase in progress")
@@ -454,29 +455,29 @@ def cont(ws: Workspace, out: Reporter) -> int:
         from f5quilt.ops.authoring import refresh
         for name in ws.stack.applied():
             if ws.stack.conflicts(name) or needs_refresh(ws, name):
-                refresh(ws, out, name, normalize=True, force=True)
-                warn_if_empty(ws, out, name)
+                refresh(ws, emit, name, normalize=True, force=True)
+                warn_if_empty(ws, emit, name)
         _save_state(ws, state)
-        return _advance(ws, out, state)
+        return _advance(ws, emit, state)
 
 
-def skip(ws: Workspace, out: Reporter) -> int:
+def skip(ws: Workspace, emit: Emit) -> Optional[Stop]:
     state = _load_state(ws)
     if not state:
         raise NothingToDo("No rebase in progress")
     name = state.get("stopped")
     if name is None:
         raise F5QuiltError("the rebase is not stopped at a patch; use --continue")
-    recover(ws, out)
+    recover(ws, emit)
     with ws.transaction("rebase --skip", group=state.get("group")):
         state.pop("stopped", None)
         if ws.stack.top() == name:
             from f5quilt.ops.pushpop import pop_one
-            pop_one(ws, out, force=True)
-        out.info(f"Skipped {ws.display(name)} (removed from the series)")
-        drop_patch(ws, out, name, state)
+            pop_one(ws, emit, force=True)
+        emit(ev.info(f"Skipped {ws.display(name)} (removed from the series)"))
+        drop_patch(ws, emit, name, state)
         ws.reload()
-        return _advance(ws, out, state)
+        return _advance(ws, emit, state)
 
 
 def _clean_leftovers(ws: Workspace) -> bool:
@@ -492,12 +493,12 @@ def _clean_leftovers(ws: Workspace) -> bool:
     return found
 
 
-def abort(ws: Workspace, out: Reporter) -> int:
+def abort(ws: Workspace, emit: Emit) -> Optional[Stop]:
     state = _load_state(ws)
     if not state:
         if _clean_leftovers(ws):
-            out.info("Removed the leftovers of a rebase interrupted before it started")
-            return 0
+            emit(ev.info("Removed the leftovers of a rebase interrupted before it started"))
+            return None
         raise NothingToDo("No rebase in progress")
     sdir = state_dir(ws)
     assert ws.settings.settings_file is not None
@@ -524,8 +525,8 @@ def abort(ws: Workspace, out: Reporter) -> int:
         from f5quilt.ops.rerere import drop_pending
         for name in state["series"]:
             drop_pending(ws, name)  # recorded resolutions stay; conflicts met on the way go
-    out.info(f"Rebase aborted: back on {_pin_of(state['old_pin']).describe()}")
-    return 0
+    emit(ev.info(f"Rebase aborted: back on {_pin_of(state['old_pin']).describe()}"))
+    return None
 
 
 def in_progress(ws: Workspace) -> Optional[Dict[str, Any]]:

@@ -28,7 +28,8 @@ from typing import Dict, List, Optional
 from f5quilt.engine.apply import PatchResult
 from f5quilt.engine.rerere import replay, resolutions
 from f5quilt.errors import F5QuiltError, NothingToDo
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
 
 
@@ -65,7 +66,7 @@ def _resolution(ws: Workspace, key: str) -> Optional[bytes]:
 
 
 def replay_into(ws: Workspace, name: str, result: PatchResult, conflicts: Dict[str, int],
-                out: Reporter) -> List[str]:
+                emit: Emit) -> List[str]:
     """Replace recorded conflict blocks in the merged files; keep the conflicted
     versions as the patch's preimage. Returns the files now fully resolved by a
     recording (they stay in ``conflicts``: the patch is marked to review)."""
@@ -80,14 +81,14 @@ def replay_into(ws: Workspace, name: str, result: PatchResult, conflicts: Dict[s
         if not done:
             continue
         change.after = data
-        out.info(f"Resolved {done} conflict{'s' if done != 1 else ''} in {ws.settings.show_file(rel)} using a previous "
-                 f"resolution (rerere){'' if not left else f'; {left} left'}")
+        emit(ev.info(f"Resolved {done} conflict{'s' if done != 1 else ''} in {ws.settings.show_file(rel)} using a previous "
+                 f"resolution (rerere){'' if not left else f'; {left} left'}"))
         if not left:
             resolved.append(rel)
     return resolved
 
 
-def record(ws: Workspace, name: str, out: Reporter) -> int:
+def record(ws: Workspace, name: str, emit: Emit) -> int:
     """At refresh: what the user made of each conflict block of the patch's preimage."""
     path = _pending(ws, name)
     pending = _read_json(path)
@@ -104,7 +105,7 @@ def record(ws: Workspace, name: str, out: Reporter) -> int:
             now = ws.read_tree(str(rel))
             found = resolutions(conflicted, now or b"") if now is not None else None
             if found is None:
-                out.verbose(f"rerere: {rel}: the lines around the conflicts changed too; not recorded")
+                emit(ev.verbose(f"rerere: {rel}: the lines around the conflicts changed too; not recorded"))
                 continue
             for key, res in found:
                 rec = {"patch": name, "file": rel, "resolution": base64.b64encode(res).decode()}
@@ -112,8 +113,8 @@ def record(ws: Workspace, name: str, out: Reporter) -> int:
                 count += 1
     ws.fs.unlink(path, prune_to=rerere_dir(ws))
     if count:
-        out.info(f"Recorded {count} conflict resolution{'s' if count != 1 else ''} of "
-                 f"{ws.display(name)} (rerere)")
+        emit(ev.info(f"Recorded {count} conflict resolution{'s' if count != 1 else ''} of "
+                 f"{ws.display(name)} (rerere)"))
     return count
 
 
@@ -136,10 +137,10 @@ def recorded(ws: Workspace) -> Dict[str, Dict[str, object]]:
     return out
 
 
-def forget(ws: Workspace, out: Reporter, given: str) -> int:
+def forget(ws: Workspace, emit: Emit, given: str) -> int:
     """Drop every recording (and pending preimage) of one patch."""
     from f5quilt.ops.pushpop import recover
-    recover(ws, out)
+    recover(ws, emit)
     try:
         name = ws.resolve_name(given)
     except F5QuiltError:
@@ -152,7 +153,7 @@ def forget(ws: Workspace, out: Reporter, given: str) -> int:
         for k in keys:
             ws.fs.unlink(_record_path(ws, k), prune_to=ws.state_dir)
         ws.fs.unlink(pending, prune_to=ws.state_dir)
-    out.info(f"Forgot {len(keys)} recorded resolution{'s' if len(keys) != 1 else ''} of {ws.display(name)}")
+    emit(ev.info(f"Forgot {len(keys)} recorded resolution{'s' if len(keys) != 1 else ''} of {ws.display(name)}"))
     return 0
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError, NothingToDo
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.drift import Unrecorded, tree_upstream, unrecorded_work
 from f5quilt.ops.pushpop import recover
@@ -51,7 +52,7 @@ def _current(path: Any) -> Optional[str]:
         return None
 
 
-def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, out: Reporter,
+def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, emit: Emit,
             skip: "set[str]" = frozenset()) -> None:  # type: ignore[assignment]
     """Put back one side of ``entry``: its before-state (undo) or its after-state (redo),
     refusing when any file no longer holds the other side (an unrecorded change)."""
@@ -132,7 +133,7 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, o
                 txn.discard_dir(path)
     if stale:
         for rel in stale:
-            out.error(f"{rel} has changes made after `{entry.command}` that the log does not record")
+            emit(ev.error(f"{rel} has changes made after `{entry.command}` that the log does not record"))
         raise UnrecordedChanges(f"cannot {'undo' if backwards else 'redo'} `{entry.command}`: "
                                 f"{len(stale)} file(s) changed since; refresh or revert them first")
 
@@ -149,12 +150,12 @@ def _replaces_tree(entry: LogEntry) -> bool:
     return False
 
 
-def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool, force: bool = False) -> int:
-    recover(ws, out)
+def _move(ws: Workspace, emit: Emit, steps: int, backwards: bool, force: bool = False) -> int:
+    recover(ws, emit)
     notes: List[str] = []
     entries = read_log(ws.state_dir, notes)
     for note in notes:
-        out.warn(note)
+        emit(ev.warn(note))
     undoable, redoable = undo_redo_stacks(entries)
     pool = undoable if backwards else redoable
     verb = "undo" if backwards else "redo"
@@ -190,22 +191,22 @@ def _move(ws: Workspace, out: Reporter, steps: int, backwards: bool, force: bool
         txn.targets = picked
         if lost:
             sid = stash_work(ws, txn, lost, f"{verb} of `{by_seq[picked[0]].command}`")
-            out.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})")
+            emit(ev.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})"))
         for seq in picked:
-            _replay(ws, txn, by_seq[seq], backwards, out, skip)
+            _replay(ws, txn, by_seq[seq], backwards, emit, skip)
     for seq in picked:
-        out.info(f"{'Undid' if backwards else 'Redid'} `f5quilt {by_seq[seq].command}`")
+        emit(ev.info(f"{'Undid' if backwards else 'Redid'} `f5quilt {by_seq[seq].command}`"))
     if replaced:
-        out.info("The replaced tree, with any edits made in it, is kept in the log (f5quilt log)")
+        emit(ev.info("The replaced tree, with any edits made in it, is kept in the log (f5quilt log)"))
     ws.reload()
     top = ws.stack.top()
-    out.info(f"Now at patch {ws.display(top)}" if top else "No patches applied")
+    emit(ev.info(f"Now at patch {ws.display(top)}" if top else "No patches applied"))
     return 0
 
 
-def undo(ws: Workspace, out: Reporter, steps: int = 1, force: bool = False) -> int:
-    return _move(ws, out, steps, backwards=True, force=force)
+def undo(ws: Workspace, emit: Emit, steps: int = 1, force: bool = False) -> int:
+    return _move(ws, emit, steps, backwards=True, force=force)
 
 
-def redo(ws: Workspace, out: Reporter, steps: int = 1, force: bool = False) -> int:
-    return _move(ws, out, steps, backwards=False, force=force)
+def redo(ws: Workspace, emit: Emit, steps: int = 1, force: bool = False) -> int:
+    return _move(ws, emit, steps, backwards=False, force=force)

@@ -21,7 +21,8 @@ from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt import proc
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit, Stop
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, pin_from_arg
 from f5quilt.repo.workspace import Workspace
 
@@ -139,7 +140,7 @@ class UpgradeReport:
     upstream: Optional[str]
     old: str
     new: str
-    exit_code: int
+    stop: Optional[Stop]  # None: upgraded; else why the rebase waits
     patches: List[PatchOutcome] = field(default_factory=list)
 
 
@@ -160,7 +161,7 @@ def _interdiff(name: str, old: str, new: str) -> str:
                                         f"a/{name}", f"b/{name}", n=2))
 
 
-def upgrade(ws: Workspace, out: Reporter, onto: Optional[str]) -> UpgradeReport:
+def upgrade(ws: Workspace, emit: Emit, onto: Optional[str]) -> UpgradeReport:
     """Forecast, then rebase onto the chosen release without stopping at a conflict."""
     from f5quilt.ops import rebase
     from f5quilt.ops.check import check_series
@@ -171,17 +172,17 @@ def upgrade(ws: Workspace, out: Reporter, onto: Optional[str]) -> UpgradeReport:
         raise F5QuiltError("a rebase is in progress: `f5quilt upgrade --continue` (or rebase --continue/--abort)")
     new_pin = resolve_target(old_up.pin, onto, ws.settings.base)
     new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent))
-    out.info(f"Upgrading {old_up.pin.describe()} to {new_pin.describe()}")
+    emit(ev.info(f"Upgrading {old_up.pin.describe()} to {new_pin.describe()}"))
     forecast = {r.name: str(r.status) for r in check_series(
-        ws.series.names, ws.load, ws.entry, new_up.reader(out.info), fuzz=ws.settings.fuzz,
-        display=ws.display, merge_base=old_up.reader(out.info))}
+        ws.series.names, ws.load, ws.entry, new_up.reader(ev.info_lines(emit)), fuzz=ws.settings.fuzz,
+        display=ws.display, merge_base=old_up.reader(ev.info_lines(emit)))}
     before = _patch_texts(ws)
     outcomes: Dict[str, str] = {}  # filled by the rebase as it goes
-    rc = rebase.start(ws, out, new_pin, keep_going=True, outcomes=outcomes, forecast=forecast)
+    rc = rebase.start(ws, emit, new_pin, keep_going=True, outcomes=outcomes, forecast=forecast)
     return _report(ws, old_up.pin.describe(), new_pin.describe(), rc, forecast, before, outcomes)
 
 
-def _report(ws: Workspace, old: str, new: str, rc: int, forecast: Dict[str, str],
+def _report(ws: Workspace, old: str, new: str, rc: Optional[Stop], forecast: Dict[str, str],
             before: Dict[str, str], outcomes: Dict[str, str]) -> UpgradeReport:
     from f5quilt.ops import rebase
     ws.reload()
@@ -227,7 +228,7 @@ def summary_markdown(reports: List[UpgradeReport]) -> str:
     return "\n".join(lines)
 
 
-def resume(ws: Workspace, out: Reporter) -> UpgradeReport:
+def resume(ws: Workspace, emit: Emit) -> UpgradeReport:
     """``upgrade --continue``: the rebase goes on after the conflicts were resolved; what each
     patch met is read from the rebase's state (the conflicted ones are then ``resolved``)."""
     from f5quilt.ops import rebase
@@ -242,7 +243,7 @@ def resume(ws: Workspace, out: Reporter) -> UpgradeReport:
             before[name] = (sdir / "patches" / name).read_text(errors="surrogateescape")
         except OSError:
             before[name] = ""
-    rc = rebase.cont(ws, out)
+    rc = rebase.cont(ws, emit)
     old = rebase.pin_of(state["old_pin"]).describe()
     new = rebase.pin_of(state["new_pin"]).describe()
     forecast = {str(k): str(v) for k, v in (state.get("forecast") or {}).items()}

@@ -19,9 +19,10 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from f5quilt.errors import F5QuiltError
+from f5quilt.errors import BadUsage, F5QuiltError
 from f5quilt.model.series import load_series
-from f5quilt.output import Reporter
+from f5quilt import events as ev
+from f5quilt.events import Emit, Stop
 from f5quilt.repo.pcdir import AppliedStack
 from f5quilt.repo.settings import SETTINGS_NAME, Dialect, Settings, all_upstreams, find_settings_file, upstream_name_of
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, sha256_of
@@ -33,12 +34,11 @@ def pin_of_option(pypi: Optional[str], git_url: Optional[str], path: Optional[st
     """The pin from exactly one of --pypi NAME==VER, --git URL[@REF], --path DIR|ARCHIVE."""
     given = [x for x in (pypi, git_url, path) if x]
     if len(given) != 1:
-        raise F5QuiltError("init: give exactly one of --pypi NAME==VERSION, --git URL@REF, --path DIR",
-                           exit_code=2)
+        raise BadUsage("init: give exactly one of --pypi NAME==VERSION, --git URL@REF, --path DIR")
     if pypi:
         name, sep, version = pypi.partition("==")
         if not sep or not name.strip() or not version.strip() or re.search(r"[<>=!~,;\s]", name + version):
-            raise F5QuiltError(f"init: --pypi wants an exact version, NAME==VERSION, not {pypi!r}", exit_code=2)
+            raise BadUsage(f"init: --pypi wants an exact version, NAME==VERSION, not {pypi!r}")
         return Pin("pypi", f"{name.strip()}=={version.strip()}")
     if git_url:
         url, ref = git_url, None
@@ -119,7 +119,7 @@ def _gitignore_lines(base: Path, tree: Path, cache: Path) -> List[str]:
     return out
 
 
-def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: Optional[str],
+def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Optional[str],
          command_line: str = "", name: Optional[str] = None) -> int:
     """Set up ``base`` (the repository root) for a vendored tree; one transaction."""
     from f5quilt.ops.pushpop import recover
@@ -132,12 +132,12 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
         from f5quilt.repo.transaction import os_error
         raise os_error(exc, "repairing an interrupted command") from None
     if command:
-        out.warn(f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it")
+        emit(ev.warn(f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it"))
     existing = find_settings_file(base)
     if existing == base / SETTINGS_NAME and (base / ".f5quilt" / "txn").exists():
         # an init killed after it wrote the settings: roll it back, as any command would
         from f5quilt.repo.settings import load_settings
-        recover(Workspace.open(load_settings(base)), out)
+        recover(Workspace.open(load_settings(base)), emit)
         existing = find_settings_file(base)
     if existing is not None and existing.parent != base:
         raise F5QuiltError(f"{SETTINGS_NAME} exists already at {existing}: run init there to add an upstream")
@@ -173,11 +173,11 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
     cache = default_cache(base)
     up = Upstream(pin, cache)
     # fetch before anything is written: a failed download leaves the repository as it was
-    up.ensure_pristine(out.info)
+    up.ensure_pristine(ev.info_lines(emit))
     if pin.kind == "git":
         pin = Pin(pin.kind, pin.spec, pin.ref, None, up.resolved_commit())
     elif pin.kind == "pypi" or Path(pin.spec).is_file():
-        pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive(out.info)))
+        pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive(ev.info_lines(emit))))
     up = Upstream(pin, cache)
     patches_path = (base / patches_rel).resolve()
     settings = Settings(tree=tree_path, patches=patches_path, series=patches_path / "series",
@@ -209,24 +209,24 @@ def init(base: Path, out: Reporter, pin: Pin, *, tree: Optional[str], patches: O
             sep = "" if not text or text.endswith("\n") else "\n"
             fs.write_text(gi, text + sep + "# f5quilt: the vendored tree, its state and the download cache\n"
                           + "".join(a + "\n" for a in add))
-        out.info(f"Fetching upstream {pin.describe()} into {tree_rel}")
-        up.materialize(tree_path, out.info, txn=fs)
+        emit(ev.info(f"Fetching upstream {pin.describe()} into {tree_rel}"))
+        up.materialize(tree_path, ev.info_lines(emit), txn=fs)
         ws.record_tree_pin(pin)
     recorded = f"commit {pin.commit}" if pin.commit else (f"sha256 {pin.sha256}" if pin.sha256 else "a directory")
-    out.info(f"Wrote {SETTINGS_NAME} (upstream {pin.describe()}, {recorded}), "
-             f"{os.path.relpath(settings.series, base)}" + (", .gitignore" if add else ""))
-    out.info("Next: f5quilt new NAME.patch; f5quilt edit FILE; f5quilt refresh")
+    emit(ev.info(f"Wrote {SETTINGS_NAME} (upstream {pin.describe()}, {recorded}), "
+             f"{os.path.relpath(settings.series, base)}" + (", .gitignore" if add else "")))
+    emit(ev.info("Next: f5quilt new NAME.patch; f5quilt edit FILE; f5quilt refresh"))
     return 0
 
 
 # -- upstream fetch --replace ------------------------------------------------
-def replace_tree(ws: Workspace, out: Reporter, *, force: bool = False) -> int:
+def replace_tree(ws: Workspace, emit: Emit, *, force: bool = False) -> Optional[Stop]:
     """Rebuild the tree from the pin the settings name, then push again what was applied."""
-    from f5quilt.ops.pushpop import _push_plan, recover
+    from f5quilt.ops.pushpop import push_plan, recover
     from f5quilt.ops.drift import Unrecorded, tree_upstream, unrecorded_work
     from f5quilt.ops.rebase import in_progress
 
-    recover(ws, out)
+    recover(ws, emit)
     up = ws.upstream()
     if up is None or ws.settings.settings_file is None:
         raise F5QuiltError("no upstream pinned in the settings (f5quilt.yaml: upstream:)")
@@ -242,23 +242,23 @@ def replace_tree(ws: Workspace, out: Reporter, *, force: bool = False) -> int:
         lost = unrecorded_work(ws, tree_upstream(ws))
         if lost and not force:
             for line in lost:
-                out.error(str(line))
+                emit(ev.error(str(line)))
             raise F5QuiltError(
                 f"{len(lost)} unrecorded change(s) in the tree would be lost: record them "
                 "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh) or undo them, then "
                 "`f5quilt upstream fetch --replace` again (or --force: they are kept in a stash)")
         applied = ws.stack.applied()
-    up.ensure_pristine(out.info)  # fetch (and check) before touching anything
+    up.ensure_pristine(ev.info_lines(emit))  # fetch (and check) before touching anything
     rel = os.path.relpath(ws.tree, ws.settings.base)
     with ws.transaction(f"upstream fetch --replace {up.pin.describe()}") as fs:
         if lost:  # forced: the work goes where no pruning reaches it
             from f5quilt.ops.stash import stash_work
             sid = stash_work(ws, fs, lost, "upstream fetch --replace")
-            out.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})")
+            emit(ev.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})"))
         if ws.tree.is_dir():
             fs.discard_dir(ws.tree)  # kept in the log: `f5quilt undo` brings the old tree back
-        out.info(f"Replacing {rel} with {up.pin.describe()}")
-        up.materialize(ws.tree, out.info, txn=fs)
+        emit(ev.info(f"Replacing {rel} with {up.pin.describe()}"))
+        up.materialize(ws.tree, ev.info_lines(emit), txn=fs)
         ws.record_tree_pin(up.pin)
         ws.reload()
         fs.savepoint()
@@ -270,7 +270,7 @@ def replace_tree(ws: Workspace, out: Reporter, *, force: bool = False) -> int:
             plan = names  # every applied patch was renamed or replaced: the whole series
         else:
             plan = []
-        status = _push_plan(ws, out, plan, fuzz=ws.settings.fuzz, force=False, merge=False) if plan else 0
+        status = push_plan(ws, emit, plan, fuzz=ws.settings.fuzz, force=False, merge=False).stop if plan else None
     if plan:
-        out.info(f"Now at patch {ws.display(ws.stack.top() or '')}")
+        emit(ev.info(f"Now at patch {ws.display(ws.stack.top() or '')}"))
     return status
