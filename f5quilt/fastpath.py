@@ -132,10 +132,13 @@ def answer(argv: List[str]) -> Optional[int]:
                             records=False, warn=Reporter(NORMAL, out=sys.stderr, err=sys.stderr).warn)
         flags = query.flags
         if query.command == "series":
-            return queries.series(ws, "verbose" in flags, "json" in flags, _echo)
+            queries.series(ws, "verbose" in flags, "json" in flags, _echo)
+            return 0
         if query.command == "applied":
-            return queries.applied(ws, query.patch, "json" in flags, _echo)
-        return queries.top(ws, "json" in flags, _echo)
+            queries.applied(ws, query.patch, "json" in flags, _echo)
+            return 0
+        queries.top(ws, "json" in flags, _echo)
+        return 0
 
     code = guarded(run)
     return None if code == -1 and query is None else code

@@ -11,7 +11,7 @@ import click
 
 from f5quilt.ops import authoring
 from f5quilt import proc
-from f5quilt.errors import F5QuiltError, NothingToDo
+from f5quilt.errors import EXIT_NOTHING, EXIT_OK, F5QuiltError, NothingToDo
 from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.workspace import Workspace
 from f5quilt.repo.settings import Dialect
@@ -113,7 +113,8 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
     if ws.settings.dialect is Dialect.F5QUILT:
         _reject_quilt_options(ws, "refresh", p=strip, c=context_fmt, C=context_n, no_timestamps=no_timestamps,
                               no_index=no_index, sort=sort, diffstat=diffstat, backup=backup, z=fork_name)
-        return authoring.refresh(ws, render(reporter, ws), name, force=force, normalize=normalize)
+        authoring.refresh(ws, render(reporter, ws), name, force=force, normalize=normalize)
+        return 0
     from f5quilt.ops import pushpop
     pushpop.recover(ws, render(reporter, ws))
     return _quilt_refresh(ws, reporter, name, force=force, strip=strip, unified=unified, unified_n=unified_n,
@@ -135,7 +136,8 @@ def _quilt_refresh(ws: Any, reporter: Reporter, name: Optional[str], *, force: b
         if fork_name is not None:
             if name is not None:
                 raise F5QuiltError("Can only refresh the topmost patch with -z currently")
-            return quiltdiff.refresh_fork(ws, render(reporter, ws), target, st, fork_name or None)
+            quiltdiff.refresh_fork(ws, render(reporter, ws), target, st, fork_name or None)
+            return 0
         return quiltdiff.refresh(ws, render(reporter, ws), target, st, force=force, backup=backup, diffstat=diffstat,
                                  strip_ws=strip_trailing_whitespace)
 
@@ -262,7 +264,8 @@ def add(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> int
 
     Refuses a file that a later applied patch also touches.
     """
-    return authoring.add_files(Context.workspace(), render(reporter), list(files), patch)
+    already = authoring.add_files(Context.workspace(), render(reporter), list(files), patch)
+    return EXIT_NOTHING if already else EXIT_OK  # quilt: 2 when a file was in the patch already
 
 
 @cli.command()
@@ -271,7 +274,7 @@ def add(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> int
 def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
     """Add FILES to the top patch, then open them in $EDITOR."""
     ws = Context.workspace()
-    status = authoring.add_files(ws, render(reporter, ws), list(files))
+    authoring.add_files(ws, render(reporter, ws), list(files))  # a file there already: edit it anyway
     if ws.settings.dialect is Dialect.QUILT:
         # quilt runs the editor in the tree's root, on tree-relative names
         rels = [authoring.tree_rel(ws, f) for f in files]
@@ -282,9 +285,9 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
             authoring.remove_files(ws, ignore, [str(ws.tree / rel) for rel in gone])
             for rel in gone:
                 reporter.info(f"File {rel} removed from patch {ws.display(ws.stack.top() or '')}")
-        return 0 if status in (0, 2) else status
+        return 0
     _run_editor(ws, list(files))
-    return 0 if status in (0, 2) else status
+    return 0
 
 
 @cli.command()

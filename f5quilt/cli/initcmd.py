@@ -37,5 +37,6 @@ def init(pypi: Optional[str], git_url: Optional[str], path: Optional[str], tree:
     from f5quilt.ops.vendor import init as do_init, pin_of_option
     base = Path.cwd().resolve()
     pin = pin_of_option(pypi, git_url, path, base)
-    return do_init(base, render(reporter), pin, tree=tree, patches=patches, command_line=" ".join(Context.argv),
+    do_init(base, render(reporter), pin, tree=tree, patches=patches, command_line=" ".join(Context.argv),
                    name=Context.upstream)
+    return 0

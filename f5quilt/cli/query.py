@@ -39,7 +39,8 @@ def _none_applied(ws: Workspace) -> F5QuiltError:
 @color_option("Accepted for quilt (QUILT_SERIES_ARGS); output is plain.")
 def series(verbose: bool, as_json: bool, color: Optional[str]) -> int:
     """List all patches in the series file."""
-    return queries.series(Context.workspace(records=False), verbose, as_json, click.echo)
+    queries.series(Context.workspace(records=False), verbose, as_json, click.echo)
+    return 0
 
 
 @cli.command()
@@ -48,7 +49,8 @@ def series(verbose: bool, as_json: bool, color: Optional[str]) -> int:
 @verbosity
 def applied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
     """List applied patches (up to PATCH)."""
-    return queries.applied(Context.workspace(records=False), patch, as_json, click.echo)
+    queries.applied(Context.workspace(records=False), patch, as_json, click.echo)
+    return 0
 
 
 @cli.command()
@@ -79,7 +81,8 @@ def unapplied(patch: Optional[str], as_json: bool, reporter: Reporter) -> int:
 @verbosity
 def top(as_json: bool, reporter: Reporter) -> int:
     """Print the name of the topmost applied patch."""
-    return queries.top(Context.workspace(records=False), as_json, click.echo)
+    queries.top(Context.workspace(records=False), as_json, click.echo)
+    return 0
 
 
 @cli.command("next")

@@ -28,7 +28,8 @@ def rerere() -> None:
 def forget(patch: str, reporter: Reporter) -> int:
     """Drop every recorded resolution of PATCH."""
     from f5quilt.ops.rerere import forget as forget_
-    return forget_(Context.workspace(), render(reporter), patch)
+    forget_(Context.workspace(), render(reporter), patch)
+    return 0
 
 
 @rerere.command(name="status")

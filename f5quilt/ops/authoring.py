@@ -268,18 +268,18 @@ def repositioned(ws: Workspace, name: str, existing: bytes) -> Optional[bytes]:
 
 
 def refresh(ws: Workspace, emit: Emit, given: Optional[str] = None, *, force: bool = False,
-            normalize: bool = False) -> int:
+            normalize: bool = False) -> None:
     recover(ws, emit)
     with ws.transaction(f"refresh {given or ''}".strip()):
         return _refresh(ws, emit, given, force=force, normalize=normalize)
 
 
-def refresh_top(ws: Workspace, emit: Emit) -> int:
+def refresh_top(ws: Workspace, emit: Emit) -> None:
     """Refresh the top patch inside the caller's transaction (push/pop --refresh)."""
     return _refresh(ws, emit, None, force=False, normalize=False)
 
 
-def _refresh(ws: Workspace, emit: Emit, given: Optional[str], *, force: bool, normalize: bool) -> int:
+def _refresh(ws: Workspace, emit: Emit, given: Optional[str], *, force: bool, normalize: bool) -> None:
     name = applied_or_top(ws, given)
     later = later_touching(ws, name)
     if later and not force:
@@ -319,7 +319,7 @@ def _refresh(ws: Workspace, emit: Emit, given: Optional[str], *, force: bool, no
     # what pop will compare against once this patch is on top again
     _old, new = before_after(ws, name)
     ws.stack.write_sums(name, {rel: digest(data) for rel, data in new.items()})
-    return 0
+    return
 
 
 def diff(ws: Workspace, given: Optional[str], *, combine: Optional[str] = None,
@@ -374,20 +374,21 @@ def _new_patch(ws: Workspace, emit: Emit, given: str) -> None:
     emit(ev.info(f"Patch {ws.display(name)} is now on top"))
 
 
-def add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> int:
+def add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> List[str]:
+    """Add ``files`` to the patch; returns those it held already (quilt then exits 2)."""
     recover(ws, emit)
     with ws.transaction("add " + " ".join(files)):
         return _add_files(ws, emit, files, given)
 
 
-def _add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> int:
+def _add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> List[str]:
     name = applied_or_top(ws, given)
     applied = ws.stack.applied()
     later = applied[applied.index(name) + 1:]
     recorded_sums = ws.stack.read_sums(name)
     sums = recorded_sums or {}
     empty = ws.stack.existed_empty(name)
-    status = 0
+    already: List[str] = []
     pristine: Optional[Callable[[str], Optional[bytes]]] = None
     owned: Optional[Dict[str, str]] = None
     made: Dict[str, Optional[str]] = {}
@@ -397,7 +398,7 @@ def _add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str]
         backup = ws.stack.backup_dir(name) / rel
         if backup.exists():
             emit(ev.info(f"File {rel} is already in patch {ws.display(name)}"))
-            status = 2
+            already.append(rel)
             continue
         for p in later:
             if (ws.stack.backup_dir(p) / rel).exists():
@@ -449,7 +450,7 @@ def _add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str]
         ws.stack.write_backup_sums(name, {**ws.stack.read_backup_sums(name), **made})
     if recorded_sums is not None:  # a patch quilt pushed has no hashes: pop re-applies it instead
         ws.stack.write_sums(name, sums)
-    return status
+    return already
 
 
 def _below_state(ws: Workspace, path: str) -> None:

@@ -25,14 +25,14 @@ def _json(data: Any, echo: Echo) -> None:
     echo(json.dumps(data, indent=2))
 
 
-def series(ws: Workspace, verbose: bool, as_json: bool, echo: Echo) -> int:
+def series(ws: Workspace, verbose: bool, as_json: bool, echo: Echo) -> None:
     applied = ws.stack.applied()
     top = applied[-1] if applied else None
     if as_json:
         _json([{"patch": e.name, "applied": e.name in applied, "top": e.name == top,
                 "strip": e.strip, "reverse": e.reverse, "guards": list(e.guards)} for e in ws.series.entries],
               echo)
-        return 0
+        return
     skipped = {}
     if verbose and any(e.guards for e in ws.series.entries):
         from f5quilt.ops.guards import guarded_out
@@ -49,10 +49,10 @@ def series(ws: Workspace, verbose: bool, as_json: bool, echo: Echo) -> int:
             lines.append(f"{shown}/{name}")
     if lines:  # one write: a long series is one flush, not one a patch
         echo("\n".join(lines))
-    return 0
+    return
 
 
-def applied(ws: Workspace, patch: Optional[str], as_json: bool, echo: Echo) -> int:
+def applied(ws: Workspace, patch: Optional[str], as_json: bool, echo: Echo) -> None:
     names = ws.stack.applied()
     if patch is not None:
         name = ws.resolve_name(patch)
@@ -66,10 +66,10 @@ def applied(ws: Workspace, patch: Optional[str], as_json: bool, echo: Echo) -> i
     if not as_json:
         shown = ws.settings.patches_display  # ws.display(name), worked out once
         echo("\n".join(f"{shown}/{name}" for name in names))  # one write
-    return 0
+    return
 
 
-def top(ws: Workspace, as_json: bool, echo: Echo) -> int:
+def top(ws: Workspace, as_json: bool, echo: Echo) -> None:
     name = ws.stack.top()
     if as_json:
         _json({"top": name}, echo)
@@ -78,4 +78,4 @@ def top(ws: Workspace, as_json: bool, echo: Echo) -> int:
         raise NothingToDo("No patches in series" if quilt_empty else "No patches applied")
     if not as_json:
         echo(ws.display(name))
-    return 0
+    return

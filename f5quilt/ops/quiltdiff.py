@@ -400,7 +400,7 @@ def take_snapshot(ws: Workspace, *, remove: bool = False) -> None:
         ws.fs.write(snap / rel, data or b"", path.stat().st_mode if data is not None else DEFAULT_MODE)
 
 
-def refresh_fork(ws: Workspace, emit: Emit, top: str, st: DiffStyle, new_name: Optional[str]) -> int:
+def refresh_fork(ws: Workspace, emit: Emit, top: str, st: DiffStyle, new_name: Optional[str]) -> None:
     """quilt's ``refresh -z[NAME]``: the edits since the top patch's last refresh become a
     new patch after it (NAME, or quilt's NAME-2), applied; the top patch is left as it was."""
     import tempfile
@@ -446,4 +446,4 @@ def refresh_fork(ws: Workspace, emit: Emit, top: str, st: DiffStyle, new_name: O
     ws.stack.set_existed_empty(target, empty)
     ws.stack.write_sums(target, {rel: digest(ws.read_tree(rel)) for rel in files})
     emit(ev.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}"))
-    return 0
+    return

@@ -137,7 +137,7 @@ def recorded(ws: Workspace) -> Dict[str, Dict[str, object]]:
     return out
 
 
-def forget(ws: Workspace, emit: Emit, given: str) -> int:
+def forget(ws: Workspace, emit: Emit, given: str) -> None:
     """Drop every recording (and pending preimage) of one patch."""
     from f5quilt.ops.pushpop import recover
     recover(ws, emit)
@@ -154,7 +154,7 @@ def forget(ws: Workspace, emit: Emit, given: str) -> int:
             ws.fs.unlink(_record_path(ws, k), prune_to=ws.state_dir)
         ws.fs.unlink(pending, prune_to=ws.state_dir)
     emit(ev.info(f"Forgot {len(keys)} recorded resolution{'s' if len(keys) != 1 else ''} of {ws.display(name)}"))
-    return 0
+    return
 
 
 def status_lines(ws: Workspace) -> List[str]:

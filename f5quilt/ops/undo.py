@@ -150,7 +150,7 @@ def _replaces_tree(entry: LogEntry) -> bool:
     return False
 
 
-def _move(ws: Workspace, emit: Emit, steps: int, backwards: bool, force: bool = False) -> int:
+def _move(ws: Workspace, emit: Emit, steps: int, backwards: bool, force: bool = False) -> None:
     recover(ws, emit)
     notes: List[str] = []
     entries = read_log(ws.state_dir, notes)
@@ -201,12 +201,12 @@ def _move(ws: Workspace, emit: Emit, steps: int, backwards: bool, force: bool = 
     ws.reload()
     top = ws.stack.top()
     emit(ev.info(f"Now at patch {ws.display(top)}" if top else "No patches applied"))
-    return 0
+    return
 
 
-def undo(ws: Workspace, emit: Emit, steps: int = 1, force: bool = False) -> int:
+def undo(ws: Workspace, emit: Emit, steps: int = 1, force: bool = False) -> None:
     return _move(ws, emit, steps, backwards=True, force=force)
 
 
-def redo(ws: Workspace, emit: Emit, steps: int = 1, force: bool = False) -> int:
+def redo(ws: Workspace, emit: Emit, steps: int = 1, force: bool = False) -> None:
     return _move(ws, emit, steps, backwards=False, force=force)

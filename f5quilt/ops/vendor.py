@@ -120,7 +120,7 @@ def _gitignore_lines(base: Path, tree: Path, cache: Path) -> List[str]:
 
 
 def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Optional[str],
-         command_line: str = "", name: Optional[str] = None) -> int:
+         command_line: str = "", name: Optional[str] = None) -> None:
     """Set up ``base`` (the repository root) for a vendored tree; one transaction."""
     from f5quilt.ops.pushpop import recover
     from f5quilt.repo.workspace import STATE_NAME
@@ -216,7 +216,7 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
     emit(ev.info(f"Wrote {SETTINGS_NAME} (upstream {pin.describe()}, {recorded}), "
              f"{os.path.relpath(settings.series, base)}" + (", .gitignore" if add else "")))
     emit(ev.info("Next: f5quilt new NAME.patch; f5quilt edit FILE; f5quilt refresh"))
-    return 0
+    return
 
 
 # -- upstream fetch --replace ------------------------------------------------
