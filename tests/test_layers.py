@@ -41,3 +41,62 @@ def test_no_output_or_exit_code_below_the_command_line() -> None:
                     and isinstance(node.value, ast.Name) and node.value.id == "sys":
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: sys.{node.attr}")
     assert not found, "\n".join(found)
+
+
+def _ops_imports() -> "dict[str, set[str]]":
+    """Each module of f5quilt/ops and the ops modules it imports, at any depth of its code
+    (an import inside a function counts: it may hide a cycle)."""
+    import ast
+
+    ops = ROOT / "f5quilt" / "ops"
+    mods = {str(p.relative_to(ROOT).with_suffix("")).replace("/", ".").removesuffix(".__init__"): p
+            for p in ops.rglob("*.py")}
+    graph: "dict[str, set[str]]" = {m: set() for m in mods}
+    for mod, path in mods.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                base = node.module
+                names = [base] + [f"{base}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            graph[mod] |= {n for n in names if n in mods and n != mod and n != "f5quilt.ops"}
+    return graph
+
+
+def test_no_import_cycle_among_the_ops() -> None:
+    """Issue 19: function-level imports in ops/ are for start-up time only (a command
+    imports what it runs), never to hide a cycle: the ops import graph, every import
+    counted, has none."""
+    graph = _ops_imports()
+    seen: "dict[str, int]" = {}
+    stack: "list[str]" = []
+
+    def visit(mod: str) -> None:
+        seen[mod] = 1
+        stack.append(mod)
+        for dep in sorted(graph[mod]):
+            if seen.get(dep) == 1:
+                raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(dep):] + [dep]))
+            if dep not in seen:
+                visit(dep)
+        stack.pop()
+        seen[mod] = 2
+
+    for mod in sorted(graph):
+        if mod not in seen:
+            visit(mod)
+
+
+def test_no_private_name_crosses_a_module() -> None:
+    """A name with a leading underscore stays in its module: what another module needs is
+    public (issue 19 found four of authoring's imported elsewhere)."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "f5quilt").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("f5quilt"):
+                found += [f"{path.relative_to(ROOT)}:{node.lineno}: {a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+    assert not found, "\n".join(found)

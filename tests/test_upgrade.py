@@ -11,7 +11,7 @@ import pytest
 
 from helpers import ROOT, Runner, git, new_patch, resolve_markers, write_tree
 from f5quilt.errors import F5QuiltError, NothingToDo
-from f5quilt.ops.upgrade import resolve_target
+from f5quilt.repo.releases import resolve_target
 from f5quilt.repo.upstream import Pin
 
 CACHE = Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache")).resolve()

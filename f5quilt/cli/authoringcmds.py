@@ -115,8 +115,8 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
                               no_index=no_index, sort=sort, diffstat=diffstat, backup=backup, z=fork_name)
         authoring.refresh(ws, render(reporter, ws), name, force=force, normalize=normalize)
         return 0
-    from f5quilt.ops import pushpop
-    pushpop.recover(ws, render(reporter, ws))
+    from f5quilt.ops import repair
+    repair.recover(ws, render(reporter, ws))
     return _quilt_refresh(ws, reporter, name, force=force, strip=strip, unified=unified, unified_n=unified_n,
                           context_fmt=context_fmt, context_n=context_n, no_timestamps=no_timestamps,
                           no_index=no_index, sort=sort, diffstat=diffstat, backup=backup,

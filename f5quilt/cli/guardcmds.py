@@ -7,6 +7,7 @@ import click
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.ops import guards as ops
+from f5quilt.ops import pushpop
 from f5quilt.output import Reporter
 from . import cli
 from .render import exit_code, render
@@ -29,7 +30,7 @@ def goto(patch: str, fuzz: Optional[int], merge: bool, reporter: Reporter) -> in
     ws = Context.workspace()
     emit = render(reporter, ws)
     try:
-        return exit_code(ops.goto(ws, emit, patch, fuzz=ws.settings.fuzz_for(fuzz), merge=merge))
+        return exit_code(pushpop.goto(ws, emit, patch, fuzz=ws.settings.fuzz_for(fuzz), merge=merge))
     finally:
         emit.close()
 

@@ -22,7 +22,9 @@ from f5quilt.events import Emit
 from f5quilt.model.patch import parse_patch, patch_header, split_lines
 from f5quilt.model.series import SeriesEntry
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.pushpop import recorded_after, recover, unrefreshed_files, write_rejects
+from f5quilt.ops.pushpop import recorded_after, write_rejects
+from f5quilt.ops.repair import recover
+from f5quilt.ops.drift import unrefreshed_files
 from f5quilt.ops.queries import none_applied
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import Dialect
@@ -271,15 +273,15 @@ def refresh(ws: Workspace, emit: Emit, given: Optional[str] = None, *, force: bo
             normalize: bool = False) -> None:
     recover(ws, emit)
     with ws.transaction(f"refresh {given or ''}".strip()):
-        return _refresh(ws, emit, given, force=force, normalize=normalize)
+        return refresh_in_transaction(ws, emit, given, force=force, normalize=normalize)
 
 
 def refresh_top(ws: Workspace, emit: Emit) -> None:
     """Refresh the top patch inside the caller's transaction (push/pop --refresh)."""
-    return _refresh(ws, emit, None, force=False, normalize=False)
+    return refresh_in_transaction(ws, emit, None, force=False, normalize=False)
 
 
-def _refresh(ws: Workspace, emit: Emit, given: Optional[str], *, force: bool, normalize: bool) -> None:
+def refresh_in_transaction(ws: Workspace, emit: Emit, given: Optional[str], *, force: bool, normalize: bool) -> None:
     name = applied_or_top(ws, given)
     later = later_touching(ws, name)
     if later and not force:
@@ -351,10 +353,10 @@ def diff(ws: Workspace, given: Optional[str], *, combine: Optional[str] = None,
 def new_patch(ws: Workspace, emit: Emit, given: str) -> None:
     recover(ws, emit)
     with ws.transaction(f"new {given}"):
-        _new_patch(ws, emit, given)
+        new_patch_in_transaction(ws, emit, given)
 
 
-def _new_patch(ws: Workspace, emit: Emit, given: str) -> None:
+def new_patch_in_transaction(ws: Workspace, emit: Emit, given: str) -> None:
     name = given
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if name.startswith(prefix):
@@ -378,10 +380,10 @@ def add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] 
     """Add ``files`` to the patch; returns those it held already (quilt then exits 2)."""
     recover(ws, emit)
     with ws.transaction("add " + " ".join(files)):
-        return _add_files(ws, emit, files, given)
+        return add_files_in_transaction(ws, emit, files, given)
 
 
-def _add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> List[str]:
+def add_files_in_transaction(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> List[str]:
     name = applied_or_top(ws, given)
     applied = ws.stack.applied()
     later = applied[applied.index(name) + 1:]
@@ -544,10 +546,10 @@ def _delete_patch(ws: Workspace, emit: Emit, name: str, *, remove_file: bool, ba
 def rename_patch(ws: Workspace, emit: Emit, old: str, new: str) -> None:
     recover(ws, emit)
     with ws.transaction(f"rename {old} {new}"):
-        _rename_patch(ws, emit, old, new)
+        rename_patch_in_transaction(ws, emit, old, new)
 
 
-def _rename_patch(ws: Workspace, emit: Emit, old: str, new: str) -> None:
+def rename_patch_in_transaction(ws: Workspace, emit: Emit, old: str, new: str) -> None:
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if new.startswith(prefix):
         new = new[len(prefix):]
@@ -696,7 +698,7 @@ def _fold(ws: Workspace, emit: Emit, data: bytes, *, strip: int, fuzz: int, forc
     emit(ev.HunkReports(result, force, directory))
     if not result.ok and not force:
         raise F5QuiltError("Patch from stdin does not apply (enforce with -f)")
-    _add_files(ws, ev.ignore, [str(ws.tree / rel) for rel in result.changes
+    add_files_in_transaction(ws, ev.ignore, [str(ws.tree / rel) for rel in result.changes
                                if not (ws.stack.backup_dir(name) / rel).exists()])
     for rel, change in result.changes.items():
         put_tree_file(ws, rel, change.after)

@@ -69,8 +69,8 @@ def _mode(ws: Workspace, rel: str) -> int:
 def capture(ws: Workspace, emit: Emit, name: str, files: Optional[List[str]] = None) -> List[str]:
     """A new patch on top holding every edit made without ``add`` (or those of ``files``):
     one transaction; the tree keeps its content."""
-    from f5quilt.ops.authoring import _add_files, _new_patch, _refresh, put_tree_file
-    from f5quilt.ops.pushpop import recover
+    from f5quilt.ops.authoring import add_files_in_transaction, new_patch_in_transaction, refresh_in_transaction, put_tree_file
+    from f5quilt.ops.repair import recover
     recover(ws, emit)
     edited = edited_files(ws, files)
     if not edited:
@@ -80,13 +80,13 @@ def capture(ws: Workspace, emit: Emit, name: str, files: Optional[List[str]] = N
     have = {rel: (ws.read_tree(rel), _mode(ws, rel)) for rel in edited}
     quiet = ev.warnings_only(emit)
     with ws.transaction(f"capture {name}"):
-        _new_patch(ws, emit, name)
+        new_patch_in_transaction(ws, emit, name)
         name = ws.stack.top() or name
         for rel in edited:
             # the backup is what the tree should hold; the tree then gets the edit back
             if ws.read_tree(rel) != expected[rel]:
                 put_tree_file(ws, rel, expected[rel])
-            _add_files(ws, quiet, [str(ws.tree / rel)])
+            add_files_in_transaction(ws, quiet, [str(ws.tree / rel)])
             data, mode = have[rel]
             target = check_inside(ws.tree, rel)
             if data is None:
@@ -95,14 +95,14 @@ def capture(ws: Workspace, emit: Emit, name: str, files: Optional[List[str]] = N
             else:
                 ws.fs.write(target, data, mode)
             emit(ev.info(f"File {ws.settings.show_file(rel)} captured into {ws.display(name)}"))
-        _refresh(ws, emit, None, force=False, normalize=False)
+        refresh_in_transaction(ws, emit, None, force=False, normalize=False)
     return edited
 
 
 def restore(ws: Workspace, emit: Emit, files: List[str]) -> None:
     """Each file put back as pristine + the applied patches say (one transaction)."""
     from f5quilt.ops.authoring import put_tree_file
-    from f5quilt.ops.pushpop import recover
+    from f5quilt.ops.repair import recover
     recover(ws, emit)
     edited = edited_files(ws, files)
     base = _up(ws).reader()  # type: ignore[attr-defined]
@@ -185,8 +185,8 @@ def absorb_plan(ws: Workspace, files: Optional[List[str]] = None) -> Dict[str, L
 def absorb(ws: Workspace, emit: Emit, files: Optional[List[str]] = None) -> Dict[str, List[str]]:
     """Each edit refreshed into the applied patch that last wrote its lines (one transaction);
     the tree is unchanged."""
-    from f5quilt.ops.authoring import _refresh
-    from f5quilt.ops.pushpop import recover
+    from f5quilt.ops.authoring import refresh_in_transaction
+    from f5quilt.ops.repair import recover
     recover(ws, emit)
     plan = absorb_plan(ws, files)
     if not plan:
@@ -197,5 +197,5 @@ def absorb(ws: Workspace, emit: Emit, files: Optional[List[str]] = None) -> Dict
                 emit(ev.info(f"Absorbing {ws.settings.show_file(rel)} into {ws.display(name)}"))
             # force: later patches may hold other files of this one; each file's content after
             # it is read from the next holder's backup, so its diff stays what it wrote
-            _refresh(ws, emit, name, force=True, normalize=False)
+            refresh_in_transaction(ws, emit, name, force=True, normalize=False)
     return plan

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional
 
 from f5quilt.engine.vtree import Overlay
 from f5quilt.errors import F5QuiltError, StrEnum
+from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import REPLAY_FUZZ
 from f5quilt.repo.workspace import Workspace
 
@@ -176,8 +177,6 @@ def unrecorded_work(ws: Workspace, up: Any = None) -> List[Unrecorded]:
     """What replacing or deleting the tree would lose: edits not refreshed into their patch,
     edits outside any patch, files no patch knows. Ground truth is pristine + the applied
     patches (``up``: the pin the tree was built from; default the settings' pin)."""
-    from f5quilt.ops.pushpop import unrefreshed_files
-
     if not ws.tree.is_dir():
         return []
     found: List[Unrecorded] = []
@@ -192,4 +191,25 @@ def unrecorded_work(ws: Workspace, up: Any = None) -> List[Unrecorded]:
             if d.file not in seen and d.kind is not DriftKind.UNREFRESHED:
                 found.append(Unrecorded(d.file, d.why))
         found += polluted_backups(ws, pristine)
+    return found
+
+
+def unrefreshed_files(ws: Workspace, paths: List[str]) -> Dict[str, str]:
+    """Files among ``paths`` whose content differs from what the topmost applied
+    patch touching them left: edits not yet refreshed into that patch."""
+    found: Dict[str, str] = {}
+    remaining = set(paths)
+    for name in reversed(ws.stack.applied()):
+        if not remaining:
+            break
+        sums = ws.stack.read_sums(name)
+        if sums is None:
+            touched = set(ws.stack.backup_files(name))
+            remaining -= touched
+            continue
+        for rel in list(remaining):
+            if rel in sums:
+                remaining.discard(rel)
+                if digest(ws.read_tree(rel)) != sums[rel]:
+                    found[rel] = name
     return found

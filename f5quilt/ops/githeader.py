@@ -17,7 +17,7 @@ from f5quilt.model.mailheader import Date, HeaderDateError, git_header, parse_pe
 from f5quilt import events as ev
 from f5quilt.events import Emit
 from f5quilt.ops.authoring import header_of, named_or_top, new_patch, set_header
-from f5quilt.ops.pushpop import recover
+from f5quilt.ops.repair import recover
 from f5quilt.repo.workspace import Workspace
 
 

@@ -72,7 +72,7 @@ def why_text(why: str) -> str:
 # -- guard ---------------------------------------------------------------------
 def guard(ws: Workspace, emit: Emit, given: Optional[str], guards: List[str], *, none: bool) -> None:
     """Set the guards of ``given`` (default: the top patch); ``none`` removes them."""
-    from f5quilt.ops.pushpop import recover
+    from f5quilt.ops.repair import recover
 
     ws.require_series()
     recover(ws, emit)
@@ -104,7 +104,7 @@ def _patch_or_top(ws: Workspace, given: Optional[str]) -> str:
 # -- select --------------------------------------------------------------------
 def select(ws: Workspace, emit: Emit, guards: List[str], *, none: bool) -> None:
     """Make ``guards`` the selected ones (``none``: no guard selected)."""
-    from f5quilt.ops.pushpop import recover
+    from f5quilt.ops.repair import recover
 
     recover(ws, emit)
     for g in guards:
@@ -129,24 +129,3 @@ def select(ws: Workspace, emit: Emit, guards: List[str], *, none: bool) -> None:
             emit(ev.info(f"Patch {ws.display(name)} is now skipped ({why_text(after[name])}){note}"))
         elif name in before and name not in after:
             emit(ev.info(f"Patch {ws.display(name)} is no longer skipped"))
-
-
-# -- goto ----------------------------------------------------------------------
-def goto(ws: Workspace, emit: Emit, given: str, *, fuzz: int = 0, merge: bool = False) -> Optional[Stop]:
-    """Push or pop until ``given`` is the top patch: one transaction, one step to undo."""
-    from f5quilt.ops.pushpop import pop, push, recover
-
-    ws.require_series()
-    recover(ws, emit)
-    name = ws.resolve_name(given)
-    applied = ws.stack.applied()
-    command = f"goto {name}"
-    if name in applied:
-        if applied[-1] == name:
-            raise NothingToDo(f"Patch {ws.display(name)} is already on top")
-        pop(ws, emit, target=name, command=command)
-        return None
-    if name not in ws.unapplied():
-        raise F5QuiltError(f"Patch {ws.display(name)} lies below the top patch but is not applied "
-                           f"(skipped by its guards?); pop below it first")
-    return push(ws, emit, target=name, fuzz=fuzz, merge=merge, command=command).stop

@@ -22,6 +22,8 @@ from f5quilt.fsutil import DEFAULT_MODE
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt import events as ev
 from f5quilt.events import Emit, PopOutcome, PushOutcome, Stop
+from f5quilt.ops.drift import unrefreshed_files
+from f5quilt.ops.repair import recover
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import REPLAY_FUZZ, Dialect
 from f5quilt.repo.workspace import Workspace
@@ -34,20 +36,6 @@ if TYPE_CHECKING:
 
 class PatchDoesNotApply(F5QuiltError):
     pass
-
-
-# -- repair --------------------------------------------------------------
-def recover(ws: Workspace, emit: Emit) -> None:
-    """Roll back an operation a killed process left half done, and say so."""
-    if ws.txn is not None:  # inside this process's own transaction: nothing was interrupted
-        return
-    from f5quilt.repo.transaction import Quarantined
-    command = ws.repair()
-    if isinstance(command, Quarantined):
-        emit(ev.Quarantined(str(command)))
-    elif command:
-        emit(ev.RolledBack(command))
-        ws.stack._applied = None
 
 
 # -- push ----------------------------------------------------------------
@@ -65,27 +53,6 @@ def _file_mode(path: Path) -> Optional[int]:
         return path.stat().st_mode
     except FileNotFoundError:
         return None
-
-
-def unrefreshed_files(ws: Workspace, paths: List[str]) -> Dict[str, str]:
-    """Files among ``paths`` whose content differs from what the topmost applied
-    patch touching them left: edits not yet refreshed into that patch."""
-    found: Dict[str, str] = {}
-    remaining = set(paths)
-    for name in reversed(ws.stack.applied()):
-        if not remaining:
-            break
-        sums = ws.stack.read_sums(name)
-        if sums is None:
-            touched = set(ws.stack.backup_files(name))
-            remaining -= touched
-            continue
-        for rel in list(remaining):
-            if rel in sums:
-                remaining.discard(rel)
-                if digest(ws.read_tree(rel)) != sums[rel]:
-                    found[rel] = name
-    return found
 
 
 def compute_push(ws: Workspace, name: str, fuzz: int, reverse: bool = False) -> PatchResult:
@@ -553,3 +520,22 @@ def merge_failed_files(ws: Workspace, name: str, result: PatchResult,
                            "(pinned upstream + earlier patches); cannot merge")
     from f5quilt.engine.merge import merge_into  # git is only needed here
     return merge_into(result, pre, exact, ws.display(name))
+
+
+# -- goto ----------------------------------------------------------------------
+def goto(ws: Workspace, emit: Emit, given: str, *, fuzz: int = 0, merge: bool = False) -> Optional[Stop]:
+    """Push or pop until ``given`` is the top patch: one transaction, one step to undo."""
+    ws.require_series()
+    recover(ws, emit)
+    name = ws.resolve_name(given)
+    applied = ws.stack.applied()
+    command = f"goto {name}"
+    if name in applied:
+        if applied[-1] == name:
+            raise NothingToDo(f"Patch {ws.display(name)} is already on top")
+        pop(ws, emit, target=name, command=command)
+        return None
+    if name not in ws.unapplied():
+        raise F5QuiltError(f"Patch {ws.display(name)} lies below the top patch but is not applied "
+                           f"(skipped by its guards?); pop below it first")
+    return push(ws, emit, target=name, fuzz=fuzz, merge=merge, command=command).stop

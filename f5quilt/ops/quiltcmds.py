@@ -12,27 +12,18 @@ from f5quilt import proc
 from f5quilt import events as ev
 from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.pushpop import recover
+from f5quilt.ops import quiltdiff
+from f5quilt.ops.repair import recover
 
 if TYPE_CHECKING:
     import tarfile
 
 
-def next_filename(name: str) -> str:
-    """quilt's next_filename: a.diff -> a-2.diff, a-2.diff -> a-3.diff, x -> x-2."""
-    base = re.sub(r"(\.gz|\.bz2|\.xz|\.lzma|\.lz)$", "", name)
-    base = re.sub(r"(\.diff?|\.patch)$", "", base)
-    m = re.search(r"-([0-9]+)$", base)
-    num = int(m.group(1)) if m else 1
-    stem = base[:m.start()] if m else base
-    return f"{stem}-{num + 1}{name[len(base):]}"
-
-
 def fork(ws: Workspace, emit: Emit, new: Optional[str]) -> str:
-    from f5quilt.ops.authoring import _rename_patch, named_or_top
+    from f5quilt.ops.authoring import rename_patch_in_transaction, named_or_top
     recover(ws, emit)
     top = named_or_top(ws, None)
-    target = new or next_filename(top)
+    target = new or quiltdiff.next_filename(top)
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if target.startswith(prefix):
         target = target[len(prefix):]
@@ -44,7 +35,7 @@ def fork(ws: Workspace, emit: Emit, new: Optional[str]) -> str:
     data = old_file.read_bytes() if old_file.exists() else None
     mode = old_file.stat().st_mode if old_file.exists() else None
     with ws.transaction(f"fork {target}"):
-        _rename_patch(ws, ev.ignore, top, target)
+        rename_patch_in_transaction(ws, ev.ignore, top, target)
         if data is not None:
             ws.fs.write(old_file, data, mode)  # the old patch file stays
     emit(ev.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}"))

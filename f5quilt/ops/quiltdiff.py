@@ -406,7 +406,6 @@ def refresh_fork(ws: Workspace, emit: Emit, top: str, st: DiffStyle, new_name: O
     import tempfile
     from f5quilt.model.series import SeriesEntry
     from f5quilt.ops.authoring import as_recorded, before_after
-    from f5quilt.ops.quiltcmds import next_filename
     target = new_name or next_filename(top)
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if target.startswith(prefix):
@@ -447,3 +446,13 @@ def refresh_fork(ws: Workspace, emit: Emit, top: str, st: DiffStyle, new_name: O
     ws.stack.write_sums(target, {rel: digest(ws.read_tree(rel)) for rel in files})
     emit(ev.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}"))
     return
+
+
+def next_filename(name: str) -> str:
+    """quilt's next_filename: a.diff -> a-2.diff, a-2.diff -> a-3.diff, x -> x-2."""
+    base = re.sub(r"(\.gz|\.bz2|\.xz|\.lzma|\.lz)$", "", name)
+    base = re.sub(r"(\.diff?|\.patch)$", "", base)
+    m = re.search(r"-([0-9]+)$", base)
+    num = int(m.group(1)) if m else 1
+    stem = base[:m.start()] if m else base
+    return f"{stem}-{num + 1}{name[len(base):]}"

@@ -32,7 +32,8 @@ from f5quilt.engine.vtree import Reader, WrittenOn
 from f5quilt.model.patch import parse_patch
 from f5quilt.model.series import SeriesEntry, load_series
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.pushpop import compute_push, push_one, recover
+from f5quilt.ops.pushpop import compute_push, push_one
+from f5quilt.ops.repair import recover
 from f5quilt.repo.upstream import Pin, Upstream, default_cache
 
 
@@ -537,7 +538,7 @@ def parse_new_pin(ws: Workspace, arg: str) -> Pin:
     """NEW_PIN as given; a bare version (``24.2``, ``v1.2``) that names no file here is the
     pinned project's release on the same source (PyPI: NAME==24.2; git: the tag)."""
     from f5quilt.repo.upstream import pin_from_arg
-    from f5quilt.ops.upgrade import VERSION, pin_at_version
+    from f5quilt.repo.releases import VERSION, pin_at_version
     up = ws.upstream()
     if up is not None and VERSION.match(arg) and not (ws.settings.base / arg).exists():
         return pin_at_version(up.pin, arg)

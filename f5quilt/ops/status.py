@@ -105,7 +105,7 @@ def _recorded_files(ws: Workspace, name: str) -> List[str]:
 def status_report(ws: Workspace) -> StatusReport:
     """Everything ``status`` says, as typed data (``to_json`` for --json)."""
     from f5quilt.ops.drift import DriftKind
-    from f5quilt.ops.pushpop import unrefreshed_files
+    from f5quilt.ops.drift import unrefreshed_files
     from f5quilt.ops.rebase import in_progress
 
     up = ws.upstream()

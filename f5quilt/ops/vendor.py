@@ -122,7 +122,7 @@ def _gitignore_lines(base: Path, tree: Path, cache: Path) -> List[str]:
 def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Optional[str],
          command_line: str = "", name: Optional[str] = None) -> None:
     """Set up ``base`` (the repository root) for a vendored tree; one transaction."""
-    from f5quilt.ops.pushpop import recover
+    from f5quilt.ops.repair import recover
     from f5quilt.repo.workspace import STATE_NAME
     from f5quilt.repo.transaction import repair_unsettled
     try:
@@ -222,7 +222,8 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
 # -- upstream fetch --replace ------------------------------------------------
 def replace_tree(ws: Workspace, emit: Emit, *, force: bool = False) -> Optional[Stop]:
     """Rebuild the tree from the pin the settings name, then push again what was applied."""
-    from f5quilt.ops.pushpop import push_plan, recover
+    from f5quilt.ops.pushpop import push_plan
+    from f5quilt.ops.repair import recover
     from f5quilt.ops.drift import Unrecorded, tree_upstream, unrecorded_work
     from f5quilt.ops.rebase import in_progress
 

@@ -39,7 +39,7 @@ def _safe_name(name: str, path: Path, line: Optional[int]) -> str:
         raise StateError(located(path, line, f"unsafe patch name {name!r}")) from None
 
 
-class _NoWrites:
+class NoWrites:
     """Stands in for a transaction outside one: a write there is a bug, not a silent change."""
 
     def __getattr__(self, name: str) -> Any:
@@ -60,7 +60,7 @@ class AppliedStack:
         # hashes read once per command: push -a consults every applied patch's on each push
         self._sums: Dict[str, Optional[Dict[str, Optional[str]]]] = {}
         self._applied: Optional[List[str]] = None
-        self.fs: "Transaction" = _NoWrites()  # type: ignore[assignment]
+        self.fs: "Transaction" = NoWrites()  # type: ignore[assignment]
 
     # -- quilt's files -------------------------------------------------
     @property
@@ -103,6 +103,10 @@ class AppliedStack:
                 if entry.endswith(".json"):
                     found.add(os.path.normpath(os.path.join(rel, entry[:-len(".json")])))
         return found
+
+    def reread(self) -> None:
+        """Forget the applied list read so far: a repair may have rewritten it."""
+        self._applied = None
 
     def applied(self) -> List[str]:
         if self._applied is not None:

@@ -18,7 +18,7 @@ from f5quilt.fsutil import Stamp, check_inside, read_bytes_or_none, read_stamped
 from f5quilt.model.series import Series, SeriesEntry, load_series
 from f5quilt import events as ev
 from f5quilt.events import Emit
-from f5quilt.repo.pcdir import AppliedStack, _NoWrites
+from f5quilt.repo.pcdir import AppliedStack, NoWrites
 from f5quilt.repo.settings import Dialect, Settings
 from f5quilt.repo.layout import unsettled
 
@@ -154,8 +154,8 @@ class Workspace:
                 raise os_error(exc, command) from None
         finally:
             self.txn = None
-            self.stack.fs = _NoWrites()  # type: ignore[assignment]
-            self.stack._applied = None
+            self.stack.fs = NoWrites()  # type: ignore[assignment]
+            self.stack.reread()
 
     @property
     def tree(self) -> Path:

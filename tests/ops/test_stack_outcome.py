@@ -12,7 +12,7 @@ from helpers import Runner, make_series, numbered, upper_hunk, write_tree
 from f5quilt import events as ev
 from f5quilt.cli.render import exit_code
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, EXIT_OK, Conflicted
-from f5quilt.ops import guards, pushpop, rebase
+from f5quilt.ops import pushpop, rebase
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
 
@@ -89,7 +89,7 @@ def test_push_over_unresolved_conflicts_is_a_conflicted_error(tmp_path: Path, ru
 def test_goto_returns_the_push_stop(tmp_path: Path) -> None:
     repo = _repo(tmp_path, {"a.diff": upper_hunk("m.py", 10), "b.diff": upper_hunk("n.py", 5)})
     seen: List[ev.Event] = []
-    assert guards.goto(_ws(repo), seen.append, "b.diff") is None
+    assert pushpop.goto(_ws(repo), seen.append, "b.diff") is None
     assert seen[-1] == ev.NowAt("b.diff")
-    assert guards.goto(_ws(repo), seen.append, "a.diff") is None
+    assert pushpop.goto(_ws(repo), seen.append, "a.diff") is None
     assert seen[-1] == ev.NowAt("a.diff")
