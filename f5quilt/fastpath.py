@@ -121,8 +121,8 @@ def answer(argv: List[str]) -> Optional[int]:
         query = parse(rest)
         if query is None:  # the quiltrc's QUILT_<COMMAND>_ARGS: options click must read
             return -1
-        from f5quilt.ops import queries
-        from f5quilt.ops.opening import flock, open_workspace
+        from f5quilt.ops.stack import queries
+        from f5quilt.ops.stack.opening import flock, open_workspace
         from f5quilt.output import NORMAL, Reporter
 
         def lock(directory: Path) -> None:

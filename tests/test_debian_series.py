@@ -113,7 +113,8 @@ def test_refresh_round_trip_on_real_series(debian_trees: Path, tmp_path: Path, p
     """push -a; refresh --normalize every patch top to bottom; the rewritten series
     gives the same trees (with f5quilt and with GNU quilt), and refreshing again
     changes no byte."""
-    from f5quilt.ops import authoring, pushpop as stack
+    from f5quilt.ops.authoring import core as authoring
+    from f5quilt.ops.stack import pushpop as stack
     from f5quilt.output import QUIET, Reporter
     from f5quilt.repo.settings import load_settings
     from f5quilt.repo.workspace import Workspace

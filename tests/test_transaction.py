@@ -363,7 +363,7 @@ def test_undo_of_a_finished_rebase(tmp_path: Path, run: Runner) -> None:
 def test_rebase_stops_when_the_result_does_not_verify(tmp_path: Path, run: Runner,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     repo = _rebase_repo(tmp_path)
-    from f5quilt.ops import rebase as rb
+    from f5quilt.ops.series import rebase as rb
     monkeypatch.setattr(rb, "verify_exact", lambda ws, up: ["patches/pm.diff: offset"])
     rc, out, err = run(repo, "rebase", "--onto", "../v2")
     assert rc == 1 and "does not apply exactly" in err

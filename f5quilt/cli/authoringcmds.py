@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional, Tuple
 
 import click
 
-from f5quilt.ops import authoring
+from f5quilt.ops.authoring import core as authoring
 from f5quilt import proc
 from f5quilt.errors import EXIT_NOTHING, EXIT_OK, F5QuiltError, NothingToDo
 from f5quilt.output import NORMAL, Reporter
@@ -65,7 +65,7 @@ def _quilt_format_options(func: Any) -> Any:
 
 def _quilt_style(ws: Any, name: str, strip: Optional[str], no_timestamps: bool, no_index: bool,
                  fmt: list[str], sort: bool) -> Any:
-    from f5quilt.ops import quiltdiff
+    from f5quilt.ops.authoring import quiltdiff
     if strip is None:
         strip = str(ws.entry(name).strip)
     return quiltdiff.style(ws.settings.quiltrc, strip=strip, no_timestamps=no_timestamps,
@@ -115,7 +115,7 @@ def refresh(name: Optional[str], force: bool, normalize: bool, strip: Optional[s
                               no_index=no_index, sort=sort, diffstat=diffstat, backup=backup, z=fork_name)
         authoring.refresh(ws, render(reporter, ws), name, force=force, normalize=normalize)
         return 0
-    from f5quilt.ops import repair
+    from f5quilt.ops.stack import repair
     repair.recover(ws, render(reporter, ws))
     return _quilt_refresh(ws, reporter, name, force=force, strip=strip, unified=unified, unified_n=unified_n,
                           context_fmt=context_fmt, context_n=context_n, no_timestamps=no_timestamps,
@@ -128,7 +128,7 @@ def _quilt_refresh(ws: Any, reporter: Reporter, name: Optional[str], *, force: b
                    no_timestamps: bool, no_index: bool, sort: bool, diffstat: bool, backup: bool,
                    strip_trailing_whitespace: bool, fork_name: Optional[str], **_ignored: Any) -> int:
     """quilt mode's refresh, in the caller's transaction when there is one (push/pop --refresh)."""
-    from f5quilt.ops import quiltdiff
+    from f5quilt.ops.authoring import quiltdiff
     with ws.transaction(f"refresh {name or ''}".strip()):
         target = authoring.applied_or_top(ws, name)
         st = _quilt_style(ws, target, strip, no_timestamps, no_index,
@@ -190,7 +190,7 @@ def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], u
         data = authoring.diff(ws, patch, combine=combine, unrefreshed=unrefreshed,
                               context=unified_n if unified_n is not None else 3)
     else:
-        from f5quilt.ops import quiltdiff
+        from f5quilt.ops.authoring import quiltdiff
         target = authoring.applied_or_top(ws, patch)
         st = _quilt_style(ws, target, strip, no_timestamps, no_index,
                           _diff_format(unified, unified_n, context_fmt, context_n), sort)
@@ -236,7 +236,7 @@ def new(name: str, git_style: bool, author: Optional[str], reporter: Reporter) -
     if author is None and not git_style:
         authoring.new_patch(ws, render(reporter, ws), name)
     else:
-        from f5quilt.ops.githeader import new_with_author
+        from f5quilt.ops.authoring.githeader import new_with_author
         new_with_author(ws, render(reporter, ws), name, author or "")
     return 0
 
@@ -366,7 +366,7 @@ def header(name: Optional[str], append: bool, replace: bool, edit_: bool, git_st
     if git_style:
         if append or replace or edit_:
             raise click.UsageError("header: --git excludes -a, -r and -e")
-        from f5quilt.ops.githeader import header_git
+        from f5quilt.ops.authoring.githeader import header_git
         ws = Context.workspace()
         changed = header_git(ws, render(Reporter(NORMAL), ws), name, author)
         shown = ws.display(authoring.named_or_top(ws, name))
@@ -460,7 +460,7 @@ def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], f
         return 0
     if files or name or strip is not None or reverse:
         raise click.UsageError("import --git takes no FILES, -P or -p")
-    from f5quilt.ops import gitseries
+    from f5quilt.ops.series import gitseries
     from pathlib import Path
     ws = Context.workspace()
     git = gitseries.Git(Path(repo) if repo else gitseries.default_repo(ws))

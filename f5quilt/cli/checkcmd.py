@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import click
 
-from f5quilt.ops.check import CLEAN, CONFLICT, CONTAINED, ERROR, FAILS, MERGE, CheckReport, run_check
+from f5quilt.ops.series.check import CLEAN, CONFLICT, CONTAINED, ERROR, FAILS, MERGE, CheckReport, run_check
 
 from f5quilt.errors import EXIT_ERROR, F5QuiltError
 from f5quilt.output import Reporter
@@ -103,7 +103,7 @@ def _check_one(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int
 
 def _render(ws: Workspace, report: CheckReport, reporter: Reporter) -> None:
     """The report as text: problems on stderr, the summary line, -v where each hunk landed."""
-    from f5quilt.ops.guards import why_text
+    from f5quilt.ops.stack.guards import why_text
     strict, show = report.strict, ws.settings.show_file
     for rel in report.unlisted:
         reporter.warn(f"warning: {ws.display(rel)} is not in the series")

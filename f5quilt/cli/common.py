@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 import click
 
-from f5quilt.ops.opening import flock, open_workspace
+from f5quilt.ops.stack.opening import flock, open_workspace
 from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
@@ -61,7 +61,7 @@ class Context:
         A tree built from another pin than the settings name is said in one
         line (``stale_tree="warn"``), refused (``"refuse"``: push), or left to
         the command (``"ignore"``: upstream fetch --replace); ``records=False`` for a
-        read-only query (ops/opening.py)."""
+        read-only query (ops/stack/opening.py)."""
         return open_workspace(_command(), lock=_lock, argv=Context.argv, cwd=cwd, upstream=Context.upstream,
                               quiltrc=Context.quiltrc, repair=repair, stale_tree=stale_tree, records=records,
                               warn=errors_reporter().warn)

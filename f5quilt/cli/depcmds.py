@@ -36,7 +36,7 @@ def exec_(command: Tuple[str, ...], as_json: bool, keep_going: bool, no_base: bo
     or revert them first). Exit 0 when CMD passed everywhere, 1 when a
     patch (or the base) breaks it.
     """
-    from f5quilt.ops.execseries import exec_series
+    from f5quilt.ops.series.execseries import exec_series
     ws = Context.workspace(stale_tree="refuse")
     out = Reporter(QUIET, out=reporter.err, err=reporter.err) if as_json else reporter
     result = exec_series(ws, render(out, ws), list(command), cwd=Path.cwd(), keep_going=keep_going, base=not no_base,
@@ -90,7 +90,7 @@ def install(name: Optional[str], python: Optional[str], target: Optional[Path], 
     Exit 0 installed, 1 error (pip's last error line is shown).
     """
     import sys
-    from f5quilt.ops.install import install as install_core
+    from f5quilt.ops.series.install import install as install_core
     if target is not None and wheel_dir is not None:
         raise click.UsageError("give --target or --wheel-dir, not both")
     ws = Context.workspace()
@@ -101,7 +101,7 @@ def install(name: Optional[str], python: Optional[str], target: Optional[Path], 
 
 def _tree_files(ws: Workspace, files: Tuple[str, ...]) -> Optional[List[str]]:
     """FILE arguments (relative to the current directory) as paths in the tree."""
-    from f5quilt.ops.authoring import tree_rel
+    from f5quilt.ops.authoring.core import tree_rel
     return [tree_rel(ws, f) for f in files] if files else None
 
 
@@ -118,7 +118,7 @@ def capture(name: str, files: Tuple[str, ...], reporter: Reporter) -> int:
     written at once; the tree keeps its content. One transaction: `f5quilt
     undo` takes it back. Exit 0 done, 2 nothing to capture, 1 error.
     """
-    from f5quilt.ops.capture import capture as capture_core
+    from f5quilt.ops.authoring.capture import capture as capture_core
     ws = Context.workspace(stale_tree="refuse")
     capture_core(ws, render(reporter, ws), name, _tree_files(ws, files))
     return 0
@@ -139,7 +139,7 @@ def absorb(files: Tuple[str, ...], dry_run: bool, reporter: Reporter) -> int:
     follows in the same file. One transaction. Exit 0 done, 2 nothing to
     absorb, 1 refused or error.
     """
-    from f5quilt.ops.capture import absorb as absorb_core, absorb_plan
+    from f5quilt.ops.authoring.capture import absorb as absorb_core, absorb_plan
     ws = Context.workspace(stale_tree="refuse")
     if dry_run:
         plan = absorb_plan(ws, _tree_files(ws, files))
@@ -163,7 +163,7 @@ def restore(files: Tuple[str, ...], reporter: Reporter) -> int:
     the pristine release's. One transaction: `f5quilt undo` brings the
     edits back. Exit 0 done, 2 a file holds no edits, 1 error.
     """
-    from f5quilt.ops.capture import restore as restore_core
+    from f5quilt.ops.authoring.capture import restore as restore_core
     ws = Context.workspace(stale_tree="refuse")
     restore_core(ws, render(reporter, ws), _tree_files(ws, files) or [])
     return 0

@@ -34,7 +34,7 @@ def export(branch: Optional[str], mbox_file: Optional[str], repo: Optional[str],
     note (refs/notes/f5quilt) on its commit, so `import --git BRANCH` gives
     the patch files back exactly.
     """
-    from f5quilt.ops import gitseries
+    from f5quilt.ops.series import gitseries
 
     if not branch and not mbox_file:
         raise click.UsageError("export needs --git BRANCH or --mbox FILE")
@@ -42,7 +42,7 @@ def export(branch: Optional[str], mbox_file: Optional[str], repo: Optional[str],
     ws.require_series()
     source = gitseries.workspace_source(ws)
     if len(source.names) != len(ws.series.names):  # guards: the series as push -a applies it
-        from f5quilt.ops.guards import guarded_out, why_text
+        from f5quilt.ops.stack.guards import guarded_out, why_text
         for name, why in guarded_out(ws, ws.series.names).items():
             reporter.info(f"Skipping patch {ws.display(name)} ({why_text(why)})")
     base = gitseries.workspace_base(ws, reporter.info)
@@ -66,7 +66,7 @@ def export(branch: Optional[str], mbox_file: Optional[str], repo: Optional[str],
 
 def _identity(ws: object) -> tuple[str, str]:
     """git's identity where there is a git to ask, else f5quilt."""
-    from f5quilt.ops import gitseries
+    from f5quilt.ops.series import gitseries
     try:
         return gitseries.Git(gitseries.default_repo(ws)).identity()
     except F5QuiltError:
@@ -96,13 +96,13 @@ def range_diff(old: Optional[str], new: Optional[str], rebase: bool, creation_fa
     last rebase and the series that rebase left, both read from f5quilt's
     log (no git revision needed), each exported onto its own pin.
     """
-    from f5quilt.ops import gitseries
+    from f5quilt.ops.series import gitseries
 
     extra = [f"--creation-factor={creation_factor}"] if creation_factor is not None else []
     if rebase:
         if old or new:
             raise click.UsageError("range-diff --rebase takes no revisions")
-        from f5quilt.ops.rebase import in_progress
+        from f5quilt.ops.series.rebase import in_progress
         ws = Context.workspace()  # repairs first: the log must be whole
         if in_progress(ws):
             raise F5QuiltError("a rebase is in progress: finish it (--continue, --skip) or --abort it first")

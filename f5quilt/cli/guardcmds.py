@@ -6,8 +6,8 @@ from typing import List, Optional, Tuple
 import click
 
 from f5quilt.errors import F5QuiltError
-from f5quilt.ops import guards as ops
-from f5quilt.ops import pushpop
+from f5quilt.ops.stack import guards as ops
+from f5quilt.ops.stack import pushpop
 from f5quilt.output import Reporter
 from . import cli
 from .render import exit_code, render

@@ -34,7 +34,7 @@ def init(pypi: Optional[str], git_url: Optional[str], path: Optional[str], tree:
     folder defaults to patches/NAME), the single-pin form becoming an
     `upstreams:` mapping with the first upstream under its project name.
     """
-    from f5quilt.ops.vendor import init as do_init, pin_of_option
+    from f5quilt.ops.series.vendor import init as do_init, pin_of_option
     base = Path.cwd().resolve()
     pin = pin_of_option(pypi, git_url, path, base)
     do_init(base, render(reporter), pin, tree=tree, patches=patches, command_line=" ".join(Context.argv),

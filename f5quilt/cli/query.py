@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 import click
 
 from f5quilt.errors import F5QuiltError, NothingToDo
-from f5quilt.ops import queries
+from f5quilt.ops.stack import queries
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 from . import cli
@@ -29,7 +29,7 @@ def _none_applied(ws: Workspace) -> F5QuiltError:
     return queries.none_applied(ws)
 
 
-# series, applied and top run in ops/queries.py, which the shell-prompt fast path
+# series, applied and top run in ops/stack/queries.py, which the shell-prompt fast path
 # (f5quilt/fastpath.py) also runs for the same command lines parsed without click
 @cli.command()
 @click.option("-v", "--verbose", is_flag=True,

@@ -1,4 +1,4 @@
-"""quilt's commands that f5quilt had not (ops/quiltcmds.py does the work)."""
+"""quilt's commands that f5quilt had not (ops/authoring/quiltcmds.py does the work)."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ from typing import Optional
 
 import click
 
-from f5quilt.ops import quiltcmds
+from f5quilt.ops.authoring import quiltcmds
 from f5quilt.output import Reporter
 from . import cli
 from .render import exit_code, render
@@ -39,7 +39,7 @@ def snapshot(remove: bool, reporter: Reporter) -> int:
 def annotate(file: str, patch: Optional[str]) -> int:
     """Print FILE with, before each line, the number of the applied patch that last
     changed it; the numbered patches follow (quilt's annotate)."""
-    from f5quilt.ops.authoring import tree_rel
+    from f5quilt.ops.authoring.core import tree_rel
     ws = Context.workspace()
     for line in quiltcmds.annotate(ws, patch, tree_rel(ws, file)):
         click.echo(line)
@@ -152,7 +152,7 @@ def upgrade(latest: bool, onto: Optional[str], cont: bool, summary: Optional[str
     if cont and (latest or onto):
         raise click.UsageError("--continue takes no --latest or --onto")
     from f5quilt.errors import NothingToDo
-    from f5quilt.ops import upgrade as autopilot
+    from f5quilt.ops.series import upgrade as autopilot
     reports = []
     worst = 0
     names = Context.upstreams()

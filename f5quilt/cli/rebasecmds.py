@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import click
 
-from f5quilt.ops import rebase as rebase_core
+from f5quilt.ops.series import rebase as rebase_core
 from f5quilt.output import VERBOSE, Reporter
 from . import cli
 from .render import exit_code, render
@@ -95,7 +95,7 @@ def status(as_json: bool, exit_code: bool, reporter: Reporter) -> int:
 
 
 def _status_one(as_json: bool, exit_code: bool, reporter: Reporter) -> "Tuple[int, Optional[Dict[str, Any]]]":
-    from f5quilt.ops.status import Kind, status_report
+    from f5quilt.ops.series.status import Kind, status_report
     ws = Context.workspace(stale_tree="ignore")  # status says it itself
     report = status_report(ws)
     rc = 1 if exit_code and report.attention else 0

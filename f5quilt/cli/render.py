@@ -1,7 +1,7 @@
 """The ops' events as the lines quilt and f5quilt users read.
 
 ``Renderer(reporter, show)`` is the ``emit`` the command line hands an op: each event
-(``ops/events.py``) becomes text on the reporter's streams, in quilt's words where the
+(``f5quilt/events.py``) becomes text on the reporter's streams, in quilt's words where the
 reporter ``speaks_quilt`` (quilt's own commands in a quilt-dialect tree) and f5quilt's
 otherwise, at the reporter's verbosity, with a progress bar under ``-q`` over a long series.
 ``show`` names a tree file as the user sees it (``Settings.show_file``). The exit code of an

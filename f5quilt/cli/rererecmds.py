@@ -27,7 +27,7 @@ def rerere() -> None:
 @verbosity
 def forget(patch: str, reporter: Reporter) -> int:
     """Drop every recorded resolution of PATCH."""
-    from f5quilt.ops.rerere import forget as forget_
+    from f5quilt.ops.stack.rerere import forget as forget_
     forget_(Context.workspace(), render(reporter), patch)
     return 0
 
@@ -36,7 +36,7 @@ def forget(patch: str, reporter: Reporter) -> int:
 @verbosity
 def status_(reporter: Reporter) -> int:
     """List the recorded resolutions: patch, file, key."""
-    from f5quilt.ops.rerere import status_lines
+    from f5quilt.ops.stack.rerere import status_lines
     for line in status_lines(Context.workspace(repair=False)):
         reporter.result(line)
     return 0

@@ -5,7 +5,7 @@ from typing import Callable, Optional
 
 import click
 
-from f5quilt.ops import pushpop as stack
+from f5quilt.ops.stack import pushpop as stack
 from f5quilt.errors import F5QuiltError
 from f5quilt.output import Reporter
 from f5quilt.repo.settings import Dialect

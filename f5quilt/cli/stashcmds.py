@@ -28,7 +28,7 @@ def stash() -> None:
 @json_option("Print the entries as a JSON list.")
 def list_(as_json: bool) -> int:
     """List the stash entries: id, time, the command that made it, how many files."""
-    from f5quilt.ops.stash import stashes
+    from f5quilt.ops.stack.stash import stashes
     found = stashes(Context.workspace(repair=False))
     if as_json:
         click.echo(json.dumps([s.to_json() for s in found], indent=1))
@@ -46,7 +46,7 @@ def list_(as_json: bool) -> int:
 @verbosity
 def show(stash_id: Optional[int], as_patch: bool, reporter: Reporter) -> int:
     """List the files of stash entry ID (default: the newest) and why each was kept."""
-    from f5quilt.ops.stash import describe_files, get
+    from f5quilt.ops.stack.stash import describe_files, get
     ws = Context.workspace(repair=False)
     s = get(ws, stash_id)
     if not as_patch:
@@ -71,7 +71,7 @@ def apply(stash_id: Optional[int], reporter: Reporter) -> int:
     One transaction (f5quilt undo takes it back). Refuses where a file it
     would overwrite holds unrecorded work of its own. The entry stays until
     `f5quilt stash drop ID`."""
-    from f5quilt.ops.stash import apply as apply_
+    from f5quilt.ops.stack.stash import apply as apply_
     s = apply_(Context.workspace(), stash_id)
     reporter.info(f"Applied stash {s.id} ({len(s.files)} file(s)); drop it with f5quilt stash drop {s.id}")
     return 0
@@ -82,7 +82,7 @@ def apply(stash_id: Optional[int], reporter: Reporter) -> int:
 @verbosity
 def drop(stash_id: int, reporter: Reporter) -> int:
     """Delete stash entry ID (f5quilt undo brings it back while the log holds the drop)."""
-    from f5quilt.ops.stash import drop as drop_
+    from f5quilt.ops.stack.stash import drop as drop_
     s = drop_(Context.workspace(), stash_id)
     reporter.info(f"Dropped stash {s.id}")
     return 0

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from f5quilt.ops import undo as undo_core
+from f5quilt.ops.stack import undo as undo_core
 from f5quilt.output import Reporter
 from . import cli
 from .render import render

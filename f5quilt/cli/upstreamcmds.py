@@ -41,7 +41,7 @@ def fetch(cache_only: bool, replace: bool, force: bool, reporter: Reporter) -> i
     if cache_only and replace:
         raise click.UsageError("--cache-only and --replace exclude each other")
     if replace:
-        from f5quilt.ops.vendor import replace_tree
+        from f5quilt.ops.series.vendor import replace_tree
         return exit_code(replace_tree(ws, render(reporter, ws), force=force))
     if cache_only:
         path = up.ensure_pristine(reporter.info)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from helpers import Runner, make_series, numbered, upper_hunk, write_tree
 
-from f5quilt.ops.check import CLEAN, CONTAINED, FAILS, OFFSET, CheckReport, HunkCheck, run_check
+from f5quilt.ops.series.check import CLEAN, CONTAINED, FAILS, OFFSET, CheckReport, HunkCheck, run_check
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
 

@@ -12,7 +12,8 @@ from helpers import Runner, make_series, numbered, upper_hunk, write_tree
 from f5quilt import events as ev
 from f5quilt.cli.render import exit_code
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, EXIT_OK, Conflicted
-from f5quilt.ops import pushpop, rebase
+from f5quilt.ops.stack import pushpop
+from f5quilt.ops.series import rebase
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from helpers import Runner, make_series, numbered, upper_hunk, write_tree
 
-from f5quilt.ops.drift import DriftKind, tree_drift
-from f5quilt.ops.status import Attention, Kind, status_report
+from f5quilt.ops.stack.drift import DriftKind, tree_drift
+from f5quilt.ops.series.status import Attention, Kind, status_report
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
 

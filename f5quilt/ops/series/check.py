@@ -17,7 +17,7 @@ from f5quilt.engine.vtree import Overlay, Reader, WrittenOn
 from f5quilt.errors import F5QuiltError, StrEnum
 from f5quilt.engine.locate import APPLIED, HunkStatus, Landing
 from f5quilt.model.series import Series
-from f5quilt.ops.drift import Drift
+from f5quilt.ops.stack.drift import Drift
 
 if TYPE_CHECKING:
     from f5quilt.repo.workspace import Workspace
@@ -156,7 +156,7 @@ def run_check(ws: "Workspace", *, strict: bool = False, tree_check: bool = False
         merge_base = base
         up = Upstream(pin_from_arg(onto, ws.settings.base), up.cache)
         base = up.reader(info)
-    from f5quilt.ops.guards import guarded_out
+    from f5quilt.ops.stack.guards import guarded_out
     skipped = guarded_out(ws, ws.series.names)  # patches the selected guards rule out
     results = check_series([n for n in ws.series.names if n not in skipped], ws.load, ws.entry, base,
                            fuzz=ws.settings.fuzz_for(fuzz), display=ws.display, merge_base=merge_base)
@@ -166,10 +166,10 @@ def run_check(ws: "Workspace", *, strict: bool = False, tree_check: bool = False
     if report.stale:  # against another release every file upstream changed would read as an edit
         report.drift = [Drift(ws.settings.show_path(ws.tree), f"stale tree: {report.stale}")]
     elif tree_check:
-        from f5quilt.ops.drift import tree_drift
+        from f5quilt.ops.stack.drift import tree_drift
         report.drift = tree_drift(ws, base, up)
     if not onto:
-        from f5quilt.ops.install import installed_mismatches
+        from f5quilt.ops.series.install import installed_mismatches
         report.installed = installed_mismatches(ws)  # said, never failing the check
     return report
 

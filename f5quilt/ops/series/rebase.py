@@ -32,8 +32,8 @@ from f5quilt.engine.vtree import Reader, WrittenOn
 from f5quilt.model.patch import parse_patch
 from f5quilt.model.series import SeriesEntry, load_series
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.pushpop import compute_push, push_one
-from f5quilt.ops.repair import recover
+from f5quilt.ops.stack.pushpop import compute_push, push_one
+from f5quilt.ops.stack.repair import recover
 from f5quilt.repo.upstream import Pin, Upstream, default_cache
 
 
@@ -178,7 +178,7 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
     for name in ws.stack.applied():
         if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
             raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it first")
-    from f5quilt.ops.drift import unrecorded_work
+    from f5quilt.ops.stack.drift import unrecorded_work
     lost = unrecorded_work(ws)
     if lost and not force:
         for line in lost:
@@ -195,7 +195,7 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
     with ws.transaction(f"rebase --onto {new_pin.describe()}", group=group) as txn:
         fs = txn
         if lost:  # forced: the work goes where no pruning reaches it
-            from f5quilt.ops.stash import stash_work
+            from f5quilt.ops.stack.stash import stash_work
             sid = stash_work(ws, txn, lost, f"rebase --onto {new_pin.describe()}")
             emit(ev.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})"))
         for name in ws.series.names:
@@ -302,7 +302,7 @@ def _advance(ws: Workspace, emit: Emit, state: Dict[str, Any]) -> Optional[Stop]
             return Stop.CONFLICTS
         outcome = "clean"
         if needs_refresh(ws, name):
-            from f5quilt.ops.authoring import refresh
+            from f5quilt.ops.authoring.core import refresh
             refresh(ws, emit, name, normalize=True, force=bool(state.get("conflicted")))
             warn_if_empty(ws, emit, name)
             outcome = "merged"
@@ -370,7 +370,7 @@ def warn_if_empty(ws: Workspace, emit: Emit, name: str) -> None:
 def needs_refresh(ws: Workspace, name: str) -> bool:
     """Does the patch file fail to reproduce, exactly (no offset, no fuzz), what the tree holds
     after it? Judged from content, so a resumed rebase never trusts a position."""
-    from f5quilt.ops.authoring import before_after
+    from f5quilt.ops.authoring.core import before_after
     old, new = before_after(ws, name)
     entry = ws.entry(name)
     try:
@@ -397,7 +397,7 @@ def _advance_original(written: WrittenOn, entry: SeriesEntry, sdir: Path, ws: Wo
 
 def verify_exact(ws: Workspace, up: Upstream) -> List[str]:
     """The rewritten series on the new pin, in memory, as check --strict: what is not exact."""
-    from f5quilt.ops.check import CLEAN, check_series
+    from f5quilt.ops.series.check import CLEAN, check_series
     results = check_series(ws.series.names, ws.load, ws.entry, up.reader(), fuzz=0, display=ws.display)
     return [f"{ws.display(r.name)}: {r.status}" + (f" ({r.error})" if r.error else "")
             for r in results if r.status != CLEAN]
@@ -442,7 +442,7 @@ def cont(ws: Workspace, emit: Emit) -> Optional[Stop]:
     for name in state.get("conflicted") or ([stopped] if stopped else []):
         if not ws.stack.conflicts(name):
             continue
-        from f5quilt.ops.authoring import CONFLICT_MARKERS
+        from f5quilt.ops.authoring.core import CONFLICT_MARKERS
         from f5quilt.model.patch import split_lines
         for rel in ws.stack.conflicts(name) or {}:
             data = ws.read_tree(rel) or b""
@@ -453,7 +453,7 @@ def cont(ws: Workspace, emit: Emit) -> Optional[Stop]:
         state.pop("stopped", None)
         state.pop("unverified", None)
         state.pop("conflicted", None)
-        from f5quilt.ops.authoring import refresh
+        from f5quilt.ops.authoring.core import refresh
         for name in ws.stack.applied():
             if ws.stack.conflicts(name) or needs_refresh(ws, name):
                 refresh(ws, emit, name, normalize=True, force=True)
@@ -473,7 +473,7 @@ def skip(ws: Workspace, emit: Emit) -> Optional[Stop]:
     with ws.transaction("rebase --skip", group=state.get("group")):
         state.pop("stopped", None)
         if ws.stack.top() == name:
-            from f5quilt.ops.pushpop import pop_one
+            from f5quilt.ops.stack.pushpop import pop_one
             pop_one(ws, emit, force=True)
         emit(ev.info(f"Skipped {ws.display(name)} (removed from the series)"))
         drop_patch(ws, emit, name, state)
@@ -523,7 +523,7 @@ def abort(ws: Workspace, emit: Emit) -> Optional[Stop]:
         fs.write(ws.settings.series, (sdir / "series").read_bytes())
         fs.write(ws.settings.settings_file, (sdir / "settings.yaml").read_bytes())
         fs.discard_dir(sdir)
-        from f5quilt.ops.rerere import drop_pending
+        from f5quilt.ops.stack.rerere import drop_pending
         for name in state["series"]:
             drop_pending(ws, name)  # recorded resolutions stay; conflicts met on the way go
     emit(ev.info(f"Rebase aborted: back on {_pin_of(state['old_pin']).describe()}"))

@@ -89,7 +89,7 @@ def open_workspace(command: Optional[str], *, lock: Callable[[Path], None], argv
             # rolled back before the series or .pc/ is read: the killed command may have left
             # one of them cut short (.pc's files are written in place, as quilt does).
             # Imported only then: pushpop brings the engine, which a query does not need
-            from f5quilt.ops.repair import recover
+            from f5quilt.ops.stack.repair import recover
             recover(places, lambda event: warn(getattr(event, "text")))
     ws = Workspace.open(settings, records)
     ws.command_line = " ".join(argv)

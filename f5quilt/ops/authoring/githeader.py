@@ -16,8 +16,8 @@ from f5quilt.fsutil import DEFAULT_MODE
 from f5quilt.model.mailheader import Date, HeaderDateError, git_header, parse_person, person, subject_from_name
 from f5quilt import events as ev
 from f5quilt.events import Emit
-from f5quilt.ops.authoring import header_of, named_or_top, new_patch, set_header
-from f5quilt.ops.repair import recover
+from f5quilt.ops.authoring.core import header_of, named_or_top, new_patch, set_header
+from f5quilt.ops.stack.repair import recover
 from f5quilt.repo.workspace import Workspace
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError
-from f5quilt.ops.drift import Unrecorded, unrecorded_work
+from f5quilt.ops.stack.drift import Unrecorded, unrecorded_work
 from f5quilt.repo.transaction import Transaction, sha1
 from f5quilt.repo.workspace import Workspace
 

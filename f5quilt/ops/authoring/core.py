@@ -22,10 +22,10 @@ from f5quilt.events import Emit
 from f5quilt.model.patch import parse_patch, patch_header, split_lines
 from f5quilt.model.series import SeriesEntry
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.pushpop import recorded_after, write_rejects
-from f5quilt.ops.repair import recover
-from f5quilt.ops.drift import unrefreshed_files
-from f5quilt.ops.queries import none_applied
+from f5quilt.ops.stack.pushpop import recorded_after, write_rejects
+from f5quilt.ops.stack.repair import recover
+from f5quilt.ops.stack.drift import unrefreshed_files
+from f5quilt.ops.stack.queries import none_applied
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import Dialect
 
@@ -315,7 +315,7 @@ def refresh_in_transaction(ws: Workspace, emit: Emit, given: Optional[str], *, f
     ws.forget_patch(name)
     ws.fs.unlink(ws.stack.refresh_marker(name))
     if conflicts:
-        from f5quilt.ops.rerere import record
+        from f5quilt.ops.stack.rerere import record
         record(ws, name, emit)  # what the user made of each conflict: replayed next time
     ws.stack.set_conflicts(name, None)
     # what pop will compare against once this patch is on top again
@@ -420,7 +420,7 @@ def add_files_in_transaction(ws: Workspace, emit: Emit, files: List[str], given:
                                        f"refresh {ws.display(lower)} first (or revert them), then add it")
             else:
                 if pristine is None:
-                    from f5quilt.ops.drift import tree_upstream
+                    from f5quilt.ops.stack.drift import tree_upstream
                     up = tree_upstream(ws)
                     pristine = up.reader() if up is not None else (lambda r: data)
                 truth = pristine(rel)
@@ -526,7 +526,7 @@ def delete_patch(ws: Workspace, emit: Emit, name: str, *, remove_file: bool, bac
 
 
 def _delete_patch(ws: Workspace, emit: Emit, name: str, *, remove_file: bool, backup: bool) -> None:
-    from f5quilt.ops.pushpop import pop_one, unshare_top
+    from f5quilt.ops.stack.pushpop import pop_one, unshare_top
     applied = ws.stack.applied()
     if name in applied:
         if applied[-1] != name:

@@ -122,7 +122,7 @@ def _gitignore_lines(base: Path, tree: Path, cache: Path) -> List[str]:
 def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Optional[str],
          command_line: str = "", name: Optional[str] = None) -> None:
     """Set up ``base`` (the repository root) for a vendored tree; one transaction."""
-    from f5quilt.ops.repair import recover
+    from f5quilt.ops.stack.repair import recover
     from f5quilt.repo.workspace import STATE_NAME
     from f5quilt.repo.transaction import repair_unsettled
     try:
@@ -222,10 +222,10 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
 # -- upstream fetch --replace ------------------------------------------------
 def replace_tree(ws: Workspace, emit: Emit, *, force: bool = False) -> Optional[Stop]:
     """Rebuild the tree from the pin the settings name, then push again what was applied."""
-    from f5quilt.ops.pushpop import push_plan
-    from f5quilt.ops.repair import recover
-    from f5quilt.ops.drift import Unrecorded, tree_upstream, unrecorded_work
-    from f5quilt.ops.rebase import in_progress
+    from f5quilt.ops.stack.pushpop import push_plan
+    from f5quilt.ops.stack.repair import recover
+    from f5quilt.ops.stack.drift import Unrecorded, tree_upstream, unrecorded_work
+    from f5quilt.ops.series.rebase import in_progress
 
     recover(ws, emit)
     up = ws.upstream()
@@ -253,7 +253,7 @@ def replace_tree(ws: Workspace, emit: Emit, *, force: bool = False) -> Optional[
     rel = os.path.relpath(ws.tree, ws.settings.base)
     with ws.transaction(f"upstream fetch --replace {up.pin.describe()}") as fs:
         if lost:  # forced: the work goes where no pruning reaches it
-            from f5quilt.ops.stash import stash_work
+            from f5quilt.ops.stack.stash import stash_work
             sid = stash_work(ws, fs, lost, "upstream fetch --replace")
             emit(ev.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})"))
         if ws.tree.is_dir():

@@ -22,8 +22,8 @@ from f5quilt.fsutil import DEFAULT_MODE
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt import events as ev
 from f5quilt.events import Emit, PopOutcome, PushOutcome, Stop
-from f5quilt.ops.drift import unrefreshed_files
-from f5quilt.ops.repair import recover
+from f5quilt.ops.stack.drift import unrefreshed_files
+from f5quilt.ops.stack.repair import recover
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import REPLAY_FUZZ, Dialect
 from f5quilt.repo.workspace import Workspace
@@ -130,7 +130,7 @@ def push_one(ws: Workspace, name: str, emit: Emit, *, fuzz: int = 0, force: bool
         return PushResult(name, result, forced=bool(result.rejected_count), conflicts=conflicts)
     replayed: List[str] = []
     if conflicts:
-        from f5quilt.ops.rerere import replay_into
+        from f5quilt.ops.stack.rerere import replay_into
         replayed = replay_into(ws, name, result, conflicts, emit)
     _commit_push(ws, name, result, force and bool(result.rejected_count), conflicts, emit)
     return PushResult(name, result, forced=force and bool(result.rejected_count), conflicts=conflicts,
@@ -149,7 +149,7 @@ def _edited_outside(ws: Workspace, result: PatchResult) -> Optional[str]:
         return None
     pristine = ws.memo.get("pristine")
     if pristine is None:
-        from f5quilt.ops.drift import tree_upstream
+        from f5quilt.ops.stack.drift import tree_upstream
         up = tree_upstream(ws)
         if up is None:
             return None
@@ -289,7 +289,7 @@ def skip_guarded(ws: Workspace, emit: Emit, todo: List[str], plan: List[str], *,
     as many pushable patches as asked. Costs nothing when no patch has guards."""
     if not any(e.guards for e in ws.series.entries):
         return plan
-    from f5quilt.ops.guards import guarded_out, why_text
+    from f5quilt.ops.stack.guards import guarded_out, why_text
     skipped = guarded_out(ws, todo)
     if target is not None and target in skipped:
         raise F5QuiltError(f"Patch {ws.display(target)} is {why_text(skipped[target])} "

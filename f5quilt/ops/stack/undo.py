@@ -13,9 +13,9 @@ from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt import events as ev
 from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.drift import Unrecorded, tree_upstream, unrecorded_work
-from f5quilt.ops.repair import recover
-from f5quilt.ops.stash import LosesWork, stash_work
+from f5quilt.ops.stack.drift import Unrecorded, tree_upstream, unrecorded_work
+from f5quilt.ops.stack.repair import recover
+from f5quilt.ops.stack.stash import LosesWork, stash_work
 from f5quilt.repo.transaction import LogEntry, Transaction, describe, read_log, sha1, undo_redo_stacks
 
 

@@ -12,15 +12,15 @@ from f5quilt import proc
 from f5quilt import events as ev
 from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops import quiltdiff
-from f5quilt.ops.repair import recover
+from f5quilt.ops.authoring import quiltdiff
+from f5quilt.ops.stack.repair import recover
 
 if TYPE_CHECKING:
     import tarfile
 
 
 def fork(ws: Workspace, emit: Emit, new: Optional[str]) -> str:
-    from f5quilt.ops.authoring import rename_patch_in_transaction, named_or_top
+    from f5quilt.ops.authoring.core import rename_patch_in_transaction, named_or_top
     recover(ws, emit)
     top = named_or_top(ws, None)
     target = new or quiltdiff.next_filename(top)
@@ -43,7 +43,7 @@ def fork(ws: Workspace, emit: Emit, new: Optional[str]) -> str:
 
 
 def snapshot(ws: Workspace, emit: Emit, *, remove: bool = False) -> None:
-    from f5quilt.ops.quiltdiff import take_snapshot
+    from f5quilt.ops.authoring.quiltdiff import take_snapshot
     recover(ws, emit)
     with ws.transaction("snapshot" + (" -d" if remove else "")):
         take_snapshot(ws, remove=remove)
@@ -72,7 +72,7 @@ def annotate(ws: Workspace, given: Optional[str], rel: str) -> list[str]:
     """quilt's annotate: each line of FILE with the number of the patch that last changed
     it, then the numbered patches (those up to -P that touch FILE)."""
     from f5quilt.model.patch import split_lines
-    from f5quilt.ops.authoring import applied_or_top, content_after
+    from f5quilt.ops.authoring.core import applied_or_top, content_after
     applied = ws.stack.applied()
     last = applied_or_top(ws, given)  # quilt: "No patches applied" (exit 1) when none is
     upto = applied[:applied.index(last) + 1] if last else []
@@ -178,7 +178,7 @@ def graph(ws: Workspace, given: Optional[str], *, all_: bool = False, edge_files
     --all only the files of PATCH (default the top) count, and it is drawn bold. Nodes
     without edges are left out; a patch's node is grey when it has none."""
     import math
-    from f5quilt.ops.authoring import applied_or_top
+    from f5quilt.ops.authoring.core import applied_or_top
     applied = ws.stack.applied()
     selected = None if all_ else applied_or_top(ws, given)
     nodes: list[str] = []

@@ -235,7 +235,7 @@ def selected_names(ws: Any, entries: Sequence[SeriesEntry]) -> List[str]:
     """The patches of ``entries`` this tree's selected guards let through (as push -a)."""
     if not any(e.guards for e in entries):
         return [e.name for e in entries]
-    from f5quilt.ops.guards import read_selected
+    from f5quilt.ops.stack.guards import read_selected
     selected = frozenset(read_selected(ws))
     return [e.name for e in entries if pushable(e.guards, selected)[0]]
 
@@ -500,7 +500,7 @@ def _valid_name(name: str) -> bool:
 
 def import_commits(ws: Any, git: Git, revs: Sequence[str], emit: Emit, *, force: bool = False) -> List[str]:
     """Commits (``git rev-list`` REVS, oldest first) as patches after the top one."""
-    from f5quilt.ops.authoring import store_patch
+    from f5quilt.ops.authoring.core import store_patch
     from f5quilt.engine.gitdiff import diff_files
 
     status, listing, err = git.call("rev-list", "--reverse", "--topo-order", "--end-of-options", *revs)
