@@ -9,6 +9,7 @@ import click
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.fsutil import atomic_write
 from f5quilt.output import Reporter
+from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context
 from .options import verbosity
@@ -64,7 +65,7 @@ def export(branch: Optional[str], mbox_file: Optional[str], repo: Optional[str],
     return 0
 
 
-def _identity(ws: object) -> tuple[str, str]:
+def _identity(ws: Workspace) -> tuple[str, str]:
     """git's identity where there is a git to ask, else f5quilt."""
     from f5quilt.ops.series import gitseries
     try:

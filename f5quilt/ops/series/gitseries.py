@@ -36,6 +36,7 @@ from f5quilt.events import Emit
 from f5quilt import proc
 from f5quilt.model.patch import parse_patch, patch_header
 from f5quilt.model.series import SeriesEntry, parse_series_lines, pushable
+from f5quilt.repo.workspace import Workspace
 
 Reader = Callable[[str], Optional[bytes]]
 REG, EXE, LINK = 0o100644, 0o100755, 0o120000
@@ -185,7 +186,7 @@ def directory_base(root: Path, describe: str, skip: Sequence[Path] = ()) -> Base
     return Base(files, describe)
 
 
-def workspace_base(ws: Any, log: Callable[[str], None]) -> Base:
+def workspace_base(ws: Workspace, log: Callable[[str], None]) -> Base:
     """The pin's pristine source; without a pin, the tree with its applied patches popped."""
     up = ws.upstream()
     if up is not None:
@@ -231,7 +232,7 @@ class Step:
         return patch_header(self.raw)
 
 
-def selected_names(ws: Any, entries: Sequence[SeriesEntry]) -> List[str]:
+def selected_names(ws: Workspace, entries: Sequence[SeriesEntry]) -> List[str]:
     """The patches of ``entries`` this tree's selected guards let through (as push -a)."""
     if not any(e.guards for e in entries):
         return [e.name for e in entries]
@@ -240,7 +241,7 @@ def selected_names(ws: Any, entries: Sequence[SeriesEntry]) -> List[str]:
     return [e.name for e in entries if pushable(e.guards, selected)[0]]
 
 
-def workspace_source(ws: Any) -> SeriesSource:
+def workspace_source(ws: Workspace) -> SeriesSource:
     def data(name: str) -> bytes:
         ws.load(name)  # the series line's error for a missing file
         raw: bytes = ws.patch_file(name).read_bytes()
@@ -498,7 +499,7 @@ def _valid_name(name: str) -> bool:
     return True
 
 
-def import_commits(ws: Any, git: Git, revs: Sequence[str], emit: Emit, *, force: bool = False) -> List[str]:
+def import_commits(ws: Workspace, git: Git, revs: Sequence[str], emit: Emit, *, force: bool = False) -> List[str]:
     """Commits (``git rev-list`` REVS, oldest first) as patches after the top one."""
     from f5quilt.ops.authoring.core import store_patch
     from f5quilt.engine.gitdiff import diff_files
@@ -566,7 +567,7 @@ def import_commits(ws: Any, git: Git, revs: Sequence[str], emit: Emit, *, force:
     return [w[0] for w in wanted]
 
 
-def default_repo(ws: Any) -> Path:
+def default_repo(ws: Workspace) -> Path:
     settings = ws.settings
     found: Path = settings.settings_file.parent if settings.settings_file else settings.patches.parent
     return found
@@ -598,7 +599,7 @@ def _pin_in(raw: Optional[bytes], settings_file: Path, where: str) -> Any:
     return Upstream(parse_pin(conf["upstream"], base_dir, where), default_cache(base_dir))
 
 
-def revision_source(ws: Any, git: Git, rev: str) -> Tuple[SeriesSource, Any]:
+def revision_source(ws: Workspace, git: Git, rev: str) -> Tuple[SeriesSource, Any]:
     """The series (and the pin) as revision ``rev`` of the repository has them."""
     root = git.root
     if root is None:
@@ -638,7 +639,7 @@ def revision_source(ws: Any, git: Git, rev: str) -> Tuple[SeriesSource, Any]:
     return source, upstream
 
 
-def range_diff(ws: Any, git: Git, old_rev: str, new_rev: Optional[str], log: Callable[[str], None],
+def range_diff(ws: Workspace, git: Git, old_rev: str, new_rev: Optional[str], log: Callable[[str], None],
                extra: Sequence[str] = ()) -> List[RangeEntry]:
     """git range-diff of the series at two revisions (``new_rev`` None: as it is now)."""
     exported: List[Exported] = []
@@ -749,7 +750,7 @@ def last_rebase(entries: List[Any]) -> LoggedRebase:
     return LoggedRebase(mine[0].command, mine[0].seq, after, len(mine))
 
 
-def logged_state(ws: Any, entries: List[Any], at: int) -> Callable[[Path], Optional[bytes]]:
+def logged_state(ws: Workspace, entries: List[Any], at: int) -> Callable[[Path], Optional[bytes]]:
     """A reader of the series, patch files and settings as they were just before log entry
     ``at``: the before-image of the first entry from ``at`` on that changed the file, else
     the file as it is now."""
@@ -770,7 +771,7 @@ def logged_state(ws: Any, entries: List[Any], at: int) -> Callable[[Path], Optio
     return read
 
 
-def logged_source(ws: Any, read: Callable[[Path], Optional[bytes]], label: str) -> Tuple[SeriesSource, Any]:
+def logged_source(ws: Workspace, read: Callable[[Path], Optional[bytes]], label: str) -> Tuple[SeriesSource, Any]:
     """The series (and the pin) a ``logged_state`` reader holds."""
 
     settings = ws.settings
@@ -797,7 +798,7 @@ def logged_source(ws: Any, read: Callable[[Path], Optional[bytes]], label: str) 
     return source, upstream
 
 
-def range_diff_rebase(ws: Any, log: Callable[[str], None], extra: Sequence[str] = ()
+def range_diff_rebase(ws: Workspace, log: Callable[[str], None], extra: Sequence[str] = ()
                       ) -> Tuple[LoggedRebase, List[RangeEntry]]:
     """git range-diff of the series before the last rebase in the log and right after it.
 
