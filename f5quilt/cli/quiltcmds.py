@@ -6,7 +6,8 @@ from typing import Optional
 
 import click
 
-from f5quilt.ops.authoring import quiltcmds
+from f5quilt.ops.authoring import mail as mailing, quiltcmds, quiltquery
+from f5quilt.ops.series import setup as quiltsetup
 from f5quilt.output import Reporter
 from . import cli
 from .render import exit_code, render
@@ -41,7 +42,7 @@ def annotate(file: str, patch: Optional[str]) -> int:
     changed it; the numbered patches follow (quilt's annotate)."""
     from f5quilt.ops.authoring.core import tree_rel
     ws = Context.workspace()
-    for line in quiltcmds.annotate(ws, patch, tree_rel(ws, file)):
+    for line in quiltquery.annotate(ws, patch, tree_rel(ws, file)):
         click.echo(line)
     return 0
 
@@ -63,7 +64,7 @@ def grep(args: tuple[str, ...]) -> int:
     if not rest:
         raise F5QuiltError("Usage: quilt grep [-h|options] {pattern} [files ...]")
     pattern, paths = rest[0], rest[1:]
-    files = quiltcmds.grep_files(ws, paths)
+    files = quiltquery.grep_files(ws, paths)
     if not files:
         return 1
     h = [] if "-h" in opts else ["-H"]
@@ -102,7 +103,7 @@ def graph(patch: Optional[str], all_: bool, reduce: bool, lines: Optional[str], 
         if wanted and shutil.which(tool) is None:
             raise F5QuiltError(f"You have to install '{tool}' (from package graphviz) to use "
                                f"'quilt graph {option}'")
-    text = quiltcmds.graph(Context.workspace(repair=False), patch, all_=all_,
+    text = quiltquery.graph(Context.workspace(repair=False), patch, all_=all_,
                            edge_files=edge_labels == "files", lines=int(lines) if lines is not None else None,
                            emit=render(Reporter(NORMAL))).encode("utf-8", "surrogateescape")
     for wanted, cmd in ((reduce, ["tred"]), (fmt, ["dot", f"-T{fmt}"])):
@@ -250,15 +251,15 @@ def mail(range_: tuple[str, ...], mbox_file: Optional[str], send: bool, prefix: 
             raise F5QuiltError("Could not determine the envelope sender address. Please use --sender.")
     env = {**os.environ, **ws.settings.quiltrc}
     locale = env.get("LC_ALL") or env.get("LANG") or ""
-    messages = quiltcmds.mail_messages(
+    messages = mailing.mail_messages(
         ws, names, sender=sender, prefix=prefix, subject=subject, message=message, sender_from=from_,
         to=list(to), cc=list(cc), bcc=list(bcc), signature=sig, reply_to=reply_to,
         charset=charset or ("UTF-8" if locale.endswith(".UTF-8") else "ISO-8859-15"))
     if send:
-        quiltcmds.send(messages, sender, render(reporter), env)
+        mailing.send(messages, sender, render(reporter), env)
     else:
         assert mbox_file is not None
-        Path(mbox_file).write_bytes(quiltcmds.mbox(messages, sender))  # an output file the user names
+        Path(mbox_file).write_bytes(mailing.mbox(messages, sender))  # an output file the user names
     return 0
 
 
@@ -293,9 +294,9 @@ def setup(series_file: str, prefix: Optional[str], sourcedir: Optional[str], ver
     reporter = Reporter(NORMAL)
     reporter.speaks_quilt = True
     if series_file.endswith(".spec"):
-        quiltcmds.setup_spec(Workspace.open(settings), render(reporter), series_file,
+        quiltsetup.setup_spec(Workspace.open(settings), render(reporter), series_file,
                              prefix=prefix.rstrip("/") + "/" if prefix else "",
                              sourcedir=sourcedir.rstrip("/") + "/" if sourcedir else "", verbose=verbose)
         return 0
-    quiltcmds.setup(Workspace.open(settings), render(reporter), series_file, sourcedir=sourcedir)
+    quiltsetup.setup(Workspace.open(settings), render(reporter), series_file, sourcedir=sourcedir)
     return 0

@@ -9,7 +9,7 @@ outcome is ``exit_code`` here: the one table.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple, Type
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
 
 from f5quilt.engine.apply import FileChange, PatchResult
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
 from f5quilt.errors import F5QuiltError, UnsafePath
 from f5quilt.record import field, record
-from f5quilt.fsutil import Stamp, check_inside, read_bytes_or_none, read_stamped, safe_relpath, safe_user_name
+from f5quilt.fsutil import Stamp, check_inside, read_stamped, safe_relpath, safe_user_name
 from f5quilt.model.series import Series, SeriesEntry, load_series
 from f5quilt import events as ev
 from f5quilt.events import Emit

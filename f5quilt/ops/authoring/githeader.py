@@ -14,7 +14,6 @@ from f5quilt.errors import F5QuiltError
 from f5quilt import proc
 from f5quilt.fsutil import DEFAULT_MODE
 from f5quilt.model.mailheader import Date, HeaderDateError, git_header, parse_person, person, subject_from_name
-from f5quilt import events as ev
 from f5quilt.events import Emit
 from f5quilt.ops.authoring.core import header_of, named_or_top, new_patch, set_header
 from f5quilt.ops.stack.repair import recover

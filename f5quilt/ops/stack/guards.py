@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.model.series import check_guard, pushable
 from f5quilt import events as ev
-from f5quilt.events import Emit, Stop
+from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
 
 GUARDS_FILE = "guards"

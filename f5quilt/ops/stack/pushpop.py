@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Set, Tuple
+from typing import Callable, Dict, List, Optional, Set
 
 from f5quilt.engine.apply import FileChange, PatchResult, apply_patch
-from f5quilt.model.patch import Hunk
 from f5quilt.errors import Conflicted, F5QuiltError, NothingToDo
 from f5quilt.fsutil import DEFAULT_MODE
-from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt import events as ev
 from f5quilt.events import Emit, PopOutcome, PushOutcome, Stop
 from f5quilt.ops.stack.drift import unrefreshed_files
