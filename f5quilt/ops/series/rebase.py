@@ -17,6 +17,7 @@ exactly (no offset, no fuzz) to the new pin, as ``check --strict`` does.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 import os
 import re
 import shutil
@@ -43,47 +44,95 @@ def state_dir(ws: Workspace) -> Path:
     return ws.tree.parent / ".f5quilt" / "rebase"
 
 
-def _load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
-    path = state_dir(ws) / "state.json"
-    try:
-        state = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        return None
-    except (ValueError, UnicodeDecodeError, OSError):
-        raise F5QuiltError(f"{path}: unreadable rebase state; `f5quilt rebase --abort` "
-                           "or `f5quilt undo` restores the state before the rebase") from None
-    ok = (isinstance(state, dict) and isinstance(state.get("series"), list)
-          and all(isinstance(n, str) for n in state["series"])
-          and isinstance(state.get("old_pin"), dict) and isinstance(state.get("new_pin"), dict)
-          and isinstance(state.get("skipped", []), list)
-          and isinstance(state.get("moved", []), list)
-          and all(isinstance(n, str) for n in state.get("skipped", []) + state.get("moved", []))
-          and (state.get("stopped") is None or isinstance(state.get("stopped"), str)))
-    if not ok:
-        raise F5QuiltError(f"{path}: malformed rebase state")
-    from f5quilt.fsutil import safe_relpath
-    for n in (state["series"] + state.get("skipped", []) + state.get("moved", [])
-              + ([state["stopped"]] if state.get("stopped") else [])):
+@dataclass
+class RebaseState:
+    """A rebase in progress (``<state>/rebase/state.json``): the pins it moves between, the
+    series as it was, and where it stands. ``outcomes`` is filled as the patches go (the
+    upgrade autopilot hands in its own dict and reads it back); ``forecast`` is check --onto's
+    statuses for upgrade --continue's summary."""
+    old_pin: Pin
+    new_pin: Pin
+    series: List[str]
+    group: Optional[str] = None
+    phase: str = "pushing"
+    skipped: List[str] = field(default_factory=list)
+    moved: List[str] = field(default_factory=list)  # names in dropped/, which --abort removes
+    stopped: Optional[str] = None
+    unverified: bool = False
+    conflicted: List[str] = field(default_factory=list)
+    keep_contained: bool = False
+    keep_going: bool = False
+    outcomes: Dict[str, str] = field(default_factory=dict)
+    forecast: Optional[Dict[str, str]] = None
+
+    @classmethod
+    def load(cls, path: Path) -> "Optional[RebaseState]":
+        """The state in ``path``, every field checked for type and every patch name for
+        safety once, here; None when there is none."""
         try:
-            safe_relpath(n)
-        except F5QuiltError:
-            raise F5QuiltError(f"{path}: unsafe patch name {n!r}") from None
-    return state  # type: ignore[no-any-return]
+            data = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (ValueError, UnicodeDecodeError, OSError):
+            raise F5QuiltError(f"{path}: unreadable rebase state; `f5quilt rebase --abort` "
+                               "or `f5quilt undo` restores the state before the rebase") from None
+
+        def names(value: Any) -> bool:
+            return isinstance(value, list) and all(isinstance(n, str) for n in value)
+
+        def words(value: Any) -> bool:
+            return value is None or (isinstance(value, dict)
+                                     and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()))
+
+        def pin(value: Any) -> bool:
+            return (isinstance(value, dict) and isinstance(value.get("kind"), str) and isinstance(value.get("spec"), str)
+                    and all(value.get(k) is None or isinstance(value.get(k), str) for k in ("ref", "sha256", "commit")))
+
+        ok = (isinstance(data, dict) and names(data.get("series")) and pin(data.get("old_pin"))
+              and pin(data.get("new_pin")) and names(data.get("skipped", [])) and names(data.get("moved", []))
+              and names(data.get("conflicted", [])) and words(data.get("outcomes")) and words(data.get("forecast"))
+              and (data.get("stopped") is None or isinstance(data.get("stopped"), str))
+              and (data.get("group") is None or isinstance(data.get("group"), str))
+              and isinstance(data.get("phase", "pushing"), str)
+              and all(isinstance(data.get(k, False), bool) for k in ("unverified", "keep_contained", "keep_going")))
+        if not ok:
+            raise F5QuiltError(f"{path}: malformed rebase state")
+        state = cls(pin_of(data["old_pin"]), pin_of(data["new_pin"]), list(data["series"]), data.get("group"),
+                    data.get("phase", "pushing"), list(data.get("skipped", [])), list(data.get("moved", [])),
+                    data.get("stopped"), bool(data.get("unverified")), list(data.get("conflicted", [])),
+                    bool(data.get("keep_contained")), bool(data.get("keep_going")),
+                    dict(data.get("outcomes") or {}), data.get("forecast"))
+        from f5quilt.fsutil import safe_relpath
+        for n in state.series + state.skipped + state.moved + state.conflicted + ([state.stopped] if state.stopped else []):
+            try:
+                safe_relpath(n)
+            except F5QuiltError:
+                raise F5QuiltError(f"{path}: unsafe patch name {n!r}") from None
+        return state
+
+    def to_json(self) -> Dict[str, Any]:
+        """The state file's fields, as the rebase has always written them (an optional field
+        only when set), so a rebase started before can be continued."""
+        out: Dict[str, Any] = {"phase": self.phase, "old_pin": pin_dict(self.old_pin),
+                               "new_pin": pin_dict(self.new_pin), "series": self.series, "skipped": self.skipped}
+        for key, value in (("group", self.group), ("moved", self.moved), ("stopped", self.stopped),
+                           ("unverified", self.unverified), ("conflicted", self.conflicted),
+                           ("keep_contained", self.keep_contained), ("keep_going", self.keep_going),
+                           ("outcomes", self.outcomes), ("forecast", self.forecast)):
+            if value or (key == "stopped" and value is not None) or (key == "forecast" and value is not None):
+                out[key] = value
+        return out
 
 
-def _pin_dict(pin: Pin) -> Dict[str, Optional[str]]:
+def load_state(ws: Workspace) -> Optional[RebaseState]:
+    return RebaseState.load(state_dir(ws) / "state.json")
+
+
+def pin_dict(pin: Pin) -> Dict[str, Optional[str]]:
     return {"kind": pin.kind, "spec": pin.spec, "ref": pin.ref, "sha256": pin.sha256, "commit": pin.commit}
 
 
-def load_state(ws: Workspace) -> Optional[Dict[str, Any]]:
-    return _load_state(ws)
-
-
 def pin_of(d: Dict[str, Optional[str]]) -> Pin:
-    return _pin_of(d)
-
-
-def _pin_of(d: Dict[str, Optional[str]]) -> Pin:
     return Pin(str(d["kind"]), str(d["spec"]), d.get("ref"), d.get("sha256"), d.get("commit"))
 
 
@@ -144,8 +193,8 @@ def _nested_pin(text: str, name: str, pin: Pin, settings_file: Path) -> str:
     return "".join(lines)
 
 
-def _save_state(ws: Workspace, state: Dict[str, Any]) -> None:
-    ws.fs.write_text(state_dir(ws) / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
+def _save_state(ws: Workspace, state: RebaseState) -> None:
+    ws.fs.write_text(state_dir(ws) / "state.json", json.dumps(state.to_json(), indent=1, sort_keys=True) + "\n")
 
 
 def _same_pin(old: Pin, new: Pin) -> bool:
@@ -163,7 +212,7 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
     """Rebase onto ``new_pin``. ``keep_going`` (the upgrade autopilot): a patch that conflicts is
     left pushed with its conflict markers, recorded in the state (``conflicted``), and the rest
     are pushed on top; the rebase then waits for the conflicts to be resolved (``--continue``)."""
-    if _load_state(ws):
+    if load_state(ws):
         raise F5QuiltError("a rebase is in progress: use rebase --continue, --skip or --abort")
     old_up = ws.upstream()
     if old_up is None or ws.settings.settings_file is None:
@@ -204,17 +253,10 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
                 fs.write(sdir / "patches" / name, src.read_bytes(), src.stat().st_mode)
         fs.write(sdir / "series", ws.settings.series.read_bytes())
         fs.write(sdir / "settings.yaml", ws.settings.settings_file.read_bytes())
-        state: Dict[str, Any] = {"phase": "pushing", "old_pin": _pin_dict(old_up.pin),
-                                 "new_pin": _pin_dict(new_pin), "series": ws.series.names, "skipped": [],
-                                 "group": group}
-        if keep_contained:
-            state["keep_contained"] = True
-        if keep_going:
-            state["keep_going"] = True
+        state = RebaseState(old_up.pin, new_pin, ws.series.names, group, keep_contained=keep_contained,
+                            keep_going=keep_going, forecast=forecast)
         if outcomes is not None:  # the caller's dict, filled as the patches go (upgrade's summary)
-            state["outcomes"] = outcomes
-        if forecast is not None:  # check --onto's statuses, for upgrade --continue's summary
-            state["forecast"] = forecast
+            state.outcomes = outcomes
         fs.rename_dir(ws.tree, sdir / "old-tree")
         new_up.materialize(ws.tree, ev.info_lines(emit), txn=fs)
         ws.record_tree_pin(new_pin)
@@ -225,12 +267,12 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
         return _advance(ws, emit, state)
 
 
-def _advance(ws: Workspace, emit: Emit, state: Dict[str, Any]) -> Optional[Stop]:
+def _advance(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
     """Push what is left, inside the caller's transaction; stop (committing) or finish."""
     sdir = state_dir(ws)
     assert ws.settings.settings_file is not None
-    new_up = Upstream(_pin_of(state["new_pin"]), default_cache(ws.settings.settings_file.parent))
-    old_base = Upstream(_pin_of(state["old_pin"]), default_cache(ws.settings.settings_file.parent))
+    new_up = Upstream(state.new_pin, default_cache(ws.settings.settings_file.parent))
+    old_base = Upstream(state.old_pin, default_cache(ws.settings.settings_file.parent))
     # what each patch was written against: the old pin + the ORIGINAL earlier patches
     # (skipped ones included), advanced once along the saved series
     originals = load_series(sdir / "series").entries
@@ -253,42 +295,42 @@ def _advance(ws: Workspace, emit: Emit, state: Dict[str, Any]) -> Optional[Stop]
         try:
             rev = compute_push(ws, name, 0, reverse=True)
             if rev.ok and rev.changes:
-                if not state.get("keep_contained"):
+                if not state.keep_contained:
                     emit(ev.info(f"Patch {ws.display(name)} is contained in {new_up.pin.describe()} "
                              "(it reverse-applies cleanly): dropped from the series"))
-                    state.setdefault("outcomes", {})[name] = "dropped"
+                    state.outcomes[name] = "dropped"
                     drop_patch(ws, emit, name, state)
                     ws.fs.savepoint()
                     continue
                 emit(ev.error(f"Patch {ws.display(name)} appears to be contained in {new_up.pin.describe()} "
                           "(it reverse-applies cleanly)."))
                 emit(ev.info("Drop it with `f5quilt rebase --skip`, or `f5quilt rebase --abort`."))
-                state["stopped"] = name
+                state.stopped = name
                 _save_state(ws, state)
                 return Stop.STOPPED
         except F5QuiltError:
             pass
         try:
             res = push_one(ws, name, emit, fuzz=ws.settings.fuzz, merge=True, merge_pre=written_on(name),
-                           over_conflicts=bool(state.get("keep_going")))
+                           over_conflicts=bool(state.keep_going))
         except F5QuiltError as exc:
             # e.g. the new release lost a file the patch edits: stop here, --skip or --abort
-            state["stopped"] = name
+            state.stopped = name
             _save_state(ws, state)
             emit(ev.error(exc.message))
             emit(ev.info(f"Fix {ws.display(name)} (then `f5quilt rebase --continue`), "
                      "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`."))
             return Stop.STOPPED
-        if res.conflicts and state.get("keep_going"):
-            state.setdefault("outcomes", {})[name] = "conflict"
-            state.setdefault("conflicted", []).append(name)
+        if res.conflicts and state.keep_going:
+            state.outcomes[name] = "conflict"
+            state.conflicted.append(name)
             _save_state(ws, state)
             emit(ev.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(res.conflicts))} while rebasing {ws.display(name)}; "
                       "recorded, going on"))
             ws.fs.savepoint()
             continue
         if res.conflicts:
-            state["stopped"] = name
+            state.stopped = name
             _save_state(ws, state)
             left = sorted(set(res.conflicts) - set(res.replayed))
             if left:
@@ -303,17 +345,17 @@ def _advance(ws: Workspace, emit: Emit, state: Dict[str, Any]) -> Optional[Stop]
         outcome = "clean"
         if needs_refresh(ws, name):
             from f5quilt.ops.authoring.core import refresh
-            refresh(ws, emit, name, normalize=True, force=bool(state.get("conflicted")))
+            refresh(ws, emit, name, normalize=True, force=bool(state.conflicted))
             warn_if_empty(ws, emit, name)
             outcome = "merged"
-        state.setdefault("outcomes", {})[name] = outcome
+        state.outcomes[name] = outcome
         _save_state(ws, state)
         ws.fs.savepoint()
-    if state.get("conflicted"):
-        state["stopped"] = state["conflicted"][0]
+    if state.conflicted:
+        state.stopped = state.conflicted[0]
         _save_state(ws, state)
-        emit(ev.error(f"{len(state['conflicted'])} patch(es) conflict: "
-                  + ", ".join(ws.display(n) for n in state["conflicted"])))
+        emit(ev.error(f"{len(state.conflicted)} patch(es) conflict: "
+                  + ", ".join(ws.display(n) for n in state.conflicted)))
         emit(ev.info("Resolve the markers patch by patch, then `f5quilt rebase --continue` "
                  "(or `f5quilt upgrade --continue`; --abort goes back)."))
         return Stop.CONFLICTS
@@ -326,12 +368,12 @@ def dropped_dir(ws: Workspace) -> Path:
     return ws.state_dir / "dropped"
 
 
-def drop_patch(ws: Workspace, emit: Emit, name: str, state: Dict[str, Any]) -> None:
+def drop_patch(ws: Workspace, emit: Emit, name: str, state: RebaseState) -> None:
     """Remove ``name`` from the series and move its file out of the patches folder."""
     if ws.series.get(name):
         ws.series.remove(name)
         ws.save_series()
-    state.setdefault("skipped", []).append(name)
+    state.skipped.append(name)
     src = ws.patch_file(name)
     if src.is_file():
         data = src.read_bytes()
@@ -343,7 +385,7 @@ def drop_patch(ws: Workspace, emit: Emit, name: str, state: Dict[str, Any]) -> N
         dst = dropped_dir(ws) / kept
         ws.fs.write(dst, data, src.stat().st_mode)
         ws.fs.unlink(src, prune_to=ws.settings.patches)
-        state.setdefault("moved", []).append(kept)  # the name in dropped/, which --abort removes
+        state.moved.append(kept)  # the name in dropped/, which --abort removes
         shown = os.path.relpath(dst, ws.settings.base)
         hint = ""
         if _in_git(ws.settings.patches):
@@ -403,16 +445,16 @@ def verify_exact(ws: Workspace, up: Upstream) -> List[str]:
             for r in results if r.status != CLEAN]
 
 
-def _finish(ws: Workspace, emit: Emit, state: Dict[str, Any]) -> Optional[Stop]:
+def _finish(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
     assert ws.settings.settings_file is not None
-    pin = _pin_of(state["new_pin"])
+    pin = state.new_pin
     up = Upstream(pin, default_cache(ws.settings.settings_file.parent))
     bad = verify_exact(ws, up)
     if bad:
         for line in bad:
             emit(ev.error(line))
-        state["stopped"] = ws.stack.top() or ""
-        state["unverified"] = True
+        state.stopped = ws.stack.top() or ""
+        state.unverified = True
         _save_state(ws, state)
         raise_after_commit = F5QuiltError(
             f"the rebased series does not apply exactly to {pin.describe()}; nothing was dropped: "
@@ -428,18 +470,18 @@ def _finish(ws: Workspace, emit: Emit, state: Dict[str, Any]) -> Optional[Stop]:
     write_pin(ws, ws.settings.settings_file, pin)
     ws.record_tree_pin(pin)
     ws.fs.discard_dir(state_dir(ws))  # the old tree and the copies: kept in the log for undo
-    skipped = state.get("skipped") or []
-    emit(ev.info(f"Rebased onto {_pin_of(state['new_pin']).describe()}"
+    skipped = state.skipped
+    emit(ev.info(f"Rebased onto {state.new_pin.describe()}"
              + (f"; dropped from the series: {', '.join(skipped)}" if skipped else "")))
     return None
 
 
 def cont(ws: Workspace, emit: Emit) -> Optional[Stop]:
-    state = _load_state(ws)
+    state = load_state(ws)
     if not state:
         raise NothingToDo("No rebase in progress")
-    stopped = state.get("stopped")
-    for name in state.get("conflicted") or ([stopped] if stopped else []):
+    stopped = state.stopped
+    for name in state.conflicted or ([stopped] if stopped else []):
         if not ws.stack.conflicts(name):
             continue
         from f5quilt.ops.authoring.core import CONFLICT_MARKERS
@@ -449,10 +491,10 @@ def cont(ws: Workspace, emit: Emit) -> Optional[Stop]:
             if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)):
                 raise F5QuiltError(f"{ws.settings.show_file(rel)} still has conflict markers ({ws.display(name)}); resolve them, "
                                    "then `f5quilt rebase --continue`")
-    with ws.transaction("rebase --continue", group=state.get("group")):
-        state.pop("stopped", None)
-        state.pop("unverified", None)
-        state.pop("conflicted", None)
+    with ws.transaction("rebase --continue", group=state.group):
+        state.stopped = None
+        state.unverified = False
+        state.conflicted = []
         from f5quilt.ops.authoring.core import refresh
         for name in ws.stack.applied():
             if ws.stack.conflicts(name) or needs_refresh(ws, name):
@@ -463,15 +505,15 @@ def cont(ws: Workspace, emit: Emit) -> Optional[Stop]:
 
 
 def skip(ws: Workspace, emit: Emit) -> Optional[Stop]:
-    state = _load_state(ws)
+    state = load_state(ws)
     if not state:
         raise NothingToDo("No rebase in progress")
-    name = state.get("stopped")
+    name = state.stopped
     if name is None:
         raise F5QuiltError("the rebase is not stopped at a patch; use --continue")
     recover(ws, emit)
-    with ws.transaction("rebase --skip", group=state.get("group")):
-        state.pop("stopped", None)
+    with ws.transaction("rebase --skip", group=state.group):
+        state.stopped = None
         if ws.stack.top() == name:
             from f5quilt.ops.stack.pushpop import pop_one
             pop_one(ws, emit, force=True)
@@ -495,7 +537,7 @@ def _clean_leftovers(ws: Workspace) -> bool:
 
 
 def abort(ws: Workspace, emit: Emit) -> Optional[Stop]:
-    state = _load_state(ws)
+    state = load_state(ws)
     if not state:
         if _clean_leftovers(ws):
             emit(ev.info("Removed the leftovers of a rebase interrupted before it started"))
@@ -503,20 +545,20 @@ def abort(ws: Workspace, emit: Emit) -> Optional[Stop]:
         raise NothingToDo("No rebase in progress")
     sdir = state_dir(ws)
     assert ws.settings.settings_file is not None
-    with ws.transaction("rebase --abort", group=state.get("group")) as fs:
+    with ws.transaction("rebase --abort", group=state.group) as fs:
         old_tree = sdir / "old-tree"
         if old_tree.exists():
             if ws.tree.exists():
                 fs.discard_dir(ws.tree)
             fs.rename_dir(old_tree, ws.tree)
-            ws.record_tree_pin(_pin_of(state["old_pin"]))
+            ws.record_tree_pin(state.old_pin)
         # patches, series and settings back byte for byte; patch files the rebase created go
         saved = sdir / "patches"
-        for name in state["series"]:
+        for name in state.series:
             src = saved / name
             if src.exists():
                 fs.write(ws.patch_file(name), src.read_bytes(), src.stat().st_mode)
-        for name in state.get("moved", []):  # the files this rebase moved out of the series folder
+        for name in state.moved:  # the files this rebase moved out of the series folder
             moved = dropped_dir(ws) / name
             if moved.is_file():
                 fs.unlink(moved, prune_to=ws.state_dir)
@@ -524,14 +566,14 @@ def abort(ws: Workspace, emit: Emit) -> Optional[Stop]:
         fs.write(ws.settings.settings_file, (sdir / "settings.yaml").read_bytes())
         fs.discard_dir(sdir)
         from f5quilt.ops.stack.rerere import drop_pending
-        for name in state["series"]:
+        for name in state.series:
             drop_pending(ws, name)  # recorded resolutions stay; conflicts met on the way go
-    emit(ev.info(f"Rebase aborted: back on {_pin_of(state['old_pin']).describe()}"))
+    emit(ev.info(f"Rebase aborted: back on {state.old_pin.describe()}"))
     return None
 
 
-def in_progress(ws: Workspace) -> Optional[Dict[str, Any]]:
-    return _load_state(ws)
+def in_progress(ws: Workspace) -> Optional[RebaseState]:
+    return load_state(ws)
 
 
 def parse_new_pin(ws: Workspace, arg: str) -> Pin:

@@ -117,9 +117,9 @@ def status_report(ws: Workspace) -> StatusReport:
         attention.append(Attention(Kind.STALE_TREE, stale))
     state = in_progress(ws)
     if state:
-        where = f", stopped at {ws.display(state['stopped'])}" if state.get("stopped") else ""
-        attention.append(Attention(Kind.REBASE, f"rebase in progress onto {state['new_pin']['spec']}{where}",
-                                   patch=state.get("stopped")))
+        where = f", stopped at {ws.display(state.stopped)}" if state.stopped else ""
+        attention.append(Attention(Kind.REBASE, f"rebase in progress onto {state.new_pin.spec}{where}",
+                                   patch=state.stopped))
     applied = ws.stack.applied() if tree_exists else []
     names = ws.series.names
     patches: List[PatchState] = []

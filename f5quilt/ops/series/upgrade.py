@@ -79,11 +79,12 @@ def _report(ws: Workspace, old: str, new: str, rc: Optional[Stop], forecast: Dic
             before: Dict[str, str], outcomes: Dict[str, str]) -> UpgradeReport:
     from f5quilt.ops.series import rebase
     ws.reload()
-    state = rebase.load_state(ws) or {}
+    state = rebase.load_state(ws)
+    stopped = state.stopped if state is not None else None
     after = _patch_texts(ws)
     report = UpgradeReport(ws.settings.name, old, new, rc)
     for name, text in before.items():
-        outcome = outcomes.get(name) or ("stopped" if state.get("stopped") == name else "pending")
+        outcome = outcomes.get(name) or ("stopped" if stopped == name else "pending")
         report.patches.append(PatchOutcome(name, forecast.get(name, "-"), outcome,
                                            _interdiff(name, text, after.get(name, text))))
     return report
@@ -128,16 +129,16 @@ def resume(ws: Workspace, emit: Emit) -> UpgradeReport:
     state = rebase.load_state(ws)
     if not state:
         raise NothingToDo("No upgrade in progress")
-    outcomes = {n: ("resolved" if o == "conflict" else o) for n, o in (state.get("outcomes") or {}).items()}
+    outcomes = {n: ("resolved" if o == "conflict" else o) for n, o in state.outcomes.items()}
     sdir = rebase.state_dir(ws)
     before = {}
-    for name in state["series"]:
+    for name in state.series:
         try:
             before[name] = (sdir / "patches" / name).read_text(errors="surrogateescape")
         except OSError:
             before[name] = ""
     rc = rebase.cont(ws, emit)
-    old = rebase.pin_of(state["old_pin"]).describe()
-    new = rebase.pin_of(state["new_pin"]).describe()
-    forecast = {str(k): str(v) for k, v in (state.get("forecast") or {}).items()}
+    old = state.old_pin.describe()
+    new = state.new_pin.describe()
+    forecast = dict(state.forecast or {})
     return _report(ws, old, new, rc, forecast, before, outcomes)
