@@ -30,10 +30,8 @@ nothing read from state or patches can steer a write out of the tree.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import stat
@@ -44,6 +42,8 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from f5quilt.errors import F5QuiltError, UnsafePath
 from f5quilt.fsutil import DEFAULT_MODE, TMP_PREFIX, Stamp, stamp_of
+from f5quilt.repo.journal import (AdoptOp, DiscardOp, FileOp, MkdirOp, Op, RenameOp, RmdirOp, Rollback, ScratchOp,
+                                  TransactionError, gate, parse_op, roll_back, sha1 as sha1)
 from f5quilt.repo.layout import DEAD, LOG, TXN
 
 DEFAULT_LOG_KEEP = 50
@@ -74,14 +74,6 @@ def _tick() -> None:
     _ticks += 1
     if _ticks == _KILL_AT:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def sha1(data: bytes) -> str:
-    return hashlib.sha1(data).hexdigest()
-
-
-class TransactionError(F5QuiltError):
-    pass
 
 
 class ConcurrentEdit(F5QuiltError):
@@ -142,15 +134,6 @@ class Roots:
         return self.dirs[root] / rel if rel != "." else self.dirs[root]
 
 
-def valid_rel(rel: Any, what: str) -> str:
-    """A relative name read from state: plain, no ``..``, no absolute path, no NUL."""
-    if not isinstance(rel, str) or not rel or "\0" in rel or rel.startswith("/"):
-        raise TransactionError(f"{what}: unsafe name {rel!r}")
-    if rel != "." and any(p in ("..", ".", "") for p in rel.split("/")):
-        raise TransactionError(f"{what}: unsafe name {rel!r}")
-    return rel
-
-
 def _file_mode(path: Path) -> Optional[int]:
     try:
         st = os.lstat(path)
@@ -176,7 +159,7 @@ class Transaction:
         self._count = 0
         self._dirs_ok: Set[str] = set()
         self.savepoints: List[int] = []
-        self._seen: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        self._seen: Dict[Tuple[str, str], FileOp] = {}
         self._after: Dict[Tuple[str, str], Optional[str]] = {}  # sha1 of what was written, None: removed
         self._made_state: List[Path] = []
         self.kind = "do"
@@ -220,10 +203,10 @@ class Transaction:
         self.active = True
         return self
 
-    def _journal(self, entry: Dict[str, Any]) -> None:
+    def _journal(self, op: Op) -> None:
         assert self._fd is not None, "a change outside a transaction"
         _tick()
-        os.write(self._fd, (json.dumps(entry) + "\n").encode())
+        os.write(self._fd, (json.dumps(op.to_json()) + "\n").encode())
         self._count += 1
 
     def _before(self, path: Path) -> Tuple[str, str]:
@@ -233,7 +216,7 @@ class Transaction:
             self._unchanged(key, path)
             return key
         mode = _file_mode(path)
-        entry: Dict[str, Any] = {"op": "file", "root": key[0], "rel": key[1], "mode": mode, "before": None}
+        before: Optional[str] = None
         held: Optional[Stamp] = None  # the stamp of the very file the journal keeps
         if mode is not None:
             name = f"b{self._count}"
@@ -245,7 +228,8 @@ class Transaction:
             except OSError:
                 held = stamp_of(path)
                 shutil.copyfile(path, self.dir / "objects" / name)
-            entry["before"] = name
+            before = name
+        entry = FileOp(key[0], key[1], before, mode)
         full = os.path.abspath(path)
         if full in self.observed and held != self.observed[full]:
             self._race(key, path)  # saved since the command read it: its decision is stale
@@ -272,7 +256,7 @@ class Transaction:
         """Before the commit: no before-image was written in place after it was linked (an
         editor holding the file open saved into the inode the command had replaced)."""
         for key, entry in self._seen.items():
-            name = entry.get("before")
+            name = entry.before
             if name is None or key not in self._linked or key in self._moved:
                 continue  # a moved file's inode is live elsewhere: a save into it is in the tree
             now, then = stamp_of(self.dir / "objects" / name), self._linked[key]
@@ -296,7 +280,7 @@ class Transaction:
             raise F5QuiltError(f"{d}: is a file, not a directory")
         for d in reversed(missing):
             root, rel = self.roots.locate(d)
-            self._journal({"op": "mkdir", "root": root, "rel": rel})
+            self._journal(MkdirOp(root, rel))
             _tick()
             os.mkdir(d)
             self.changed = True
@@ -412,7 +396,7 @@ class Transaction:
         self._wrote(dkey, dst)
         self._wrote(skey, src)
         self._moved.add(skey)
-        source = self._seen[skey]["before"]
+        source = self._seen[skey].before
         # dst now holds what src held: the before-image of src, by reference (hashed if undo asks)
         self._after[dkey] = self._after.get(skey, f"={source}" if source else None)
         self._after[skey] = None
@@ -437,8 +421,7 @@ class Transaction:
         while os.path.abspath(directory) != stop_abs and directory.is_dir() \
                 and os.path.abspath(directory).startswith(stop_abs + os.sep) and not any(directory.iterdir()):
             root, rel = self.roots.locate(directory)
-            self._journal({"op": "rmdir", "root": root, "rel": rel,
-                           "mode": stat.S_IMODE(directory.stat().st_mode)})
+            self._journal(RmdirOp(root, rel, stat.S_IMODE(directory.stat().st_mode)))
             _tick()
             directory.rmdir()
             self._dirs_ok.clear()
@@ -451,7 +434,7 @@ class Transaction:
         if os.path.lexists(dst):
             raise F5QuiltError(f"{dst}: exists already")
         self._mkdirs(dst.parent)
-        self._journal({"op": "rename", "src": list(s), "dst": list(d)})
+        self._journal(RenameOp(s, d))
         _tick()
         os.rename(src, dst)
         self.changed = True
@@ -460,7 +443,7 @@ class Transaction:
     def scratch_dir(self, path: Path) -> Path:
         """A working directory (a tree being built) that a rollback removes."""
         root, rel = self.roots.locate(path)
-        self._journal({"op": "scratch", "root": root, "rel": rel})
+        self._journal(ScratchOp(root, rel))
         _tick()
         path.mkdir()
         return path
@@ -471,7 +454,7 @@ class Transaction:
         if os.path.lexists(dst):
             raise F5QuiltError(f"{dst}: exists already")
         self._mkdirs(dst.parent)
-        self._journal({"op": "adopt", "root": d[0], "rel": d[1]})
+        self._journal(AdoptOp(d[0], d[1]))
         _tick()
         os.rename(built, dst)
         self.changed = True
@@ -483,7 +466,7 @@ class Transaction:
         trash = self.dir / "trash"
         trash.mkdir(exist_ok=True)
         n = len(list(trash.iterdir()))
-        self._journal({"op": "discard", "root": s[0], "rel": s[1], "slot": n})
+        self._journal(DiscardOp(s[0], s[1], n))
         _tick()
         os.rename(path, trash / str(n))
         self.changed = True
@@ -580,11 +563,12 @@ class Transaction:
     def rollback_to(self, point: int) -> None:
         self._forget_dirs()
         entries = read_journal(self.dir)[1]
-        later = entries[point:]
-        undo_entries(self.dir, later, self.roots, frozenset(self._raced))
-        for e in later:
-            if e.get("op") == "file":
-                self._after.pop((e["root"], e["rel"]), None)
+        later = [parse_op(e, f"{self.dir / 'journal'}:{point + i + 2}", self.roots.dirs)
+                 for i, e in enumerate(entries[point:])]
+        roll_back(later, Rollback(self.dir, self.roots, frozenset(self._raced), tick=_tick))
+        for op in later:
+            if op.kind == "file":
+                self._after.pop(op.paths()[0], None)
 
     def rollback(self) -> None:
         self.active = False
@@ -635,153 +619,20 @@ def read_journal(d: Path) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
     return header, entries
 
 
-_ROOT_OPS = ("file", "mkdir", "rmdir", "adopt", "discard", "scratch")
-_OBJECT = re.compile(r"[bc]\d{1,9}|[0-9a-f]{40}")
-
-
-def _check_entry(e: Dict[str, Any], where: str, roots: Optional[Roots] = None) -> None:
-    """A journal or log entry, every field its interpreter reads checked for type (and, with
-    ``roots``, each root known): malformed state is refused before any of it is run."""
-    op = e.get("op")
-
-    def root_ok(root: Any) -> None:
-        if not isinstance(root, str) or (roots is not None and root not in roots.dirs):
-            raise TransactionError(f"{where}: unknown root {root!r}")
-
-    def mode_ok(key: str) -> None:
-        m = e.get(key)
-        if m is not None and (not isinstance(m, int) or isinstance(m, bool) or not 0 <= m < 1 << 32):
-            raise TransactionError(f"{where}: malformed {key} {m!r}")
-
-    if op in _ROOT_OPS:
-        root_ok(e.get("root"))
-        valid_rel(e.get("rel"), where)
-    elif op == "rename":
-        for side in ("src", "dst"):
-            v = e.get(side)
-            if not (isinstance(v, list) and len(v) == 2):
-                raise TransactionError(f"{where}: malformed rename entry")
-            root_ok(v[0])
-            valid_rel(v[1], where)
-    else:
-        raise TransactionError(f"{where}: unknown journal entry {op!r}")
-    if op in ("file", "mkdir", "rmdir"):
-        mode_ok("mode")
-    if op == "file":
-        mode_ok("mode_after")
-        b = e.get("before")
-        if b is not None and not (isinstance(b, str) and _OBJECT.fullmatch(b)):
-            raise TransactionError(f"{where}: malformed object name {b!r}")
-    if op == "discard":
-        slot = e.get("slot")
-        if not isinstance(slot, int) or isinstance(slot, bool) or not 0 <= slot < 1 << 31:
-            raise TransactionError(f"{where}: malformed slot {slot!r}")
-
-
-def undo_entries(d: Path, entries: List[Dict[str, Any]], roots: Roots,
-                 spare: "frozenset[Tuple[str, str]]" = frozenset()) -> None:
-    """Put back the before-state of ``entries`` (newest first); each step is idempotent.
-    A folder the transaction made is removed once empty: a write journals its file before
-    the folders it makes, so a folder may still hold that file when its own entry is undone;
-    those are tried again at the end, deepest first."""
-    busy: List[Path] = []
-    _gate(entries, roots)
-    for e in reversed(entries):
-        op = e["op"]
-        _tick()
-        if op == "file":
-            path = roots.path(e["root"], e["rel"])
-            if (e["root"], e["rel"]) in spare:
-                continue
-            leftover = path.with_name(TMP_PREFIX + path.name[:200])  # a write killed before its rename
-            if os.path.lexists(leftover):
-                os.unlink(leftover)
-            if e["before"] is None:
-                if os.path.lexists(path) and not os.path.isdir(path):
-                    os.unlink(path)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(TMP_PREFIX + path.name[:200])
-                obj = d / "objects" / e["before"]
-                if os.path.lexists(path) and os.path.samefile(path, obj):
-                    # never replaced (rename(2) of two links to one inode does nothing)
-                    if e.get("mode") is not None:
-                        os.chmod(path, int(e["mode"]))
-                    continue
-                try:
-                    os.link(obj, tmp)
-                except OSError:
-                    shutil.copyfile(obj, tmp)
-                if e.get("mode") is not None:
-                    os.chmod(tmp, int(e["mode"]))
-                os.replace(tmp, path)
-        elif op == "mkdir":
-            path = roots.path(e["root"], e["rel"])
-            try:
-                path.rmdir()
-            except FileNotFoundError:
-                pass
-            except OSError:
-                busy.append(path)
-        elif op == "rmdir":
-            path = roots.path(e["root"], e["rel"])
-            path.mkdir(parents=True, exist_ok=True)
-            if e.get("mode") is not None:
-                os.chmod(path, int(e["mode"]))
-        elif op == "rename":
-            src, dst = roots.path(*e["src"]), roots.path(*e["dst"])
-            if os.path.lexists(dst) and not os.path.lexists(src):
-                os.rename(dst, src)
-        elif op == "adopt":
-            path = roots.path(e["root"], e["rel"])
-            if path.exists():
-                # into the state folder, whose .dead-* the next repair removes: a kill inside
-                # rmtree leaves nothing behind for good (beside the tree it would)
-                dead = d.parent / f"{DEAD}adopt-{e['root']}-{hashlib.sha1(e['rel'].encode()).hexdigest()[:12]}"
-                shutil.rmtree(dead, ignore_errors=True)
-                try:
-                    os.rename(path, dead)
-                except OSError:  # another file system: beside the folder, as before
-                    dead = path.with_name(DEAD + path.name)
-                    shutil.rmtree(dead, ignore_errors=True)
-                    os.rename(path, dead)
-                shutil.rmtree(dead, ignore_errors=True)
-        elif op == "discard":
-            path = roots.path(e["root"], e["rel"])
-            held = d / "trash" / str(int(e["slot"]))
-            if held.exists() and not os.path.lexists(path):
-                os.rename(held, path)
-        elif op == "scratch":
-            shutil.rmtree(roots.path(e["root"], e["rel"]), ignore_errors=True)
-    for path in sorted(busy, key=lambda p: len(p.parts), reverse=True):
-        try:
-            path.rmdir()  # only if empty: never anything the transaction did not make
-        except OSError:
-            pass
-
-
-def checked_journal(d: Path, roots: Roots) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
-    """The journal in ``d``, every entry schema-checked and every path through the gate."""
+def checked_journal(d: Path, roots: Roots) -> Tuple[Dict[str, Any], List[Op]]:
+    """The journal in ``d``, every entry parsed and checked (``journal.parse_op``) and every
+    path through the gate."""
     header, entries = read_journal(d)
-    for i, e in enumerate(entries):
-        _check_entry(e, f"{d / 'journal'}:{i + 2}", roots)
-    _gate(entries, roots)
-    return header, entries
-
-
-def _gate(entries: List[Dict[str, Any]], roots: Roots) -> None:
-    """The one path gate, for replayed entries too: none may steer a change through a
-    symlink out of its root (``Roots.locate``, as every forward change)."""
-    for e in entries:
-        for root, rel in ([e["src"], e["dst"]] if e["op"] == "rename" else [[e["root"], e["rel"]]]):
-            roots.locate(roots.path(root, rel))
+    ops = [parse_op(e, f"{d / 'journal'}:{i + 2}", roots.dirs) for i, e in enumerate(entries)]
+    gate(ops, roots)
+    return header, ops
 
 
 def rollback_dir(d: Path, roots: Roots, spare: "frozenset[Tuple[str, str]]" = frozenset()) -> str:
     """Undo every change the journal in ``d`` announces, newest first; returns the command.
     ``spare``: files another program saved while the command ran, left as that save made them."""
-    header, entries = checked_journal(d, roots)
-    undo_entries(d, entries, roots, spare)
+    header, ops = checked_journal(d, roots)
+    roll_back(ops, Rollback(d, roots, spare, tick=_tick))
     command = str(header.get("command", "?"))
     dead = d.with_name(DEAD + d.name)
     shutil.rmtree(dead, ignore_errors=True)
@@ -914,15 +765,15 @@ class LogEntry:
     time: float
     kind: str
     targets: List[int]
-    ops: List[Dict[str, Any]]
+    ops: List[Op]
     group: Optional[str] = None
 
     def object(self, digest: str) -> bytes:
         return (self.path / "objects" / digest).read_bytes()
 
     @property
-    def files(self) -> List[Dict[str, Any]]:
-        return [o for o in self.ops if o.get("op") == "file"]
+    def files(self) -> List[FileOp]:
+        return [o for o in self.ops if isinstance(o, FileOp)]
 
 
 def read_log(state: Path, notes: Optional[List[str]] = None) -> List[LogEntry]:
@@ -952,11 +803,7 @@ def _log_entry(p: Path) -> LogEntry:
     if not isinstance(m, dict) or not isinstance(m.get("ops"), list) \
             or not all(isinstance(o, dict) for o in m["ops"]):
         raise TransactionError(f"{where}: malformed log entry")
-    for o in m["ops"]:
-        _check_entry(o, str(where))
-        after = o.get("after") if o.get("op") == "file" else None
-        if after is not None and not (isinstance(after, str) and re.fullmatch(r"[0-9a-f]{40}|=[bc]\d{1,9}", after)):
-            raise TransactionError(f"{where}: malformed object name {after!r}")
+    ops = [parse_op(o, str(where), log=True) for o in m["ops"]]
     targets, group = m.get("targets", []), m.get("group")
     if not isinstance(targets, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in targets) \
             or not isinstance(m.get("command", ""), str) or not isinstance(m.get("kind", "do"), str) \
@@ -965,7 +812,7 @@ def _log_entry(p: Path) -> LogEntry:
         raise TransactionError(f"{where}: malformed log entry")
     try:
         return LogEntry(int(p.name), p, str(m.get("command", "?")), float(m.get("time", 0)),
-                        str(m.get("kind", "do")), list(targets), m["ops"], group or None)
+                        str(m.get("kind", "do")), list(targets), ops, group or None)
     except (TypeError, ValueError, OverflowError):
         raise TransactionError(f"{where}: malformed log entry") from None
 
@@ -999,13 +846,13 @@ def describe(entry: LogEntry) -> Dict[str, List[str]]:
     groups: Dict[str, List[str]] = {"series": [], "applied": [], "patches": [], "tree": [],
                                     "settings": [], "state": []}
     for f in entry.ops:
-        op, root, rel = f.get("op"), f.get("root"), str(f.get("rel"))
-        if op in ("rename", "adopt", "discard"):
+        if isinstance(f, (RenameOp, AdoptOp, DiscardOp)):
             if "(whole tree)" not in groups["tree"]:
                 groups["tree"].append("(whole tree)")
             continue
-        if op != "file":
+        if not isinstance(f, FileOp):
             continue
+        root, rel = f.root, f.rel
         if root == "series" or (root == "patches" and rel == "series"):
             groups["series"].append(rel)
         elif root == "pc":

@@ -36,6 +36,7 @@ from f5quilt.events import Emit
 from f5quilt import proc
 from f5quilt.model.patch import parse_patch, patch_header
 from f5quilt.model.series import SeriesEntry, parse_series_lines, pushable
+from f5quilt.repo.transaction import LogEntry
 from f5quilt.repo.workspace import Workspace
 
 Reader = Callable[[str], Optional[bytes]]
@@ -750,7 +751,7 @@ def last_rebase(entries: List[Any]) -> LoggedRebase:
     return LoggedRebase(mine[0].command, mine[0].seq, after, len(mine))
 
 
-def logged_state(ws: Workspace, entries: List[Any], at: int) -> Callable[[Path], Optional[bytes]]:
+def logged_state(ws: Workspace, entries: List[LogEntry], at: int) -> Callable[[Path], Optional[bytes]]:
     """A reader of the series, patch files and settings as they were just before log entry
     ``at``: the before-image of the first entry from ``at`` on that changed the file, else
     the file as it is now."""
@@ -761,9 +762,8 @@ def logged_state(ws: Workspace, entries: List[Any], at: int) -> Callable[[Path],
         key = roots.locate(path)
         for e in later:
             for op in e.files:
-                if (op.get("root"), op.get("rel")) == key:
-                    before = op.get("before")
-                    return None if before is None else e.object(before)
+                if (op.root, op.rel) == key:
+                    return None if op.before is None else e.object(op.before)
         try:
             return path.read_bytes()
         except (FileNotFoundError, IsADirectoryError):

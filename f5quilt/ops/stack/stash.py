@@ -18,7 +18,8 @@ from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.ops.stack.drift import Unrecorded, unrecorded_work
-from f5quilt.repo.transaction import Transaction, sha1
+from f5quilt.repo.journal import sha1
+from f5quilt.repo.transaction import Transaction
 from f5quilt.repo.workspace import Workspace
 
 STASH = "stash"

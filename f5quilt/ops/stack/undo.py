@@ -3,8 +3,6 @@
 other command, so an undo can be redone and a killed undo is rolled back."""
 from __future__ import annotations
 
-import os
-import re
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
@@ -16,7 +14,8 @@ from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.stack.drift import Unrecorded, tree_upstream, unrecorded_work
 from f5quilt.ops.stack.repair import recover
 from f5quilt.ops.stack.stash import LosesWork, stash_work
-from f5quilt.repo.transaction import LogEntry, Transaction, describe, read_log, sha1, undo_redo_stacks
+from f5quilt.repo.journal import AdoptOp, DiscardOp, RenameOp, Replay, replay
+from f5quilt.repo.transaction import LogEntry, Transaction, describe, read_log, undo_redo_stacks
 
 
 class UnrecordedChanges(F5QuiltError):
@@ -44,108 +43,27 @@ def log_lines(ws: Workspace, notes: Optional[List[str]] = None) -> List[LogLine]
     return [LogLine(e.seq, e.time, e.command, e.kind, describe(e), e.seq in redoable) for e in entries]
 
 
-def _current(path: Any) -> Optional[str]:
-    try:
-        with open(path, "rb") as fh:
-            return sha1(fh.read())
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-
-
 def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, emit: Emit,
             skip: "set[str]" = frozenset()) -> None:  # type: ignore[assignment]
-    """Put back one side of ``entry``: its before-state (undo) or its after-state (redo),
-    refusing when any file no longer holds the other side (an unrecorded change)."""
-    ops = list(reversed(entry.ops)) if backwards else list(entry.ops)
-    roots = txn.roots
-    stale = []
-    objects = entry.path / "objects"
-    for op in ops:
-        kind = op.get("op")
-        if kind in ("file", "mkdir", "rmdir") and op.get("root") in skip:
-            continue
-        if kind == "file":
-            path = roots.path(op["root"], op["rel"])
-            before, after = op.get("before"), op.get("after")
-            if isinstance(after, str) and after.startswith("="):  # the same content as an object
-                after = sha1(entry.object(after[1:]))
-            current = _current(path)
-            target = before if backwards else after
-            if target is not None and re.fullmatch(r"[bc]\d+", target):  # an object by position
-                target = sha1(entry.object(target))
-            if current == target:
-                continue  # already what it should become: nothing to check, nothing to lose
-            if backwards:
-                if current != after:
-                    stale.append(os.path.relpath(path, ws.settings.base))
-                    continue
-                if after is not None and not (objects / f"a{after}").exists():
-                    # the after-image, kept now for a redo (the file is replaced, not edited)
-                    os.link(path, objects / f"a{after}")
-                if before is None:
-                    txn.unlink(path, prune_to=roots.dirs[op["root"]])
-                else:
-                    txn.write(path, entry.object(before), op.get("mode"))
-            else:
-                want = None if before is None else sha1(entry.object(before))
-                if current != want:
-                    stale.append(os.path.relpath(path, ws.settings.base))
-                    continue
-                if after is None:
-                    txn.unlink(path, prune_to=roots.dirs[op["root"]])
-                elif (objects / f"a{after}").exists():
-                    txn.write(path, entry.object(f"a{after}"), op.get("mode_after"))
-                else:
-                    raise F5QuiltError(f"cannot redo `{entry.command}`: its result was not kept")
-        elif kind == "mkdir":
-            path = roots.path(op["root"], op["rel"])
-            if backwards:
-                txn.prune(path, path.parent)
-            else:
-                txn.mkdirs(path)
-        elif kind == "rmdir":
-            path = roots.path(op["root"], op["rel"])
-            if backwards:
-                txn.mkdirs(path)
-            else:
-                txn.prune(path, path.parent)
-        elif kind == "rename":
-            src, dst = roots.path(*op["src"]), roots.path(*op["dst"])
-            if backwards:
-                txn.rename_dir(dst, src)
-            else:
-                txn.rename_dir(src, dst)
-        elif kind == "scratch":
-            continue
-        elif kind == "adopt":
-            path = roots.path(op["root"], op["rel"])
-            if not backwards:
-                raise F5QuiltError(f"cannot redo `{entry.command}`: it fetched a tree; run it again")
-            txn.discard_dir(path)
-        elif kind == "discard":
-            path = roots.path(op["root"], op["rel"])
-            held = entry.path / "trash" / str(int(op["slot"]))
-            if backwards:
-                if not held.is_dir():
-                    raise F5QuiltError(f"cannot undo `{entry.command}`: what it removed is gone from the log")
-                txn.rename_dir(held, path)
-            else:
-                txn.discard_dir(path)
-    if stale:
-        for rel in stale:
+    """Put back one side of ``entry`` (``repo/journal.replay``): its before-state (undo) or
+    its after-state (redo), refusing when any file no longer holds the other side (an
+    unrecorded change)."""
+    r = Replay(txn, txn.roots, entry.path, entry.command, ws.settings.base, skip)
+    replay(entry.ops, r, backwards)
+    if r.stale:
+        for rel in r.stale:
             emit(ev.error(f"{rel} has changes made after `{entry.command}` that the log does not record"))
         raise UnrecordedChanges(f"cannot {'undo' if backwards else 'redo'} `{entry.command}`: "
-                                f"{len(stale)} file(s) changed since; refresh or revert them first")
+                                f"{len(r.stale)} file(s) changed since; refresh or revert them first")
 
 
 def _replaces_tree(entry: LogEntry) -> bool:
     """Whether replaying ``entry`` (either way) swaps whole folders of the tree: a fetch, a
     rebase, ``fetch --replace``. Files replaced one by one are checked by ``_replay`` itself."""
     for op in entry.ops:
-        kind = op.get("op")
-        if kind in ("adopt", "discard") and op.get("root") == "tree":
+        if isinstance(op, (AdoptOp, DiscardOp)) and op.root == "tree":
             return True
-        if kind == "rename" and "tree" in (op["src"][0], op["dst"][0]):
+        if isinstance(op, RenameOp) and "tree" in (op.src[0], op.dst[0]):
             return True
     return False
 
@@ -183,7 +101,7 @@ def _move(ws: Workspace, emit: Emit, steps: int, backwards: bool, force: bool = 
             raise LosesWork(lost, f"{verb} of `{by_seq[picked[0]].command}`", ws.settings)
     # undoing a rebase puts the old tree back and keeps the rebased one, edits and all, in the
     # log: the files inside it need no check and no restoring one by one
-    replaced = backwards and any(op.get("op") == "adopt" and op.get("root") == "tree" and op.get("rel") == "."
+    replaced = backwards and any(isinstance(op, AdoptOp) and (op.root, op.rel) == ("tree", ".")
                                  for seq in picked for op in by_seq[seq].ops)
     skip = {"tree", "pc"} if replaced else set()
     with ws.transaction(f"{verb} {steps}" if steps != 1 else verb) as txn:
