@@ -8,6 +8,7 @@ import click
 
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.ops.stack import queries
+from f5quilt.repo.settings import Dialect
 from f5quilt.output import Reporter
 from f5quilt.repo.workspace import Workspace
 from . import cli
@@ -104,7 +105,7 @@ def next_(reporter: Reporter) -> int:
 def previous(patch: Optional[str], reporter: Reporter) -> int:
     """Print the name of the patch below the top one (or before PATCH in the series)."""
     ws = Context.workspace()
-    quilt = ws.settings.settings_file is None
+    quilt = ws.settings.dialect is Dialect.QUILT
     if patch is not None:
         names = ws.series.names
         i = names.index(ws.resolve_name(patch))

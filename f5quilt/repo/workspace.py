@@ -217,7 +217,7 @@ class Workspace:
             if len(found) == 1:
                 return found[0]
         hint = ""
-        if self.settings.settings_file is not None:  # quilt mode keeps quilt's words
+        if self.settings.dialect is not Dialect.QUILT:  # quilt's dialect keeps quilt's words
             bare = candidates[1] if len(candidates) > 1 and given.startswith(prefix) else given
             near = [n for n in self.series.names if n.startswith(bare)] or \
                    [n for n in self.series.names if bare in n]

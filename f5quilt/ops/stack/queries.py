@@ -74,7 +74,7 @@ def top(ws: Workspace, as_json: bool, echo: Echo) -> None:
     if as_json:
         _json({"top": name}, echo)
     if name is None:
-        quilt_empty = ws.settings.settings_file is None and not ws.series.entries
+        quilt_empty = ws.settings.dialect is Dialect.QUILT and not ws.series.entries
         raise NothingToDo("No patches in series" if quilt_empty else "No patches applied")
     if not as_json:
         echo(ws.display(name))
