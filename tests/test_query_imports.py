@@ -13,7 +13,8 @@ import pytest
 
 from helpers import ROOT, Runner, make_series, numbered, snapshot, upper_hunk, write_tree
 
-HEAVY = ("f5quilt.engine", "f5quilt.repo.transaction", "f5quilt.model.patch", "unidiff", "git", "click")
+HEAVY = ("f5quilt.engine", "f5quilt.repo.transaction", "f5quilt.repo.journal", "f5quilt.model.patch", "unidiff", "git",
+         "click", "f5quilt.events", "dataclasses")  # events: its records cost a query 16 ms
 
 
 def imported(cwd: Path, *args: str) -> set[str]:

@@ -16,13 +16,12 @@ from f5quilt.errors import F5QuiltError, UnsafePath
 from f5quilt.record import field, record
 from f5quilt.fsutil import Stamp, check_inside, read_stamped, safe_relpath, safe_user_name
 from f5quilt.model.series import Series, SeriesEntry, load_series
-from f5quilt import events as ev
-from f5quilt.events import Emit
 from f5quilt.repo.pcdir import AppliedStack, NoWrites
 from f5quilt.repo.settings import Dialect, Settings
 from f5quilt.repo.layout import unsettled
 
 if TYPE_CHECKING:
+    from f5quilt.events import Emit
     from f5quilt.model.patch import Patch
     from f5quilt.repo.transaction import Roots, Transaction
     from f5quilt.repo.upstream import Pin, Upstream
@@ -265,7 +264,7 @@ class Workspace:
         return Upstream(parse_pin(data, base, str(self.settings.settings_file or "settings")),
                         default_cache(base))
 
-    def ensure_tree(self, emit: Emit) -> None:
+    def ensure_tree(self, emit: "Emit") -> None:
         """Fetch the pinned upstream when the tree is missing (fresh clone)."""
         if self.tree.is_dir():
             return
@@ -273,9 +272,10 @@ class Workspace:
         if up is None:
             raise F5QuiltError(f"tree {self.tree} does not exist and no upstream is pinned in the settings")
         rel = os.path.relpath(self.tree, self.settings.base)
-        emit(ev.Said(ev.Level.INFO, f"Fetching upstream {up.pin.describe()} into {rel}"))
+        from f5quilt import events as ev  # a fetch only: a query opens a workspace without it
+        emit(ev.info(f"Fetching upstream {up.pin.describe()} into {rel}"))
         with self.transaction(f"upstream fetch {up.pin.describe()}"):
-            up.materialize(self.tree, lambda line: emit(ev.Said(ev.Level.INFO, line)), txn=self.fs)
+            up.materialize(self.tree, ev.info_lines(emit), txn=self.fs)
             self.record_tree_pin(up.pin)
 
     # -- which pin built the tree ------------------------------------------
