@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 if TYPE_CHECKING:
     from f5quilt.engine.apply import PatchResult
@@ -196,10 +196,16 @@ class PushOutcome:
     stop: Optional[Stop] = None
     dry_run: bool = False
 
+    def to_json(self, top: Optional[str]) -> Dict[str, Any]:
+        return {"pushed": self.pushed, "stop": self.stop.value if self.stop else None, "top": top}
+
 
 @dataclass
 class PopOutcome:
     popped: List[str] = field(default_factory=list)  # names, in order
+
+    def to_json(self, top: Optional[str]) -> Dict[str, Any]:
+        return {"popped": self.popped, "top": top}
 
 
 # -- a line, by level ----------------------------------------------------

@@ -1,6 +1,7 @@
 """push and pop."""
 from __future__ import annotations
 
+import json
 from typing import Callable, Optional
 
 import click
@@ -13,7 +14,7 @@ from f5quilt.repo.workspace import Workspace
 from . import cli
 from .render import exit_code, render
 from .common import Context
-from .options import color_option, fuzz_option, verbosity
+from .options import color_option, fuzz_option, json_option, verbosity
 
 
 def _target(arg: Optional[str]) -> tuple[Optional[int], Optional[str]]:
@@ -22,6 +23,16 @@ def _target(arg: Optional[str]) -> tuple[Optional[int], Optional[str]]:
     if arg.isdigit():
         return int(arg), None
     return None, arg
+
+
+def _to_stderr(reporter: Reporter, color: Optional[str] = None) -> Reporter:
+    """--json: the command's lines go to stderr (coloured as stderr allows, or as --color
+    says), so stdout holds the JSON alone."""
+    shown = Reporter(reporter.level, out=reporter.err, err=reporter.err)
+    shown.speaks_quilt = reporter.speaks_quilt
+    if color in ("always", "never"):
+        shown.colour = color == "always"
+    return shown
 
 
 def _refresh_excludes(*, force: bool, refresh: bool) -> None:
@@ -48,9 +59,11 @@ def refresh_hook(ws: Workspace, reporter: Reporter) -> Callable[[], object]:
               help="Refresh each patch right after it is pushed (quilt mode: with QUILT_REFRESH_ARGS); "
                    "one transaction, undone in one step.")
 @color_option("Colour the hunk messages: auto (on a terminal, the default), always or never.")
+@json_option("Print the outcome as JSON on stdout (the patches pushed, why it stopped, the top); "
+             "the progress lines go to stderr.")
 @verbosity
 def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, force: bool,
-         dry_run: bool, refresh: bool, color: Optional[str], reporter: Reporter) -> int:
+         dry_run: bool, refresh: bool, color: Optional[str], as_json: bool, reporter: Reporter) -> int:
     """Apply the next patch, NUM patches, all (-a), or up to PATCH.
 
     Each patch is applied all or nothing: a hunk that does not fit leaves
@@ -67,7 +80,7 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
     count, name = _target(target)
     if all_ and target:
         raise F5QuiltError("push: -a and a patch name exclude each other")
-    emit = render(reporter, ws)
+    emit = render(_to_stderr(reporter, color) if as_json else reporter, ws)
     try:
         outcome = stack.push(ws, emit, target=name, all_=all_, count=count,
                              fuzz=ws.settings.fuzz_for(fuzz), force=force, dry_run=dry_run, merge=merge,
@@ -75,6 +88,8 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
                              quilt=ws.settings.dialect is Dialect.QUILT)
     finally:
         emit.close()
+    if as_json:
+        click.echo(json.dumps(outcome.to_json(ws.stack.top()), indent=2))
     return exit_code(outcome.stop)
 
 
@@ -88,8 +103,11 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
 @click.option("--refresh", "refresh", is_flag=True,
               help="Refresh each patch just before it is popped (quilt mode: with QUILT_REFRESH_ARGS); "
                    "one transaction, undone in one step.")
+@json_option("Print the outcome as JSON on stdout (the patches popped, the new top); "
+             "the progress lines go to stderr.")
 @verbosity
-def pop(target: Optional[str], all_: bool, force: bool, verify: bool, refresh: bool, reporter: Reporter) -> int:
+def pop(target: Optional[str], all_: bool, force: bool, verify: bool, refresh: bool, as_json: bool,
+        reporter: Reporter) -> int:
     """Remove the top patch, NUM patches, all (-a), or down to PATCH.
 
     Refuses when a file differs from what the patch left (edits not yet
@@ -99,11 +117,13 @@ def pop(target: Optional[str], all_: bool, force: bool, verify: bool, refresh: b
     reporter.speaks_quilt = ws.settings.dialect is Dialect.QUILT
     _refresh_excludes(force=force, refresh=refresh)
     count, name = _target(target)
-    emit = render(reporter, ws)
+    emit = render(_to_stderr(reporter) if as_json else reporter, ws)
     try:
-        stack.pop(ws, emit, target=name, all_=all_, count=count, force=force,
-                  refresh=refresh_hook(ws, reporter) if refresh else None,
-                  quilt=ws.settings.dialect is Dialect.QUILT)
+        outcome = stack.pop(ws, emit, target=name, all_=all_, count=count, force=force,
+                            refresh=refresh_hook(ws, reporter) if refresh else None,
+                            quilt=ws.settings.dialect is Dialect.QUILT)
     finally:
         emit.close()
+    if as_json:
+        click.echo(json.dumps(outcome.to_json(ws.stack.top()), indent=2))
     return 0

@@ -94,3 +94,24 @@ def test_goto_returns_the_push_stop(tmp_path: Path) -> None:
     assert seen[-1] == ev.NowAt("b.diff")
     assert pushpop.goto(_ws(repo), seen.append, "a.diff") is None
     assert seen[-1] == ev.NowAt("a.diff")
+
+
+def test_push_and_pop_json_print_the_outcome_alone_on_stdout(tmp_path: Path, run: Runner) -> None:
+    import json
+
+    bad = "--- a/m.py\n+++ b/m.py\n@@ -10,3 +10,3 @@\n not here\n-nor here\n+x\n gone\n"
+    repo = _repo(tmp_path, {"a.diff": upper_hunk("m.py", 10), "b.diff": upper_hunk("n.py", 5) + bad.replace("m.py", "n.py"),
+                            "c.diff": upper_hunk("m.py", 20)})
+    rc, out, err = run(repo, "push", "-a", "--json")  # b.diff does not apply: an error, no outcome
+    assert rc == 1 and out == "" and "does not apply" in err and "Applying patch" in err
+    rc, out, err = run(repo, "top")
+    assert out == "patches/a.diff\n"  # a.diff stays pushed, as quilt keeps what went on
+    rc, out, err = run(repo, "push", "-f", "--json")
+    assert rc == 1
+    assert json.loads(out) == {"pushed": ["b.diff"], "stop": "forced", "top": "b.diff"}
+    run(repo, "refresh")
+    rc, out, _ = run(repo, "push", "--json")
+    assert rc == 0 and json.loads(out) == {"pushed": ["c.diff"], "stop": None, "top": "c.diff"}
+    rc, out, err = run(repo, "pop", "-a", "--json")
+    assert rc == 0 and json.loads(out) == {"popped": ["c.diff", "b.diff", "a.diff"], "top": None}
+    assert "No patches applied" in err
