@@ -1,4 +1,4 @@
-"""Guards (Mercurial MQ's qguard/qselect) and goto (StGit's goto).
+"""Guards (Mercurial MQ's qguard/qselect); goto (StGit's) is in ``pushpop.py``.
 
 A patch's guards are written in its series line, in MQ's form (``#+cuda
 #-cpu``), which GNU quilt reads as a comment (``model/series.py`` owns the

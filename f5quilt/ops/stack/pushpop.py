@@ -1,4 +1,7 @@
-"""The workspace, and push and pop of one patch.
+"""push and pop: one patch, a plan of them, goto; the merge of a patch that does not fit.
+
+They emit typed events (``f5quilt/events.py``) and return ``PushOutcome``/``PopOutcome``;
+the command line renders both (``cli/render.py``).
 
 Every operation computes everything in memory first and writes nothing
 until it knows it can finish (StGit's rule); the writes go through the
