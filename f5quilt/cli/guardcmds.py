@@ -28,11 +28,8 @@ def goto(patch: str, fuzz: Optional[int], merge: bool, reporter: Reporter) -> in
     `f5quilt undo` goes back in one step.
     """
     ws = Context.workspace()
-    emit = render(reporter, ws)
-    try:
+    with render(reporter, ws) as emit:
         return exit_code(pushpop.goto(ws, emit, patch, fuzz=ws.settings.fuzz_for(fuzz), merge=merge))
-    finally:
-        emit.close()
 
 
 def _split(args: Tuple[str, ...]) -> Tuple[Optional[str], List[str]]:

@@ -64,6 +64,12 @@ class Renderer:
         if close is not None:
             close()
 
+    def __enter__(self) -> "Renderer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()  # whatever ended the op: its progress bar ends with it
+
     # -- lines -------------------------------------------------------------
     def _said(self, e: ev.Said) -> None:
         level = e.level

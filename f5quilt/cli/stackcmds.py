@@ -80,14 +80,12 @@ def push(target: Optional[str], all_: bool, fuzz: Optional[int], merge: bool, fo
     count, name = _target(target)
     if all_ and target:
         raise F5QuiltError("push: -a and a patch name exclude each other")
-    emit = render(_to_stderr(reporter, color) if as_json else reporter, ws)
-    try:
+    shown = _to_stderr(reporter, color) if as_json else reporter
+    with render(shown, ws) as emit:
         outcome = stack.push(ws, emit, target=name, all_=all_, count=count,
                              fuzz=ws.settings.fuzz_for(fuzz), force=force, dry_run=dry_run, merge=merge,
-                             refresh=refresh_hook(ws, reporter) if refresh else None,
+                             refresh=refresh_hook(ws, shown) if refresh else None,
                              quilt=ws.settings.dialect is Dialect.QUILT)
-    finally:
-        emit.close()
     if as_json:
         click.echo(json.dumps(outcome.to_json(ws.stack.top()), indent=2))
     return exit_code(outcome.stop)
@@ -117,13 +115,11 @@ def pop(target: Optional[str], all_: bool, force: bool, verify: bool, refresh: b
     reporter.speaks_quilt = ws.settings.dialect is Dialect.QUILT
     _refresh_excludes(force=force, refresh=refresh)
     count, name = _target(target)
-    emit = render(_to_stderr(reporter) if as_json else reporter, ws)
-    try:
+    shown = _to_stderr(reporter) if as_json else reporter
+    with render(shown, ws) as emit:
         outcome = stack.pop(ws, emit, target=name, all_=all_, count=count, force=force,
-                            refresh=refresh_hook(ws, reporter) if refresh else None,
+                            refresh=refresh_hook(ws, shown) if refresh else None,
                             quilt=ws.settings.dialect is Dialect.QUILT)
-    finally:
-        emit.close()
     if as_json:
         click.echo(json.dumps(outcome.to_json(ws.stack.top()), indent=2))
     return 0

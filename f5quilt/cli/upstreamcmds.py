@@ -42,7 +42,8 @@ def fetch(cache_only: bool, replace: bool, force: bool, reporter: Reporter) -> i
         raise click.UsageError("--cache-only and --replace exclude each other")
     if replace:
         from f5quilt.ops.series.vendor import replace_tree
-        return exit_code(replace_tree(ws, render(reporter, ws), force=force))
+        with render(reporter, ws) as emit:  # it pushes the applied patches again: a plan
+            return exit_code(replace_tree(ws, emit, force=force))
     if cache_only:
         path = up.ensure_pristine(reporter.info)
         reporter.info(f"Pristine {up.pin.describe()} in {path}")

@@ -115,3 +115,13 @@ def test_push_and_pop_json_print_the_outcome_alone_on_stdout(tmp_path: Path, run
     rc, out, err = run(repo, "pop", "-a", "--json")
     assert rc == 0 and json.loads(out) == {"popped": ["c.diff", "b.diff", "a.diff"], "top": None}
     assert "No patches applied" in err
+
+
+def test_push_refresh_json_keeps_the_refresh_lines_off_stdout(tmp_path: Path, run: Runner) -> None:
+    import json
+
+    repo = _repo(tmp_path, {"a.diff": upper_hunk("m.py", 10), "b.diff": upper_hunk("n.py", 5)})
+    rc, out, err = run(repo, "push", "-a", "--refresh", "--json")
+    assert rc == 0 and json.loads(out) == {"pushed": ["a.diff", "b.diff"], "stop": None, "top": "b.diff"}
+    rc, out, err = run(repo, "pop", "-a", "--refresh", "--json")
+    assert rc == 0 and json.loads(out) == {"popped": ["b.diff", "a.diff"], "top": None}
