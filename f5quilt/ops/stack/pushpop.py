@@ -423,10 +423,11 @@ def pop_one(ws: Workspace, emit: Emit, *, force: bool = False, quilt: bool = Fal
     conflicted = ws.stack.conflicts(name)
     if conflicted:
         emit(ev.ConflictsDropped(name, tuple(sorted(conflicted))))
-    emit(ev.Removing(name, empty=not any(True for _ in ws.stack.backup_files(name))))
+    files = sorted(ws.stack.backup_files(name))  # one walk of .pc/NAME, for the words and the lines
+    emit(ev.Removing(name, empty=not files))
     bdir = ws.stack.backup_dir(name)
     empty: Optional[Set[str]] = None  # read once, when an empty backup first asks
-    for rel in sorted(ws.stack.backup_files(name)):
+    for rel in files:
         # quilt's backup-files: an empty backup (a file the patch created) is removed
         gone = quilt and (bdir / rel).stat().st_size == 0
         if gone:
