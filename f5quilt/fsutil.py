@@ -1,6 +1,7 @@
 """File-system primitives: atomic writes and paths that cannot leave the tree."""
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path, PurePosixPath
@@ -102,7 +103,13 @@ def check_inside(root: Path, rel: str, patch: str = "", real_root: Optional[str]
     if parent != real_root and not parent.startswith(real_root + os.sep):
         where = f"{patch}: " if patch else ""
         raise UnsafePath(f"{where}refusing path {rel!r}: a symlink leads out of the tree")
-    if target.is_symlink():
+    try:
+        link = stat.S_ISLNK(os.lstat(target).st_mode)
+    except OSError as exc:  # what pathlib's is_symlink takes for "no"
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            raise
+        link = False
+    if link:
         where = f"{patch}: " if patch else ""
         raise UnsafePath(f"{where}refusing path {rel!r}: it is a symlink")
     return target

@@ -60,6 +60,7 @@ class AppliedStack:
         # hashes read once per command: push -a consults every applied patch's on each push
         self._sums: Dict[str, Optional[Dict[str, Optional[str]]]] = {}
         self._applied: Optional[List[str]] = None
+        self._empty: Dict[str, "frozenset[str]"] = {}  # existed_empty, read once a command
         self.fs: "Transaction" = NoWrites()  # type: ignore[assignment]
 
     # -- quilt's files -------------------------------------------------
@@ -105,8 +106,10 @@ class AppliedStack:
         return found
 
     def reread(self) -> None:
-        """Forget the applied list read so far: a repair may have rewritten it."""
+        """Forget what was read so far: a repair or a rollback may have rewritten it."""
         self._applied = None
+        self._sums.clear()
+        self._empty.clear()
 
     def applied(self) -> List[str]:
         if self._applied is not None:
@@ -159,14 +162,13 @@ class AppliedStack:
 
     def backup_files(self, name: str) -> Iterator[str]:
         """Tree-relative paths backed up for ``name`` (quilt's .timestamp excluded)."""
-        root = self.backup_dir(name)
+        root = str(self.backup_dir(name))
         for dirpath, _dirs, files in os.walk(root):
+            # by string: a pop walks each patch's backups a few times, thousands of files
+            prefix = "" if dirpath == root else dirpath[len(root) + 1:].replace(os.sep, "/") + "/"
             for fname in files:
-                full = Path(dirpath) / fname
-                rel = full.relative_to(root).as_posix()
-                if rel == ".timestamp":
-                    continue
-                yield rel
+                if prefix or fname != ".timestamp":
+                    yield prefix + fname
 
     def backup(self, name: str, rel: str) -> Optional[bytes]:
         """The content ``rel`` had before ``name``; None when it did not exist
@@ -246,16 +248,20 @@ class AppliedStack:
         return self.f5 / "empty" / (name + ".json")
 
     def existed_empty(self, name: str) -> Set[str]:
+        if name in self._empty:  # read once a command: pop asks for each empty backup
+            return set(self._empty[name])
         path = self._empty_path(name)
         data = self._read_json(path)
         if data is None:
-            return set()
+            data = []
         if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
             raise StateError(f"{path}: malformed f5quilt state (delete it to forget it)")
-        return {safe_relpath(x) for x in data}
+        self._empty[name] = frozenset(safe_relpath(x) for x in data)
+        return set(self._empty[name])
 
     def set_existed_empty(self, name: str, rels: Set[str]) -> None:
         path = self._empty_path(name)
+        self._empty.pop(name, None)
         if rels:
             import json
             self.fs.write_text(path, json.dumps(sorted(rels)) + "\n")
@@ -286,6 +292,7 @@ class AppliedStack:
                     self.fs.unlink(Path(dirpath) / fname)
                 self.fs.prune(Path(dirpath), bdir.parent)
         self._sums.pop(name, None)
+        self._empty.pop(name, None)
         for path in (self.refresh_marker(name), self._sums_path(name), self.conflict_path(name),
                      self._empty_path(name), self._backup_sums_path(name)):
             if os.path.lexists(path):

@@ -134,6 +134,11 @@ class Roots:
         return self.dirs[root] / rel if rel != "." else self.dirs[root]
 
 
+def _empty_dir(path: str) -> bool:
+    with os.scandir(path) as it:
+        return next(it, None) is None
+
+
 def _file_mode(path: Path) -> Optional[int]:
     try:
         st = os.lstat(path)
@@ -159,6 +164,8 @@ class Transaction:
         self._count = 0
         self._dirs_ok: Set[str] = set()
         self.savepoints: List[int] = []
+        # each file's entry since the last savepoint: a file changed again after a savepoint
+        # is journalled again (its content at the savepoint), so a rollback to it has it
         self._seen: Dict[Tuple[str, str], FileOp] = {}
         self._after: Dict[Tuple[str, str], Optional[str]] = {}  # sha1 of what was written, None: removed
         self._made_state: List[Path] = []
@@ -171,8 +178,8 @@ class Transaction:
         # file may not be replaced; and each before-image's stamp when it was linked
         self.observed: Dict[str, Optional[Stamp]] = {}
         self._stamps: Dict[Tuple[str, str], Optional[Stamp]] = {}
-        self._linked: Dict[Tuple[str, str], Optional[Stamp]] = {}
-        self._moved: Set[Tuple[str, str]] = set()  # sources of move: their before-image lives on
+        self._linked: Dict[str, Tuple[Tuple[str, str], Optional[Stamp]]] = {}  # by object name
+        self._moved: Set[str] = set()  # objects of the sources of move: their inode lives on
         # files this transaction put in place by write (temp file + rename): the inode it made
         self._made: Dict[Tuple[str, str], int] = {}
         self._raced: Set[Tuple[str, str]] = set()  # saved by another program: a rollback spares them
@@ -215,6 +222,10 @@ class Transaction:
         if key in self._seen:
             self._unchanged(key, path)
             return key
+        # changed already before the last savepoint: still what this command left there?
+        again = key in self._stamps
+        if again:
+            self._unchanged(key, path)
         mode = _file_mode(path)
         before: Optional[str] = None
         held: Optional[Stamp] = None  # the stamp of the very file the journal keeps
@@ -224,14 +235,14 @@ class Transaction:
             try:
                 os.link(path, self.dir / "objects" / name)  # replaced, never written in place: the link keeps it
                 held = stamp_of(self.dir / "objects" / name)
-                self._linked[key] = held
+                self._linked[name] = (key, held)
             except OSError:
                 held = stamp_of(path)
                 shutil.copyfile(path, self.dir / "objects" / name)
             before = name
         entry = FileOp(key[0], key[1], before, mode)
         full = os.path.abspath(path)
-        if full in self.observed and held != self.observed[full]:
+        if not again and full in self.observed and held != self.observed[full]:
             self._race(key, path)  # saved since the command read it: its decision is stale
         self._stamps[key] = held
         self._journal(entry)
@@ -255,11 +266,10 @@ class Transaction:
     def check_before_images(self) -> None:
         """Before the commit: no before-image was written in place after it was linked (an
         editor holding the file open saved into the inode the command had replaced)."""
-        for key, entry in self._seen.items():
-            name = entry.before
-            if name is None or key not in self._linked or key in self._moved:
+        for name, (key, then) in self._linked.items():
+            if name in self._moved:
                 continue  # a moved file's inode is live elsewhere: a save into it is in the tree
-            now, then = stamp_of(self.dir / "objects" / name), self._linked[key]
+            now = stamp_of(self.dir / "objects" / name)
             if now is not None and then is not None and now[1:] != then[1:]:
                 raise ConcurrentEdit(self.roots.path(*key))  # the rollback puts the saved inode back
 
@@ -395,8 +405,9 @@ class Transaction:
         os.replace(src, dst)
         self._wrote(dkey, dst)
         self._wrote(skey, src)
-        self._moved.add(skey)
         source = self._seen[skey].before
+        if source is not None:
+            self._moved.add(source)
         # dst now holds what src held: the before-image of src, by reference (hashed if undo asks)
         self._after[dkey] = self._after.get(skey, f"={source}" if source else None)
         self._after[skey] = None
@@ -417,16 +428,25 @@ class Transaction:
             self.prune(path.parent, prune_to)
 
     def prune(self, directory: Path, stop: Path) -> None:
+        """Remove ``directory`` and then its parents while they are empty, up to ``stop``
+        (not included). A pop prunes after each file it removes: one lstat and the first
+        entry of one listing per folder, not the whole listing (a tree's folders are large)."""
         stop_abs = os.path.abspath(stop)
-        while os.path.abspath(directory) != stop_abs and directory.is_dir() \
-                and os.path.abspath(directory).startswith(stop_abs + os.sep) and not any(directory.iterdir()):
-            root, rel = self.roots.locate(directory)
-            self._journal(RmdirOp(root, rel, stat.S_IMODE(directory.stat().st_mode)))
+        here = os.path.abspath(directory)
+        while here != stop_abs and here.startswith(stop_abs + os.sep):
+            try:
+                st = os.lstat(here)
+            except OSError:
+                return
+            if not stat.S_ISDIR(st.st_mode) or not _empty_dir(here):
+                return
+            root, rel = self.roots.locate(Path(here))
+            self._journal(RmdirOp(root, rel, stat.S_IMODE(st.st_mode)))
             _tick()
-            directory.rmdir()
+            os.rmdir(here)
             self._dirs_ok.clear()
             self.changed = True
-            directory = directory.parent
+            here = os.path.dirname(here)
 
     def rename_dir(self, src: Path, dst: Path) -> None:
         """Move a whole directory (a tree set aside by rebase); ``dst`` must not exist."""
@@ -485,15 +505,31 @@ class Transaction:
         ops: List[Dict[str, Any]] = []
         entries = read_journal(self.dir)[1]
         copied = self._unshare_objects(entries)
-        for e in entries:
+        # a file journalled again after a savepoint: its earlier entry ends where the later
+        # one begins, with the content that one keeps as its before-image ("=OBJECT")
+        until: Dict[int, Tuple[Optional[str], Optional[int]]] = {}
+        later: Dict[Tuple[str, str], Tuple[Optional[str], Optional[int]]] = {}
+        for i in range(len(entries) - 1, -1, -1):
+            e = entries[i]
+            if e.get("op") == "file":
+                key = (e["root"], e["rel"])
+                if key in later:
+                    until[i] = later[key]
+                b = e.get("before")
+                later[key] = (None if b is None else "=" + copied.get(b, b), e.get("mode"))
+        for i, e in enumerate(entries):
             if e.get("op") != "file":
                 ops.append(e)
                 continue
             if e.get("before") in copied:
                 e = {**e, "before": copied[e["before"]]}
+            if i in until:
+                ops.append({**e, "after": until[i][0], "mode_after": until[i][1]})
+                continue
             key = (e["root"], e["rel"])
             path = self.roots.path(*key)
-            mode = _file_mode(path) if os.path.lexists(path) else None
+            # removed by this command (a pop's backups and created files): no stat needed
+            mode = None if key in self._after and self._after[key] is None else _file_mode(path)
             if key in self._after:
                 after_digest = self._after[key]
                 if after_digest is not None and after_digest.startswith("=") and after_digest[1:] in copied:
@@ -551,6 +587,7 @@ class Transaction:
     def savepoint(self) -> None:
         """A consistent point (one patch fully pushed): an error later rolls back to here."""
         self.savepoints.append(self._count)
+        self._seen.clear()  # a file changed after this point is journalled again (_before)
 
     def _forget_dirs(self) -> None:
         self._dirs_ok.clear()
@@ -845,7 +882,12 @@ def describe(entry: LogEntry) -> Dict[str, List[str]]:
     """What an entry changed, grouped as a user thinks of it."""
     groups: Dict[str, List[str]] = {"series": [], "applied": [], "patches": [], "tree": [],
                                     "settings": [], "state": []}
+    seen: Set[Tuple[str, str]] = set()  # a file journalled again after a savepoint: once
     for f in entry.ops:
+        if isinstance(f, FileOp):
+            if (f.root, f.rel) in seen:
+                continue
+            seen.add((f.root, f.rel))
         if isinstance(f, (RenameOp, AdoptOp, DiscardOp)):
             if "(whole tree)" not in groups["tree"]:
                 groups["tree"].append("(whole tree)")

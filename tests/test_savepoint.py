@@ -1,0 +1,76 @@
+"""A command that stops on an error keeps what it finished, and only that.
+
+``push -a`` takes a savepoint after each patch: an error later rolls back to it, so the
+patches pushed before stay pushed (as quilt keeps them) and the one that failed leaves no
+trace. A file changed both before and after the savepoint used to keep its later change:
+its before-image was journalled once, at its first change, so the rollback to the savepoint
+had nothing to put back.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers import Runner
+
+ORIG = "a\nb\nc\nd\ne\nf\ng\nh\n"
+P1 = """--- a/a.txt
++++ b/a.txt
+@@ -1,3 +1,3 @@
+-a
++A
+ b
+ c
+"""
+# the first hunk applies, the second does not: push -f writes a.txt, then a.txt.rej
+P2 = """--- a/a.txt
++++ b/a.txt
+@@ -6,3 +6,3 @@
+ f
+-g
++G
+ h
+@@ -1,3 +1,3 @@
+ zz
+-b
++B
+ c
+"""
+AFTER_P1 = ORIG.replace("a\n", "A\n", 1)
+
+
+def _tree(tmp_path: Path) -> Path:
+    t = tmp_path / "t"
+    (t / "patches").mkdir(parents=True)
+    (t / "a.txt").write_text(ORIG)
+    (t / "patches/p1.diff").write_text(P1)
+    (t / "patches/p2.diff").write_text(P2)
+    (t / "patches/series").write_text("p1.diff\np2.diff\n")
+    # the reject file is a symlink: push refuses to write through it, after writing a.txt
+    (t / "a.txt.rej").symlink_to(tmp_path / "elsewhere")
+    return t
+
+
+def test_error_after_a_savepoint_rolls_back_a_file_changed_before_it(tmp_path: Path, run: Runner) -> None:
+    t = _tree(tmp_path)
+    rc, _out, err = run(t, "push", "-a", "-f")
+    assert rc != 0 and "a.txt.rej" in err
+    assert (t / ".pc/applied-patches").read_text() == "p1.diff\n"
+    assert (t / "a.txt").read_text() == AFTER_P1  # p2's first hunk is gone with p2
+    assert not (tmp_path / "elsewhere").exists()
+    # the state is consistent: p1 pops cleanly, back to the original
+    assert run(t, "pop")[0] == 0
+    assert (t / "a.txt").read_text() == ORIG
+
+
+def test_the_log_entry_of_a_stopped_push_undoes_and_redoes(tmp_path: Path, run: Runner) -> None:
+    t = _tree(tmp_path)
+    assert run(t, "push", "-a", "-f")[0] != 0
+    rc, out, _err = run(t, "log", "--json")
+    assert rc == 0 and len(json.loads(out)) == 1
+    assert run(t, "undo")[0] == 0
+    assert (t / "a.txt").read_text() == ORIG and not (t / ".pc/applied-patches").exists()
+    assert run(t, "redo")[0] == 0
+    assert (t / "a.txt").read_text() == AFTER_P1
+    assert (t / ".pc/applied-patches").read_text() == "p1.diff\n"
+    assert run(t, "pop")[0] == 0 and (t / "a.txt").read_text() == ORIG
