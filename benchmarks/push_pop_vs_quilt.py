@@ -73,6 +73,9 @@ def _default_specs(script: str) -> List[str]:
 
 
 def timed(cmd: List[str], cwd: Path, env: Dict[str, str]) -> float:
+    # each tool starts with nothing left to write back (the tree copies, the other tool's
+    # files): on this 2-core machine a writeback under way made runs vary by half
+    os.sync()
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     dt = time.perf_counter() - t0

@@ -5,7 +5,7 @@ import errno
 import os
 import stat
 from pathlib import Path, PurePosixPath
-from typing import Optional, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 from f5quilt.errors import F5QuiltError, UnsafePath
 
@@ -91,15 +91,20 @@ def safe_user_name(root: Path, name: str, what: str) -> str:
     return rel
 
 
-def check_inside(root: Path, rel: str, patch: str = "", real_root: Optional[str] = None) -> Path:
+def check_inside(root: Path, rel: str, patch: str = "", real_root: Optional[str] = None,
+                 known: Optional[Dict[str, str]] = None) -> Path:
     """The absolute path of ``rel`` under ``root``; refuse symlinks leading out. ``real_root``:
-    ``os.path.realpath(root)`` when the caller worked it out already (``Workspace.inside``)."""
+    ``os.path.realpath(root)`` when the caller worked it out already (``Workspace.inside``);
+    ``known``: folders (relative) already found to be real folders, no symlink on the way, as
+    long as no folder was removed or moved since (``Workspace.inside`` keeps it)."""
     target = root / rel
     if real_root is None:
         real_root = os.path.realpath(root)
         parent = os.path.realpath(target.parent)
     else:
-        parent = _real_below(real_root, rel) or os.path.realpath(target.parent)
+        folder = rel.rpartition("/")[0]
+        found = known.get(folder) if known is not None else None
+        parent = found or _real_below(real_root, rel, known) or os.path.realpath(target.parent)
     if parent != real_root and not parent.startswith(real_root + os.sep):
         where = f"{patch}: " if patch else ""
         raise UnsafePath(f"{where}refusing path {rel!r}: a symlink leads out of the tree")
@@ -115,7 +120,7 @@ def check_inside(root: Path, rel: str, patch: str = "", real_root: Optional[str]
     return target
 
 
-def _real_below(real_root: str, rel: str) -> Optional[str]:
+def _real_below(real_root: str, rel: str, known: Optional[Dict[str, str]] = None) -> Optional[str]:
     """The real path of ``rel``'s folder under ``real_root`` when none of its folders is a
     symlink (one lstat each, what ``realpath`` would do below the root without redoing the
     root's own folders); None when one is, or ``rel`` is not plain: ``realpath`` decides."""
@@ -131,6 +136,8 @@ def _real_below(real_root: str, rel: str) -> Optional[str]:
             return os.sep.join([path, *parts[i + 1:]]) if all(p not in ("", ".", "..") for p in parts[i + 1:]) else None
         if stat.S_ISLNK(mode):
             return None
+    if known is not None and (not parts or stat.S_ISDIR(mode)):
+        known["/".join(parts)] = path  # every folder there, none a symlink
     return path
 
 

@@ -74,3 +74,69 @@ def test_the_log_entry_of_a_stopped_push_undoes_and_redoes(tmp_path: Path, run: 
     assert (t / "a.txt").read_text() == AFTER_P1
     assert (t / ".pc/applied-patches").read_text() == "p1.diff\n"
     assert run(t, "pop")[0] == 0 and (t / "a.txt").read_text() == ORIG
+
+
+# -- the transaction itself: a file journalled again, a folder dropped whole --------
+from f5quilt.repo.journal import Replay, replay  # noqa: E402
+from f5quilt.repo.transaction import Roots, Transaction, read_log, rollback_dir  # noqa: E402
+
+
+def _txn(tmp_path: Path) -> "tuple[Transaction, Path]":
+    tree, state = tmp_path / "tree", tmp_path / "state"
+    (tree / "d").mkdir(parents=True)
+    state.mkdir()
+    (tree / "x").write_bytes(b"0\n")
+    (tree / "d/kept").write_bytes(b"k\n")
+    return Transaction(state, Roots({"tree": tree, "state": state}), "test").begin(), tree
+
+
+def _snapshot(tree: Path) -> "dict[str, bytes]":
+    return {p.relative_to(tree).as_posix(): p.read_bytes() for p in sorted(tree.rglob("*")) if p.is_file()}
+
+
+def _undo_last(txn: Transaction, tree: Path) -> None:
+    """Replay the newest log entry backwards through a new transaction, as `undo` does."""
+    entry = read_log(txn.state)[-1]
+    undo = Transaction(txn.state, txn.roots, "undo").begin()
+    r = Replay(undo, undo.roots, entry.path, entry.command, tree)
+    replay(entry.ops, r, True)
+    assert not r.stale
+    undo.commit()
+
+
+def _dropped_and_written_again(txn: Transaction, tree: Path) -> None:
+    txn.write(tree / "x", b"1\n")
+    txn.write(tree / "d/new", b"n\n")
+    txn.savepoint()
+    txn.write(tree / "x", b"2\n")
+    txn.drop_dir(tree / "d")  # d/kept and d/new go whole, into the entry
+    txn.write(tree / "d/new", b"again\n")  # the same name, made again after the drop
+
+
+def test_a_kill_after_a_drop_and_a_rewrite_rolls_everything_back(tmp_path: Path) -> None:
+    txn, tree = _txn(tmp_path)
+    before = _snapshot(tree)
+    _dropped_and_written_again(txn, tree)
+    txn._close()
+    rollback_dir(txn.dir, txn.roots)  # what the next command does after a kill
+    assert _snapshot(tree) == before
+
+
+def test_a_rollback_to_the_savepoint_keeps_only_what_came_before(tmp_path: Path) -> None:
+    txn, tree = _txn(tmp_path)
+    _dropped_and_written_again(txn, tree)
+    txn.rollback_to(txn.savepoints[-1])
+    assert _snapshot(tree) == {"x": b"1\n", "d/kept": b"k\n", "d/new": b"n\n"}
+    txn.commit()
+    _undo_last(txn, tree)
+    assert _snapshot(tree) == {"x": b"0\n", "d/kept": b"k\n"}
+
+
+def test_the_committed_entry_undoes_to_the_start(tmp_path: Path) -> None:
+    txn, tree = _txn(tmp_path)
+    before = _snapshot(tree)
+    _dropped_and_written_again(txn, tree)
+    txn.commit()
+    assert _snapshot(tree) == {"x": b"2\n", "d/new": b"again\n"}
+    _undo_last(txn, tree)
+    assert _snapshot(tree) == before

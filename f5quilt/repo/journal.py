@@ -356,7 +356,16 @@ class DiscardOp(AtPath):
     def rollback(self, r: Rollback) -> None:
         path = r.roots.path(self.root, self.rel)
         held = r.d / "trash" / str(self.slot)
-        if held.exists() and not os.path.lexists(path):
+        if not held.exists():
+            return
+        if os.path.isdir(path) and not os.path.islink(path):
+            # made again under the same name later (a popped patch pushed again): its files are
+            # rolled back already, so only the empty folder is left, whose own entry comes later
+            try:
+                os.rmdir(path)
+            except OSError:
+                return
+        if not os.path.lexists(path):
             os.rename(held, path)
 
     def replay(self, r: Replay, backwards: bool) -> None:

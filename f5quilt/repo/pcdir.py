@@ -286,11 +286,12 @@ class AppliedStack:
     def forget(self, name: str) -> None:
         """Drop every trace of ``name`` under .pc (after a completed pop)."""
         bdir = self.backup_dir(name)
-        if bdir.is_dir():
-            for dirpath, _dirs, files in os.walk(bdir, topdown=False):
-                for fname in files:
-                    self.fs.unlink(Path(dirpath) / fname)
-                self.fs.prune(Path(dirpath), bdir.parent)
+        if os.path.isdir(bdir) and not os.path.islink(bdir):
+            # what pop left there (empty backups of created files, .timestamp) goes in one
+            # rename, kept in the log entry for undo
+            self.fs.drop_dir(bdir)
+        elif os.path.islink(bdir):
+            self.fs.unlink(bdir)  # refused: the gate never writes through or onto a symlink
         self._sums.pop(name, None)
         self._empty.pop(name, None)
         for path in (self.refresh_marker(name), self._sums_path(name), self.conflict_path(name),

@@ -30,6 +30,7 @@ nothing read from state or patches can steer a write out of the tree.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -38,7 +39,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, NoReturn, Optional, Set, Tuple
 
 from f5quilt.errors import F5QuiltError, UnsafePath
 from f5quilt.fsutil import DEFAULT_MODE, TMP_PREFIX, Stamp, stamp_of
@@ -74,6 +75,9 @@ def _tick() -> None:
     _ticks += 1
     if _ticks == _KILL_AT:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+_EPOCHS = itertools.count(1)
 
 
 class ConcurrentEdit(F5QuiltError):
@@ -162,6 +166,13 @@ class Transaction:
         self.dir = state / TXN
         self._fd: Optional[int] = None
         self._count = 0
+        self._index: Dict[Tuple[str, str], int] = {}  # each file's newest entry, by position
+        # entries whose file went with a dropped folder: their after-image as it was then
+        self._sealed: Dict[int, Tuple[Optional[str], Optional[int]]] = {}
+        self._trash = -1
+        # changes whenever a folder is removed or moved: what was found about folders is stale
+        self.epoch = next(_EPOCHS)
+        self._rolled: Set[int] = set()  # entries a rollback to a savepoint undid
         self._dirs_ok: Set[str] = set()
         self.savepoints: List[int] = []
         # each file's entry since the last savepoint: a file changed again after a savepoint
@@ -245,6 +256,7 @@ class Transaction:
         if not again and full in self.observed and held != self.observed[full]:
             self._race(key, path)  # saved since the command read it: its decision is stale
         self._stamps[key] = held
+        self._index[key] = self._count
         self._journal(entry)
         self._seen[key] = entry
         self.changed = True
@@ -256,7 +268,7 @@ class Transaction:
         if key in self._stamps and stamp_of(path) != self._stamps[key]:
             self._race(key, path)
 
-    def _race(self, key: Tuple[str, str], path: Path) -> None:
+    def _race(self, key: Tuple[str, str], path: Path) -> NoReturn:
         self._raced.add(key)
         raise ConcurrentEdit(path)
 
@@ -300,10 +312,13 @@ class Transaction:
     def write(self, path: Path, data: bytes, mode: Optional[int] = None) -> None:
         key = self._before(path)
         self._mkdirs(path.parent)
-        if mode is None:
+        absent = key in self._stamps and self._stamps[key] is None  # as the command last saw it
+        if mode is None and not absent:
             mode = _file_mode(path)
         mode = stat.S_IMODE(mode) if mode is not None else DEFAULT_MODE
         if key[0] == "pc" and key in self._made and self._rewrite(key, path, data, mode):
+            return
+        if (absent or key not in self._stamps) and self._create(key, path, data, mode):
             return
         tmp = path.with_name(TMP_PREFIX + path.name[:200])
         _tick()
@@ -318,6 +333,33 @@ class Transaction:
         if stamp is not None:
             self._made[key] = stamp[0]
         self._after[key] = sha1(data)
+
+    def _create(self, key: Tuple[str, str], path: Path, data: bytes, mode: int) -> bool:
+        """Write a file that does not exist (as far as this command knows) straight under its
+        name: no temporary name, since there is nothing to protect from a half-written file (a
+        kill mid-write is rolled back by removing it, as the journal says it did not exist).
+        A push creates thousands (glibc: every new file and its empty backup). A file that
+        appeared since is another program's: the command stops and rolls back, sparing it.
+        False (nothing done) where a file is there and the command has no stamp of it."""
+        _tick()  # no stat first: O_EXCL refuses a file that another program made meanwhile
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            if key in self._stamps:  # it was not there when the command looked
+                self._race(key, path)
+            return False  # not looked at since a folder moved (_forget_dirs): replaced as before
+        try:
+            view, done = memoryview(data), 0
+            while done < len(data):
+                done += os.write(fd, view[done:])
+            os.fchmod(fd, mode)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        self._stamps[key] = (st.st_ino, st.st_size, st.st_mtime_ns)  # what _wrote would take
+        self._made[key] = st.st_ino
+        self._after[key] = sha1(data)
+        return True
 
     def _rewrite(self, key: Tuple[str, str], path: Path, data: bytes, mode: int) -> bool:
         """Write a file of ``.pc/`` again in place when it is still the inode this transaction
@@ -444,6 +486,7 @@ class Transaction:
             self._journal(RmdirOp(root, rel, stat.S_IMODE(st.st_mode)))
             _tick()
             os.rmdir(here)
+            self.epoch = next(_EPOCHS)
             self._dirs_ok.clear()
             self.changed = True
             here = os.path.dirname(here)
@@ -480,16 +523,53 @@ class Transaction:
         self.changed = True
         self._forget_dirs()
 
+    def drop_dir(self, path: Path) -> None:
+        """Remove a folder this command is done with (a popped patch's ``.pc/NAME``: its empty
+        backups and ``.timestamp``) with one rename into the entry's trash, kept for undo like
+        ``discard_dir``, however many files it holds. Unlike ``discard_dir`` (whole trees) it
+        forgets only what lies below ``path``: each file there that the command journalled
+        has its entry sealed with what the file held when it went (the log's after-image), and
+        a file made again under the same name later is journalled afresh."""
+        root, rel = self.roots.locate(path)
+        full = os.path.abspath(path)
+        prefix_rel = "" if rel == "." else rel + "/"
+        for key in [k for k in self._index if k[0] == root and (k[1] + "/").startswith(prefix_rel)]:
+            i = self._index.pop(key)
+            if i not in self._sealed:
+                file = self.roots.path(*key)
+                mode = _file_mode(file)
+                if key in self._after:
+                    after = self._after[key]
+                else:
+                    after = None if mode is None else sha1(file.read_bytes())
+                self._sealed[i] = (after, mode)
+            self._seen.pop(key, None)
+            self._stamps.pop(key, None)
+            self._after.pop(key, None)
+            self._made.pop(key, None)
+        prefix = full + os.sep
+        self._dirs_ok = {d for d in self._dirs_ok if d != full and not d.startswith(prefix)}
+        self.roots._checked = {d: v for d, v in self.roots._checked.items()
+                               if d != full and not d.startswith(prefix)}
+        self._discard(root, rel, path)
+
+    def _discard(self, root: str, rel: str, path: Path) -> None:
+        trash = self.dir / "trash"
+        if self._trash < 0:
+            trash.mkdir(exist_ok=True)
+            self._trash = len(list(trash.iterdir()))
+        n = self._trash
+        self._trash += 1
+        self._journal(DiscardOp(root, rel, n))
+        _tick()
+        os.rename(path, trash / str(n))
+        self.epoch = next(_EPOCHS)
+        self.changed = True
+
     def discard_dir(self, path: Path) -> None:
         """Remove a directory tree, keeping it in the log entry so undo can bring it back."""
         s = self.roots.locate(path)
-        trash = self.dir / "trash"
-        trash.mkdir(exist_ok=True)
-        n = len(list(trash.iterdir()))
-        self._journal(DiscardOp(s[0], s[1], n))
-        _tick()
-        os.rename(path, trash / str(n))
-        self.changed = True
+        self._discard(s[0], s[1], path)
         self._forget_dirs()
 
     # -- end -----------------------------------------------------------
@@ -518,13 +598,18 @@ class Transaction:
                 b = e.get("before")
                 later[key] = (None if b is None else "=" + copied.get(b, b), e.get("mode"))
         for i, e in enumerate(entries):
+            if i in self._rolled:
+                continue
             if e.get("op") != "file":
                 ops.append(e)
                 continue
             if e.get("before") in copied:
                 e = {**e, "before": copied[e["before"]]}
-            if i in until:
-                ops.append({**e, "after": until[i][0], "mode_after": until[i][1]})
+            if i in self._sealed or i in until:
+                after, mode_after = self._sealed[i] if i in self._sealed else until[i]
+                if after is not None and after.startswith("=") and after[1:] in copied:
+                    after = "=" + copied[after[1:]]
+                ops.append({**e, "after": after, "mode_after": mode_after})
                 continue
             key = (e["root"], e["rel"])
             path = self.roots.path(*key)
@@ -590,6 +675,7 @@ class Transaction:
         self._seen.clear()  # a file changed after this point is journalled again (_before)
 
     def _forget_dirs(self) -> None:
+        self.epoch = next(_EPOCHS)
         self._dirs_ok.clear()
         self.roots._checked.clear()
         # a whole folder moved (a tree swapped by rebase or fetch): what was read or written
@@ -604,8 +690,12 @@ class Transaction:
                  for i, e in enumerate(entries[point:])]
         roll_back(later, Rollback(self.dir, self.roots, frozenset(self._raced), tick=_tick))
         for op in later:
-            if op.kind == "file":
+            if isinstance(op, FileOp):
                 self._after.pop(op.paths()[0], None)
+        # rolled back: the log leaves them out (a discarded folder is back in place, a file
+        # holds its before-image again); an earlier entry of the same file still ends where
+        # the rolled-back one began (commit)
+        self._rolled.update(range(point, point + len(later)))
 
     def rollback(self) -> None:
         self.active = False

@@ -240,11 +240,17 @@ class Workspace:
     def inside(self, rel: str) -> Path:
         """``check_inside(self.tree, rel)``, the tree's own real path worked out once a command
         (a push or pop checks every file it reads and writes, each one an lstat per folder of
-        the tree's path); every folder below the tree is still looked at each time."""
+        the tree's path); a folder below the tree is looked at once, until the command
+        removes or moves a folder (``Transaction.epoch``)."""
         real = self.memo.get("real tree")
         if real is None:
             real = self.memo["real tree"] = os.path.realpath(self.tree)
-        return check_inside(self.tree, rel, real_root=real)
+        # folders found real are remembered until this command removes or moves one
+        epoch = self.txn.epoch if self.txn is not None else 0
+        known = self.memo.get("real folders")
+        if known is None or known[0] != epoch:
+            known = self.memo["real folders"] = (epoch, {})
+        return check_inside(self.tree, rel, real_root=real, known=known[1])
 
     def read_tree(self, rel: str) -> Optional[bytes]:
         """A tree file's bytes (None: absent). What the command first read of each file is
