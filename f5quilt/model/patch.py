@@ -258,12 +258,24 @@ def parse_patch(data: bytes, path: Union[str, Path], lenient_counts: bool = Fals
                 for_unidiff[i] = CONTEXT_PLACEHOLDER
     counted = _Counted(for_unidiff)
     try:
-        patchset = PatchSet(counted)
+        # unidiff checks the structure (files, hunks, their counts and line kinds) without
+        # making an object per line; each hunk's lines are then read from the raw bytes at
+        # the place unidiff's counts give (_raw_hunks). A patch where the two disagree is
+        # parsed again with unidiff's own lines (never seen on the Debian corpus)
+        patchset = PatchSet(counted, metadata_only=True)
     except UnidiffParseError as exc:
         raise PatchFormatError(path, counted.consumed, str(exc).split(":")[0].strip()) from None
     files: List[FilePatch] = []
-    for pf in patchset:
-        files.append(_file_patch(pf, text_lines, path, lenient_counts))
+    try:
+        for pf in patchset:
+            files.append(_file_patch(pf, text_lines, path, lenient_counts, raw_lines))
+    except _Disagree:
+        counted = _Counted(for_unidiff)
+        try:
+            patchset = PatchSet(counted)
+        except UnidiffParseError as exc:
+            raise PatchFormatError(path, counted.consumed, str(exc).split(":")[0].strip()) from None
+        files = [_file_patch(pf, text_lines, path, lenient_counts) for pf in patchset]
     if context_files:
         files.extend(fp for _first, _end, fp in context_files)
         files.sort(key=lambda f: f.line)
@@ -412,7 +424,10 @@ def _binary_data(fp: FilePatch, raw_lines: Sequence[bytes], end: int,
 
 
 def _file_patch(pf: PatchedFile, text_lines: Sequence[str],
-                path: Union[str, Path], lenient_counts: bool = False) -> FilePatch:
+                path: Union[str, Path], lenient_counts: bool = False,
+                raw_lines: Optional[Sequence[bytes]] = None) -> FilePatch:
+    """``fp`` from unidiff's file; ``raw_lines``: unidiff parsed without its lines
+    (``metadata_only``), the hunks' lines are read from these (``_raw_hunks``)."""
     info = [str(x) for x in (pf.patch_info or [])]
     fp = FilePatch(
         # a patch saved with CRLF line ends must not make "a.txt\r" a file name
@@ -438,12 +453,113 @@ def _file_patch(pf: PatchedFile, text_lines: Sequence[str],
             fp.old_name = "a/" + _unquote(x.split(" ", 2)[2].rstrip("\r\n"))
         if x.startswith("rename to ") or x.startswith("copy to "):
             fp.new_name = "b/" + _unquote(x.split(" ", 2)[2].rstrip("\r\n"))
-    for uh in pf:
-        fp.hunks.append(_hunk(uh, text_lines, path, fp.notes if lenient_counts else None))
+    if raw_lines is not None:
+        fp.hunks.extend(_raw_hunks(pf, raw_lines, text_lines, path, fp.notes if lenient_counts else None))
+    else:
+        for uh in pf:
+            fp.hunks.append(_hunk(uh, text_lines, path, fp.notes if lenient_counts else None))
     extended = fp.rename or fp.copy or fp.binary or fp.old_mode or fp.new_mode
     if not fp.hunks and not extended:
         raise PatchFormatError(path, fp.line, f"no hunk for {fp.new_name or fp.old_name}")
     return fp
+
+
+class _Disagree(Exception):
+    """unidiff's hunk and the raw lines at its place do not match (parsed again in full)."""
+
+
+EMPTY_BODY_RE = re.compile(rb"[\r\n]{1,2}")  # unidiff's empty context line: its value
+NO_NEWLINE_RE = re.compile(rb"\\ No newline at end of file")  # unidiff's marker after a hunk
+
+
+def _raw_hunks(pf: PatchedFile, raw_lines: Sequence[bytes], text_lines: Sequence[str],
+               path: Union[str, Path], notes: Optional[List[str]]) -> List[Hunk]:
+    """The hunks of unidiff's file ``pf`` (parsed ``metadata_only``: counts, no lines), each
+    hunk's lines read from ``raw_lines`` as unidiff reads them: from its ``@@`` line on, until
+    both counts are used up (a ``\\`` line marks the line before as having no newline), then
+    the blank lines and ``\\ No newline`` markers unidiff attaches to the hunk after it."""
+    out: List[Hunk] = []
+    i = max((pf.diff_line_no or 1) - 1, 0)
+    n = len(raw_lines)
+    for uh in pf:
+        while i < n and not UNIFIED_HUNK_RE.match(raw_lines[i]):
+            i += 1
+        if i >= n:
+            raise _Disagree()
+        m = UNIFIED_HUNK_RE.match(raw_lines[i])
+        assert m is not None
+        if int(m.group(1) or 1) != uh.source_length or int(m.group(2) or 1) != uh.target_length:
+            raise _Disagree()
+        header = i + 1  # 1-based, as the patch's line numbers
+        old_left, new_left = uh.source_length, uh.target_length
+        lines: List[Tuple[str, bytes]] = []
+        i += 1
+        first = True  # unidiff reads one line even for a hunk that counts none
+        while (first or old_left > 0 or new_left > 0) and i < n:
+            first = False
+            raw = raw_lines[i]
+            tag = raw[:1]
+            if tag == b" ":
+                lines.append((" ", raw[1:]))
+                old_left, new_left = old_left - 1, new_left - 1
+            elif tag == b"-":
+                lines.append(("-", raw[1:]))
+                old_left -= 1
+            elif tag == b"+":
+                lines.append(("+", raw[1:]))
+                new_left -= 1
+            elif tag == b"\\":
+                _no_newline(lines, path, i + 1)
+            elif tag in (b"\r", b"\n"):
+                m2 = EMPTY_BODY_RE.match(raw)
+                assert m2 is not None
+                lines.append((" ", m2.group(0)))
+                old_left, new_left = old_left - 1, new_left - 1
+            else:
+                raise _Disagree()
+            i += 1
+        if old_left != 0 or new_left != 0:
+            raise _Disagree()
+        last_no = i  # 1-based number of the hunk's last line
+        while i < n and (raw_lines[i] == b"\n" or NO_NEWLINE_RE.match(raw_lines[i])):
+            if raw_lines[i] != b"\n":
+                _no_newline(lines, path, None)
+            i += 1
+        if last_no == header:
+            header = 0  # no line at all: as unidiff's lines would say (the @@ line is then refused)
+        hunk = Hunk(uh.source_start, uh.source_length, uh.target_start, uh.target_length,
+                    uh.section_header or "", lines, header)
+        out.append(_check_count(hunk, last_no, text_lines, path, notes))
+    return out
+
+
+def _no_newline(lines: List[Tuple[str, bytes]], path: Union[str, Path], no: Optional[int]) -> None:
+    if not lines:
+        raise PatchFormatError(path, no, "'\\ No newline' marker with no line before it")
+    tag, text = lines[-1]
+    if text.endswith(b"\n"):
+        lines[-1] = (tag, text[:-1])
+
+
+def _check_count(hunk: Hunk, last_no: int, text_lines: Sequence[str],
+                 path: Union[str, Path], notes: Optional[List[str]]) -> Hunk:
+    """unidiff stops at the counted length and silently drops what follows; hunk-like
+    lines right after it mean the @@ counts are wrong."""
+    header_line = hunk.line
+    if last_no and last_no < len(text_lines):
+        nxt = text_lines[last_no]
+        if nxt.startswith("\\"):
+            nxt = text_lines[last_no + 1] if last_no + 1 < len(text_lines) else ""
+        if nxt[:1] in ("+", "-", " ") and not re.match(r"^(--- |\+\+\+ |-- ?\r?$)", nxt) \
+                and nxt.strip() != "":
+            if notes is not None:  # GNU patch: the hunk ends at its counts, the rest is garbage
+                notes.append(f"line {last_no + 1}: ignored the lines after the hunk at line {header_line}, "
+                             "which its header does not count (as GNU patch does)")
+                return hunk
+            raise PatchFormatError(
+                path, last_no + 1,
+                f"hunk at line {header_line} has more lines than its header counts")
+    return hunk
 
 
 def _hunk(uh: UHunk, text_lines: Sequence[str],
