@@ -140,3 +140,20 @@ def test_the_committed_entry_undoes_to_the_start(tmp_path: Path) -> None:
     assert _snapshot(tree) == {"x": b"2\n", "d/new": b"again\n"}
     _undo_last(txn, tree)
     assert _snapshot(tree) == before
+
+
+def test_a_rollback_to_the_savepoint_across_a_dropped_folder(tmp_path: Path) -> None:
+    """A file changed before the savepoint and again after it, then dropped with its folder
+    (push, then pop of the same patch in one command): the folder comes back whole, the
+    file as it was at the savepoint."""
+    txn, tree = _txn(tmp_path)
+    txn.write(tree / "d/f", b"at the savepoint\n")
+    txn.savepoint()
+    txn.write(tree / "d/f", b"after\n")
+    txn.drop_dir(tree / "d")
+    txn.write(tree / "d/g", b"made again\n")
+    txn.rollback_to(txn.savepoints[-1])
+    assert _snapshot(tree) == {"x": b"0\n", "d/kept": b"k\n", "d/f": b"at the savepoint\n"}
+    txn.commit()
+    _undo_last(txn, tree)
+    assert _snapshot(tree) == {"x": b"0\n", "d/kept": b"k\n"}

@@ -168,11 +168,14 @@ class Transaction:
         self._count = 0
         self._index: Dict[Tuple[str, str], int] = {}  # each file's newest entry, by position
         # entries whose file went with a dropped folder: their after-image as it was then
-        self._sealed: Dict[int, Tuple[Optional[str], Optional[int]]] = {}
+        # (and the journal position of the drop, which a rollback to a savepoint may undo)
+        self._sealed: Dict[int, Tuple[Optional[str], Optional[int], int]] = {}
         self._trash = -1
         # changes whenever a folder is removed or moved: what was found about folders is stale
         self.epoch = next(_EPOCHS)
         self._rolled: Set[int] = set()  # entries a rollback to a savepoint undid
+        # files journalled before the last savepoint and changed since: (content, mode) there
+        self._kept: Dict[Tuple[str, str], Tuple[Optional[bytes], Optional[int]]] = {}
         self._dirs_ok: Set[str] = set()
         self.savepoints: List[int] = []
         # each file's entry since the last savepoint: a file changed again after a savepoint
@@ -228,15 +231,14 @@ class Transaction:
         self._count += 1
 
     def _before(self, path: Path) -> Tuple[str, str]:
-        """Journal the before-image of ``path`` the first time it is changed."""
+        """Journal the before-image of ``path`` the first time it is changed; at its first
+        change after a savepoint, keep what it holds there (``_keep``)."""
         key = self.roots.locate(path)
         if key in self._seen:
             self._unchanged(key, path)
+            if key not in self._kept and self.savepoints:
+                self._keep(key, path)
             return key
-        # changed already before the last savepoint: still what this command left there?
-        again = key in self._stamps
-        if again:
-            self._unchanged(key, path)
         mode = _file_mode(path)
         before: Optional[str] = None
         held: Optional[Stamp] = None  # the stamp of the very file the journal keeps
@@ -253,7 +255,7 @@ class Transaction:
             before = name
         entry = FileOp(key[0], key[1], before, mode)
         full = os.path.abspath(path)
-        if not again and full in self.observed and held != self.observed[full]:
+        if full in self.observed and held != self.observed[full]:
             self._race(key, path)  # saved since the command read it: its decision is stale
         self._stamps[key] = held
         self._index[key] = self._count
@@ -261,6 +263,17 @@ class Transaction:
         self._seen[key] = entry
         self.changed = True
         return key
+
+    def _keep(self, key: Tuple[str, str], path: Path) -> None:
+        """What a file journalled before the last savepoint holds there, in memory, for a
+        rollback to that savepoint (``rollback_to``). The journal keeps each file's first
+        before-image only: a kill rolls the whole command back, never to a savepoint."""
+        try:
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                self._kept[key] = (fh.read(), stat.S_IMODE(st.st_mode))
+        except FileNotFoundError:
+            self._kept[key] = (None, None)
 
     def _unchanged(self, key: Tuple[str, str], path: Path) -> None:
         """Just before a path is replaced or removed: it is still what the journal holds (or
@@ -542,7 +555,7 @@ class Transaction:
                     after = self._after[key]
                 else:
                     after = None if mode is None else sha1(file.read_bytes())
-                self._sealed[i] = (after, mode)
+                self._sealed[i] = (after, mode, self._count)
             self._seen.pop(key, None)
             self._stamps.pop(key, None)
             self._after.pop(key, None)
@@ -585,18 +598,6 @@ class Transaction:
         ops: List[Dict[str, Any]] = []
         entries = read_journal(self.dir)[1]
         copied = self._unshare_objects(entries)
-        # a file journalled again after a savepoint: its earlier entry ends where the later
-        # one begins, with the content that one keeps as its before-image ("=OBJECT")
-        until: Dict[int, Tuple[Optional[str], Optional[int]]] = {}
-        later: Dict[Tuple[str, str], Tuple[Optional[str], Optional[int]]] = {}
-        for i in range(len(entries) - 1, -1, -1):
-            e = entries[i]
-            if e.get("op") == "file":
-                key = (e["root"], e["rel"])
-                if key in later:
-                    until[i] = later[key]
-                b = e.get("before")
-                later[key] = (None if b is None else "=" + copied.get(b, b), e.get("mode"))
         for i, e in enumerate(entries):
             if i in self._rolled:
                 continue
@@ -605,8 +606,8 @@ class Transaction:
                 continue
             if e.get("before") in copied:
                 e = {**e, "before": copied[e["before"]]}
-            if i in self._sealed or i in until:
-                after, mode_after = self._sealed[i] if i in self._sealed else until[i]
+            if i in self._sealed:  # its file went with a dropped folder (made again later)
+                after, mode_after = self._sealed[i][:2]
                 if after is not None and after.startswith("=") and after[1:] in copied:
                     after = "=" + copied[after[1:]]
                 ops.append({**e, "after": after, "mode_after": mode_after})
@@ -672,7 +673,7 @@ class Transaction:
     def savepoint(self) -> None:
         """A consistent point (one patch fully pushed): an error later rolls back to here."""
         self.savepoints.append(self._count)
-        self._seen.clear()  # a file changed after this point is journalled again (_before)
+        self._kept = {}  # files journalled before it: kept as they are here once changed again
 
     def _forget_dirs(self) -> None:
         self.epoch = next(_EPOCHS)
@@ -684,11 +685,16 @@ class Transaction:
         self._stamps.clear()
 
     def rollback_to(self, point: int) -> None:
+        """Back to the savepoint at journal position ``point``: the journal's entries since
+        are rolled back, then the files journalled before it and changed since get what they
+        held there (kept in memory). A kill meanwhile leaves the journal whole: the next
+        command rolls the whole command back."""
         self._forget_dirs()
         entries = read_journal(self.dir)[1]
         later = [parse_op(e, f"{self.dir / 'journal'}:{point + i + 2}", self.roots.dirs)
                  for i, e in enumerate(entries[point:])]
-        roll_back(later, Rollback(self.dir, self.roots, frozenset(self._raced), tick=_tick))
+        undo = Rollback(self.dir, self.roots, frozenset(self._raced), tick=_tick)
+        roll_back(later, undo)
         for op in later:
             if isinstance(op, FileOp):
                 self._after.pop(op.paths()[0], None)
@@ -696,6 +702,29 @@ class Transaction:
         # holds its before-image again); an earlier entry of the same file still ends where
         # the rolled-back one began (commit)
         self._rolled.update(range(point, point + len(later)))
+        self._sealed = {i: v for i, v in self._sealed.items() if v[2] < point}  # drops undone
+        for key, (data, mode) in self._kept.items():
+            if key in self._raced:
+                continue  # saved by another program meanwhile: left as that save made it
+            path = self.roots.path(*key)
+            _tick()
+            if data is None:
+                if os.path.lexists(path) and not os.path.isdir(path):
+                    os.unlink(path)
+                self._after[key] = None
+                continue
+            tmp = path.with_name(TMP_PREFIX + path.name[:200])
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, mode if mode is not None else DEFAULT_MODE)
+            os.replace(tmp, path)
+            self._after[key] = sha1(data)
+        self._kept = {}
+        for folder in sorted(undo.busy, key=lambda p: len(p.parts), reverse=True):
+            try:
+                folder.rmdir()  # made since and emptied just now (a kept file removed)
+            except OSError:
+                pass
 
     def rollback(self) -> None:
         self.active = False
