@@ -7,21 +7,18 @@ from typing import Callable, Iterable, Iterator, List, Optional, Sequence, TextI
 
 T = TypeVar("T")
 
-# A progress bar around a long loop (extracting a release), set by the command line to
-# click's bar when stderr is a terminal; by default the loop runs silently.
-# Why a module variable and not the Reporter's: it is read deep in repo/ where no Reporter
-# reaches (extract_archive, and whether pip may draw its own bar), under a dozen callers of
-# Upstream that pass only a log line callable; it is one fact about this process's stderr,
-# set once per command by cli.main (and reset there, so in-process runs don't inherit it).
-progress_hook: Optional[Callable[[Sequence[object], str], Iterable[object]]] = None
+# A progress bar around a long loop (extracting a release, pushing under -q): the command
+# line passes click's bar (cli.terminal_bar) when stderr is a terminal, through the
+# workspace (Workspace.progress) and each Upstream; None (the default): the loop runs silently.
+Progress = Callable[[Sequence[object], str], Iterable[object]]
 
 
-def with_progress(items: Sequence[T], label: str) -> Iterator[T]:
-    """``items``, shown as a progress bar on a terminal (``progress_hook``)."""
-    if progress_hook is None or len(items) < 2:
+def with_progress(items: Sequence[T], label: str, bar: Optional[Progress]) -> Iterator[T]:
+    """``items``, shown by ``bar`` (a progress bar on a terminal) when there is one."""
+    if bar is None or len(items) < 2:
         yield from items
         return
-    for item in progress_hook(items, label):
+    for item in bar(items, label):
         yield item  # type: ignore[misc]
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2

@@ -93,15 +93,52 @@ def test_range_diff_rebase_shows_a_much_changed_patch_as_changed_not_dropped_and
 @pytest.mark.slow_network
 def test_a_download_ends_with_a_summary_line_and_shows_pips_progress_on_a_terminal(
         tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from f5quilt import output
     from f5quilt.repo.upstream import Pin, Upstream
     lines: list = []  # type: ignore[type-arg]
-    monkeypatch.setattr(output, "progress_hook", None)  # not a terminal: quiet pip, one summary line
+    # not a terminal (no progress bar given): quiet pip, one summary line
     Upstream(Pin("pypi", "packaging==24.1"), tmp_path / "c1").archive(lines.append)
     assert lines[0] == "Downloading packaging==24.1 from PyPI"
     assert lines[1].startswith("Downloaded packaging-24.1.tar.gz (") and lines[1].endswith(" s)")
     assert "Saved" not in capfd.readouterr().err
-    monkeypatch.setattr(output, "progress_hook", lambda items, label: items)  # a terminal
-    Upstream(Pin("pypi", "packaging==24.1"), tmp_path / "c2").archive(lines.append)
+    on_a_terminal = lambda items, label: items  # noqa: E731  (what cli.render.terminal_bar gives there)
+    Upstream(Pin("pypi", "packaging==24.1"), tmp_path / "c2", on_a_terminal).archive(lines.append)
     shown = capfd.readouterr()
     assert "packaging-24.1.tar.gz" in shown.err and shown.out == ""  # pip's progress, on stderr
+
+
+def test_push_q_draws_a_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    """The bar comes from the command line (cli.render.terminal_bar), handed to the renderer:
+    on a terminal `push -a -q` shows it on stderr; through a pipe it shows nothing."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    t = tmp_path / "t"
+    (t / "patches").mkdir(parents=True)
+    names = []
+    for i in range(3):
+        (t / f"f{i}.txt").write_text("a\n")
+        (t / f"patches/p{i}.diff").write_text(f"--- a/f{i}.txt\n+++ b/f{i}.txt\n@@ -1 +1 @@\n-a\n+b\n")
+        names.append(f"p{i}.diff")
+    (t / "patches/series").write_text("\n".join(names) + "\n")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "f5quilt", "push", "-a", "-q"], cwd=t, env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert p.wait() == 0
+    os.close(master)
+    assert b"Pushing" in shown, shown
+    assert (t / ".pc/applied-patches").read_text() == "".join(n + "\n" for n in names)
+    assert subprocess.run([sys.executable, "-m", "f5quilt", "pop", "-a", "-q"], cwd=t,
+                          capture_output=True).stderr == b""  # no terminal: no bar

@@ -98,3 +98,30 @@ def test_no_private_name_crosses_a_module() -> None:
                 found += [f"{path.relative_to(ROOT)}:{node.lineno}: {a.name}" for a in node.names
                           if a.name.startswith("_") and not a.name.startswith("__")]
     assert not found, "\n".join(found)
+
+
+def test_the_command_line_plants_nothing_in_other_modules() -> None:
+    """No process globals (issue 19): no module sets an attribute of another module (the
+    terminal's progress bar was ``output.progress_hook = ...``, set by the command line and
+    read in repo/: now passed through the workspace to each Upstream), and nothing changes
+    the process's working folder (``os.chdir``)."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "f5quilt").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        modules = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                   for a in node.names}
+        modules |= {a.asname or a.name for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module
+                    for a in node.names if a.name.islower() and node.module in ("f5quilt", "f5quilt.repo",
+                                                                                "f5quilt.ops", "f5quilt.engine")}
+        for node in ast.walk(tree):
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+            for t in targets:
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in modules:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {t.value.id}.{t.attr} = ...")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "chdir":
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: chdir")
+    assert not found, "\n".join(found)

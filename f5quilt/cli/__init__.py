@@ -75,20 +75,6 @@ def cli(upstream_name: Optional[str]) -> None:
 
 
 
-def _progress_on_a_terminal() -> None:
-    """click's progress bar for long loops (extracting a release), on a terminal only."""
-    from f5quilt import output
-    isatty = getattr(sys.stderr, "isatty", None)
-    if not (isatty and isatty()):
-        output.progress_hook = None
-        return
-
-    def bar(items: Any, label: str) -> Any:
-        with click.progressbar(items, label=label, file=sys.stderr) as shown:
-            yield from shown
-    output.progress_hook = bar
-
-
 def _quilt_mode_argv(argv: List[str]) -> List[str]:
     """Without an f5quilt.yaml: quilt's ``--quiltrc FILE`` before the command, the quiltrc
     read (repo/quiltrc.py), and its ``QUILT_<COMMAND>_ARGS`` put before the command's own."""
@@ -102,7 +88,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     Context.argv = list(sys.argv[1:] if argv is None else argv)
     Context.upstream = None
     Context.quiltrc = None
-    _progress_on_a_terminal()
     return guarded(_run_click)
 
 

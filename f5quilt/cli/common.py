@@ -1,7 +1,6 @@
 """What every command shares: verbosity options and the opened workspace."""
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, TypeVar
@@ -62,9 +61,12 @@ class Context:
         line (``stale_tree="warn"``), refused (``"refuse"``: push), or left to
         the command (``"ignore"``: upstream fetch --replace); ``records=False`` for a
         read-only query (ops/stack/opening.py)."""
-        return open_workspace(_command(), lock=_lock, argv=Context.argv, cwd=cwd, upstream=Context.upstream,
-                              quiltrc=Context.quiltrc, repair=repair, stale_tree=stale_tree, records=records,
-                              warn=errors_reporter().warn)
+        ws = open_workspace(_command(), lock=_lock, argv=Context.argv, cwd=cwd, upstream=Context.upstream,
+                            quiltrc=Context.quiltrc, repair=repair, stale_tree=stale_tree, records=records,
+                            warn=errors_reporter().warn)
+        from f5quilt.cli.render import terminal_bar
+        ws.progress = terminal_bar()
+        return ws
 
     @staticmethod
     def upstreams(cwd: Optional[Path] = None) -> List[Optional[str]]:

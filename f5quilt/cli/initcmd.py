@@ -8,7 +8,7 @@ import click
 
 from f5quilt.output import Reporter
 from . import cli
-from .render import render
+from .render import render, terminal_bar
 from .common import Context
 from .options import verbosity
 
@@ -38,5 +38,5 @@ def init(pypi: Optional[str], git_url: Optional[str], path: Optional[str], tree:
     base = Path.cwd().resolve()
     pin = pin_of_option(pypi, git_url, path, base)
     do_init(base, render(reporter), pin, tree=tree, patches=patches, command_line=" ".join(Context.argv),
-                   name=Context.upstream)
+            name=Context.upstream, progress=terminal_bar())
     return 0

@@ -9,15 +9,15 @@ outcome is ``exit_code`` here: the one table.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
+import sys
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from f5quilt.engine.apply import FileChange, PatchResult
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, EXIT_OK
 from f5quilt.model.patch import Hunk
 from f5quilt import events as ev
-from f5quilt import output
-from f5quilt.output import NORMAL, QUIET, Reporter
+from f5quilt.output import NORMAL, QUIET, Progress, Reporter
 
 if TYPE_CHECKING:
     from f5quilt.repo.workspace import Workspace
@@ -32,6 +32,21 @@ def exit_code(stop: Optional[ev.Stop]) -> int:
     return _STOP_EXIT[stop]
 
 
+def terminal_bar() -> Optional[Progress]:
+    """click's progress bar for long loops (pushing under -q, extracting a release), when
+    stderr is a terminal; None otherwise. The commands hand it to the renderer and, through
+    the workspace, to each Upstream (pip draws its own bar then)."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+
+    def bar(items: Sequence[object], label: str) -> Iterable[object]:
+        import click
+        with click.progressbar(items, label=label, file=sys.stderr) as shown:
+            yield from shown
+    return bar
+
+
 class Renderer:
     def __init__(self, reporter: Reporter, show: Callable[[str], str] = str,
                  display: Callable[[str], str] = str) -> None:
@@ -39,6 +54,7 @@ class Renderer:
         self.show = show  # a tree file, as the user sees it
         self.display = display  # a patch, as the user sees it
         self._bar: Optional[Iterator[object]] = None
+        self._progress = terminal_bar()
 
     @property
     def quilt(self) -> bool:
@@ -49,8 +65,8 @@ class Renderer:
 
     # -- progress under -q ------------------------------------------------
     def _plan(self, e: ev.Plan) -> None:
-        if self.out.level == QUIET and e.count > 1 and output.progress_hook is not None:
-            self._bar = iter(output.progress_hook(range(e.count), e.verb))
+        if self.out.level == QUIET and e.count > 1 and self._progress is not None:
+            self._bar = iter(self._progress(range(e.count), e.verb))
             next(self._bar, None)
 
     def _advance(self) -> None:

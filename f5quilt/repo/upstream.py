@@ -37,6 +37,7 @@ from f5quilt import proc
 from f5quilt.errors import F5QuiltError
 
 if TYPE_CHECKING:
+    from f5quilt.output import Progress
     from f5quilt.repo.transaction import Transaction
 
 Reader = Callable[[str], Optional[bytes]]
@@ -138,9 +139,10 @@ def sha256_of(path: Path) -> str:
 class Upstream:
     """Fetches and extracts a pin, with a cache."""
 
-    def __init__(self, pin: Pin, cache: Path) -> None:
+    def __init__(self, pin: Pin, cache: Path, progress: "Optional[Progress]" = None) -> None:
         self.pin = pin
         self.cache = cache
+        self.progress = progress  # a terminal's progress bar (pip's own, extraction's); None: quiet
 
     @property
     def pristine_dir(self) -> Path:
@@ -181,12 +183,11 @@ class Upstream:
         if found is None:
             log(f"Downloading {self.pin.spec} from PyPI")
             dest.mkdir(parents=True, exist_ok=True)
-            from f5quilt import output
             started = time.monotonic()
             with tempfile.TemporaryDirectory(dir=dest) as tmp:
                 argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
                         "--disable-pip-version-check", "-d", tmp, self.pin.spec]
-                if output.progress_hook is not None:  # a terminal: pip's own progress bar, on stderr
+                if self.progress is not None:  # a terminal: pip's own progress bar, on stderr
                     r = proc.run(argv[:4] + ["--progress-bar", "on"] + argv[4:], stdin=proc.INHERIT, stdout=2,
                                  text=True, ok=None)
                 else:
@@ -240,7 +241,7 @@ class Upstream:
             else:
                 archive = self.archive(log)
                 log(f"Extracting {archive.name} ({human_size(archive.stat().st_size)})")
-                extract_archive(archive, tmp / "t")
+                extract_archive(archive, tmp / "t", self.progress)
                 (tmp / "sha").write_text(sha256_of(archive) + "\n")
                 os.replace(tmp / "sha", self.pristine_sha_file)
             os.replace(tmp / "t", target)
@@ -369,8 +370,9 @@ def _git_reader(repo_dir: Path, ref: str) -> Reader:
     return read
 
 
-def extract_archive(archive: Path, dest: Path) -> None:
-    """Extract a .tar.* or .zip, dropping the single top directory if there is one."""
+def extract_archive(archive: Path, dest: Path, progress: "Optional[Progress]" = None) -> None:
+    """Extract a .tar.* or .zip, dropping the single top directory if there is one;
+    ``progress``: a terminal's progress bar over the members."""
     tmp = dest.parent / (dest.name + ".x")
     tmp.mkdir(parents=True)
     try:
@@ -379,7 +381,7 @@ def extract_archive(archive: Path, dest: Path) -> None:
                 for name in zf.namelist():
                     _check_member(name, archive)
                 from f5quilt.output import with_progress
-                for member in with_progress(zf.namelist(), f"Extracting {archive.name}"):
+                for member in with_progress(zf.namelist(), f"Extracting {archive.name}", progress):
                     zf.extract(member, tmp)
         else:
             try:
@@ -389,7 +391,7 @@ def extract_archive(archive: Path, dest: Path) -> None:
                     for m in members:
                         _check_member(m.name, archive)
                     if hasattr(tarfile, "data_filter"):
-                        for m in with_progress(members, f"Extracting {archive.name}"):
+                        for m in with_progress(members, f"Extracting {archive.name}", progress):
                             tf.extract(m, tmp, filter="data")
                     else:  # pragma: no cover - older Pythons
                         tf.extractall(tmp)

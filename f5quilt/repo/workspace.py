@@ -22,6 +22,7 @@ from f5quilt.repo.layout import unsettled
 
 if TYPE_CHECKING:
     from f5quilt.events import Emit
+    from f5quilt.output import Progress
     from f5quilt.model.patch import Patch
     from f5quilt.repo.transaction import Roots, Transaction
     from f5quilt.repo.upstream import Pin, Upstream
@@ -41,6 +42,7 @@ class Workspace:
     observed: Dict[str, Optional[Stamp]] = field(default_factory=dict)  # tree files read, as first read
     memo: Dict[str, Any] = field(default_factory=dict)  # what one command computes once (the pristine reader)
     command_line: str = ""  # what the log calls the command (the CLI sets it from argv)
+    progress: "Optional[Progress]" = None  # a terminal's progress bar (the CLI's), for each Upstream
 
     @classmethod
     def open(cls, settings: Settings, records: bool = True) -> "Workspace":
@@ -268,7 +270,7 @@ class Workspace:
             return None
         base = self.settings.settings_file.parent if self.settings.settings_file else self.tree
         return Upstream(parse_pin(data, base, str(self.settings.settings_file or "settings")),
-                        default_cache(base))
+                        default_cache(base), self.progress)
 
     def ensure_tree(self, emit: "Emit") -> None:
         """Fetch the pinned upstream when the tree is missing (fresh clone)."""

@@ -154,7 +154,7 @@ def run_check(ws: "Workspace", *, strict: bool = False, tree_check: bool = False
         if up is None:
             raise F5QuiltError("check --onto needs the current upstream pin in the settings")
         merge_base = base
-        up = Upstream(pin_from_arg(onto, ws.settings.base), up.cache)
+        up = Upstream(pin_from_arg(onto, ws.settings.base), up.cache, ws.progress)
         base = up.reader(info)
     from f5quilt.ops.stack.guards import guarded_out
     skipped = guarded_out(ws, ws.series.names)  # patches the selected guards rule out

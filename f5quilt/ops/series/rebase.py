@@ -236,7 +236,7 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
             f"{len(lost)} unrecorded change(s) in the tree would not survive the rebase: record them "
             "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh) or refresh, or rebase --force "
             "(they are then kept in a stash: f5quilt stash list)")
-    new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent))
+    new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent), ws.progress)
     new_up.ensure_pristine(ev.info_lines(emit))  # fetch before touching anything
     _clean_leftovers(ws)
     sdir = state_dir(ws)
@@ -271,8 +271,8 @@ def _advance(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
     """Push what is left, inside the caller's transaction; stop (committing) or finish."""
     sdir = state_dir(ws)
     assert ws.settings.settings_file is not None
-    new_up = Upstream(state.new_pin, default_cache(ws.settings.settings_file.parent))
-    old_base = Upstream(state.old_pin, default_cache(ws.settings.settings_file.parent))
+    new_up = Upstream(state.new_pin, default_cache(ws.settings.settings_file.parent), ws.progress)
+    old_base = Upstream(state.old_pin, default_cache(ws.settings.settings_file.parent), ws.progress)
     # what each patch was written against: the old pin + the ORIGINAL earlier patches
     # (skipped ones included), advanced once along the saved series
     originals = load_series(sdir / "series").entries
@@ -448,7 +448,7 @@ def verify_exact(ws: Workspace, up: Upstream) -> List[str]:
 def _finish(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
     assert ws.settings.settings_file is not None
     pin = state.new_pin
-    up = Upstream(pin, default_cache(ws.settings.settings_file.parent))
+    up = Upstream(pin, default_cache(ws.settings.settings_file.parent), ws.progress)
     bad = verify_exact(ws, up)
     if bad:
         for line in bad:

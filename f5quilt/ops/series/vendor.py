@@ -23,6 +23,7 @@ from f5quilt.errors import BadUsage, F5QuiltError
 from f5quilt.model.series import load_series
 from f5quilt import events as ev
 from f5quilt.events import Emit, Stop
+from f5quilt.output import Progress
 from f5quilt.repo.pcdir import AppliedStack
 from f5quilt.repo.settings import SETTINGS_NAME, Dialect, Settings, all_upstreams, find_settings_file, upstream_name_of
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, sha256_of
@@ -120,8 +121,9 @@ def _gitignore_lines(base: Path, tree: Path, cache: Path) -> List[str]:
 
 
 def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Optional[str],
-         command_line: str = "", name: Optional[str] = None) -> None:
-    """Set up ``base`` (the repository root) for a vendored tree; one transaction."""
+         command_line: str = "", name: Optional[str] = None, progress: Optional[Progress] = None) -> None:
+    """Set up ``base`` (the repository root) for a vendored tree; one transaction.
+    ``progress``: a terminal's progress bar for the download and the extraction."""
     from f5quilt.ops.stack.repair import recover
     from f5quilt.repo.workspace import STATE_NAME
     from f5quilt.repo.transaction import repair_unsettled
@@ -171,14 +173,14 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
             raise F5QuiltError(f"init: {tree_rel} or {patches_rel} overlaps upstream {other.name}'s folders")
     settings_file = base / SETTINGS_NAME
     cache = default_cache(base)
-    up = Upstream(pin, cache)
+    up = Upstream(pin, cache, progress)
     # fetch before anything is written: a failed download leaves the repository as it was
     up.ensure_pristine(ev.info_lines(emit))
     if pin.kind == "git":
         pin = Pin(pin.kind, pin.spec, pin.ref, None, up.resolved_commit())
     elif pin.kind == "pypi" or Path(pin.spec).is_file():
         pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive(ev.info_lines(emit))))
-    up = Upstream(pin, cache)
+    up = Upstream(pin, cache, progress)
     patches_path = (base / patches_rel).resolve()
     settings = Settings(tree=tree_path, patches=patches_path, series=patches_path / "series",
                         settings_file=settings_file, upstream=pin.to_settings(), base=base,

@@ -132,7 +132,7 @@ def tree_upstream(ws: Workspace) -> Any:
     if built.kind == "path" and not os.path.exists(built.spec):
         return up  # an older record's absolute path, from before the project moved
     from f5quilt.repo.upstream import Upstream
-    return Upstream(built, up.cache)
+    return Upstream(built, up.cache, up.progress)
 
 
 UNKNOWN = "?"  # what a patch quilt pushed left: it records no content hashes
