@@ -13,13 +13,14 @@ import re
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from f5quilt.engine.apply import apply_patch
+from f5quilt.engine.apply import apply_patch, strip_path
 from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
 from f5quilt.engine.gitdiff import diff_files
 from f5quilt import events as ev
 from f5quilt.events import Emit
-from f5quilt.model.patch import parse_patch, patch_header, split_lines
+from f5quilt.model.patch import (compress, decompress, parse_patch, patch_header, quilt_file_names,
+                                 split_lines)
 from f5quilt.model.series import SeriesEntry
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.stack.pushpop import recorded_after, write_rejects
@@ -476,7 +477,6 @@ def patch_files(ws: Workspace, name: str) -> List[str]:
 
 def quilt_names(ws: Workspace, name: str) -> List[str]:
     """quilt's filenames_in_patch: the names patch ``name``'s file gives, quilt's way, in order."""
-    from f5quilt.model.patch import decompress, quilt_file_names
     path = ws.patch_file(name)
     data = read_bytes_or_none(path)
     if data is None:
@@ -489,7 +489,6 @@ def mentioned_files(ws: Workspace, name: str) -> List[str]:
     """The tree files patch ``name``'s file names (both sides, stripped as its series entry says)."""
     entry = ws.entry(name)
     patch = ws.load(name)
-    from f5quilt.engine.apply import strip_path
     files = set()
     for fp in patch.files:
         for raw in (fp.old_name, fp.new_name):
@@ -499,14 +498,12 @@ def mentioned_files(ws: Workspace, name: str) -> List[str]:
 
 
 def header_of(ws: Workspace, name: str) -> bytes:
-    from f5quilt.model.patch import decompress
     path = ws.patch_file(name)
     data = decompress(path.name, read_bytes_or_none(path) or b"", ws.display(name)) if path.exists() else b""
     return patch_header(data)
 
 
 def set_header(ws: Workspace, name: str, header: bytes) -> None:
-    from f5quilt.model.patch import compress, decompress
     path = ws.patch_file(name)
     data = decompress(path.name, read_bytes_or_none(path) or b"", ws.display(name)) if path.exists() else b""
     body = data[len(patch_header(data)):]
@@ -598,7 +595,6 @@ def import_patches(ws: Workspace, emit: Emit, files: List[str], *, name: Optiona
 
 def _headers_merged(ws: Workspace, target: str, data: bytes, keep: Optional[str]) -> bytes:
     """quilt's import -f over a patch whose header differs: -d o (old), a (all), n (new)."""
-    from f5quilt.model.patch import decompress
     path = ws.patch_file(target)
     old = decompress(path.name, path.read_bytes(), ws.display(target)) if path.is_file() else b""
     new = decompress(path.name, data, ws.display(target))
@@ -620,7 +616,6 @@ def _headers_merged(ws: Workspace, target: str, data: bytes, keep: Optional[str]
         shown = b"\n".join(r.stdout.split(b"\n")[2:]).decode("utf-8", "replace").rstrip("\n")
         raise F5QuiltError("Patch headers differ:\n" + shown +
                            "\nPlease use -d {o|a|n} to specify which patch header(s) to keep.")
-    from f5quilt.model.patch import compress
     if keep == "a":
         merged = old_h + b"---\n" + new
     elif keep == "o":
@@ -668,7 +663,6 @@ def store_patch(ws: Workspace, target: str, data: bytes, after: Optional[str], *
                 reverse: bool = False, force: bool = False, source: Optional[str] = None) -> Optional[str]:
     """Write patch file ``target`` and list it in the series after ``after`` (quilt's
     import); return the patch the next import goes after."""
-    from f5quilt.model.patch import decompress
     # refuse a malformed patch before copying it
     parse_patch(decompress(target, data, source or ws.display(target)), source or ws.display(target))
     ws.patch_name(target, "import")

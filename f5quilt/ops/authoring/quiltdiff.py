@@ -21,7 +21,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none
-from f5quilt.model.patch import patch_header, split_lines
+from f5quilt.model.patch import compress, decompress, patch_header, split_lines
 from f5quilt import proc
 from f5quilt import events as ev
 from f5quilt.events import Emit
@@ -230,7 +230,6 @@ def refresh(ws: Workspace, emit: Emit, name: str, st: DiffStyle, *, force: bool,
         body = strip_trailing_ws(body, num)
     for warning in trailing_ws_warnings(body, num):
         emit(ev.warn(warning))
-    from f5quilt.model.patch import compress, decompress
     path = ws.patch_file(name)
     stored = read_bytes_or_none(path)
     existing = decompress(path.name, stored, ws.display(name)) if stored is not None else None

@@ -36,7 +36,7 @@ from f5quilt.events import Emit
 from f5quilt import proc
 from f5quilt.model.patch import parse_patch, patch_header
 from f5quilt.model.series import SeriesEntry, parse_series_lines, pushable
-from f5quilt.repo.transaction import LogEntry
+from f5quilt.repo.transaction import LogEntry, read_log
 from f5quilt.repo.workspace import Workspace
 
 Reader = Callable[[str], Optional[bytes]]
@@ -806,7 +806,6 @@ def range_diff_rebase(ws: Workspace, log: Callable[[str], None], extra: Sequence
     first entry and of the first entry after it; the files as they are now
     where nothing later changed them), each exported onto its own pin, in a
     temporary repository: the user's repository is not touched."""
-    from f5quilt.repo.transaction import read_log
 
     entries = read_log(ws.state_dir)
     rebase = last_rebase(entries)

@@ -30,12 +30,12 @@ from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt import events as ev
 from f5quilt.events import Emit, Stop
 from f5quilt.engine.vtree import Reader, WrittenOn
-from f5quilt.model.patch import parse_patch
+from f5quilt.model.patch import parse_patch, split_lines
 from f5quilt.model.series import SeriesEntry, load_series
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.stack.pushpop import compute_push, push_one
 from f5quilt.ops.stack.repair import recover
-from f5quilt.repo.upstream import Pin, Upstream, default_cache
+from f5quilt.repo.upstream import Pin, Upstream, clean_partials, default_cache, pin_from_arg, sha256_of
 
 
 def state_dir(ws: Workspace) -> Path:
@@ -463,7 +463,6 @@ def _finish(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
         return Stop.STOPPED
     if pin.kind == "pypi" and not pin.sha256:
         # record what was fetched, so later fetches are checked against it
-        from f5quilt.repo.upstream import sha256_of
         pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive()))
     elif pin.kind == "git" and not pin.commit:  # the ref for people, the commit for the tree
         pin = Pin(pin.kind, pin.spec, pin.ref, None, up.resolved_commit())
@@ -485,7 +484,6 @@ def cont(ws: Workspace, emit: Emit) -> Optional[Stop]:
         if not ws.stack.conflicts(name):
             continue
         from f5quilt.ops.authoring.core import CONFLICT_MARKERS
-        from f5quilt.model.patch import split_lines
         for rel in ws.stack.conflicts(name) or {}:
             data = ws.read_tree(rel) or b""
             if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)):
@@ -525,7 +523,6 @@ def skip(ws: Workspace, emit: Emit) -> Optional[Stop]:
 
 def _clean_leftovers(ws: Workspace) -> bool:
     """Remove what an old-style rebase killed before it had started left behind."""
-    from f5quilt.repo.upstream import clean_partials
     sdir = state_dir(ws)
     found = False
     for stale in (sdir.parent / f"{sdir.name}.partial", sdir.parent / f"{sdir.name}.done"):
@@ -579,7 +576,6 @@ def in_progress(ws: Workspace) -> Optional[RebaseState]:
 def parse_new_pin(ws: Workspace, arg: str) -> Pin:
     """NEW_PIN as given; a bare version (``24.2``, ``v1.2``) that names no file here is the
     pinned project's release on the same source (PyPI: NAME==24.2; git: the tag)."""
-    from f5quilt.repo.upstream import pin_from_arg
     from f5quilt.repo.releases import VERSION, pin_at_version
     up = ws.upstream()
     if up is not None and VERSION.match(arg) and not (ws.settings.base / arg).exists():

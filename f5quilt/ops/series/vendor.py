@@ -25,9 +25,10 @@ from f5quilt import events as ev
 from f5quilt.events import Emit, Stop
 from f5quilt.output import Progress
 from f5quilt.repo.pcdir import AppliedStack
-from f5quilt.repo.settings import SETTINGS_NAME, Dialect, Settings, all_upstreams, find_settings_file, upstream_name_of
+from f5quilt.repo.settings import (Dialect, SETTINGS_NAME, Settings, all_upstreams, find_settings_file,
+                                   load_settings, upstream_name_of)
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, sha256_of
-from f5quilt.repo.workspace import Workspace
+from f5quilt.repo.workspace import STATE_NAME, Workspace
 
 
 # -- init ------------------------------------------------------------------
@@ -125,7 +126,6 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
     """Set up ``base`` (the repository root) for a vendored tree; one transaction.
     ``progress``: a terminal's progress bar for the download and the extraction."""
     from f5quilt.ops.stack.repair import recover
-    from f5quilt.repo.workspace import STATE_NAME
     from f5quilt.repo.transaction import repair_unsettled
     try:
         # an init killed before its f5quilt.yaml appeared, or while its rollback removed it
@@ -138,7 +138,6 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
     existing = find_settings_file(base)
     if existing == base / SETTINGS_NAME and (base / ".f5quilt" / "txn").exists():
         # an init killed after it wrote the settings: roll it back, as any command would
-        from f5quilt.repo.settings import load_settings
         recover(Workspace.open(load_settings(base)), emit)
         existing = find_settings_file(base)
     if existing is not None and existing.parent != base:

@@ -38,7 +38,6 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Drift]:
     in memory); every other file with the pristine source.
     """
     from f5quilt.engine.apply import apply_patch
-    from f5quilt.repo.pcdir import digest
 
     if not ws.tree.is_dir():
         raise F5QuiltError(f"tree {ws.tree} does not exist")
@@ -142,7 +141,6 @@ def backup_truth(ws: Workspace, pristine: Any) -> Dict[str, Dict[str, Optional[s
     """What each applied patch's backups should hold, by digest: pristine for the lowest
     patch touching a file, else what the patch below left (its recorded hashes). One pass
     over the applied patches; ``UNKNOWN`` where a patch quilt pushed recorded nothing."""
-    from f5quilt.repo.pcdir import digest
 
     left: Dict[str, Optional[str]] = {}  # what the patches so far leave in each file
     truth: Dict[str, Dict[str, Optional[str]]] = {}
@@ -160,7 +158,6 @@ def polluted_backups(ws: Workspace, pristine: Any, names: Optional[List[str]] = 
     any patch before a patch was pushed sits in that patch's backup, where nothing that
     compares the tree with the backups can see it (and a rebase or a replaced tree loses it).
     ``names``: only these patches' backups."""
-    from f5quilt.repo.pcdir import digest
 
     found: List[Unrecorded] = []
     for name, wants in backup_truth(ws, pristine).items():

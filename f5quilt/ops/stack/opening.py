@@ -14,7 +14,7 @@ from typing import Callable, Dict, Optional, Sequence
 from f5quilt.errors import F5QuiltError
 from f5quilt.repo.layout import unsettled
 from f5quilt.repo.settings import Dialect, Settings, load_settings
-from f5quilt.repo.workspace import Workspace
+from f5quilt.repo.workspace import Workspace, repair_without_settings
 
 # quilt's commands that run without a series file (quilt sets skip_series_check in them)
 NO_SERIES_NEEDED = {"new", "import", "setup", "upgrade"}
@@ -76,7 +76,6 @@ def open_workspace(command: Optional[str], *, lock: Callable[[Path], None], argv
     if repair:
         lock(settings.settings_file.parent if settings.settings_file else settings.tree)
         if settings.settings_file is None:  # an init killed before its f5quilt.yaml appeared
-            from f5quilt.repo.workspace import repair_without_settings
             repaired = repair_without_settings((cwd or Path.cwd()).resolve())
             if repaired:  # something was repaired: the transaction layer is loaded already
                 from f5quilt.events import RolledBack
