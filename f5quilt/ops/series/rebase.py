@@ -228,14 +228,9 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
         if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
             raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it first")
     from f5quilt.ops.stack.drift import unrecorded_work
+    from f5quilt.ops.stack.stash import keep_in_stash, refuse_to_lose
     lost = unrecorded_work(ws)
-    if lost and not force:
-        for line in lost:
-            emit(ev.error(str(line)))
-        raise F5QuiltError(
-            f"{len(lost)} unrecorded change(s) in the tree would not survive the rebase: record them "
-            "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh) or refresh, or rebase --force "
-            "(they are then kept in a stash: f5quilt stash list)")
+    refuse_to_lose(ws, lost, f"rebase --onto {new_pin.describe()}", force)
     new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent), ws.progress)
     new_up.ensure_pristine(ev.info_lines(emit))  # fetch before touching anything
     _clean_leftovers(ws)
@@ -243,10 +238,7 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
     group = f"rebase-{int(time.time() * 1000)}"
     with ws.transaction(f"rebase --onto {new_pin.describe()}", group=group) as txn:
         fs = txn
-        if lost:  # forced: the work goes where no pruning reaches it
-            from f5quilt.ops.stack.stash import stash_work
-            sid = stash_work(ws, txn, lost, f"rebase --onto {new_pin.describe()}")
-            emit(ev.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})"))
+        keep_in_stash(ws, txn, lost, f"rebase --onto {new_pin.describe()}", emit)
         for name in ws.series.names:
             src = ws.patch_file(name)
             if src.exists():

@@ -226,6 +226,7 @@ def replace_tree(ws: Workspace, emit: Emit, *, force: bool = False) -> Optional[
     from f5quilt.ops.stack.pushpop import push_plan
     from f5quilt.ops.stack.repair import recover
     from f5quilt.ops.stack.drift import Unrecorded, tree_upstream, unrecorded_work
+    from f5quilt.ops.stack.stash import keep_in_stash, refuse_to_lose
     from f5quilt.ops.series.rebase import in_progress
 
     recover(ws, emit)
@@ -242,21 +243,12 @@ def replace_tree(ws: Workspace, emit: Emit, *, force: bool = False) -> Optional[
                 raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it "
                                    "(refresh, or pop -f) before the tree is replaced")
         lost = unrecorded_work(ws, tree_upstream(ws))
-        if lost and not force:
-            for line in lost:
-                emit(ev.error(str(line)))
-            raise F5QuiltError(
-                f"{len(lost)} unrecorded change(s) in the tree would be lost: record them "
-                "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh) or undo them, then "
-                "`f5quilt upstream fetch --replace` again (or --force: they are kept in a stash)")
+        refuse_to_lose(ws, lost, "upstream fetch --replace", force)
         applied = ws.stack.applied()
     up.ensure_pristine(ev.info_lines(emit))  # fetch (and check) before touching anything
     rel = os.path.relpath(ws.tree, ws.settings.base)
     with ws.transaction(f"upstream fetch --replace {up.pin.describe()}") as fs:
-        if lost:  # forced: the work goes where no pruning reaches it
-            from f5quilt.ops.stack.stash import stash_work
-            sid = stash_work(ws, fs, lost, "upstream fetch --replace")
-            emit(ev.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})"))
+        keep_in_stash(ws, fs, lost, "upstream fetch --replace", emit)
         if ws.tree.is_dir():
             fs.discard_dir(ws.tree)  # kept in the log: `f5quilt undo` brings the old tree back
         emit(ev.info(f"Replacing {rel} with {up.pin.describe()}"))

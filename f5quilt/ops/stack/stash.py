@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError
+from f5quilt import events as ev
+from f5quilt.events import Emit
 from f5quilt.ops.stack.drift import Unrecorded, unrecorded_work
 from f5quilt.repo.journal import sha1
 from f5quilt.repo.transaction import Transaction
@@ -172,6 +174,21 @@ class LosesWork(F5QuiltError):
                          "(f5quilt new NAME; f5quilt add FILE...; f5quilt refresh), or use --force to keep "
                          "them in a stash (f5quilt stash list)",
                          detail="\n".join(u.shown(settings) if settings else str(u) for u in lost))
+
+
+def refuse_to_lose(ws: Workspace, lost: List[Unrecorded], what: str, force: bool) -> None:
+    """The one refusal of a command that would discard unrecorded work (undo and redo of a
+    tree swap, rebase, upstream fetch --replace): each file named, nothing changed; with
+    ``force`` the command goes on and ``keep_in_stash`` keeps the work first."""
+    if lost and not force:
+        raise LosesWork(lost, what, ws.settings)
+
+
+def keep_in_stash(ws: Workspace, txn: Transaction, lost: List[Unrecorded], what: str, emit: Emit) -> None:
+    """A forced command's unrecorded work, kept where no pruning reaches it, in ``txn``."""
+    if lost:
+        sid = stash_work(ws, txn, lost, what)
+        emit(ev.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})"))
 
 
 def describe_files(s: Stash) -> List[str]:

@@ -13,7 +13,7 @@ from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.stack.drift import Unrecorded, tree_upstream, unrecorded_work
 from f5quilt.ops.stack.repair import recover
-from f5quilt.ops.stack.stash import LosesWork, stash_work
+from f5quilt.ops.stack.stash import keep_in_stash, refuse_to_lose
 from f5quilt.repo.journal import AdoptOp, DiscardOp, RenameOp, Replay, replay
 from f5quilt.repo.transaction import LogEntry, Transaction, describe, read_log, undo_redo_stacks
 
@@ -97,8 +97,7 @@ def _move(ws: Workspace, emit: Emit, steps: int, backwards: bool, force: bool = 
     lost: List[Unrecorded] = []
     if any(_replaces_tree(by_seq[seq]) for seq in picked) and ws.tree.is_dir():
         lost = unrecorded_work(ws, tree_upstream(ws))
-        if lost and not force:
-            raise LosesWork(lost, f"{verb} of `{by_seq[picked[0]].command}`", ws.settings)
+        refuse_to_lose(ws, lost, f"{verb} of `{by_seq[picked[0]].command}`", force)
     # undoing a rebase puts the old tree back and keeps the rebased one, edits and all, in the
     # log: the files inside it need no check and no restoring one by one
     replaced = backwards and any(isinstance(op, AdoptOp) and (op.root, op.rel) == ("tree", ".")
@@ -107,9 +106,7 @@ def _move(ws: Workspace, emit: Emit, steps: int, backwards: bool, force: bool = 
     with ws.transaction(f"{verb} {steps}" if steps != 1 else verb) as txn:
         txn.kind = verb
         txn.targets = picked
-        if lost:
-            sid = stash_work(ws, txn, lost, f"{verb} of `{by_seq[picked[0]].command}`")
-            emit(ev.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})"))
+        keep_in_stash(ws, txn, lost, f"{verb} of `{by_seq[picked[0]].command}`", emit)
         for seq in picked:
             _replay(ws, txn, by_seq[seq], backwards, emit, skip)
     for seq in picked:
