@@ -564,6 +564,7 @@ def _check_count(hunk: Hunk, last_no: int, text_lines: Sequence[str],
 
 def _hunk(uh: UHunk, text_lines: Sequence[str],
           path: Union[str, Path], notes: Optional[List[str]] = None) -> Hunk:
+    """A hunk from unidiff's own line objects (the fallback of ``_raw_hunks``)."""
     lines: List[Tuple[str, bytes]] = []
     last_no = 0
     first_no: Optional[int] = None
@@ -573,35 +574,15 @@ def _hunk(uh: UHunk, text_lines: Sequence[str],
             if first_no is None:
                 first_no = ul.diff_line_no
         if ul.line_type == "\\":
-            if not lines:
-                raise PatchFormatError(path, ul.diff_line_no, "'\\ No newline' marker with no line before it")
-            tag, text = lines[-1]
-            if text.endswith(b"\n"):
-                text = text[:-1]
-            lines[-1] = (tag, text)
+            _no_newline(lines, path, ul.diff_line_no)
             continue
         if ul.line_type not in (" ", "+", "-"):
             continue  # unidiff's pseudo-line for a blank line after the hunk
         lines.append((ul.line_type, ul.value.encode(ENCODING, ERRORS)))
     header_line = (first_no - 1) if first_no else 0
-    # unidiff stops at the counted length and silently drops what follows;
-    # hunk-like lines right after it mean the @@ counts are wrong.
-    if last_no and last_no < len(text_lines):
-        nxt = text_lines[last_no]
-        if nxt.startswith("\\"):
-            nxt = text_lines[last_no + 1] if last_no + 1 < len(text_lines) else ""
-        if nxt[:1] in ("+", "-", " ") and not re.match(r"^(--- |\+\+\+ |-- ?\r?$)", nxt) \
-                and nxt.strip() != "":
-            if notes is not None:  # GNU patch: the hunk ends at its counts, the rest is garbage
-                notes.append(f"line {last_no + 1}: ignored the lines after the hunk at line {header_line}, "
-                             "which its header does not count (as GNU patch does)")
-                return Hunk(uh.source_start, uh.source_length, uh.target_start,
-                            uh.target_length, uh.section_header or "", lines, header_line)
-            raise PatchFormatError(
-                path, last_no + 1,
-                f"hunk at line {header_line} has more lines than its header counts")
-    return Hunk(uh.source_start, uh.source_length, uh.target_start,
+    hunk = Hunk(uh.source_start, uh.source_length, uh.target_start,
                 uh.target_length, uh.section_header or "", lines, header_line)
+    return _check_count(hunk, last_no, text_lines, path, notes)
 
 
 def load_patch(path: Path, display: Optional[str] = None, lenient_counts: bool = False) -> Patch:
