@@ -18,14 +18,15 @@ from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import DEFAULT_MODE, check_inside, read_bytes_or_none, safe_relpath
 from f5quilt.engine.gitdiff import diff_files
 from f5quilt import events as ev
+from f5quilt import proc
 from f5quilt.events import Emit
 from f5quilt.model.patch import (compress, decompress, parse_patch, patch_header, quilt_file_names,
                                  split_lines)
 from f5quilt.model.series import SeriesEntry
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.stack.pushpop import recorded_after, write_rejects
+from f5quilt.ops.stack.pushpop import pop_one, recorded_after, unshare_top, write_rejects
 from f5quilt.ops.stack.repair import recover
-from f5quilt.ops.stack.drift import unrefreshed_files
+from f5quilt.ops.stack.drift import tree_upstream, unrefreshed_files
 from f5quilt.ops.stack.queries import none_applied
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import Dialect
@@ -421,7 +422,6 @@ def add_files_in_transaction(ws: Workspace, emit: Emit, files: List[str], given:
                                        f"refresh {ws.display(lower)} first (or revert them), then add it")
             else:
                 if pristine is None:
-                    from f5quilt.ops.stack.drift import tree_upstream
                     up = tree_upstream(ws)
                     pristine = up.reader() if up is not None else (lambda r: data)
                 truth = pristine(rel)
@@ -523,7 +523,6 @@ def delete_patch(ws: Workspace, emit: Emit, name: str, *, remove_file: bool, bac
 
 
 def _delete_patch(ws: Workspace, emit: Emit, name: str, *, remove_file: bool, backup: bool) -> None:
-    from f5quilt.ops.stack.pushpop import pop_one, unshare_top
     applied = ws.stack.applied()
     if name in applied:
         if applied[-1] != name:
@@ -607,7 +606,6 @@ def _headers_merged(ws: Workspace, target: str, data: bytes, keep: Optional[str]
         return data
     if keep is None and old_h != new_h:
         import tempfile
-        from f5quilt import proc
         with tempfile.TemporaryDirectory(prefix="f5quilt-import-") as tmp:
             a, b = Path(tmp, "a"), Path(tmp, "b")
             a.write_bytes(old_h)

@@ -11,6 +11,7 @@ from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.authoring import quiltdiff
 from f5quilt.ops.stack.repair import recover
+from f5quilt.ops.authoring.quiltdiff import take_snapshot
 
 
 def fork(ws: Workspace, emit: Emit, new: Optional[str]) -> str:
@@ -37,7 +38,6 @@ def fork(ws: Workspace, emit: Emit, new: Optional[str]) -> str:
 
 
 def snapshot(ws: Workspace, emit: Emit, *, remove: bool = False) -> None:
-    from f5quilt.ops.authoring.quiltdiff import take_snapshot
     recover(ws, emit)
     with ws.transaction("snapshot" + (" -d" if remove else "")):
         take_snapshot(ws, remove=remove)

@@ -27,6 +27,7 @@ from f5quilt import events as ev
 from f5quilt.events import Emit
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.workspace import Workspace
+from f5quilt.model.series import SeriesEntry
 
 EPOCH = "1970-01-01 00:00:00.000000000 +0000"
 
@@ -403,7 +404,6 @@ def refresh_fork(ws: Workspace, emit: Emit, top: str, st: DiffStyle, new_name: O
     """quilt's ``refresh -z[NAME]``: the edits since the top patch's last refresh become a
     new patch after it (NAME, or quilt's NAME-2), applied; the top patch is left as it was."""
     import tempfile
-    from f5quilt.model.series import SeriesEntry
     from f5quilt.ops.authoring.core import as_recorded, before_after
     target = new_name or next_filename(top)
     prefix = ws.settings.patches_display.rstrip("/") + "/"

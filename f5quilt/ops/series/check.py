@@ -17,7 +17,7 @@ from f5quilt.engine.vtree import Overlay, Reader, WrittenOn
 from f5quilt.errors import F5QuiltError, StrEnum
 from f5quilt.engine.locate import APPLIED, HunkStatus, Landing
 from f5quilt.model.series import Series
-from f5quilt.ops.stack.drift import Drift
+from f5quilt.ops.stack.drift import Drift, tree_drift
 
 if TYPE_CHECKING:
     from f5quilt.repo.workspace import Workspace
@@ -166,7 +166,6 @@ def run_check(ws: "Workspace", *, strict: bool = False, tree_check: bool = False
     if report.stale:  # against another release every file upstream changed would read as an edit
         report.drift = [Drift(ws.settings.show_path(ws.tree), f"stale tree: {report.stale}")]
     elif tree_check:
-        from f5quilt.ops.stack.drift import tree_drift
         report.drift = tree_drift(ws, base, up)
     if not onto:
         from f5quilt.ops.series.install import installed_mismatches

@@ -38,6 +38,7 @@ from f5quilt.model.patch import parse_patch, patch_header
 from f5quilt.model.series import SeriesEntry, parse_series_lines, pushable
 from f5quilt.repo.transaction import LogEntry, read_log
 from f5quilt.repo.workspace import Workspace
+from f5quilt.fsutil import safe_relpath
 
 Reader = Callable[[str], Optional[bytes]]
 REG, EXE, LINK = 0o100644, 0o100755, 0o120000
@@ -490,7 +491,6 @@ def note_fits(original: bytes, entry: SeriesEntry, changes: Dict[str, Change], f
 
 
 def _valid_name(name: str) -> bool:
-    from f5quilt.fsutil import safe_relpath
     if not name or re.search(r"[\s#]", name) or name.startswith("-"):
         return False
     try:

@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Optional
 
 from f5quilt.errors import F5QuiltError
 from f5quilt import proc
+from f5quilt import __version__
 from f5quilt import events as ev
 from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
@@ -94,7 +95,6 @@ def install(ws: Workspace, emit: Emit, *, python: str, target: Optional[Path] = 
             name: Optional[str] = None) -> Installed:
     """Build the patched tree into a wheel with ``python -m pip wheel``; install it into
     ``python``'s environment (or ``target``), or only keep it in ``wheel_dir``."""
-    from f5quilt import __version__
     from f5quilt.ops.stack.drift import unrecorded_work
 
     if not ws.tree.is_dir():

@@ -33,9 +33,11 @@ from f5quilt.engine.vtree import Reader, WrittenOn
 from f5quilt.model.patch import parse_patch, split_lines
 from f5quilt.model.series import SeriesEntry, load_series
 from f5quilt.repo.workspace import Workspace
-from f5quilt.ops.stack.pushpop import compute_push, push_one
+from f5quilt.ops.stack.pushpop import compute_push, pop_one, push_one
 from f5quilt.ops.stack.repair import recover
 from f5quilt.repo.upstream import Pin, Upstream, clean_partials, default_cache, pin_from_arg, sha256_of
+from f5quilt.ops.stack.drift import unrecorded_work
+from f5quilt.fsutil import safe_relpath
 
 
 def state_dir(ws: Workspace) -> Path:
@@ -102,7 +104,6 @@ class RebaseState:
                     data.get("stopped"), bool(data.get("unverified")), list(data.get("conflicted", [])),
                     bool(data.get("keep_contained")), bool(data.get("keep_going")),
                     dict(data.get("outcomes") or {}), data.get("forecast"))
-        from f5quilt.fsutil import safe_relpath
         for n in state.series + state.skipped + state.moved + state.conflicted + ([state.stopped] if state.stopped else []):
             try:
                 safe_relpath(n)
@@ -227,7 +228,6 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
     for name in ws.stack.applied():
         if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
             raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it first")
-    from f5quilt.ops.stack.drift import unrecorded_work
     from f5quilt.ops.stack.stash import keep_in_stash, refuse_to_lose
     lost = unrecorded_work(ws)
     refuse_to_lose(ws, lost, f"rebase --onto {new_pin.describe()}", force)
@@ -505,7 +505,6 @@ def skip(ws: Workspace, emit: Emit) -> Optional[Stop]:
     with ws.transaction("rebase --skip", group=state.group):
         state.stopped = None
         if ws.stack.top() == name:
-            from f5quilt.ops.stack.pushpop import pop_one
             pop_one(ws, emit, force=True)
         emit(ev.info(f"Skipped {ws.display(name)} (removed from the series)"))
         drop_patch(ws, emit, name, state)

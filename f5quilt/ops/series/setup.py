@@ -12,6 +12,7 @@ from f5quilt import events as ev
 from f5quilt.events import Emit
 from f5quilt.repo.workspace import Workspace
 from f5quilt.ops.stack.repair import recover
+from f5quilt.fsutil import safe_relpath, safe_user_name
 
 if TYPE_CHECKING:
     import tarfile
@@ -34,7 +35,6 @@ def read_setup_series(path: str) -> tuple[list[str], Optional[str]]:
 
 
 def _safe_members(tar: "tarfile.TarFile") -> list["tarfile.TarInfo"]:
-    from f5quilt.fsutil import safe_relpath
     members = []
     links: set[str] = set()  # symlink members: nothing may be unpacked through one
     for m in tar.getmembers():
@@ -79,7 +79,6 @@ def setup(ws: Workspace, emit: Emit, series_file: str, *, sourcedir: Optional[st
         archives.append(shown)
     root = ws.tree
     if patchdir:
-        from f5quilt.fsutil import safe_user_name
         patchdir = safe_user_name(root, patchdir, f"{series_file}: # Patchdir:")
     pdir = root / patchdir if patchdir else root
     if patchdir and pdir.exists():
@@ -118,7 +117,6 @@ def setup(ws: Workspace, emit: Emit, series_file: str, *, sourcedir: Optional[st
 def _unzip(archive: str, dest: Path) -> None:
     """A zip archive unpacked into DEST, member names checked (nothing lands outside)."""
     import zipfile
-    from f5quilt.fsutil import safe_relpath
     with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():
             safe_relpath(info.filename.rstrip("/"))

@@ -29,6 +29,7 @@ from f5quilt.repo.settings import (Dialect, SETTINGS_NAME, Settings, all_upstrea
                                    load_settings, upstream_name_of)
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, sha256_of
 from f5quilt.repo.workspace import STATE_NAME, Workspace
+from f5quilt.fsutil import safe_user_name
 
 
 # -- init ------------------------------------------------------------------
@@ -157,7 +158,6 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
     if others and not patches:  # patches/NAME, unless an upstream has patches/ itself
         taken = any(o.patches == base.resolve() / "patches" for o in others.values())
         patches_rel = f"patches-{name}" if taken else f"patches/{name}"
-    from f5quilt.fsutil import safe_user_name
     for what, rel in (("--tree", tree_rel), ("--patches", patches_rel)):
         if rel.strip("/") in ("", "."):
             raise F5QuiltError(f"init {what} {rel!r}: refused, it must be a folder inside the repository")

@@ -10,6 +10,7 @@ from f5quilt.errors import F5QuiltError, StrEnum
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import REPLAY_FUZZ
 from f5quilt.repo.workspace import Workspace
+from f5quilt.engine.apply import apply_patch
 
 
 class DriftKind(StrEnum):
@@ -37,7 +38,6 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Drift]:
     push recorded (or, for a patch quilt pushed, with the patches re-applied
     in memory); every other file with the pristine source.
     """
-    from f5quilt.engine.apply import apply_patch
 
     if not ws.tree.is_dir():
         raise F5QuiltError(f"tree {ws.tree} does not exist")

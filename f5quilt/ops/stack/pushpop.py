@@ -23,11 +23,13 @@ from f5quilt.errors import Conflicted, F5QuiltError, NothingToDo
 from f5quilt.fsutil import DEFAULT_MODE
 from f5quilt import events as ev
 from f5quilt.events import Emit, PopOutcome, PushOutcome, Stop
-from f5quilt.ops.stack.drift import unrefreshed_files
+from f5quilt.ops.stack.drift import tree_upstream, unrefreshed_files
 from f5quilt.ops.stack.repair import recover
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import REPLAY_FUZZ, Dialect
 from f5quilt.repo.workspace import Workspace
+from f5quilt.model.patch import parse_patch
+from f5quilt.engine.vtree import WrittenOn
 
 if TYPE_CHECKING:
     from f5quilt.engine.vtree import Reader
@@ -80,7 +82,6 @@ def push_one(ws: Workspace, name: str, emit: Emit, *, fuzz: int = 0, force: bool
     if ws.settings.dialect is Dialect.QUILT and not ws.patch_file(name).is_file():
         # quilt 0.68 (its test/missing.test) applies a missing patch file as an empty patch;
         # 0.66 refused it without -f. f5quilt's dialect: ws.load names the series line.
-        from f5quilt.model.patch import parse_patch
         result = PatchResult(parse_patch(b"", ws.display(name)))
         emit(ev.AppliedEmpty(name, missing=True))
     else:
@@ -150,7 +151,6 @@ def _edited_outside(ws: Workspace, result: PatchResult) -> Optional[str]:
         return None
     pristine = ws.memo.get("pristine")
     if pristine is None:
-        from f5quilt.ops.stack.drift import tree_upstream
         up = tree_upstream(ws)
         if up is None:
             return None
@@ -499,7 +499,6 @@ def pop(ws: Workspace, emit: Emit, *, target: Optional[str] = None, all_: bool =
 # -- merge against what the patch was written on -------------------------
 def preimage_reader(ws: Workspace, name: str, base: "Reader") -> "Reader":
     """The tree as patch ``name`` was written against it: base + earlier patches."""
-    from f5quilt.engine.vtree import WrittenOn
     written = WrittenOn(base)
     for earlier in ws.series.names:
         if earlier == name:
