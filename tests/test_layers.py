@@ -125,3 +125,22 @@ def test_the_command_line_plants_nothing_in_other_modules() -> None:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "chdir":
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: chdir")
     assert not found, "\n".join(found)
+
+
+def test_each_import_inside_a_function_in_ops_says_why() -> None:
+    """Issue 19: an import left inside a function says why in a comment (``# lazy: start-up``:
+    the commands that never call the function do not load the module; none hides a cycle,
+    ``test_no_import_cycle_among_the_ops``)."""
+    import ast
+
+    bare = []
+    for path in sorted((ROOT / "f5quilt/ops").rglob("*.py")):
+        text = path.read_text()
+        lines = text.splitlines()
+        for fn in ast.walk(ast.parse(text)):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, (ast.Import, ast.ImportFrom)) and "#" not in lines[node.end_lineno - 1]:
+                    bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not bare, "\n".join(bare)

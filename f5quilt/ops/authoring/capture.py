@@ -37,7 +37,7 @@ def last_holder(ws: Workspace, rel: str) -> Optional[str]:
 
 def expected_content(ws: Workspace, base: object, rel: str) -> Optional[bytes]:
     """``rel`` as pristine + the applied patches say (their patch files, their last refresh)."""
-    from f5quilt.ops.stack.pushpop import recorded_after
+    from f5quilt.ops.stack.pushpop import recorded_after  # lazy: start-up
     holder = last_holder(ws, rel)
     if holder is None:
         return base(rel)  # type: ignore[operator, no-any-return]
@@ -47,7 +47,7 @@ def expected_content(ws: Workspace, base: object, rel: str) -> Optional[bytes]:
 def edited_files(ws: Workspace, files: Optional[List[str]] = None) -> List[str]:
     """The tree's files (relative to it) that differ from pristine + the applied patches;
     ``files`` (tree-relative) narrows them, each of which must be one."""
-    from f5quilt.ops.stack.drift import DriftKind, tree_drift
+    from f5quilt.ops.stack.drift import DriftKind, tree_drift  # lazy: start-up
     up = _up(ws)
     found = [d.file for d in tree_drift(ws, up.reader(), up)  # type: ignore[attr-defined]
              if d.kind is not DriftKind.REJECT]
@@ -69,8 +69,8 @@ def _mode(ws: Workspace, rel: str) -> int:
 def capture(ws: Workspace, emit: Emit, name: str, files: Optional[List[str]] = None) -> List[str]:
     """A new patch on top holding every edit made without ``add`` (or those of ``files``):
     one transaction; the tree keeps its content."""
-    from f5quilt.ops.authoring.core import add_files_in_transaction, new_patch_in_transaction, refresh_in_transaction, put_tree_file
-    from f5quilt.ops.stack.repair import recover
+    from f5quilt.ops.authoring.core import add_files_in_transaction, new_patch_in_transaction, refresh_in_transaction, put_tree_file  # lazy: start-up
+    from f5quilt.ops.stack.repair import recover  # lazy: start-up
     recover(ws, emit)
     edited = edited_files(ws, files)
     if not edited:
@@ -101,8 +101,8 @@ def capture(ws: Workspace, emit: Emit, name: str, files: Optional[List[str]] = N
 
 def restore(ws: Workspace, emit: Emit, files: List[str]) -> None:
     """Each file put back as pristine + the applied patches say (one transaction)."""
-    from f5quilt.ops.authoring.core import put_tree_file
-    from f5quilt.ops.stack.repair import recover
+    from f5quilt.ops.authoring.core import put_tree_file  # lazy: start-up
+    from f5quilt.ops.stack.repair import recover  # lazy: start-up
     recover(ws, emit)
     edited = edited_files(ws, files)
     base = _up(ws).reader()  # type: ignore[attr-defined]
@@ -121,8 +121,8 @@ def restore(ws: Workspace, emit: Emit, files: List[str]) -> None:
 def _provenance(ws: Workspace, rel: str) -> Tuple[List[bytes], List[Optional[str]]]:
     """``rel`` as the applied patches leave it, and for each line the patch that last wrote it
     (None: pristine), following the holders of the file in order."""
-    from f5quilt.model.patch import split_lines
-    from f5quilt.ops.stack.pushpop import recorded_after
+    from f5quilt.model.patch import split_lines  # lazy: start-up
+    from f5quilt.ops.stack.pushpop import recorded_after  # lazy: start-up
     lines: List[bytes] = []
     owner: List[Optional[str]] = []
     first = True
@@ -146,7 +146,7 @@ def absorb_plan(ws: Workspace, files: Optional[List[str]] = None) -> Dict[str, L
     """Which applied patch each edited file's changes go into: ``{patch: [file, ...]}``.
     Refuses (one line, file and lines) a change no patch wrote, one whose lines several
     patches wrote, or one whose patch a later patch follows in the same file."""
-    from f5quilt.model.patch import split_lines
+    from f5quilt.model.patch import split_lines  # lazy: start-up
     plan: Dict[str, List[str]] = {}
     for rel in edited_files(ws, files):
         shown = ws.settings.show_file(rel)
@@ -185,8 +185,8 @@ def absorb_plan(ws: Workspace, files: Optional[List[str]] = None) -> Dict[str, L
 def absorb(ws: Workspace, emit: Emit, files: Optional[List[str]] = None) -> Dict[str, List[str]]:
     """Each edit refreshed into the applied patch that last wrote its lines (one transaction);
     the tree is unchanged."""
-    from f5quilt.ops.authoring.core import refresh_in_transaction
-    from f5quilt.ops.stack.repair import recover
+    from f5quilt.ops.authoring.core import refresh_in_transaction  # lazy: start-up
+    from f5quilt.ops.stack.repair import recover  # lazy: start-up
     recover(ws, emit)
     plan = absorb_plan(ws, files)
     if not plan:

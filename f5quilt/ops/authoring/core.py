@@ -317,7 +317,7 @@ def refresh_in_transaction(ws: Workspace, emit: Emit, given: Optional[str], *, f
     ws.forget_patch(name)
     ws.fs.unlink(ws.stack.refresh_marker(name))
     if conflicts:
-        from f5quilt.ops.stack.rerere import record
+        from f5quilt.ops.stack.rerere import record  # lazy: start-up
         record(ws, name, emit)  # what the user made of each conflict: replayed next time
     ws.stack.set_conflicts(name, None)
     # what pop will compare against once this patch is on top again
@@ -605,7 +605,7 @@ def _headers_merged(ws: Workspace, target: str, data: bytes, keep: Optional[str]
     if keep == "n":
         return data
     if keep is None and old_h != new_h:
-        import tempfile
+        import tempfile  # lazy: start-up
         with tempfile.TemporaryDirectory(prefix="f5quilt-import-") as tmp:
             a, b = Path(tmp, "a"), Path(tmp, "b")
             a.write_bytes(old_h)

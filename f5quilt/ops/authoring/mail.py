@@ -98,7 +98,7 @@ def _mail_parts(header: str, whole: str) -> tuple[Optional[str], str]:
 def _address(value: str, charset: str = "UTF-8") -> str:
     """An address as quilt's edmail writes it: the name quoted when it must be, a
     non-ASCII name as an RFC 2047 q-word."""
-    import email.utils
+    import email.utils  # lazy: start-up
     name, addr = email.utils.parseaddr(value)
     if not addr:
         return value
@@ -110,14 +110,14 @@ def _address(value: str, charset: str = "UTF-8") -> str:
 
 
 def _deliver(value: str) -> str:
-    import email.utils
+    import email.utils  # lazy: start-up
     return email.utils.parseaddr(value)[1] or value
 
 
 def _recipients(header: str, field: str, charset: str) -> list[str]:
     """To: the header's To: lines; Cc: its Signed-off-by/Acked-by/.../Cc lines (quilt's
     rule), the user's own address (LOGNAME@) left out."""
-    import getpass
+    import getpass  # lazy: start-up
     names = ("to",) if field == "to" else _CC_TAGS
     me = (os.environ.get("LOGNAME") or getpass.getuser()) + "@"
     out: list[str] = []
@@ -161,9 +161,9 @@ def mail_messages(ws: Workspace, patches: list[str], *, sender: str, prefix: str
     writes them. (quilt's --reply-to also mails the patches to the replied-to message's
     id and drops the last Cc/Bcc, as its awk keeps a References: continuation line; not
     copied.)"""
-    import email.utils
-    import time as _time
-    from f5quilt.model.patch import patch_header
+    import email.utils  # lazy: start-up
+    import time as _time  # lazy: start-up
+    from f5quilt.model.patch import patch_header  # lazy: start-up
     parts: Dict[str, tuple[str, str, str]] = {}
     for name in patches:
         pf = ws.patch_file(name)
@@ -249,7 +249,7 @@ def mail_messages(ws: Workspace, patches: list[str], *, sender: str, prefix: str
 
 def mbox(messages: list[tuple[list[str], str]], sender: str) -> bytes:
     """The messages as quilt's --mbox writes them: a From line, ">From " quoting."""
-    import time as _time
+    import time as _time  # lazy: start-up
     address = re.sub(r".*<([^<>]+)>.*", r"\1", sender)
     lt = _time.localtime()
     stamp = _time.strftime("%a %b ", lt) + f"{lt.tm_mday:2d}" + _time.strftime(" %H:%M:%S %Y", lt)

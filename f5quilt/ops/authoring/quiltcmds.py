@@ -15,7 +15,7 @@ from f5quilt.ops.authoring.quiltdiff import take_snapshot
 
 
 def fork(ws: Workspace, emit: Emit, new: Optional[str]) -> str:
-    from f5quilt.ops.authoring.core import rename_patch_in_transaction, named_or_top
+    from f5quilt.ops.authoring.core import rename_patch_in_transaction, named_or_top  # lazy: start-up
     recover(ws, emit)
     top = named_or_top(ws, None)
     target = new or quiltdiff.next_filename(top)

@@ -130,7 +130,7 @@ def files_in_order(ws: Workspace, name: str, st: DiffStyle) -> List[str]:
         return files
     ordered: List[str] = []
     try:
-        from f5quilt.ops.authoring.core import quilt_names
+        from f5quilt.ops.authoring.core import quilt_names  # lazy: start-up
         ordered = [rel for rel in quilt_names(ws, name) if rel in files]
     except F5QuiltError:
         pass
@@ -219,7 +219,7 @@ def trailing_ws_warnings(body: bytes, strip: int, verb: str = "Warning: trailing
 def refresh(ws: Workspace, emit: Emit, name: str, st: DiffStyle, *, force: bool,
             backup: bool = False, diffstat: bool = False, strip_ws: bool = False) -> int:
     """quilt's refresh (inside the caller's transaction)."""
-    from f5quilt.ops.authoring.core import later_touching
+    from f5quilt.ops.authoring.core import later_touching  # lazy: start-up
     if later_touching(ws, name) and not force:
         raise F5QuiltError(f"More recent patches modify files in patch {ws.display(name)}. "
                            "Enforce refresh with -f.")
@@ -261,7 +261,7 @@ def refresh(ws: Workspace, emit: Emit, name: str, st: DiffStyle, *, force: bool,
         comment = " " + line[hash_at:].rstrip("\n") if hash_at >= 0 else ""
         ws.series.raw_lines[entry.line - 1] = name + (" " + opts if opts else "") + comment + "\n"
         ws.save_series()
-    from f5quilt.ops.authoring.core import before_after
+    from f5quilt.ops.authoring.core import before_after  # lazy: start-up
     _old, new = before_after(ws, name)
     ws.stack.write_sums(name, {rel: digest(d) for rel, d in new.items()})
     return 0
@@ -282,7 +282,7 @@ def _backup_patch(ws: Workspace, path: Path, stored: bytes, mode: int) -> None:
 
 def _with_diffstat(header: bytes, body: bytes, strip: int, ws: Workspace) -> bytes:
     """``--diffstat``: a diffstat after the header (after a ``---`` line when it has none)."""
-    import shutil
+    import shutil  # lazy: start-up
     if shutil.which("diffstat") is None:
         raise F5QuiltError("refresh --diffstat: diffstat is not installed")
     opts = shlex.split(ws.settings.quiltrc.get("QUILT_DIFFSTAT_OPTS", ""))
@@ -301,7 +301,7 @@ def quilt_diff(ws: Workspace, emit: Emit, last: str, st: DiffStyle, *, files: Li
                combine: Optional[str] = None, snapshot: bool = False, relative: bool = False,
                reverse: bool = False, warnings: Optional[List[str]] = None) -> bytes:
     """quilt's diff: the top (or -P) patch, --combine'd from a patch, against --snapshot, or -z."""
-    import tempfile
+    import tempfile  # lazy: start-up
     applied = ws.stack.applied()
     snap = ws.stack.backup_dir(SNAP)
     if sum(map(bool, (combine, snapshot, relative))) > 1:
@@ -339,7 +339,7 @@ def quilt_diff(ws: Workspace, emit: Emit, last: str, st: DiffStyle, *, files: Li
     with tempfile.TemporaryDirectory(prefix="f5quilt-z-") as tmp:
         recorded: Dict[str, Optional[bytes]] = {}
         if relative:
-            from f5quilt.ops.authoring.core import as_recorded, before_after
+            from f5quilt.ops.authoring.core import as_recorded, before_after  # lazy: start-up
             old_all, _new = before_after(ws, last)
             recorded = as_recorded(ws, last, old_all)
         for rel in names:
@@ -403,8 +403,8 @@ def take_snapshot(ws: Workspace, *, remove: bool = False) -> None:
 def refresh_fork(ws: Workspace, emit: Emit, top: str, st: DiffStyle, new_name: Optional[str]) -> None:
     """quilt's ``refresh -z[NAME]``: the edits since the top patch's last refresh become a
     new patch after it (NAME, or quilt's NAME-2), applied; the top patch is left as it was."""
-    import tempfile
-    from f5quilt.ops.authoring.core import as_recorded, before_after
+    import tempfile  # lazy: start-up
+    from f5quilt.ops.authoring.core import as_recorded, before_after  # lazy: start-up
     target = new_name or next_filename(top)
     prefix = ws.settings.patches_display.rstrip("/") + "/"
     if target.startswith(prefix):

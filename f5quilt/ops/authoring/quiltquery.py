@@ -14,7 +14,7 @@ from f5quilt.repo.workspace import Workspace
 
 def _hunks(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
     """(old start, old count, new start, new count) of GNU diff's -U0 hunks, 0-based starts."""
-    import tempfile
+    import tempfile  # lazy: start-up
     with tempfile.TemporaryDirectory(prefix="f5quilt-annotate-") as tmp:
         a, b = f"{tmp}/a", f"{tmp}/b"
         with open(a, "wb") as fa, open(b, "wb") as fb:  # scratch files outside the tree
@@ -34,8 +34,8 @@ def _hunks(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
 def annotate(ws: Workspace, given: Optional[str], rel: str) -> list[str]:
     """quilt's annotate: each line of FILE with the number of the patch that last changed
     it, then the numbered patches (those up to -P that touch FILE)."""
-    from f5quilt.model.patch import split_lines
-    from f5quilt.ops.authoring.core import applied_or_top, content_after
+    from f5quilt.model.patch import split_lines  # lazy: start-up
+    from f5quilt.ops.authoring.core import applied_or_top, content_after  # lazy: start-up
     applied = ws.stack.applied()
     last = applied_or_top(ws, given)  # quilt: "No patches applied" (exit 1) when none is
     upto = applied[:applied.index(last) + 1] if last else []
@@ -66,7 +66,7 @@ def annotate(ws: Workspace, given: Optional[str], rel: str) -> list[str]:
 def grep_files(ws: Workspace, paths: list[str]) -> list[str]:
     """quilt's grep: the files under PATHS (as given), or without PATHS the tree's, relative to
     its root (where quilt runs grep); the patches folder and .pc/ left out."""
-    import os
+    import os  # lazy: start-up
     skip = {os.path.realpath(ws.settings.patches), os.path.realpath(ws.stack.pc)}
     out: list[str] = []
     root = str(ws.tree)
@@ -140,8 +140,8 @@ def graph(ws: Workspace, given: Optional[str], *, all_: bool = False, edge_files
     (with LINES: the latest whose changed lines, with LINES of context, overlap); without
     --all only the files of PATCH (default the top) count, and it is drawn bold. Nodes
     without edges are left out; a patch's node is grey when it has none."""
-    import math
-    from f5quilt.ops.authoring.core import applied_or_top
+    import math  # lazy: start-up
+    from f5quilt.ops.authoring.core import applied_or_top  # lazy: start-up
     applied = ws.stack.applied()
     selected = None if all_ else applied_or_top(ws, given)
     nodes: list[str] = []

@@ -150,13 +150,13 @@ def run_check(ws: "Workspace", *, strict: bool = False, tree_check: bool = False
     base = up.reader(log) if up is not None else unpatched_reader(ws)
     merge_base = None
     if onto:
-        from f5quilt.repo.upstream import Upstream, pin_from_arg
+        from f5quilt.repo.upstream import Upstream, pin_from_arg  # lazy: start-up
         if up is None:
             raise F5QuiltError("check --onto needs the current upstream pin in the settings")
         merge_base = base
         up = Upstream(pin_from_arg(onto, ws.settings.base), up.cache, ws.progress)
         base = up.reader(info)
-    from f5quilt.ops.stack.guards import guarded_out
+    from f5quilt.ops.stack.guards import guarded_out  # lazy: start-up
     skipped = guarded_out(ws, ws.series.names)  # patches the selected guards rule out
     results = check_series([n for n in ws.series.names if n not in skipped], ws.load, ws.entry, base,
                            fuzz=ws.settings.fuzz_for(fuzz), display=ws.display, merge_base=merge_base)
@@ -168,7 +168,7 @@ def run_check(ws: "Workspace", *, strict: bool = False, tree_check: bool = False
     elif tree_check:
         report.drift = tree_drift(ws, base, up)
     if not onto:
-        from f5quilt.ops.series.install import installed_mismatches
+        from f5quilt.ops.series.install import installed_mismatches  # lazy: start-up
         report.installed = installed_mismatches(ws)  # said, never failing the check
     return report
 
@@ -220,11 +220,11 @@ def check_series(names: List[str], load: Callable[[str], Any], entry: Callable[[
         if status == FAILS and _reverse_fits(patch, overlay, ent.strip):
             status = CONTAINED  # upstream has it already (the reverse fits exactly)
         elif status == FAILS and pre is not None and exact is not None and exact.ok:
-            from f5quilt.engine.merge import merge_into
+            from f5quilt.engine.merge import merge_into  # lazy: start-up
             conflicts = merge_into(result, pre, exact, display(name))
             status = CONFLICT if conflicts else MERGE
         elif status in (OFFSET, FUZZ) and pre is not None and exact is not None and exact.ok:
-            from f5quilt.engine.merge import merge_into
+            from f5quilt.engine.merge import merge_into  # lazy: start-up
             merge_into(result, pre, exact, display(name))  # a context that fits two places
             if any(c.merged for c in result.changes.values()):
                 status = MERGE

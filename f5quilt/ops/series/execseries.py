@@ -57,10 +57,10 @@ def exec_series(ws: Workspace, emit: Emit, command: List[str], *, cwd: Path,
     """Run ``command`` (no shell) at the base (``base``) and after each patch is pushed;
     stop at the first failure unless ``keep_going``. The tree is put back at the end.
     ``stdout_to_stderr`` (--json): the command's output goes to stderr, the report alone to stdout."""
-    from f5quilt.ops.stack.guards import guarded_out
-    from f5quilt.ops.stack.pushpop import pop_one, push_one
-    from f5quilt.ops.stack.repair import recover
-    from f5quilt.ops.stack.drift import unrecorded_work
+    from f5quilt.ops.stack.guards import guarded_out  # lazy: start-up
+    from f5quilt.ops.stack.pushpop import pop_one, push_one  # lazy: start-up
+    from f5quilt.ops.stack.repair import recover  # lazy: start-up
+    from f5quilt.ops.stack.drift import unrecorded_work  # lazy: start-up
 
     ws.require_series()
     recover(ws, emit)

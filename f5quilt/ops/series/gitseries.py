@@ -51,7 +51,7 @@ class Git:
     """Plumbing in one repository (found by GitPython; each git command run by proc.run)."""
 
     def __init__(self, where: Path) -> None:
-        import git
+        import git  # lazy: start-up
 
         try:
             self.repo = git.Repo(str(where), search_parent_directories=True)
@@ -238,7 +238,7 @@ def selected_names(ws: Workspace, entries: Sequence[SeriesEntry]) -> List[str]:
     """The patches of ``entries`` this tree's selected guards let through (as push -a)."""
     if not any(e.guards for e in entries):
         return [e.name for e in entries]
-    from f5quilt.ops.stack.guards import read_selected
+    from f5quilt.ops.stack.guards import read_selected  # lazy: start-up
     selected = frozenset(read_selected(ws))
     return [e.name for e in entries if pushable(e.guards, selected)[0]]
 
@@ -376,13 +376,13 @@ def export_git(git: Git, base: Base, source: SeriesSource, branch: str, *, force
 def _header_value(text: str) -> str:
     if text.isascii():
         return text
-    from email.header import Header
+    from email.header import Header  # lazy: start-up
     return Header(text.encode(ENC, ERRORS).decode(ENC, "replace"), "utf-8").encode()
 
 
 def _address(name: str, addr: str) -> str:
     """``Name <email>`` as a mail header wants it: quoted ("Doe, John"), RFC 2047 when not ASCII."""
-    import email.utils
+    import email.utils  # lazy: start-up
     clean = name.encode(ENC, ERRORS).decode(ENC, "replace")
     try:
         return email.utils.formataddr((clean, addr), charset="utf-8")
@@ -392,7 +392,7 @@ def _address(name: str, addr: str) -> str:
 
 def mbox(source: SeriesSource, base: Base, author: Tuple[str, str], fuzz: int = 0) -> bytes:
     """The series as an mbox for ``git am`` (mboxrd: body lines ``>*From `` get one more ``>``)."""
-    from f5quilt.engine.gitdiff import diff_files
+    from f5quilt.engine.gitdiff import diff_files  # lazy: start-up
 
     steps = list(walk(source, base, fuzz))
     out: List[bytes] = []
@@ -502,8 +502,8 @@ def _valid_name(name: str) -> bool:
 
 def import_commits(ws: Workspace, git: Git, revs: Sequence[str], emit: Emit, *, force: bool = False) -> List[str]:
     """Commits (``git rev-list`` REVS, oldest first) as patches after the top one."""
-    from f5quilt.ops.authoring.core import store_patch
-    from f5quilt.engine.gitdiff import diff_files
+    from f5quilt.ops.authoring.core import store_patch  # lazy: start-up
+    from f5quilt.engine.gitdiff import diff_files  # lazy: start-up
 
     status, listing, err = git.call("rev-list", "--reverse", "--topo-order", "--end-of-options", *revs)
     if status != 0:
@@ -588,8 +588,8 @@ def _pin_in(raw: Optional[bytes], settings_file: Path, where: str) -> Any:
     or None when there is no copy or it pins nothing."""
     if raw is None:
         return None
-    import yaml
-    from f5quilt.repo.upstream import Upstream, default_cache, parse_pin
+    import yaml  # lazy: start-up
+    from f5quilt.repo.upstream import Upstream, default_cache, parse_pin  # lazy: start-up
     try:
         conf = yaml.safe_load(raw.decode(ENC, ERRORS)) or {}
     except yaml.YAMLError:
@@ -811,7 +811,7 @@ def range_diff_rebase(ws: Workspace, log: Callable[[str], None], extra: Sequence
     rebase = last_rebase(entries)
     exported: List[Exported] = []
     with tempfile.TemporaryDirectory(prefix="f5quilt-range-diff-") as tmpdir:
-        import git as gitpython
+        import git as gitpython  # lazy: start-up
         gitpython.Repo.init(tmpdir, bare=True)
         git = Git(Path(tmpdir))
         for label, at in (("before-rebase", rebase.first), ("after-rebase", rebase.after)):

@@ -95,7 +95,7 @@ def install(ws: Workspace, emit: Emit, *, python: str, target: Optional[Path] = 
             name: Optional[str] = None) -> Installed:
     """Build the patched tree into a wheel with ``python -m pip wheel``; install it into
     ``python``'s environment (or ``target``), or only keep it in ``wheel_dir``."""
-    from f5quilt.ops.stack.drift import unrecorded_work
+    from f5quilt.ops.stack.drift import unrecorded_work  # lazy: start-up
 
     if not ws.tree.is_dir():
         raise F5QuiltError(f"tree {os.path.relpath(ws.tree, ws.settings.base)} does not exist; "

@@ -228,7 +228,7 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
     for name in ws.stack.applied():
         if ws.stack.conflicts(name) or ws.stack.needs_refresh(name):
             raise F5QuiltError(f"Patch {ws.display(name)} has conflicts or needs a refresh; settle it first")
-    from f5quilt.ops.stack.stash import keep_in_stash, refuse_to_lose
+    from f5quilt.ops.stack.stash import keep_in_stash, refuse_to_lose  # lazy: start-up
     lost = unrecorded_work(ws)
     refuse_to_lose(ws, lost, f"rebase --onto {new_pin.describe()}", force)
     new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent), ws.progress)
@@ -336,7 +336,7 @@ def _advance(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
             return Stop.CONFLICTS
         outcome = "clean"
         if needs_refresh(ws, name):
-            from f5quilt.ops.authoring.core import refresh
+            from f5quilt.ops.authoring.core import refresh  # lazy: start-up
             refresh(ws, emit, name, normalize=True, force=bool(state.conflicted))
             warn_if_empty(ws, emit, name)
             outcome = "merged"
@@ -404,7 +404,7 @@ def warn_if_empty(ws: Workspace, emit: Emit, name: str) -> None:
 def needs_refresh(ws: Workspace, name: str) -> bool:
     """Does the patch file fail to reproduce, exactly (no offset, no fuzz), what the tree holds
     after it? Judged from content, so a resumed rebase never trusts a position."""
-    from f5quilt.ops.authoring.core import before_after
+    from f5quilt.ops.authoring.core import before_after  # lazy: start-up
     old, new = before_after(ws, name)
     entry = ws.entry(name)
     try:
@@ -431,7 +431,7 @@ def _advance_original(written: WrittenOn, entry: SeriesEntry, sdir: Path, ws: Wo
 
 def verify_exact(ws: Workspace, up: Upstream) -> List[str]:
     """The rewritten series on the new pin, in memory, as check --strict: what is not exact."""
-    from f5quilt.ops.series.check import CLEAN, check_series
+    from f5quilt.ops.series.check import CLEAN, check_series  # lazy: start-up
     results = check_series(ws.series.names, ws.load, ws.entry, up.reader(), fuzz=0, display=ws.display)
     return [f"{ws.display(r.name)}: {r.status}" + (f" ({r.error})" if r.error else "")
             for r in results if r.status != CLEAN]
@@ -475,7 +475,7 @@ def cont(ws: Workspace, emit: Emit) -> Optional[Stop]:
     for name in state.conflicted or ([stopped] if stopped else []):
         if not ws.stack.conflicts(name):
             continue
-        from f5quilt.ops.authoring.core import CONFLICT_MARKERS
+        from f5quilt.ops.authoring.core import CONFLICT_MARKERS  # lazy: start-up
         for rel in ws.stack.conflicts(name) or {}:
             data = ws.read_tree(rel) or b""
             if any(line.startswith(CONFLICT_MARKERS) for line in split_lines(data)):
@@ -485,7 +485,7 @@ def cont(ws: Workspace, emit: Emit) -> Optional[Stop]:
         state.stopped = None
         state.unverified = False
         state.conflicted = []
-        from f5quilt.ops.authoring.core import refresh
+        from f5quilt.ops.authoring.core import refresh  # lazy: start-up
         for name in ws.stack.applied():
             if ws.stack.conflicts(name) or needs_refresh(ws, name):
                 refresh(ws, emit, name, normalize=True, force=True)
@@ -553,7 +553,7 @@ def abort(ws: Workspace, emit: Emit) -> Optional[Stop]:
         fs.write(ws.settings.series, (sdir / "series").read_bytes())
         fs.write(ws.settings.settings_file, (sdir / "settings.yaml").read_bytes())
         fs.discard_dir(sdir)
-        from f5quilt.ops.stack.rerere import drop_pending
+        from f5quilt.ops.stack.rerere import drop_pending  # lazy: start-up
         for name in state.series:
             drop_pending(ws, name)  # recorded resolutions stay; conflicts met on the way go
     emit(ev.info(f"Rebase aborted: back on {state.old_pin.describe()}"))
@@ -567,7 +567,7 @@ def in_progress(ws: Workspace) -> Optional[RebaseState]:
 def parse_new_pin(ws: Workspace, arg: str) -> Pin:
     """NEW_PIN as given; a bare version (``24.2``, ``v1.2``) that names no file here is the
     pinned project's release on the same source (PyPI: NAME==24.2; git: the tag)."""
-    from f5quilt.repo.releases import VERSION, pin_at_version
+    from f5quilt.repo.releases import VERSION, pin_at_version  # lazy: start-up
     up = ws.upstream()
     if up is not None and VERSION.match(arg) and not (ws.settings.base / arg).exists():
         return pin_at_version(up.pin, arg)

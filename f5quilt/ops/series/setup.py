@@ -66,8 +66,8 @@ def setup(ws: Workspace, emit: Emit, series_file: str, *, sourcedir: Optional[st
     """quilt's setup from a series file: unpack each ``# Source:`` archive into the tree
     (one transaction: a scratch folder adopted into place), then link ``patches`` and
     ``series`` (or quilt_patches/quilt_series) in the ``# Patchdir:`` to the patches' folder."""
-    import shutil
-    import tarfile
+    import shutil  # lazy: start-up
+    import tarfile  # lazy: start-up
     recover(ws, emit)  # first: a killed setup's half-unpacked folders go before "Directory X exists"
     sources, patchdir = read_setup_series(series_file)
     src_dir = sourcedir if sourcedir is not None else os.path.dirname(series_file)
@@ -116,7 +116,7 @@ def setup(ws: Workspace, emit: Emit, series_file: str, *, sourcedir: Optional[st
 
 def _unzip(archive: str, dest: Path) -> None:
     """A zip archive unpacked into DEST, member names checked (nothing lands outside)."""
-    import zipfile
+    import zipfile  # lazy: start-up
     with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():
             safe_relpath(info.filename.rstrip("/"))
@@ -144,10 +144,10 @@ def setup_spec(ws: Workspace, emit: Emit, spec_file: str, *, prefix: str, source
     %prep unpacks it; in each folder where patches are applied a ``patches`` link to the
     source folder, ``.pc/`` and a ``series`` file listing them with their -p/-R options.
     PREFIX and SOURCEDIR are quilt's: "" or a folder with a trailing slash."""
-    import shutil
-    import tarfile
-    import zipfile
-    from f5quilt.model.rpmspec import read_spec
+    import shutil  # lazy: start-up
+    import tarfile  # lazy: start-up
+    import zipfile  # lazy: start-up
+    from f5quilt.model.rpmspec import read_spec  # lazy: start-up
     recover(ws, emit)  # first: a killed setup's half-unpacked folders go before "Directory X exists"
     try:
         text = Path(spec_file).read_text(encoding="utf-8", errors="surrogateescape")

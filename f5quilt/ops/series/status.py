@@ -93,7 +93,7 @@ class StatusReport:
 
 def _recorded_files(ws: Workspace, name: str) -> List[str]:
     """The files a patch file mentions (empty when it cannot be read)."""
-    from f5quilt.ops.authoring.core import mentioned_files
+    from f5quilt.ops.authoring.core import mentioned_files  # lazy: start-up
     if not ws.patch_file(name).is_file():
         return []
     try:
@@ -104,9 +104,9 @@ def _recorded_files(ws: Workspace, name: str) -> List[str]:
 
 def status_report(ws: Workspace) -> StatusReport:
     """Everything ``status`` says, as typed data (``to_json`` for --json)."""
-    from f5quilt.ops.stack.drift import DriftKind
-    from f5quilt.ops.stack.drift import unrefreshed_files
-    from f5quilt.ops.series.rebase import in_progress
+    from f5quilt.ops.stack.drift import DriftKind  # lazy: start-up
+    from f5quilt.ops.stack.drift import unrefreshed_files  # lazy: start-up
+    from f5quilt.ops.series.rebase import in_progress  # lazy: start-up
 
     up = ws.upstream()
     tree_exists = ws.tree.is_dir()
@@ -154,14 +154,14 @@ def status_report(ws: Workspace) -> StatusReport:
                                            file=rel, patch=owner))
     if tree_exists and up is not None and not state and not stale:
         # mid-rebase the tree is on the new release; a stale tree is on another one
-        from f5quilt.ops.stack.drift import polluted_backups, tree_drift
+        from f5quilt.ops.stack.drift import polluted_backups, tree_drift  # lazy: start-up
         pristine = up.reader()
         for d in tree_drift(ws, pristine, up):
             if d.kind is not DriftKind.UNREFRESHED:  # those were said above, per patch
                 attention.append(Attention(Kind.OUTSIDE, d.why, file=d.file))
         for u in polluted_backups(ws, pristine):
             attention.append(Attention(Kind.OUTSIDE, u.why, file=u.file))
-    from f5quilt.ops.series.install import installed_mismatches
+    from f5quilt.ops.series.install import installed_mismatches  # lazy: start-up
     for m in installed_mismatches(ws):
         attention.append(Attention(Kind.INSTALLED, m["why"], where=m["where"]))
     return StatusReport(up.pin.describe() if up else None, os.path.relpath(ws.tree, ws.settings.base),

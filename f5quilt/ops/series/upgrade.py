@@ -56,8 +56,8 @@ def _interdiff(name: str, old: str, new: str) -> str:
 
 def upgrade(ws: Workspace, emit: Emit, onto: Optional[str]) -> UpgradeReport:
     """Forecast, then rebase onto the chosen release without stopping at a conflict."""
-    from f5quilt.ops.series import rebase
-    from f5quilt.ops.series.check import check_series
+    from f5quilt.ops.series import rebase  # lazy: start-up
+    from f5quilt.ops.series.check import check_series  # lazy: start-up
     old_up = ws.upstream()
     if old_up is None or ws.settings.settings_file is None:
         raise F5QuiltError("upgrade needs an upstream pin in f5quilt.yaml")
@@ -77,7 +77,7 @@ def upgrade(ws: Workspace, emit: Emit, onto: Optional[str]) -> UpgradeReport:
 
 def _report(ws: Workspace, old: str, new: str, rc: Optional[Stop], forecast: Dict[str, str],
             before: Dict[str, str], outcomes: Dict[str, str]) -> UpgradeReport:
-    from f5quilt.ops.series import rebase
+    from f5quilt.ops.series import rebase  # lazy: start-up
     ws.reload()
     state = rebase.load_state(ws)
     stopped = state.stopped if state is not None else None
@@ -125,7 +125,7 @@ def summary_markdown(reports: List[UpgradeReport]) -> str:
 def resume(ws: Workspace, emit: Emit) -> UpgradeReport:
     """``upgrade --continue``: the rebase goes on after the conflicts were resolved; what each
     patch met is read from the rebase's state (the conflicted ones are then ``resolved``)."""
-    from f5quilt.ops.series import rebase
+    from f5quilt.ops.series import rebase  # lazy: start-up
     state = rebase.load_state(ws)
     if not state:
         raise NothingToDo("No upgrade in progress")

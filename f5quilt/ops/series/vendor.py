@@ -126,13 +126,13 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
          command_line: str = "", name: Optional[str] = None, progress: Optional[Progress] = None) -> None:
     """Set up ``base`` (the repository root) for a vendored tree; one transaction.
     ``progress``: a terminal's progress bar for the download and the extraction."""
-    from f5quilt.ops.stack.repair import recover
-    from f5quilt.repo.transaction import repair_unsettled
+    from f5quilt.ops.stack.repair import recover  # lazy: start-up
+    from f5quilt.repo.transaction import repair_unsettled  # lazy: start-up
     try:
         # an init killed before its f5quilt.yaml appeared, or while its rollback removed it
         command = repair_unsettled(base / STATE_NAME) if not (base / SETTINGS_NAME).exists() else None
     except OSError as exc:
-        from f5quilt.repo.transaction import os_error
+        from f5quilt.repo.transaction import os_error  # lazy: start-up
         raise os_error(exc, "repairing an interrupted command") from None
     if command:
         emit(ev.warn(f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it"))
@@ -223,11 +223,11 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
 # -- upstream fetch --replace ------------------------------------------------
 def replace_tree(ws: Workspace, emit: Emit, *, force: bool = False) -> Optional[Stop]:
     """Rebuild the tree from the pin the settings name, then push again what was applied."""
-    from f5quilt.ops.stack.pushpop import push_plan
-    from f5quilt.ops.stack.repair import recover
-    from f5quilt.ops.stack.drift import Unrecorded, tree_upstream, unrecorded_work
-    from f5quilt.ops.stack.stash import keep_in_stash, refuse_to_lose
-    from f5quilt.ops.series.rebase import in_progress
+    from f5quilt.ops.stack.pushpop import push_plan  # lazy: start-up
+    from f5quilt.ops.stack.repair import recover  # lazy: start-up
+    from f5quilt.ops.stack.drift import Unrecorded, tree_upstream, unrecorded_work  # lazy: start-up
+    from f5quilt.ops.stack.stash import keep_in_stash, refuse_to_lose  # lazy: start-up
+    from f5quilt.ops.series.rebase import in_progress  # lazy: start-up
 
     recover(ws, emit)
     up = ws.upstream()

@@ -63,7 +63,7 @@ def tree_drift(ws: Workspace, base: Any, up: Any) -> List[Drift]:
                 overlay.apply(apply_patch(patch, overlay, strip=ent.strip, fuzz=REPLAY_FUZZ, display=ws.display(applied)))
         return digest(overlay(rel))
 
-    from f5quilt.repo.upstream import list_files, list_links
+    from f5quilt.repo.upstream import list_files, list_links  # lazy: start-up
 
     tree_files = set(list_files(ws.tree))
     pristine_root = up.ensure_pristine() if up is not None else None
@@ -130,7 +130,7 @@ def tree_upstream(ws: Workspace) -> Any:
         return up
     if built.kind == "path" and not os.path.exists(built.spec):
         return up  # an older record's absolute path, from before the project moved
-    from f5quilt.repo.upstream import Upstream
+    from f5quilt.repo.upstream import Upstream  # lazy: start-up
     return Upstream(built, up.cache, up.progress)
 
 

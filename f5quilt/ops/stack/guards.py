@@ -72,7 +72,7 @@ def why_text(why: str) -> str:
 # -- guard ---------------------------------------------------------------------
 def guard(ws: Workspace, emit: Emit, given: Optional[str], guards: List[str], *, none: bool) -> None:
     """Set the guards of ``given`` (default: the top patch); ``none`` removes them."""
-    from f5quilt.ops.stack.repair import recover
+    from f5quilt.ops.stack.repair import recover  # lazy: start-up
 
     ws.require_series()
     recover(ws, emit)
@@ -104,7 +104,7 @@ def _patch_or_top(ws: Workspace, given: Optional[str]) -> str:
 # -- select --------------------------------------------------------------------
 def select(ws: Workspace, emit: Emit, guards: List[str], *, none: bool) -> None:
     """Make ``guards`` the selected ones (``none``: no guard selected)."""
-    from f5quilt.ops.stack.repair import recover
+    from f5quilt.ops.stack.repair import recover  # lazy: start-up
 
     recover(ws, emit)
     for g in guards:

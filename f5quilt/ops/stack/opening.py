@@ -29,7 +29,7 @@ ALTERED_SERIES = "The series file no longer matches the applied patches. Please 
 def flock(directory: Path) -> Optional[int]:
     """An exclusive lock on ``directory`` (no file created): the open descriptor, whose closing
     releases it; None when there is no such folder. Refused at once when another holds it."""
-    import fcntl
+    import fcntl  # lazy: start-up
 
     if not directory.is_dir():
         return None
@@ -78,8 +78,8 @@ def open_workspace(command: Optional[str], *, lock: Callable[[Path], None], argv
         if settings.settings_file is None:  # an init killed before its f5quilt.yaml appeared
             repaired = repair_without_settings((cwd or Path.cwd()).resolve())
             if repaired:  # something was repaired: the transaction layer is loaded already
-                from f5quilt.events import RolledBack
-                from f5quilt.repo.transaction import Quarantined
+                from f5quilt.events import RolledBack  # lazy: start-up
+                from f5quilt.repo.transaction import Quarantined  # lazy: start-up
                 warn(repaired if isinstance(repaired, Quarantined) else RolledBack(repaired).text)
     quilt_series_check(settings, command)
     if repair:
@@ -88,7 +88,7 @@ def open_workspace(command: Optional[str], *, lock: Callable[[Path], None], argv
             # rolled back before the series or .pc/ is read: the killed command may have left
             # one of them cut short (.pc's files are written in place, as quilt does).
             # Imported only then: pushpop brings the engine, which a query does not need
-            from f5quilt.ops.stack.repair import recover
+            from f5quilt.ops.stack.repair import recover  # lazy: start-up
             recover(places, lambda event: warn(getattr(event, "text")))
     ws = Workspace.open(settings, records)
     ws.command_line = " ".join(argv)

@@ -132,7 +132,7 @@ def push_one(ws: Workspace, name: str, emit: Emit, *, fuzz: int = 0, force: bool
         return PushResult(name, result, forced=bool(result.rejected_count), conflicts=conflicts)
     replayed: List[str] = []
     if conflicts:
-        from f5quilt.ops.stack.rerere import replay_into
+        from f5quilt.ops.stack.rerere import replay_into  # lazy: start-up
         replayed = replay_into(ws, name, result, conflicts, emit)
     _commit_push(ws, name, result, force and bool(result.rejected_count), conflicts, emit)
     return PushResult(name, result, forced=force and bool(result.rejected_count), conflicts=conflicts,
@@ -290,7 +290,7 @@ def skip_guarded(ws: Workspace, emit: Emit, todo: List[str], plan: List[str], *,
     as many pushable patches as asked. Costs nothing when no patch has guards."""
     if not any(e.guards for e in ws.series.entries):
         return plan
-    from f5quilt.ops.stack.guards import guarded_out, why_text
+    from f5quilt.ops.stack.guards import guarded_out, why_text  # lazy: start-up
     skipped = guarded_out(ws, todo)
     if target is not None and target in skipped:
         raise F5QuiltError(f"Patch {ws.display(target)} is {why_text(skipped[target])} "

@@ -35,7 +35,7 @@ def series(ws: Workspace, verbose: bool, as_json: bool, echo: Echo) -> None:
         return
     skipped = {}
     if verbose and any(e.guards for e in ws.series.entries):
-        from f5quilt.ops.stack.guards import guarded_out
+        from f5quilt.ops.stack.guards import guarded_out  # lazy: start-up
         skipped = guarded_out(ws, ws.series.names)
     shown = ws.settings.patches_display  # ws.display(name), worked out once, not once a patch
     lines = []

@@ -15,7 +15,7 @@ def recover(ws: Workspace, emit: Emit) -> None:
     """Roll back an operation a killed process left half done, and say so."""
     if ws.txn is not None:  # inside this process's own transaction: nothing was interrupted
         return
-    from f5quilt.repo.transaction import Quarantined
+    from f5quilt.repo.transaction import Quarantined  # lazy: start-up
     command = ws.repair()
     if isinstance(command, Quarantined):
         emit(ev.Quarantined(str(command)))

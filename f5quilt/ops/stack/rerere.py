@@ -139,7 +139,7 @@ def recorded(ws: Workspace) -> Dict[str, Dict[str, object]]:
 
 def forget(ws: Workspace, emit: Emit, given: str) -> None:
     """Drop every recording (and pending preimage) of one patch."""
-    from f5quilt.ops.stack.repair import recover
+    from f5quilt.ops.stack.repair import recover  # lazy: start-up
     recover(ws, emit)
     try:
         name = ws.resolve_name(given)
