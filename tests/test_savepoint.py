@@ -157,3 +157,17 @@ def test_a_rollback_to_the_savepoint_across_a_dropped_folder(tmp_path: Path) -> 
     txn.commit()
     _undo_last(txn, tree)
     assert _snapshot(tree) == {"x": b"0\n", "d/kept": b"k\n"}
+
+
+def test_a_file_first_changed_after_the_savepoint_goes_back_to_what_it_was_there(tmp_path: Path) -> None:
+    """Changed twice after the savepoint and never before it: the journal alone puts it back
+    (nothing kept in memory may overwrite that with what the first change wrote)."""
+    txn, tree = _txn(tmp_path)
+    txn.write(tree / "x", b"1\n")
+    txn.savepoint()
+    txn.write(tree / "d/kept", b"first\n")
+    txn.write(tree / "d/kept", b"second\n")
+    txn.write(tree / "new", b"first\n")
+    txn.write(tree / "new", b"second\n")
+    txn.rollback_to(txn.savepoints[-1])
+    assert _snapshot(tree) == {"x": b"1\n", "d/kept": b"k\n"}

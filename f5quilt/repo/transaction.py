@@ -236,7 +236,9 @@ class Transaction:
         key = self.roots.locate(path)
         if key in self._seen:
             self._unchanged(key, path)
-            if key not in self._kept and self.savepoints:
+            # journalled before the last savepoint: only memory has what it holds there (one
+            # journalled since is put back by its own entry)
+            if key not in self._kept and self.savepoints and self._index[key] < self.savepoints[-1]:
                 self._keep(key, path)
             return key
         mode = _file_mode(path)
@@ -699,8 +701,7 @@ class Transaction:
             if isinstance(op, FileOp):
                 self._after.pop(op.paths()[0], None)
         # rolled back: the log leaves them out (a discarded folder is back in place, a file
-        # holds its before-image again); an earlier entry of the same file still ends where
-        # the rolled-back one began (commit)
+        # holds its before-image again)
         self._rolled.update(range(point, point + len(later)))
         self._sealed = {i: v for i, v in self._sealed.items() if v[2] < point}  # drops undone
         for key, (data, mode) in self._kept.items():
@@ -1001,7 +1002,7 @@ def describe(entry: LogEntry) -> Dict[str, List[str]]:
     """What an entry changed, grouped as a user thinks of it."""
     groups: Dict[str, List[str]] = {"series": [], "applied": [], "patches": [], "tree": [],
                                     "settings": [], "state": []}
-    seen: Set[Tuple[str, str]] = set()  # a file journalled again after a savepoint: once
+    seen: Set[Tuple[str, str]] = set()  # a file journalled again (made again in a dropped folder): once
     for f in entry.ops:
         if isinstance(f, FileOp):
             if (f.root, f.rel) in seen:
