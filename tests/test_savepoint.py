@@ -122,14 +122,20 @@ def test_a_kill_after_a_drop_and_a_rewrite_rolls_everything_back(tmp_path: Path)
     assert _snapshot(tree) == before
 
 
-def test_a_rollback_to_the_savepoint_keeps_only_what_came_before(tmp_path: Path) -> None:
-    txn, tree = _txn(tmp_path)
-    _dropped_and_written_again(txn, tree)
+def _back_to_the_savepoint_then_undone(txn: Transaction, tree: Path, there: "dict[str, bytes]") -> None:
+    """Roll back to the last savepoint (the tree is then ``there``), commit, and undo the
+    entry: the tree is as the transaction found it."""
     txn.rollback_to(txn.savepoints[-1])
-    assert _snapshot(tree) == {"x": b"1\n", "d/kept": b"k\n", "d/new": b"n\n"}
+    assert _snapshot(tree) == there
     txn.commit()
     _undo_last(txn, tree)
     assert _snapshot(tree) == {"x": b"0\n", "d/kept": b"k\n"}
+
+
+def test_a_rollback_to_the_savepoint_keeps_only_what_came_before(tmp_path: Path) -> None:
+    txn, tree = _txn(tmp_path)
+    _dropped_and_written_again(txn, tree)
+    _back_to_the_savepoint_then_undone(txn, tree, {"x": b"1\n", "d/kept": b"k\n", "d/new": b"n\n"})
 
 
 def test_the_committed_entry_undoes_to_the_start(tmp_path: Path) -> None:
@@ -152,11 +158,7 @@ def test_a_rollback_to_the_savepoint_across_a_dropped_folder(tmp_path: Path) -> 
     txn.write(tree / "d/f", b"after\n")
     txn.drop_dir(tree / "d")
     txn.write(tree / "d/g", b"made again\n")
-    txn.rollback_to(txn.savepoints[-1])
-    assert _snapshot(tree) == {"x": b"0\n", "d/kept": b"k\n", "d/f": b"at the savepoint\n"}
-    txn.commit()
-    _undo_last(txn, tree)
-    assert _snapshot(tree) == {"x": b"0\n", "d/kept": b"k\n"}
+    _back_to_the_savepoint_then_undone(txn, tree, {"x": b"0\n", "d/kept": b"k\n", "d/f": b"at the savepoint\n"})
 
 
 def test_a_file_first_changed_after_the_savepoint_goes_back_to_what_it_was_there(tmp_path: Path) -> None:
