@@ -8,7 +8,7 @@ from typing import Callable, Iterable, Iterator, List, Optional, Sequence, TextI
 T = TypeVar("T")
 
 # A progress bar around a long loop (extracting a release, pushing under -q): the command
-# line passes click's bar (cli.terminal_bar) when stderr is a terminal, through the
+# line passes click's bar (cli.common.terminal_bar) when stderr is a terminal, through the
 # workspace (Workspace.progress) and each Upstream; None (the default): the loop runs silently.
 Progress = Callable[[Sequence[object], str], Iterable[object]]
 

@@ -100,14 +100,14 @@ def test_a_download_ends_with_a_summary_line_and_shows_pips_progress_on_a_termin
     assert lines[0] == "Downloading packaging==24.1 from PyPI"
     assert lines[1].startswith("Downloaded packaging-24.1.tar.gz (") and lines[1].endswith(" s)")
     assert "Saved" not in capfd.readouterr().err
-    on_a_terminal = lambda items, label: items  # noqa: E731  (what cli.render.terminal_bar gives there)
+    on_a_terminal = lambda items, label: items  # noqa: E731  (what cli.common.terminal_bar gives there)
     Upstream(Pin("pypi", "packaging==24.1"), tmp_path / "c2", on_a_terminal).archive(lines.append)
     shown = capfd.readouterr()
     assert "packaging-24.1.tar.gz" in shown.err and shown.out == ""  # pip's progress, on stderr
 
 
 def test_push_q_draws_a_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
-    """The bar comes from the command line (cli.render.terminal_bar), handed to the renderer:
+    """The bar comes from the command line (cli.common.terminal_bar), handed to the renderer:
     on a terminal `push -a -q` shows it on stderr; through a pipe it shows nothing."""
     import os
     import pty

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TypeVar
 
 import click
 
 from f5quilt.ops.stack.opening import flock, open_workspace
-from f5quilt.output import NORMAL, Reporter
+from f5quilt.output import NORMAL, Progress, Reporter
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
 from .options import verbosity as verbosity  # declared there; commands once imported it here
@@ -38,6 +39,20 @@ def _command() -> Optional[str]:
     return ctx.info_name if ctx is not None else None
 
 
+def terminal_bar() -> Optional[Progress]:
+    """click's progress bar for long loops (pushing under -q, extracting a release), when
+    stderr is a terminal; None otherwise. The commands hand it to the renderer and, through
+    the workspace, to each Upstream (pip draws its own bar then)."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+
+    def bar(items: Sequence[object], label: str) -> Iterable[object]:
+        with click.progressbar(items, label=label, file=sys.stderr) as shown:
+            yield from shown
+    return bar
+
+
 class Context:
     argv: List[str] = []
     upstream: Optional[str] = None  # the group's -u NAME
@@ -64,7 +79,6 @@ class Context:
         ws = open_workspace(_command(), lock=_lock, argv=Context.argv, cwd=cwd, upstream=Context.upstream,
                             quiltrc=Context.quiltrc, repair=repair, stale_tree=stale_tree, records=records,
                             warn=errors_reporter().warn)
-        from f5quilt.cli.render import terminal_bar
         ws.progress = terminal_bar()
         return ws
 

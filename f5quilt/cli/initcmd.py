@@ -8,8 +8,8 @@ import click
 
 from f5quilt.output import Reporter
 from . import cli
-from .render import render, terminal_bar
-from .common import Context
+from .render import render
+from .common import Context, terminal_bar
 from .options import verbosity
 
 

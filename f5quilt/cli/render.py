@@ -9,15 +9,15 @@ outcome is ``exit_code`` here: the one table.
 """
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
 
 from f5quilt.engine.apply import FileChange, PatchResult
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, EXIT_OK
 from f5quilt.model.patch import Hunk
 from f5quilt import events as ev
-from f5quilt.output import NORMAL, QUIET, Progress, Reporter
+from f5quilt.output import NORMAL, QUIET, Reporter
+from .common import terminal_bar
 
 if TYPE_CHECKING:
     from f5quilt.repo.workspace import Workspace
@@ -30,21 +30,6 @@ _STOP_EXIT = {None: EXIT_OK, ev.Stop.CONFLICTS: EXIT_CONFLICT, ev.Stop.FORCED: E
 def exit_code(stop: Optional[ev.Stop]) -> int:
     """The exit code of an op that ended ``stop`` (None: it did all it was asked)."""
     return _STOP_EXIT[stop]
-
-
-def terminal_bar() -> Optional[Progress]:
-    """click's progress bar for long loops (pushing under -q, extracting a release), when
-    stderr is a terminal; None otherwise. The commands hand it to the renderer and, through
-    the workspace, to each Upstream (pip draws its own bar then)."""
-    isatty = getattr(sys.stderr, "isatty", None)
-    if not (isatty and isatty()):
-        return None
-
-    def bar(items: Sequence[object], label: str) -> Iterable[object]:
-        import click
-        with click.progressbar(items, label=label, file=sys.stderr) as shown:
-            yield from shown
-    return bar
 
 
 class Renderer:
