@@ -333,7 +333,8 @@ class Transaction:
         mode = stat.S_IMODE(mode) if mode is not None else DEFAULT_MODE
         if key[0] == "pc" and key in self._made and self._rewrite(key, path, data, mode):
             return
-        if (absent or key not in self._stamps) and self._create(key, path, data, mode):
+        # absent, or not looked at since a folder moved: _create finds out (O_EXCL)
+        if self._stamps.get(key) is None and self._create(key, path, data, mode):
             return
         tmp = path.with_name(TMP_PREFIX + path.name[:200])
         _tick()

@@ -396,13 +396,14 @@ def _damaged_backup(ws: Workspace, name: str) -> Optional[str]:
     """The first backup of ``name`` that no longer holds what push (or add) put there
     (truncated, edited by hand), as a path: pop would otherwise restore it silently."""
     bdir = ws.stack.backup_dir(name)
+    empty = ws.stack.existed_empty(name)
     for rel, want in sorted(ws.stack.read_backup_sums(name).items()):
         try:
             with open(bdir / rel, "rb") as fh:
                 data: Optional[bytes] = fh.read()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             continue  # gone or not a file: not a backup to trust or distrust
-        if not data and rel not in ws.stack.existed_empty(name):
+        if not data and rel not in empty:
             data = None  # quilt's empty backup: the file did not exist
         if digest(data) != want:
             return os.path.relpath(bdir / rel, ws.settings.base)
