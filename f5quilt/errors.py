@@ -13,20 +13,10 @@ for the rest:
 """
 from __future__ import annotations
 
-from enum import Enum
-from pathlib import Path
-from typing import Optional, Union
-
-
-class StrEnum(str, Enum):
-    """An enum whose members are their string values (in JSON, f-strings and comparisons),
-    so mypy checks statuses while files and output keep the words users read."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)
+TYPE_CHECKING = False  # typing and pathlib only for mypy: every module imports an error, the
+if TYPE_CHECKING:     # shell-prompt queries too, whose start-up imports neither (fastpath.py)
+    from pathlib import Path
+    from typing import Optional, Union
 
 EXIT_OK = 0
 EXIT_ERROR = 1

@@ -19,9 +19,15 @@ What is read here, as click reads it:
 """
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
-from typing import Dict, FrozenSet, List, Optional
+
+from f5quilt.errors import F5QuiltError
+
+TYPE_CHECKING = False  # typing and pathlib only for mypy: see "The plain case" above
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Dict, FrozenSet, List, Optional
 
 QUERIES = ("applied", "top", "series")
 _FLAGS: Dict[str, Dict[str, str]] = {
@@ -86,7 +92,7 @@ def _echo(text: str) -> None:
     a terminal, then flushed."""
     out = text + "\n"
     if "\033" in out and not sys.stdout.isatty():
-        import re
+        import re  # lazy: start-up
         out = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", out)  # click's _ansi_re
     sys.stdout.write(out)
     sys.stdout.flush()
@@ -94,7 +100,7 @@ def _echo(text: str) -> None:
 
 def _answerable_streams() -> bool:
     """click rewraps an ASCII-only stdout as UTF-8 ('replace'): such a run goes to click."""
-    import codecs
+    import codecs  # lazy: start-up (loaded by the interpreter already)
     for stream in (sys.stdout, sys.stderr):
         encoding = getattr(stream, "encoding", None)
         if stream is None or not encoding:
@@ -105,6 +111,62 @@ def _answerable_streams() -> bool:
         except LookupError:
             pass
     return True
+
+
+class _Other(Exception):
+    """Not the plain case: the general path answers (and says any error)."""
+
+
+def plain_answer(query: Query, quiltrc: Optional[Dict[str, str]], hold: bool = True) -> Optional[str]:
+    """What ``query`` prints (without its last newline) in the plain case, read with ``os``
+    alone; None for any other case, which the general path answers. Takes the lock as the
+    general path does, and keeps it until the process ends (``hold``; released again when it
+    returns None); writes nothing."""
+    from f5quilt.model.series import altered, load_series
+    from f5quilt.repo import layout
+
+    if quiltrc is None or query.upstream is not None or query.patch is not None or "json" in query.flags:
+        return None  # an f5quilt.yaml (its settings need yaml), -u, applied PATCH, --json
+    fd = None
+    try:
+        cwd = os.path.realpath(os.getcwd())  # Path.cwd().resolve()
+        tree, patches, series_file, pc_name, _fuzz = layout.quilt_places(cwd, {**os.environ, **quiltrc})
+        fd = layout.flock(tree)
+        pc = os.path.join(tree, pc_name)
+        if any(layout.unsettled(os.path.join(d, layout.STATE_NAME)) for d in layout.folders_up(cwd)) \
+                or not os.path.isfile(series_file) \
+                or (os.path.lexists(pc) and (os.path.islink(pc) or not os.path.isdir(pc))) \
+                or layout.unsettled(os.path.join(pc, layout.STATE_NAME)):
+            raise _Other  # a repair to make, no series file, a .pc that is not a folder
+        applied = layout.read_applied(os.path.join(pc, "applied-patches"))
+        series = load_series(series_file)  # type: ignore[arg-type]  # a str path reads the same
+        if any(e.guards for e in series.entries) or altered(applied, series):
+            raise _Other  # guards (series -v marks what they skip), quilt's consistency error
+        shown = layout.patches_shown(True, cwd, tree, patches)
+        if query.command == "series":
+            top = applied[-1] if applied else None
+            if "verbose" in query.flags:
+                done = set(applied)
+                lines = [f"{'=' if e.name == top else '+' if e.name in done else ' '} {shown}/{e.name}"
+                         for e in series.entries]
+            else:
+                lines = [f"{shown}/{e.name}" for e in series.entries]
+        elif not applied:
+            raise _Other  # "No patches applied" and its exit code
+        else:
+            lines = [f"{shown}/{name}" for name in (applied if query.command == "applied" else applied[-1:])]
+        text = "\n".join(lines)
+        if "\033" in text:
+            raise _Other  # click drops escapes from what is not a terminal (re's work)
+        text.encode(sys.stdout.encoding, sys.stdout.errors or "strict")  # what cannot be printed
+        if hold:
+            fd = None  # the lock stays held until the process exits, as the general path's
+        return text
+    except (_Other, F5QuiltError, OSError, UnicodeError):
+        return None
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def answer(argv: List[str]) -> Optional[int]:
@@ -121,27 +183,37 @@ def answer(argv: List[str]) -> Optional[int]:
         query = parse(rest)
         if query is None:  # the quiltrc's QUILT_<COMMAND>_ARGS: options click must read
             return -1
-        from f5quilt.ops.stack import queries
-        from f5quilt.ops.stack.opening import flock, open_workspace
-        from f5quilt.output import NORMAL, Reporter
-
-        def lock(directory: Path) -> None:
-            flock(directory)  # the descriptor stays open: the lock is held until the process exits
-
-        ws = open_workspace(query.command, lock=lock, argv=argv, upstream=query.upstream, quiltrc=quiltrc,
-                            records=False, warn=Reporter(NORMAL, out=sys.stderr, err=sys.stderr).warn)
-        flags = query.flags
-        if query.command == "series":
-            queries.series(ws, "verbose" in flags, "json" in flags, _echo)
+        text = plain_answer(query, quiltrc)
+        if text is not None:
+            if text:
+                _echo(text)
             return 0
-        if query.command == "applied":
-            queries.applied(ws, query.patch, "json" in flags, _echo)
-            return 0
-        queries.top(ws, "json" in flags, _echo)
-        return 0
+        return _general(query, quiltrc, argv)
 
     code = guarded(run)
     return None if code == -1 and query is None else code
+
+
+def _general(query: Query, quiltrc: Optional[Dict[str, str]], argv: List[str]) -> int:
+    """Any query: the workspace opened as every command opens it, the answer ``ops/queries``'."""
+    from f5quilt.ops.stack import queries
+    from f5quilt.ops.stack.opening import open_workspace
+    from f5quilt.output import NORMAL, Reporter
+    from f5quilt.repo.layout import flock
+
+    def lock(directory: Path) -> None:
+        flock(directory)  # the descriptor stays open: the lock is held until the process exits
+
+    ws = open_workspace(query.command, lock=lock, argv=argv, upstream=query.upstream, quiltrc=quiltrc,
+                        records=False, warn=Reporter(NORMAL, out=sys.stderr, err=sys.stderr).warn)
+    flags = query.flags
+    if query.command == "series":
+        queries.series(ws, "verbose" in flags, "json" in flags, _echo)
+    elif query.command == "applied":
+        queries.applied(ws, query.patch, "json" in flags, _echo)
+    else:
+        queries.top(ws, "json" in flags, _echo)
+    return 0
 
 
 def main(argv: Optional[List[str]] = None) -> int:

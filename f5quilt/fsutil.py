@@ -4,10 +4,17 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path, PurePosixPath
-from typing import Dict, Optional, Tuple, Union
 
 from f5quilt.errors import F5QuiltError, UnsafePath
+
+TYPE_CHECKING = False  # typing and pathlib only for mypy: a shell-prompt query's start-up
+if TYPE_CHECKING:      # reads its state through ``safe_relpath`` and imports neither
+    from pathlib import Path
+    from typing import Dict, Optional, Tuple, Union
+
+    Stamp = Tuple[int, int, int]  # inode, size, mtime in ns: what another program's save changes
+else:
+    Stamp = tuple
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -82,7 +89,7 @@ def safe_user_name(root: Path, name: str, what: str) -> str:
         raise UnsafePath(f"{what} {name!r}: refused, {reason}: a name must stay inside "
                          f"{root.name or root}/") from None
     cur = root
-    for part in PurePosixPath(rel).parts:
+    for part in rel.split("/") if rel != "." else ():  # safe_relpath's: plain parts, or "."
         cur = cur / part
         if cur.is_symlink():
             raise UnsafePath(f"{what} {name!r}: refused, {cur} is a symlink")
@@ -139,9 +146,6 @@ def _real_below(real_root: str, rel: str, known: Optional[Dict[str, str]] = None
     if known is not None and (not parts or stat.S_ISDIR(mode)):
         known["/".join(parts)] = path  # every folder there, none a symlink
     return path
-
-
-Stamp = Tuple[int, int, int]  # inode, size, mtime in ns: what another program's save changes
 
 
 def stamp_of(path: Union[str, Path]) -> Optional[Stamp]:

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence, TextIO, TypeVar
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing only for mypy: the error boundary runs in a prompt's query
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Iterator, List, Optional, Sequence, TextIO, TypeVar
 
-# A progress bar around a long loop (extracting a release, pushing under -q): the command
-# line passes click's bar (cli.common.terminal_bar) when stderr is a terminal, through the
-# workspace (Workspace.progress) and each Upstream; None (the default): the loop runs silently.
-Progress = Callable[[Sequence[object], str], Iterable[object]]
+    T = TypeVar("T")
+    # A progress bar around a long loop (extracting a release, pushing under -q): the command
+    # line passes click's bar (cli.common.terminal_bar) when stderr is a terminal, through the
+    # workspace (Workspace.progress) and each Upstream; None (the default): the loop runs silently.
+    Progress = Callable[[Sequence[object], str], Iterable[object]]
 
 
 def with_progress(items: Sequence[T], label: str, bar: Optional[Progress]) -> Iterator[T]:

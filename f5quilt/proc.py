@@ -9,19 +9,21 @@ Standard input is closed unless ``input`` is given or ``stdin`` says otherwise.
 from __future__ import annotations
 
 import os
-from typing import IO, TYPE_CHECKING, Any, Collection, Mapping, Optional, Sequence, Tuple, Union
 
 from f5quilt.errors import F5QuiltError
 
+TYPE_CHECKING = False  # typing only for mypy: ``capture`` runs in a shell-prompt query's start-up
 if TYPE_CHECKING:
     import subprocess
+    from typing import IO, Any, Collection, Mapping, Optional, Sequence, Tuple, Union
+
+    Stream = Union[None, int, IO[Any]]
 
 # subprocess's values (imported where a program runs: quilt mode's quiltrc, read by every
 # command, the shell-prompt queries included, goes through ``capture`` without it)
 PIPE = -1
 DEVNULL = -3
 INHERIT = None  # stdin/stdout/stderr as f5quilt's own
-Stream = Union[None, int, IO[Any]]
 # git's words, whatever the user's locale (as GitPython ran it): messages are parsed and shown
 GIT_ENV = {"LANGUAGE": "C", "LC_ALL": "C"}
 
@@ -73,8 +75,11 @@ def capture(argv: Sequence[str], env: Mapping[str, str]) -> Tuple[int, bytes, by
     subprocess (several milliseconds of start-up). For quilt mode's quiltrc, which every command
     reads before it does anything (repo/quiltrc.py). A program that cannot start is
     ``ProgramMissing``."""
-    import select
-    import signal
+    import select  # lazy: start-up
+    try:  # signal's numbers without signal.py, whose enums cost a prompt's query a millisecond
+        import _signal as signal  # lazy: start-up
+    except ImportError:  # not CPython
+        import signal  # lazy: start-up
 
     out_r, out_w = os.pipe()  # not inherited: the child gets them only as its 1 and 2
     err_r, err_w = os.pipe()

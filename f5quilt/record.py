@@ -10,16 +10,14 @@ are records; mypy reads them as dataclasses (``dataclass_transform``). Anything 
 """
 from __future__ import annotations
 
-import sys
-from typing import Any, Callable, Dict, List, TypeVar
+TYPE_CHECKING = False  # typing only for mypy: a shell-prompt query's start-up imports none
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, TypeVar, dataclass_transform
 
-if sys.version_info >= (3, 11):
-    from typing import dataclass_transform
-else:  # before 3.11: mypy reads typing's, the program needs none
-    def dataclass_transform(**kwargs: Any) -> Callable[[Any], Any]:
+    T = TypeVar("T")
+else:  # mypy reads typing's dataclass_transform; the program needs none
+    def dataclass_transform(**kwargs):
         return lambda decorated: decorated
-
-T = TypeVar("T")
 
 
 class _Factory:

@@ -4,15 +4,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, TypeVar
 
 import click
 
-from f5quilt.ops.stack.opening import flock, open_workspace
-from f5quilt.output import NORMAL, Progress, Reporter
+from f5quilt.ops.stack.opening import open_workspace
+from f5quilt.output import NORMAL, Reporter
+from f5quilt.repo.layout import flock
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
 from .options import verbosity as verbosity  # declared there; commands once imported it here
+
+if TYPE_CHECKING:
+    from f5quilt.output import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from f5quilt.errors import StrEnum
+from f5quilt.strenum import StrEnum
 from f5quilt.model.patch import Hunk
 
 

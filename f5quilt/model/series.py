@@ -16,20 +16,36 @@ selected; ``#-NAME``: skipped when NAME is selected; no guard: always.
 """
 from __future__ import annotations
 
-import re
-from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional, Tuple
-
 from f5quilt.errors import F5QuiltError, located
 from f5quilt.record import field, record
 
+TYPE_CHECKING = False  # re, pathlib and typing stay out of a shell-prompt query's start-up
 if TYPE_CHECKING:
+    import re
+    from pathlib import Path
+    from typing import List, Optional, Tuple
+
     from f5quilt.model.patch import Patch
 
-_COMMENT_RE = re.compile(r"(^|\s)#.*$")
 # one guard in a comment, as MQ's guard_re: '#' then + or -, then a name
-_GUARD_RE = re.compile(r"(?:^|\s)#([-+][^-+#\s][^#\s]*)")
-_GUARD_NAME_RE = re.compile(r"[^-+#\s][^#\s]*")
+_GUARD = r"(?:^|\s)#([-+][^-+#\s][^#\s]*)"
+_GUARD_NAME = r"[^-+#\s][^#\s]*"
+
+
+def _re(pattern: str) -> "re.Pattern[str]":
+    """A guard pattern, compiled where guards are read or written (re's import and the
+    compiling are a query's start-up time otherwise; re caches what it compiled)."""
+    import re  # lazy: start-up
+    return re.compile(pattern)
+
+
+def _comment_start(line: str) -> int:
+    """Where a comment starts, as ``(^|\\s)#.*$`` finds it (the whitespace before the ``#``, or
+    0 for a ``#`` in front), or -1: a ``#`` at the start or after whitespace (quilt's sed)."""
+    i = line.find("#")
+    while i > 0 and not line[i - 1].isspace():  # str.isspace is re's \s, character for character
+        i = line.find("#", i + 1)
+    return max(i - 1, 0) if i >= 0 else -1
 
 
 @record
@@ -112,9 +128,9 @@ class Series:
         raw = self.raw_lines[entry.line - 1]
         eol = raw[len(raw.rstrip("\r\n")):]
         body = raw[:len(raw) - len(eol)]
-        m = _COMMENT_RE.search(body)
-        code, comment = (body[:m.start()], body[m.start():]) if m else (body, "")
-        rest = _GUARD_RE.sub("", comment).strip()
+        start = _comment_start(body)
+        code, comment = (body[:start], body[start:]) if start >= 0 else (body, "")
+        rest = _re(_GUARD).sub("", comment).strip()
         parts = [code.rstrip()] + [f"#{g}" for g in guards] + ([rest] if rest else [])
         self.raw_lines[entry.line - 1] = " ".join(parts) + (eol or "\n")
         self._reparse()
@@ -127,7 +143,7 @@ def check_guard(name: str, *, signed: bool = False, given: str = "") -> str:
     """A guard name: not empty, no whitespace or '#', not starting with + or - (MQ's rule)."""
     if signed and given[:1] not in ("+", "-"):
         raise F5QuiltError(f"guard {given!r} must start with + or -")
-    if not _GUARD_NAME_RE.fullmatch(name):
+    if not _re(_GUARD_NAME).fullmatch(name):
         raise F5QuiltError(f"invalid guard name {name!r}: no whitespace, no '#', "
                            "and it may not start with + or -")
     return name
@@ -155,18 +171,18 @@ def parse_series_lines(raw_lines: List[str], path: Path) -> List[SeriesEntry]:
     seen: dict[str, int] = {}
     for no, raw in enumerate(raw_lines, 1):
         line = raw.rstrip("\r\n")
-        comment = _COMMENT_RE.search(line) if "#" in line else None
-        text = (line[:comment.start()] if comment else line).strip()
+        start = _comment_start(line) if "#" in line else -1
+        text = (line[:start] if start >= 0 else line).strip()
         if not text:
             continue
         words = text.split()
         entry = SeriesEntry(words[0], line=no)
-        if comment is not None and ("#+" in comment.group(0) or "#-" in comment.group(0)):
-            entry.guards = _GUARD_RE.findall(comment.group(0))
+        comment = line[start:] if start >= 0 else ""
+        if "#+" in comment or "#-" in comment:
+            entry.guards = _re(_GUARD).findall(comment)
         for opt in words[1:]:
-            m = re.fullmatch(r"-p(\d+)", opt)
-            if m:
-                entry.strip = int(m.group(1))
+            if opt.startswith("-p") and opt[2:].isdecimal():  # -p(\d+): re's \d is isdecimal
+                entry.strip = int(opt[2:])
             elif opt == "-R":
                 entry.reverse = True
             elif opt in ("-p", "--strip"):
@@ -182,10 +198,28 @@ def parse_series_lines(raw_lines: List[str], path: Path) -> List[SeriesEntry]:
     return entries
 
 
+def altered(applied: List[str], series: Series) -> bool:
+    """quilt 0.68's consistency check: the patches applied below the top are not the
+    series' patches before it, in the same order (the series was edited by hand).
+    A patch with guards may be missing: the selected guards may have skipped it."""
+    if not applied:
+        return False
+    names = series.names
+    top = applied[-1]
+    before = names[:names.index(top)] if top in names else names
+    guarded = {e.name for e in series.entries if e.guards}
+    if guarded:
+        # f5quilt's guards (comments quilt ignores) may have skipped a patch: not an edit
+        below = set(applied)
+        before = [n for n in before if n in below or n not in guarded]
+    return applied[:-1] != before
+
+
 def load_series(path: Path) -> Series:
     """Read a series file; a missing file is an empty series (as in quilt)."""
     try:
-        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+            text = fh.read()
     except FileNotFoundError:
         return Series(path)
     raw = text.splitlines(keepends=True)

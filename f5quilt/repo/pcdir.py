@@ -17,8 +17,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Set
 
-from f5quilt.errors import F5QuiltError, located
+from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import safe_relpath
+from f5quilt.repo.layout import StateError, read_applied, safe_name
 
 if TYPE_CHECKING:
     from f5quilt.repo.transaction import Transaction
@@ -26,17 +27,6 @@ if TYPE_CHECKING:
 F5_DIR = ".f5quilt"
 
 
-class StateError(F5QuiltError):
-    """Malformed state under .pc/: named by file and line, nothing changed."""
-
-
-def _safe_name(name: str, path: Path, line: Optional[int]) -> str:
-    try:
-        if "\\" in name or name != name.strip():
-            raise F5QuiltError("")
-        return safe_relpath(name)
-    except F5QuiltError:
-        raise StateError(located(path, line, f"unsafe patch name {name!r}")) from None
 
 
 class NoWrites:
@@ -114,25 +104,7 @@ class AppliedStack:
     def applied(self) -> List[str]:
         if self._applied is not None:
             return list(self._applied)
-        path = self.pc / "applied-patches"
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return []
-        except (IsADirectoryError, NotADirectoryError):
-            raise StateError(f"{path}: is not a file") from None
-        names: List[str] = []
-        seen: Set[str] = set()
-        for no, raw in enumerate(data.decode("utf-8", "surrogateescape").splitlines(), 1):
-            line = raw.strip()
-            if not line:
-                continue
-            if "\0" in line:
-                raise StateError(located(path, no, "NUL byte in a patch name"))
-            names.append(_safe_name(line, path, no))
-            if line in seen:
-                raise StateError(located(path, no, f"patch {line} listed twice"))
-            seen.add(line)
+        names = read_applied(os.path.join(self.pc, "applied-patches"))
         self._applied = names
         return list(names)
 
@@ -158,7 +130,7 @@ class AppliedStack:
                 self.fs.write_text(path, text)
 
     def backup_dir(self, name: str) -> Path:
-        return self.pc / _safe_name(name, self.pc / "applied-patches", None)
+        return self.pc / safe_name(name, str(self.pc / "applied-patches"), None)
 
     def backup_files(self, name: str) -> Iterator[str]:
         """Tree-relative paths backed up for ``name`` (quilt's .timestamp excluded)."""

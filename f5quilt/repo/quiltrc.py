@@ -11,10 +11,13 @@ would misread; bash reads them all. A quiltrc that fails is a one-line error.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Collection, Dict, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError
+from f5quilt.repo.layout import settings_file_above
+
+TYPE_CHECKING = False  # typing only for mypy: pathlib and typing stay out of a prompt's query
+if TYPE_CHECKING:
+    from typing import Collection, Dict, List, Optional, Tuple
 
 # proc and shlex are imported where used: every command in quilt mode, the shell-prompt
 # queries included, reads the quiltrc
@@ -26,25 +29,25 @@ _DUMP = ('. "$1" </dev/null >/dev/null; '
          'for v in ${!QUILT_*} EDITOR; do [ -n "${!v+x}" ] && printf "%s=%s\\0" "$v" "${!v}"; done; exit 0')
 
 
-def locate(option: Optional[str], env: Dict[str, str]) -> Optional[Path]:
+def locate(option: Optional[str], env: Dict[str, str]) -> Optional[str]:
     """The quiltrc quilt would read: ``--quiltrc`` (``-``: none), ``$QUILTRC``, ~/.quiltrc, /etc."""
     if option is not None:
-        return None if option == "-" else Path(option)
+        return None if option == "-" else option
     if "QUILTRC" in env:
         value = env["QUILTRC"]
-        return None if value in ("", "-") else Path(value)
+        return None if value in ("", "-") else value
     home = env.get("HOME")
-    if home and Path(home, ".quiltrc").is_file():
-        return Path(home, ".quiltrc")
-    if Path(SYSTEM_QUILTRC).is_file():
-        return Path(SYSTEM_QUILTRC)
+    if home and os.path.isfile(os.path.join(home, ".quiltrc")):
+        return os.path.join(home, ".quiltrc")
+    if os.path.isfile(SYSTEM_QUILTRC):
+        return SYSTEM_QUILTRC
     return None
 
 
-def source(path: Path, env: Dict[str, str]) -> Dict[str, str]:
+def source(path: str, env: Dict[str, str]) -> Dict[str, str]:
     """The QUILT_* variables after bash sources ``path`` (with ``env`` as its environment)."""
-    if not path.is_file():
-        if str(path) == os.devnull:
+    if not os.path.isfile(path):
+        if os.path.normpath(path) == os.devnull:
             return {k: v for k, v in env.items() if k.startswith("QUILT_")}
         raise F5QuiltError(f"{path}: quiltrc not found")
     from f5quilt import proc
@@ -105,8 +108,7 @@ def command_line(argv: List[str], commands: Collection[str]) -> Tuple[List[str],
             option, rest = rest[1], rest[2:]
         elif rest[0].startswith("--quiltrc="):
             option, rest = rest[0].split("=", 1)[1], rest[1:]
-    from f5quilt.repo.settings import find_settings_file
-    if find_settings_file(Path.cwd().resolve()) is not None:
+    if settings_file_above(os.path.realpath(os.getcwd())) is not None:
         return rest, None
     variables = load(option)  # for load_settings: Settings.quiltrc
     if rest and rest[0] in commands:

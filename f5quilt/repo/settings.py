@@ -14,11 +14,12 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from f5quilt.errors import F5QuiltError, StrEnum
+from f5quilt.errors import F5QuiltError
 from f5quilt.record import field, record
+from f5quilt.repo.layout import SETTINGS_NAME, STATE_NAME, patches_shown, quilt_places, settings_file_above
+from f5quilt.repo.layout import pc_name as plain_pc_name
+from f5quilt.strenum import StrEnum
 
-SETTINGS_NAME = "f5quilt.yaml"
-STATE_FOLDER = ".f5quilt"  # f5quilt's state beside the settings (journal, log, rebase)
 KNOWN_KEYS = {"tree", "patches", "series", "pc", "fuzz", "refresh", "upstream", "log", "ignore", "rerere",
               "upstreams"}
 # what one entry of `upstreams:` may say; fuzz, refresh, ignore, rerere and pc at the top are its defaults
@@ -36,14 +37,6 @@ DEFAULT_IGNORE = ("__pycache__/", "*.pyc")
 # exactness (check --strict, rebase's verification, "applies reversed") use 0.
 REPLAY_FUZZ = 2
 REPOSITION_FUZZ = 3
-
-
-def _pc_name(value: object, where: str) -> str:
-    """quilt's state directory: a plain name inside the tree, never the tree itself."""
-    name = str(value)
-    if not name or name in (".", "..") or "/" in name or "\0" in name or name != name.strip():
-        raise F5QuiltError(f"{where}: pc must be a plain directory name (like .pc), not {name!r}")
-    return name
 
 
 class Dialect(StrEnum):
@@ -126,22 +119,13 @@ class Settings:
 
     @property
     def patches_display(self) -> str:
-        try:
-            if self.dialect is Dialect.QUILT and self.base != self.tree and self.base.is_relative_to(self.tree):
-                # quilt in a subfolder: ../ up to the tree, then QUILT_PATCHES (../my/changes)
-                up = os.path.relpath(self.tree, self.base)
-                return os.path.join(up, self.quilt_patches)
-            return os.path.relpath(self.patches, self.base)
-        except ValueError:
-            return str(self.patches)
+        return patches_shown(self.dialect is Dialect.QUILT, str(self.base), str(self.tree), str(self.patches))
 
 
 def find_settings_file(start: Path) -> Optional[Path]:
-    for directory in [start, *start.parents]:
-        candidate = directory / SETTINGS_NAME
-        if candidate.is_file():
-            return candidate
-    return None
+    """The nearest f5quilt.yaml in ``start`` (absolute, resolved) or above it."""
+    found = settings_file_above(str(start))
+    return Path(found) if found is not None else None
 
 
 class UndecidedUpstream(F5QuiltError):
@@ -186,87 +170,8 @@ def _load(cwd: Path, env: Dict[str, str], upstream: Optional[str]) -> Settings:
 
 
 def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
-    pc_name = _pc_name(env.get("QUILT_PC") or ".pc", "QUILT_PC")
-    tree = cwd
-    # quilt: the nearest directory holding the state folder or the patches folder
-    look_for = [pc_name]
-    if not os.path.isabs(env.get("QUILT_PATCHES") or "patches"):
-        look_for.append(env.get("QUILT_PATCHES") or "patches")
-    if not any((cwd / name).is_dir() for name in look_for):
-        for directory in cwd.parents:
-            if any((directory / name).is_dir() for name in look_for):
-                tree = directory
-                break
-    patches_rel = env.get("QUILT_PATCHES") or None
-    series_rel = env.get("QUILT_SERIES") or None
-    pc = tree / pc_name
-    real_tree, real_pc = os.path.realpath(tree), os.path.realpath(pc)
-    if real_pc != real_tree and not real_pc.startswith(real_tree + os.sep):
-        raise F5QuiltError(f"{pc}: a symlink that leads outside {tree}; quilt's state must lie in the tree")
-    # like quilt, an existing .pc remembers where its patches are (over QUILT_PATCHES/QUILT_SERIES)
-    if (pc / ".quilt_patches").is_file():
-        patches_rel = _remembered(pc / ".quilt_patches") or patches_rel
-    if (pc / ".quilt_series").is_file():
-        series_rel = _remembered(pc / ".quilt_series") or series_rel
-    for name, value in (("QUILT_PATCHES", patches_rel), ("QUILT_SERIES", series_rel)):
-        if value is not None and "\0" in value:
-            raise F5QuiltError(f"{name}: a NUL byte in the path")
-    # like quilt, a patches folder that is a symlink keeps its name (setup's patches -> ..)
-    patches = Path(os.path.normpath(tree / (patches_rel or "patches")))
-    if series_rel and os.path.isabs(series_rel):
-        series = Path(series_rel)
-    elif series_rel and "/" in series_rel:
-        series = tree / series_rel
-    else:
-        name = series_rel or "series"
-        series = patches / name
-        # quilt also accepts a series file at the tree root or in .pc/
-        if not series.exists():
-            for alt in (tree / name, pc / name):
-                if alt.exists():
-                    series = alt
-                    break
-    return Settings(tree=tree, patches=patches, series=series, pc_name=pc_name, base=cwd,
-                    fuzz=_patch_opts_fuzz(env.get("QUILT_PATCH_OPTS", "")))
-
-
-def _patch_opts_fuzz(opts: str) -> int:
-    """Quilt mode's fuzz: GNU patch's default (2), or the -F N/--fuzz=N of QUILT_PATCH_OPTS."""
-    if not opts:
-        return 2
-    import shlex
-    try:
-        words = shlex.split(opts)
-    except ValueError:
-        raise F5QuiltError(f"QUILT_PATCH_OPTS: cannot read {opts!r}") from None
-    fuzz = 2
-    for i, word in enumerate(words):
-        value = None
-        if word.startswith("--fuzz="):
-            value = word.split("=", 1)[1]
-        elif word in ("-F", "--fuzz") and i + 1 < len(words):
-            value = words[i + 1]
-        elif word.startswith("-F") and len(word) > 2:
-            value = word[2:]
-        if value is not None:
-            if not value.isdigit():
-                raise F5QuiltError(f"QUILT_PATCH_OPTS: bad fuzz {value!r}")
-            fuzz = int(value)
-    return fuzz
-
-
-def _remembered(path: Path) -> Optional[str]:
-    """A folder name quilt remembered in .pc/: state, so validated before it becomes a path."""
-    try:
-        text = path.read_bytes().decode("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        raise F5QuiltError(f"{path}:1: unreadable") from None
-    if not text:
-        return None
-    if "\0" in text or "\n" in text or text.startswith("/") or ".." in Path(text).parts:
-        raise F5QuiltError(f"{path}:1: {text!r} is not a folder inside the tree "
-                           "(set QUILT_PATCHES/QUILT_SERIES to use one elsewhere)")
-    return text
+    tree, patches, series, pc, fuzz = quilt_places(str(cwd), env)
+    return Settings(tree=Path(tree), patches=Path(patches), series=Path(series), pc_name=pc, base=cwd, fuzz=fuzz)
 
 
 def _line_of(path: Path, key: Optional[str], value: Any = None) -> int:
@@ -369,7 +274,7 @@ def _several_upstreams(path: Path, cwd: Path, data: Dict[str, Any]) -> Dict[str,
                     or any(y.is_relative_to(x) for x in (one.tree, one.patches) for y in (other.tree, other.patches)):
                 raise F5QuiltError(f"{where}: shares its tree or patches folder with {other.name}")
         one.name = name
-        one.state = root / STATE_FOLDER / "upstreams" / name
+        one.state = root / STATE_NAME / "upstreams" / name
         every[name] = one
     for one in every.values():
         one.upstream_names = tuple(every)
@@ -418,7 +323,7 @@ def _one_upstream(path: Path, cwd: Path, data: Dict[str, Any]) -> Settings:
     # every folder f5quilt writes resolves inside the project (no `../x`, no absolute path, no
     # symlink leading out): settings from a clone or a tarball cannot steer writes elsewhere
     real_root = os.path.realpath(root)
-    pc_name = _pc_name(data.get("pc", ".pc"), str(path))
+    pc_name = plain_pc_name(data.get("pc", ".pc"), str(path))
     folders: List[Tuple[Optional[str], Path]] = [("tree", tree), ("patches", patches), (None, root / ".f5quilt"),
                                                  ("pc", tree / pc_name)]
     for name, folder in folders:

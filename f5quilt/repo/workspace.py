@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 from f5quilt.errors import F5QuiltError, UnsafePath
 from f5quilt.record import field, record
 from f5quilt.fsutil import Stamp, check_inside, read_stamped, safe_relpath, safe_user_name
-from f5quilt.model.series import Series, SeriesEntry, load_series
+from f5quilt.model.series import Series, SeriesEntry, altered, load_series
 from f5quilt.repo.pcdir import AppliedStack, NoWrites
+from f5quilt.repo.layout import STATE_NAME, unsettled
 from f5quilt.repo.settings import Dialect, Settings
-from f5quilt.repo.layout import unsettled
 
 if TYPE_CHECKING:
     from f5quilt.events import Emit
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from f5quilt.repo.transaction import Roots, Transaction
     from f5quilt.repo.upstream import Pin, Upstream
 
-STATE_NAME = ".f5quilt"  # beside f5quilt.yaml (in .pc/ without settings)
 TREE_PIN = "tree-pin.json"  # in the state dir: which pin built the tree
 
 
@@ -406,21 +405,8 @@ class Workspace:
             raise F5QuiltError(f"No series file found ({self.settings.series})")
 
     def series_altered(self) -> bool:
-        """quilt 0.68's consistency check: the patches applied below the top are not the
-        series' patches before it, in the same order (the series was edited by hand).
-        A patch with guards may be missing: the selected guards may have skipped it."""
-        applied = self.stack.applied()
-        if not applied:
-            return False
-        names = self.series.names
-        top = applied[-1]
-        before = names[:names.index(top)] if top in names else names
-        guarded = {e.name for e in self.series.entries if e.guards}
-        if guarded:
-            # f5quilt's guards (comments quilt ignores) may have skipped a patch: not an edit
-            below = set(applied)
-            before = [n for n in before if n in below or n not in guarded]
-        return applied[:-1] != before
+        """quilt 0.68's consistency check (``model.series.altered``) on this workspace."""
+        return altered(self.stack.applied(), self.series)
 
     def unapplied(self) -> List[str]:
         applied = self.stack.applied()

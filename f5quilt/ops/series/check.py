@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from f5quilt.engine.apply import PatchResult, apply_patch
 from f5quilt.engine.vtree import Overlay, Reader, WrittenOn
-from f5quilt.errors import F5QuiltError, StrEnum
+from f5quilt.errors import F5QuiltError
+from f5quilt.strenum import StrEnum
 from f5quilt.engine.locate import APPLIED, HunkStatus, Landing
 from f5quilt.model.series import Series
 from f5quilt.ops.stack.drift import Drift, tree_drift

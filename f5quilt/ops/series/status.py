@@ -19,7 +19,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from f5quilt.errors import F5QuiltError, StrEnum
+from f5quilt.errors import F5QuiltError
+from f5quilt.strenum import StrEnum
 from f5quilt.repo.workspace import Workspace
 
 

@@ -17,19 +17,22 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from f5quilt.errors import BadUsage, F5QuiltError
 from f5quilt.model.series import load_series
 from f5quilt import events as ev
 from f5quilt.events import Emit, Stop
-from f5quilt.output import Progress
 from f5quilt.repo.pcdir import AppliedStack
-from f5quilt.repo.settings import (Dialect, SETTINGS_NAME, Settings, all_upstreams, find_settings_file,
-                                   load_settings, upstream_name_of)
+from f5quilt.repo.layout import SETTINGS_NAME, STATE_NAME
+from f5quilt.repo.settings import (Dialect, Settings, all_upstreams, find_settings_file, load_settings,
+                                   upstream_name_of)
 from f5quilt.repo.upstream import Pin, Upstream, default_cache, sha256_of
-from f5quilt.repo.workspace import STATE_NAME, Workspace
+from f5quilt.repo.workspace import Workspace
 from f5quilt.fsutil import safe_user_name
+
+if TYPE_CHECKING:
+    from f5quilt.output import Progress
 
 
 # -- init ------------------------------------------------------------------

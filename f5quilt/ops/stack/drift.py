@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from f5quilt.engine.vtree import Overlay
-from f5quilt.errors import F5QuiltError, StrEnum
+from f5quilt.errors import F5QuiltError
+from f5quilt.strenum import StrEnum
 from f5quilt.repo.pcdir import digest
 from f5quilt.repo.settings import REPLAY_FUZZ
 from f5quilt.repo.workspace import Workspace

@@ -7,7 +7,6 @@ The command line (``cli/common.Context.workspace``) and the shell-prompt fast pa
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
 
@@ -24,22 +23,6 @@ QUILT_COMMANDS = {"add", "annotate", "applied", "delete", "diff", "edit", "files
 # quilt 0.68 checks the series against .pc/applied-patches in every command but these
 NO_CONSISTENCY_CHECK = {"pop", "setup", "upgrade"}
 ALTERED_SERIES = "The series file no longer matches the applied patches. Please run 'quilt pop -a'."
-
-
-def flock(directory: Path) -> Optional[int]:
-    """An exclusive lock on ``directory`` (no file created): the open descriptor, whose closing
-    releases it; None when there is no such folder. Refused at once when another holds it."""
-    import fcntl  # lazy: start-up
-
-    if not directory.is_dir():
-        return None
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise F5QuiltError(f"another f5quilt command is working on {directory}; try again when it ends") from None
-    return fd
 
 
 def quilt_consistency_check(ws: Workspace, command: Optional[str]) -> None:

@@ -1,0 +1,164 @@
+"""The shell-prompt queries' plain case (``fastpath.plain_answer``: quilt mode read with ``os``
+alone, neither pathlib, typing, re nor the workspace) answers exactly as the general path
+(``ops/stack/opening.open_workspace`` and ``ops/stack/queries``) on generated quilt trees: every
+answer it gives is the general path's, byte for byte. What it leaves (None) the general path
+answers as before; tests/test_query_imports.py runs both as programs, against click too."""
+from __future__ import annotations
+
+import io
+import os
+import random
+import tempfile
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from f5quilt import fastpath
+from f5quilt.errors import F5QuiltError
+from f5quilt.ops.stack import queries
+from f5quilt.ops.stack.opening import open_workspace
+
+# names a series may hold, the odd ones included: a '#' inside a name, a folder, a ./; and,
+# less often, ones that leave the patches folder or are absolute, a backslash
+NAMES = ["a.diff", "b.patch", "sub/c.diff", "d#e.diff", "./f.diff", "g", "h.diff"]
+BAD_NAMES = ["../out.diff", "/abs.diff", "x\\y.diff"]
+# patch options, and less often the unknown and the malformed; "-p١": re's \d takes any Unicode digit
+OPTIONS = ["", "", "", " -p0", " -p1", " -R", " -p2 -R", " -p\u0661"]
+BAD_OPTIONS = [" -p", " -pX"]
+COMMENTS = ["", "", " # note", "\t#x", "#glued", "\u00a0#nbsp", " #x#+y"]
+GUARDS = [" #+cuda", " #-cpu # also"]
+ODD = 20
+
+
+def quilt_trees(rnd: random.Random) -> Tuple[Dict[str, str], Dict[str, Optional[str]], str, List[str]]:
+    """A quilt tree's files (relative path -> text), the QUILT_* variables, the folder the query
+    runs in, the query's command and flags. Mostly sound; each odd or bad thing about one time
+    in ``ODD`` (chosen by ``rnd``: hypothesis left alone explores a list's last element as
+    often as all the others, and nearly every tree would be an error)."""
+    def pick(good: List[Any], bad: List[Any]) -> Any:
+        return rnd.choice(bad if rnd.random() < 1 / ODD else good)
+
+    env = {"QUILT_PATCHES": pick([None, "patches"], ["my/changes", "p//q/"]),
+           "QUILT_SERIES": pick([None, "series"], ["other", "sub/ser"]),
+           "QUILT_PC": pick([None, ".pc", "state"], ["a/b"])}
+    patches = env["QUILT_PATCHES"] or "patches"
+    pc = env["QUILT_PC"] or ".pc"
+    series_name = env["QUILT_SERIES"] or "series"
+    lines: List[str] = []
+    names: List[str] = []
+    unique = iter(rnd.sample(NAMES, len(NAMES)))
+    for _ in range(rnd.randint(1, 6)):
+        kind = pick(["entry"], ["blank", "comment"])
+        eol = rnd.choice(["\n", "\n", "\r\n"])
+        if kind == "blank":
+            lines.append(rnd.choice(["", "  ", "\t"]) + eol)
+            continue
+        if kind == "comment":
+            lines.append(rnd.choice(["# a comment", "  #+guard only", "#"]) + eol)
+            continue
+        how = pick(["unique"], ["twice", "bad"])
+        name = next(unique, "z.diff") if how == "unique" else rnd.choice(BAD_NAMES + names[-1:])
+        names.append(name)
+        lines.append(rnd.choice(["", "  "]) + name + pick(OPTIONS, BAD_OPTIONS) + pick(COMMENTS, GUARDS) + eol)
+    files: Dict[str, str] = {f"{patches}/.keep": ""}
+    if "/" in series_name:
+        files[series_name] = "".join(lines)
+    else:
+        where = pick(["patches"], ["tree", "pc", "none"])
+        series_path = {"patches": f"{patches}/{series_name}", "tree": series_name, "pc": f"{pc}/{series_name}",
+                       "none": None}[where]
+        if series_path is not None:
+            files[series_path] = "".join(lines)
+    applied_kind = pick(["prefix"], ["any", "none"])
+    in_order = [n[2:] if n.startswith("./") else n for n in names]
+    if applied_kind == "prefix":
+        applied = in_order[:rnd.randint(0, len(in_order))]
+    elif applied_kind == "any":
+        applied = rnd.sample(NAMES + BAD_NAMES + ["sub/../x", " pad.diff", ""], rnd.randint(0, 4))
+    else:
+        applied = []
+    if applied_kind != "none" and (applied or rnd.random() < 0.5):
+        files[f"{pc}/applied-patches"] = "".join(f"{n}\n" for n in applied)
+    remembered = pick([None, f"{patches}\n"], ["", "my/changes\n", "../x\n"])
+    if remembered is not None:
+        files[f"{pc}/.quilt_patches"] = remembered
+    cwd = rnd.choice([".", ".", "sub", patches.rstrip("/")])
+    command = rnd.choice([["applied"], ["top"], ["series"], ["series", "verbose"]])
+    return files, env, cwd, command
+
+
+def _both(root: Path, env: Dict[str, Optional[str]], cwd: str, command: List[str]) -> Tuple[Optional[str], str]:
+    """The plain case's answer (None: left to the general path) and what the general path
+    printed, or its error ("error: ...")."""
+    quiltrc = {k: v for k, v in env.items() if v is not None}
+    query = fastpath.Query(command[0], None, frozenset(command[1:]), None)
+    here = os.getcwd()
+    os.chdir(root / cwd)
+    try:
+        plain = fastpath.plain_answer(query, quiltrc, hold=False)
+        out, warned = io.StringIO(), []
+        try:
+            with redirect_stdout(out):
+                ws = open_workspace(command[0], lock=lambda _d: None, quiltrc=quiltrc, records=False,
+                                    warn=warned.append)
+                if command[0] == "series":
+                    queries.series(ws, "verbose" in command, False, fastpath._echo)
+                elif command[0] == "applied":
+                    queries.applied(ws, None, False, fastpath._echo)
+                else:
+                    queries.top(ws, False, fastpath._echo)
+        except F5QuiltError as exc:
+            return plain, f"error: {exc.message}"
+        assert warned == []
+        return plain, out.getvalue()
+    finally:
+        os.chdir(here)
+
+
+@pytest.fixture
+def no_quilt_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("QUILT_"):
+            monkeypatch.delenv(key)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.randoms(use_true_random=True))
+def test_plain_case_answers_as_the_general_path(no_quilt_env: None, rnd: random.Random) -> None:
+    files, env, cwd, command = quilt_trees(rnd)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "t"
+        for rel, text in files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(text.encode())
+        (root / cwd).mkdir(parents=True, exist_ok=True)
+        plain, general = _both(root, env, cwd, command)
+        event("answered by the plain case" if plain is not None else "left to the general path")
+        if plain is not None:
+            assert general == (plain + "\n" if plain else "")
+
+
+TREE = {"patches/series": "# the series\r\none.diff -p0 # first\r\n\r\ntwo.diff\t#x\r\nthree.diff -R\r\n",
+        "patches/.keep": "", "sub/.keep": ""}
+
+
+@pytest.mark.parametrize("cwd,command,expected", [
+    (".", ["top"], "patches/two.diff\n"),
+    (".", ["applied"], "patches/one.diff\npatches/two.diff\n"),
+    (".", ["series", "verbose"], "+ patches/one.diff\n= patches/two.diff\n  patches/three.diff\n"),
+    ("sub", ["top"], "../patches/two.diff\n"),
+    ("patches", ["series"], "../patches/one.diff\n../patches/two.diff\n../patches/three.diff\n"),
+])
+def test_plain_case_answers_a_plain_tree(tmp_path: Path, no_quilt_env: None, cwd: str, command: List[str],
+                                         expected: str) -> None:
+    """The plain case is not a shortcut that never fires: on a plain tree (comments, options,
+    CRLF, a subfolder) it answers, and as the general path does."""
+    for rel, text in {**TREE, ".pc/applied-patches": "one.diff\ntwo.diff\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, newline="")
+    plain, general = _both(tmp_path, {}, cwd, command)
+    assert plain is not None and plain + "\n" == general == expected
