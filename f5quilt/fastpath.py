@@ -125,24 +125,49 @@ def plain_answer(query: Query, quiltrc: Optional[Dict[str, str]], hold: bool = T
     from f5quilt.model.series import altered, load_series
     from f5quilt.repo import layout
 
-    if quiltrc is None or query.upstream is not None or query.patch is not None or "json" in query.flags:
-        return None  # an f5quilt.yaml (its settings need yaml), -u, applied PATCH, --json
+    if query.patch is not None or "json" in query.flags:
+        return None  # applied PATCH, --json
     fd = None
     try:
         cwd = os.path.realpath(os.getcwd())  # Path.cwd().resolve()
-        tree, patches, series_file, pc_name, _fuzz = layout.quilt_places(cwd, {**os.environ, **quiltrc})
-        fd = layout.flock(tree)
+        if quiltrc is not None:  # quilt mode
+            if query.upstream is not None:
+                raise _Other  # -u without f5quilt.yaml: an error
+            tree, patches, series_file, pc_name, _fuzz = layout.quilt_places(cwd, {**os.environ, **quiltrc})
+            root, state = tree, os.path.join(tree, pc_name, layout.STATE_NAME)
+            if any(layout.unsettled(os.path.join(d, layout.STATE_NAME)) for d in layout.folders_up(cwd)) \
+                    or not os.path.isfile(series_file):
+                raise _Other  # an init to roll back, no series file
+        else:  # f5quilt.yaml: its places as the last command that committed recorded them
+            settings_file = layout.settings_file_above(cwd)
+            if settings_file is None:
+                raise _Other
+            root = os.path.dirname(settings_file)
+            state = os.path.join(root, layout.STATE_NAME)
+            record = layout.read_prompt_record(state, settings_file)
+            if record is None or query.upstream not in (None, record[3]):
+                raise _Other  # no record for the settings as they are now; -u another upstream
+            tree, patches = layout.resolved(root, record[4]), layout.resolved(root, record[5])
+            series_file, pc_name = os.path.join(patches, record[6]), record[7]
+            try:
+                with open(os.path.join(state, layout.TREE_PIN), "rb") as fh:
+                    pin: Optional[bytes] = fh.read()
+            except OSError:
+                pin = None
+            if (os.path.exists(tree) and not os.path.isdir(tree)) \
+                    or layout.leaving_project(root, tree, patches, pc_name) is not None \
+                    or record[8:] != (tree, os.path.isdir(tree), pin,
+                                      os.path.exists(os.path.join(state, layout.REBASE_STATE))):
+                raise _Other  # the settings' errors; the tree-pin check could say something
+        fd = layout.flock(root)
         pc = os.path.join(tree, pc_name)
-        if any(layout.unsettled(os.path.join(d, layout.STATE_NAME)) for d in layout.folders_up(cwd)) \
-                or not os.path.isfile(series_file) \
-                or (os.path.lexists(pc) and (os.path.islink(pc) or not os.path.isdir(pc))) \
-                or layout.unsettled(os.path.join(pc, layout.STATE_NAME)):
-            raise _Other  # a repair to make, no series file, a .pc that is not a folder
+        if (os.path.lexists(pc) and (os.path.islink(pc) or not os.path.isdir(pc))) or layout.unsettled(state):
+            raise _Other  # a .pc that is not a folder, a repair to make
         applied = layout.read_applied(os.path.join(pc, "applied-patches"))
         series = load_series(series_file)  # type: ignore[arg-type]  # a str path reads the same
-        if any(e.guards for e in series.entries) or altered(applied, series):
+        if any(e.guards for e in series.entries) or (quiltrc is not None and altered(applied, series)):
             raise _Other  # guards (series -v marks what they skip), quilt's consistency error
-        shown = layout.patches_shown(True, cwd, tree, patches)
+        shown = layout.patches_shown(quiltrc is not None, cwd, tree, patches)
         if query.command == "series":
             top = applied[-1] if applied else None
             if "verbose" in query.flags:

@@ -65,6 +65,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def safe_relpath(name: str, patch: str = "", line: Optional[int] = None) -> str:
     """Validate a tree-relative path from a patch: no absolute, no ``..``."""
+    if "/" not in name and name not in ("", ".", "..", ".pc") and "\0" not in name:
+        return name  # a plain name (most of them): what the rules below give it back as
     where = f"{patch}:{line}: " if patch and line else (f"{patch}: " if patch else "")
     if not name or name.startswith("/") or "\0" in name:
         raise UnsafePath(f"{where}refusing path {name!r}: absolute or empty")

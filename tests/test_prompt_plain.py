@@ -162,3 +162,158 @@ def test_plain_case_answers_a_plain_tree(tmp_path: Path, no_quilt_env: None, cwd
         (tmp_path / rel).write_text(text, newline="")
     plain, general = _both(tmp_path, {}, cwd, command)
     assert plain is not None and plain + "\n" == general == expected
+
+
+# -- f5quilt.yaml: the places the last committing command recorded (Workspace.note_for_prompt) --
+
+def _pin_json(tree_rel: str, spec: str) -> str:
+    return ('{"pin": {"commit": null, "kind": "pypi", "ref": null, "sha256": null, "spec": "%s"}, '
+            '"tree": "%s"}\n' % (spec, tree_rel))
+
+
+YAML_TREES = [("tree: .\n", "."), ("tree: vendor/up\npatches: my/patches\nseries: order\npc: .state\n", "vendor/up"),
+              ("tree: link\n", "link")]
+# what may change after the record was written, each of which the record must notice (or
+# which leaves the answer as it was)
+CHANGES = ["nothing", "nothing", "yaml same size", "yaml longer", "tree-pin another release",
+           "tree-pin removed", "rebase started", "tree gone", "link elsewhere", "series edited",
+           "applied edited", "state unsettled", "pc a file", "settings removed"]
+
+
+def _yaml_project(root: Path, rnd: random.Random) -> Tuple[str, str]:
+    """A project with an f5quilt.yaml (written a minute ago) and its record; the tree folder."""
+    yaml, tree_rel = rnd.choice(YAML_TREES)
+    yaml += "upstream:\n  pypi: f5-tts==1.1.22\n"
+    patches = "my/patches" if "my/patches" in yaml else "patches"
+    series = "order" if "series: order" in yaml else "series"
+    pc = ".state" if "pc: .state" in yaml else ".pc"
+    real_tree = "vendor/real" if tree_rel == "link" else tree_rel
+    (root / real_tree).mkdir(parents=True, exist_ok=True)
+    if tree_rel == "link":
+        (root / "link").symlink_to("vendor/real")
+        (root / "vendor/other").mkdir(parents=True)
+    names = rnd.sample(["a.diff", "b.diff", "sub/c.diff", "d#e.diff"], rnd.randint(0, 4))
+    (root / patches).mkdir(parents=True, exist_ok=True)
+    (root / patches / series).write_text("".join(f"{n}{rnd.choice(['', ' -p1', ' # c'])}\n" for n in names))
+    applied = names[:rnd.randint(0, len(names))]
+    if applied:
+        (root / tree_rel / pc).mkdir(parents=True, exist_ok=True)
+        (root / tree_rel / pc / "applied-patches").write_text("".join(f"{n}\n" for n in applied))
+    (root / ".f5quilt").mkdir()
+    if rnd.random() < 0.7:
+        (root / ".f5quilt" / "tree-pin.json").write_text(_pin_json(tree_rel if tree_rel != "link" else "vendor/real",
+                                                                    "f5-tts==1.1.22"))
+    settings = root / "f5quilt.yaml"
+    settings.write_text(yaml)
+    past = settings.stat().st_mtime - 60
+    os.utime(settings, (past, past))
+    here = os.getcwd()
+    os.chdir(root)
+    try:  # what a committing command does at its end
+        open_workspace("push", lock=lambda _d: None, records=False, warn=lambda _l: None).note_for_prompt()
+    finally:
+        os.chdir(here)
+    return tree_rel, pc
+
+
+def _change(root: Path, change: str, tree_rel: str, pc: str) -> None:
+    settings = root / "f5quilt.yaml"
+    state = root / ".f5quilt"
+    if change == "yaml same size":  # as an editor saving within the same second would
+        st = settings.stat()
+        text = settings.read_text()
+        settings.write_text(text.replace("1.1.22", "1.1.23"))
+        os.utime(settings, ns=(st.st_atime_ns, st.st_mtime_ns))
+    elif change == "yaml longer":
+        settings.write_text(settings.read_text() + "fuzz: 1\n")
+    elif change == "tree-pin another release":
+        (state / "tree-pin.json").write_text(_pin_json(tree_rel, "f5-tts==1.0.0"))
+    elif change == "tree-pin removed":
+        (state / "tree-pin.json").unlink(missing_ok=True)
+    elif change == "rebase started":
+        (state / "rebase").mkdir()
+        (state / "rebase" / "state.json").write_text("{}\n")
+    elif change == "tree gone":
+        target = root / ("vendor/real" if tree_rel == "link" else tree_rel)
+        if tree_rel != ".":
+            import shutil
+            shutil.rmtree(target)
+    elif change == "link elsewhere" and tree_rel == "link":
+        (root / "link").unlink()
+        (root / "link").symlink_to("vendor/other")
+    elif change == "series edited":
+        series = next(p for p in root.rglob("*") if p.name in ("series", "order"))
+        series.write_text("z.diff\n" + series.read_text())
+    elif change == "applied edited":
+        (root / tree_rel / pc).mkdir(parents=True, exist_ok=True)
+        (root / tree_rel / pc / "applied-patches").write_text("a.diff\n")
+    elif change == "state unsettled":
+        (state / "txn").mkdir()
+    elif change == "pc a file":
+        if not (root / tree_rel / pc).exists():
+            (root / tree_rel).mkdir(parents=True, exist_ok=True)
+            (root / tree_rel / pc).write_text("")
+    elif change == "settings removed":
+        settings.unlink()
+
+
+def _both_yaml(root: Path, cwd: str, command: List[str], upstream: Optional[str]) -> Tuple[Optional[str], str]:
+    query = fastpath.Query(command[0], upstream, frozenset(command[1:]), None)
+    here = os.getcwd()
+    os.chdir(root / cwd)
+    try:
+        plain = fastpath.plain_answer(query, None, hold=False)
+        out, warned = io.StringIO(), []
+        try:
+            with redirect_stdout(out):
+                ws = open_workspace(command[0], lock=lambda _d: None, upstream=upstream, records=False,
+                                    warn=warned.append)
+                if command[0] == "series":
+                    queries.series(ws, "verbose" in command, False, fastpath._echo)
+                elif command[0] == "applied":
+                    queries.applied(ws, None, False, fastpath._echo)
+                else:
+                    queries.top(ws, False, fastpath._echo)
+        except F5QuiltError as exc:
+            return plain, f"error: {exc.message}"
+        return plain, out.getvalue() + "".join(f"warning: {w}\n" for w in warned)
+    finally:
+        os.chdir(here)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.randoms(use_true_random=True))
+def test_plain_case_with_f5quilt_yaml_answers_as_the_general_path(no_quilt_env: None, rnd: random.Random) -> None:
+    """The record stands in for f5quilt.yaml only while what it was made from is unchanged:
+    an edit of the settings within the same second (same size, same mtime), another tree-pin,
+    a rebase under way, a tree replaced or re-linked all send the query to the general path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "p"
+        root.mkdir()
+        tree_rel, pc = _yaml_project(root, rnd)
+        change = rnd.choice(CHANGES)
+        _change(root, change, tree_rel, pc)
+        cwd = rnd.choice([".", ".", tree_rel if (root / tree_rel).is_dir() else "."])
+        command = rnd.choice([["applied"], ["top"], ["series"], ["series", "verbose"]])
+        upstream = rnd.choice([None, None, "f5-tts", "other"])
+        plain, general = _both_yaml(root, cwd, command, upstream)
+        event(f"{'answered by the plain case' if plain is not None else 'left to the general path'}"
+              f"{' (nothing changed)' if change == 'nothing' else ''}")
+        if plain is not None:
+            assert general == (plain + "\n" if plain else ""), change
+        if change in ("yaml same size", "yaml longer", "tree-pin another release", "rebase started",
+                      "settings removed", "state unsettled"):
+            assert plain is None, change
+
+
+def test_plain_case_with_f5quilt_yaml_answers_a_settled_project(no_quilt_env: None, tmp_path: Path) -> None:
+    """A project whose settings have not changed since the last command committed is answered
+    by the plain case (the record is not a shortcut that never fires)."""
+    rnd = random.Random(7)
+    for i in range(12):
+        root = tmp_path / str(i)
+        root.mkdir()
+        tree_rel, _pc = _yaml_project(root, rnd)
+        for command in (["series"], ["series", "verbose"]):
+            plain, general = _both_yaml(root, ".", command, None)
+            assert plain is not None and general == (plain + "\n" if plain else "")

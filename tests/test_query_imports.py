@@ -17,8 +17,16 @@ HEAVY = ("f5quilt.engine", "f5quilt.repo.transaction", "f5quilt.repo.journal", "
          "click", "f5quilt.events", "dataclasses")  # events: its records cost a query 16 ms
 
 
-def imported(cwd: Path, *args: str, program: tuple = ("-m", "f5quilt")) -> set[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
+def _settled_settings(path: Path, text: str) -> None:
+    """An f5quilt.yaml as a project has it: written well before the command that commits after
+    it (a record made within two seconds of its last change is not trusted: git's racy rule)."""
+    path.write_text(text)
+    past = path.stat().st_mtime - 60
+    os.utime(path, (past, past))
+
+
+def imported(cwd: Path, *args: str, program: tuple = ("-m", "f5quilt"), **extra: str) -> set[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1", **extra)
     r = subprocess.run([sys.executable, "-X", "importtime", *program, *args], cwd=cwd, env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -40,19 +48,42 @@ def test_queries_import_no_engine(tmp_path: Path, run: Runner, settings: bool, q
     write_tree(tmp_path, {"f.txt": numbered(10)})
     make_series(tmp_path, {"p1.diff": upper_hunk("f.txt", 3), "p2.diff": upper_hunk("f.txt", 7)})
     if settings:
-        (tmp_path / "f5quilt.yaml").write_text("tree: .\n")
-    assert run(tmp_path, "push")[0] == 0
+        _settled_settings(tmp_path / "f5quilt.yaml", "tree: .\n")
+    assert run(tmp_path, "push")[0] == 0  # the push's commit writes the prompt record
     modules = imported(tmp_path, *query)
     # the check reads what the query imported: the series parser in both cases
     assert "f5quilt.model.series" in modules
     heavy = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
     assert heavy == [], f"{' '.join(query)} imported {heavy}"
-    if not settings:  # the plain case: os, the state files' readers, nothing else
-        # what the interpreter loads before f5quilt (an editable install's finder: pathlib, re...)
-        # is not the query's
-        modules -= imported(tmp_path, program=("-c", "pass"))
-        light = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in LIGHT))
-        assert light == [], f"{' '.join(query)} imported {light}"
+    # the plain case, with or without f5quilt.yaml: os, the state files' readers, nothing else
+    # what the interpreter loads before f5quilt (an editable install's finder: pathlib, re...)
+    # is not the query's
+    modules -= imported(tmp_path, program=("-c", "pass"))
+    light = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in LIGHT))
+    assert light == [], f"{' '.join(query)} imported {light}"
+
+
+# Debian's /etc/quilt.quiltrc, whose QUILT_SERIES_ARGS every `series` reads
+DEBIAN_QUILTRC = """QUILT_DIFF_OPTS="--show-c-function"
+QUILT_PUSH_ARGS="--color=auto"
+QUILT_SERIES_ARGS="--color=auto"
+[ -n "$LESS" -a -z "${QUILT_PAGER+x}" ] && QUILT_PAGER="less -FRX"
+QUILT_PATCHES_PREFIX=yes
+"""
+
+
+@pytest.mark.parametrize("query", [("series",), ("top",)])
+def test_a_quiltrc_s_arguments_bring_no_shlex(tmp_path: Path, run: Runner, query: tuple) -> None:
+    """QUILT_SERIES_ARGS="--color=auto" (Debian's quiltrc) split without shlex, which brought
+    re and enum into every `series` (5 ms of a prompt's query)."""
+    write_tree(tmp_path, {"t/f.txt": numbered(10), "quiltrc": DEBIAN_QUILTRC})
+    make_series(tmp_path / "t", {"p1.diff": upper_hunk("f.txt", 3)})
+    assert run(tmp_path / "t", "push")[0] == 0
+    modules = imported(tmp_path / "t", *query, QUILTRC=str(tmp_path / "quiltrc"))
+    modules -= imported(tmp_path, program=("-c", "pass"))
+    assert "f5quilt.model.series" in modules
+    light = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in LIGHT + ("shlex",)))
+    assert light == [], f"{' '.join(query)} imported {light}"
 
 
 # -- the shell-prompt fast path (f5quilt/fastpath.py) against the click command line ----------
@@ -126,10 +157,14 @@ def _setup(kind: str, tmp: Path) -> Path:
         return t
     if kind == "f5quilt":
         _quilt_tree(t, applied=0)
-        (t / "f5quilt.yaml").write_text("tree: .\n")
+        _settled_settings(t / "f5quilt.yaml", "tree: .\n")
         r = subprocess.run([sys.executable, "-m", "f5quilt", "push"], cwd=t,
                            env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
+        return t
+    if kind == "f5quilt-edited":  # the settings changed since the last command committed
+        t = _setup("f5quilt", tmp)
+        (t / "f5quilt.yaml").write_text("tree: .\nfuzz: 1\n")
         return t
     if kind == "f5quilt-bad-settings":
         _quilt_tree(t, applied=0)
@@ -175,7 +210,8 @@ CASES = [
     ("quilt-bad-state", "applied", "general"),
     ("quilt-quiltrc", "series", "plain"), ("quilt-quiltrc", "top", "plain"),
     ("quilt-bad-quiltrc", "top", "general"),
-    ("f5quilt", "applied", "general"), ("f5quilt", "top", "general"), ("f5quilt", "series -v", "general"),
+    ("f5quilt", "applied", "plain"), ("f5quilt", "top", "plain"), ("f5quilt", "series -v", "plain"),
+    ("f5quilt", "-u default series", "plain"), ("f5quilt-edited", "top", "general"),
     ("f5quilt", "applied --json", "general"), ("f5quilt", "-u nosuch top", "general"), ("f5quilt", "-u t top", "general"),
     ("f5quilt-bad-settings", "series", "general"), ("f5quilt-bad-settings", "top", "general"),
     ("f5quilt-upstreams", "top", "general"), ("f5quilt-upstreams", "-u alpha applied", "general"),

@@ -170,30 +170,36 @@ def parse_series_lines(raw_lines: List[str], path: Path) -> List[SeriesEntry]:
     entries: List[SeriesEntry] = []
     seen: dict[str, int] = {}
     for no, raw in enumerate(raw_lines, 1):
-        line = raw.rstrip("\r\n")
-        start = _comment_start(line) if "#" in line else -1
-        text = (line[:start] if start >= 0 else line).strip()
-        if not text:
+        comment = ""
+        if "#" in raw:
+            line = raw.rstrip("\r\n")
+            start = _comment_start(line)
+            if start >= 0:
+                line, comment = line[:start], line[start:]
+            words = line.split()
+        else:
+            words = raw.split()  # the line's words: split() drops the line end and the blanks
+        if not words:
             continue
-        words = text.split()
-        entry = SeriesEntry(words[0], line=no)
-        comment = line[start:] if start >= 0 else ""
-        if "#+" in comment or "#-" in comment:
-            entry.guards = _re(_GUARD).findall(comment)
+        name = words[0]
+        strip, reverse = 1, False
         for opt in words[1:]:
             if opt.startswith("-p") and opt[2:].isdecimal():  # -p(\d+): re's \d is isdecimal
-                entry.strip = int(opt[2:])
+                strip = int(opt[2:])
             elif opt == "-R":
-                entry.reverse = True
+                reverse = True
             elif opt in ("-p", "--strip"):
                 raise F5QuiltError(located(path, no, f"option {opt} needs its number attached (-p1)"))
             else:
                 raise F5QuiltError(located(path, no, f"unknown patch option {opt!r}"))
-        if entry.name in seen:
-            raise F5QuiltError(located(path, no, f"patch {entry.name} listed twice (first at line {seen[entry.name]})"))
-        if entry.name.startswith("/") or (".." in entry.name and ".." in entry.name.split("/")):
-            raise F5QuiltError(located(path, no, f"patch name {entry.name} leaves the patches directory"))
-        seen[entry.name] = no
+        if name in seen:
+            raise F5QuiltError(located(path, no, f"patch {name} listed twice (first at line {seen[name]})"))
+        if name.startswith("/") or (".." in name and ".." in name.split("/")):
+            raise F5QuiltError(located(path, no, f"patch name {name} leaves the patches directory"))
+        seen[name] = no
+        entry = SeriesEntry(name, strip, reverse, no)
+        if "#+" in comment or "#-" in comment:
+            entry.guards = _re(_GUARD).findall(comment)
         entries.append(entry)
     return entries
 

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
 SETTINGS_NAME = "f5quilt.yaml"
 STATE_NAME = ".f5quilt"  # f5quilt's state: beside f5quilt.yaml (in .pc/ without settings)
+TREE_PIN = "tree-pin.json"  # which pin built the tree
+REBASE_STATE = "rebase/state.json"  # a rebase under way
+PROMPT = "prompt"      # the shell-prompt record: f5quilt.yaml's places, for a query without yaml
+PROMPT_FORMAT = 1
+RACY_NS = 2_000_000_000  # a settings file read this soon after a change gets no record (settled_key)
 TXN = "txn"            # the journal of the command under way
 LOG = "log"            # committed commands, for undo/redo/log
 DEAD = ".dead-"        # folders being removed (renamed first, so a kill leaves no half folder)
@@ -108,18 +113,24 @@ def pc_name(value: object, where: str) -> str:
     return name
 
 
+def shell_words(value: str) -> "List[str]":
+    """``value`` split as the shell splits it (``shlex.split``; ValueError for an open quote):
+    by ``str.split`` when there is nothing to unquote, since shlex brings ``re`` into a query's
+    start-up (Debian's quiltrc sets QUILT_SERIES_ARGS, read by every ``series``)."""
+    if any(c in value for c in "'\"\\") or any(c.isspace() and c not in " \t\r\n" for c in value):
+        import shlex  # lazy: start-up
+        return shlex.split(value)
+    return value.split()  # shlex.split's words: no quote, no escape, only its blanks
+
+
 def patch_opts_fuzz(opts: str) -> int:
     """Quilt mode's fuzz: GNU patch's default (2), or the -F N/--fuzz=N of QUILT_PATCH_OPTS."""
     if not opts:
         return 2
-    if any(c in opts for c in "'\"\\") or any(c.isspace() and c not in " \t\r\n" for c in opts):
-        import shlex  # quotes or escapes: the shell's words (shlex brings re: not for plain words)
-        try:
-            words = shlex.split(opts)
-        except ValueError:
-            raise F5QuiltError(f"QUILT_PATCH_OPTS: cannot read {opts!r}") from None
-    else:
-        words = opts.split()  # shlex.split's words when there is nothing to unquote
+    try:
+        words = shell_words(opts)
+    except ValueError:
+        raise F5QuiltError(f"QUILT_PATCH_OPTS: cannot read {opts!r}") from None
     fuzz = 2
     for i, word in enumerate(words):
         value = None
@@ -197,6 +208,24 @@ def quilt_places(cwd: str, env: "Mapping[str, str]") -> "Tuple[str, str, str, st
     return tree, patches, series, pc, patch_opts_fuzz(env.get("QUILT_PATCH_OPTS", ""))
 
 
+def resolved(root: str, rel: str) -> str:
+    """``rel`` (as f5quilt.yaml says it) from ``root``, the settings' folder, symlinks followed:
+    ``(Path(root) / rel).resolve()``."""
+    return os.path.realpath(os.path.join(root, rel))
+
+
+def leaving_project(root: str, tree: str, patches: str, pc: str) -> "Optional[str]":
+    """The first of f5quilt.yaml's folders whose real path leaves the project (``root``):
+    ``"tree"``, ``"patches"``, ``""`` for the state folder, ``"pc"``; None when all stay in."""
+    real_root = os.path.realpath(root)
+    for name, folder in (("tree", tree), ("patches", patches), ("", os.path.join(root, STATE_NAME)),
+                         ("pc", os.path.join(tree, pc))):
+        real = os.path.realpath(folder)
+        if real != real_root and not real.startswith(real_root + os.sep):
+            return name
+    return None
+
+
 def patches_shown(quilt: bool, base: str, tree: str, patches: str) -> str:
     """The patches folder as a patch name is printed in front of it (``Settings.display``):
     relative to ``base``, the current folder; in quilt's dialect, from a folder inside the tree,
@@ -223,3 +252,38 @@ def flock(directory: "str | os.PathLike[str]") -> "Optional[int]":
         os.close(fd)
         raise F5QuiltError(f"another f5quilt command is working on {directory}; try again when it ends") from None
     return fd
+
+
+def settings_key(path: str) -> "Tuple[int, int, int, int, int]":
+    """What any change to the settings file changes: device, inode, size, mtime, ctime."""
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def settled_key(path: str) -> "Optional[Tuple[int, int, int, int, int]]":
+    """The settings file's key, taken before it is read, when its last change is old enough
+    that any later change shows in the key (git's racy-clean rule: a change within the same
+    timestamp tick and size would not); None when it changed less than two seconds ago."""
+    import time  # lazy: start-up (built in)
+    key = settings_key(path)
+    return key if time.time_ns() - key[3] >= RACY_NS else None
+
+
+def read_prompt_record(state: str, settings_file: str) -> "Optional[tuple]":  # type: ignore[type-arg]
+    """The shell-prompt record (``Workspace.note_for_prompt`` writes it after every command that
+    commits), when it was made from ``settings_file`` as it is now; else None. Its fields after
+    the format, the settings file and its key (``settled_key``, taken when the command that
+    wrote the record read the settings): the upstream's name; the tree, patches and series as
+    f5quilt.yaml says them; the pc folder's name; and what the tree-pin check read (the tree's
+    real path, whether it is a folder, tree-pin.json's bytes, whether a rebase is under way),
+    under which that check found nothing to say."""
+    import marshal  # lazy: start-up (built in: no file read)
+    try:
+        with open(os.path.join(state, PROMPT), "rb") as fh:
+            record = marshal.loads(fh.read())
+        if not isinstance(record, tuple) or len(record) != 12 or record[0] != PROMPT_FORMAT \
+                or record[1] != settings_file or record[2] != settings_key(settings_file):
+            return None
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return record

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from f5quilt.errors import F5QuiltError
-from f5quilt.repo.layout import settings_file_above
+from f5quilt.repo.layout import settings_file_above, shell_words
 
 TYPE_CHECKING = False  # typing only for mypy: pathlib and typing stay out of a prompt's query
 if TYPE_CHECKING:
@@ -84,9 +84,8 @@ def command_args(command: str, variables: Dict[str, str]) -> List[str]:
     value = variables.get(f"QUILT_{command.upper().replace('-', '_')}_ARGS", "")
     if not value:
         return []
-    import shlex
     try:
-        return shlex.split(value)
+        return shell_words(value)
     except ValueError as exc:
         raise F5QuiltError(f"QUILT_{command.upper()}_ARGS: {exc}") from None
 

@@ -16,7 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.record import field, record
-from f5quilt.repo.layout import SETTINGS_NAME, STATE_NAME, patches_shown, quilt_places, settings_file_above
+from f5quilt.repo.layout import (SETTINGS_NAME, STATE_NAME, leaving_project, patches_shown, quilt_places, resolved,
+                                 settings_file_above, settled_key)
 from f5quilt.repo.layout import pc_name as plain_pc_name
 from f5quilt.strenum import StrEnum
 
@@ -85,6 +86,11 @@ class Settings:
     # set by whoever builds the settings; not derived from settings_file, which also says where
     # the state lives (quilt's `setup` keeps an undo log in .f5quilt/ and speaks quilt)
     dialect: Dialect = Dialect.QUILT
+    # f5quilt.yaml's tree, patches and series as written (resolved from the file's folder):
+    # what the shell-prompt record keeps (Workspace.note_for_prompt)
+    raw_places: Optional[Tuple[str, str, str]] = None
+    # the settings file's key as read, when settled (layout.settled_key): the prompt record's key
+    prompt_key: Optional[Tuple[int, int, int, int, int]] = None
 
     @property
     def quilt_patches(self) -> str:
@@ -191,9 +197,14 @@ def _line_of(path: Path, key: Optional[str], value: Any = None) -> int:
 
 
 def _from_file(path: Path, cwd: Path, wanted: Optional[str] = None) -> Settings:
+    try:
+        key = settled_key(str(path))  # before reading: a change during the read shows in it
+    except OSError:
+        key = None
     data = _read_yaml(path)
     if "upstreams" not in data:
         settings = _one_upstream(path, cwd, data)
+        settings.prompt_key = key
         settings.name = _project_name(settings.upstream)
         settings.upstream_names = (settings.name,)
         if wanted is not None and wanted != settings.name:
@@ -309,7 +320,8 @@ def _one_upstream(path: Path, cwd: Path, data: Dict[str, Any]) -> Settings:
     for key in ("tree", "patches", "series", "pc"):
         if key in data and not isinstance(data[key], str):
             raise F5QuiltError(f"{path}: {key} must be a path (a string)")
-    tree = (root / str(data.get("tree", "."))).resolve()
+    raw_places = (str(data.get("tree", ".")), str(data.get("patches", "patches")), str(data.get("series", "series")))
+    tree = Path(resolved(str(root), raw_places[0]))
     if tree.exists() and not tree.is_dir():
         raise F5QuiltError(f"{path}: tree {data.get('tree')} is not a directory")
     if str(data.get("series", "series")).startswith("/") or ".." in Path(str(data.get("series", "series"))).parts:
@@ -318,21 +330,17 @@ def _one_upstream(path: Path, cwd: Path, data: Dict[str, Any]) -> Settings:
     keep = log.get("keep", DEFAULT_LOG_KEEP) if isinstance(log, dict) else None
     if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
         raise F5QuiltError(f"{path}: log must be a mapping like {{keep: {DEFAULT_LOG_KEEP}}} (keep >= 1)")
-    patches = (root / str(data.get("patches", "patches"))).resolve()
-    series = patches / str(data.get("series", "series"))
+    patches = Path(resolved(str(root), raw_places[1]))
+    series = patches / raw_places[2]
     # every folder f5quilt writes resolves inside the project (no `../x`, no absolute path, no
     # symlink leading out): settings from a clone or a tarball cannot steer writes elsewhere
-    real_root = os.path.realpath(root)
     pc_name = plain_pc_name(data.get("pc", ".pc"), str(path))
-    folders: List[Tuple[Optional[str], Path]] = [("tree", tree), ("patches", patches), (None, root / ".f5quilt"),
-                                                 ("pc", tree / pc_name)]
-    for name, folder in folders:
-        real = os.path.realpath(folder)
-        if real != real_root and not real.startswith(real_root + os.sep):
-            what = (f"{name} {data.get(name, pc_name)}" + (" (a symlink)" if name == "pc" else "")) if name \
-                else ".f5quilt (a symlink)"
-            raise F5QuiltError(f"{path}:{_line_of(path, name, data.get(name) if name else None)}: {what} leads outside {root}; "
-                               "f5quilt writes only inside the project")
+    name = leaving_project(str(root), str(tree), str(patches), pc_name)
+    if name is not None:
+        what = (f"{name} {data.get(name, pc_name)}" + (" (a symlink)" if name == "pc" else "")) if name \
+            else ".f5quilt (a symlink)"
+        raise F5QuiltError(f"{path}:{_line_of(path, name, data.get(name) if name else None)}: {what} leads outside {root}; "
+                           "f5quilt writes only inside the project")
     fuzz = data.get("fuzz", 0)
     if not isinstance(fuzz, int) or isinstance(fuzz, bool) or fuzz < 0:
         raise F5QuiltError(f"{path}: fuzz must be a non-negative integer")
@@ -352,4 +360,4 @@ def _one_upstream(path: Path, cwd: Path, data: Dict[str, Any]) -> Settings:
                     pc_name=pc_name, fuzz=fuzz, settings_file=path,
                     log_keep=keep, ignore=list(DEFAULT_IGNORE) + ignore, rerere=rerere,
                     refresh_index=bool(refresh.get("index", False)) if isinstance(refresh, dict) else False,
-                    upstream=upstream, base=cwd, dialect=Dialect.F5QUILT)
+                    upstream=upstream, base=cwd, dialect=Dialect.F5QUILT, raw_places=raw_places)

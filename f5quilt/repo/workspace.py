@@ -7,6 +7,7 @@ finished command in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
+import marshal
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,10 +15,11 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
 from f5quilt.errors import F5QuiltError, UnsafePath
 from f5quilt.record import field, record
-from f5quilt.fsutil import Stamp, check_inside, read_stamped, safe_relpath, safe_user_name
+from f5quilt.fsutil import (Stamp, atomic_write, check_inside, read_bytes_or_none, read_stamped, safe_relpath,
+                            safe_user_name)
 from f5quilt.model.series import Series, SeriesEntry, altered, load_series
 from f5quilt.repo.pcdir import AppliedStack, NoWrites
-from f5quilt.repo.layout import STATE_NAME, unsettled
+from f5quilt.repo.layout import PROMPT, PROMPT_FORMAT, REBASE_STATE, STATE_NAME, TREE_PIN, settings_key, unsettled
 from f5quilt.repo.settings import Dialect, Settings
 
 if TYPE_CHECKING:
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
     from f5quilt.repo.transaction import Roots, Transaction
     from f5quilt.repo.upstream import Pin, Upstream
 
-TREE_PIN = "tree-pin.json"  # in the state dir: which pin built the tree
 
 
 @record
@@ -146,6 +147,7 @@ class Workspace:
                 txn.check_before_images()
                 self._quilt_readable(txn)
                 txn.commit()
+                self.note_for_prompt()
             except ConcurrentEdit:
                 txn.rollback()  # the save is in a before-image: the rollback puts it back
                 raise
@@ -156,6 +158,34 @@ class Workspace:
             self.txn = None
             self.stack.fs = NoWrites()  # type: ignore[assignment]
             self.stack.reread()
+
+    def note_for_prompt(self) -> None:
+        """Write the shell-prompt record (``layout.read_prompt_record``): after each command
+        that commits, so that a prompt's query (``fastpath.plain_answer``) finds f5quilt.yaml's
+        places without importing yaml. For one upstream pinned by PyPI or git whose tree-pin
+        check has nothing to say; never an error (without a record a query reads the settings)."""
+        s = self.settings
+        if s.settings_file is None or s.state is not None or s.prompt_key is None or s.raw_places is None \
+                or s.upstream.get("path"):
+            return
+        try:
+            if settings_key(str(s.settings_file)) != s.prompt_key:
+                return  # changed since this command read it
+            recorded = self._recorded_pin()
+            if self.tree_mismatch() is not None or (recorded is not None and recorded["kind"] == "path"):
+                return
+            try:
+                pin: Optional[bytes] = self.tree_pin_file.read_bytes()
+            except OSError:
+                pin = None
+            record = marshal.dumps((PROMPT_FORMAT, str(s.settings_file), s.prompt_key, s.name, *s.raw_places,
+                                    s.pc_name, os.path.realpath(self.tree), self.tree.is_dir(), pin,
+                                    (self.state_dir / REBASE_STATE).exists()))
+            path = self.state_dir / PROMPT
+            if read_bytes_or_none(path) != record:  # the same record (an undo, an abort): left as it is
+                atomic_write(path, record)
+        except (OSError, F5QuiltError):
+            pass
 
     @property
     def tree(self) -> Path:
@@ -354,7 +384,7 @@ class Workspace:
         if self.settings.settings_file is None or not data or not self.tree.is_dir():
             return None
         built = self._recorded_pin()
-        if built is None or (self.state_dir / "rebase" / "state.json").exists():
+        if built is None or (self.state_dir / REBASE_STATE).exists():
             return None
         if built["kind"] == "path" and not os.path.exists(str(built["spec"])):
             return None  # an older, absolute record from before the project moved: not judged
