@@ -182,6 +182,158 @@ class Popped(Event):
     patch: str
 
 
+# -- authoring (new, add, refresh, revert, remove, delete, rename, import) -----
+@dataclass(frozen=True)
+class Created(Event):
+    """new: ``patch`` is in the series and on top."""
+    patch: str
+
+
+@dataclass(frozen=True)
+class FileAdded(Event):
+    """add: ``file`` (tree-relative) is in ``patch``; ``already``: it was before (quilt exits 2);
+    ``edited``: it was edited before it was added, so the edit goes into the patch."""
+    patch: str
+    file: str
+    already: bool = False
+    edited: bool = False
+
+
+@dataclass(frozen=True)
+class Refreshed(Event):
+    """refresh: ``patch`` now records what the tree holds (``unchanged``: it did already;
+    ``empty``: quilt's words for a patch that changes nothing)."""
+    patch: str
+    unchanged: bool = False
+    empty: bool = False
+
+
+@dataclass(frozen=True)
+class FileReverted(Event):
+    """revert: ``file``'s changes in ``patch`` taken back (``unchanged``: it had none)."""
+    patch: str
+    file: str
+    unchanged: bool = False
+
+
+@dataclass(frozen=True)
+class FileRemoved(Event):
+    """remove: ``file`` is no longer in ``patch`` (its backup is back in the tree)."""
+    patch: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Deleted(Event):
+    """delete: ``patch`` is out of the series."""
+    patch: str
+
+
+@dataclass(frozen=True)
+class Renamed(Event):
+    """rename: ``old`` is now ``new``."""
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Imported(Event):
+    """import: ``source`` (as given) stored as ``patch``; quilt's words for ``replaced`` (a patch of
+    that name was in the series) and ``in_place`` (the source is the patch file itself)."""
+    patch: str
+    source: str
+    replaced: bool = False
+    in_place: bool = False
+
+
+# -- rebase (rebase, upgrade) ---------------------------------------------
+@dataclass(frozen=True)
+class RebaseStarted(Event):
+    """The series' ``count`` patches go from the ``old`` pin onto the ``new`` one (as described)."""
+    count: int
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Contained(Event):
+    """``patch``'s result is in the new release (``pin``) already: it reverse-applies cleanly.
+    ``dropped`` from the series, or the rebase stops there (--keep-contained)."""
+    patch: str
+    pin: str
+    dropped: bool
+
+
+@dataclass(frozen=True)
+class RebaseBlocked(Event):
+    """``patch`` could not be pushed onto the new release (``why``: the error); the rebase stops."""
+    patch: str
+    why: str
+
+
+@dataclass(frozen=True)
+class RebaseConflicts(Event):
+    """Merging ``patch`` left conflicts in ``files`` (tree-relative): ``replayed``, resolved as
+    before (rerere), for review; ``going_on``, recorded under --keep-going and the rebase went on."""
+    patch: str
+    files: Tuple[str, ...]
+    replayed: bool = False
+    going_on: bool = False
+
+
+@dataclass(frozen=True)
+class ConflictsLeft(Event):
+    """--keep-going ended with ``patches`` conflicted, to resolve one by one."""
+    patches: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PatchMoved(Event):
+    """A dropped patch's file moved out of the patches folder, ``to`` (relative to the current
+    folder); ``git_rm``: the path git still tracks, when the patches folder is in git."""
+    patch: str
+    to: str
+    git_rm: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class EmptiedPatch(Event):
+    """``patch`` changes nothing now: its resolution kept upstream's side everywhere."""
+    patch: str
+
+
+@dataclass(frozen=True)
+class Unverified(Event):
+    """The rebased series does not apply exactly to the new release: ``problems`` (a line per
+    patch, as check --strict says it) and the stop's ``message``."""
+    problems: Tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class Rebased(Event):
+    """The rebase is done: the series sits on ``pin``; ``dropped`` left the series."""
+    pin: str
+    dropped: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RebaseSkipped(Event):
+    """--skip: ``patch`` left the series."""
+    patch: str
+
+
+@dataclass(frozen=True)
+class LeftoversRemoved(Event):
+    """--abort found only the leftovers of a rebase killed before it started, and removed them."""
+
+
+@dataclass(frozen=True)
+class RebaseAborted(Event):
+    """--abort: the tree and the series are back on ``pin``."""
+    pin: str
+
+
 # -- outcomes ------------------------------------------------------------
 class Stop(Enum):
     """Why a push ended before its plan did."""

@@ -123,7 +123,18 @@ def _guarded(t: Path) -> None:
     ok(cli(t, "select", "cpu"))
 
 
+def _stops_after_a_savepoint(t: Path) -> None:
+    """p3.diff changes f.txt again, then stops: its reject file is a symlink push -f will not
+    write through. push -a -f keeps p1 and p2 and rolls p3 back to the savepoint after p2,
+    f.txt's first change by p3 included (tests/test_savepoint.py): killed in that rollback too."""
+    (t / "patches/p3.diff").write_text(upper_hunk("f.txt", 7)
+                                           + "@@ -1,3 +1,3 @@\n line 1\n-no such line\n+LINE 2\n line 3\n")
+    (t / "patches/series").write_text("p1.diff\np2.diff\np3.diff\n")
+    (t / "f.txt.rej").symlink_to("ext.diff")
+
+
 SCENARIOS: Dict[str, Tuple[Setup, List[str], str]] = {
+    "push -a -f (rolls back to a savepoint)": (_stops_after_a_savepoint, ["push", "-a", "-f"], ""),
     "push -a": (lambda t: None, ["push", "-a"], ""),
     "pop -a": (_applied_all, ["pop", "-a"], ""),
     "refresh": (_edited_top, ["refresh"], ""),

@@ -264,7 +264,8 @@ def add(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> int
 
     Refuses a file that a later applied patch also touches.
     """
-    already = authoring.add_files(Context.workspace(), render(reporter), list(files), patch)
+    ws = Context.workspace()
+    already = authoring.add_files(ws, render(reporter, ws), list(files), patch)
     return EXIT_NOTHING if already else EXIT_OK  # quilt: 2 when a file was in the patch already
 
 
@@ -455,7 +456,8 @@ def import_(files: Tuple[str, ...], name: Optional[str], strip: Optional[int], f
     if git_range is None:
         if not files:
             raise click.UsageError("import needs patch FILES (or --git RANGE)")
-        authoring.import_patches(Context.workspace(), render(reporter), list(files), name=name, force=force, strip=strip,
+        ws = Context.workspace()
+        authoring.import_patches(ws, render(reporter, ws), list(files), name=name, force=force, strip=strip,
                                  keep_header=keep_header, reverse=reverse)
         return 0
     if files or name or strip is not None or reverse:
@@ -487,7 +489,8 @@ def fold(strip: int, fuzz: Optional[int], force: bool, reporter: Reporter) -> in
 @verbosity
 def revert(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> int:
     """Undo the unrefreshed edits to FILES in the top patch."""
-    authoring.revert_files(Context.workspace(), render(reporter), list(files), patch)
+    ws = Context.workspace()
+    authoring.revert_files(ws, render(reporter, ws), list(files), patch)
     return 0
 
 
@@ -497,5 +500,6 @@ def revert(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> 
 @verbosity
 def remove(files: Tuple[str, ...], patch: Optional[str], reporter: Reporter) -> int:
     """Take FILES out of the top patch, restoring their content from before it."""
-    authoring.remove_files(Context.workspace(), render(reporter), list(files), patch)
+    ws = Context.workspace()
+    authoring.remove_files(ws, render(reporter, ws), list(files), patch)
     return 0

@@ -21,7 +21,8 @@ from .options import fuzz_option, verbosity
 def fork(new_name: Optional[str], reporter: Reporter) -> int:
     """Fork the top patch: it goes on under NEW_NAME (default: NAME-2, NAME-3...) in the
     series and .pc/, and the old patch file stays for the series of others that use it."""
-    quiltcmds.fork(Context.workspace(), render(reporter), new_name)
+    ws = Context.workspace()
+    quiltcmds.fork(ws, render(reporter, ws), new_name)
     return 0
 
 
@@ -30,7 +31,8 @@ def fork(new_name: Optional[str], reporter: Reporter) -> int:
 @verbosity
 def snapshot(remove: bool, reporter: Reporter) -> int:
     """Take a snapshot of the tree's patched files (in .pc/.snap), for `diff --snapshot`."""
-    quiltcmds.snapshot(Context.workspace(), render(reporter), remove=remove)
+    ws = Context.workspace()
+    quiltcmds.snapshot(ws, render(reporter, ws), remove=remove)
     return 0
 
 
@@ -146,7 +148,8 @@ def upgrade(latest: bool, onto: Optional[str], cont: bool, summary: Optional[str
         if latest or onto or cont or summary:
             raise click.UsageError("--latest, --onto, --continue and --summary need an f5quilt.yaml "
                                    "(in quilt mode upgrade is quilt's .pc/ format upgrade)")
-        quiltcmds.upgrade(Context.workspace(), render(reporter))
+        ws = Context.workspace()
+        quiltcmds.upgrade(ws, render(reporter, ws))
         return 0
     if latest and onto:
         raise click.UsageError("give --latest or --onto SPEC, not both")

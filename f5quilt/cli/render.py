@@ -207,6 +207,108 @@ class Renderer:
             self.out.info("")  # quilt: a blank line after each patch
 
 
+    # -- authoring -----------------------------------------------------------
+    def _created(self, e: ev.Created) -> None:
+        self.out.info(f"Patch {self.display(e.patch)} is now on top")
+
+    def _file_added(self, e: ev.FileAdded) -> None:
+        if e.already:
+            self.out.info(f"File {self.show(e.file)} is already in patch {self.display(e.patch)}")
+        elif e.edited:
+            self.out.info(f"File {self.show(e.file)} was edited before it was added: the edit goes into "
+                          f"patch {self.display(e.patch)} (its backup is the pristine file)")
+        else:
+            self.out.info(f"File {self.show(e.file)} added to patch {self.display(e.patch)}")
+
+    def _refreshed(self, e: ev.Refreshed) -> None:
+        self.out.info(f"Patch {self.display(e.patch)} is unchanged" if e.unchanged
+                      else f"Nothing in patch {self.display(e.patch)}" if e.empty
+                      else f"Refreshed patch {self.display(e.patch)}")
+
+    def _file_reverted(self, e: ev.FileReverted) -> None:
+        self.out.info(f"File {self.show(e.file)} is unchanged" if e.unchanged
+                      else f"Changes to {self.show(e.file)} in patch {self.display(e.patch)} reverted")
+
+    def _file_removed(self, e: ev.FileRemoved) -> None:
+        self.out.info(f"File {self.show(e.file)} removed from patch {self.display(e.patch)}")
+
+    def _deleted(self, e: ev.Deleted) -> None:
+        self.out.info(f"Removed patch {self.display(e.patch)}")
+
+    def _renamed(self, e: ev.Renamed) -> None:
+        self.out.info(f"Patch {self.display(e.old)} renamed to {self.display(e.new)}")
+
+    def _imported(self, e: ev.Imported) -> None:
+        if e.replaced:
+            self.out.info(f"Replacing patch {self.display(e.patch)} with new version")
+        elif e.in_place:
+            self.out.info(f"Importing patch {self.display(e.patch)}")
+        else:
+            self.out.info(f"Importing patch {e.source} (stored as {self.display(e.patch)})")
+
+
+    # -- rebase --------------------------------------------------------------
+    def _rebase_started(self, e: ev.RebaseStarted) -> None:
+        self.out.info(f"Rebasing {e.count} patches from {e.old} onto {e.new}")
+
+    def _contained(self, e: ev.Contained) -> None:
+        if e.dropped:
+            self.out.info(f"Patch {self.display(e.patch)} is contained in {e.pin} "
+                          "(it reverse-applies cleanly): dropped from the series")
+        else:
+            self.out.error(f"Patch {self.display(e.patch)} appears to be contained in {e.pin} "
+                           "(it reverse-applies cleanly).")
+            self.out.info("Drop it with `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
+
+    def _rebase_blocked(self, e: ev.RebaseBlocked) -> None:
+        self.out.error(e.why)
+        self.out.info(f"Fix {self.display(e.patch)} (then `f5quilt rebase --continue`), "
+                      "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`.")
+
+    def _rebase_conflicts(self, e: ev.RebaseConflicts) -> None:
+        files = ", ".join(self.show(f) for f in e.files)
+        if e.going_on:
+            self.out.error(f"Conflicts in {files} while rebasing {self.display(e.patch)}; recorded, going on")
+        elif e.replayed:
+            self.out.error(f"Conflicts in {files} while rebasing {self.display(e.patch)} "
+                           "were resolved as before (rerere); review them.")
+            self.out.info("Then `f5quilt rebase --continue` (or --skip, or --abort; "
+                          f"`f5quilt rerere forget {self.display(e.patch)}` drops the recording).")
+        else:
+            self.out.error(f"Conflicts in {files} while rebasing {self.display(e.patch)}.")
+            self.out.info("Resolve them, then `f5quilt rebase --continue` (or --skip, or --abort).")
+
+    def _conflicts_left(self, e: ev.ConflictsLeft) -> None:
+        self.out.error(f"{len(e.patches)} patch(es) conflict: " + ", ".join(self.display(n) for n in e.patches))
+        self.out.info("Resolve the markers patch by patch, then `f5quilt rebase --continue` "
+                      "(or `f5quilt upgrade --continue`; --abort goes back).")
+
+    def _patch_moved(self, e: ev.PatchMoved) -> None:
+        hint = f"; `git rm {e.git_rm}` records it" if e.git_rm is not None else ""
+        self.out.info(f"Moved {self.display(e.patch)} to {e.to}{hint}")
+
+    def _emptied(self, e: ev.EmptiedPatch) -> None:
+        self.out.warn(f"warning: {self.display(e.patch)} changes nothing now (only its header is left); "
+                      f"drop it after the rebase with `f5quilt delete {e.patch}`")
+
+    def _unverified(self, e: ev.Unverified) -> None:
+        for line in e.problems:
+            self.out.error(line)
+        self.out.error(e.message)
+
+    def _rebased(self, e: ev.Rebased) -> None:
+        self.out.info(f"Rebased onto {e.pin}" + (f"; dropped from the series: {', '.join(e.dropped)}" if e.dropped else ""))
+
+    def _rebase_skipped(self, e: ev.RebaseSkipped) -> None:
+        self.out.info(f"Skipped {self.display(e.patch)} (removed from the series)")
+
+    def _leftovers_removed(self, e: ev.LeftoversRemoved) -> None:
+        self.out.info("Removed the leftovers of a rebase interrupted before it started")
+
+    def _rebase_aborted(self, e: ev.RebaseAborted) -> None:
+        self.out.info(f"Rebase aborted: back on {e.pin}")
+
+
 _HANDLERS: Dict[type, Callable[..., None]] = {
     ev.Said: Renderer._said, ev.RolledBack: Renderer._rolled_back, ev.Quarantined: Renderer._quarantined,
     ev.Plan: Renderer._plan, ev.Applying: Renderer._applying, ev.AppliedEmpty: Renderer._applied_empty,
@@ -214,6 +316,14 @@ _HANDLERS: Dict[type, Callable[..., None]] = {
     ev.Pushed: Renderer._pushed, ev.DryRunApplies: Renderer._dry_run, ev.NowAt: Renderer._now_at,
     ev.NotInPatch: Renderer._not_in_patch, ev.ConflictsDropped: Renderer._conflicts_dropped,
     ev.Folded: Renderer._folded, ev.Removing: Renderer._removing, ev.Restoring: Renderer._restoring, ev.Popped: Renderer._popped,
+    ev.Created: Renderer._created, ev.FileAdded: Renderer._file_added, ev.Refreshed: Renderer._refreshed,
+    ev.FileReverted: Renderer._file_reverted, ev.FileRemoved: Renderer._file_removed, ev.Deleted: Renderer._deleted,
+    ev.Renamed: Renderer._renamed, ev.Imported: Renderer._imported,
+    ev.RebaseStarted: Renderer._rebase_started, ev.Contained: Renderer._contained,
+    ev.RebaseBlocked: Renderer._rebase_blocked, ev.RebaseConflicts: Renderer._rebase_conflicts,
+    ev.ConflictsLeft: Renderer._conflicts_left, ev.PatchMoved: Renderer._patch_moved, ev.EmptiedPatch: Renderer._emptied,
+    ev.Unverified: Renderer._unverified, ev.Rebased: Renderer._rebased, ev.RebaseSkipped: Renderer._rebase_skipped,
+    ev.LeftoversRemoved: Renderer._leftovers_removed, ev.RebaseAborted: Renderer._rebase_aborted,
 }
 
 

@@ -307,13 +307,13 @@ def refresh_in_transaction(ws: Workspace, emit: Emit, given: Optional[str], *, f
         # a fuzz push: the same patch with the skipped context and the positions rewritten
         data = moved if moved is not None and _same_effect(ws, name, moved) else render_patch(ws, name, header)
     if existing == data:
-        emit(ev.info(f"Patch {ws.display(name)} is unchanged"))
+        emit(ev.Refreshed(name, unchanged=True))
     else:
         if existing is not None:
             # the new text must parse: never replace a patch with something broken
             parse_patch(data, ws.display(name))
         ws.fs.write(path, data, path.stat().st_mode if path.exists() else DEFAULT_MODE)
-        emit(ev.info(f"Refreshed patch {ws.display(name)}"))
+        emit(ev.Refreshed(name))
     ws.forget_patch(name)
     ws.fs.unlink(ws.stack.refresh_marker(name))
     if conflicts:
@@ -375,7 +375,7 @@ def new_patch_in_transaction(ws: Workspace, emit: Emit, given: str) -> None:
     ws.fs.write(bdir / ".timestamp", b"")
     ws.stack.write_applied(ws.stack.applied() + [name])
     ws.stack.write_sums(name, {})
-    emit(ev.info(f"Patch {ws.display(name)} is now on top"))
+    emit(ev.Created(name))
 
 
 def add_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> List[str]:
@@ -401,7 +401,7 @@ def add_files_in_transaction(ws: Workspace, emit: Emit, files: List[str], given:
         rel = tree_rel(ws, path)
         backup = ws.stack.backup_dir(name) / rel
         if backup.exists():
-            emit(ev.info(f"File {rel} is already in patch {ws.display(name)}"))
+            emit(ev.FileAdded(name, rel, already=True))
             already.append(rel)
             continue
         for p in later:
@@ -426,14 +426,13 @@ def add_files_in_transaction(ws: Workspace, emit: Emit, files: List[str], given:
                     pristine = up.reader() if up is not None else (lambda r: data)
                 truth = pristine(rel)
                 if truth != data:
-                    emit(ev.info(f"File {ws.settings.show_file(rel)} was edited before it was added: the edit goes into "
-                             f"patch {ws.display(name)} (its backup is the pristine file)"))
+                    emit(ev.FileAdded(name, rel, edited=True))
                     ws.fs.write(backup, truth or b"", target.stat().st_mode if data is not None else DEFAULT_MODE)
                     made[rel] = digest(truth)
                     if truth == b"":
                         empty.add(rel)
                     sums[rel] = digest(truth)  # what a refreshed patch leaves: the edit shows as unrefreshed
-                    emit(ev.info(f"File {ws.settings.show_file(rel)} added to patch {ws.display(name)}"))
+                    emit(ev.FileAdded(name, rel))
                     continue
         if data is not None and os.lstat(target).st_nlink > 1:
             # quilt's backup-files -b -L: the backup keeps the inode (and its other hard
@@ -447,7 +446,7 @@ def add_files_in_transaction(ws: Workspace, emit: Emit, files: List[str], given:
             empty.add(rel)
         sums[rel] = digest(data)
         made[rel] = digest(data)
-        emit(ev.info(f"File {ws.settings.show_file(rel)} added to patch {ws.display(name)}"))
+        emit(ev.FileAdded(name, rel))
     ws.stack.set_existed_empty(name, empty)
     if made:  # what each new backup holds: pop trusts it only while it still does
         ws.stack.write_backup_sums(name, {**ws.stack.read_backup_sums(name), **made})
@@ -531,7 +530,7 @@ def _delete_patch(ws: Workspace, emit: Emit, name: str, *, remove_file: bool, ba
         unshare_top(ws)  # as quilt's delete, which runs its pop
     ws.series.remove(name)
     ws.save_series()
-    emit(ev.info(f"Removed patch {ws.display(name)}"))
+    emit(ev.Deleted(name))
     path = ws.patch_file(name)
     if remove_file and path.exists():
         if backup:
@@ -576,7 +575,7 @@ def rename_patch_in_transaction(ws: Workspace, emit: Emit, old: str, new: str) -
             stack.write_sums(new, sums)
         stack.set_conflicts(new, conflicts)
         stack.set_existed_empty(new, empty)
-    emit(ev.info(f"Patch {ws.display(old)} renamed to {ws.display(new)}"))
+    emit(ev.Renamed(old, new))
 
 
 def import_patches(ws: Workspace, emit: Emit, files: List[str], *, name: Optional[str] = None,
@@ -636,7 +635,7 @@ def _import_patches(ws: Workspace, emit: Emit, files: List[str], *, name: Option
             raise F5QuiltError(f"Patch {f} does not exist" if quilt else f"{f}: no such patch file")
         if not quilt:
             top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=force, source=f)
-            emit(ev.info(f"Importing patch {f} (stored as {ws.display(target)})"))
+            emit(ev.Imported(target, f))
             continue
         # quilt's import: its checks and words
         if target in ws.stack.applied():
@@ -647,14 +646,12 @@ def _import_patches(ws: Workspace, emit: Emit, files: List[str], *, name: Option
             if not force:
                 raise F5QuiltError(f"Patch {ws.display(target)} exists. Replace with -f.")
             data = _headers_merged(ws, target, data, keep_header)
-            message = f"Replacing patch {ws.display(target)} with new version"
-        elif os.path.realpath(src) == os.path.realpath(ws.patch_file(target)):
-            message = f"Importing patch {ws.display(target)}"
+            said = ev.Imported(target, f, replaced=True)
         else:
-            message = f"Importing patch {f} (stored as {ws.display(target)})"
+            said = ev.Imported(target, f, in_place=os.path.realpath(src) == os.path.realpath(ws.patch_file(target)))
         top = store_patch(ws, target, data, top, strip=strip if strip is not None else 1, force=True, source=f,
                           reverse=reverse)
-        emit(ev.info(message))
+        emit(said)
 
 
 def store_patch(ws: Workspace, target: str, data: bytes, after: Optional[str], *, strip: int = 1,
@@ -722,10 +719,10 @@ def _revert_files(ws: Workspace, emit: Emit, name: str, files: List[str]) -> Non
                                   "; `f5quilt restore` undoes an edit outside the top patch, "
                                   "`f5quilt capture NAME` keeps it as a patch"))
         if ws.read_tree(rel) == expect[rel]:
-            emit(ev.info(f"File {ws.settings.show_file(rel)} is unchanged"))
+            emit(ev.FileReverted(name, rel, unchanged=True))
             continue
         put_tree_file(ws, rel, expect[rel])
-        emit(ev.info(f"Changes to {ws.settings.show_file(rel)} in patch {ws.display(name)} reverted"))
+        emit(ev.FileReverted(name, rel))
 
 
 def remove_files(ws: Workspace, emit: Emit, files: List[str], given: Optional[str] = None) -> None:
@@ -752,7 +749,7 @@ def _remove_files(ws: Workspace, emit: Emit, name: str, files: List[str]) -> Non
             ws.fs.prune(backup.parent, ws.stack.backup_dir(name))
         empty.discard(rel)
         sums.pop(rel, None)
-        emit(ev.info(f"File {rel} removed from patch {ws.display(name)}"))
+        emit(ev.FileRemoved(name, rel))
     ws.stack.set_existed_empty(name, empty)
     ws.stack.write_sums(name, sums)
 

@@ -239,13 +239,13 @@ def refresh(ws: Workspace, emit: Emit, name: str, st: DiffStyle, *, force: bool,
         data = _with_diffstat(data, body, num, ws)
     data += body
     if existing == data:
-        emit(ev.info(f"Patch {ws.display(name)} is unchanged"))
+        emit(ev.Refreshed(name, unchanged=True))
     else:
         mode = path.stat().st_mode if path.exists() else DEFAULT_MODE
         if backup and stored is not None:
             _backup_patch(ws, path, stored, mode)
         ws.fs.write(path, compress(path.name, data), mode)
-        emit(ev.info(f"Refreshed patch {ws.display(name)}" if body else f"Nothing in patch {ws.display(name)}"))
+        emit(ev.Refreshed(name, empty=not body))
     ws.forget_patch(name)
     ws.fs.write(ws.stack.backup_dir(name) / ".timestamp", b"")
     ws.fs.unlink(ws.stack.refresh_marker(name))

@@ -255,7 +255,7 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
         ws.reload()
         _save_state(ws, state)
         fs.savepoint()
-        emit(ev.info(f"Rebasing {len(ws.series.names)} patches from {old_up.pin.describe()} onto {new_pin.describe()}"))
+        emit(ev.RebaseStarted(len(ws.series.names), old_up.pin.describe(), new_pin.describe()))
         return _advance(ws, emit, state)
 
 
@@ -288,15 +288,12 @@ def _advance(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
             rev = compute_push(ws, name, 0, reverse=True)
             if rev.ok and rev.changes:
                 if not state.keep_contained:
-                    emit(ev.info(f"Patch {ws.display(name)} is contained in {new_up.pin.describe()} "
-                             "(it reverse-applies cleanly): dropped from the series"))
+                    emit(ev.Contained(name, new_up.pin.describe(), dropped=True))
                     state.outcomes[name] = "dropped"
                     drop_patch(ws, emit, name, state)
                     ws.fs.savepoint()
                     continue
-                emit(ev.error(f"Patch {ws.display(name)} appears to be contained in {new_up.pin.describe()} "
-                          "(it reverse-applies cleanly)."))
-                emit(ev.info("Drop it with `f5quilt rebase --skip`, or `f5quilt rebase --abort`."))
+                emit(ev.Contained(name, new_up.pin.describe(), dropped=False))
                 state.stopped = name
                 _save_state(ws, state)
                 return Stop.STOPPED
@@ -309,16 +306,13 @@ def _advance(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
             # e.g. the new release lost a file the patch edits: stop here, --skip or --abort
             state.stopped = name
             _save_state(ws, state)
-            emit(ev.error(exc.message))
-            emit(ev.info(f"Fix {ws.display(name)} (then `f5quilt rebase --continue`), "
-                     "or `f5quilt rebase --skip`, or `f5quilt rebase --abort`."))
+            emit(ev.RebaseBlocked(name, exc.message))
             return Stop.STOPPED
         if res.conflicts and state.keep_going:
             state.outcomes[name] = "conflict"
             state.conflicted.append(name)
             _save_state(ws, state)
-            emit(ev.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(res.conflicts))} while rebasing {ws.display(name)}; "
-                      "recorded, going on"))
+            emit(ev.RebaseConflicts(name, tuple(sorted(res.conflicts)), going_on=True))
             ws.fs.savepoint()
             continue
         if res.conflicts:
@@ -326,13 +320,9 @@ def _advance(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
             _save_state(ws, state)
             left = sorted(set(res.conflicts) - set(res.replayed))
             if left:
-                emit(ev.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in left)} while rebasing {ws.display(name)}."))
-                emit(ev.info("Resolve them, then `f5quilt rebase --continue` (or --skip, or --abort)."))
+                emit(ev.RebaseConflicts(name, tuple(left)))
             else:
-                emit(ev.error(f"Conflicts in {', '.join(ws.settings.show_file(c) for c in sorted(res.replayed))} while rebasing {ws.display(name)} "
-                          "were resolved as before (rerere); review them."))
-                emit(ev.info("Then `f5quilt rebase --continue` (or --skip, or --abort; "
-                         f"`f5quilt rerere forget {ws.display(name)}` drops the recording)."))
+                emit(ev.RebaseConflicts(name, tuple(sorted(res.replayed)), replayed=True))
             return Stop.CONFLICTS
         outcome = "clean"
         if needs_refresh(ws, name):
@@ -346,10 +336,7 @@ def _advance(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
     if state.conflicted:
         state.stopped = state.conflicted[0]
         _save_state(ws, state)
-        emit(ev.error(f"{len(state.conflicted)} patch(es) conflict: "
-                  + ", ".join(ws.display(n) for n in state.conflicted)))
-        emit(ev.info("Resolve the markers patch by patch, then `f5quilt rebase --continue` "
-                 "(or `f5quilt upgrade --continue`; --abort goes back)."))
+        emit(ev.ConflictsLeft(tuple(state.conflicted)))
         return Stop.CONFLICTS
     return _finish(ws, emit, state)
 
@@ -378,11 +365,8 @@ def drop_patch(ws: Workspace, emit: Emit, name: str, state: RebaseState) -> None
         ws.fs.write(dst, data, src.stat().st_mode)
         ws.fs.unlink(src, prune_to=ws.settings.patches)
         state.moved.append(kept)  # the name in dropped/, which --abort removes
-        shown = os.path.relpath(dst, ws.settings.base)
-        hint = ""
-        if _in_git(ws.settings.patches):
-            hint = f"; `git rm {os.path.relpath(src, ws.settings.base)}` records it"
-        emit(ev.info(f"Moved {ws.display(name)} to {shown}{hint}"))
+        emit(ev.PatchMoved(name, os.path.relpath(dst, ws.settings.base),
+                           os.path.relpath(src, ws.settings.base) if _in_git(ws.settings.patches) else None))
     _save_state(ws, state)
 
 
@@ -397,8 +381,7 @@ def warn_if_empty(ws: Workspace, emit: Emit, name: str) -> None:
     except (OSError, F5QuiltError):
         return
     if empty:
-        emit(ev.warn(f"warning: {ws.display(name)} changes nothing now (only its header is left); "
-                 f"drop it after the rebase with `f5quilt delete {name}`"))
+        emit(ev.EmptiedPatch(name))
 
 
 def needs_refresh(ws: Workspace, name: str) -> bool:
@@ -443,15 +426,13 @@ def _finish(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
     up = Upstream(pin, default_cache(ws.settings.settings_file.parent), ws.progress)
     bad = verify_exact(ws, up)
     if bad:
-        for line in bad:
-            emit(ev.error(line))
         state.stopped = ws.stack.top() or ""
         state.unverified = True
         _save_state(ws, state)
         raise_after_commit = F5QuiltError(
             f"the rebased series does not apply exactly to {pin.describe()}; nothing was dropped: "
             "fix and refresh the patches above, then `f5quilt rebase --continue` (or --abort)")
-        emit(ev.error(raise_after_commit.message))
+        emit(ev.Unverified(tuple(bad), raise_after_commit.message))
         return Stop.STOPPED
     if pin.kind == "pypi" and not pin.sha256:
         # record what was fetched, so later fetches are checked against it
@@ -462,8 +443,7 @@ def _finish(ws: Workspace, emit: Emit, state: RebaseState) -> Optional[Stop]:
     ws.record_tree_pin(pin)
     ws.fs.discard_dir(state_dir(ws))  # the old tree and the copies: kept in the log for undo
     skipped = state.skipped
-    emit(ev.info(f"Rebased onto {state.new_pin.describe()}"
-             + (f"; dropped from the series: {', '.join(skipped)}" if skipped else "")))
+    emit(ev.Rebased(state.new_pin.describe(), tuple(skipped)))
     return None
 
 
@@ -506,7 +486,7 @@ def skip(ws: Workspace, emit: Emit) -> Optional[Stop]:
         state.stopped = None
         if ws.stack.top() == name:
             pop_one(ws, emit, force=True)
-        emit(ev.info(f"Skipped {ws.display(name)} (removed from the series)"))
+        emit(ev.RebaseSkipped(name))
         drop_patch(ws, emit, name, state)
         ws.reload()
         return _advance(ws, emit, state)
@@ -528,7 +508,7 @@ def abort(ws: Workspace, emit: Emit) -> Optional[Stop]:
     state = load_state(ws)
     if not state:
         if _clean_leftovers(ws):
-            emit(ev.info("Removed the leftovers of a rebase interrupted before it started"))
+            emit(ev.LeftoversRemoved())
             return None
         raise NothingToDo("No rebase in progress")
     sdir = state_dir(ws)
@@ -556,7 +536,7 @@ def abort(ws: Workspace, emit: Emit) -> Optional[Stop]:
         from f5quilt.ops.stack.rerere import drop_pending  # lazy: start-up
         for name in state.series:
             drop_pending(ws, name)  # recorded resolutions stay; conflicts met on the way go
-    emit(ev.info(f"Rebase aborted: back on {state.old_pin.describe()}"))
+    emit(ev.RebaseAborted(state.old_pin.describe()))
     return None
 
 
