@@ -154,10 +154,10 @@ def plain_answer(query: Query, quiltrc: Optional[Dict[str, str]], hold: bool = T
             root = os.path.dirname(settings_file)
             state = os.path.join(root, layout.STATE_NAME)
             record = layout.read_prompt_record(state, settings_file)
-            if record is None or query.upstream not in (None, record[3]):
+            if record is None or query.upstream not in (None, record[0]):
                 raise _Other  # no record for the settings as they are now; -u another upstream
-            tree, patches = layout.resolved(root, record[4]), layout.resolved(root, record[5])
-            series_file, pc_name = os.path.join(patches, record[6]), record[7]
+            tree, patches = layout.resolved(root, record[1]), layout.resolved(root, record[2])
+            series_file, pc_name = os.path.join(patches, record[3]), record[4]
             try:
                 with open(os.path.join(state, layout.TREE_PIN), "rb") as fh:
                     pin: Optional[bytes] = fh.read()
@@ -165,7 +165,7 @@ def plain_answer(query: Query, quiltrc: Optional[Dict[str, str]], hold: bool = T
                 pin = None
             if (os.path.exists(tree) and not os.path.isdir(tree)) \
                     or layout.leaving_project(root, tree, patches, pc_name) is not None \
-                    or record[8:] != (tree, os.path.isdir(tree), pin,
+                    or record[5:] != (tree, os.path.isdir(tree), pin,
                                       os.path.exists(os.path.join(state, layout.REBASE_STATE))):
                 raise _Other  # the settings' errors; the tree-pin check could say something
         fd = layout.flock(root)

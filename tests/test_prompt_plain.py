@@ -293,3 +293,21 @@ def test_plain_case_with_f5quilt_yaml_answers_a_settled_project(no_quilt_env: No
         for command in (["series"], ["series", "verbose"]):
             plain, general = _both(root, ".", command, None)
             assert plain is not None and general == (plain + "\n" if plain else "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.booleans())
+def test_a_damaged_prompt_record_is_no_record(data: bytes, with_magic: bool) -> None:
+    """Whatever the record file holds, a query reads it as a record or as none, never an error
+    (it is read by splitting: nothing in it is evaluated)."""
+    from f5quilt.repo import layout
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = os.path.join(tmp, "f5quilt.yaml")
+        with open(settings, "w") as fh:
+            fh.write("tree: .\n")
+        key = ":".join(str(n) for n in layout.settings_key(settings))
+        head = f"{layout.PROMPT_MAGIC}\0{settings}\0{key}\0".encode() if with_magic else b""
+        with open(os.path.join(tmp, layout.PROMPT), "wb") as fh:
+            fh.write(head + data)
+        record = layout.read_prompt_record(tmp, settings)
+        assert record is None or len(record) == 9

@@ -23,7 +23,7 @@ STATE_NAME = ".f5quilt"  # f5quilt's state: beside f5quilt.yaml (in .pc/ without
 TREE_PIN = "tree-pin.json"  # which pin built the tree
 REBASE_STATE = "rebase/state.json"  # a rebase under way
 PROMPT = "prompt"      # the shell-prompt record: f5quilt.yaml's places, for a query without yaml
-PROMPT_FORMAT = 1
+PROMPT_MAGIC = "f5quilt prompt record 1"
 RACY_NS = 2_000_000_000  # a settings file read this soon after a change gets no record (settled_key)
 TXN = "txn"            # the journal of the command under way
 LOG = "log"            # committed commands, for undo/redo/log
@@ -269,21 +269,34 @@ def settled_key(path: str) -> "Optional[Tuple[int, int, int, int, int]]":
     return key if time.time_ns() - key[3] >= RACY_NS else None
 
 
+def prompt_record(settings_file: str, key: "Tuple[int, int, int, int, int]", name: str,
+                  places: "Tuple[str, str, str]", pc: str, tree_real: str, tree_is_dir: bool,
+                  pin: "Optional[bytes]", rebase: bool) -> "Optional[bytes]":
+    """The shell-prompt record's bytes (``read_prompt_record`` reads them): fields apart by NUL,
+    which no path holds (None when one of them does); tree-pin.json's bytes in hex."""
+    fields = [PROMPT_MAGIC, settings_file, ":".join(str(n) for n in key), name, *places, pc, tree_real,
+              "1" if tree_is_dir else "0", "-" if pin is None else pin.hex(), "1" if rebase else "0"]
+    if any("\0" in f for f in fields):
+        return None
+    return "\0".join(fields).encode("utf-8", "surrogateescape")
+
+
 def read_prompt_record(state: str, settings_file: str) -> "Optional[tuple]":  # type: ignore[type-arg]
     """The shell-prompt record (``Workspace.note_for_prompt`` writes it after every command that
-    commits), when it was made from ``settings_file`` as it is now; else None. Its fields after
-    the format, the settings file and its key (``settled_key``, taken when the command that
-    wrote the record read the settings): the upstream's name; the tree, patches and series as
-    f5quilt.yaml says them; the pc folder's name; and what the tree-pin check read (the tree's
-    real path, whether it is a folder, tree-pin.json's bytes, whether a rebase is under way),
-    under which that check found nothing to say."""
-    import marshal  # lazy: start-up (built in: no file read)
+    commits), when it was made from ``settings_file`` as it is now (its key, ``settled_key``,
+    taken when the command that wrote the record read the settings); else None. Its fields:
+    the upstream's name; the tree, patches and series as f5quilt.yaml says them; the pc
+    folder's name; and what the tree-pin check read (the tree's real path, whether it is a
+    folder, tree-pin.json's bytes or None, whether a rebase is under way), under which that
+    check found nothing to say. Plain text read by splitting: nothing in it is evaluated."""
     try:
         with open(os.path.join(state, PROMPT), "rb") as fh:
-            record = marshal.loads(fh.read())
-        if not isinstance(record, tuple) or len(record) != 12 or record[0] != PROMPT_FORMAT \
-                or record[1] != settings_file or record[2] != settings_key(settings_file):
+            fields = fh.read().decode("utf-8", "surrogateescape").split("\0")
+        if len(fields) != 12 or fields[0] != PROMPT_MAGIC or fields[1] != settings_file \
+                or fields[2] != ":".join(str(n) for n in settings_key(settings_file)) \
+                or fields[9] not in ("0", "1") or fields[11] not in ("0", "1"):
             return None
-    except (OSError, ValueError, EOFError, TypeError):
+        pin = None if fields[10] == "-" else bytes.fromhex(fields[10])
+    except (OSError, ValueError):
         return None
-    return record
+    return (*fields[3:9], fields[9] == "1", pin, fields[11] == "1")

@@ -7,7 +7,6 @@ finished command in the log that ``undo`` reads.
 """
 from __future__ import annotations
 
-import marshal
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,8 @@ from f5quilt.fsutil import (Stamp, atomic_write, check_inside, read_bytes_or_non
                             safe_user_name)
 from f5quilt.model.series import Series, SeriesEntry, altered, load_series
 from f5quilt.repo.pcdir import AppliedStack, NoWrites
-from f5quilt.repo.layout import PROMPT, PROMPT_FORMAT, REBASE_STATE, STATE_NAME, TREE_PIN, settings_key, unsettled
+from f5quilt.repo.layout import (PROMPT, REBASE_STATE, STATE_NAME, TREE_PIN, prompt_record, settings_key,
+                                 unsettled)
 from f5quilt.repo.settings import Dialect, Settings
 
 if TYPE_CHECKING:
@@ -178,9 +178,11 @@ class Workspace:
                 pin: Optional[bytes] = self.tree_pin_file.read_bytes()
             except OSError:
                 pin = None
-            record = marshal.dumps((PROMPT_FORMAT, str(s.settings_file), s.prompt_key, s.name, *s.raw_places,
-                                    s.pc_name, os.path.realpath(self.tree), self.tree.is_dir(), pin,
-                                    (self.state_dir / REBASE_STATE).exists()))
+            record = prompt_record(str(s.settings_file), s.prompt_key, str(s.name), s.raw_places, s.pc_name,
+                                   os.path.realpath(self.tree), self.tree.is_dir(), pin,
+                                   (self.state_dir / REBASE_STATE).exists())
+            if record is None:
+                return
             path = self.state_dir / PROMPT
             if read_bytes_or_none(path) != record:  # the same record (an undo, an abort): left as it is
                 atomic_write(path, record)
