@@ -246,6 +246,93 @@ class Imported(Event):
     in_place: bool = False
 
 
+@dataclass(frozen=True)
+class Forked(Event):
+    """fork: the top patch ``old`` goes on as ``new``; ``old``'s file stays."""
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class FileCaptured(Event):
+    """capture: an edit of ``file`` outside the series went into the new ``patch``."""
+    patch: str
+    file: str
+
+
+@dataclass(frozen=True)
+class FileRestored(Event):
+    """restore: ``file`` is as ``holder`` (the last applied patch that changes it) leaves it,
+    or pristine (``holder`` None)."""
+    file: str
+    holder: Optional[str]
+
+
+@dataclass(frozen=True)
+class Absorbing(Event):
+    """absorb: ``file``'s edit goes into ``patch``, the applied patch that last changes it."""
+    patch: str
+    file: str
+
+
+# -- guards, rerere, stash --------------------------------------------------
+@dataclass(frozen=True)
+class GuardsSet(Event):
+    """guard: ``patch``'s guards are now ``guards`` (none: unguarded)."""
+    patch: str
+    guards: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Selected(Event):
+    """select: the selected guards are now ``guards`` (none selected: empty)."""
+    guards: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SkipChanged(Event):
+    """select: ``patch`` is skipped now (``why``: its guard as ``why_text`` says it; ``applied``:
+    it is applied, so popping it drops it) or no longer (``why`` None)."""
+    patch: str
+    why: Optional[str]
+    applied: bool = False
+
+
+@dataclass(frozen=True)
+class RerereReplayed(Event):
+    """A merge's ``done`` conflicts in ``file`` resolved as recorded before; ``left`` still to do."""
+    file: str
+    done: int
+    left: int
+
+
+@dataclass(frozen=True)
+class RerereRecorded(Event):
+    """refresh recorded ``count`` conflict resolutions of ``patch``."""
+    patch: str
+    count: int
+
+
+@dataclass(frozen=True)
+class RerereNotRecorded(Event):
+    """refresh could not record ``file``'s resolution: the lines around the conflicts changed too."""
+    file: str
+
+
+@dataclass(frozen=True)
+class RerereForgot(Event):
+    """rerere forget: ``count`` recorded resolutions of ``patch`` gone."""
+    patch: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Stashed(Event):
+    """A forced command kept ``count`` unrecorded changes in stash number ``stash``."""
+    count: int
+    stash: int
+
+
 # -- rebase (rebase, upgrade) ---------------------------------------------
 @dataclass(frozen=True)
 class RebaseStarted(Event):

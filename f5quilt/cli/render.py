@@ -15,6 +15,7 @@ from f5quilt.engine.apply import FileChange, PatchResult
 from f5quilt.engine.locate import APPLIED, HunkReport, Landing
 from f5quilt.errors import EXIT_CONFLICT, EXIT_ERROR, EXIT_OK
 from f5quilt.model.patch import Hunk
+from f5quilt.ops.stack.guards import describe_guards, why_text
 from f5quilt import events as ev
 from f5quilt.output import NORMAL, QUIET, Reporter
 from .common import terminal_bar
@@ -247,6 +248,50 @@ class Renderer:
             self.out.info(f"Importing patch {e.source} (stored as {self.display(e.patch)})")
 
 
+    def _forked(self, e: ev.Forked) -> None:
+        self.out.info(f"Fork of patch {self.display(e.old)} created as {self.display(e.new)}")
+
+    def _file_captured(self, e: ev.FileCaptured) -> None:
+        self.out.info(f"File {self.show(e.file)} captured into {self.display(e.patch)}")
+
+    def _file_restored(self, e: ev.FileRestored) -> None:
+        self.out.info(f"Restored {self.show(e.file)} "
+                      f"(as {self.display(e.holder) + ' leaves it' if e.holder else 'pristine'})")
+
+    def _absorbing(self, e: ev.Absorbing) -> None:
+        self.out.info(f"Absorbing {self.show(e.file)} into {self.display(e.patch)}")
+
+    # -- guards, rerere, stash -----------------------------------------------
+    def _guards_set(self, e: ev.GuardsSet) -> None:
+        self.out.info(f"Patch {self.display(e.patch)} is now {describe_guards(list(e.guards))}")
+
+    def _selected(self, e: ev.Selected) -> None:
+        self.out.info("Selected guards: " + (" ".join(e.guards) or "none"))
+
+    def _skip_changed(self, e: ev.SkipChanged) -> None:
+        if e.why is None:
+            self.out.info(f"Patch {self.display(e.patch)} is no longer skipped")
+        else:
+            note = " (applied: pop it to drop it)" if e.applied else ""
+            self.out.info(f"Patch {self.display(e.patch)} is now skipped ({why_text(e.why)}){note}")
+
+    def _rerere_replayed(self, e: ev.RerereReplayed) -> None:
+        self.out.info(f"Resolved {e.done} conflict{'s' if e.done != 1 else ''} in {self.show(e.file)} using a "
+                      f"previous resolution (rerere){'' if not e.left else f'; {e.left} left'}")
+
+    def _rerere_recorded(self, e: ev.RerereRecorded) -> None:
+        self.out.info(f"Recorded {e.count} conflict resolution{'s' if e.count != 1 else ''} of "
+                      f"{self.display(e.patch)} (rerere)")
+
+    def _rerere_not_recorded(self, e: ev.RerereNotRecorded) -> None:
+        self.out.verbose(f"rerere: {e.file}: the lines around the conflicts changed too; not recorded")
+
+    def _rerere_forgot(self, e: ev.RerereForgot) -> None:
+        self.out.info(f"Forgot {e.count} recorded resolution{'s' if e.count != 1 else ''} of {self.display(e.patch)}")
+
+    def _stashed(self, e: ev.Stashed) -> None:
+        self.out.info(f"Kept {e.count} unrecorded change(s) in stash {e.stash} (f5quilt stash show {e.stash})")
+
     # -- rebase --------------------------------------------------------------
     def _rebase_started(self, e: ev.RebaseStarted) -> None:
         self.out.info(f"Rebasing {e.count} patches from {e.old} onto {e.new}")
@@ -324,6 +369,11 @@ _HANDLERS: Dict[type, Callable[..., None]] = {
     ev.ConflictsLeft: Renderer._conflicts_left, ev.PatchMoved: Renderer._patch_moved, ev.EmptiedPatch: Renderer._emptied,
     ev.Unverified: Renderer._unverified, ev.Rebased: Renderer._rebased, ev.RebaseSkipped: Renderer._rebase_skipped,
     ev.LeftoversRemoved: Renderer._leftovers_removed, ev.RebaseAborted: Renderer._rebase_aborted,
+    ev.Forked: Renderer._forked, ev.FileCaptured: Renderer._file_captured, ev.FileRestored: Renderer._file_restored,
+    ev.Absorbing: Renderer._absorbing, ev.GuardsSet: Renderer._guards_set, ev.Selected: Renderer._selected,
+    ev.SkipChanged: Renderer._skip_changed, ev.RerereReplayed: Renderer._rerere_replayed,
+    ev.RerereRecorded: Renderer._rerere_recorded, ev.RerereNotRecorded: Renderer._rerere_not_recorded,
+    ev.RerereForgot: Renderer._rerere_forgot, ev.Stashed: Renderer._stashed,
 }
 
 

@@ -28,7 +28,8 @@ def rerere() -> None:
 def forget(patch: str, reporter: Reporter) -> int:
     """Drop every recorded resolution of PATCH."""
     from f5quilt.ops.stack.rerere import forget as forget_
-    forget_(Context.workspace(), render(reporter), patch)
+    ws = Context.workspace()
+    forget_(ws, render(reporter, ws), patch)
     return 0
 
 

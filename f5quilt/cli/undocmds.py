@@ -34,7 +34,8 @@ def undo(steps: int, force: bool, reporter: Reporter) -> int:
     Undo of a command that built or replaced the whole tree refuses while
     the tree holds unrecorded work; --force stashes that work first.
     """
-    undo_core.undo(Context.workspace(), render(reporter), steps, force)
+    ws = Context.workspace()
+    undo_core.undo(ws, render(reporter, ws), steps, force)
     return 0
 
 
@@ -46,7 +47,8 @@ def redo(steps: int, force: bool, reporter: Reporter) -> int:
     """Redo the last STEPS undone commands (default 1), by their log ids.
 
     An undone entry is never pruned from the log while it can be redone."""
-    undo_core.redo(Context.workspace(), render(reporter), steps, force)
+    ws = Context.workspace()
+    undo_core.redo(ws, render(reporter, ws), steps, force)
     return 0
 
 

@@ -59,3 +59,14 @@ def test_rebase_emits_records(tmp_path: Path) -> None:
     started = [e for e in seen if isinstance(e, ev.RebaseStarted)]
     assert len(started) == 1 and started[0].count == 1
     assert [type(e) for e in seen if isinstance(e, ev.Rebased)] == [ev.Rebased]
+
+
+def test_guard_and_select_emit_records(tmp_path: Path) -> None:
+    from f5quilt.ops.stack import guards
+    repo = _repo(tmp_path)
+    seen: List[ev.Event] = []
+    guards.guard(_ws(repo), seen.append, "a.diff", ["+cuda"], none=False)
+    guards.select(_ws(repo), seen.append, ["cuda"], none=False)
+    guards.select(_ws(repo), seen.append, [], none=True)
+    assert seen == [ev.GuardsSet("a.diff", ("+cuda",)), ev.Selected(("cuda",)), ev.SkipChanged("a.diff", None),
+                    ev.Selected(()), ev.SkipChanged("a.diff", "+cuda")]

@@ -94,7 +94,7 @@ def capture(ws: Workspace, emit: Emit, name: str, files: Optional[List[str]] = N
                     ws.fs.unlink(target)
             else:
                 ws.fs.write(target, data, mode)
-            emit(ev.info(f"File {ws.settings.show_file(rel)} captured into {ws.display(name)}"))
+            emit(ev.FileCaptured(name, rel))
         refresh_in_transaction(ws, emit, None, force=False, normalize=False)
     return edited
 
@@ -115,7 +115,7 @@ def restore(ws: Workspace, emit: Emit, files: List[str]) -> None:
                 put_tree_file(ws, rel, data) if os.path.exists(ws.tree / rel) else \
                     ws.fs.write(check_inside(ws.tree, rel), data, DEFAULT_MODE)
             holder = last_holder(ws, rel)
-            emit(ev.info(f"Restored {ws.settings.show_file(rel)} (as {ws.display(holder) + ' leaves it' if holder else 'pristine'})"))
+            emit(ev.FileRestored(rel, holder))
 
 
 def _provenance(ws: Workspace, rel: str) -> Tuple[List[bytes], List[Optional[str]]]:
@@ -194,7 +194,7 @@ def absorb(ws: Workspace, emit: Emit, files: Optional[List[str]] = None) -> Dict
     with ws.transaction("absorb"):
         for name in [p for p in ws.stack.applied() if p in plan]:
             for rel in plan[name]:
-                emit(ev.info(f"Absorbing {ws.settings.show_file(rel)} into {ws.display(name)}"))
+                emit(ev.Absorbing(name, rel))
             # force: later patches may hold other files of this one; each file's content after
             # it is read from the next holder's backup, so its diff stays what it wrote
             refresh_in_transaction(ws, emit, name, force=True, normalize=False)

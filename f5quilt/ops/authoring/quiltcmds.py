@@ -33,7 +33,7 @@ def fork(ws: Workspace, emit: Emit, new: Optional[str]) -> str:
         rename_patch_in_transaction(ws, ev.ignore, top, target)
         if data is not None:
             ws.fs.write(old_file, data, mode)  # the old patch file stays
-    emit(ev.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}"))
+    emit(ev.Forked(top, target))
     return target
 
 

@@ -85,7 +85,7 @@ def guard(ws: Workspace, emit: Emit, given: Optional[str], guards: List[str], *,
     ws.series.set_guards(name, new)
     with ws.transaction(f"guard {name}"):
         ws.save_series()
-    emit(ev.info(f"Patch {ws.display(name)} is now {describe_guards(new)}"))
+    emit(ev.GuardsSet(name, tuple(new)))
 
 
 def describe_guards(guards: List[str]) -> str:
@@ -121,11 +121,10 @@ def select(ws: Workspace, emit: Emit, guards: List[str], *, none: bool) -> None:
         else:
             ws.fs.unlink(path)
     after = guarded_out(ws, ws.series.names)
-    emit(ev.info("Selected guards: " + (" ".join(new) or "none")))
+    emit(ev.Selected(tuple(new)))
     applied = set(ws.stack.applied())
     for name in ws.series.names:
         if name in after and name not in before:
-            note = " (applied: pop it to drop it)" if name in applied else ""
-            emit(ev.info(f"Patch {ws.display(name)} is now skipped ({why_text(after[name])}){note}"))
+            emit(ev.SkipChanged(name, after[name], applied=name in applied))
         elif name in before and name not in after:
-            emit(ev.info(f"Patch {ws.display(name)} is no longer skipped"))
+            emit(ev.SkipChanged(name, None))

@@ -81,8 +81,7 @@ def replay_into(ws: Workspace, name: str, result: PatchResult, conflicts: Dict[s
         if not done:
             continue
         change.after = data
-        emit(ev.info(f"Resolved {done} conflict{'s' if done != 1 else ''} in {ws.settings.show_file(rel)} using a previous "
-                 f"resolution (rerere){'' if not left else f'; {left} left'}"))
+        emit(ev.RerereReplayed(rel, done, left))
         if not left:
             resolved.append(rel)
     return resolved
@@ -105,7 +104,7 @@ def record(ws: Workspace, name: str, emit: Emit) -> int:
             now = ws.read_tree(str(rel))
             found = resolutions(conflicted, now or b"") if now is not None else None
             if found is None:
-                emit(ev.verbose(f"rerere: {rel}: the lines around the conflicts changed too; not recorded"))
+                emit(ev.RerereNotRecorded(str(rel)))
                 continue
             for key, res in found:
                 rec = {"patch": name, "file": rel, "resolution": base64.b64encode(res).decode()}
@@ -113,8 +112,7 @@ def record(ws: Workspace, name: str, emit: Emit) -> int:
                 count += 1
     ws.fs.unlink(path, prune_to=rerere_dir(ws))
     if count:
-        emit(ev.info(f"Recorded {count} conflict resolution{'s' if count != 1 else ''} of "
-                 f"{ws.display(name)} (rerere)"))
+        emit(ev.RerereRecorded(name, count))
     return count
 
 
@@ -153,7 +151,7 @@ def forget(ws: Workspace, emit: Emit, given: str) -> None:
         for k in keys:
             ws.fs.unlink(_record_path(ws, k), prune_to=ws.state_dir)
         ws.fs.unlink(pending, prune_to=ws.state_dir)
-    emit(ev.info(f"Forgot {len(keys)} recorded resolution{'s' if len(keys) != 1 else ''} of {ws.display(name)}"))
+    emit(ev.RerereForgot(name, len(keys)))
     return
 
 

@@ -188,7 +188,7 @@ def keep_in_stash(ws: Workspace, txn: Transaction, lost: List[Unrecorded], what:
     """A forced command's unrecorded work, kept where no pruning reaches it, in ``txn``."""
     if lost:
         sid = stash_work(ws, txn, lost, what)
-        emit(ev.info(f"Kept {len(lost)} unrecorded change(s) in stash {sid} (f5quilt stash show {sid})"))
+        emit(ev.Stashed(len(lost), sid))
 
 
 def describe_files(s: Stash) -> List[str]:
