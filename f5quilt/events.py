@@ -333,6 +333,26 @@ class Stashed(Event):
     stash: int
 
 
+# -- undo, redo --------------------------------------------------------------
+@dataclass(frozen=True)
+class ChangedSince(Event):
+    """undo/redo refused: ``path`` has changes made after ``command`` that the log does not record."""
+    path: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Undone(Event):
+    """``command`` undone (``redone``: done again)."""
+    command: str
+    redone: bool = False
+
+
+@dataclass(frozen=True)
+class TreeKept(Event):
+    """An undo put an older tree back; the replaced one, edits and all, is kept in the log."""
+
+
 # -- rebase (rebase, upgrade) ---------------------------------------------
 @dataclass(frozen=True)
 class RebaseStarted(Event):

@@ -292,6 +292,16 @@ class Renderer:
     def _stashed(self, e: ev.Stashed) -> None:
         self.out.info(f"Kept {e.count} unrecorded change(s) in stash {e.stash} (f5quilt stash show {e.stash})")
 
+    # -- undo, redo ------------------------------------------------------------
+    def _changed_since(self, e: ev.ChangedSince) -> None:
+        self.out.error(f"{e.path} has changes made after `{e.command}` that the log does not record")
+
+    def _undone(self, e: ev.Undone) -> None:
+        self.out.info(f"{'Redid' if e.redone else 'Undid'} `f5quilt {e.command}`")
+
+    def _tree_kept(self, e: ev.TreeKept) -> None:
+        self.out.info("The replaced tree, with any edits made in it, is kept in the log (f5quilt log)")
+
     # -- rebase --------------------------------------------------------------
     def _rebase_started(self, e: ev.RebaseStarted) -> None:
         self.out.info(f"Rebasing {e.count} patches from {e.old} onto {e.new}")
@@ -374,6 +384,7 @@ _HANDLERS: Dict[type, Callable[..., None]] = {
     ev.SkipChanged: Renderer._skip_changed, ev.RerereReplayed: Renderer._rerere_replayed,
     ev.RerereRecorded: Renderer._rerere_recorded, ev.RerereNotRecorded: Renderer._rerere_not_recorded,
     ev.RerereForgot: Renderer._rerere_forgot, ev.Stashed: Renderer._stashed,
+    ev.ChangedSince: Renderer._changed_since, ev.Undone: Renderer._undone, ev.TreeKept: Renderer._tree_kept,
 }
 
 

@@ -70,3 +70,15 @@ def test_guard_and_select_emit_records(tmp_path: Path) -> None:
     guards.select(_ws(repo), seen.append, [], none=True)
     assert seen == [ev.GuardsSet("a.diff", ("+cuda",)), ev.Selected(("cuda",)), ev.SkipChanged("a.diff", None),
                     ev.Selected(()), ev.SkipChanged("a.diff", "+cuda")]
+
+
+def test_undo_and_redo_emit_records(tmp_path: Path) -> None:
+    from f5quilt.ops.stack import undo
+    repo = _repo(tmp_path)
+    pushpop.push(_ws(repo), ev.ignore)  # fetches the tree, then pushes
+    pushpop.pop(_ws(repo), ev.ignore)
+    seen: List[ev.Event] = []
+    undo.undo(_ws(repo), seen.append, 1, False)
+    undo.redo(_ws(repo), seen.append, 1, False)
+    assert [e for e in seen if isinstance(e, (ev.Undone, ev.NowAt))] == [
+        ev.Undone("pop"), ev.NowAt("a.diff", spacer=False), ev.Undone("pop", redone=True), ev.NowAt(None, spacer=False)]

@@ -52,7 +52,7 @@ def _replay(ws: Workspace, txn: Transaction, entry: LogEntry, backwards: bool, e
     replay(entry.ops, r, backwards)
     if r.stale:
         for rel in r.stale:
-            emit(ev.error(f"{rel} has changes made after `{entry.command}` that the log does not record"))
+            emit(ev.ChangedSince(rel, entry.command))
         raise UnrecordedChanges(f"cannot {'undo' if backwards else 'redo'} `{entry.command}`: "
                                 f"{len(r.stale)} file(s) changed since; refresh or revert them first")
 
@@ -110,12 +110,12 @@ def _move(ws: Workspace, emit: Emit, steps: int, backwards: bool, force: bool = 
         for seq in picked:
             _replay(ws, txn, by_seq[seq], backwards, emit, skip)
     for seq in picked:
-        emit(ev.info(f"{'Undid' if backwards else 'Redid'} `f5quilt {by_seq[seq].command}`"))
+        emit(ev.Undone(by_seq[seq].command, redone=not backwards))
     if replaced:
-        emit(ev.info("The replaced tree, with any edits made in it, is kept in the log (f5quilt log)"))
+        emit(ev.TreeKept())
     ws.reload()
     top = ws.stack.top()
-    emit(ev.info(f"Now at patch {ws.display(top)}" if top else "No patches applied"))
+    emit(ev.NowAt(top, spacer=False))
     return
 
 
