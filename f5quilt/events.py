@@ -15,9 +15,10 @@ sees it, as quilt's and GNU patch's verbosity levels do.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+
+from f5quilt.record import field, record
 
 if TYPE_CHECKING:
     from f5quilt.engine.apply import PatchResult
@@ -53,7 +54,7 @@ def warnings_only(emit: "Emit") -> "Emit":
     return passed
 
 
-@dataclass(frozen=True)
+@record
 class Said(Event):
     level: Level
     text: str
@@ -61,7 +62,7 @@ class Said(Event):
 
 
 # -- repair --------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class RolledBack(Event):
     """An interrupted command was rolled back before this one started."""
     command: str
@@ -71,33 +72,33 @@ class RolledBack(Event):
         return f"Rolled back an interrupted `f5quilt {self.command}`: everything is as it was before it"
 
 
-@dataclass(frozen=True)
+@record
 class Quarantined(Event):
     """A journal or log entry that could not be trusted was set aside (``text`` says where)."""
     text: str
 
 
 # -- push ----------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class Plan(Event):
     """A loop over ``count`` patches starts (``verb``: Pushing, Popping)."""
     verb: str
     count: int
 
 
-@dataclass(frozen=True)
+@record
 class Applying(Event):
     patch: str
 
 
-@dataclass(frozen=True)
+@record
 class AppliedEmpty(Event):
     """quilt's words for a patch with no change: its file is ``missing``, or it is empty."""
     patch: str
     missing: bool
 
 
-@dataclass(frozen=True)
+@record
 class HunkReports(Event):
     """How each hunk of a patch landed (GNU patch's lines); ``directory``: fold's ``patch -d``."""
     result: "PatchResult"
@@ -105,7 +106,7 @@ class HunkReports(Event):
     directory: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Rejects(Event):
     """Hunks of ``path`` that did not apply: ``saved`` to PATH.rej, or left out of a refused push."""
     path: str
@@ -114,14 +115,14 @@ class Rejects(Event):
     saved: bool
 
 
-@dataclass(frozen=True)
+@record
 class Skipped(Event):
     """A patch the selected guards rule out."""
     patch: str
     why: str
 
 
-@dataclass(frozen=True)
+@record
 class Pushed(Event):
     """A patch is on the stack: ``forced`` (rejects left, needs refresh) or with ``conflicts``
     left to resolve; ``replayed``: every conflict was resolved by a recorded resolution."""
@@ -131,12 +132,12 @@ class Pushed(Event):
     replayed: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class DryRunApplies(Event):
     patch: str
 
 
-@dataclass(frozen=True)
+@record
 class NowAt(Event):
     """The top patch once a push or pop is done (None: none applied); ``spacer``: f5quilt's
     blank line before it."""
@@ -144,52 +145,52 @@ class NowAt(Event):
     spacer: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class Folded(Event):
     """fold put a patch's changes into the top patch (quilt's fold says only GNU patch's lines)."""
     patch: str
 
 
 # -- pop -----------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class NotInPatch(Event):
     """A file of the top patch holds edits its patch file does not (pop refuses)."""
     path: str
 
 
-@dataclass(frozen=True)
+@record
 class ConflictsDropped(Event):
     """Popping a patch left conflicted drops its merge and markers."""
     patch: str
     paths: Tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Removing(Event):
     patch: str
     empty: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Restoring(Event):
     """A file of the popped patch: its backup restored, or ``removed`` (the patch created it)."""
     path: str
     removed: bool
 
 
-@dataclass(frozen=True)
+@record
 class Popped(Event):
     patch: str
 
 
 # -- authoring (new, add, refresh, revert, remove, delete, rename, import) -----
-@dataclass(frozen=True)
+@record
 class Created(Event):
     """new: ``patch`` is in the series and on top."""
     patch: str
 
 
-@dataclass(frozen=True)
+@record
 class FileAdded(Event):
     """add: ``file`` (tree-relative) is in ``patch``; ``already``: it was before (quilt exits 2);
     ``edited``: it was edited before it was added, so the edit goes into the patch."""
@@ -199,7 +200,7 @@ class FileAdded(Event):
     edited: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Refreshed(Event):
     """refresh: ``patch`` now records what the tree holds (``unchanged``: it did already;
     ``empty``: quilt's words for a patch that changes nothing)."""
@@ -208,7 +209,7 @@ class Refreshed(Event):
     empty: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class FileReverted(Event):
     """revert: ``file``'s changes in ``patch`` taken back (``unchanged``: it had none)."""
     patch: str
@@ -216,27 +217,27 @@ class FileReverted(Event):
     unchanged: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class FileRemoved(Event):
     """remove: ``file`` is no longer in ``patch`` (its backup is back in the tree)."""
     patch: str
     file: str
 
 
-@dataclass(frozen=True)
+@record
 class Deleted(Event):
     """delete: ``patch`` is out of the series."""
     patch: str
 
 
-@dataclass(frozen=True)
+@record
 class Renamed(Event):
     """rename: ``old`` is now ``new``."""
     old: str
     new: str
 
 
-@dataclass(frozen=True)
+@record
 class Imported(Event):
     """import: ``source`` (as given) stored as ``patch``; quilt's words for ``replaced`` (a patch of
     that name was in the series) and ``in_place`` (the source is the patch file itself)."""
@@ -246,21 +247,21 @@ class Imported(Event):
     in_place: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Forked(Event):
     """fork: the top patch ``old`` goes on as ``new``; ``old``'s file stays."""
     old: str
     new: str
 
 
-@dataclass(frozen=True)
+@record
 class FileCaptured(Event):
     """capture: an edit of ``file`` outside the series went into the new ``patch``."""
     patch: str
     file: str
 
 
-@dataclass(frozen=True)
+@record
 class FileRestored(Event):
     """restore: ``file`` is as ``holder`` (the last applied patch that changes it) leaves it,
     or pristine (``holder`` None)."""
@@ -268,7 +269,7 @@ class FileRestored(Event):
     holder: Optional[str]
 
 
-@dataclass(frozen=True)
+@record
 class Absorbing(Event):
     """absorb: ``file``'s edit goes into ``patch``, the applied patch that last changes it."""
     patch: str
@@ -276,20 +277,20 @@ class Absorbing(Event):
 
 
 # -- guards, rerere, stash --------------------------------------------------
-@dataclass(frozen=True)
+@record
 class GuardsSet(Event):
     """guard: ``patch``'s guards are now ``guards`` (none: unguarded)."""
     patch: str
     guards: Tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Selected(Event):
     """select: the selected guards are now ``guards`` (none selected: empty)."""
     guards: Tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class SkipChanged(Event):
     """select: ``patch`` is skipped now (``why``: its guard as ``why_text`` says it; ``applied``:
     it is applied, so popping it drops it) or no longer (``why`` None)."""
@@ -298,7 +299,7 @@ class SkipChanged(Event):
     applied: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class RerereReplayed(Event):
     """A merge's ``done`` conflicts in ``file`` resolved as recorded before; ``left`` still to do."""
     file: str
@@ -306,27 +307,27 @@ class RerereReplayed(Event):
     left: int
 
 
-@dataclass(frozen=True)
+@record
 class RerereRecorded(Event):
     """refresh recorded ``count`` conflict resolutions of ``patch``."""
     patch: str
     count: int
 
 
-@dataclass(frozen=True)
+@record
 class RerereNotRecorded(Event):
     """refresh could not record ``file``'s resolution: the lines around the conflicts changed too."""
     file: str
 
 
-@dataclass(frozen=True)
+@record
 class RerereForgot(Event):
     """rerere forget: ``count`` recorded resolutions of ``patch`` gone."""
     patch: str
     count: int
 
 
-@dataclass(frozen=True)
+@record
 class Stashed(Event):
     """A forced command kept ``count`` unrecorded changes in stash number ``stash``."""
     count: int
@@ -334,27 +335,27 @@ class Stashed(Event):
 
 
 # -- undo, redo --------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class ChangedSince(Event):
     """undo/redo refused: ``path`` has changes made after ``command`` that the log does not record."""
     path: str
     command: str
 
 
-@dataclass(frozen=True)
+@record
 class Undone(Event):
     """``command`` undone (``redone``: done again)."""
     command: str
     redone: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class TreeKept(Event):
     """An undo put an older tree back; the replaced one, edits and all, is kept in the log."""
 
 
 # -- rebase (rebase, upgrade) ---------------------------------------------
-@dataclass(frozen=True)
+@record
 class RebaseStarted(Event):
     """The series' ``count`` patches go from the ``old`` pin onto the ``new`` one (as described)."""
     count: int
@@ -362,7 +363,7 @@ class RebaseStarted(Event):
     new: str
 
 
-@dataclass(frozen=True)
+@record
 class Contained(Event):
     """``patch``'s result is in the new release (``pin``) already: it reverse-applies cleanly.
     ``dropped`` from the series, or the rebase stops there (--keep-contained)."""
@@ -371,14 +372,14 @@ class Contained(Event):
     dropped: bool
 
 
-@dataclass(frozen=True)
+@record
 class RebaseBlocked(Event):
     """``patch`` could not be pushed onto the new release (``why``: the error); the rebase stops."""
     patch: str
     why: str
 
 
-@dataclass(frozen=True)
+@record
 class RebaseConflicts(Event):
     """Merging ``patch`` left conflicts in ``files`` (tree-relative): ``replayed``, resolved as
     before (rerere), for review; ``going_on``, recorded under --keep-going and the rebase went on."""
@@ -388,13 +389,13 @@ class RebaseConflicts(Event):
     going_on: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class ConflictsLeft(Event):
     """--keep-going ended with ``patches`` conflicted, to resolve one by one."""
     patches: Tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class PatchMoved(Event):
     """A dropped patch's file moved out of the patches folder, ``to`` (relative to the current
     folder); ``git_rm``: the path git still tracks, when the patches folder is in git."""
@@ -403,13 +404,13 @@ class PatchMoved(Event):
     git_rm: Optional[str] = None
 
 
-@dataclass(frozen=True)
+@record
 class EmptiedPatch(Event):
     """``patch`` changes nothing now: its resolution kept upstream's side everywhere."""
     patch: str
 
 
-@dataclass(frozen=True)
+@record
 class Unverified(Event):
     """The rebased series does not apply exactly to the new release: ``problems`` (a line per
     patch, as check --strict says it) and the stop's ``message``."""
@@ -417,25 +418,25 @@ class Unverified(Event):
     message: str
 
 
-@dataclass(frozen=True)
+@record
 class Rebased(Event):
     """The rebase is done: the series sits on ``pin``; ``dropped`` left the series."""
     pin: str
     dropped: Tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class RebaseSkipped(Event):
     """--skip: ``patch`` left the series."""
     patch: str
 
 
-@dataclass(frozen=True)
+@record
 class LeftoversRemoved(Event):
     """--abort found only the leftovers of a rebase killed before it started, and removed them."""
 
 
-@dataclass(frozen=True)
+@record
 class RebaseAborted(Event):
     """--abort: the tree and the series are back on ``pin``."""
     pin: str
@@ -449,7 +450,7 @@ class Stop(Enum):
     STOPPED = "stopped"      # a rebase stopped at a patch that does not apply, or is contained upstream
 
 
-@dataclass
+@record
 class PushOutcome:
     pushed: List[str] = field(default_factory=list)  # names, in order
     stop: Optional[Stop] = None
@@ -459,7 +460,7 @@ class PushOutcome:
         return {"pushed": self.pushed, "stop": self.stop.value if self.stop else None, "top": top}
 
 
-@dataclass
+@record
 class PopOutcome:
     popped: List[str] = field(default_factory=list)  # names, in order
 
