@@ -156,8 +156,8 @@ def plain_answer(query: Query, quiltrc: Optional[Dict[str, str]], hold: bool = T
             record = layout.read_prompt_record(state, settings_file)
             if record is None or query.upstream not in (None, record[0]):
                 raise _Other  # no record for the settings as they are now; -u another upstream
-            tree, patches = layout.resolved(root, record[1]), layout.resolved(root, record[2])
-            series_file, pc_name = os.path.join(patches, record[3]), record[4]
+            tree, patches, series_file = layout.yaml_places(root, record[1:4])
+            pc_name = record[4]
             try:
                 with open(os.path.join(state, layout.TREE_PIN), "rb") as fh:
                     pin: Optional[bytes] = fh.read()

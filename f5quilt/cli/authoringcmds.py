@@ -16,7 +16,6 @@ from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.workspace import Workspace
 from f5quilt.repo.settings import Dialect
 from . import cli
-from f5quilt.events import ignore
 from .render import render
 from .common import Context
 from .options import color_option, fuzz_option, json_option, verbosity
@@ -283,9 +282,7 @@ def edit(files: Tuple[str, ...], reporter: Reporter) -> int:
         gone = [rel for rel in rels if not (ws.tree / rel).exists()
                 and (ws.stack.backup_dir(ws.stack.top() or "") / rel).stat().st_size == 0]
         if gone:  # quilt: a file the editor did not create leaves the patch again
-            authoring.remove_files(ws, ignore, [str(ws.tree / rel) for rel in gone])
-            for rel in gone:
-                reporter.info(f"File {rel} removed from patch {ws.display(ws.stack.top() or '')}")
+            authoring.remove_files(ws, render(reporter, ws), [str(ws.tree / rel) for rel in gone])
         return 0
     _run_editor(ws, list(files))
     return 0

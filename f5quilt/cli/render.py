@@ -207,7 +207,6 @@ class Renderer:
         if self.quilt:
             self.out.info("")  # quilt: a blank line after each patch
 
-
     # -- authoring -----------------------------------------------------------
     def _created(self, e: ev.Created) -> None:
         self.out.info(f"Patch {self.display(e.patch)} is now on top")
@@ -246,7 +245,6 @@ class Renderer:
             self.out.info(f"Importing patch {self.display(e.patch)}")
         else:
             self.out.info(f"Importing patch {e.source} (stored as {self.display(e.patch)})")
-
 
     def _forked(self, e: ev.Forked) -> None:
         self.out.info(f"Fork of patch {self.display(e.old)} created as {self.display(e.new)}")

@@ -208,10 +208,12 @@ def quilt_places(cwd: str, env: "Mapping[str, str]") -> "Tuple[str, str, str, st
     return tree, patches, series, pc, patch_opts_fuzz(env.get("QUILT_PATCH_OPTS", ""))
 
 
-def resolved(root: str, rel: str) -> str:
-    """``rel`` (as f5quilt.yaml says it) from ``root``, the settings' folder, symlinks followed:
-    ``(Path(root) / rel).resolve()``."""
-    return os.path.realpath(os.path.join(root, rel))
+def yaml_places(root: str, places: "Tuple[str, str, str]") -> "Tuple[str, str, str]":
+    """f5quilt.yaml's tree, patches folder and series file, from ``places`` as the file says
+    them and ``root``, the file's folder: tree and patches resolved (symlinks followed, as
+    ``(Path(root) / rel).resolve()``), the series inside the patches folder."""
+    tree, patches = (os.path.realpath(os.path.join(root, rel)) for rel in places[:2])
+    return tree, patches, os.path.join(patches, places[2])
 
 
 def leaving_project(root: str, tree: str, patches: str, pc: str) -> "Optional[str]":
@@ -269,12 +271,16 @@ def settled_key(path: str) -> "Optional[Tuple[int, int, int, int, int]]":
     return key if time.time_ns() - key[3] >= RACY_NS else None
 
 
+def _key_text(key: "Tuple[int, int, int, int, int]") -> str:
+    return ":".join(str(n) for n in key)
+
+
 def prompt_record(settings_file: str, key: "Tuple[int, int, int, int, int]", name: str,
                   places: "Tuple[str, str, str]", pc: str, tree_real: str, tree_is_dir: bool,
                   pin: "Optional[bytes]", rebase: bool) -> "Optional[bytes]":
     """The shell-prompt record's bytes (``read_prompt_record`` reads them): fields apart by NUL,
     which no path holds (None when one of them does); tree-pin.json's bytes in hex."""
-    fields = [PROMPT_MAGIC, settings_file, ":".join(str(n) for n in key), name, *places, pc, tree_real,
+    fields = [PROMPT_MAGIC, settings_file, _key_text(key), name, *places, pc, tree_real,
               "1" if tree_is_dir else "0", "-" if pin is None else pin.hex(), "1" if rebase else "0"]
     if any("\0" in f for f in fields):
         return None
@@ -293,7 +299,7 @@ def read_prompt_record(state: str, settings_file: str) -> "Optional[tuple]":  # 
         with open(os.path.join(state, PROMPT), "rb") as fh:
             fields = fh.read().decode("utf-8", "surrogateescape").split("\0")
         if len(fields) != 12 or fields[0] != PROMPT_MAGIC or fields[1] != settings_file \
-                or fields[2] != ":".join(str(n) for n in settings_key(settings_file)) \
+                or fields[2] != _key_text(settings_key(settings_file)) \
                 or fields[9] not in ("0", "1") or fields[11] not in ("0", "1"):
             return None
         pin = None if fields[10] == "-" else bytes.fromhex(fields[10])

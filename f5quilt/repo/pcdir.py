@@ -19,14 +19,12 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Set
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.fsutil import safe_relpath
-from f5quilt.repo.layout import StateError, read_applied, safe_name
+from f5quilt.repo.layout import STATE_NAME, StateError, read_applied, safe_name
 
 if TYPE_CHECKING:
     from f5quilt.repo.transaction import Transaction
 
-F5_DIR = ".f5quilt"
-
-
+F5_DIR = STATE_NAME  # f5quilt's records of each patch, inside .pc/
 
 
 class NoWrites:

@@ -16,8 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from f5quilt.errors import F5QuiltError
 from f5quilt.record import field, record
-from f5quilt.repo.layout import (SETTINGS_NAME, STATE_NAME, leaving_project, patches_shown, quilt_places, resolved,
-                                 settings_file_above, settled_key)
+from f5quilt.repo.layout import (SETTINGS_NAME, STATE_NAME, leaving_project, patches_shown, quilt_places,
+                                 settings_file_above, settled_key, yaml_places)
 from f5quilt.repo.layout import pc_name as plain_pc_name
 from f5quilt.strenum import StrEnum
 
@@ -321,17 +321,17 @@ def _one_upstream(path: Path, cwd: Path, data: Dict[str, Any]) -> Settings:
         if key in data and not isinstance(data[key], str):
             raise F5QuiltError(f"{path}: {key} must be a path (a string)")
     raw_places = (str(data.get("tree", ".")), str(data.get("patches", "patches")), str(data.get("series", "series")))
-    tree = Path(resolved(str(root), raw_places[0]))
+    tree_s, patches_s, series_s = yaml_places(str(root), raw_places)
+    tree = Path(tree_s)
     if tree.exists() and not tree.is_dir():
         raise F5QuiltError(f"{path}: tree {data.get('tree')} is not a directory")
-    if str(data.get("series", "series")).startswith("/") or ".." in Path(str(data.get("series", "series"))).parts:
+    if raw_places[2].startswith("/") or ".." in Path(raw_places[2]).parts:
         raise F5QuiltError(f"{path}: series must be a name inside the patches folder")
     log = data.get("log") or {}
     keep = log.get("keep", DEFAULT_LOG_KEEP) if isinstance(log, dict) else None
     if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
         raise F5QuiltError(f"{path}: log must be a mapping like {{keep: {DEFAULT_LOG_KEEP}}} (keep >= 1)")
-    patches = Path(resolved(str(root), raw_places[1]))
-    series = patches / raw_places[2]
+    patches, series = Path(patches_s), Path(series_s)
     # every folder f5quilt writes resolves inside the project (no `../x`, no absolute path, no
     # symlink leading out): settings from a clone or a tarball cannot steer writes elsewhere
     pc_name = plain_pc_name(data.get("pc", ".pc"), str(path))

@@ -17,9 +17,9 @@ from f5quilt.record import field, record
 from f5quilt.fsutil import (Stamp, atomic_write, check_inside, read_bytes_or_none, read_stamped, safe_relpath,
                             safe_user_name)
 from f5quilt.model.series import Series, SeriesEntry, altered, load_series
-from f5quilt.repo.pcdir import AppliedStack, NoWrites
 from f5quilt.repo.layout import (PROMPT, REBASE_STATE, STATE_NAME, TREE_PIN, prompt_record, settings_key,
                                  unsettled)
+from f5quilt.repo.pcdir import AppliedStack, NoWrites
 from f5quilt.repo.settings import Dialect, Settings
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class Workspace:
             return self.settings.state
         if self.settings.settings_file is not None:
             return self.settings.settings_file.parent / STATE_NAME
-        return self.stack.pc / ".f5quilt"
+        return self.stack.pc / STATE_NAME
 
     # the transaction layer and the patch parser are imported where used: a query (applied,
     # top, series: shell prompts) opens a workspace and needs neither
