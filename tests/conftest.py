@@ -10,6 +10,16 @@ import pytest
 from helpers import ROOT, Runner
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    """Free disk where the tests write (their tmp folders, the download cache): a run that fills the disk
+    fails at random fixtures, and this line says why."""
+    import shutil
+    import tempfile
+    cache = Path(os.environ.get("F5QUILT_CACHE", ROOT / ".cache"))
+    places = {"tmp": Path(tempfile.gettempdir()), "cache": cache if cache.exists() else ROOT}
+    return "free disk: " + ", ".join(f"{k} {shutil.disk_usage(v).free / 2**30:.1f} GiB" for k, v in places.items())
+
+
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Runner:
     monkeypatch.setenv("NO_COLOR", "1")

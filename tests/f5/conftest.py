@@ -93,7 +93,8 @@ def f5_run(tmp_path_factory):
         job = work / f"job{counter[0]}.json"
         out = work / f"out{counter[0]}.json"
         job.write_text(json.dumps(scenarios))
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        # torch.compile's cache lives in this session's folder (pytest removes it), not in /tmp for ever
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", TORCHINDUCTOR_CACHE_DIR=str(work / "inductor"))
         res = subprocess.run([f5_python(), str(HARNESS), str(tree), str(job), str(out)], capture_output=True,
                              text=True, timeout=timeout, cwd=work, env=env)
         if res.returncode != 0:
