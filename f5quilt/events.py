@@ -10,8 +10,10 @@ series); tests and other callers read the records themselves. What an op *return
 outcome (``PushOutcome``, ``PopOutcome``, ``CheckReport``, ``StatusReport``...); a stop it
 cannot get past is an exception carrying the reason (``errors.Conflicted`` and the rest).
 
-``Said`` is a line an op has not (yet) given a record of its own: its ``Level`` says who
-sees it, as quilt's and GNU patch's verbosity levels do.
+Every event is a record with a class of its own (``Warns`` marks those said on stderr
+whatever ``-q`` says), and the words are the renderer's: a caller never parses text.
+``Quarantined`` alone carries a note, the one the journal's reader wrote on where it put an
+entry it could not trust.
 """
 from __future__ import annotations
 
@@ -24,18 +26,12 @@ if TYPE_CHECKING:
     from f5quilt.engine.apply import PatchResult
 
 
-class Level(Enum):
-    INFO = "info"            # progress; -q hides it
-    STEP = "step"            # a step of a command; -q hides it, except in quilt's words
-    QUILT_INFO = "quilt"     # what quilt says at its normal level, f5quilt only with -v
-    VERBOSE = "verbose"      # -v only
-    RESULT = "result"        # a query's answer: shown even with -q
-    WARN = "warn"            # stderr, always
-    ERROR = "error"          # stderr, always, red on a terminal: what a stop is about
-
-
 class Event:
     """Base of every event an op emits."""
+
+
+class Warns(Event):
+    """An event said on stderr whatever ``-q`` says: something the user must know."""
 
 
 Emit = Callable[[Event], None]
@@ -48,22 +44,14 @@ def ignore(event: Event) -> None:
 def warnings_only(emit: "Emit") -> "Emit":
     """``emit`` passing on only warnings: a step whose chatter a bigger op says better."""
     def passed(event: Event) -> None:
-        if isinstance(event, (RolledBack, Quarantined, ConflictsDropped)) or \
-                (isinstance(event, Said) and event.level in (Level.WARN, Level.RESULT)):
+        if isinstance(event, Warns):
             emit(event)
     return passed
 
 
-@record
-class Said(Event):
-    level: Level
-    text: str
-    colour: Optional[str] = None
-
-
 # -- repair --------------------------------------------------------------
 @record
-class RolledBack(Event):
+class RolledBack(Warns):
     """An interrupted command was rolled back before this one started."""
     command: str
 
@@ -73,7 +61,7 @@ class RolledBack(Event):
 
 
 @record
-class Quarantined(Event):
+class Quarantined(Warns):
     """A journal or log entry that could not be trusted was set aside (``text`` says where)."""
     text: str
 
@@ -159,7 +147,7 @@ class NotInPatch(Event):
 
 
 @record
-class ConflictsDropped(Event):
+class ConflictsDropped(Warns):
     """Popping a patch left conflicted drops its merge and markers."""
     patch: str
     paths: Tuple[str, ...]
@@ -442,6 +430,172 @@ class RebaseAborted(Event):
     pin: str
 
 
+# -- quilt's own commands (diff, refresh, upgrade, mail, graph) ---------------
+@record
+class TrailingWhitespace(Warns):
+    """refresh: added ``lines`` of ``file`` end in white space; ``removed``: --strip-trailing-whitespace
+    took it off."""
+    file: str
+    lines: Tuple[int, ...]
+    removed: bool = False
+
+
+@record
+class Shadowed(Warns):
+    """diff: later applied patches change files of ``patch``, so the tree is not what it leaves."""
+    patch: str
+
+
+@record
+class NotModified(Warns):
+    """diff FILE: no applied patch up to the one asked for changes ``file``."""
+    file: str
+
+
+@record
+class BackupMissing(Warns):
+    """graph: the applied patch ``patch`` has no backup folder in ``pc_name``; it is left out."""
+    pc_name: str
+    patch: str
+
+
+@record
+class PcUpgraded(Event):
+    """quilt's upgrade: the meta-data in ``pc_name`` were converted to version 2 (``already``: they
+    were in it)."""
+    pc_name: str
+    already: bool
+
+
+@record
+class SendingMail(Event):
+    """mail --send: the command line a message is piped into."""
+    argv: Tuple[str, ...]
+
+
+@record
+class Unpacking(Event):
+    """setup: the archive ``archive`` (as the series or spec file names it) is unpacked."""
+    archive: str
+
+
+@record
+class AlternativeNames(Event):
+    """setup: ``clashes`` (what, path: "Directory"/"File" and the name) exist where the patches and
+    series links go, so quilt_patches and quilt_series are used."""
+    clashes: Tuple[Tuple[str, str], ...]
+
+
+@record
+class SpecRecord(Event):
+    """setup -v on a spec file: one record of what rpmbuild's %prep did."""
+    tag: str
+    dir: str
+    name: str
+    opts: str
+
+
+@record
+class Running(Event):
+    """exec: ``argv`` runs with the series applied up to ``patch`` (None: the base)."""
+    argv: Tuple[str, ...]
+    patch: Optional[str]
+
+
+@record
+class UpstreamCommitSkipped(Event):
+    """import --git: commit ``sha`` is upstream's own, not a patch."""
+    sha: str
+
+
+# -- upstream, init, install, import --git ------------------------------------
+@record
+class Downloading(Event):
+    """A PyPI pin's sdist ``spec`` is not in the cache: pip downloads it."""
+    spec: str
+
+
+@record
+class Downloaded(Event):
+    """The sdist ``file`` (``size`` bytes) came in ``seconds``."""
+    file: str
+    size: int
+    seconds: float
+
+
+@record
+class Extracting(Event):
+    """The archive ``file`` (``size`` bytes) is unpacked into the cache's pristine copy."""
+    file: str
+    size: int
+
+
+@record
+class Cloning(Event):
+    """A git pin (``pin``, described) is cloned into the cache."""
+    pin: str
+
+
+@record
+class Fetching(Event):
+    """The tree ``tree`` (relative to the project) is being built from the pin ``pin`` (described):
+    missing, or (``replacing``) ``upstream fetch --replace``."""
+    pin: str
+    tree: str
+    replacing: bool = False
+
+
+@record
+class Initialised(Event):
+    """init wrote ``settings`` (upstream ``pin``, checked by ``recorded``: a commit, a sha256 or
+    nothing for a folder), the series ``series`` and (``gitignore``) the .gitignore lines."""
+    settings: str
+    pin: str
+    recorded: str
+    series: str
+    gitignore: bool
+
+
+@record
+class BuildingWheel(Event):
+    """install: a wheel of ``tree`` with ``patches`` patches applied is built by ``python``."""
+    tree: str
+    patches: int
+    python: str
+
+
+@record
+class WheelWritten(Event):
+    """install --wheel-dir: the wheel was written to ``path`` (no install)."""
+    path: str
+
+
+@record
+class DistInstalled(Event):
+    """install: ``dist`` ``version`` went into the folder ``target``, or (None) into ``python``'s
+    environment, built from ``pin`` with ``patches`` patches."""
+    dist: str
+    version: str
+    target: Optional[str]
+    python: str
+    pin: str
+    patches: int
+
+
+@record
+class Upgrading(Event):
+    """upgrade: the series moves from the pin ``old`` to ``new`` (both described)."""
+    old: str
+    new: str
+
+
+@record
+class CommitImported(Event):
+    """import --git: commit ``sha`` became the patch ``patch``."""
+    sha: str
+    patch: str
+
+
 # -- outcomes ------------------------------------------------------------
 class Stop(Enum):
     """Why a push ended before its plan did."""
@@ -466,37 +620,3 @@ class PopOutcome:
 
     def to_json(self, top: Optional[str]) -> Dict[str, Any]:
         return {"popped": self.popped, "top": top}
-
-
-# -- a line, by level ----------------------------------------------------
-def info(text: str, colour: Optional[str] = None) -> Said:
-    return Said(Level.INFO, text, colour)
-
-
-def step(text: str) -> Said:
-    return Said(Level.STEP, text)
-
-
-def quilt_info(text: str) -> Said:
-    return Said(Level.QUILT_INFO, text)
-
-
-def verbose(text: str) -> Said:
-    return Said(Level.VERBOSE, text)
-
-
-def result(text: str) -> Said:
-    return Said(Level.RESULT, text)
-
-
-def warn(text: str) -> Said:
-    return Said(Level.WARN, text)
-
-
-def error(text: str) -> Said:
-    return Said(Level.ERROR, text)
-
-
-def info_lines(emit: "Emit") -> Callable[[str], None]:
-    """A log callable (what fetching and unpacking say) that emits each line as ``info``."""
-    return lambda text: emit(info(text))

@@ -93,15 +93,29 @@ def test_range_diff_rebase_shows_a_much_changed_patch_as_changed_not_dropped_and
 @pytest.mark.slow_network
 def test_a_download_ends_with_a_summary_line_and_shows_pips_progress_on_a_terminal(
         tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from f5quilt import events as ev
+    from f5quilt.cli.render import Renderer
+    from f5quilt.output import Reporter
     from f5quilt.repo.upstream import Pin, Upstream
-    lines: list = []  # type: ignore[type-arg]
+    import io
+    said = io.StringIO()
+    events: list = []  # type: ignore[type-arg]
+    shown = Renderer(Reporter(out=said))
+
+    def emit(event: ev.Event) -> None:
+        events.append(event)
+        shown(event)
     # not a terminal (no progress bar given): quiet pip, one summary line
-    Upstream(Pin("pypi", "packaging==24.1"), tmp_path / "c1").archive(lines.append)
+    Upstream(Pin("pypi", "packaging==24.1"), tmp_path / "c1").archive(emit)
+    assert events[0] == ev.Downloading("packaging==24.1")
+    assert isinstance(events[1], ev.Downloaded) and events[1].file == "packaging-24.1.tar.gz"
+    assert events[1].size > 10_000 and events[1].seconds >= 0
+    lines = said.getvalue().splitlines()
     assert lines[0] == "Downloading packaging==24.1 from PyPI"
     assert lines[1].startswith("Downloaded packaging-24.1.tar.gz (") and lines[1].endswith(" s)")
     assert "Saved" not in capfd.readouterr().err
     on_a_terminal = lambda items, label: items  # noqa: E731  (what cli.common.terminal_bar gives there)
-    Upstream(Pin("pypi", "packaging==24.1"), tmp_path / "c2", on_a_terminal).archive(lines.append)
+    Upstream(Pin("pypi", "packaging==24.1"), tmp_path / "c2", on_a_terminal).archive(emit)
     shown = capfd.readouterr()
     assert "packaging-24.1.tar.gz" in shown.err and shown.out == ""  # pip's progress, on stderr
 

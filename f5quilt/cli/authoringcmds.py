@@ -17,6 +17,7 @@ from f5quilt.repo.workspace import Workspace
 from f5quilt.repo.settings import Dialect
 from . import cli
 from .render import render
+from f5quilt.events import Event
 from .common import Context
 from .options import color_option, fuzz_option, json_option, verbosity
 
@@ -196,9 +197,10 @@ def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], u
         wanted = [rel for rel in (authoring.query_rel(ws, f) for f in files) if rel is not None]
         if files and not wanted:
             return 0  # quilt: names outside the tree are in no patch, nothing to show
-        warnings: list[str] = []
+        warnings: "list[Event]" = []
+        said = render(reporter, ws)
         try:
-            data = quiltdiff.quilt_diff(ws, render(reporter, ws), target, st, files=wanted, combine=combine,
+            data = quiltdiff.quilt_diff(ws, said, target, st, files=wanted, combine=combine,
                                         snapshot=snapshot, relative=unrefreshed, reverse=reverse,
                                         warnings=warnings)
         except quiltdiff.DiffFailed as exc:
@@ -209,8 +211,8 @@ def diff(files: Tuple[str, ...], patch: Optional[str], combine: Optional[str], u
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-        for text in warnings:
-            reporter.warn(text)
+        for note in warnings:
+            said(note)
         return 0
     sys.stdout.flush()
     sys.stdout.buffer.write(data)

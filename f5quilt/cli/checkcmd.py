@@ -11,7 +11,9 @@ import click
 from f5quilt.ops.series.check import CLEAN, CONFLICT, CONTAINED, ERROR, FAILS, MERGE, CheckReport, run_check
 
 from f5quilt.errors import EXIT_ERROR, F5QuiltError
-from f5quilt.output import Reporter
+from f5quilt.output import VERBOSE, Reporter
+from f5quilt.events import ignore
+from .render import render
 from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context
@@ -92,8 +94,9 @@ def _check_one(strict: bool, as_json: bool, tree_check: bool, fuzz: Optional[int
     ws = Context.workspace(repair=False)  # check writes nothing, not even a repair
     if watch is not None and not series_files_among(ws, watch):
         return 0, None
+    said = render(reporter, ws)  # the downloads: the pinned one with -v only, --onto's always
     report = run_check(ws, strict=strict, tree_check=tree_check, fuzz=fuzz, onto=onto,
-                       log=reporter.verbose, info=reporter.info)
+                       log=said if reporter.level >= VERBOSE else ignore, info=said)
     rc = 0 if report.ok else EXIT_ERROR
     if as_json:
         return rc, report.to_json()

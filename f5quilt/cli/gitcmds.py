@@ -9,6 +9,7 @@ import click
 from f5quilt.errors import F5QuiltError, NothingToDo
 from f5quilt.fsutil import atomic_write
 from f5quilt.output import Reporter
+from .render import render
 from f5quilt.repo.workspace import Workspace
 from . import cli
 from .common import Context
@@ -46,7 +47,7 @@ def export(branch: Optional[str], mbox_file: Optional[str], repo: Optional[str],
         from f5quilt.ops.stack.guards import guarded_out, why_text
         for name, why in guarded_out(ws, ws.series.names).items():
             reporter.info(f"Skipping patch {ws.display(name)} ({why_text(why)})")
-    base = gitseries.workspace_base(ws, reporter.info)
+    base = gitseries.workspace_base(ws, render(reporter, ws))
     git = gitseries.Git(Path(repo) if repo else gitseries.default_repo(ws)) if (branch or repo) else None
     if mbox_file:
         author = git.identity() if git is not None else _identity(ws)
@@ -107,7 +108,7 @@ def range_diff(old: Optional[str], new: Optional[str], rebase: bool, creation_fa
         ws = Context.workspace()  # repairs first: the log must be whole
         if in_progress(ws):
             raise F5QuiltError("a rebase is in progress: finish it (--continue, --skip) or --abort it first")
-        done, entries = gitseries.range_diff_rebase(ws, reporter.info, extra)
+        done, entries = gitseries.range_diff_rebase(ws, render(reporter, ws), extra)
         reporter.info(f"`{done.command}` ({done.steps} step{'s' if done.steps != 1 else ''} in the log, "
                       f"from entry {done.first}):")
     else:
@@ -115,7 +116,7 @@ def range_diff(old: Optional[str], new: Optional[str], rebase: bool, creation_fa
             raise click.UsageError("range-diff needs OLD (a git revision) or --rebase")
         ws = Context.workspace(repair=False)
         git = gitseries.Git(gitseries.default_repo(ws))
-        entries = gitseries.range_diff(ws, git, old, new, reporter.info, extra)
+        entries = gitseries.range_diff(ws, git, old, new, render(reporter, ws), extra)
     if not entries:
         raise NothingToDo("Both series are empty")
     counts = {"unchanged": 0, "changed": 0, "added": 0, "dropped": 0}

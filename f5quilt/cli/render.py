@@ -9,6 +9,7 @@ outcome is ``exit_code`` here: the one table.
 """
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
 
 from f5quilt.engine.apply import FileChange, PatchResult
@@ -73,23 +74,6 @@ class Renderer:
         self.close()  # whatever ended the op: its progress bar ends with it
 
     # -- lines -------------------------------------------------------------
-    def _said(self, e: ev.Said) -> None:
-        level = e.level
-        if level is ev.Level.INFO:
-            self.out.info(e.text, e.colour)
-        elif level is ev.Level.STEP:
-            self.out.step(e.text)
-        elif level is ev.Level.QUILT_INFO:
-            self.out.quilt_info(e.text)
-        elif level is ev.Level.VERBOSE:
-            self.out.verbose(e.text)
-        elif level is ev.Level.RESULT:
-            self.out.result(e.text)
-        elif level is ev.Level.ERROR:
-            self.out.error(e.text)
-        else:
-            self.out.warn(e.text)
-
     def _rolled_back(self, e: ev.RolledBack) -> None:
         self.out.warn(e.text)
 
@@ -361,9 +345,85 @@ class Renderer:
     def _rebase_aborted(self, e: ev.RebaseAborted) -> None:
         self.out.info(f"Rebase aborted: back on {e.pin}")
 
+    # -- quilt's own commands -----------------------------------------------------
+    def _trailing_whitespace(self, e: ev.TrailingWhitespace) -> None:
+        verb = "Removing trailing whitespace from" if e.removed else "Warning: trailing whitespace in"
+        self.out.warn(f"{verb} line{'s' if len(e.lines) > 1 else ''} {','.join(map(str, e.lines))} of {e.file}")
+
+    def _shadowed(self, e: ev.Shadowed) -> None:
+        self.out.warn(f"Warning: more recent patches modify files in patch {self.display(e.patch)}")
+
+    def _unpacking(self, e: ev.Unpacking) -> None:
+        self.out.step(f"Unpacking archive {e.archive}")
+
+    def _alternative_names(self, e: ev.AlternativeNames) -> None:
+        for what, path in e.clashes:
+            self.out.step(f"{what} {path} exists")
+        self.out.step("Trying alternative patches and series names...")
+
+    def _spec_record(self, e: ev.SpecRecord) -> None:
+        self.out.step(f"{e.tag} {e.dir} {e.name}{' ' + e.opts if e.opts else ''}")
+
+    def _running(self, e: ev.Running) -> None:
+        where = self.display(e.patch) if e.patch else "the base (no patch applied)"
+        self.out.step(f"Running {' '.join(e.argv)} at {where}")
+
+    def _upstream_commit_skipped(self, e: ev.UpstreamCommitSkipped) -> None:
+        self.out.verbose(f"Skipping the upstream commit {e.sha[:12]}")
+
+    def _not_modified(self, e: ev.NotModified) -> None:
+        self.out.warn(f"File {e.file} is not being modified")
+
+    def _backup_missing(self, e: ev.BackupMissing) -> None:
+        self.out.warn(f"{e.pc_name}/{e.patch} does not exist; skipping")
+
+    def _pc_upgraded(self, e: ev.PcUpgraded) -> None:
+        self.out.info(f"The quilt meta-data in {e.pc_name}/ are already in the version 2 format; nothing to do"
+                      if e.already else "Converting meta-data to version 2")
+
+    def _sending_mail(self, e: ev.SendingMail) -> None:
+        self.out.info(" ".join(e.argv))
+
+    # -- upstream, init, install, import --git ------------------------------------
+    def _downloading(self, e: ev.Downloading) -> None:
+        self.out.info(f"Downloading {e.spec} from PyPI")
+
+    def _downloaded(self, e: ev.Downloaded) -> None:
+        self.out.info(f"Downloaded {e.file} ({human_size(e.size)} in {e.seconds:.1f} s)")
+
+    def _extracting(self, e: ev.Extracting) -> None:
+        self.out.info(f"Extracting {e.file} ({human_size(e.size)})")
+
+    def _cloning(self, e: ev.Cloning) -> None:
+        self.out.info(f"Cloning {e.pin}")
+
+    def _fetching(self, e: ev.Fetching) -> None:
+        self.out.info(f"Replacing {e.tree} with {e.pin}" if e.replacing else f"Fetching upstream {e.pin} into {e.tree}")
+
+    def _initialised(self, e: ev.Initialised) -> None:
+        self.out.info(f"Wrote {e.settings} (upstream {e.pin}, {e.recorded}), {e.series}"
+                      + (", .gitignore" if e.gitignore else ""))
+        self.out.info("Next: f5quilt new NAME.patch; f5quilt edit FILE; f5quilt refresh")
+
+    def _building_wheel(self, e: ev.BuildingWheel) -> None:
+        self.out.info(f"Building a wheel of {e.tree} ({e.patches} patches applied) with {e.python}")
+
+    def _wheel_written(self, e: ev.WheelWritten) -> None:
+        self.out.info(f"Wrote {os.path.relpath(e.path)}")
+
+    def _dist_installed(self, e: ev.DistInstalled) -> None:
+        where = f"into {os.path.relpath(e.target)}" if e.target is not None else f"for {e.python}"
+        self.out.info(f"Installed {e.dist} {e.version} {where} (pin {e.pin}, {e.patches} patches)")
+
+    def _upgrading(self, e: ev.Upgrading) -> None:
+        self.out.info(f"Upgrading {e.old} to {e.new}")
+
+    def _commit_imported(self, e: ev.CommitImported) -> None:
+        self.out.info(f"Importing commit {e.sha[:12]} as patch {self.display(e.patch)}")
+
 
 _HANDLERS: Dict[type, Callable[..., None]] = {
-    ev.Said: Renderer._said, ev.RolledBack: Renderer._rolled_back, ev.Quarantined: Renderer._quarantined,
+    ev.RolledBack: Renderer._rolled_back, ev.Quarantined: Renderer._quarantined,
     ev.Plan: Renderer._plan, ev.Applying: Renderer._applying, ev.AppliedEmpty: Renderer._applied_empty,
     ev.HunkReports: Renderer._hunks, ev.Rejects: Renderer._rejects, ev.Skipped: Renderer._skipped,
     ev.Pushed: Renderer._pushed, ev.DryRunApplies: Renderer._dry_run, ev.NowAt: Renderer._now_at,
@@ -383,7 +443,27 @@ _HANDLERS: Dict[type, Callable[..., None]] = {
     ev.RerereRecorded: Renderer._rerere_recorded, ev.RerereNotRecorded: Renderer._rerere_not_recorded,
     ev.RerereForgot: Renderer._rerere_forgot, ev.Stashed: Renderer._stashed,
     ev.ChangedSince: Renderer._changed_since, ev.Undone: Renderer._undone, ev.TreeKept: Renderer._tree_kept,
+    ev.Fetching: Renderer._fetching, ev.Initialised: Renderer._initialised, ev.BuildingWheel: Renderer._building_wheel,
+    ev.WheelWritten: Renderer._wheel_written, ev.DistInstalled: Renderer._dist_installed,
+    ev.Upgrading: Renderer._upgrading, ev.CommitImported: Renderer._commit_imported,
+    ev.TrailingWhitespace: Renderer._trailing_whitespace, ev.NotModified: Renderer._not_modified,
+    ev.BackupMissing: Renderer._backup_missing, ev.PcUpgraded: Renderer._pc_upgraded,
+    ev.SendingMail: Renderer._sending_mail, ev.Shadowed: Renderer._shadowed, ev.Unpacking: Renderer._unpacking,
+    ev.AlternativeNames: Renderer._alternative_names, ev.SpecRecord: Renderer._spec_record,
+    ev.Running: Renderer._running, ev.UpstreamCommitSkipped: Renderer._upstream_commit_skipped,
+    ev.Downloading: Renderer._downloading, ev.Downloaded: Renderer._downloaded, ev.Extracting: Renderer._extracting,
+    ev.Cloning: Renderer._cloning,
 }
+
+
+def human_size(n: int) -> str:
+    """``n`` bytes as a download's summary line says them."""
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB"):
+        if size < 1024 or unit == "MiB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover
 
 
 def _gnu_sections(result: PatchResult) -> List[Tuple[FileChange, List[HunkReport], List[Hunk]]]:

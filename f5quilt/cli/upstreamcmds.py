@@ -45,7 +45,7 @@ def fetch(cache_only: bool, replace: bool, force: bool, reporter: Reporter) -> i
         with render(reporter, ws) as emit:  # it pushes the applied patches again: a plan
             return exit_code(replace_tree(ws, emit, force=force))
     if cache_only:
-        path = up.ensure_pristine(reporter.info)
+        path = up.ensure_pristine(render(reporter, ws))
         reporter.info(f"Pristine {up.pin.describe()} in {path}")
         return 0
     if ws.tree.exists():

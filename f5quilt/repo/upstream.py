@@ -35,10 +35,12 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 
 from f5quilt import proc
 from f5quilt.errors import F5QuiltError
+from f5quilt.events import Cloning, Downloaded, Downloading, Extracting, ignore
 
 if TYPE_CHECKING:
     from f5quilt.output import Progress
     from f5quilt.repo.transaction import Transaction
+    from f5quilt.events import Emit
 
 Reader = Callable[[str], Optional[bytes]]
 
@@ -119,15 +121,6 @@ def pin_from_arg(arg: str, base: Path) -> Pin:
     return Pin("path", str(path))
 
 
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KiB", "MiB"):
-        if size < 1024 or unit == "MiB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"  # pragma: no cover
-
-
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -170,7 +163,7 @@ class Upstream:
                                f"not the pin's {self.pin.sha256} ({self.pin.describe()})")
 
     # -- the archive ----------------------------------------------------
-    def archive(self, log: Callable[[str], None] = lambda s: None) -> Path:
+    def archive(self, emit: "Emit" = ignore) -> Path:
         if self.pin.kind == "path":
             local = Path(self.pin.spec)
             self._check_sha(local)
@@ -181,7 +174,7 @@ class Upstream:
         name, _, version = self.pin.spec.partition("==")
         found = self._cached_sdist(dest, name, version)
         if found is None:
-            log(f"Downloading {self.pin.spec} from PyPI")
+            emit(Downloading(self.pin.spec))
             dest.mkdir(parents=True, exist_ok=True)
             started = time.monotonic()
             with tempfile.TemporaryDirectory(dir=dest) as tmp:
@@ -201,7 +194,7 @@ class Upstream:
                 os.replace(files[0], dest / files[0].name)  # atomic: no half download in the cache
                 found = dest / files[0].name
                 took = time.monotonic() - started
-                log(f"Downloaded {found.name} ({human_size(found.stat().st_size)} in {took:.1f} s)")
+                emit(Downloaded(found.name, found.stat().st_size, took))
         self._check_sha(found)
         return found
 
@@ -223,7 +216,7 @@ class Upstream:
         return None
 
     # -- the pristine copy ----------------------------------------------
-    def ensure_pristine(self, log: Callable[[str], None] = lambda s: None) -> Path:
+    def ensure_pristine(self, emit: "Emit" = ignore) -> Path:
         """An extracted, read-only-by-convention copy of the pin in the cache."""
         target = self.pristine_dir
         if target.is_dir():
@@ -237,10 +230,10 @@ class Upstream:
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".partial-{self.pin.key}-"))
         try:
             if self.pin.kind == "git":
-                self._git_checkout(tmp / "t", log)
+                self._git_checkout(tmp / "t", emit)
             else:
-                archive = self.archive(log)
-                log(f"Extracting {archive.name} ({human_size(archive.stat().st_size)})")
+                archive = self.archive(emit)
+                emit(Extracting(archive.name, archive.stat().st_size))
                 extract_archive(archive, tmp / "t", self.progress)
                 (tmp / "sha").write_text(sha256_of(archive) + "\n")
                 os.replace(tmp / "sha", self.pristine_sha_file)
@@ -249,27 +242,27 @@ class Upstream:
             shutil.rmtree(tmp, ignore_errors=True)
         return target
 
-    def _git_checkout(self, dest: Path, log: Callable[[str], None]) -> None:
+    def _git_checkout(self, dest: Path, emit: "Emit") -> None:
         import git  # GitPython, only for git pins
 
-        log(f"Cloning {self.pin.describe()}")
+        emit(Cloning(self.pin.describe()))
         try:
             repo = git.Repo.clone_from(self.pin.spec, str(dest), no_checkout=True)
             repo.git.checkout(self.pin.checkout)
         except git.GitCommandError as exc:
             raise F5QuiltError(f"cannot fetch {self.pin.describe()}: {_git_line(exc)}") from None
 
-    def resolved_commit(self, log: Callable[[str], None] = lambda s: None) -> str:
+    def resolved_commit(self, emit: "Emit" = ignore) -> str:
         """The commit a git pin's ref names (fetching it first)."""
         import git
-        root = self.ensure_pristine(log)
+        root = self.ensure_pristine(emit)
         try:
             sha: str = git.Repo(str(root)).commit(self.pin.checkout).hexsha
             return sha
         except (git.GitCommandError, ValueError, git.BadName) as exc:
             raise F5QuiltError(f"cannot resolve {self.pin.describe()}: {exc}") from None
 
-    def materialize(self, tree: Path, log: Callable[[str], None] = lambda s: None,
+    def materialize(self, tree: Path, emit: "Emit" = ignore,
                     txn: "Optional[Transaction]" = None) -> None:
         """Create ``tree`` as a copy of the pin; all or nothing (through ``txn``: undoable).
 
@@ -278,7 +271,7 @@ class Upstream:
         if tree.exists():
             raise F5QuiltError(f"{tree} exists already")
         clean_partials(tree)
-        pristine = self.ensure_pristine(log)
+        pristine = self.ensure_pristine(emit)
         if txn is not None:
             txn.mkdirs(tree.parent)
             tmp = txn.scratch_dir(tree.parent / f".{tree.name}.partial-{os.getpid()}")
@@ -300,8 +293,8 @@ class Upstream:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def reader(self, log: Callable[[str], None] = lambda s: None) -> Reader:
-        root = self.ensure_pristine(log)
+    def reader(self, emit: "Emit" = ignore) -> Reader:
+        root = self.ensure_pristine(emit)
         if self.pin.kind == "git":
             return _git_reader(root, self.pin.checkout)
 

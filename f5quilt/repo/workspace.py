@@ -312,9 +312,9 @@ class Workspace:
             raise F5QuiltError(f"tree {self.tree} does not exist and no upstream is pinned in the settings")
         rel = os.path.relpath(self.tree, self.settings.base)
         from f5quilt import events as ev  # a fetch only: a query opens a workspace without it
-        emit(ev.info(f"Fetching upstream {up.pin.describe()} into {rel}"))
+        emit(ev.Fetching(up.pin.describe(), rel))
         with self.transaction(f"upstream fetch {up.pin.describe()}"):
-            up.materialize(self.tree, ev.info_lines(emit), txn=self.fs)
+            up.materialize(self.tree, emit, txn=self.fs)
             self.record_tree_pin(up.pin)
 
     # -- which pin built the tree ------------------------------------------

@@ -269,7 +269,7 @@ def send(messages: list[tuple[list[str], str]], sender: str, emit: Emit,
     args = env["QUILT_SENDMAIL_ARGS"].split() if "QUILT_SENDMAIL_ARGS" in env else ["-f", sender]
     for envelope, text in messages:
         full = cmd + args + envelope
-        emit(ev.info(" ".join(full)))
+        emit(ev.SendingMail(tuple(full)))
         head, _, body = text.partition("\n\n")
         kept = re.sub(r"(?im)^bcc:.*\n(?:[ \t].*\n)*", "", head + "\n")
         proc.run(full, input=(kept + "\n" + body).encode("utf-8", "surrogateescape"), what=cmd[0],

@@ -47,10 +47,9 @@ def upgrade(ws: Workspace, emit: Emit) -> None:
     """quilt's upgrade: .pc/ in the version 2 format (the only one f5quilt and quilt 0.66 write)."""
     version = ws.stack.pc / ".version"
     if not ws.stack.pc.is_dir() or (version.is_file() and version.read_text().strip() == "2"):
-        emit(ev.info(f"The quilt meta-data in {ws.settings.pc_name}/ are already in the version 2 format; "
-                 "nothing to do"))
+        emit(ev.PcUpgraded(ws.settings.pc_name, already=True))
         return
     recover(ws, emit)
-    emit(ev.info("Converting meta-data to version 2"))
+    emit(ev.PcUpgraded(ws.settings.pc_name, already=False))
     with ws.transaction("upgrade"):
         ws.fs.write(version, b"2\n")

@@ -206,14 +206,13 @@ def strip_trailing_ws(body: bytes, strip: int = 1) -> bytes:
     return b"".join(lines)
 
 
-def trailing_ws_warnings(body: bytes, strip: int, verb: str = "Warning: trailing whitespace in") -> List[str]:
+def trailing_ws_warnings(body: bytes, strip: int, removed: bool = False) -> "List[ev.TrailingWhitespace]":
     """quilt's remove-trailing-ws -n: the added lines that end in white space, per file."""
     per_file: Dict[str, List[int]] = {}
     for _i, name, num, raw in _added_lines(body, strip):
         if _ws_end(raw):
             per_file.setdefault(name, []).append(num)
-    return [f"{verb} line{'s' if len(nums) > 1 else ''} {','.join(map(str, nums))} of {name}"
-            for name, nums in per_file.items()]
+    return [ev.TrailingWhitespace(name, tuple(nums), removed) for name, nums in per_file.items()]
 
 
 def refresh(ws: Workspace, emit: Emit, name: str, st: DiffStyle, *, force: bool,
@@ -226,11 +225,11 @@ def refresh(ws: Workspace, emit: Emit, name: str, st: DiffStyle, *, force: bool,
     body = patch_body(ws, name, st)
     num = 0 if st.strip == "0" else 1
     if strip_ws:
-        for note in trailing_ws_warnings(body, num, "Removing trailing whitespace from"):
-            emit(ev.warn(note))
+        for note in trailing_ws_warnings(body, num, removed=True):
+            emit(note)
         body = strip_trailing_ws(body, num)
     for warning in trailing_ws_warnings(body, num):
-        emit(ev.warn(warning))
+        emit(warning)
     path = ws.patch_file(name)
     stored = read_bytes_or_none(path)
     existing = decompress(path.name, stored, ws.display(name)) if stored is not None else None
@@ -299,7 +298,7 @@ SNAP = ".snap"
 
 def quilt_diff(ws: Workspace, emit: Emit, last: str, st: DiffStyle, *, files: List[str],
                combine: Optional[str] = None, snapshot: bool = False, relative: bool = False,
-               reverse: bool = False, warnings: Optional[List[str]] = None) -> bytes:
+               reverse: bool = False, warnings: "Optional[List[ev.Event]]" = None) -> bytes:
     """quilt's diff: the top (or -P) patch, --combine'd from a patch, against --snapshot, or -z."""
     import tempfile  # lazy: start-up
     applied = ws.stack.applied()
@@ -356,7 +355,7 @@ def quilt_diff(ws: Workspace, emit: Emit, last: str, st: DiffStyle, *, files: Li
                 first_mod = next((p for p in patches if (ws.stack.backup_dir(p) / rel).exists()), None)
                 if first_mod is None:
                     if not snapshot:
-                        emit(ev.warn(f"File {rel} is not being modified"))
+                        emit(ev.NotModified(rel))
                     continue
                 old = ws.stack.backup_dir(first_mod) / rel
             holder = next((p for p in later if (ws.stack.backup_dir(p) / rel).exists()), None)
@@ -370,11 +369,11 @@ def quilt_diff(ws: Workspace, emit: Emit, last: str, st: DiffStyle, *, files: Li
                 exc.printed = b"".join(chunks) + exc.printed  # quilt's diff showed what came before
                 raise
     if shadowed:  # said after the diff, as quilt does
-        text = f"Warning: more recent patches modify files in patch {ws.display(last)}"
+        note = ev.Shadowed(last)
         if warnings is not None:
-            warnings.append(text)
+            warnings.append(note)
         else:
-            emit(ev.warn(text))
+            emit(note)
     return b"".join(chunks)
 
 
@@ -443,7 +442,7 @@ def refresh_fork(ws: Workspace, emit: Emit, top: str, st: DiffStyle, new_name: O
     ws.stack.write_applied(ws.stack.applied() + [target])
     ws.stack.set_existed_empty(target, empty)
     ws.stack.write_sums(target, {rel: digest(ws.read_tree(rel)) for rel in files})
-    emit(ev.info(f"Fork of patch {ws.display(top)} created as {ws.display(target)}"))
+    emit(ev.Forked(top, target))
     return
 
 

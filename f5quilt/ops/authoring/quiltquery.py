@@ -148,7 +148,7 @@ def graph(ws: Workspace, given: Optional[str], *, all_: bool = False, edge_files
     files: list[set[str]] = []
     for p in applied:
         if not ws.stack.backup_dir(p).is_dir():
-            emit(ev.warn(f"{ws.settings.pc_name}/{p} does not exist; skipping"))
+            emit(ev.BackupMissing(ws.settings.pc_name, p))
             continue
         nodes.append(p)
         files.append(set(ws.stack.backup_files(p)))

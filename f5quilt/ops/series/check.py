@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 from f5quilt.engine.apply import PatchResult, apply_patch
 from f5quilt.engine.vtree import Overlay, Reader, WrittenOn
 from f5quilt.errors import F5QuiltError
+from f5quilt.events import Emit, ignore
 from f5quilt.strenum import StrEnum
 from f5quilt.engine.locate import APPLIED, HunkStatus, Landing
 from f5quilt.model.series import Series
@@ -140,8 +141,7 @@ def unpatched_reader(ws: "Workspace") -> Reader:
 
 
 def run_check(ws: "Workspace", *, strict: bool = False, tree_check: bool = False, fuzz: Optional[int] = None,
-              onto: Optional[str] = None, log: Callable[[str], None] = lambda _: None,
-              info: Callable[[str], None] = lambda _: None) -> CheckReport:
+              onto: Optional[str] = None, log: "Emit" = ignore, info: "Emit" = ignore) -> CheckReport:
     """The series applied in memory onto the pin (or onto ``onto``, a rebase's forecast),
     the patch files it does not list, the guards' skips, with ``tree_check`` the tree's drift,
     and installed copies that are not the series. ``log``/``info`` hear the downloads."""

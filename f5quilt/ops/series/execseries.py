@@ -81,8 +81,7 @@ def exec_series(ws: Workspace, emit: Emit, command: List[str], *, cwd: Path,
     result = ExecResult(restored_top=ws.stack.top())
 
     def run(patch: Optional[str]) -> bool:
-        where = ws.display(patch) if patch else "the base (no patch applied)"
-        emit(ev.step(f"Running {' '.join(command)} at {where}"))
+        emit(ev.Running(tuple(command), patch))
         rc = proc.run(command, cwd=cwd, ok=None, stdin=proc.INHERIT, stderr=proc.INHERIT,
                       stdout=2 if stdout_to_stderr else proc.INHERIT).returncode
         result.steps.append(ExecStep(patch, rc))

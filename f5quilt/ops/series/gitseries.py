@@ -188,7 +188,7 @@ def directory_base(root: Path, describe: str, skip: Sequence[Path] = ()) -> Base
     return Base(files, describe)
 
 
-def workspace_base(ws: Workspace, log: Callable[[str], None]) -> Base:
+def workspace_base(ws: Workspace, log: Emit) -> Base:
     """The pin's pristine source; without a pin, the tree with its applied patches popped."""
     up = ws.upstream()
     if up is not None:
@@ -519,7 +519,7 @@ def import_commits(ws: Workspace, git: Git, revs: Sequence[str], emit: Emit, *, 
             raise F5QuiltError(f"commit {sha[:12]} is a merge; import --git takes linear history only")
         if not rc.parents:
             if f"\n{TRAILER_UPSTREAM}: " in "\n" + rc.commit.message:
-                emit(ev.verbose(f"Skipping the upstream commit {sha[:12]}"))
+                emit(ev.UpstreamCommitSkipped(sha))
                 continue
             raise F5QuiltError(f"commit {sha[:12]} has no parent; start the range after it ({sha[:12]}..)")
         imported = to_header(rc.commit)
@@ -564,7 +564,7 @@ def import_commits(ws: Workspace, git: Git, revs: Sequence[str], emit: Emit, *, 
     with ws.transaction("import --git " + " ".join(revs)):  # all the patches, or none
         for name, data, entry, sha in wanted:
             top = store_patch(ws, name, data, top, strip=entry.strip, reverse=entry.reverse, force=force)
-            emit(ev.info(f"Importing commit {sha[:12]} as patch {ws.display(name)}"))
+            emit(ev.CommitImported(sha, name))
     return [w[0] for w in wanted]
 
 
@@ -640,7 +640,7 @@ def revision_source(ws: Workspace, git: Git, rev: str) -> Tuple[SeriesSource, An
     return source, upstream
 
 
-def range_diff(ws: Workspace, git: Git, old_rev: str, new_rev: Optional[str], log: Callable[[str], None],
+def range_diff(ws: Workspace, git: Git, old_rev: str, new_rev: Optional[str], log: Emit,
                extra: Sequence[str] = ()) -> List[RangeEntry]:
     """git range-diff of the series at two revisions (``new_rev`` None: as it is now)."""
     exported: List[Exported] = []
@@ -798,7 +798,7 @@ def logged_source(ws: Workspace, read: Callable[[Path], Optional[bytes]], label:
     return source, upstream
 
 
-def range_diff_rebase(ws: Workspace, log: Callable[[str], None], extra: Sequence[str] = ()
+def range_diff_rebase(ws: Workspace, log: Emit, extra: Sequence[str] = ()
                       ) -> Tuple[LoggedRebase, List[RangeEntry]]:
     """git range-diff of the series before the last rebase in the log and right after it.
 

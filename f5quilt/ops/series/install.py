@@ -126,7 +126,7 @@ def install(ws: Workspace, emit: Emit, *, python: str, target: Optional[Path] = 
         shutil.copytree(ws.tree, src, symlinks=True,
                         ignore=shutil.ignore_patterns(pc, "__pycache__", "*.pyc", "build", "*.egg-info"))
         built = Path(tmp) / "wheels"
-        emit(ev.info(f"Building a wheel of {marker['tree']} ({len(applied)} patches applied) with {python}"))
+        emit(ev.BuildingWheel(str(marker["tree"]), len(applied), python))
         argv = [python, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check",
                 "--wheel-dir", str(built), str(src)]
         if not build_isolation:
@@ -142,7 +142,7 @@ def install(ws: Workspace, emit: Emit, *, python: str, target: Optional[Path] = 
             wheel_dir.mkdir(parents=True, exist_ok=True)
             result.wheel = wheel_dir / wheels[0].name
             shutil.copyfile(wheels[0], result.wheel)
-            emit(ev.info(f"Wrote {os.path.relpath(result.wheel)}"))
+            emit(ev.WheelWritten(str(result.wheel)))
             return result
         argv = [python, "-m", "pip", "install", "--no-deps", "--force-reinstall", "--no-index",
                 "--disable-pip-version-check", str(wheels[0])]
@@ -157,8 +157,8 @@ def install(ws: Workspace, emit: Emit, *, python: str, target: Optional[Path] = 
                         "target": str(target.resolve()) if target is not None else None,
                         "python": None if target is not None else python})
         ws.fs.write_text(ws.state_dir / INSTALLS, json.dumps(records, indent=1, sort_keys=True) + "\n")
-    where = f"into {os.path.relpath(target)}" if target is not None else f"for {python}"
-    emit(ev.info(f"Installed {dist} {version} {where} (pin {marker['pin']}, {len(applied)} patches)"))
+    emit(ev.DistInstalled(dist, version, str(target) if target is not None else None, python,
+                          str(marker["pin"]), len(applied)))
     return result
 
 

@@ -232,7 +232,7 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
     lost = unrecorded_work(ws)
     refuse_to_lose(ws, lost, f"rebase --onto {new_pin.describe()}", force)
     new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent), ws.progress)
-    new_up.ensure_pristine(ev.info_lines(emit))  # fetch before touching anything
+    new_up.ensure_pristine(emit)  # fetch before touching anything
     _clean_leftovers(ws)
     sdir = state_dir(ws)
     group = f"rebase-{int(time.time() * 1000)}"
@@ -250,7 +250,7 @@ def start(ws: Workspace, emit: Emit, new_pin: Pin, *, force: bool = False,
         if outcomes is not None:  # the caller's dict, filled as the patches go (upgrade's summary)
             state.outcomes = outcomes
         fs.rename_dir(ws.tree, sdir / "old-tree")
-        new_up.materialize(ws.tree, ev.info_lines(emit), txn=fs)
+        new_up.materialize(ws.tree, emit, txn=fs)
         ws.record_tree_pin(new_pin)
         ws.reload()
         _save_state(ws, state)

@@ -88,7 +88,7 @@ def setup(ws: Workspace, emit: Emit, series_file: str, *, sourcedir: Optional[st
         tmp = ws.fs.scratch_dir(root / f".f5quilt-setup-{os.getpid()}")
         try:
             for shown in archives:
-                emit(ev.step(f"Unpacking archive {shown}"))
+                emit(ev.Unpacking(shown))
                 try:
                     with tarfile.open(shown, "r:*") as tar:
                         tar.extractall(tmp, members=_safe_members(tar))
@@ -99,8 +99,7 @@ def setup(ws: Workspace, emit: Emit, series_file: str, *, sourcedir: Optional[st
             links = ("patches", "series")
             if (target / "patches").exists() or (target / "series").exists():
                 shown_dir = f"{patchdir}/patches" if patchdir else "patches"
-                emit(ev.step(f"Directory {shown_dir} exists"))
-                emit(ev.step("Trying alternative patches and series names..."))
+                emit(ev.AlternativeNames((("Directory", shown_dir),)))
                 links = ("quilt_patches", "quilt_series")
                 (target / ".pc").mkdir(exist_ok=True)
                 (target / ".pc" / ".quilt_patches").write_text("quilt_patches\n")
@@ -156,7 +155,7 @@ def setup_spec(ws: Workspace, emit: Emit, spec_file: str, *, prefix: str, source
     records = read_spec(spec_file, text, sourcedir.rstrip("/") or ".")
     if verbose:
         for r in records:
-            emit(ev.step(f"{r.tag} {r.dir} {r.name}{' ' + r.opts if r.opts else ''}"))
+            emit(ev.SpecRecord(r.tag, r.dir, r.name, r.opts or ""))
     bad: list[str] = []
     last = None
     for r in records:  # check_for_existing_directories
@@ -179,7 +178,7 @@ def setup_spec(ws: Workspace, emit: Emit, spec_file: str, *, prefix: str, source
                 if r.tag != "tar":
                     continue
                 shown = sourcedir + r.name
-                emit(ev.step(f"Unpacking archive {shown}"))
+                emit(ev.Unpacking(shown))
                 dest = tmp / r.dir
                 dest.mkdir(parents=True, exist_ok=True)
                 try:
@@ -194,11 +193,9 @@ def setup_spec(ws: Workspace, emit: Emit, spec_file: str, *, prefix: str, source
             clash = [d for d in patchdirs if (tmp / d / "patches").exists() or (tmp / d / "series").exists()
                      or os.path.lexists(root / d / "patches") or os.path.lexists(root / d / "series")]
             if clash:
-                for d in clash:
-                    for what, n in (("Directory", "patches"), ("File", "series")):
-                        if (tmp / d / n).exists() or os.path.lexists(root / d / n):
-                            emit(ev.step(f"{what} {prefix}{d}/{n} exists"))
-                emit(ev.step("Trying alternative patches and series names..."))
+                emit(ev.AlternativeNames(tuple(
+                    (what, f"{prefix}{d}/{n}") for d in clash for what, n in (("Directory", "patches"), ("File", "series"))
+                    if (tmp / d / n).exists() or os.path.lexists(root / d / n))))
                 names = ("quilt_patches", "quilt_series")
                 for d in patchdirs:
                     if (tmp / d / names[0]).exists() or (tmp / d / names[1]).exists():

@@ -65,10 +65,10 @@ def upgrade(ws: Workspace, emit: Emit, onto: Optional[str]) -> UpgradeReport:
         raise F5QuiltError("a rebase is in progress: `f5quilt upgrade --continue` (or rebase --continue/--abort)")
     new_pin = resolve_target(old_up.pin, onto, ws.settings.base)
     new_up = Upstream(new_pin, default_cache(ws.settings.settings_file.parent), ws.progress)
-    emit(ev.info(f"Upgrading {old_up.pin.describe()} to {new_pin.describe()}"))
+    emit(ev.Upgrading(old_up.pin.describe(), new_pin.describe()))
     forecast = {r.name: str(r.status) for r in check_series(
-        ws.series.names, ws.load, ws.entry, new_up.reader(ev.info_lines(emit)), fuzz=ws.settings.fuzz,
-        display=ws.display, merge_base=old_up.reader(ev.info_lines(emit)))}
+        ws.series.names, ws.load, ws.entry, new_up.reader(emit), fuzz=ws.settings.fuzz,
+        display=ws.display, merge_base=old_up.reader(emit))}
     before = _patch_texts(ws)
     outcomes: Dict[str, str] = {}  # filled by the rebase as it goes
     rc = rebase.start(ws, emit, new_pin, keep_going=True, outcomes=outcomes, forecast=forecast)

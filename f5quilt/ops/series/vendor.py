@@ -138,7 +138,7 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
         from f5quilt.repo.transaction import os_error  # lazy: start-up
         raise os_error(exc, "repairing an interrupted command") from None
     if command:
-        emit(ev.warn(f"Rolled back an interrupted `f5quilt {command}`: everything is as it was before it"))
+        emit(ev.RolledBack(command))
     existing = find_settings_file(base)
     if existing == base / SETTINGS_NAME and (base / ".f5quilt" / "txn").exists():
         # an init killed after it wrote the settings: roll it back, as any command would
@@ -177,11 +177,11 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
     cache = default_cache(base)
     up = Upstream(pin, cache, progress)
     # fetch before anything is written: a failed download leaves the repository as it was
-    up.ensure_pristine(ev.info_lines(emit))
+    up.ensure_pristine(emit)
     if pin.kind == "git":
         pin = Pin(pin.kind, pin.spec, pin.ref, None, up.resolved_commit())
     elif pin.kind == "pypi" or Path(pin.spec).is_file():
-        pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive(ev.info_lines(emit))))
+        pin = Pin(pin.kind, pin.spec, pin.ref, sha256_of(up.archive(emit)))
     up = Upstream(pin, cache, progress)
     patches_path = (base / patches_rel).resolve()
     settings = Settings(tree=tree_path, patches=patches_path, series=patches_path / "series",
@@ -213,13 +213,11 @@ def init(base: Path, emit: Emit, pin: Pin, *, tree: Optional[str], patches: Opti
             sep = "" if not text or text.endswith("\n") else "\n"
             fs.write_text(gi, text + sep + "# f5quilt: the vendored tree, its state and the download cache\n"
                           + "".join(a + "\n" for a in add))
-        emit(ev.info(f"Fetching upstream {pin.describe()} into {tree_rel}"))
-        up.materialize(tree_path, ev.info_lines(emit), txn=fs)
+        emit(ev.Fetching(pin.describe(), tree_rel))
+        up.materialize(tree_path, emit, txn=fs)
         ws.record_tree_pin(pin)
     recorded = f"commit {pin.commit}" if pin.commit else (f"sha256 {pin.sha256}" if pin.sha256 else "a directory")
-    emit(ev.info(f"Wrote {SETTINGS_NAME} (upstream {pin.describe()}, {recorded}), "
-             f"{os.path.relpath(settings.series, base)}" + (", .gitignore" if add else "")))
-    emit(ev.info("Next: f5quilt new NAME.patch; f5quilt edit FILE; f5quilt refresh"))
+    emit(ev.Initialised(SETTINGS_NAME, pin.describe(), recorded, os.path.relpath(settings.series, base), bool(add)))
     return
 
 
@@ -248,14 +246,14 @@ def replace_tree(ws: Workspace, emit: Emit, *, force: bool = False) -> Optional[
         lost = unrecorded_work(ws, tree_upstream(ws))
         refuse_to_lose(ws, lost, "upstream fetch --replace", force)
         applied = ws.stack.applied()
-    up.ensure_pristine(ev.info_lines(emit))  # fetch (and check) before touching anything
+    up.ensure_pristine(emit)  # fetch (and check) before touching anything
     rel = os.path.relpath(ws.tree, ws.settings.base)
     with ws.transaction(f"upstream fetch --replace {up.pin.describe()}") as fs:
         keep_in_stash(ws, fs, lost, "upstream fetch --replace", emit)
         if ws.tree.is_dir():
             fs.discard_dir(ws.tree)  # kept in the log: `f5quilt undo` brings the old tree back
-        emit(ev.info(f"Replacing {rel} with {up.pin.describe()}"))
-        up.materialize(ws.tree, ev.info_lines(emit), txn=fs)
+        emit(ev.Fetching(up.pin.describe(), rel, replacing=True))
+        up.materialize(ws.tree, emit, txn=fs)
         ws.record_tree_pin(up.pin)
         ws.reload()
         fs.savepoint()
@@ -269,5 +267,5 @@ def replace_tree(ws: Workspace, emit: Emit, *, force: bool = False) -> Optional[
             plan = []
         status = push_plan(ws, emit, plan, fuzz=ws.settings.fuzz, force=False, merge=False).stop if plan else None
     if plan:
-        emit(ev.info(f"Now at patch {ws.display(ws.stack.top() or '')}"))
+        emit(ev.NowAt(ws.stack.top(), spacer=False))
     return status

@@ -73,7 +73,7 @@ def _move(ws: Workspace, emit: Emit, steps: int, backwards: bool, force: bool = 
     notes: List[str] = []
     entries = read_log(ws.state_dir, notes)
     for note in notes:
-        emit(ev.warn(note))
+        emit(ev.Quarantined(note))
     undoable, redoable = undo_redo_stacks(entries)
     pool = undoable if backwards else redoable
     verb = "undo" if backwards else "redo"
