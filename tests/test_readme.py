@@ -45,3 +45,16 @@ def test_the_readmes_first_command_works_on_a_pep668_system_python(tmp_path: Pat
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "Now at patch patches/" in r.stdout
     assert (repo / "third_party/F5-TTS/src/f5_tts").is_dir()
+    # the fetch from PyPI left the shell-prompt record, and a prompt's query is answered from it
+    # (without yaml) with what the command line says
+    from test_query_imports import CLICK, FAST
+    assert (repo / ".f5quilt/prompt").is_file()
+    said = {}
+    for how, code in (("fast", FAST), ("click", CLICK)):
+        mark = tmp_path / f"mark-{how}"
+        q = subprocess.run([str(repo / ".venv/bin/python"), "-c", code, "applied"], cwd=repo / "third_party",
+                           env=dict(env, F5Q_MARK=str(mark)), capture_output=True, text=True)
+        assert q.returncode == 0, q.stderr
+        said[how] = q.stdout
+    assert (tmp_path / "mark-fast").read_text() == "plain"
+    assert said["fast"] == said["click"] and said["fast"].startswith("../patches/01-")
