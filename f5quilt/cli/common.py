@@ -13,7 +13,6 @@ from f5quilt.output import NORMAL, Reporter
 from f5quilt.repo.layout import flock
 from f5quilt.repo.settings import load_settings
 from f5quilt.repo.workspace import Workspace
-from .options import verbosity as verbosity  # declared there; commands once imported it here
 
 if TYPE_CHECKING:
     from f5quilt.output import Progress
