@@ -31,7 +31,8 @@ class Event:
 
 
 class Warns(Event):
-    """An event said on stderr whatever ``-q`` says: something the user must know."""
+    """An event said only on stderr, whatever ``-q`` says: something the user must know
+    (``tests/ops/test_series_events.py`` checks the renderer against this mark)."""
 
 
 Emit = Callable[[Event], None]
@@ -324,7 +325,7 @@ class Stashed(Event):
 
 # -- undo, redo --------------------------------------------------------------
 @record
-class ChangedSince(Event):
+class ChangedSince(Warns):
     """undo/redo refused: ``path`` has changes made after ``command`` that the log does not record."""
     path: str
     command: str
@@ -393,13 +394,13 @@ class PatchMoved(Event):
 
 
 @record
-class EmptiedPatch(Event):
+class EmptiedPatch(Warns):
     """``patch`` changes nothing now: its resolution kept upstream's side everywhere."""
     patch: str
 
 
 @record
-class Unverified(Event):
+class Unverified(Warns):
     """The rebased series does not apply exactly to the new release: ``problems`` (a line per
     patch, as check --strict says it) and the stop's ``message``."""
     problems: Tuple[str, ...]

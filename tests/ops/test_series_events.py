@@ -106,6 +106,20 @@ def test_warnings_only_passes_the_warns_records() -> None:
     assert seen == [ev.NotModified("f"), ev.RolledBack("push")]
 
 
+def test_warns_marks_exactly_the_records_said_only_on_stderr() -> None:
+    """A record the renderer says only with warn/error is a ``Warns`` (what ``warnings_only``
+    passes), and a ``Warns`` is never said on stdout."""
+    import inspect
+    from f5quilt.cli import render
+    wrong = []
+    for cls, handler in render._HANDLERS.items():
+        calls = set(re.findall(r"self\.out\.(\w+)\(", inspect.getsource(handler)))
+        loud = bool(calls) and calls <= {"warn", "error"}
+        if loud != issubclass(cls, ev.Warns):
+            wrong.append(cls.__name__)
+    assert wrong == []
+
+
 def test_no_op_composes_a_line_of_text() -> None:
     """The events module has no free-text record left, and ops build none."""
     assert not hasattr(ev, "Said") and not hasattr(ev, "info")
