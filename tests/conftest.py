@@ -6,8 +6,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from helpers import ROOT, Runner
+
+# CI's runs draw the same examples every time (HYPOTHESIS_PROFILE=ci, set by .ci/run): a red run
+# is a change's doing, not the dice's. Exploring is local: without the profile each run draws new
+# examples (F5QUILT_FUZZ_EXAMPLES=N draws more), and what it finds becomes an @example.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
