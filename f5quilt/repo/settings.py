@@ -180,6 +180,11 @@ def _quilt_mode(cwd: Path, env: Dict[str, str]) -> Settings:
     return Settings(tree=Path(tree), patches=Path(patches), series=Path(series), pc_name=pc, base=cwd, fuzz=fuzz)
 
 
+def _at(path: Path, key: Optional[str], value: Any = None) -> str:
+    """``FILE:LINE`` of ``key`` for an error's message (the file is read only then)."""
+    return f"{path}:{_line_of(path, key, value)}"
+
+
 def _line_of(path: Path, key: Optional[str], value: Any = None) -> int:
     """The line of ``key: value`` in the settings file (the first ``key:`` line without a
     match; 1 when absent). Read only when an error names it."""
@@ -257,36 +262,35 @@ def _several_upstreams(path: Path, cwd: Path, data: Dict[str, Any]) -> Dict[str,
     ``.pc/`` (quilt's, at its tree's root) and f5quilt state (``.f5quilt/upstreams/NAME/``)."""
     entries = data["upstreams"]
     if not isinstance(entries, dict) or not entries:
-        raise F5QuiltError(f"{path}:{_line_of(path, 'upstreams')}: upstreams must be a mapping of names to upstreams")
+        raise F5QuiltError(f"{_at(path, 'upstreams')}: upstreams must be a mapping of names to upstreams")
     clash = sorted(PER_UPSTREAM_ONLY & set(data))
     if clash:
-        raise F5QuiltError(f"{path}:{_line_of(path, clash[0])}: {', '.join(clash)} belong(s) inside each entry of upstreams:")
+        raise F5QuiltError(f"{_at(path, clash[0])}: {', '.join(clash)} belong(s) inside each entry of upstreams:")
     root = path.parent.resolve()
     defaults = {k: v for k, v in data.items() if k in UPSTREAM_KEYS}
     every: Dict[str, Settings] = {}
     for name, entry in entries.items():
-        def where(name: str = str(name)) -> str:  # an error's place: the file is read only then
-            return f"{path}:{_line_of(path, name)}: upstreams: {name}"
         if not isinstance(name, str) or not _NAME.match(name):
-            raise F5QuiltError(f"{path}:{_line_of(path, str(name))}: upstream name {name!r} must be a plain name "
+            raise F5QuiltError(f"{_at(path, str(name))}: upstream name {name!r} must be a plain name "
                                "(letters, digits, . _ -)")
         if not isinstance(entry, dict):
-            raise F5QuiltError(f"{where()}: must be a mapping (tree, patches, upstream...)")
+            raise F5QuiltError(f"{_at(path, name)}: upstreams: {name}: must be a mapping (tree, patches, upstream...)")
         unknown = sorted(set(entry) - UPSTREAM_KEYS)
         if unknown:
-            raise F5QuiltError(f"{path}:{_line_of(path, unknown[0])}: upstreams: {name}: "
+            raise F5QuiltError(f"{_at(path, unknown[0])}: upstreams: {name}: "
                                f"unknown setting(s): {', '.join(unknown)}")
         if "tree" not in entry:
-            raise F5QuiltError(f"{where()}: needs a tree (where its release is vendored)")
+            raise F5QuiltError(f"{_at(path, name)}: upstreams: {name}: needs a tree (where its release is vendored)")
         merged = {**defaults, "patches": f"patches/{name}", **entry, "log": data.get("log")}
         one = _one_upstream(path, cwd, merged)
         for key, folder in (("tree", one.tree), ("patches", one.patches)):
             if folder == root or not folder.is_relative_to(root):
-                raise F5QuiltError(f"{where()}: {key} must be a folder inside {root}")
+                raise F5QuiltError(f"{_at(path, name)}: upstreams: {name}: {key} must be a folder inside {root}")
         for other in every.values():
             if any(x.is_relative_to(y) for x in (one.tree, one.patches) for y in (other.tree, other.patches)) \
                     or any(y.is_relative_to(x) for x in (one.tree, one.patches) for y in (other.tree, other.patches)):
-                raise F5QuiltError(f"{where()}: shares its tree or patches folder with {other.name}")
+                raise F5QuiltError(f"{_at(path, name)}: upstreams: {name}: shares its tree or patches folder "
+                                   f"with {other.name}")
         one.name = name
         one.state = root / STATE_NAME / "upstreams" / name
         every[name] = one
@@ -320,50 +324,38 @@ def _names_are_text(path: Path, text: str, data: Dict[Any, Any]) -> None:
     """Refuse a setting whose name YAML reads as no text (``?`` alone is a null key, ``1:`` a
     number), at its line, in the file and in each entry of ``upstreams:``."""
     entries = data.get("upstreams")
-    maps = [data] + [e for e in entries.values() if isinstance(e, dict)] if isinstance(entries, dict) else [data]
-    bad = next((k for m in maps for k in m if not isinstance(k, str)), _TEXT)
-    if bad is _TEXT:
+    maps = [data, *(e for e in entries.values() if isinstance(e, dict))] if isinstance(entries, dict) else [data]
+    bad = [k for m in maps for k in m if not isinstance(k, str)]
+    if not bad:
         return
-    import yaml  # lazy: start-up (read_yaml has loaded it already)
-    line = 1
-    try:  # only now: compose again for the key's line
-        stack = [yaml.compose(text)]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, yaml.MappingNode):
-                for k, v in node.value:
-                    if k.tag != "tag:yaml.org,2002:str" and isinstance(k, yaml.ScalarNode):
-                        line = k.start_mark.line + 1
-                        stack = []
-                        break
-                    stack.append(v)
-    except yaml.YAMLError:
-        pass
-    raise F5QuiltError(f"{path}:{line}: a setting's name must be text, not {bad!r}")
-
-
-_TEXT = object()
+    import yaml  # lazy: start-up (_read_yaml has loaded it already)
+    top = yaml.compose(text)  # the same mappings as nodes, in the same order: the first odd key's line
+    nodes = [top, *(e for k, v in top.value if k.value == "upstreams" and isinstance(v, yaml.MappingNode)
+                    for _, e in v.value if isinstance(e, yaml.MappingNode))]
+    line = next((k.start_mark.line + 1 for n in nodes for k, _ in n.value
+                 if k.tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:merge")), 1)
+    raise F5QuiltError(f"{path}:{line}: a setting's name must be text, not {bad[0]!r}")
 
 
 def _one_upstream(path: Path, cwd: Path, data: Dict[str, Any]) -> Settings:
     unknown = sorted(set(data) - KNOWN_KEYS)
     if unknown:
-        raise F5QuiltError(f"{path}:{_line_of(path, unknown[0])}: unknown setting(s): {', '.join(unknown)}")
+        raise F5QuiltError(f"{_at(path, unknown[0])}: unknown setting(s): {', '.join(unknown)}")
     root = path.parent
     for key in ("tree", "patches", "series", "pc"):
         if key in data and not isinstance(data[key], str):
-            raise F5QuiltError(f"{path}:{_line_of(path, key)}: {key} must be a path (a string)")
+            raise F5QuiltError(f"{_at(path, key)}: {key} must be a path (a string)")
     raw_places = (str(data.get("tree", ".")), str(data.get("patches", "patches")), str(data.get("series", "series")))
     tree_s, patches_s, series_s = yaml_places(str(root), raw_places)
     tree = Path(tree_s)
     if tree.exists() and not tree.is_dir():
-        raise F5QuiltError(f"{path}:{_line_of(path, 'tree')}: tree {data.get('tree')} is not a directory")
+        raise F5QuiltError(f"{_at(path, 'tree')}: tree {data.get('tree')} is not a directory")
     if raw_places[2].startswith("/") or ".." in Path(raw_places[2]).parts:
-        raise F5QuiltError(f"{path}:{_line_of(path, 'series')}: series must be a name inside the patches folder")
+        raise F5QuiltError(f"{_at(path, 'series')}: series must be a name inside the patches folder")
     log = data.get("log") or {}
     keep = log.get("keep", DEFAULT_LOG_KEEP) if isinstance(log, dict) else None
     if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
-        raise F5QuiltError(f"{path}:{_line_of(path, 'log')}: log must be a mapping like {{keep: {DEFAULT_LOG_KEEP}}} "
+        raise F5QuiltError(f"{_at(path, 'log')}: log must be a mapping like {{keep: {DEFAULT_LOG_KEEP}}} "
                            "(keep >= 1)")
     patches, series = Path(patches_s), Path(series_s)
     # every folder f5quilt writes resolves inside the project (no `../x`, no absolute path, no
@@ -373,23 +365,23 @@ def _one_upstream(path: Path, cwd: Path, data: Dict[str, Any]) -> Settings:
     if name is not None:
         what = (f"{name} {data.get(name, pc_name)}" + (" (a symlink)" if name == "pc" else "")) if name \
             else ".f5quilt (a symlink)"
-        raise F5QuiltError(f"{path}:{_line_of(path, name, data.get(name) if name else None)}: {what} leads outside {root}; "
+        raise F5QuiltError(f"{_at(path, name, data.get(name) if name else None)}: {what} leads outside {root}; "
                            "f5quilt writes only inside the project")
     fuzz = data.get("fuzz", 0)
     if not isinstance(fuzz, int) or isinstance(fuzz, bool) or fuzz < 0:
-        raise F5QuiltError(f"{path}:{_line_of(path, 'fuzz')}: fuzz must be a non-negative integer")
+        raise F5QuiltError(f"{_at(path, 'fuzz')}: fuzz must be a non-negative integer")
     refresh = data.get("refresh") or {}
     rerere = data.get("rerere", True)
     if not isinstance(rerere, bool):
-        raise F5QuiltError(f"{path}:{_line_of(path, 'rerere')}: rerere must be true or false")
+        raise F5QuiltError(f"{_at(path, 'rerere')}: rerere must be true or false")
     upstream = data.get("upstream") or {}
     if not isinstance(upstream, dict):
-        raise F5QuiltError(f"{path}:{_line_of(path, 'upstream')}: upstream must be a mapping")
+        raise F5QuiltError(f"{_at(path, 'upstream')}: upstream must be a mapping")
     ignore = data.get("ignore") or []
     if isinstance(ignore, str):
         ignore = [ignore]
     if not isinstance(ignore, list) or not all(isinstance(x, str) and x.strip() and "\n" not in x for x in ignore):
-        raise F5QuiltError(f"{path}:{_line_of(path, 'ignore')}: ignore must be a list of gitignore patterns (strings)")
+        raise F5QuiltError(f"{_at(path, 'ignore')}: ignore must be a list of gitignore patterns (strings)")
     return Settings(tree=tree, patches=patches, series=series,
                     pc_name=pc_name, fuzz=fuzz, settings_file=path,
                     log_keep=keep, ignore=list(DEFAULT_IGNORE) + ignore, rerere=rerere,

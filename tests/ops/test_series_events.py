@@ -118,6 +118,10 @@ def test_warns_marks_exactly_the_records_said_only_on_stderr() -> None:
         if loud != issubclass(cls, ev.Warns):
             wrong.append(cls.__name__)
     assert wrong == []
+    # and every event an op can emit has a handler (a missing one is an internal error, exit 4)
+    events = {c for c in vars(ev).values() if isinstance(c, type) and issubclass(c, ev.Event)
+              and c not in (ev.Event, ev.Warns)}
+    assert sorted(c.__name__ for c in events - set(render._HANDLERS)) == []
 
 
 def test_no_op_composes_a_line_of_text() -> None:
